@@ -1,0 +1,94 @@
+"""Time-to-solve benchmark on CartPole-v1: ``python -m rlbook.bench ALGO --seed S``.
+
+Protocol (the same for every algorithm):
+
+* train on CartPole-v1 with the algorithm's chapter defaults;
+* every 2,000 environment steps, evaluate the greedy policy for 10 episodes on a
+  separate CartPole-v1;
+* the run is *solved* at the first evaluation whose mean return is >= 475; ``steps``
+  is the number of environment steps taken by then and ``train_s`` the wall-clock
+  seconds spent outside evaluation.
+
+It prints one JSON line ``{"algo", "seed", "solved", "steps", "train_s", "eval_mean"}``.
+Each algorithm has a ``setup(seed) -> (agent, train_env, eval_env)`` function below,
+registered in :data:`ALGOS`, that builds exactly what its chapter uses, so the
+benchmark measures the book's code and nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Callable
+
+ENV_ID = "CartPole-v1"
+EVAL_EVERY = 2_000
+EVAL_EPISODES = 10
+SOLVED_AT = 475.0
+
+# name -> (setup(seed) -> (agent, train_env, eval_env), default step budget)
+ALGOS: dict[str, tuple[Callable, int]] = {}
+
+
+def register(name: str, max_steps: int):
+    """Decorator: add ``setup`` to the benchmark under ``name`` with a default budget."""
+
+    def deco(setup: Callable) -> Callable:
+        ALGOS[name] = (setup, max_steps)
+        return setup
+
+    return deco
+
+
+# -- setups: one per algorithm, building exactly what its chapter uses -----------------
+# (each returns (agent, train_env, eval_env); add new algorithms below with @register)
+
+
+def run(algo: str, seed: int, max_steps: int | None = None, progress: bool = False) -> dict:
+    """Run the protocol once and return the result row."""
+    from rlbook.train import train
+
+    if algo not in ALGOS:
+        raise ValueError(f"unknown algorithm {algo!r}; choose one of {sorted(ALGOS)}")
+    setup, default_steps = ALGOS[algo]
+    agent, env, eval_env = setup(seed)
+    history = train(
+        agent,
+        env,
+        steps=max_steps or default_steps,
+        eval_env=eval_env,
+        eval_every=EVAL_EVERY,
+        eval_episodes=EVAL_EPISODES,
+        stop_at=SOLVED_AT,
+        progress=progress,
+    )
+    solved = history.solved_at(SOLVED_AT)
+    last = solved or (history.evaluations[-1] if history.evaluations else None)
+    return {
+        "algo": algo,
+        "seed": seed,
+        "solved": solved is not None,
+        "steps": int(last["step"]) if last else history.steps,
+        "train_s": round(last["train_seconds"] if last else history.train_seconds, 2),
+        "eval_mean": round(last["mean"], 1) if last else None,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m rlbook.bench",
+        description="Time-to-solve on CartPole-v1: evaluate every 2,000 steps (10 greedy "
+        "episodes); solved at the first mean return >= 475. Prints one JSON line.",
+    )
+    parser.add_argument("algo", choices=sorted(ALGOS), help="algorithm to benchmark")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--max-steps", type=int, default=None, help="environment step budget (default: the algorithm's)")
+    parser.add_argument("--progress", action="store_true", help="show a progress bar")
+    args = parser.parse_args(argv)
+    print(json.dumps(run(args.algo, args.seed, args.max_steps, args.progress)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,305 @@
+"""The agent-environment loop shared by every chapter, the CLI and the benchmark.
+
+An agent needs two methods:
+
+* ``act(obs, greedy=False)`` returns an action (a batch of actions for a vector env);
+* ``observe(obs, action, reward, next_obs, terminated, truncated)`` learns from one
+  transition (a batch for a vector env) and returns ``None`` or a dict of numbers
+  to log, such as ``{"loss": 0.3}``.
+
+Agents with a recurrent state may also define ``reset_state(num_envs)``, which the
+loop calls before training and before each evaluation.
+
+:func:`train` runs the loop for a budget of steps or episodes, with a progress bar,
+periodic greedy evaluation and an optional callback, and returns a :class:`History`.
+A single ``gymnasium.Env`` is stepped one transition at a time; a
+``gymnasium.vector.VectorEnv`` (see :func:`rlbook.envs.make_vec_env`) steps several
+copies at once, which lets neural agents choose a whole batch of actions in one call.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import gymnasium as gym
+import numpy as np
+
+__all__ = ["History", "train", "evaluate"]
+
+
+@dataclass
+class History:
+    """What happened during training, for plots, checks and the benchmark.
+
+    Episode lists are aligned: entry ``i`` is the ``i``-th finished episode.
+    """
+
+    episode_returns: list[float] = field(default_factory=list)
+    """Undiscounted return of each finished training episode."""
+    episode_lengths: list[int] = field(default_factory=list)
+    """Number of steps of each finished training episode."""
+    episode_end_steps: list[int] = field(default_factory=list)
+    """Total environment steps taken when each episode finished."""
+    episode_end_seconds: list[float] = field(default_factory=list)
+    """Training wall-clock seconds (evaluation excluded) when each episode finished."""
+    metrics: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    """Whatever the agent reported from ``observe``: name -> ``[(step, value), ...]``."""
+    evaluations: list[dict[str, float]] = field(default_factory=list)
+    """Greedy evaluations: dicts with ``step``, ``train_seconds``, ``mean``, ``std``."""
+    steps: int = 0
+    """Environment steps taken (summed over the copies of a vector env)."""
+    train_seconds: float = 0.0
+    """Wall-clock seconds spent training, not counting evaluation."""
+    interrupted: bool = False
+    """True when training stopped early on KeyboardInterrupt."""
+
+    @property
+    def episodes(self) -> int:
+        return len(self.episode_returns)
+
+    def rolling_mean(self, window: int = 100) -> np.ndarray:
+        """Mean return of the last ``window`` episodes, at each episode (shorter at the start)."""
+        returns = np.asarray(self.episode_returns, dtype=float)
+        if returns.size == 0:
+            return returns
+        csum = np.cumsum(np.insert(returns, 0, 0.0))
+        idx = np.arange(1, returns.size + 1)
+        start = np.maximum(idx - window, 0)
+        return (csum[idx] - csum[start]) / (idx - start)
+
+    def solved_at(self, threshold: float) -> dict[str, float] | None:
+        """The first evaluation whose mean return reached ``threshold`` (or ``None``)."""
+        return next((e for e in self.evaluations if e["mean"] >= threshold), None)
+
+    def _log(self, step: int, info: dict[str, Any]) -> None:
+        for key, value in info.items():
+            self.metrics.setdefault(key, []).append((step, float(value)))
+
+
+def evaluate(agent, env, episodes: int = 10) -> np.ndarray:
+    """Returns of ``episodes`` greedy episodes, shape ``(episodes,)``.
+
+    With a vector env, each copy plays one episode at a time, in rounds, so ten
+    episodes on ten copies take one round of batched greedy actions.
+    """
+    if episodes < 1:
+        raise ValueError(f"episodes must be a positive integer, got {episodes!r}")
+    if isinstance(env, gym.vector.VectorEnv):
+        return _evaluate_vector(agent, env, episodes)
+    returns = np.zeros(episodes)
+    for i in range(episodes):
+        _reset_state(agent, 1)
+        obs, _ = env.reset()
+        done = False
+        while not done:
+            obs, reward, terminated, truncated, _ = env.step(agent.act(obs, greedy=True))
+            returns[i] += reward
+            done = terminated or truncated
+    return returns
+
+
+def _evaluate_vector(agent, envs, episodes: int) -> np.ndarray:
+    n = envs.num_envs
+    returns: list[float] = []
+    while len(returns) < episodes:
+        _reset_state(agent, n)
+        obs, _ = envs.reset()
+        total = np.zeros(n)
+        running = np.ones(n, dtype=bool)
+        while running.any():
+            obs, reward, terminated, truncated, _ = envs.step(agent.act(obs, greedy=True))
+            total += reward * running
+            running &= ~(terminated | truncated)
+        returns.extend(total.tolist())
+    return np.asarray(returns[:episodes])
+
+
+def _reset_state(agent, num_envs: int) -> None:
+    reset = getattr(agent, "reset_state", None)
+    if reset is not None:
+        reset(num_envs)
+
+
+def train(
+    agent,
+    env,
+    *,
+    steps: int | None = None,
+    episodes: int | None = None,
+    eval_env=None,
+    eval_every: int | None = None,
+    eval_episodes: int = 10,
+    stop_at: float | None = None,
+    callback: Callable[[History], bool | None] | None = None,
+    progress: bool = True,
+    history: History | None = None,
+) -> History:
+    """Let ``agent`` learn in ``env`` for ``steps`` environment steps or ``episodes`` episodes.
+
+    Args:
+        agent: any object with ``act`` and ``observe`` (see the module docstring).
+        env: a ``gymnasium.Env`` or a ``gymnasium.vector.VectorEnv`` (same-step autoreset).
+        steps: budget of environment steps (summed over vector copies).
+        episodes: budget of finished episodes. Give ``steps``, ``episodes`` or both
+            (training stops at whichever comes first).
+        eval_env: where greedy evaluations run (a separate environment, so training
+            episodes are not cut short).
+        eval_every: evaluate every this many environment steps (needs ``eval_env``).
+        eval_episodes: episodes per evaluation.
+        stop_at: stop as soon as an evaluation's mean return reaches this value.
+        callback: called with the history after every finished episode and every
+            evaluation; returning ``True`` stops training.
+        progress: show a ``tqdm`` progress bar.
+        history: continue filling this history (to resume training).
+
+    Returns:
+        The :class:`History`. On KeyboardInterrupt the loop stops cleanly, prints one
+        line and returns the history so far with ``interrupted=True``; the agent keeps
+        what it has learned.
+    """
+    if steps is None and episodes is None:
+        raise ValueError("give a budget: steps=... (environment steps) or episodes=...")
+    for name, value in (("steps", steps), ("episodes", episodes), ("eval_every", eval_every)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
+            raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
+    if eval_every is not None and eval_env is None:
+        raise ValueError("eval_every needs eval_env= (a separate environment for greedy evaluation)")
+    history = history if history is not None else History()
+    loop = _Loop(agent, history, steps, episodes, eval_env, eval_every, eval_episodes, stop_at, callback, progress)
+    try:
+        if isinstance(env, gym.vector.VectorEnv):
+            loop.run_vector(env)
+        else:
+            loop.run_single(env)
+    except KeyboardInterrupt:
+        history.interrupted = True
+        print(
+            f"Training interrupted after {history.steps} steps and {history.episodes} episodes; "
+            "the agent and its history are kept."
+        )
+    finally:
+        loop.close()
+    return history
+
+
+class _Loop:
+    """The bookkeeping of :func:`train` (budgets, clock, evaluation, progress bar)."""
+
+    def __init__(self, agent, history, steps, episodes, eval_env, eval_every, eval_episodes, stop_at, callback, progress):
+        self.agent, self.history = agent, history
+        self.max_steps = history.steps + steps if steps is not None else None
+        self.max_episodes = history.episodes + episodes if episodes is not None else None
+        self.eval_env, self.eval_every, self.eval_episodes = eval_env, eval_every, eval_episodes
+        self.stop_at, self.callback = stop_at, callback
+        self.next_eval = (history.steps // eval_every + 1) * eval_every if eval_every else None
+        self.stop = False
+        self.clock = time.perf_counter()
+        from tqdm.auto import tqdm
+
+        total, unit = (steps, "step") if steps is not None else (episodes, "episode")
+        self.by_steps = steps is not None
+        self.bar = tqdm(total=total, unit=unit, disable=not progress, leave=False, mininterval=0.5)
+
+    # -- budgets ---------------------------------------------------------------
+    def budget_left(self) -> bool:
+        h = self.history
+        if self.stop:
+            return False
+        if self.max_steps is not None and h.steps >= self.max_steps:
+            return False
+        return self.max_episodes is None or h.episodes < self.max_episodes
+
+    def _tick(self) -> None:
+        self.history.train_seconds += time.perf_counter() - self.clock
+        self.clock = time.perf_counter()
+
+    # -- events ----------------------------------------------------------------
+    def end_episode(self, ret: float, length: int) -> None:
+        h = self.history
+        self._tick()
+        h.episode_returns.append(float(ret))
+        h.episode_lengths.append(int(length))
+        h.episode_end_steps.append(h.steps)
+        h.episode_end_seconds.append(h.train_seconds)
+        if not self.by_steps:
+            self.bar.update(1)
+        if self.callback is not None and self.callback(h):
+            self.stop = True
+
+    def after_steps(self, n: int, info) -> None:
+        """Log, advance the bar and evaluate when due (``history.steps`` already counts the n steps)."""
+        h = self.history
+        if info:
+            h._log(h.steps, info)
+        if self.by_steps:
+            self.bar.update(n)
+        if self.next_eval is not None and h.steps >= self.next_eval:
+            self.next_eval += self.eval_every
+            self.run_evaluation()
+
+    def run_evaluation(self) -> None:
+        h = self.history
+        self._tick()
+        returns = evaluate(self.agent, self.eval_env, self.eval_episodes)
+        h.evaluations.append(
+            {"step": h.steps, "train_seconds": h.train_seconds, "mean": float(returns.mean()), "std": float(returns.std())}
+        )
+        self.bar.set_postfix(eval_mean=f"{returns.mean():.1f}", refresh=False)
+        if self.stop_at is not None and returns.mean() >= self.stop_at:
+            self.stop = True
+        if self.callback is not None and self.callback(h):
+            self.stop = True
+        self.clock = time.perf_counter()  # evaluation time is not training time
+
+    def close(self) -> None:
+        self._tick()
+        self.bar.close()
+
+    # -- the loops -------------------------------------------------------------
+    def run_single(self, env) -> None:
+        agent = self.agent
+        _reset_state(agent, 1)
+        obs, _ = env.reset()
+        ep_return, ep_len = 0.0, 0
+        while self.budget_left():
+            action = agent.act(obs)
+            next_obs, reward, terminated, truncated, _ = env.step(action)
+            info = agent.observe(obs, action, reward, next_obs, terminated, truncated)
+            ep_return += reward
+            ep_len += 1
+            self.history.steps += 1
+            if terminated or truncated:
+                self.end_episode(ep_return, ep_len)
+                ep_return, ep_len = 0.0, 0
+                obs, _ = env.reset()
+            else:
+                obs = next_obs
+            self.after_steps(1, info)
+
+    def run_vector(self, envs) -> None:
+        agent, n = self.agent, envs.num_envs
+        _reset_state(agent, n)
+        obs, _ = envs.reset()
+        ep_return, ep_len = np.zeros(n), np.zeros(n, dtype=np.int64)
+        while self.budget_left():
+            action = agent.act(obs)
+            next_obs, reward, terminated, truncated, infos = envs.step(action)
+            done = terminated | truncated
+            # With same-step autoreset, next_obs of a finished copy is already the first
+            # observation of its next episode; the transition needs the true last one.
+            real_next = next_obs
+            if done.any():
+                real_next = next_obs.copy()
+                for i in np.flatnonzero(done):
+                    real_next[i] = infos["final_obs"][i]
+            info = agent.observe(obs, action, reward, real_next, terminated, truncated)
+            ep_return += reward
+            ep_len += 1
+            self.history.steps += n
+            for i in np.flatnonzero(done):
+                self.end_episode(ep_return[i], ep_len[i])
+                ep_return[i], ep_len[i] = 0.0, 0
+            obs = next_obs
+            self.after_steps(n, info)

@@ -79,26 +79,29 @@ def make_vec_env(env_id: str, num_envs: int, seed: int | None = None, **kwargs: 
 class DiscretizedObservationWrapper(gym.ObservationWrapper):
     """Turn a ``Box`` observation into one integer, so a table can index it.
 
-    Each of the ``d`` dimensions is cut into ``n_bins`` equal bins between ``low`` and
-    ``high``; values outside ``[low, high]`` are clipped into the edge bins. The ``d``
-    bin indices ``(b_0, ..., b_{d-1})``, each in ``0 .. n_bins - 1``, are then read as
-    the digits of one number in base ``n_bins``::
+    Dimension ``i`` is cut into ``n_i`` equal bins between ``low[i]`` and ``high[i]``
+    (``n_bins`` is one number for every dimension, or one per dimension); values
+    outside ``[low, high]`` are clipped into the edge bins. The bin indices
+    ``(b_0, ..., b_{d-1})``, with ``0 <= b_i < n_i``, are then read as the digits of one
+    number, like the digits of a decimal number but with base ``n_i`` at place ``i``::
 
-        code = b_0 + b_1 * n_bins + b_2 * n_bins**2 + ...
+        code = b_0 + n_0 * (b_1 + n_1 * (b_2 + ...))
 
-    so distinct bins give distinct codes, every code is below ``n_bins ** d``, and the
-    declared space ``Discrete(n_bins ** d)`` is exactly the set of codes.
+    so distinct bins give distinct codes, every code is below ``n_0 * n_1 * ... * n_{d-1}``,
+    and the declared space ``Discrete(n_0 * ... * n_{d-1})`` is exactly the set of codes.
+    (With one ``n_bins`` for all dimensions that is base ``n_bins`` and ``Discrete(n_bins ** d)``.)
 
     Errata (chapter 2): the original wrapper used ``np.digitize`` against the
     ``n_bins + 1`` bin *edges*, which returns ``n_bins + 2`` possible values (below
     the first edge, each bin, above the last edge), encoded them in base ``n_bins + 1``
     (so two different bin tuples can share a code) and declared ``Discrete(n_bins ** d)``
-    (fewer states than codes). Here only the ``n_bins - 1`` *inner* edges are used, so
-    ``np.digitize`` returns exactly ``n_bins`` values.
+    (fewer states than codes). Here only the ``n_i - 1`` *inner* edges are used, so
+    ``np.digitize`` returns exactly ``n_i`` values.
 
     Args:
         env: an environment with a ``Box`` observation space.
-        n_bins: bins per dimension (an integer >= 1).
+        n_bins: bins per dimension: an integer >= 1, or a sequence of them, one per
+            dimension (1 ignores a dimension).
         low, high: the range to discretize, one value per observation dimension.
             ``None`` uses the observation space's bounds, which must then be finite.
     """
@@ -106,7 +109,7 @@ class DiscretizedObservationWrapper(gym.ObservationWrapper):
     def __init__(
         self,
         env: gym.Env,
-        n_bins: int = 10,
+        n_bins: int | Sequence[int] = 10,
         low: Sequence[float] | np.ndarray | None = None,
         high: Sequence[float] | np.ndarray | None = None,
     ):
@@ -117,31 +120,46 @@ class DiscretizedObservationWrapper(gym.ObservationWrapper):
                 "DiscretizedObservationWrapper needs a Box observation space, got "
                 f"{space!r}; the environment's observations are already discrete."
             )
-        if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
-            raise ValueError(f"n_bins must be an integer >= 1, got {n_bins!r}")
         dims = int(np.prod(space.shape))
+        bins = _n_bins(n_bins, dims)
         low = _bound("low", space.low, low, dims)
         high = _bound("high", space.high, high, dims)
         if np.any(low >= high):
             bad = np.flatnonzero(low >= high).tolist()
             raise ValueError(f"low must be below high in every dimension; it is not in dimensions {bad}")
-        self.n_bins = int(n_bins)
+        self.n_bins = bins
         self.low, self.high = low, high
-        # The n_bins - 1 inner edges of each dimension: shape (d, n_bins - 1).
-        self.inner_edges = np.linspace(low, high, self.n_bins + 1, axis=1)[:, 1:-1]
-        self._place_values = self.n_bins ** np.arange(dims, dtype=np.int64)
-        self.observation_space = gym.spaces.Discrete(self.n_bins**dims)
+        # The n_i - 1 inner edges of dimension i, padded with +inf to a (d, max n_i - 1)
+        # array so that one comparison bins every dimension (+inf is never <= x).
+        self.inner_edges = np.full((dims, int(bins.max()) - 1), np.inf)
+        for i, n in enumerate(bins):
+            self.inner_edges[i, : n - 1] = np.linspace(low[i], high[i], n + 1)[1:-1]
+        # Place value of digit i: n_0 * n_1 * ... * n_{i-1} (1 for the first digit).
+        self._place_values = np.concatenate([[1], np.cumprod(bins[:-1])]).astype(np.int64)
+        self.observation_space = gym.spaces.Discrete(int(np.prod(bins)))
 
     def bins(self, observation: np.ndarray) -> np.ndarray:
-        """The bin index of each dimension, shape ``(d,)``, each in ``0 .. n_bins - 1``."""
+        """The bin index of each dimension, shape ``(d,)``; entry ``i`` is in ``0 .. n_i - 1``."""
         flat = np.asarray(observation, dtype=np.float64).reshape(-1)
         # Counting the inner edges at or below x is np.digitize(x, inner_edges) for all
-        # dimensions at once: 0 .. n_bins - 1, and values beyond low/high land in the
+        # dimensions at once: 0 .. n_i - 1, and values beyond low/high land in the
         # edge bins automatically (clipping for free).
         return (self.inner_edges <= flat[:, None]).sum(axis=1)
 
     def observation(self, observation: np.ndarray) -> int:
         return int(self.bins(observation) @ self._place_values)
+
+
+def _n_bins(n_bins, dims: int) -> np.ndarray:
+    values = [n_bins] * dims if np.ndim(n_bins) == 0 else list(n_bins)
+    if len(values) != dims or not all(
+        isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1 for n in values
+    ):
+        raise ValueError(
+            f"n_bins must be an integer >= 1 or a sequence of {dims} such integers (one per "
+            f"observation dimension), got {n_bins!r}"
+        )
+    return np.asarray(values, dtype=np.int64)
 
 
 def _bound(name: str, default: np.ndarray, given, dims: int) -> np.ndarray:

@@ -1,0 +1,139 @@
+"""Interactive explorers for the notebooks, and their static twins for the HTML book.
+
+Chapter 2 uses :func:`tabular_explorer`: sliders for epsilon, gamma and alpha that
+retrain a tabular Q-learning agent on a grid world (CliffWalking by default, a few
+tenths of a second per run) and redraw when a slider is released. Readers of the
+HTML book have no kernel, so :func:`tabular_small_multiples` draws the same
+experiment for a grid of epsilon and gamma values as one static figure.
+
+ipywidgets and matplotlib are imported lazily, so importing rlbook stays headless.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from rlbook.agents.qlearning import QLearningAgent
+from rlbook.envs import make_env
+from rlbook.train import History, train
+
+__all__ = ["tabular_experiment", "tabular_explorer", "tabular_small_multiples", "grid_info"]
+
+
+def grid_info(env) -> tuple[tuple[int, int], dict[int, str], np.ndarray | None]:
+    """``(shape, arrows, desc)`` of a toy-text grid world, for :func:`rlbook.plots.q_grid`."""
+    from rlbook.plots import CLIFFWALKING_ARROWS, FROZENLAKE_ARROWS
+
+    base = env.unwrapped
+    if hasattr(base, "desc"):  # FrozenLake
+        return tuple(base.desc.shape), FROZENLAKE_ARROWS, base.desc
+    if hasattr(base, "shape") and hasattr(base, "_cliff"):  # CliffWalking: build a FrozenLake-like map
+        desc = np.full(base.shape, "F")
+        desc[base._cliff] = "C"
+        desc[base.start_state_index // base.shape[1], base.start_state_index % base.shape[1]] = "S"
+        desc[-1, -1] = "G"
+        return tuple(base.shape), CLIFFWALKING_ARROWS, desc
+    raise ValueError(f"{base.spec.id if base.spec else base!r} is not a FrozenLake or CliffWalking grid world")
+
+
+def tabular_experiment(
+    env_id: str = "CliffWalking-v1",
+    epsilon: float = 0.1,
+    gamma: float = 0.99,
+    alpha: float = 0.5,
+    episodes: int = 300,
+    seed: int = 0,
+) -> tuple[QLearningAgent, History]:
+    """Train Q-learning with a *constant* epsilon and return the agent and its history.
+
+    A constant epsilon keeps the slider's meaning simple: it is the exploration rate
+    during the whole run.
+    """
+    env = make_env(env_id, seed=seed)
+    agent = QLearningAgent(
+        env.observation_space, env.action_space,
+        alpha=alpha, gamma=gamma, epsilon_start=epsilon, epsilon_schedule="constant", seed=seed,
+    )
+    history = train(agent, env, episodes=episodes, progress=False)
+    return agent, history
+
+
+def _draw(fig, env_id, agent, history, epsilon, gamma, alpha, window=20):
+    from rlbook.plots import learning_curve, q_grid
+
+    env = make_env(env_id)
+    shape, arrows, desc = grid_info(env)
+    fig.clear()
+    ax_curve, ax_grid = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.6]})
+    learning_curve(history, window=window, ax=ax_curve)
+    ax_curve.set_title(f"online return, last {window} episodes: {np.mean(history.episode_returns[-window:]):.1f}", fontsize="medium")
+    q_grid(agent.q_table(env.observation_space.n), shape, arrows, desc=desc, ax=ax_grid,
+           title=f"greedy policy and max Q  (epsilon={epsilon:.2f}, gamma={gamma:.2f}, alpha={alpha:.2f})")
+    fig.tight_layout()
+
+
+def tabular_explorer(env_id: str = "CliffWalking-v1", episodes: int = 300, seed: int = 0):
+    """Sliders for epsilon, gamma and alpha; each release retrains and redraws.
+
+    Returns:
+        An ``ipywidgets.VBox`` (display it, or leave it as the cell's last line).
+    """
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    style = {"description_width": "initial"}
+    common = dict(continuous_update=False, style=style, layout=widgets.Layout(width="32%"))
+    eps = widgets.FloatSlider(value=0.1, min=0.0, max=0.5, step=0.01, description="epsilon", **common)
+    gam = widgets.FloatSlider(value=0.99, min=0.0, max=1.0, step=0.01, description="gamma", **common)
+    alp = widgets.FloatSlider(value=0.5, min=0.05, max=1.0, step=0.05, description="alpha", **common)
+    out = widgets.Output()
+
+    def redraw(_=None):
+        agent, history = tabular_experiment(env_id, eps.value, gam.value, alp.value, episodes, seed)
+        with out:
+            out.clear_output(wait=True)
+            fig = plt.figure(figsize=(11, 3.4))
+            _draw(fig, env_id, agent, history, eps.value, gam.value, alp.value)
+            plt.show()
+
+    for slider in (eps, gam, alp):
+        slider.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([widgets.HBox([eps, gam, alp]), out])
+
+
+def tabular_small_multiples(
+    epsilons: Sequence[float] = (0.01, 0.1, 0.3),
+    gammas: Sequence[float] = (0.5, 0.9, 0.99),
+    env_id: str = "CliffWalking-v1",
+    alpha: float = 0.5,
+    episodes: int = 300,
+    seed: int = 0,
+):
+    """The static view of the explorer: one panel per (epsilon, gamma), greedy policy over max Q.
+
+    Each panel's title gives the mean online return of the last 50 episodes, which
+    shows the price of exploring; the colour scale shows how gamma sets the size of
+    the values (about ``r / (1 - gamma)``).
+
+    Returns:
+        The matplotlib figure.
+    """
+    import matplotlib.pyplot as plt
+
+    from rlbook.plots import q_grid
+
+    env = make_env(env_id)
+    shape, arrows, desc = grid_info(env)
+    fig, axes = plt.subplots(len(gammas), len(epsilons), figsize=(4.2 * len(epsilons), 1.9 * len(gammas) + 0.6), squeeze=False)
+    for i, gamma in enumerate(gammas):
+        for j, epsilon in enumerate(epsilons):
+            agent, history = tabular_experiment(env_id, epsilon, gamma, alpha, episodes, seed)
+            online = np.mean(history.episode_returns[-50:])
+            q_grid(agent.q_table(env.observation_space.n), shape, arrows, desc=desc, ax=axes[i, j],
+                   title=f"eps={epsilon}, gamma={gamma}: online {online:.0f}")
+    fig.suptitle(f"{env_id}: Q-learning for {episodes} episodes (alpha={alpha})")
+    fig.tight_layout()
+    return fig

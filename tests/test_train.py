@@ -1,0 +1,115 @@
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from rlbook.envs import make_vec_env
+from rlbook.train import History, evaluate, train
+
+
+class Countdown(gym.Env):
+    """Observation = steps left; reward 1 per step; terminates at 0 unless action 1 is
+    chosen on the first step, which makes the episode run into a 5-step time limit."""
+
+    observation_space = gym.spaces.Box(0, 10, shape=(1,), dtype=np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.left, self.t = 3, 0
+        return np.array([self.left], np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        self.left -= 1 if action == 0 else 0
+        terminated = self.left == 0
+        truncated = self.t >= 5 and not terminated
+        return np.array([self.left], np.float32), 1.0, terminated, truncated, {}
+
+
+class Recorder:
+    def __init__(self, action=0):
+        self.action, self.seen = action, []
+
+    def act(self, obs, greedy=False):
+        if np.ndim(obs) == 2:
+            return np.full(len(obs), self.action)
+        return self.action
+
+    def observe(self, obs, action, reward, next_obs, terminated, truncated):
+        self.seen.append((np.array(obs), np.array(next_obs), np.array(terminated), np.array(truncated)))
+        return {"loss": 0.5}
+
+
+def test_single_env_history_and_budget():
+    h = train(Recorder(), Countdown(), steps=7, progress=False)
+    assert h.steps == 7
+    assert h.episode_returns == [3.0, 3.0]
+    assert h.episode_lengths == [3, 3]
+    assert h.episode_end_steps == [3, 6]
+    assert h.metrics["loss"][0] == (1, 0.5) and len(h.metrics["loss"]) == 7
+    h2 = train(Recorder(action=1), Countdown(), episodes=2, progress=False)
+    assert h2.episode_returns == [5.0, 5.0] and h2.steps == 10
+
+
+def test_vector_env_transitions_use_the_true_final_observation():
+    envs = gym.vector.SyncVectorEnv([Countdown, Countdown], autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+    agent = Recorder()
+    h = train(agent, envs, steps=6, progress=False)
+    assert h.steps == 6 and h.episode_returns == [3.0, 3.0]
+    obs, next_obs, terminated, _ = agent.seen[2]  # the third step ends both episodes
+    np.testing.assert_array_equal(terminated, [True, True])
+    np.testing.assert_array_equal(next_obs[:, 0], [0, 0])  # the real last observation, not the reset one
+    np.testing.assert_array_equal(obs[:, 0], [1, 1])
+
+
+def test_truncation_is_reported_separately():
+    agent = Recorder(action=1)
+    train(agent, Countdown(), episodes=1, progress=False)
+    *_, terminated, truncated = agent.seen[-1]
+    assert bool(truncated) and not bool(terminated)
+
+
+def test_evaluation_schedule_stop_at_and_clock():
+    h = train(Recorder(), Countdown(), steps=100, eval_env=Countdown(), eval_every=10, eval_episodes=2, stop_at=3.0, progress=False)
+    assert len(h.evaluations) == 1 and h.evaluations[0]["step"] == 10 and h.steps == 10
+    assert h.evaluations[0]["mean"] == 3.0
+    assert h.solved_at(3.0) is h.evaluations[0] and h.solved_at(4.0) is None
+    assert 0 < h.train_seconds
+
+
+def test_callback_can_stop():
+    h = train(Recorder(), Countdown(), steps=100, callback=lambda hist: hist.episodes >= 2, progress=False)
+    assert h.episodes == 2
+
+
+def test_keyboard_interrupt_keeps_history(capsys):
+    class Impatient(Recorder):
+        def observe(self, *args):
+            if len(self.seen) == 4:
+                raise KeyboardInterrupt
+            return super().observe(*args)
+
+    h = train(Impatient(), Countdown(), steps=100, progress=False)
+    assert h.interrupted and h.episode_returns == [3.0] and h.steps == 4
+    assert "interrupted" in capsys.readouterr().out
+
+
+def test_evaluate_vector_rounds():
+    envs = make_vec_env("CartPole-v1", 3, seed=0)
+    returns = evaluate(Recorder(), envs, episodes=5)
+    assert returns.shape == (5,) and np.all(returns >= 8)
+
+
+def test_rolling_mean():
+    h = History(episode_returns=[1.0, 3.0, 5.0, 7.0])
+    np.testing.assert_allclose(h.rolling_mean(2), [1.0, 2.0, 4.0, 6.0])
+
+
+@pytest.mark.parametrize("kw, message", [
+    (dict(), "give a budget"),
+    (dict(steps=0), "steps must be a positive integer"),
+    (dict(steps=10, eval_every=5), "eval_every needs eval_env"),
+])
+def test_bad_arguments(kw, message):
+    with pytest.raises(ValueError, match=message):
+        train(Recorder(), Countdown(), progress=False, **kw)

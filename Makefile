@@ -6,7 +6,6 @@ BIN    := $(VENV)/bin
 # TensorFlow's C++ start-up chatter goes to stderr; keep pages and logs clean.
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 
 .PHONY: book test unit notebooks bench clean help
 
@@ -37,8 +36,9 @@ notebooks: $(VENV)/.installed-test
 	$(BIN)/python -m pytest book --nbval-lax
 
 bench: $(VENV)/.installed-test
-	for algo in qlearning dqn; do for seed in 0 1 2 3 4; do \
-	  $(BIN)/python -m rlbook.bench $$algo --seed $$seed; done; done
+	$(BIN)/python benchmarks/frozenlake.py
+	for algo in $$($(BIN)/python -c "from rlbook.bench import ALGOS; print(*ALGOS)"); do \
+	  for seed in 0 1 2 3 4; do $(BIN)/python -m rlbook.bench $$algo --seed $$seed; done; done
 
 clean:
 	rm -rf _build .pytest_cache

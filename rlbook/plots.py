@@ -133,8 +133,7 @@ def q_grid(q_table: np.ndarray, shape: tuple[int, int], arrows: dict[int, str], 
     # Cells never updated (holes, cliff, goal, unvisited states) are left grey rather
     # than coloured as if their value were known to be 0.
     values = np.where(untouched, np.nan, q_table.max(axis=1).reshape(rows, cols))
-    colormap = matplotlib.colormaps[cmap].copy()
-    colormap.set_bad("#d0d0d0")
+    colormap = matplotlib.colormaps[cmap].with_extremes(bad="#d0d0d0")
     image = ax.imshow(values, cmap=colormap)
     ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="max$_a$ Q(s, a)")
     greedy = q_table.argmax(axis=1).reshape(rows, cols)

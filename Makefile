@@ -6,6 +6,8 @@ BIN    := $(VENV)/bin
 # TensorFlow's C++ start-up chatter goes to stderr; keep pages and logs clean.
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
+# No progress bars when notebooks run headless (book build, nbval): see rlbook.train.train.
+export RLBOOK_PROGRESS := 0
 
 .PHONY: book test unit notebooks bench clean help
 

@@ -45,6 +45,22 @@ def register(name: str, max_steps: int):
 # (each returns (agent, train_env, eval_env); add new algorithms below with @register)
 
 
+DQN_ENVS = 4
+"""CartPole copies stepped together by the DQN of chapter 3 (batched acting)."""
+
+
+@register("dqn", 50_000)
+def dqn_setup(seed: int):
+    """Chapter 3's DQN with its defaults (double and dueling on) on 4 CartPole copies."""
+    from rlbook.agents.dqn import DQNAgent
+    from rlbook.envs import make_vec_env
+
+    env = make_vec_env(ENV_ID, DQN_ENVS, seed=seed)
+    eval_env = make_vec_env(ENV_ID, EVAL_EPISODES, seed=seed + 10_000)
+    agent = DQNAgent(env.single_observation_space, env.single_action_space, num_envs=DQN_ENVS, seed=seed)
+    return agent, env, eval_env
+
+
 def run(algo: str, seed: int, max_steps: int | None = None, progress: bool = False) -> dict:
     """Run the protocol once and return the result row."""
     from rlbook.train import train

@@ -90,3 +90,60 @@ class NumpyMLP:
         for (w, b), act in zip(self.params, self.activations):
             h = act(h @ w + b)
         return h
+
+
+def q_network(obs_shape: tuple[int, ...], n_actions: int, model_type: str = "dense", hidden: Sequence[int] = (64, 64),
+              dueling: bool = False, lstm_units: int = 64, pixels: bool = False, seed: int | None = None,
+              name: str = "q"):
+    """The Q-network of chapters 3-5, for one of three observation kinds.
+
+    * ``"dense"``: flat observations ``(d,)`` -> Dense layers (``hidden``);
+    * ``"conv"``: images ``(H, W, C)`` -> two strided 3x3 convolutions -> Dense;
+    * ``"lstm"``: flat observations in sequences ``(T, d)`` -> Dense -> LSTM, for
+      partially observed tasks (the network remembers earlier observations).
+
+    The output is the *head*: ``n_actions`` Q-values, or with ``dueling=True``
+    ``1 + n_actions`` numbers, V(s) then A(s, .), that :func:`q_from_head` combines.
+    ``pixels=True`` scales 0-255 images to [0, 1] inside the network.
+    The torso ends with its nonlinearity (ReLU, or the LSTM's own), so both dueling
+    streams see a nonlinear feature of the state (errata: the original's shared
+    layer had none).
+
+    Returns:
+        A ``keras.Model``: ``(B, *obs_shape) -> (B, out)``, or for ``"lstm"``
+        ``(B, T, d) -> (B, T, out)``.
+    """
+    import keras
+
+    init = lambda i: keras.initializers.GlorotUniform(seed=None if seed is None else seed + i)  # noqa: E731
+    out_dim = n_actions + 1 if dueling else n_actions
+    if model_type == "dense":
+        inputs = keras.Input(shape=tuple(obs_shape), name=f"{name}_obs")
+        x = inputs
+    elif model_type == "conv":
+        inputs = keras.Input(shape=tuple(obs_shape), name=f"{name}_obs")
+        x = keras.layers.Rescaling(1.0 / 255.0)(inputs) if pixels else inputs
+        x = keras.layers.Conv2D(16, 3, strides=2, activation="relu", kernel_initializer=init(100))(x)
+        x = keras.layers.Conv2D(32, 3, strides=2, activation="relu", kernel_initializer=init(101))(x)
+        x = keras.layers.Flatten()(x)
+    elif model_type == "lstm":
+        inputs = keras.Input(shape=(None,) + tuple(obs_shape), name=f"{name}_obs_seq")
+        x = keras.layers.Masking(0.0)(inputs)  # all-zero steps are padding: the LSTM skips them
+        x = keras.layers.Dense(hidden[0], activation="relu", kernel_initializer=init(200))(x)
+        x = keras.layers.LSTM(lstm_units, return_sequences=True, name=f"{name}_lstm", kernel_initializer=init(201))(x)
+        hidden = ()
+    else:
+        raise ValueError(f"model_type must be one of 'dense', 'conv', 'lstm', got {model_type!r}")
+    for i, units in enumerate(hidden):
+        x = keras.layers.Dense(units, activation="relu", kernel_initializer=init(i), name=f"{name}_h{i}")(x)
+    head = keras.layers.Dense(out_dim, kernel_initializer=init(1000), name=f"{name}_head")(x)
+    return keras.Model(inputs, head, name=name)
+
+
+def q_from_head(head, dueling: bool):
+    """Q-values from a :func:`q_network` head (TF tensors): the dueling combine or the identity."""
+    if not dueling:
+        return head
+    from rlbook.losses import dueling_q
+
+    return dueling_q(head[..., :1], head[..., 1:])

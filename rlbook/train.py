@@ -19,6 +19,7 @@ copies at once, which lets neural agents choose a whole batch of actions in one 
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -133,7 +134,7 @@ def train(
     eval_episodes: int = 10,
     stop_at: float | None = None,
     callback: Callable[[History], bool | None] | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
     history: History | None = None,
 ) -> History:
     """Let ``agent`` learn in ``env`` for ``steps`` environment steps or ``episodes`` episodes.
@@ -151,7 +152,10 @@ def train(
         stop_at: stop as soon as an evaluation's mean return reaches this value.
         callback: called with the history after every finished episode and every
             evaluation; returning ``True`` stops training.
-        progress: show a ``tqdm`` progress bar.
+        progress: show a ``tqdm`` progress bar. ``None`` (the default) shows one unless
+            the environment variable ``RLBOOK_PROGRESS`` is ``0``, which the book build
+            and the notebook tests set: a bar is useless in a static page, and progress
+            widgets can stall headless notebook execution (nbclient issue 312).
         history: continue filling this history (to resume training).
 
     Returns:
@@ -166,6 +170,8 @@ def train(
             raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
     if eval_every is not None and eval_env is None:
         raise ValueError("eval_every needs eval_env= (a separate environment for greedy evaluation)")
+    if progress is None:
+        progress = os.environ.get("RLBOOK_PROGRESS", "1") != "0"
     history = history if history is not None else History()
     loop = _Loop(agent, history, steps, episodes, eval_env, eval_every, eval_episodes, stop_at, callback, progress)
     try:

@@ -1,0 +1,134 @@
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from rlbook.agents.dqn import DQNAgent, DQNConfig
+from rlbook.envs import make_env, make_vec_env
+from rlbook.train import train
+
+CARTPOLE = make_env("CartPole-v1")
+SMALL = dict(hidden=(16,), batch_size=8, buffer_size=500, learning_starts=16, train_every=8, gradient_steps=2)
+
+
+def _agent(**kw):
+    return DQNAgent(CARTPOLE.observation_space, CARTPOLE.action_space, **{**SMALL, **kw})
+
+
+def _weights(model):
+    return [w.copy() for w in model.get_weights()]
+
+
+def _fill_and_train(agent):
+    env = make_env("CartPole-v1", seed=0)
+    train(agent, env, steps=agent.config.learning_starts, progress=False)  # fills the buffer, no training call yet
+    before_online, before_target = _weights(agent.model), _weights(agent.target_model)
+    agent.train_step()
+    return before_online, before_target
+
+
+def test_hard_update_copies_exactly_every_c_gradient_steps():
+    agent = _agent(tau=1.0, target_update_every=2, gradient_steps=2)
+    _, before_target = _fill_and_train(agent)
+    # after 2 gradient steps the target is an exact copy of the (changed) online net
+    for t, o, old in zip(agent.target_model.get_weights(), agent.model.get_weights(), before_target):
+        np.testing.assert_array_equal(t, o)
+    assert any(not np.array_equal(o, old) for o, old in zip(agent.model.get_weights(), before_target))
+
+
+def test_hard_update_waits_for_c():
+    agent = _agent(tau=1.0, target_update_every=5, gradient_steps=2)
+    _, before_target = _fill_and_train(agent)
+    for t, old in zip(agent.target_model.get_weights(), before_target):
+        np.testing.assert_array_equal(t, old)  # only 2 of 5 steps done: target untouched
+
+
+def test_soft_update_is_polyak_average():
+    agent = _agent(tau=0.25, target_update_every=1, gradient_steps=1)
+    _, before_target = _fill_and_train(agent)
+    for t, o, old in zip(agent.target_model.get_weights(), agent.model.get_weights(), before_target):
+        np.testing.assert_allclose(t, 0.25 * o + 0.75 * old, rtol=1e-5, atol=1e-6)
+
+
+def test_dueling_head_removes_mean_advantage():
+    agent = _agent(dueling=True)
+    obs = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    v, a = agent.value_advantage(obs)
+    np.testing.assert_allclose(a.mean(axis=1), 0.0, atol=1e-5)
+    head = agent.model(obs).numpy()
+    np.testing.assert_allclose(v, head[:, 0] + 0 * head[:, 1], rtol=1e-5)  # V is the head's first output
+    np.testing.assert_allclose(agent.q_values(obs), v[:, None] + a, rtol=1e-5)
+
+
+def test_numpy_acting_matches_keras():
+    agent = _agent(dueling=False)
+    obs = np.random.default_rng(1).normal(size=(6, 4)).astype(np.float32)
+    np.testing.assert_allclose(agent.q_values(obs), agent.model(obs).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def _seeded_returns(seed):
+    env = make_vec_env("CartPole-v1", 2, seed=seed)
+    agent = DQNAgent(env.single_observation_space, env.single_action_space, num_envs=2, seed=seed, **SMALL)
+    return train(agent, env, steps=600, progress=False).episode_returns
+
+
+def test_same_seed_same_returns():
+    a, b = _seeded_returns(3), _seeded_returns(3)
+    assert a == b and len(a) > 5
+
+
+class Pixels(gym.Env):
+    observation_space = gym.spaces.Box(0, 255, (12, 12, 3), np.uint8)
+    action_space = gym.spaces.Discrete(3)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return self.np_random.integers(0, 255, (12, 12, 3), dtype=np.uint8), {}
+
+    def step(self, action):
+        self.t += 1
+        return self.np_random.integers(0, 255, (12, 12, 3), dtype=np.uint8), float(action == 1), self.t >= 10, False, {}
+
+
+@pytest.mark.parametrize("model_type, env_fn", [("dense", lambda: make_env("CartPole-v1", seed=0)),
+                                                 ("conv", Pixels),
+                                                 ("lstm", lambda: make_env("CartPole-v1", seed=0))])
+def test_every_model_type_builds_and_trains(model_type, env_fn):
+    env = env_fn()
+    agent = DQNAgent(env.observation_space, env.action_space, model_type=model_type, seq_len=4, **SMALL)
+    history = train(agent, env, steps=40, progress=False)
+    assert "loss" in history.metrics and np.isfinite(history.metrics["loss"][-1][1])
+    assert agent.q_values(env.observation_space.sample()[None]).shape == (1, env.action_space.n)
+
+
+def test_lstm_memory_is_reset_between_episodes():
+    agent = _agent(model_type="lstm", seq_len=4)
+    obs = np.ones(4, np.float32)
+    first = agent.act(obs, greedy=True) and agent._window.copy()
+    agent.reset_state(1)
+    assert not agent._window.any()
+    agent.act(obs, greedy=True)
+    np.testing.assert_array_equal(agent._window[0, -1], obs)
+
+
+@pytest.mark.parametrize("kw, error, message", [
+    (dict(model_type="rnn"), ValueError, "model_type must be one of"),
+    (dict(tau=0.0), ValueError, r"tau must be a number in \(0, 1\]"),
+    (dict(tau=1.5), ValueError, r"tau must be a number in \(0, 1\]"),
+    (dict(batch_size=1000, buffer_size=500), ValueError, r"batch_size \(1000\) must not exceed buffer_size \(500\)"),
+    (dict(gamma=1.2), ValueError, r"gamma must be a number in \[0, 1\]"),
+    (dict(model_type="conv"), ValueError, "needs image observations"),
+])
+def test_bad_config(kw, error, message):
+    with pytest.raises(error, match=message):
+        DQNAgent(CARTPOLE.observation_space, CARTPOLE.action_space, **{**SMALL, **kw})
+
+
+def test_bad_spaces():
+    with pytest.raises(TypeError, match="needs a Discrete action space"):
+        DQNAgent(CARTPOLE.observation_space, gym.spaces.Box(-1, 1, (1,)))
+    with pytest.raises(ValueError, match="needs flat observations"):
+        DQNAgent(Pixels.observation_space, Pixels.action_space, model_type="dense")
+    with pytest.raises(TypeError, match="tabular Q-learning"):
+        DQNAgent(gym.spaces.Discrete(5), gym.spaces.Discrete(2))
+    assert DQNConfig().double and DQNConfig().dueling

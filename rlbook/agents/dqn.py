@@ -254,13 +254,22 @@ class DQNAgent:
 
     def act(self, obs, greedy: bool = False):
         """Epsilon-greedy action(s): an int for one observation, an array for a batch."""
-        batched = np.ndim(obs) == len(self.obs_shape) + 1
-        obs_b = np.asarray(obs, dtype=self.buffer.obs.dtype).reshape((-1,) + self.obs_shape)
-        q = self._recurrent_q(obs_b) if self.config.model_type == "lstm" else self.q_values(obs_b)
-        actions = q.argmax(axis=1)
+        obs = np.asarray(obs, dtype=self.buffer.obs.dtype)
+        batched = obs.ndim == len(self.obs_shape) + 1
+        if not batched:
+            obs = obs[None]
+        if self._numpy_q is not None:
+            head = self._numpy_q(obs)
+            # With a dueling head V(s) is the same for every action, so the greedy
+            # action is the argmax of the advantages alone.
+            actions = (head[:, 1:] if self.config.dueling else head).argmax(axis=1)
+        else:
+            q = self._recurrent_q(obs) if self.config.model_type == "lstm" else self.q_values(obs)
+            actions = q.argmax(axis=1)
         if not greedy:
             explore = self.rng.random(len(actions)) < self.epsilon
-            actions = np.where(explore, self.rng.integers(0, self.n_actions, len(actions)), actions)
+            if explore.any():
+                actions[explore] = self.rng.integers(0, self.n_actions, int(explore.sum()))
         return actions if batched else int(actions[0])
 
     # -- learning ----------------------------------------------------------------------

@@ -149,6 +149,7 @@ class DQNAgent:
         self.model, self.target_model = build("q_online"), build("q_target")
         self.target_model.set_weights(self.model.get_weights())
         self.optimizer = tf.keras.optimizers.Adam(config.lr)
+        self.optimizer.build(self.model.trainable_variables)  # slots made now, not while tracing
         self.buffer = ReplayBuffer(config.buffer_size, self.obs_shape, num_envs, np.uint8 if pixels else np.float32)
         self.env_steps = 0
         self.gradient_steps_done = tf.Variable(0, dtype=tf.int64, trainable=False)
@@ -200,7 +201,7 @@ class DQNAgent:
 
         spec = lambda shape, dtype: tf.TensorSpec((K, B) + seq + shape, dtype)  # noqa: E731
 
-        @tf.function(jit_compile=True, input_signature=[spec(self.obs_shape, obs_dtype), spec((), tf.int64), spec((), tf.float32),
+        @tf.function(input_signature=[spec(self.obs_shape, obs_dtype), spec((), tf.int64), spec((), tf.float32),
                                       spec(self.obs_shape, obs_dtype), spec((), tf.float32), spec((), tf.float32)])
         def train_many(obs, action, reward, next_obs, terminated, mask):
             losses, mean_qs = tf.TensorArray(tf.float32, K), tf.TensorArray(tf.float32, K)

@@ -19,7 +19,8 @@ from rlbook.agents.qlearning import QLearningAgent
 from rlbook.envs import make_env
 from rlbook.train import History, train
 
-__all__ = ["tabular_experiment", "tabular_explorer", "tabular_small_multiples", "grid_info"]
+__all__ = ["tabular_experiment", "tabular_explorer", "tabular_small_multiples", "grid_info",
+           "draw_gamma", "gamma_explorer", "gamma_small_multiples"]
 
 
 def grid_info(env) -> tuple[tuple[int, int], dict[int, str], np.ndarray | None]:
@@ -135,5 +136,70 @@ def tabular_small_multiples(
             q_grid(agent.q_table(env.observation_space.n), shape, arrows, desc=desc, ax=axes[i, j],
                    title=f"eps={epsilon}, gamma={gamma}: online {online:.0f}")
     fig.suptitle(f"{env_id}: Q-learning for {episodes} episodes (alpha={alpha})")
+    fig.tight_layout()
+    return fig
+
+
+# -- chapter 3: what gamma does to the Q-values ---------------------------------------
+
+
+def draw_gamma(gamma: float, axes, episode_length: int = 500) -> None:
+    """Two panels for one gamma: the weight of a reward k steps ahead, and CartPole's true Q.
+
+    Left: ``gamma ** k``, with the effective horizon ``1 / (1 - gamma)`` marked.
+    Right: with +1 per step until the time limit, the discounted return from a state
+    with ``T`` steps left is ``(1 - gamma ** T) / (1 - gamma)``: the value a perfect
+    CartPole agent's Q-network must learn. Its ceiling ``1 / (1 - gamma)`` is the
+    scale of every Q-value (and of every TD error) during training.
+    """
+    k = np.arange(episode_length)
+    horizon = np.inf if gamma >= 1 else 1.0 / (1.0 - gamma)
+    left, right = axes
+    left.plot(k, gamma**k)
+    if np.isfinite(horizon):
+        left.axvline(horizon, color="k", ls="--", lw=1, label=f"1/(1-gamma) = {horizon:.0f}")
+        left.legend(fontsize="small")
+    left.set_xlabel("steps ahead k")
+    left.set_ylabel("weight gamma^k")
+    left.set_ylim(0, 1.05)
+    left.set_title(f"gamma = {gamma}", fontsize="medium")
+    steps_left = np.arange(1, episode_length + 1)
+    value = steps_left.astype(float) if gamma >= 1 else (1 - gamma**steps_left) / (1 - gamma)
+    right.plot(steps_left, value)
+    right.set_xlabel("steps left in the episode")
+    right.set_ylabel("true Q of a perfect agent")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+
+
+def gamma_explorer(episode_length: int = 500):
+    """A gamma slider (redraws on release) for :func:`draw_gamma`; returns an ``ipywidgets.VBox``."""
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    slider = widgets.FloatSlider(value=0.99, min=0.5, max=0.999, step=0.001, readout_format=".3f",
+                                 description="gamma", continuous_update=False)
+    out = widgets.Output()
+
+    def redraw(_=None):
+        with out:
+            out.clear_output(wait=True)
+            fig, axes = plt.subplots(1, 2, figsize=(10, 3))
+            draw_gamma(slider.value, axes, episode_length)
+            fig.tight_layout()
+            plt.show()
+
+    slider.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([slider, out])
+
+
+def gamma_small_multiples(gammas: Sequence[float] = (0.9, 0.99, 0.999), episode_length: int = 500):
+    """The static view of :func:`gamma_explorer`: one row of two panels per gamma."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(gammas), 2, figsize=(10, 2.6 * len(gammas)), squeeze=False)
+    for gamma, row in zip(gammas, axes):
+        draw_gamma(gamma, row, episode_length)
     fig.tight_layout()
     return fig

@@ -98,6 +98,10 @@ class ReplayBuffer:
         shape = (batch_size,) if num_batches is None else (num_batches, batch_size)
         rows = rng.integers(0, self.filled, size=shape)
         cols = rng.integers(0, self.num_envs, size=shape)
+        return self._gather(rows, cols)
+
+    def _gather(self, rows: np.ndarray, cols: np.ndarray) -> dict[str, np.ndarray]:
+        """The stored fields at (row, copy) index arrays of any matching shape."""
         return {
             "obs": self.obs[rows, cols],
             "action": self.action[rows, cols],
@@ -131,11 +135,4 @@ class ReplayBuffer:
         done = self.done[rows, cols]
         # mask[t] = 1 until (and including) the first step whose transition ended an episode.
         ended_before = np.cumsum(done, axis=1) - done
-        return {
-            "obs": self.obs[rows, cols],
-            "action": self.action[rows, cols],
-            "reward": self.reward[rows, cols],
-            "next_obs": self.next_obs[rows, cols],
-            "terminated": self.terminated[rows, cols],
-            "mask": (ended_before == 0).astype(np.float32),
-        }
+        return {**self._gather(rows, cols), "mask": (ended_before == 0).astype(np.float32)}

@@ -84,30 +84,39 @@ def dueling_q(value, advantage) -> tf.Tensor:
     return value + advantage - tf.reduce_mean(advantage, axis=-1, keepdims=True)
 
 
-def q_loss(q_values, actions, targets, kind: str = "huber") -> tf.Tensor:
+def q_loss(q_values, actions, targets, kind: str = "huber", weights=None) -> tf.Tensor:
     """Mean loss between ``Q(s, a)`` of the actions taken and their targets.
 
-    ``L = mean_i l(y_i - Q(s_i, a_i))`` with ``l(d) = d^2`` (``"mse"``) or the Huber
-    function (``"huber"``: ``d^2 / 2`` for ``|d| <= 1``, ``|d| - 1/2`` beyond), which
-    keeps the gradient bounded when a target is far off.
+    ``L = sum_i w_i l(y_i - Q(s_i, a_i)) / sum_i w_i`` with ``l(d) = d^2`` (``"mse"``) or
+    the Huber function (``"huber"``: ``d^2 / 2`` for ``|d| <= 1``, ``|d| - 1/2``
+    beyond), which keeps the gradient bounded when a target is far off. Without
+    ``weights`` every ``w_i = 1`` (a plain mean).
 
     Args:
-        q_values: the online network's Q-values, ``(B, A)``.
-        actions: the actions taken, integers ``(B,)``.
-        targets: ``(B,)``, already held fixed.
+        q_values: the online network's Q-values, ``(B, A)`` (or ``(B, T, A)`` for sequences).
+        actions: the actions taken, integers ``(B,)`` (or ``(B, T)``).
+        targets: ``(B,)`` (or ``(B, T)``), already held fixed.
         kind: ``"mse"`` or ``"huber"``.
+        weights: optional ``(B,)`` (or ``(B, T)``): 0 drops a term, e.g. the steps of a
+            replayed sequence that belong to the next episode.
 
     Returns:
         A scalar.
     """
-    q_taken = tf.gather(q_values, tf.cast(actions, tf.int32), axis=-1, batch_dims=1)
+    actions = tf.cast(actions, tf.int32)
+    q_taken = tf.gather(q_values, actions, axis=-1, batch_dims=actions.shape.rank)
     diff = tf.stop_gradient(targets) - q_taken
     if kind == "mse":
-        return tf.reduce_mean(tf.square(diff))
-    if kind == "huber":
+        per_term = tf.square(diff)
+    elif kind == "huber":
         abs_diff = tf.abs(diff)
-        return tf.reduce_mean(tf.where(abs_diff <= 1.0, 0.5 * tf.square(diff), abs_diff - 0.5))
-    raise ValueError(f"loss must be 'mse' or 'huber', got {kind!r}")
+        per_term = tf.where(abs_diff <= 1.0, 0.5 * tf.square(diff), abs_diff - 0.5)
+    else:
+        raise ValueError(f"loss must be 'mse' or 'huber', got {kind!r}")
+    if weights is None:
+        return tf.reduce_mean(per_term)
+    weights = tf.cast(weights, per_term.dtype)
+    return tf.reduce_sum(per_term * weights) / tf.maximum(tf.reduce_sum(weights), 1.0)
 
 
 # -- returns and policy-gradient losses (chapters 6-7) --------------------------------

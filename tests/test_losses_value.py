@@ -59,6 +59,16 @@ def test_q_loss_hand_computed():
         q_loss(q, actions, targets, "l1")
 
 
+def test_q_loss_weights_and_sequences():
+    # (B=1, T=3, A=2) sequence; the third step is masked out
+    q = np.array([[[1.0, 2.0], [0.0, 5.0], [9.0, 9.0]]], np.float32)
+    actions = np.array([[0, 1, 0]])
+    targets = np.array([[2.0, 3.0, 100.0]], np.float32)  # differences 1, -2, (91 masked)
+    weights = np.array([[1.0, 1.0, 0.0]], np.float32)
+    assert q_loss(q, actions, targets, "mse", weights).numpy() == pytest.approx((1.0 + 4.0) / 2)
+    assert q_loss(q, actions, targets, "huber", weights).numpy() == pytest.approx((0.5 + 1.5) / 2)
+
+
 def test_q_loss_gradient_moves_q_towards_target():
     q = tf.Variable([[1.0, 2.0]])
     with tf.GradientTape() as tape:

@@ -180,16 +180,9 @@ class DQNAgent:
                 y = td_target(reward, next_q_target, terminated, c.gamma)
             with tf.GradientTape() as tape:
                 q = q_of(online, obs)
-                if recurrent:  # (B, L, A): flatten time, weight each step by its mask
-                    flat = lambda t: tf.reshape(t, (-1,) + tuple(t.shape[2:]))  # noqa: E731
-                    per_step = tf.reshape(mask, (-1,))
-                    q_taken = tf.gather(flat(q), tf.reshape(action, (-1,)), axis=-1, batch_dims=1)
-                    diff = flat(y) - q_taken
-                    elementwise = tf.square(diff) if c.loss == "mse" else tf.where(
-                        tf.abs(diff) <= 1.0, 0.5 * tf.square(diff), tf.abs(diff) - 0.5)
-                    loss = tf.reduce_sum(elementwise * per_step) / tf.maximum(tf.reduce_sum(per_step), 1.0)
-                else:
-                    loss = q_loss(q, action, y, c.loss)
+                # Sequences (LSTM): shapes gain a time axis, and steps of the next episode
+                # inside a replayed sequence get weight 0.
+                loss = q_loss(q, action, y, c.loss, weights=mask if recurrent else None)
             grads = tape.gradient(loss, online.trainable_variables)
             optimizer.apply_gradients(zip(grads, online.trainable_variables))
             self.gradient_steps_done.assign_add(1)

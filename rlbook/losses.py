@@ -120,3 +120,175 @@ def q_loss(q_values, actions, targets, kind: str = "huber", weights=None) -> tf.
 
 
 # -- returns and policy-gradient losses (chapters 6-7) --------------------------------
+#
+# Returns are computed in NumPy on the collected rollout, before any gradient is
+# taken: they are inputs of the loss, constants for the gradient (which is what
+# ``stop_gradient`` would make them anyway), and a Python loop over a 500-step episode
+# costs microseconds in NumPy but milliseconds as eager TensorFlow ops.
+
+
+def discounted_returns(rewards, dones, gamma: float, bootstrap=0.0):
+    """Discounted returns of a rollout, computed backwards from its last step.
+
+    ``G_t = r_t + gamma * (1 - done_t) * G_{t+1}``, starting from ``G_T = bootstrap``.
+
+    ``done_t`` marks the last step of an episode: the return restarts there, so one
+    array can hold several episodes back to back (the Monte Carlo return of chapter 6
+    when every episode in it is complete, an n-step return of chapter 7 when the
+    rollout was cut and ``bootstrap`` is the critic's V of the state after its last
+    step). Computing backwards turns the double sum of the definition into one pass.
+
+    A time-limit truncation is not a real end: a caller with a critic adds
+    ``gamma * V(s_{t+1})`` to the truncated step's reward and marks it done, so its
+    return is ``r_t + gamma * V(s_{t+1})`` (the agents of chapters 6-7 do this).
+
+    Args:
+        rewards: ``(T,)``, or ``(T, N)`` for ``N`` environments stepped together
+            (time first, the order in which a vector environment produces them).
+        dones: same shape as ``rewards``; 1 (or True) where an episode ended.
+        gamma: discount factor in [0, 1].
+        bootstrap: the value of what follows step ``T - 1`` (a number, or ``(N,)``);
+            ignored where the last step is done.
+
+    Returns:
+        A float32 NumPy array of the returns, the shape of ``rewards``.
+    """
+    import numpy as np
+
+    rewards = np.asarray(rewards, dtype=np.float64)
+    dones = np.asarray(dones, dtype=np.float64)
+    if rewards.ndim not in (1, 2) or dones.shape != rewards.shape:
+        raise ValueError(f"rewards must have shape (T,) or (T, N) and dones the same shape; got rewards "
+                         f"{rewards.shape} and dones {dones.shape}")
+    if not 0.0 <= gamma <= 1.0:
+        raise ValueError(f"gamma must be a number in [0, 1], got {gamma!r}")
+    returns = np.empty_like(rewards)
+    g = np.broadcast_to(np.asarray(bootstrap, dtype=np.float64), rewards.shape[1:]).copy()
+    for t in range(len(rewards) - 1, -1, -1):
+        # G_t = r_t + gamma * (1 - done_t) * G_{t+1}: the future after an episode end is cut.
+        g = rewards[t] + gamma * (1.0 - dones[t]) * g
+        returns[t] = g
+    return returns.astype(np.float32)
+
+
+def td_errors(rewards, values, next_values, terminated, gamma: float) -> tf.Tensor:
+    """One-step TD errors with the TD target held fixed (chapter 7).
+
+    ``delta_t = [r_t + gamma * (1 - terminated_t) * V(s_{t+1})] - V(s_t)``,
+    the bracket wrapped in ``stop_gradient``.
+
+    Bootstrapping stops only on ``terminated``: after a truncation the next state
+    still has a future worth ``V(s_{t+1})``.
+
+    Args:
+        rewards, terminated: shape ``(B,)``.
+        values: ``V(s_t)``, shape ``(B,)`` (squeeze a critic's ``(B, 1)`` output first).
+        next_values: ``V(s_{t+1})``, shape ``(B,)``.
+        gamma: discount factor in [0, 1].
+
+    Returns:
+        The TD errors, shape ``(B,)``; gradients reach ``values`` only.
+    """
+    rewards = tf.convert_to_tensor(rewards, tf.float32)
+    values = tf.convert_to_tensor(values, tf.float32)
+    _same_shape("values", values, "rewards", rewards)
+    not_end = 1.0 - tf.cast(terminated, tf.float32)
+    target = tf.stop_gradient(rewards + gamma * not_end * tf.convert_to_tensor(next_values, tf.float32))
+    return target - values
+
+
+def log_prob(logits, actions) -> tf.Tensor:
+    """``log pi(a|s)`` of the actions taken, from a softmax policy's logits.
+
+    Args:
+        logits: ``(B, A)``.
+        actions: integers ``(B,)``.
+
+    Returns:
+        ``(B,)``.
+    """
+    actions = tf.cast(actions, tf.int32)
+    log_pi = tf.nn.log_softmax(logits, axis=-1)
+    return tf.gather(log_pi, actions, axis=-1, batch_dims=1)
+
+
+def entropy(logits) -> tf.Tensor:
+    """Entropy ``H = -sum_a pi(a|s) log pi(a|s)`` of a softmax policy, shape ``(B,)``."""
+    log_pi = tf.nn.log_softmax(logits, axis=-1)
+    return -tf.reduce_sum(tf.exp(log_pi) * log_pi, axis=-1)
+
+
+def reinforce_loss(logits, actions, returns, baseline=None, entropy_coef: float = 0.0) -> tf.Tensor:
+    """The REINFORCE loss (Williams, 1992), optionally with a baseline (chapter 6).
+
+    ``L = -mean_t[(G_t - b(s_t)) log pi(a_t|s_t)] - c_H mean_t H(pi(.|s_t))``
+
+    Its gradient is the policy-gradient estimate: it raises ``log pi`` of actions
+    that did better than the baseline and lowers the others. The weight
+    ``G_t - b(s_t)`` is held fixed (``stop_gradient``): the baseline is trained by
+    its own loss, never through the policy's.
+
+    Args:
+        logits: the policy's logits, ``(B, A)``.
+        actions: integers ``(B,)``.
+        returns: ``G_t``, ``(B,)``.
+        baseline: ``None`` or ``b(s_t)``, shape ``(B,)``: one value *per step*. A
+            ``(B, 1)`` critic output is rejected, because ``(B,) - (B, 1)`` silently
+            broadcasts to a ``(B, B)`` matrix (errata of chapter 6).
+        entropy_coef: ``c_H >= 0``; a positive value rewards uncertain policies, which
+            keeps them exploring.
+
+    Returns:
+        A scalar.
+    """
+    returns = tf.convert_to_tensor(returns, tf.float32)
+    weight = returns
+    if baseline is not None:
+        baseline = tf.convert_to_tensor(baseline, tf.float32)
+        _same_shape("baseline", baseline, "returns", returns)
+        weight = returns - baseline
+    loss = -tf.reduce_mean(tf.stop_gradient(weight) * log_prob(logits, actions))
+    if entropy_coef:
+        loss -= entropy_coef * tf.reduce_mean(entropy(logits))
+    return loss
+
+
+def actor_critic_losses(logits, actions, values, targets, entropy_coef: float = 0.0) -> dict[str, tf.Tensor]:
+    """Actor and critic losses of the advantage actor-critic (chapter 7).
+
+    ``delta_t = y_t - V(s_t)`` with the target ``y_t`` held fixed, then
+
+    * critic: ``L_V = mean_t delta_t^2`` (the square makes it a regression; without
+      it, minimizing ``V - y`` just pushes V down forever);
+    * actor: ``L_pi = -mean_t[delta_t log pi(a_t|s_t)] - c_H mean_t H(pi(.|s_t))``, with
+      ``delta_t`` held fixed: the critic is trained by ``L_V`` only.
+
+    ``y_t`` is the one-step TD target ``r_t + gamma (1 - terminated_t) V(s_{t+1})`` of
+    the one-step algorithm, or an n-step return from :func:`discounted_returns`.
+
+    Args:
+        logits: the actor's logits, ``(B, A)``.
+        actions: integers ``(B,)``.
+        values: the critic's ``V(s_t)``, ``(B,)`` (a ``(B, 1)`` output is rejected).
+        targets: ``y_t``, ``(B,)``.
+        entropy_coef: weight ``c_H >= 0`` of the entropy bonus.
+
+    Returns:
+        ``{"actor": L_pi, "critic": L_V, "entropy": mean H}``, scalars.
+    """
+    values = tf.convert_to_tensor(values, tf.float32)
+    targets = tf.convert_to_tensor(targets, tf.float32)
+    _same_shape("values", values, "targets", targets)
+    delta = tf.stop_gradient(targets) - values  # the TD error; gradients reach V(s_t) only
+    mean_entropy = tf.reduce_mean(entropy(logits))
+    actor = -tf.reduce_mean(tf.stop_gradient(delta) * log_prob(logits, actions)) - entropy_coef * mean_entropy
+    return {"actor": actor, "critic": tf.reduce_mean(tf.square(delta)), "entropy": mean_entropy}
+
+
+def _same_shape(name: str, x: tf.Tensor, other_name: str, other: tf.Tensor) -> None:
+    # Static shapes are known eagerly and in a traced tf.function alike.
+    if x.shape.rank is not None and other.shape.rank is not None and x.shape.rank != other.shape.rank:
+        raise ValueError(
+            f"{name} must have the shape of {other_name}, one number per step {other.shape}, got {x.shape}; "
+            f"a (B, 1) critic output must be squeezed to (B,), or (B,) - (B, 1) broadcasts to (B, B)"
+        )

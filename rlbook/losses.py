@@ -218,7 +218,8 @@ def entropy(logits) -> tf.Tensor:
     return -tf.reduce_sum(tf.exp(log_pi) * log_pi, axis=-1)
 
 
-def reinforce_loss(logits, actions, returns, baseline=None, entropy_coef: float = 0.0) -> tf.Tensor:
+def reinforce_loss(logits, actions, returns, baseline=None, entropy_coef: float = 0.0,
+                   normalize: bool = False) -> tf.Tensor:
     """The REINFORCE loss (Williams, 1992), optionally with a baseline (chapter 6).
 
     ``L = -mean_t[(G_t - b(s_t)) log pi(a_t|s_t)] - c_H mean_t H(pi(.|s_t))``
@@ -237,6 +238,10 @@ def reinforce_loss(logits, actions, returns, baseline=None, entropy_coef: float 
             broadcasts to a ``(B, B)`` matrix (errata of chapter 6).
         entropy_coef: ``c_H >= 0``; a positive value rewards uncertain policies, which
             keeps them exploring.
+        normalize: scale the weights ``G_t - b(s_t)`` of the batch to mean 0 and
+            standard deviation 1 first. A common trick: the step size no longer
+            depends on the scale of the rewards, and the subtracted mean acts as one
+            more (batch-wide) baseline.
 
     Returns:
         A scalar.
@@ -247,13 +252,17 @@ def reinforce_loss(logits, actions, returns, baseline=None, entropy_coef: float 
         baseline = tf.convert_to_tensor(baseline, tf.float32)
         _same_shape("baseline", baseline, "returns", returns)
         weight = returns - baseline
+    if normalize:
+        mean, variance = tf.nn.moments(weight, axes=[0])
+        weight = (weight - mean) / (tf.sqrt(variance) + 1e-8)
     loss = -tf.reduce_mean(tf.stop_gradient(weight) * log_prob(logits, actions))
     if entropy_coef:
         loss -= entropy_coef * tf.reduce_mean(entropy(logits))
     return loss
 
 
-def actor_critic_losses(logits, actions, values, targets, entropy_coef: float = 0.0) -> dict[str, tf.Tensor]:
+def actor_critic_losses(logits, actions, values, targets, entropy_coef: float = 0.0,
+                        normalize: bool = False) -> dict[str, tf.Tensor]:
     """Actor and critic losses of the advantage actor-critic (chapter 7).
 
     ``delta_t = y_t - V(s_t)`` with the target ``y_t`` held fixed, then
@@ -272,6 +281,8 @@ def actor_critic_losses(logits, actions, values, targets, entropy_coef: float = 
         values: the critic's ``V(s_t)``, ``(B,)`` (a ``(B, 1)`` output is rejected).
         targets: ``y_t``, ``(B,)``.
         entropy_coef: weight ``c_H >= 0`` of the entropy bonus.
+        normalize: scale the actor's weights ``delta_t`` to mean 0 and standard
+            deviation 1 over the batch (the critic's loss is unchanged).
 
     Returns:
         ``{"actor": L_pi, "critic": L_V, "entropy": mean H}``, scalars.
@@ -280,8 +291,12 @@ def actor_critic_losses(logits, actions, values, targets, entropy_coef: float = 
     targets = tf.convert_to_tensor(targets, tf.float32)
     _same_shape("values", values, "targets", targets)
     delta = tf.stop_gradient(targets) - values  # the TD error; gradients reach V(s_t) only
+    weight = tf.stop_gradient(delta)  # the actor's weight: the critic learns from L_V alone
+    if normalize:
+        mean, variance = tf.nn.moments(weight, axes=[0])
+        weight = (weight - mean) / (tf.sqrt(variance) + 1e-8)
     mean_entropy = tf.reduce_mean(entropy(logits))
-    actor = -tf.reduce_mean(tf.stop_gradient(delta) * log_prob(logits, actions)) - entropy_coef * mean_entropy
+    actor = -tf.reduce_mean(weight * log_prob(logits, actions)) - entropy_coef * mean_entropy
     return {"actor": actor, "critic": tf.reduce_mean(tf.square(delta)), "entropy": mean_entropy}
 
 

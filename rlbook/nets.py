@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["mlp", "NumpyMLP"]
+__all__ = ["mlp", "NumpyMLP", "softmax", "sample_categorical"]
 
 
 def mlp(
@@ -84,6 +84,18 @@ class NumpyMLP:
         """Copy the current Keras weights (call after every training step or batch of steps)."""
         self.params = [(layer.kernel.numpy(), layer.bias.numpy()) for layer in self.layers]
 
+    def set_params(self, arrays) -> None:
+        """Use these weights, ``[kernel_0, bias_0, kernel_1, bias_1, ...]`` (arrays or eager tensors).
+
+        Cheaper than :meth:`sync` when a compiled training step returns the updated
+        weights as its outputs: reading each Keras variable eagerly costs about a
+        hundred microseconds, converting an output tensor about one.
+        """
+        arrays = [np.asarray(a) for a in arrays]
+        if len(arrays) != 2 * len(self.layers):
+            raise ValueError(f"set_params needs {2 * len(self.layers)} arrays (a kernel and a bias per layer), got {len(arrays)}")
+        self.params = list(zip(arrays[0::2], arrays[1::2]))
+
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Outputs for a batch ``x`` of shape ``(batch, input_dim)`` (float32 or float64)."""
         h = np.asarray(x, dtype=np.float32)
@@ -147,3 +159,21 @@ def q_from_head(head, dueling: bool):
     from rlbook.losses import dueling_q
 
     return dueling_q(head[..., :1], head[..., 1:])
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of a NumPy batch of logits ``(B, A)`` -> probabilities ``(B, A)`` (chapters 6-7)."""
+    z = logits - logits.max(axis=-1, keepdims=True)  # shifting by the max avoids overflow in exp
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def sample_categorical(logits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One action per row drawn from ``softmax(logits)``, shape ``(B,)`` (chapters 6-7).
+
+    The Gumbel-max trick: add independent standard Gumbel noise to the logits and
+    take the argmax; action ``a`` wins with probability exactly ``softmax(logits)[a]``.
+    It needs no softmax and no cumulative sum, so a batch costs a few microseconds.
+    """
+    logits = np.asarray(logits)
+    return (logits + rng.gumbel(size=logits.shape)).argmax(axis=-1)

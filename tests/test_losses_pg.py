@@ -140,3 +140,12 @@ def test_actor_critic_gradients_flow_where_they_should():
     np.testing.assert_allclose(tape.gradient(losses["critic"], values).numpy(), [-2.0, 2.0])
     with pytest.raises(ValueError, match=r"\(B, 1\) critic output"):
         actor_critic_losses(LOGITS, ACTIONS, np.ones((2, 1), np.float32), targets)
+
+
+def test_reinforce_loss_normalized_weights():
+    returns = np.array([3.0, 1.0], np.float32)  # normalized: (1, -1)
+    want = -(1.0 * LOG_PI_TAKEN[0] - 1.0 * LOG_PI_TAKEN[1]) / 2
+    assert reinforce_loss(LOGITS, ACTIONS, returns, normalize=True).numpy() == pytest.approx(want, rel=1e-5)
+    # a constant baseline changes nothing once the weights are normalized
+    shifted = reinforce_loss(LOGITS, ACTIONS, returns, np.array([5.0, 5.0], np.float32), normalize=True)
+    assert shifted.numpy() == pytest.approx(want, rel=1e-5)

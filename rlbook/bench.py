@@ -61,6 +61,34 @@ def dqn_setup(seed: int):
     return agent, env, eval_env
 
 
+PG_ENVS = 8
+"""CartPole copies stepped together by REINFORCE and the actor-critic (chapters 6-7)."""
+
+
+@register("reinforce", 300_000)
+def reinforce_setup(seed: int):
+    """Chapter 6's REINFORCE with its defaults (learned value baseline) on 8 CartPole copies."""
+    from rlbook.agents.reinforce import ReinforceAgent
+    from rlbook.envs import make_vec_env
+
+    env = make_vec_env(ENV_ID, PG_ENVS, seed=seed)
+    eval_env = make_vec_env(ENV_ID, EVAL_EPISODES, seed=seed + 10_000)
+    agent = ReinforceAgent(env.single_observation_space, env.single_action_space, num_envs=PG_ENVS, seed=seed)
+    return agent, env, eval_env
+
+
+@register("actor_critic", 100_000)
+def actor_critic_setup(seed: int):
+    """Chapter 7's actor-critic with its defaults (n-step targets, batched updates) on 8 CartPole copies."""
+    from rlbook.agents.actor_critic import ActorCriticAgent
+    from rlbook.envs import make_vec_env
+
+    env = make_vec_env(ENV_ID, PG_ENVS, seed=seed)
+    eval_env = make_vec_env(ENV_ID, EVAL_EPISODES, seed=seed + 10_000)
+    agent = ActorCriticAgent(env.single_observation_space, env.single_action_space, num_envs=PG_ENVS, seed=seed)
+    return agent, env, eval_env
+
+
 def run(algo: str, seed: int, max_steps: int | None = None, progress: bool = False) -> dict:
     """Run the protocol once and return the result row."""
     from rlbook.train import train

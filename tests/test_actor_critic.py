@@ -91,7 +91,7 @@ def _seeded_returns(seed):
     env = make_vec_env("CartPole-v1", 2, seed=seed)
     agent = ActorCriticAgent(env.single_observation_space, env.single_action_space, num_envs=2, seed=seed,
                              hidden=(8,))
-    return train(agent, env, steps=800, progress=False).episode_returns
+    return train(agent, env, steps=500, progress=False).episode_returns
 
 
 def test_same_seed_same_returns():
@@ -103,8 +103,8 @@ def test_same_seed_same_returns():
 def test_one_step_algorithm_on_a_single_env():
     env = make_env("CartPole-v1", seed=0)
     agent = ActorCriticAgent(env.observation_space, env.action_space, n_steps=1, hidden=(8,))
-    history = train(agent, env, steps=300, progress=False)
-    assert agent.updates == 300
+    history = train(agent, env, steps=100, progress=False)
+    assert agent.updates == 100
     assert all(np.isfinite(history.metrics[k][-1][1]) for k in ("actor_loss", "critic_loss", "entropy"))
 
 
@@ -123,6 +123,7 @@ def test_learns_on_cartpole_quickly():
     (dict(n_steps=0), "n_steps must be a positive integer"),
     (dict(entropy_coef=-1.0), "entropy_coef must be a number >= 0"),
     (dict(activation="sigmoid"), "activation must be 'relu' or 'tanh'"),
+    (dict(max_grad_norm=0.0), "max_grad_norm must be a positive number"),
 ])
 def test_bad_config(kw, message):
     with pytest.raises(ValueError, match=message):

@@ -90,18 +90,17 @@ def test_collector_keeps_episodes_intact_when_it_compacts_and_grows():
     assert popped[1] == [list(range(7)), list(range(7, 14))]
 
 
-def _seeded_returns(seed, baseline):
+def _seeded_returns(seed):
     env = make_vec_env("CartPole-v1", 2, seed=seed)
     agent = ReinforceAgent(env.single_observation_space, env.single_action_space, num_envs=2, seed=seed,
-                           baseline=baseline, **SMALL)
-    return train(agent, env, steps=800, progress=False).episode_returns
+                           critic_steps=2, **SMALL)
+    return train(agent, env, steps=500, progress=False).episode_returns
 
 
-@pytest.mark.parametrize("baseline", [None, "value"])
-def test_same_seed_same_returns(baseline):
-    a, b = _seeded_returns(3, baseline), _seeded_returns(3, baseline)
+def test_same_seed_same_returns():
+    a, b = _seeded_returns(3), _seeded_returns(3)
     assert a == b and len(a) > 10
-    assert _seeded_returns(4, baseline) != a
+    assert _seeded_returns(4) != a
 
 
 def test_learns_on_cartpole_quickly():
@@ -119,6 +118,7 @@ def test_learns_on_cartpole_quickly():
     (dict(critic_lr=0), "critic_lr must be a positive number"),
     (dict(baseline="critic"), "baseline must be None or 'value'"),
     (dict(batch_episodes=0), "batch_episodes must be a positive integer"),
+    (dict(critic_steps=0), "critic_steps must be a positive integer"),
     (dict(entropy_coef=-0.1), "entropy_coef must be a number >= 0"),
     (dict(hidden=64), "hidden must be a tuple of positive integers"),
 ])

@@ -54,6 +54,8 @@ class ActorCriticConfig:
     """Weight of the entropy bonus (>= 0): higher keeps the policy exploring longer."""
     normalize: bool = True
     """Scale each batch's TD errors to mean 0 and standard deviation 1 in the actor loss."""
+    max_grad_norm: float | None = None
+    """Clip the gradient of each update to this global norm (``None``: no clipping)."""
     seed: int | None = 0
     """Seed of the network weights and of the action sampling."""
 
@@ -65,6 +67,8 @@ class ActorCriticConfig:
             raise ValueError(f"entropy_coef must be a number >= 0, got {self.entropy_coef!r}")
         if not (isinstance(self.hidden, tuple) and all(isinstance(u, int) and u > 0 for u in self.hidden)):
             raise ValueError(f"hidden must be a tuple of positive integers (units per layer), got {self.hidden!r}")
+        if self.max_grad_norm is not None:
+            positive("max_grad_norm", self.max_grad_norm)
         if self.activation not in ("relu", "tanh"):
             raise ValueError(f"activation must be 'relu' or 'tanh', got {self.activation!r}")
         if self.seed is not None:
@@ -99,7 +103,7 @@ class ActorCriticAgent:
         self.critic = mlp(self.obs_dim, config.hidden, 1, config.activation, name="critic",
                           seed=None if seed is None else seed + 100)
         # One Adam for both: the networks share no weights, so each still follows its own loss.
-        self.optimizer = tf.keras.optimizers.Adam(config.lr)
+        self.optimizer = tf.keras.optimizers.Adam(config.lr, global_clipnorm=config.max_grad_norm)
         self.optimizer.build(self.actor.trainable_variables + self.critic.trainable_variables)  # slots made now
         self._numpy_pi, self._numpy_v = NumpyMLP(self.actor), NumpyMLP(self.critic)
         # The rollout of the current batch, time-major: (n_steps, num_envs, ...).

@@ -52,7 +52,9 @@ class ReinforceConfig:
     """``None`` (weight each step by its return G_t) or ``"value"`` (by G_t - V(s_t), with V learned)."""
     critic_lr: float = 0.01
     """Adam learning rate of the value baseline (``baseline="value"``)."""
-    normalize: bool = True
+    critic_steps: int = 20
+    """Gradient steps of the value baseline on each batch (its regression needs more than one)."""
+    normalize: bool = False
     """Scale each batch's weights G_t - b(s_t) to mean 0 and standard deviation 1."""
     entropy_coef: float = 0.0
     """Weight of the entropy bonus (>= 0): higher keeps the policy exploring longer."""
@@ -68,6 +70,7 @@ class ReinforceConfig:
         positive("lr", self.lr)
         positive("critic_lr", self.critic_lr)
         positive("batch_episodes", self.batch_episodes, integer=True)
+        positive("critic_steps", self.critic_steps, integer=True)
         if not (isinstance(self.entropy_coef, (int, float)) and self.entropy_coef >= 0):
             raise ValueError(f"entropy_coef must be a number >= 0, got {self.entropy_coef!r}")
         if not (isinstance(self.hidden, tuple) and all(isinstance(u, int) and u > 0 for u in self.hidden)):
@@ -181,11 +184,13 @@ class ReinforceAgent:
             critic_loss = tf.constant(0.0)
             baseline = None
             if critic is not None:
-                with tf.GradientTape() as tape:
-                    baseline = critic(obs, training=False)[:, 0]  # V(s_t), shape (N,): one value per step
-                    critic_loss = tf.reduce_mean(tf.square(returns - baseline))
-                grads = tape.gradient(critic_loss, critic.trainable_variables)
-                critic_optimizer.apply_gradients(zip(grads, critic.trainable_variables))
+                baseline = critic(obs, training=False)[:, 0]  # V(s_t) before this batch, shape (N,): one per step
+                for _ in tf.range(c.critic_steps):
+                    # Regress V(s_t) on G_t: L_V = mean((G_t - V(s_t))^2).
+                    with tf.GradientTape() as tape:
+                        critic_loss = tf.reduce_mean(tf.square(returns - critic(obs, training=False)[:, 0]))
+                    grads = tape.gradient(critic_loss, critic.trainable_variables)
+                    critic_optimizer.apply_gradients(zip(grads, critic.trainable_variables))
             with tf.GradientTape() as tape:
                 logits = policy(obs, training=False)
                 # L = -mean[(G_t - b(s_t)) log pi(a_t|s_t)] - c_H mean H, the weight held fixed

@@ -102,7 +102,7 @@ def test_same_seed_same_returns():
 
 def test_one_step_algorithm_on_a_single_env():
     env = make_env("CartPole-v1", seed=0)
-    agent = ActorCriticAgent(env.observation_space, env.action_space, n_steps=1, hidden=(8,))
+    agent = ActorCriticAgent(env.observation_space, env.action_space, n_steps=1, critic_steps=1, hidden=(8,))
     history = train(agent, env, steps=100, progress=False)
     assert agent.updates == 100
     assert all(np.isfinite(history.metrics[k][-1][1]) for k in ("actor_loss", "critic_loss", "entropy"))
@@ -122,7 +122,8 @@ def test_learns_on_cartpole_quickly():
     (dict(lr=-0.01), "lr must be a positive number"),
     (dict(n_steps=0), "n_steps must be a positive integer"),
     (dict(entropy_coef=-1.0), "entropy_coef must be a number >= 0"),
-    (dict(activation="sigmoid"), "activation must be 'relu' or 'tanh'"),
+    (dict(critic_lr=0), "critic_lr must be a positive number"),
+    (dict(critic_steps=0), "critic_steps must be a positive integer"),
     (dict(max_grad_norm=0.0), "max_grad_norm must be a positive number"),
 ])
 def test_bad_config(kw, message):

@@ -9,19 +9,21 @@ of an action). After each transition ``(s, a, r, s')``:
     critic loss  L_V  = mean(delta^2)
     actor loss   L_pi = -mean(delta * log pi(a|s))     delta held fixed
 
-That is the one-step algorithm (``num_envs=1, n_steps=1``). The defaults run the
-same update on batches, as A2C does (Mnih et al., 2016): ``num_envs`` copies of the
-environment each take ``n_steps`` steps, and one gradient step uses all
+That is the one-step algorithm (``num_envs=1, n_steps=1, critic_steps=1``). The
+defaults run the same update on batches, as A2C does (Mnih et al., 2016): ``num_envs``
+copies of the environment each take ``n_steps`` steps, and one actor step uses all
 ``num_envs * n_steps`` transitions. Each target then looks up to ``n_steps`` rewards
 ahead before bootstrapping, ``y_t = r_t + gamma r_{t+1} + ... + gamma^k V(s_{t+k})``
 (the n-step return, :func:`rlbook.losses.discounted_returns`), which is the one-step
 target when ``n_steps=1``. Batching gives less noisy gradients, parallel copies give
 less correlated samples, and TensorFlow is called once per batch instead of once per
-step.
+step. The critic takes ``critic_steps`` gradient steps on each batch's fixed targets:
+a regression needs several to keep up with the policy, and a well-fitted critic keeps
+the actor stable long after CartPole is solved.
 
 Targets are computed in NumPy from the critic's weights *before* the update (that is
 what holds them fixed), with a NumPy copy of the critic; acting uses a NumPy copy of
-the actor; the update is one ``tf.function`` with a fixed input signature.
+the actor; the whole update is one ``tf.function`` with a fixed input signature.
 """
 
 from __future__ import annotations
@@ -41,36 +43,38 @@ class ActorCriticConfig:
     """Hyperparameters of the actor-critic. The defaults solve CartPole-v1 (chapter 7)."""
 
     hidden: tuple[int, ...] = (64,)
-    """Units of the hidden Dense layers of the actor and of the critic (two separate networks)."""
-    activation: str = "relu"
-    """Activation of the hidden layers: ``"relu"`` or ``"tanh"``."""
+    """Units of the hidden ReLU layers of the actor and of the critic (two separate networks)."""
     gamma: float = 0.99
     """Discount factor in [0, 1]."""
     lr: float = 0.01
-    """Adam learning rate (of both networks)."""
+    """Adam learning rate of the actor."""
+    critic_lr: float = 0.01
+    """Adam learning rate of the critic."""
+    critic_steps: int = 10
+    """Gradient steps of the critic on each batch's fixed targets (the actor takes one)."""
     n_steps: int = 16
     """Steps each environment copy takes between updates (1 = the one-step algorithm)."""
     entropy_coef: float = 0.0
     """Weight of the entropy bonus (>= 0): higher keeps the policy exploring longer."""
-    normalize: bool = True
+    normalize: bool = False
     """Scale each batch's TD errors to mean 0 and standard deviation 1 in the actor loss."""
     max_grad_norm: float | None = 0.5
-    """Clip the gradient of each update to this global norm (``None``: no clipping)."""
+    """Shorten each network's gradient to at most this norm before the Adam step (``None``: never)."""
     seed: int | None = 0
     """Seed of the network weights and of the action sampling."""
 
     def __post_init__(self):
         unit_interval("gamma", self.gamma)
         positive("lr", self.lr)
+        positive("critic_lr", self.critic_lr)
         positive("n_steps", self.n_steps, integer=True)
+        positive("critic_steps", self.critic_steps, integer=True)
         if not (isinstance(self.entropy_coef, (int, float)) and self.entropy_coef >= 0):
             raise ValueError(f"entropy_coef must be a number >= 0, got {self.entropy_coef!r}")
         if not (isinstance(self.hidden, tuple) and all(isinstance(u, int) and u > 0 for u in self.hidden)):
             raise ValueError(f"hidden must be a tuple of positive integers (units per layer), got {self.hidden!r}")
         if self.max_grad_norm is not None:
             positive("max_grad_norm", self.max_grad_norm)
-        if self.activation not in ("relu", "tanh"):
-            raise ValueError(f"activation must be 'relu' or 'tanh', got {self.activation!r}")
         if self.seed is not None:
             non_negative_int("seed", self.seed)
 
@@ -98,13 +102,13 @@ class ActorCriticAgent:
         self.n_actions, self.obs_dim = int(action_space.n), int(observation_space.shape[0])
         self.rng = np.random.default_rng(config.seed)
         seed = config.seed
-        self.actor = mlp(self.obs_dim, config.hidden, self.n_actions, config.activation, name="actor", seed=seed)
+        self.actor = mlp(self.obs_dim, config.hidden, self.n_actions, name="actor", seed=seed)
         # The critic has ONE output, V(s): the value of the state under the current policy.
-        self.critic = mlp(self.obs_dim, config.hidden, 1, config.activation, name="critic",
-                          seed=None if seed is None else seed + 100)
-        # One Adam for both: the networks share no weights, so each still follows its own loss.
-        self.optimizer = tf.keras.optimizers.Adam(config.lr, global_clipnorm=config.max_grad_norm)
-        self.optimizer.build(self.actor.trainable_variables + self.critic.trainable_variables)  # slots made now
+        self.critic = mlp(self.obs_dim, config.hidden, 1, name="critic", seed=None if seed is None else seed + 100)
+        self.actor_optimizer = tf.keras.optimizers.Adam(config.lr, global_clipnorm=config.max_grad_norm)
+        self.critic_optimizer = tf.keras.optimizers.Adam(config.critic_lr, global_clipnorm=config.max_grad_norm)
+        self.actor_optimizer.build(self.actor.trainable_variables)  # slots made now, not while tracing
+        self.critic_optimizer.build(self.critic.trainable_variables)
         self._numpy_pi, self._numpy_v = NumpyMLP(self.actor), NumpyMLP(self.critic)
         # The rollout of the current batch, time-major: (n_steps, num_envs, ...).
         shape = (config.n_steps, num_envs)
@@ -121,12 +125,20 @@ class ActorCriticAgent:
         from rlbook.losses import actor_critic_losses
 
         c = self.config
-        actor, critic, optimizer = self.actor, self.critic, self.optimizer
-        variables = actor.trainable_variables + critic.trainable_variables
+        actor, critic = self.actor, self.critic
+        actor_optimizer, critic_optimizer = self.actor_optimizer, self.critic_optimizer
         batch = c.n_steps * self.num_envs
 
-        # A fixed input signature: traced once. autograph=False: the step has no Python control
-        # flow on tensors to convert, and skipping the conversion makes the one trace ~40% cheaper.
+        def critic_step(i, obs, targets):
+            # L_V = mean((y - V(s))^2) with the targets fixed: one step of a plain regression.
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(tf.square(targets - critic(obs, training=False)[:, 0]))
+            critic_optimizer.apply_gradients(zip(tape.gradient(loss, critic.trainable_variables),
+                                                 critic.trainable_variables))
+            return i + 1, obs, targets
+
+        # A fixed input signature: traced once. autograph=False: nothing needs converting (the loop
+        # below is an explicit tf.while_loop), and skipping the conversion makes the trace cheaper.
         @tf.function(input_signature=[tf.TensorSpec((batch, self.obs_dim), tf.float32),
                                       tf.TensorSpec((batch,), tf.int32), tf.TensorSpec((batch,), tf.float32)],
                      autograph=False)
@@ -135,10 +147,12 @@ class ActorCriticAgent:
                 logits = actor(obs, training=False)
                 values = critic(obs, training=False)[:, 0]  # (B, 1) -> (B,): one V(s) per step
                 losses = actor_critic_losses(logits, actions, values, targets, c.entropy_coef, c.normalize)
-                # The actor's weights get the gradient of L_pi only, the critic's of L_V only
-                # (L_pi holds delta fixed), so one sum serves both networks.
-                total = losses["actor"] + losses["critic"]
-            optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
+            # The actor: one step on L_pi (delta held fixed inside it, so no gradient reaches the critic).
+            actor_optimizer.apply_gradients(zip(tape.gradient(losses["actor"], actor.trainable_variables),
+                                                actor.trainable_variables))
+            # The critic: critic_steps steps on L_V. A regression needs more than one step to keep up
+            # with a changing policy; more actor steps on one batch would make the actor off-policy.
+            tf.while_loop(lambda i, *_: i < c.critic_steps, critic_step, [tf.constant(0), obs, targets])
             # Returning the new weights is cheaper than reading the variables afterwards.
             return losses, [tf.identity(v) for v in actor.trainable_variables], \
                 [tf.identity(v) for v in critic.trainable_variables]

@@ -216,7 +216,7 @@ class ActorCriticAgent:
         return discounted_returns(self._reward, self._done, self.config.gamma, bootstrap=bootstrap)
 
     def train_step(self, last_next_obs) -> dict[str, float]:
-        """One gradient step of actor and critic on the stored rollout."""
+        """One update on the stored rollout: one actor step and ``critic_steps`` critic steps, one compiled call."""
         targets = self.targets(last_next_obs)  # computed before the update: held fixed
         d = self.obs_dim
         losses, actor_weights, critic_weights = self._train(self._obs.reshape(-1, d), self._action.reshape(-1),

@@ -10,14 +10,14 @@ are finished, one gradient step on
 
 makes the actions that were followed by a better-than-expected return more likely.
 The baseline ``b`` is nothing (``baseline=None``) or a second network's estimate
-``V(s_t)`` of the return, trained at the same time by regression on ``G_t``
-(``baseline="value"``): it does not change the gradient's expectation but shrinks its
-variance.
+``V(s_t)`` of the return, regressed on ``G_t`` for ``critic_steps`` gradient steps
+per batch (``baseline="value"``): it does not change the gradient's expectation but
+shrinks its variance.
 
 With ``num_envs=1`` and ``batch_episodes=1`` this is the textbook algorithm (one
 update per episode). With a vector environment, copies whose episode is still
 running when an update happens keep their earlier steps, so a small part of a batch
-comes from the policy one update older; chapter 6 shows this does not hurt.
+comes from the policy one update older (a small bias, traded for never wasting steps).
 
 Speed (see DESIGN.md): acting uses NumPy copies of the networks, and the training
 step is one ``tf.function`` whose input signature has a ``None`` batch dimension, so

@@ -1,0 +1,41 @@
+"""The time-to-solve benchmark: its protocol and its one-line JSON output."""
+
+import json
+
+import pytest
+
+from rlbook import bench
+from rlbook.train import History
+
+
+@pytest.mark.parametrize("algo", ["dqn", "reinforce", "actor_critic"])
+def test_every_algorithm_is_registered_with_a_budget(algo):
+    setup, budget = bench.ALGOS[algo]
+    assert callable(setup) and budget >= 50_000
+
+
+def test_short_run_prints_one_json_line_with_the_protocol_fields(capsys):
+    # 2,000 steps: exactly one evaluation, far too early to solve.
+    assert bench.main(["actor_critic", "--seed", "3", "--max-steps", "2000"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1
+    row = json.loads(lines[0])
+    assert list(row) == ["algo", "seed", "solved", "steps", "train_s", "eval_mean"]
+    assert row["algo"] == "actor_critic" and row["seed"] == 3
+    assert row["steps"] == 2000
+    assert row["train_s"] > 0 and isinstance(row["eval_mean"], float)
+    assert row["solved"] == (row["eval_mean"] >= bench.SOLVED_AT)
+
+
+def test_solved_is_the_first_evaluation_at_or_above_475():
+    h = History(evaluations=[{"step": 2000, "train_seconds": 1.0, "mean": 474.9, "std": 0.0},
+                             {"step": 4000, "train_seconds": 2.0, "mean": 475.0, "std": 0.0},
+                             {"step": 6000, "train_seconds": 3.0, "mean": 500.0, "std": 0.0}])
+    assert h.solved_at(bench.SOLVED_AT)["step"] == 4000
+
+
+def test_unknown_algorithm_is_rejected():
+    with pytest.raises(ValueError, match="unknown algorithm 'ppo'; choose one of"):
+        bench.run("ppo", 0)
+    with pytest.raises(SystemExit):
+        bench.main(["ppo"])

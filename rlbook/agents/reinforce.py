@@ -265,6 +265,13 @@ class ReinforceAgent:
         """One gradient step on the finished episodes collected so far (then forget them)."""
         obs, actions, returns = (np.concatenate(parts) for parts in zip(*self._batch))
         self._batch.clear()
+        from rlbook.nets import softmax
+
+        # For the logs: the policy's mean entropy and the baseline's mean V(s) on this batch, before the step.
+        probs = softmax(self._numpy_pi(obs).astype(np.float64))
+        extra = {"entropy": float(-(probs * np.log(probs + 1e-12)).sum(axis=1).mean())}
+        if self._numpy_v is not None:
+            extra["mean_v"] = float(self._numpy_v(obs).mean())
         loss, critic_loss, weights, critic_weights = self._train(obs, actions, returns)
         self._numpy_pi.set_params(weights)  # acting now uses the new weights
         if self._numpy_v is not None:
@@ -273,4 +280,60 @@ class ReinforceAgent:
         info = {"loss": float(loss), "batch_steps": float(len(returns))}
         if self.critic is not None:
             info["critic_loss"] = float(critic_loss)
-        return info
+        return {**info, **extra}
+
+    # -- checkpoints (see rlbook.checkpoint) ------------------------------------------------
+    def save(self, path, metadata: dict | None = None) -> str:
+        """Write weights, Adam's state and counters to one file at ``path``, atomically.
+
+        Episodes still running are not saved: a resumed run starts new ones.
+        """
+        from rlbook import checkpoint
+
+        return checkpoint.save(self, path, metadata)
+
+    @classmethod
+    def load(cls, path) -> ReinforceAgent:
+        """A new agent from a file written by :meth:`save` (a checkpoint of another algorithm is refused)."""
+        from rlbook import checkpoint
+
+        return checkpoint.load(path, expect=cls)
+
+    def restore(self, path) -> None:
+        """Load a checkpoint into this agent, whose architecture must match (its config is kept)."""
+        from rlbook import checkpoint
+
+        checkpoint.restore(self, path)
+
+    def _checkpoint(self, replay: bool = True):
+        from rlbook import checkpoint as ck
+
+        spec = {"observation_space": ck.box_spec((self.obs_dim,), np.float32), "n_actions": self.n_actions,
+                "num_envs": self.num_envs, "baseline": self.config.baseline}
+        arrays = {**ck.model_arrays("weights.policy", self.policy), **ck.optimizer_arrays("optimizer.policy", self.optimizer)}
+        if self.critic is not None:
+            arrays.update({**ck.model_arrays("weights.value", self.critic),
+                           **ck.optimizer_arrays("optimizer.value", self.critic_optimizer)})
+        return spec, {"updates": self.updates, "rng": ck.rng_state(self.rng)}, arrays
+
+    @classmethod
+    def _from_checkpoint_spec(cls, spec: dict, config: ReinforceConfig) -> ReinforceAgent:
+        from rlbook.checkpoint import box_from_spec
+
+        return cls(box_from_spec(spec["observation_space"]), gym.spaces.Discrete(spec["n_actions"]), config,
+                   num_envs=spec["num_envs"])
+
+    def _restore_checkpoint(self, counters: dict, arrays: dict) -> None:
+        from rlbook import checkpoint as ck
+
+        ck.set_model("weights.policy", self.policy, arrays)
+        ck.set_optimizer("optimizer.policy", self.optimizer, arrays)
+        self._numpy_pi.sync()
+        if self.critic is not None:
+            ck.set_model("weights.value", self.critic, arrays)
+            ck.set_optimizer("optimizer.value", self.critic_optimizer, arrays)
+            self._numpy_v.sync()
+        self.updates = int(counters["updates"])
+        ck.set_rng_state(self.rng, counters["rng"])
+        self._collector = _EpisodeCollector(self.num_envs, self.obs_dim)  # running episodes start afresh
+        self._batch.clear()

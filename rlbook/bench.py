@@ -51,16 +51,38 @@ DQN_ENVS = 4
 """CartPole copies stepped together by the DQN of chapter 3 (batched acting)."""
 
 
-@register("dqn", 50_000)
-def dqn_setup(seed: int):
-    """Chapter 3's DQN with its defaults (double and dueling on) on 4 CartPole copies."""
+def _dqn(seed: int, **overrides):
     from rlbook.agents.dqn import DQNAgent
     from rlbook.envs import make_vec_env
 
     env = make_vec_env(ENV_ID, DQN_ENVS, seed=seed)
     eval_env = make_vec_env(ENV_ID, EVAL_EPISODES, seed=seed + 10_000)
-    agent = DQNAgent(env.single_observation_space, env.single_action_space, num_envs=DQN_ENVS, seed=seed)
+    agent = DQNAgent(env.single_observation_space, env.single_action_space, num_envs=DQN_ENVS, seed=seed, **overrides)
     return agent, env, eval_env
+
+
+@register("dqn", 50_000)
+def dqn_setup(seed: int):
+    """Chapter 3's DQN with its defaults (double and dueling on) on 4 CartPole copies."""
+    return _dqn(seed)
+
+
+@register("dqn_vanilla", 50_000)
+def dqn_vanilla_setup(seed: int):
+    """The same DQN with the plain max target and a plain head (chapter 3's equations, chapter 8)."""
+    return _dqn(seed, double=False, dueling=False)
+
+
+@register("double_dqn", 50_000)
+def double_dqn_setup(seed: int):
+    """Double target, plain head (chapter 4)."""
+    return _dqn(seed, double=True, dueling=False)
+
+
+@register("dueling_dqn", 50_000)
+def dueling_dqn_setup(seed: int):
+    """Dueling head, plain max target (chapter 5)."""
+    return _dqn(seed, double=False, dueling=True)
 
 
 PG_ENVS = 8
@@ -91,8 +113,40 @@ def actor_critic_setup(seed: int):
     return agent, env, eval_env
 
 
-def run(algo: str, seed: int, max_steps: int | None = None, progress: bool = False) -> dict:
-    """Run the protocol once and return the result row."""
+CARTPOLE_BINS = (1, 1, 6, 12)
+"""Chapter 2's discretization of CartPole: pole angle and angular velocity only."""
+CARTPOLE_LOW = (-2.4, -3.0, -0.21, -2.0)
+CARTPOLE_HIGH = (2.4, 3.0, 0.21, 2.0)
+
+
+@register("qlearning", 200_000)
+def qlearning_setup(seed: int):
+    """Chapter 2's tabular Q-learning on discretized CartPole (one environment, a table of 72 states)."""
+    from rlbook.agents.qlearning import QLearningAgent
+    from rlbook.envs import DiscretizedObservationWrapper, make_env
+
+    def discretized(s):
+        return DiscretizedObservationWrapper(make_env(ENV_ID, seed=s), n_bins=CARTPOLE_BINS,
+                                             low=CARTPOLE_LOW, high=CARTPOLE_HIGH)
+
+    env, eval_env = discretized(seed), discretized(seed + 10_000)
+    agent = QLearningAgent(env.observation_space, env.action_space, seed=seed, epsilon_decay_steps=30_000)
+    return agent, env, eval_env
+
+
+def run_history(algo: str, seed: int, max_steps: int | None = None, progress: bool = False, stop: bool = True):
+    """Run the protocol once; return the result row and the training :class:`~rlbook.train.History`.
+
+    Args:
+        algo: a name in :data:`ALGOS`.
+        seed: seeds the agent and the training environments (evaluation uses ``seed + 10_000``).
+        max_steps: environment step budget (default: the algorithm's).
+        progress: show a progress bar.
+        stop: stop at the first solved evaluation (the benchmark). ``False`` keeps training
+            for the whole budget (learning curves, chapter 8). For the neural agents the
+            row is the same either way, since their greedy actions draw no random numbers
+            (tabular Q-learning breaks ties at random, so its evaluations use its stream).
+    """
     from rlbook.train import train
 
     if algo not in ALGOS:
@@ -110,12 +164,12 @@ def run(algo: str, seed: int, max_steps: int | None = None, progress: bool = Fal
         eval_env=eval_env,
         eval_every=EVAL_EVERY,
         eval_episodes=EVAL_EPISODES,
-        stop_at=SOLVED_AT,
+        stop_at=SOLVED_AT if stop else None,
         progress=progress,
     )
     solved = history.solved_at(SOLVED_AT)
     last = solved or (history.evaluations[-1] if history.evaluations else None)
-    return {
+    row = {
         "algo": algo,
         "seed": seed,
         "solved": solved is not None,
@@ -123,6 +177,12 @@ def run(algo: str, seed: int, max_steps: int | None = None, progress: bool = Fal
         "train_s": round(setup_s + (last["train_seconds"] if last else history.train_seconds), 2),
         "eval_mean": round(last["mean"], 1) if last else None,
     }
+    return row, history
+
+
+def run(algo: str, seed: int, max_steps: int | None = None, progress: bool = False) -> dict:
+    """Run the protocol once and return the result row (what the command prints)."""
+    return run_history(algo, seed, max_steps, progress)[0]
 
 
 def main(argv: list[str] | None = None) -> int:

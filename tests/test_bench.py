@@ -8,10 +8,12 @@ from rlbook import bench
 from rlbook.train import History
 
 
-@pytest.mark.parametrize("algo", ["dqn", "reinforce", "actor_critic"])
+@pytest.mark.parametrize("algo", ["qlearning", "dqn", "dqn_vanilla", "double_dqn", "dueling_dqn", "reinforce", "actor_critic"])
 def test_every_algorithm_is_registered_with_a_budget(algo):
     setup, budget = bench.ALGOS[algo]
     assert callable(setup) and budget >= 50_000
+    agent, env, eval_env = setup(0)
+    assert hasattr(agent, "act") and hasattr(agent, "observe")
 
 
 def test_short_run_prints_one_json_line_with_the_protocol_fields(capsys):

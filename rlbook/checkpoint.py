@@ -127,6 +127,7 @@ def save(agent, path: str | os.PathLike, metadata: dict | None = None, replay: b
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=os.path.basename(path) + ".", suffix=".tmp")
     try:
+        os.chmod(tmp, _file_mode(path))  # mkstemp makes the file private; give it the usual permissions
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **payload)
             f.flush()
@@ -138,6 +139,14 @@ def save(agent, path: str | os.PathLike, metadata: dict | None = None, replay: b
         raise
     _fsync_directory(directory)
     return path
+
+
+def _file_mode(path: str) -> int:
+    if os.path.exists(path):
+        return os.stat(path).st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _fsync_directory(directory: str) -> None:
@@ -239,9 +248,12 @@ def restore(agent, path) -> None:
 
 
 def architecture(spec: dict, arrays: dict[str, Any]) -> dict:
-    """What must match for weights to fit: the constructor spec and each weight's shape."""
+    """What must match for weights to fit: the constructor spec and each weight's shape.
+
+    ``num_envs`` is left out: the same weights serve any number of environment copies.
+    """
     return {
-        "spec": spec,
+        "spec": {key: value for key, value in spec.items() if key != "num_envs"},
         "weights": [[name, list(np.shape(arrays[name]))] for name in sorted(arrays) if name.startswith("weights.")
                     and not name.startswith("weights.qtable.")],  # a Q-table's size grows with the states seen
     }

@@ -19,6 +19,7 @@ copies at once, which lets neural agents choose a whole batch of actions in one 
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -27,7 +28,19 @@ from typing import Any, Callable
 import gymnasium as gym
 import numpy as np
 
-__all__ = ["History", "train", "evaluate"]
+__all__ = ["History", "train", "evaluate", "TrainingDiverged"]
+
+
+class TrainingDiverged(FloatingPointError):
+    """The agent reported a loss (or another metric) that is NaN or infinite.
+
+    ``history`` holds the run up to that step; the agent's weights are likely
+    corrupted by then, so reload a checkpoint rather than keep training it.
+    """
+
+    def __init__(self, message: str, history: "History", step: int, metric: str, value: float):
+        super().__init__(message)
+        self.history, self.step, self.metric, self.value = history, step, metric, value
 
 
 @dataclass
@@ -136,6 +149,7 @@ def train(
     callback: Callable[[History], bool | None] | None = None,
     progress: bool | None = None,
     history: History | None = None,
+    logdir: str | os.PathLike | None = None,
 ) -> History:
     """Let ``agent`` learn in ``env`` for ``steps`` environment steps or ``episodes`` episodes.
 
@@ -157,11 +171,17 @@ def train(
             and the notebook tests set: a bar is useless in a static page, and progress
             widgets can stall headless notebook execution (nbclient issue 312).
         history: continue filling this history (to resume training).
+        logdir: write TensorBoard scalars there (episode return and length, every
+            metric the agent reports, evaluations; see :mod:`rlbook.tblog`).
 
     Returns:
         The :class:`History`. On KeyboardInterrupt the loop stops cleanly, prints one
         line and returns the history so far with ``interrupted=True``; the agent keeps
         what it has learned.
+
+    Raises:
+        TrainingDiverged: as soon as the agent reports a NaN or infinite loss (or any
+            other non-finite metric); the message names the step and what to change.
     """
     if steps is None and episodes is None:
         raise ValueError("give a budget: steps=... (environment steps) or episodes=...")
@@ -173,6 +193,16 @@ def train(
     if progress is None:
         progress = os.environ.get("RLBOOK_PROGRESS", "1") != "0"
     history = history if history is not None else History()
+    logger = None
+    if logdir is not None:
+        from rlbook.tblog import TensorBoardLogger
+
+        logger, user_callback = TensorBoardLogger(logdir, agent=agent), callback
+
+        def callback(h: History) -> bool | None:
+            logger(h)
+            return user_callback(h) if user_callback is not None else None
+
     loop = _Loop(agent, history, steps, episodes, eval_env, eval_every, eval_episodes, stop_at, callback, progress)
     try:
         if isinstance(env, gym.vector.VectorEnv):
@@ -187,6 +217,8 @@ def train(
         )
     finally:
         loop.close()
+        if logger is not None:
+            logger.close(history)
     return history
 
 
@@ -239,6 +271,7 @@ class _Loop:
         h = self.history
         if info:
             h._log(h.steps, info)
+            _check_finite(info, h)
         if self.by_steps:
             self.bar.update(n)
         if self.next_eval is not None and h.steps >= self.next_eval:
@@ -309,3 +342,15 @@ class _Loop:
                 ep_return[i], ep_len[i] = 0.0, 0
             obs = next_obs
             self.after_steps(n, info)
+
+
+def _check_finite(info: dict, history: History) -> None:
+    for name, value in info.items():
+        if not math.isfinite(value):
+            message = (
+                f"training stopped at step {history.steps}: the agent reported {name}={value} (not finite), "
+                "so its network has diverged. Try a lower learning rate (lr=...), gradient clipping "
+                "(max_grad_norm=... where the agent has it), the Huber loss (loss='huber' for DQN), or "
+                "rewards of a smaller scale. The history up to this step is in the exception's .history."
+            )
+            raise TrainingDiverged(message, history, history.steps, name, float(value))

@@ -113,3 +113,69 @@ def test_rolling_mean():
 def test_bad_arguments(kw, message):
     with pytest.raises(ValueError, match=message):
         train(Recorder(), Countdown(), progress=False, **kw)
+
+
+class Exploding(Recorder):
+    """Reports a finite loss for 5 steps, then NaN."""
+
+    def observe(self, *args):
+        super().observe(*args)
+        return {"loss": 0.5 if len(self.seen) <= 5 else float("nan")}
+
+
+def test_a_nan_loss_stops_training_with_the_step_and_advice():
+    from rlbook.train import TrainingDiverged
+
+    with pytest.raises(TrainingDiverged) as err:
+        train(Exploding(), Countdown(), steps=100, progress=False)
+    message = str(err.value)
+    assert "training stopped at step 6" in message and "loss=nan" in message
+    assert "lower learning rate" in message and "gradient clipping" in message and "Huber" in message
+    assert err.value.step == 6 and err.value.metric == "loss"
+    assert err.value.history.steps == 6 and err.value.history.episode_returns == [3.0, 3.0]
+
+
+def test_an_infinite_metric_also_stops_training():
+    from rlbook.train import TrainingDiverged
+
+    class Infinite(Recorder):
+        def observe(self, *args):
+            return {"mean_q": float("inf")}
+
+    with pytest.raises(TrainingDiverged, match=r"step 1: the agent reported mean_q=inf"):
+        train(Infinite(), Countdown(), steps=10, progress=False)
+
+
+def test_keyboard_interrupt_keeps_a_real_agent_usable(capsys):
+    """Interrupting a real agent mid-run: its history and weights stay usable, training can go on."""
+    from rlbook.agents.qlearning import QLearningAgent
+    from rlbook.envs import make_env
+
+    env = make_env("FrozenLake-v1", seed=0)
+    agent = QLearningAgent(env.observation_space, env.action_space)
+    calls = []
+
+    def interrupt_once(history):
+        calls.append(history.episodes)
+        if len(calls) == 20:
+            raise KeyboardInterrupt  # what Jupyter's stop button raises, here inside the loop
+
+    h = train(agent, env, steps=10_000, callback=interrupt_once, progress=False)
+    assert h.interrupted and h.episodes == 20 and 0 < h.steps < 10_000 and agent.steps == h.steps
+    assert "interrupted" in capsys.readouterr().out
+    more = train(agent, env, steps=100, history=h, progress=False)
+    assert more is h and h.steps >= agent.steps - 1 and evaluate(agent, make_env("FrozenLake-v1", seed=1), 2).shape == (2,)
+
+
+def test_same_seed_same_returns_python_api():
+    from rlbook.agents.actor_critic import ActorCriticAgent
+
+    def run():
+        env = make_vec_env("CartPole-v1", 2, seed=7)
+        agent = ActorCriticAgent(env.single_observation_space, env.single_action_space, num_envs=2, hidden=(8,),
+                                 n_steps=8, critic_steps=2, seed=7)
+        return train(agent, env, steps=600, progress=False)
+
+    a, b = run(), run()
+    assert a.episode_returns == b.episode_returns and len(a.episode_returns) > 5
+    assert a.metrics == b.metrics

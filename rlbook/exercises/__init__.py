@@ -1,7 +1,7 @@
 """Check functions for the exercises: each returns a :class:`Verdict` that says
 "correct" or what is wrong with a hint, and never raises into the notebook.
 
-One module per chapter (``ch01`` ... ``ch07``); every check is re-exported here, so a
+One module per chapter (``ch01`` ... ``ch08``); every check is re-exported here, so a
 notebook writes ``from rlbook.exercises import check_td_target``.
 """
 
@@ -13,3 +13,4 @@ from rlbook.exercises.ch04 import *  # noqa: F401,F403
 from rlbook.exercises.ch05 import *  # noqa: F401,F403
 from rlbook.exercises.ch06 import *  # noqa: F401,F403
 from rlbook.exercises.ch07 import *  # noqa: F401,F403
+from rlbook.exercises.ch08 import *  # noqa: F401,F403

@@ -238,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     eval_p.add_argument("--seed", type=int, default=None,
                         help="evaluation seed (default: the training seed + 10000, as in the training run)")
     eval_p.add_argument("--render", default=None, metavar="OUT.gif",
-                        help="also record the first greedy episode as an animated GIF")
+                        help="also record the first of the greedy episodes as an animated GIF")
     eval_p.add_argument("--fps", type=int, default=30, help="frames per second of the GIF (default: %(default)s)")
 
     commands.add_parser(
@@ -421,7 +421,9 @@ def _record(agent, env_id, env_kwargs, discretize, seed):
     reset = getattr(agent, "reset_state", None)
     if reset is not None:
         reset(1)
-    return record_episode(env, policy=lambda obs: agent.act(obs, greedy=True), max_steps=10_000, seed=seed)
+    # make_envs already reset the environment with the seed; the next reset continues that stream, so
+    # the recorded episode is the first one `evaluate` played.
+    return record_episode(env, policy=lambda obs: agent.act(obs, greedy=True), max_steps=10_000)
 
 
 def _write_gif(frames, path: str, fps: int, max_width: int = 320) -> None:

@@ -136,3 +136,212 @@ def test_bad_arguments_get_one_clear_line(capsys, argv, code, message):
     assert got == code
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+# -- the README's table of bad inputs ---------------------------------------------------------------
+#
+# Each row: (what the user wrote, a function doing it). The README's "Bad input" table is generated
+# from these calls, and the test below checks that the messages it shows are still what the code says.
+
+
+def _cartpole():
+    from rlbook.envs import make_env
+
+    return make_env("CartPole-v1", seed=0)
+
+
+def _bad_qlearning_box():
+    from rlbook.agents.qlearning import QLearningAgent
+
+    env = _cartpole()
+    QLearningAgent(env.observation_space, env.action_space)
+
+
+def _bad_dqn_continuous():
+    from rlbook.agents.dqn import DQNAgent
+    from rlbook.envs import make_env
+
+    env = make_env("Pendulum-v1")
+    DQNAgent(env.observation_space, env.action_space)
+
+
+def _bad_dqn_discrete_obs():
+    from rlbook.agents.dqn import DQNAgent
+    from rlbook.envs import make_env
+
+    env = make_env("FrozenLake-v1")
+    DQNAgent(env.observation_space, env.action_space)
+
+
+def _bad_gamma():
+    from rlbook.agents.dqn import DQNConfig
+
+    DQNConfig(gamma=1.5)
+
+
+def _bad_model_type():
+    from rlbook.agents.dqn import DQNConfig
+
+    DQNConfig(model_type="cnn")
+
+
+def _bad_field():
+    from rlbook.agents.actor_critic import ActorCriticAgent
+
+    env = _cartpole()
+    ActorCriticAgent(env.observation_space, env.action_space, learning_rate=0.1)
+
+
+def _bad_pg_action():
+    from rlbook.agents.reinforce import ReinforceAgent
+    from rlbook.envs import make_env
+
+    env = make_env("Pendulum-v1")
+    ReinforceAgent(env.observation_space, env.action_space)
+
+
+def _bad_low_high_shapes():
+    from rlbook.envs import DiscretizedObservationWrapper
+
+    DiscretizedObservationWrapper(_cartpole(), n_bins=6, low=[-2.4, -3, -0.2], high=[2.4, 3, 0.2, 3])
+
+
+def _bad_infinite_bounds():
+    from rlbook.envs import DiscretizedObservationWrapper
+
+    DiscretizedObservationWrapper(_cartpole(), n_bins=6)
+
+
+def _bad_baseline_shape():
+    import numpy as np
+
+    from rlbook.losses import reinforce_loss
+
+    reinforce_loss(np.zeros((3, 2)), [0, 1, 0], [1.0, 2.0, 3.0], baseline=np.zeros((3, 1)))
+
+
+def _bad_returns_gamma():
+    from rlbook.losses import discounted_returns
+
+    discounted_returns([1.0, 1.0], [0, 1], gamma=1.2)
+
+
+def _bad_no_budget():
+    from rlbook.agents.qlearning import QLearningAgent
+    from rlbook.envs import make_env
+    from rlbook.train import train
+
+    env = make_env("FrozenLake-v1")
+    train(QLearningAgent(env.observation_space, env.action_space), env)
+
+
+def _bad_nan_loss():
+    from rlbook.envs import make_env
+    from rlbook.train import train
+
+    class Diverging:
+        def act(self, obs, greedy=False):
+            return 0
+
+        def observe(self, *transition):
+            return {"loss": float("nan")}
+
+    train(Diverging(), make_env("CartPole-v1"), steps=100, progress=False)
+
+
+def _bad_wrong_algorithm():
+    from rlbook.agents.dqn import DQNAgent
+
+    DQNAgent.load("ql.ckpt")
+
+
+def _bad_wrong_architecture():
+    from rlbook.agents.dqn import DQNAgent
+
+    env = _cartpole()
+    DQNAgent(env.observation_space, env.action_space, hidden=(32,)).restore("dqn.ckpt")
+
+
+def _bad_corrupt():
+    from rlbook.checkpoint import load
+
+    load("broken.ckpt")
+
+
+def _bad_cli_box_qlearning():
+    return main(["train", "qlearning", "--env", "CartPole-v1"])
+
+
+def _bad_cli_gamma():
+    return main(["train", "dqn", "--gamma", "1.5"])
+
+
+BAD_INPUTS = [
+    ("`QLearningAgent(cartpole.observation_space, ...)` (a Box observation)", _bad_qlearning_box),
+    ("`DQNAgent(pendulum.observation_space, pendulum.action_space)` (continuous actions)", _bad_dqn_continuous),
+    ("`DQNAgent(frozenlake.observation_space, ...)` (Discrete observations)", _bad_dqn_discrete_obs),
+    ("`ReinforceAgent(pendulum.observation_space, pendulum.action_space)`", _bad_pg_action),
+    ("`DQNConfig(gamma=1.5)`", _bad_gamma),
+    ("`DQNConfig(model_type=\"cnn\")`", _bad_model_type),
+    ("`ActorCriticAgent(..., learning_rate=0.1)` (no such field)", _bad_field),
+    ("`DiscretizedObservationWrapper(cartpole, n_bins=6, low=[3 values], high=[4 values])`", _bad_low_high_shapes),
+    ("`DiscretizedObservationWrapper(cartpole, n_bins=6)` (CartPole's velocity bounds are infinite)",
+     _bad_infinite_bounds),
+    ("`reinforce_loss(logits, actions, returns, baseline=critic_output)` with a `(N, 1)` baseline", _bad_baseline_shape),
+    ("`discounted_returns(rewards, dones, gamma=1.2)`", _bad_returns_gamma),
+    ("`train(agent, env)` (no budget)", _bad_no_budget),
+    ("an agent whose loss becomes NaN during `train`", _bad_nan_loss),
+    ("`DQNAgent.load(\"ql.ckpt\")` (a Q-learning checkpoint)", _bad_wrong_algorithm),
+    ("`DQNAgent(..., hidden=(32,)).restore(\"dqn.ckpt\")` (saved with `hidden=(16,)`)", _bad_wrong_architecture),
+    ("`rlbook.checkpoint.load(\"broken.ckpt\")` (a truncated file)", _bad_corrupt),
+    ("`rlbook train qlearning --env CartPole-v1`", _bad_cli_box_qlearning),
+    ("`rlbook train dqn --gamma 1.5`", _bad_cli_gamma),
+]
+
+
+def bad_input_messages(folder) -> list[tuple[str, str, str]]:
+    """Run every bad input in ``folder``: ``(what, error type, message)`` rows (CLI rows: its stderr line)."""
+    import contextlib
+    import io
+
+    from rlbook.agents.dqn import DQNAgent
+    from rlbook.agents.qlearning import QLearningAgent
+    from rlbook.envs import make_env
+
+    old = os.getcwd()
+    os.chdir(folder)
+    try:
+        lake, pole = make_env("FrozenLake-v1"), _cartpole()
+        QLearningAgent(lake.observation_space, lake.action_space).save("ql.ckpt")
+        DQNAgent(pole.observation_space, pole.action_space, hidden=(16,)).save("dqn.ckpt")
+        data = open("ql.ckpt", "rb").read()
+        open("broken.ckpt", "wb").write(data[: len(data) // 2])
+        rows = []
+        for what, call in BAD_INPUTS:
+            stderr = io.StringIO()
+            try:
+                with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
+                    code = call()
+            except Exception as err:  # noqa: BLE001 - collecting messages is the point
+                rows.append((what, type(err).__name__, str(err)))
+                continue
+            assert code, f"{what} was accepted"
+            rows.append((what, f"exit code {code}", stderr.getvalue().strip()))
+        return rows
+    finally:
+        os.chdir(old)
+
+
+def test_readme_bad_input_table_is_what_the_code_says(tmp_path):
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md")).read()
+    for what, error, message in bad_input_messages(tmp_path):
+        cell = message.replace("|", "\\|").replace("\n", " ")
+        assert f"| {what} | {error} | {cell} |" in readme, f"README's Bad input table is out of date for {what}"
+
+
+if __name__ == "__main__":  # `python tests/test_cli.py` prints the README's Bad input table
+    import tempfile
+
+    print("| what you did | error | message |\n| --- | --- | --- |")
+    for what, error, message in bad_input_messages(tempfile.mkdtemp()):
+        print(f"| {what} | {error} | {message.replace('|', chr(92) + '|').replace(chr(10), ' ')} |")

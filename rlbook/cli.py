@@ -294,10 +294,10 @@ def cmd_train(args) -> int:
     steps = args.steps if (args.steps is not None or args.episodes is not None) else _defaults(algo)["steps"]
     if args.stop_at is not None and args.eval_every is None:
         raise CLIError("--stop-at needs --eval-every (evaluations decide when to stop)")
-    if args.eval_episodes < 1:
-        raise CLIError(f"--eval-episodes must be a positive integer, got {args.eval_episodes}")
-    if args.num_envs < 1:
-        raise CLIError(f"--num-envs must be a positive integer, got {args.num_envs}")
+    for flag, value in (("--steps", args.steps), ("--episodes", args.episodes), ("--eval-every", args.eval_every),
+                        ("--eval-episodes", args.eval_episodes), ("--num-envs", args.num_envs)):
+        if value is not None and value < 1:
+            raise CLIError(f"{flag} must be a positive integer, got {value}")
     env_kwargs = dict(args.env_kwargs)
     discretize = None
     if algo == "qlearning":
@@ -333,8 +333,6 @@ def cmd_train(args) -> int:
         if args.save:
             print(f"rlbook train: nothing saved; {args.save} is left as it was", file=sys.stderr)
         return 1
-    except ValueError as err:  # budgets and evaluation settings
-        raise CLIError(str(err)) from err
 
     parts = [f"{algo} on {args.env} (seed {args.seed}): {history.steps:,} steps, {history.episodes:,} episodes, "
              f"{history.train_seconds:.1f} s"]

@@ -116,6 +116,17 @@ def test_same_seed_same_returns_across_two_cli_runs_of_a_network_agent(capsys, t
     assert runs[0]["episode_returns"] == runs[1]["episode_returns"] and runs[0]["metrics"] == runs[1]["metrics"]
 
 
+def test_a_diverging_run_stops_with_exit_code_1_and_keeps_the_old_checkpoint(capsys, tmp_path, monkeypatch):
+    from rlbook.agents.qlearning import QLearningAgent
+
+    ckpt = tmp_path / "ckpt"
+    ckpt.write_bytes(b"the previous checkpoint")
+    monkeypatch.setattr(QLearningAgent, "observe", lambda self, *transition: {"loss": float("inf")})
+    code, out, err = run(capsys, "train", "qlearning", "--steps", "100", "--save", str(ckpt))
+    assert code == 1 and "training stopped at step 1: the agent reported loss=inf" in err and "lower learning rate" in err
+    assert ckpt.read_bytes() == b"the previous checkpoint"
+
+
 @pytest.mark.parametrize("argv, code, message", [
     (["train", "dqn", "--gamma", "1.5"], 2, "gamma must be a number in [0, 1], got 1.5"),
     (["train", "dqn", "--model-type", "cnn"], 2, "model_type must be one of ('dense', 'conv', 'lstm'), got 'cnn'"),
@@ -126,6 +137,7 @@ def test_same_seed_same_returns_across_two_cli_runs_of_a_network_agent(capsys, t
     (["train", "reinforce", "--stop-at", "400"], 2, "--stop-at needs --eval-every"),
     (["train", "dqn", "--lrr", "0.1"], 2, "unrecognized arguments: --lrr"),
     (["train", "dqn", "--hidden", "64x"], 2, "expected comma-separated int values"),
+    (["train", "actor_critic", "--steps", "0"], 2, "--steps must be a positive integer, got 0"),
     (["evaluate", "no/such/file"], 1, "no checkpoint at 'no/such/file'"),
 ])
 def test_bad_arguments_get_one_clear_line(capsys, argv, code, message):

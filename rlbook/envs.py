@@ -1,7 +1,9 @@
-"""Environments: seeded construction and the discretizing wrapper.
+"""Environments: seeded construction and observation wrappers.
 
 Chapter 1 teaches :func:`make_env`; chapter 2 teaches
-:class:`DiscretizedObservationWrapper`.
+:class:`DiscretizedObservationWrapper`; chapter 3 uses :class:`HideVelocities`
+(a partially observed CartPole) and the image grid world of :mod:`rlbook.gridworld`
+(``"rlbook/ImageGrid-v0"``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any, Sequence
 import gymnasium as gym
 import numpy as np
 
-__all__ = ["make_env", "make_vec_env", "DiscretizedObservationWrapper", "register_atari"]
+__all__ = ["make_env", "make_vec_env", "DiscretizedObservationWrapper", "HideVelocities", "register_atari"]
 
 
 def register_atari() -> None:
@@ -24,6 +26,14 @@ def register_atari() -> None:
     gym.register_envs(ale_py)
 
 
+def _register(env_id: str) -> None:
+    """Register the environments an id needs before ``gym.make`` looks it up."""
+    if env_id.startswith("ALE/"):
+        register_atari()
+    elif env_id.startswith("rlbook/"):
+        import rlbook.gridworld  # noqa: F401  (registers rlbook/ImageGrid-v0 on import)
+
+
 def make_env(env_id: str, seed: int | None = None, **kwargs: Any) -> gym.Env:
     """Create a Gymnasium environment whose first reset and action space are seeded.
 
@@ -33,7 +43,8 @@ def make_env(env_id: str, seed: int | None = None, **kwargs: Any) -> gym.Env:
     seed) continue the same seeded generator, so a whole run is reproducible too.
 
     Args:
-        env_id: a registered id such as ``"CartPole-v1"`` or ``"ALE/MsPacman-v5"``.
+        env_id: a registered id such as ``"CartPole-v1"``, ``"ALE/MsPacman-v5"`` or
+            ``"rlbook/ImageGrid-v0"``.
         seed: the seed; ``None`` leaves the environment unseeded.
         **kwargs: passed to ``gym.make`` (for example ``is_slippery=False`` or
             ``render_mode="rgb_array"``).
@@ -42,8 +53,7 @@ def make_env(env_id: str, seed: int | None = None, **kwargs: Any) -> gym.Env:
         The environment, already reset once with ``seed`` (call ``reset()`` again to
         get the first observation; it continues the seeded stream).
     """
-    if env_id.startswith("ALE/"):
-        register_atari()
+    _register(env_id)
     env = gym.make(env_id, **kwargs)
     env.reset(seed=seed)
     env.action_space.seed(seed)
@@ -62,8 +72,7 @@ def make_vec_env(env_id: str, num_envs: int, seed: int | None = None, **kwargs: 
     """
     if num_envs < 1:
         raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
-    if env_id.startswith("ALE/"):
-        register_atari()
+    _register(env_id)
     envs = gym.make_vec(
         env_id,
         num_envs=num_envs,
@@ -148,6 +157,36 @@ class DiscretizedObservationWrapper(gym.ObservationWrapper):
 
     def observation(self, observation: np.ndarray) -> int:
         return int(self.bins(observation) @ self._place_values)
+
+
+class HideVelocities(gym.ObservationWrapper):
+    """Keep only some entries of a flat observation, making the task partially observed.
+
+    The default keeps CartPole's cart position and pole angle (entries 0 and 2) and
+    drops the two velocities. One observation then says where the pole is but not
+    where it is going; two consecutive ones do, so an agent needs memory (chapter 3's
+    recurrent Q-network) to balance it well.
+
+    Args:
+        env: an environment with a one-dimensional ``Box`` observation space.
+        keep: indices of the entries to keep, in the order given (distinct, in range).
+    """
+
+    def __init__(self, env: gym.Env, keep: Sequence[int] = (0, 2)):
+        super().__init__(env)
+        space = env.observation_space
+        if not isinstance(space, gym.spaces.Box) or len(space.shape) != 1:
+            raise TypeError(f"HideVelocities needs a one-dimensional Box observation space, got {space!r}")
+        d = space.shape[0]
+        keep = list(keep)
+        if (not keep or len(set(keep)) != len(keep)
+                or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) and 0 <= i < d for i in keep)):
+            raise ValueError(f"keep must be a non-empty sequence of distinct indices in 0..{d - 1}, got {keep!r}")
+        self.keep = np.asarray(keep, dtype=np.int64)
+        self.observation_space = gym.spaces.Box(space.low[self.keep], space.high[self.keep], dtype=space.dtype)
+
+    def observation(self, observation: np.ndarray) -> np.ndarray:
+        return np.asarray(observation, dtype=self.observation_space.dtype)[self.keep]
 
 
 def _n_bins(n_bins, dims: int) -> np.ndarray:

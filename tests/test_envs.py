@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rlbook.envs import DiscretizedObservationWrapper, make_env, make_vec_env
+from rlbook.envs import DiscretizedObservationWrapper, HideVelocities, make_env, make_vec_env
 
 
 def _box_env(low, high):
@@ -125,3 +125,41 @@ def test_vec_env_seeded_and_validated():
     np.testing.assert_array_equal(a.reset()[0], b.reset()[0])
     with pytest.raises(ValueError, match="num_envs must be a positive integer"):
         make_vec_env("CartPole-v1", 0)
+
+
+def test_hide_velocities_keeps_position_and_angle():
+    full, masked = make_env("CartPole-v1", seed=5), HideVelocities(make_env("CartPole-v1", seed=5))
+    space = full.observation_space
+    assert masked.observation_space == gym.spaces.Box(space.low[[0, 2]], space.high[[0, 2]], dtype=np.float32)
+    obs_full, _ = full.reset()
+    obs, _ = masked.reset()
+    np.testing.assert_array_equal(obs, obs_full[[0, 2]])
+    for action in [0, 1, 1, 0, 1]:
+        obs_full, r_full, term_full, trunc_full, _ = full.step(action)
+        obs, r, term, trunc, _ = masked.step(action)
+        np.testing.assert_array_equal(obs, obs_full[[0, 2]])
+        assert obs.dtype == np.float32 and masked.observation_space.contains(obs)
+        assert (r, term, trunc) == (r_full, term_full, trunc_full)
+
+
+def test_hide_velocities_custom_keep_and_vector_env():
+    env = HideVelocities(make_env("CartPole-v1", seed=0), keep=(3, 1))
+    obs, _ = env.reset()
+    assert obs.shape == (2,) and env.observation_space.shape == (2,)
+    np.testing.assert_array_equal(env.observation_space.high, env.unwrapped.observation_space.high[[3, 1]])
+    envs = make_vec_env("CartPole-v1", 3, seed=0, wrappers=[HideVelocities])
+    assert envs.single_observation_space.shape == (2,)
+    assert envs.reset()[0].shape == (3, 2)
+
+
+@pytest.mark.parametrize("keep", [(), (0, 0), (0, 4), (-1,), (1.0,), (True,)])
+def test_hide_velocities_bad_keep(keep):
+    with pytest.raises(ValueError, match=r"keep must be a non-empty sequence of distinct indices in 0..3"):
+        HideVelocities(make_env("CartPole-v1", seed=0), keep=keep)
+
+
+def test_hide_velocities_needs_a_flat_box():
+    with pytest.raises(TypeError, match="one-dimensional Box"):
+        HideVelocities(make_env("FrozenLake-v1", seed=0))
+    with pytest.raises(TypeError, match="one-dimensional Box"):
+        HideVelocities(make_env("rlbook/ImageGrid-v0", seed=0))

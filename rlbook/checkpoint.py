@@ -93,7 +93,8 @@ def save(agent, path: str | os.PathLike, metadata: dict | None = None, replay: b
     """Write ``agent`` to ``path`` atomically (the exact path: no extension is added).
 
     Args:
-        agent: one of the book's agents (it provides ``_checkpoint(**options)``).
+        agent: one of the book's agents (it provides ``_checkpoint(replay)``, returning
+            its constructor spec, counters and arrays).
         path: the file to write; its directory must exist.
         metadata: JSON-serializable extras kept in the header (the CLI stores the
             environment id, its options and the evaluation seed here).
@@ -127,8 +128,8 @@ def save(agent, path: str | os.PathLike, metadata: dict | None = None, replay: b
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=os.path.basename(path) + ".", suffix=".tmp")
     try:
-        os.chmod(tmp, _file_mode(path))  # mkstemp makes the file private; give it the usual permissions
         with os.fdopen(fd, "wb") as f:
+            os.chmod(tmp, _file_mode(path))  # mkstemp makes the file private; give it the usual permissions
             np.savez(f, **payload)
             f.flush()
             os.fsync(f.fileno())  # the bytes are on disk before the rename makes them visible
@@ -166,7 +167,7 @@ def _fsync_directory(directory: str) -> None:
 # -- reading ----------------------------------------------------------------------------
 
 
-def _read(path) -> tuple[dict, dict[str, np.ndarray]]:
+def _read(path, header_only: bool = False) -> tuple[dict, dict[str, np.ndarray]]:
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no checkpoint at {path!r}")
@@ -175,29 +176,30 @@ def _read(path) -> tuple[dict, dict[str, np.ndarray]]:
             if "header" not in archive.files:
                 raise CheckpointError(f"{path!r} is a NumPy archive but not an rlbook checkpoint (no header)")
             header = json.loads(str(archive["header"]))
-            arrays = {name: archive[name] for name in archive.files if name != "header"}
+            names = [] if header_only else [name for name in archive.files if name != "header"]
+            arrays = {name: archive[name] for name in names}  # reading each member checks its CRC
     except CheckpointError:
         raise
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, json.JSONDecodeError) as err:
         raise CheckpointError(
             f"{path!r} is not a readable rlbook checkpoint: it is truncated or corrupt ({type(err).__name__}: {err})"
         ) from err
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise CheckpointError(f"{path!r} is not an rlbook checkpoint (format {header.get('format')!r} "
-                              f"where {FORMAT!r} was expected)" if isinstance(header, dict) else
-                              f"{path!r} is not an rlbook checkpoint (its header is not a JSON object)")
+    found = header.get("format") if isinstance(header, dict) else type(header).__name__
+    if found != FORMAT:
+        raise CheckpointError(f"{path!r} is not an rlbook checkpoint (its header says {found!r} where {FORMAT!r} "
+                              "was expected)")
     if header.get("version") != VERSION:
         raise CheckpointError(f"{path!r} has checkpoint format version {header.get('version')!r}; "
                               f"this rlbook reads version {VERSION}")
-    missing = sorted(set(header.get("arrays", [])) - set(arrays))
+    missing = [] if header_only else sorted(set(header.get("arrays", [])) - set(arrays))
     if missing:
         raise CheckpointError(f"{path!r} is incomplete: arrays {missing} are missing")
     return header, arrays
 
 
 def read_header(path) -> dict:
-    """The JSON header of a checkpoint (algorithm, config, counters, metadata, ...)."""
-    return _read(path)[0]
+    """The JSON header of a checkpoint (algorithm, config, counters, metadata, ...), without reading the arrays."""
+    return _read(path, header_only=True)[0]
 
 
 def load(path, expect: str | type | None = None):

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
+from tensorboard.backend.event_processing import event_accumulator  # a dependency: never skipped
+from tensorboard.util.tensor_util import make_ndarray
+
 from rlbook.envs import make_env, make_vec_env
 from rlbook.tblog import TensorBoardLogger
 from rlbook.train import train
-
-event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
-from tensorboard.util.tensor_util import make_ndarray  # noqa: E402
 
 
 def read_scalars(logdir) -> dict[str, list[tuple[int, float]]]:

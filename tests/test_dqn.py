@@ -132,3 +132,16 @@ def test_bad_spaces():
     with pytest.raises(TypeError, match="tabular Q-learning"):
         DQNAgent(gym.spaces.Discrete(5), gym.spaces.Discrete(2))
     assert DQNConfig().double and DQNConfig().dueling
+
+
+def test_lstm_evaluation_on_other_copies_keeps_the_training_memory():
+    agent = DQNAgent(CARTPOLE.observation_space, CARTPOLE.action_space, num_envs=2, model_type="lstm", seq_len=4, **SMALL)
+    train_obs = np.full((2, 4), 0.5, np.float32)
+    agent.act(train_obs)
+    agent.reset_state(3)  # what an evaluation on 3 copies does
+    agent.act(np.ones((3, 4), np.float32), greedy=True)
+    np.testing.assert_array_equal(agent._window[:, -1], train_obs)  # the training episodes still remember
+    # and the loop can interleave training on 2 copies with evaluations on 3
+    env, eval_env = make_vec_env("CartPole-v1", 2, seed=0), make_vec_env("CartPole-v1", 3, seed=1)
+    history = train(agent, env, steps=60, eval_env=eval_env, eval_every=20, eval_episodes=3, progress=False)
+    assert len(history.evaluations) == 3

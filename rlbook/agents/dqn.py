@@ -155,6 +155,7 @@ class DQNAgent:
         self.gradient_steps_done = tf.Variable(0, dtype=tf.int64, trainable=False)
         self._numpy_q = NumpyMLP(self.model) if config.model_type == "dense" else None
         self._build_functions(tf)
+        self._windows: dict[int, np.ndarray] = {}  # LSTM memory: number of copies -> their windows
         self.reset_state(num_envs)
 
     # -- compiled functions ---------------------------------------------------------
@@ -216,10 +217,17 @@ class DQNAgent:
 
         The memory is a window of each copy's last ``seq_len`` observations; all-zero
         rows are padding, which the network's Masking layer skips, so a fresh window is
-        exactly a fresh LSTM state.
+        exactly a fresh LSTM state. One memory is kept per number of copies, so a greedy
+        evaluation on 10 copies in the middle of training on 4 leaves the memory of the
+        4 running training episodes alone.
         """
-        window = (num_envs, self.config.seq_len) + self.obs_shape
-        self._window = np.zeros(window, np.float32) if self.config.model_type == "lstm" else None
+        if self.config.model_type == "lstm":
+            self._windows[num_envs] = np.zeros((num_envs, self.config.seq_len) + self.obs_shape, np.float32)
+
+    @property
+    def _window(self) -> np.ndarray | None:
+        """The LSTM memory of the ``num_envs`` training copies, ``(num_envs, seq_len, *obs_shape)``."""
+        return self._windows.get(self.num_envs)
 
     def q_values(self, obs) -> np.ndarray:
         """Q-values of a batch of observations, shape ``(B, A)`` (the LSTM sees each alone)."""
@@ -243,8 +251,11 @@ class DQNAgent:
     def _recurrent_q(self, obs: np.ndarray) -> np.ndarray:
         # Slide each copy's window by one step and rerun the LSTM over it: at act time the
         # network sees the same kind of seq_len-step window it is trained on.
-        self._window = np.concatenate([self._window[:, 1:], obs[:, None]], axis=1)
-        return self._q_batch(self._window).numpy()[:, -1]
+        n = len(obs)
+        if n not in self._windows:
+            self.reset_state(n)
+        window = self._windows[n] = np.concatenate([self._windows[n][:, 1:], obs[:, None]], axis=1)
+        return self._q_batch(window).numpy()[:, -1]
 
     def act(self, obs, greedy: bool = False):
         """Epsilon-greedy action(s): an int for one observation, an array for a batch."""
@@ -273,8 +284,8 @@ class DQNAgent:
         self.buffer.add(obs, action, reward, next_obs, terminated, truncated)
         if self.config.model_type == "lstm":  # a finished episode's memory is wiped
             done = np.reshape(np.logical_or(terminated, truncated), (n,))
-            if done.any() and len(self._window) == n:
-                self._window[done] = 0.0
+            if done.any() and n in self._windows:
+                self._windows[n][done] = 0.0
         before, self.env_steps = self.env_steps, self.env_steps + n
         c = self.config
         if self.env_steps < c.learning_starts or self.env_steps // c.train_every == before // c.train_every:

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CheckpointError", "save", "load", "restore", "read_header", "ALGORITHMS"]
+__all__ = ["CheckpointError", "Checkpointable", "save", "load", "restore", "read_header", "ALGORITHMS"]
 
 FORMAT = "rlbook-checkpoint"
 VERSION = 1
@@ -53,6 +53,41 @@ ALGORITHMS: dict[str, str] = {
 
 class CheckpointError(ValueError):
     """A checkpoint that cannot be read, or that does not fit what it is loaded into."""
+
+
+class Checkpointable:
+    """``save``, ``load`` and ``restore`` for an agent class, written once for all four agents.
+
+    The agent supplies three hooks: ``_checkpoint(replay) -> (spec, counters, arrays)``
+    (what to write), ``_restore_checkpoint(counters, arrays)`` (put them back), and, when
+    its constructor needs more than a flat ``Box`` observation space, a ``Discrete``
+    action space and ``num_envs``, its own ``_from_checkpoint_spec(spec, config)``.
+    """
+
+    def save(self, path, metadata: dict | None = None, replay: bool = True) -> str:
+        """Write the agent to one file at ``path``, atomically (see :func:`rlbook.checkpoint.save`).
+
+        Weights (or the Q-table), optimizer state, configuration and counters are saved, and
+        with ``replay=True`` a replay buffer where the agent has one. Episodes still running
+        are not: a resumed run starts new ones.
+        """
+        return save(self, path, metadata, replay=replay)
+
+    @classmethod
+    def load(cls, path):
+        """A new agent from a file written by :meth:`save` (a checkpoint of another algorithm is refused)."""
+        return load(path, expect=cls)
+
+    def restore(self, path) -> None:
+        """Load a checkpoint into this agent, whose architecture must match (its config is kept)."""
+        restore(self, path)
+
+    @classmethod
+    def _from_checkpoint_spec(cls, spec: dict, config):
+        import gymnasium as gym
+
+        return cls(box_from_spec(spec["observation_space"]), gym.spaces.Discrete(spec["n_actions"]), config,
+                   num_envs=spec["num_envs"])
 
 
 # -- which agent is which -------------------------------------------------------------

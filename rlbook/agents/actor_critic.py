@@ -34,6 +34,7 @@ import numpy as np
 
 from rlbook._validate import non_negative_int, positive, unit_interval, with_overrides
 from rlbook.agents.reinforce import check_policy_spaces
+from rlbook.checkpoint import Checkpointable
 
 __all__ = ["ActorCriticConfig", "ActorCriticAgent"]
 
@@ -79,7 +80,7 @@ class ActorCriticConfig:
             non_negative_int("seed", self.seed)
 
 
-class ActorCriticAgent:
+class ActorCriticAgent(Checkpointable):
     """Actor-critic with a state-value critic, for Discrete actions and flat observations.
 
     Args:
@@ -229,28 +230,6 @@ class ActorCriticAgent:
                 "entropy": float(losses["entropy"]), "mean_v": mean_v}
 
     # -- checkpoints (see rlbook.checkpoint) ------------------------------------------------
-    def save(self, path, metadata: dict | None = None) -> str:
-        """Write both networks, both Adams' states and the counters to one file at ``path``, atomically.
-
-        A rollout still being collected is not saved: a resumed run starts a new one.
-        """
-        from rlbook import checkpoint
-
-        return checkpoint.save(self, path, metadata)
-
-    @classmethod
-    def load(cls, path) -> ActorCriticAgent:
-        """A new agent from a file written by :meth:`save` (a checkpoint of another algorithm is refused)."""
-        from rlbook import checkpoint
-
-        return checkpoint.load(path, expect=cls)
-
-    def restore(self, path) -> None:
-        """Load a checkpoint into this agent, whose architecture must match (its config is kept)."""
-        from rlbook import checkpoint
-
-        checkpoint.restore(self, path)
-
     def _checkpoint(self, replay: bool = True):
         from rlbook import checkpoint as ck
 
@@ -260,15 +239,6 @@ class ActorCriticAgent:
                   **ck.optimizer_arrays("optimizer.actor", self.actor_optimizer),
                   **ck.optimizer_arrays("optimizer.critic", self.critic_optimizer)}
         return spec, {"updates": self.updates, "rng": ck.rng_state(self.rng)}, arrays
-
-    @classmethod
-    def _from_checkpoint_spec(cls, spec: dict, config: ActorCriticConfig) -> ActorCriticAgent:
-        import gymnasium as gym
-
-        from rlbook.checkpoint import box_from_spec
-
-        return cls(box_from_spec(spec["observation_space"]), gym.spaces.Discrete(spec["n_actions"]), config,
-                   num_envs=spec["num_envs"])
 
     def _restore_checkpoint(self, counters: dict, arrays: dict) -> None:
         from rlbook import checkpoint as ck

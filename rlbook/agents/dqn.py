@@ -26,6 +26,7 @@ import gymnasium as gym
 import numpy as np
 
 from rlbook._validate import non_negative_int, positive, unit_interval, with_overrides
+from rlbook.checkpoint import Checkpointable
 from rlbook.replay import ReplayBuffer
 from rlbook.schedules import make_schedule
 
@@ -115,7 +116,7 @@ def _check_spaces(observation_space, action_space, model_type: str) -> None:
                          f"{observation_space.shape}; use model_type='dense' for flat vectors")
 
 
-class DQNAgent:
+class DQNAgent(Checkpointable):
     """DQN with replay, a target network, and optional double/dueling/recurrent variants.
 
     Args:
@@ -308,25 +309,6 @@ class DQNAgent:
         return {"loss": float(loss), "mean_q": float(mean_q), "epsilon": self.epsilon}
 
     # -- checkpoints (see rlbook.checkpoint) ------------------------------------------------
-    def save(self, path, metadata: dict | None = None, replay: bool = True) -> str:
-        """Write weights, Adam's state, counters and (``replay=True``) the replay buffer to ``path``, atomically."""
-        from rlbook import checkpoint
-
-        return checkpoint.save(self, path, metadata, replay=replay)
-
-    @classmethod
-    def load(cls, path) -> DQNAgent:
-        """A new agent from a file written by :meth:`save` (a checkpoint of another algorithm is refused)."""
-        from rlbook import checkpoint
-
-        return checkpoint.load(path, expect=cls)
-
-    def restore(self, path) -> None:
-        """Load a checkpoint into this agent, whose architecture must match (its config is kept)."""
-        from rlbook import checkpoint
-
-        checkpoint.restore(self, path)
-
     _REPLAY_FIELDS = ("obs", "next_obs", "action", "reward", "terminated", "done")
 
     def _checkpoint(self, replay: bool = True):
@@ -343,13 +325,6 @@ class DQNAgent:
             arrays.update({f"replay.{name}": getattr(b, name)[: b.filled] for name in self._REPLAY_FIELDS})
             counters["replay"] = {"cursor": b.cursor, "filled": b.filled, "rows": b.rows}
         return spec, counters, arrays
-
-    @classmethod
-    def _from_checkpoint_spec(cls, spec: dict, config: DQNConfig) -> DQNAgent:
-        from rlbook.checkpoint import box_from_spec
-
-        return cls(box_from_spec(spec["observation_space"]), gym.spaces.Discrete(spec["n_actions"]), config,
-                   num_envs=spec["num_envs"])
 
     def _restore_checkpoint(self, counters: dict, arrays: dict) -> None:
         from rlbook import checkpoint as ck

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import gymnasium as gym
 
 from rlbook._validate import non_negative_int, positive, unit_interval, with_overrides
+from rlbook.checkpoint import Checkpointable
 from rlbook.schedules import make_schedule
 
 __all__ = ["QLearningConfig", "QLearningAgent", "q_update"]
@@ -65,7 +66,7 @@ def q_update(Q, actions, obs, action, reward, next_obs, terminated, alpha, gamma
     return td_error
 
 
-class QLearningAgent:
+class QLearningAgent(Checkpointable):
     """Epsilon-greedy tabular Q-learning on a ``Discrete`` observation space.
 
     Args:
@@ -135,25 +136,6 @@ class QLearningAgent:
 
 
     # -- checkpoints (see rlbook.checkpoint) ------------------------------------------
-    def save(self, path, metadata: dict | None = None) -> str:
-        """Write the Q-table, configuration and counters to one file at ``path``, atomically."""
-        from rlbook import checkpoint
-
-        return checkpoint.save(self, path, metadata)
-
-    @classmethod
-    def load(cls, path) -> QLearningAgent:
-        """A new agent from a file written by :meth:`save` (a checkpoint of another algorithm is refused)."""
-        from rlbook import checkpoint
-
-        return checkpoint.load(path, expect=cls)
-
-    def restore(self, path) -> None:
-        """Load a checkpoint's Q-table, step count and random state into this agent (same number of actions)."""
-        from rlbook import checkpoint
-
-        checkpoint.restore(self, path)
-
     def _checkpoint(self, replay: bool = True):
         import numpy as np
 

@@ -32,6 +32,7 @@ import gymnasium as gym
 import numpy as np
 
 from rlbook._validate import non_negative_int, positive, unit_interval, with_overrides
+from rlbook.checkpoint import Checkpointable
 
 __all__ = ["ReinforceConfig", "ReinforceAgent", "check_policy_spaces"]
 
@@ -133,7 +134,7 @@ class _EpisodeCollector:
         self.t -= shift
 
 
-class ReinforceAgent:
+class ReinforceAgent(Checkpointable):
     """REINFORCE with an optional learned baseline, for Discrete actions and flat observations.
 
     Args:
@@ -283,28 +284,6 @@ class ReinforceAgent:
         return {**info, **extra}
 
     # -- checkpoints (see rlbook.checkpoint) ------------------------------------------------
-    def save(self, path, metadata: dict | None = None) -> str:
-        """Write weights, Adam's state and counters to one file at ``path``, atomically.
-
-        Episodes still running are not saved: a resumed run starts new ones.
-        """
-        from rlbook import checkpoint
-
-        return checkpoint.save(self, path, metadata)
-
-    @classmethod
-    def load(cls, path) -> ReinforceAgent:
-        """A new agent from a file written by :meth:`save` (a checkpoint of another algorithm is refused)."""
-        from rlbook import checkpoint
-
-        return checkpoint.load(path, expect=cls)
-
-    def restore(self, path) -> None:
-        """Load a checkpoint into this agent, whose architecture must match (its config is kept)."""
-        from rlbook import checkpoint
-
-        checkpoint.restore(self, path)
-
     def _checkpoint(self, replay: bool = True):
         from rlbook import checkpoint as ck
 
@@ -315,13 +294,6 @@ class ReinforceAgent:
             arrays.update({**ck.model_arrays("weights.value", self.critic),
                            **ck.optimizer_arrays("optimizer.value", self.critic_optimizer)})
         return spec, {"updates": self.updates, "rng": ck.rng_state(self.rng)}, arrays
-
-    @classmethod
-    def _from_checkpoint_spec(cls, spec: dict, config: ReinforceConfig) -> ReinforceAgent:
-        from rlbook.checkpoint import box_from_spec
-
-        return cls(box_from_spec(spec["observation_space"]), gym.spaces.Discrete(spec["n_actions"]), config,
-                   num_envs=spec["num_envs"])
 
     def _restore_checkpoint(self, counters: dict, arrays: dict) -> None:
         from rlbook import checkpoint as ck

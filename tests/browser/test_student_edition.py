@@ -1,0 +1,94 @@
+"""The student edition (`make book-student`) keeps the exercises and drops every solution.
+
+A solution is the code between a notebook's ``{solution-start}`` and ``{solution-end}`` markdown
+cells. Its distinctive lines (those that appear nowhere in the full book's page outside its
+solution dropdowns: not in other cells, not in printed library source) must be absent from the
+student page; each page with solutions must have some, so the test cannot pass vacuously.
+Plain HTML parsing: no browser needed, but it runs with the browser tests, after both builds.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from html.parser import HTMLParser
+
+import pytest
+
+from book_site import ROOT, toc_pages
+
+
+class _Text(HTMLParser):
+    """The page's text, split into what is inside solution admonitions and what is outside."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.outside_solutions: list[str] = []
+        self.classes: list[str] = []
+        self._divs: list[bool] = []  # for each open <div>: is it a solution?
+
+    def handle_starttag(self, tag, attrs):
+        classes = (dict(attrs).get("class") or "").split()
+        self.classes += classes
+        if tag == "div":
+            self._divs.append("solution" in classes)
+
+    def handle_endtag(self, tag):
+        if tag == "div" and self._divs:
+            self._divs.pop()
+
+    def handle_data(self, data):
+        self.parts.append(data)
+        if not any(self._divs):
+            self.outside_solutions.append(data)
+
+
+def _page(html_dir: pathlib.Path, page: str) -> _Text:
+    parser = _Text()
+    parser.feed((html_dir / f"{page}.html").read_text(encoding="utf-8"))
+    return parser
+
+
+def solution_lines(notebook: pathlib.Path) -> list[str]:
+    """Lines of the solution cells that occur in no other cell of the notebook (stripped)."""
+    cells = json.loads(notebook.read_text())["cells"]
+    inside, solution, other = False, [], []
+    for cell in cells:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown" and "{solution-start}" in source:
+            inside = True
+        elif cell["cell_type"] == "markdown" and "{solution-end}" in source:
+            inside = False
+        elif cell["cell_type"] == "code":
+            (solution if inside else other).append(source)
+    elsewhere = {line.strip() for src in other for line in src.splitlines()}
+    return [line.strip() for src in solution for line in src.splitlines()
+            if len(line.strip()) >= 12 and line.strip() not in elsewhere]
+
+
+CHAPTERS = [p for p in toc_pages() if (ROOT / f"{p}.ipynb").exists()]
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_student_pages_have_exercises_but_no_solution_code(page, book_html, student_html):
+    full, student = _page(book_html, page), _page(student_html, page)
+    full_text, student_text = "".join(full.parts), "".join(student.parts)
+    outside = "".join(full.outside_solutions)
+    lines = [line for line in solution_lines(ROOT / f"{page}.ipynb") if line not in outside]
+    if "solution" in full.classes:
+        assert lines, f"{page}: no solution line is distinctive enough to test the student edition"
+
+    assert full.classes.count("exercise") == student.classes.count("exercise"), \
+        "the student edition must keep every exercise"
+    assert "solution" not in student.classes, "a solution admonition is still in the student page"
+    missing_in_full = [line for line in lines if line not in full_text]
+    assert not missing_in_full, f"solution lines not found in the full book (test out of date?): {missing_in_full}"
+    leaked = [line for line in lines if line in student_text]
+    assert not leaked, f"{page}: solution code in the student edition:\n  " + "\n  ".join(leaked)
+
+
+def test_student_edition_ships_no_source_notebooks(student_html):
+    """The downloadable sources hold the solutions: the student build does not copy them."""
+    leaked = sorted(str(p.relative_to(student_html)) for p in student_html.rglob("_sources/**/*.ipynb"))
+    assert not leaked, f"source notebooks (with solutions) in the student edition: {leaked}"

@@ -22,9 +22,10 @@ What is checked offline, and what is not. Chromium resolves no host name here (s
 CHROMIUM_FLAGS), so scripts from CDNs never load: MathJax (formulas stay as TeX source) and
 the ipywidgets HTML manager (``@jupyter-widgets/html-manager``, which draws the live widget from
 its saved state). The test therefore checks the saved widget state that the manager renders
-online, not the drawn widget; where the manager did load (a machine run without the resolver
-rule), it also checks that each widget was drawn. Every figure, animation and static widget view
-(small multiples) is plain HTML and is checked fully.
+online, not the drawn widget, and that the reader sees a note in the widget's place
+(``_static/widget-fallback.js``) rather than an unexplained gap; where the manager did load (a
+run without the resolver rule), it checks that each widget was drawn. Every figure, animation
+and static widget view (small multiples) is plain HTML and is checked fully.
 """
 
 from __future__ import annotations
@@ -95,7 +96,12 @@ out.widgets.state = stateEl ? stateEl.textContent : null;
 out.widgets.views = [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')]
   .map(s => s.textContent);
 out.widgets.managerLoaded = typeof window.require !== 'undefined';
-out.widgets.drawn = document.querySelectorAll('.jupyter-widgets, .widget-box, .jp-OutputArea').length;
+out.widgets.drawn = document.querySelectorAll('.widget-subarea').length;
+// Each view must show something: the drawn widget, or (offline) _static/widget-fallback.js's note.
+out.widgets.blank = [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')]
+  .filter(s => { const p = s.previousElementSibling;
+                 return !(p && (p.classList.contains('widget-subarea') ||
+                                (p.classList.contains('widget-fallback') && p.offsetHeight > 0))); }).length;
 out.widgets.rawJsonVisible = /"model_id"|application\/vnd\.jupyter\.widget/.test(document.body.innerText);
 
 // 5. Exercises and their solutions.
@@ -181,8 +187,11 @@ def _widget_problems(widgets: dict) -> list[str]:
             problems.append(f"widget {mid}: a progress bar was saved into the page (set RLBOOK_PROGRESS=0)")
         if names <= {"LayoutModel", "DescriptionStyleModel", "BoxModel", "VBoxModel", "HBoxModel"}:
             problems.append(f"widget {mid}: no control or output in its saved state")
-    if widgets["managerLoaded"] and widgets["drawn"] == 0:
-        problems.append("the widget manager loaded but drew no widget")
+    if widgets["blank"]:
+        problems.append(f"{widgets['blank']} widget view(s) show nothing: neither drawn nor explained "
+                        "by the fallback note of _static/widget-fallback.js")
+    if widgets["managerLoaded"] and widgets["drawn"] < len(views):
+        problems.append(f"the widget manager loaded but drew {widgets['drawn']} of {len(views)} widgets")
     return problems
 
 
@@ -231,13 +240,17 @@ def test_page_renders_without_a_kernel(page, driver, book_html, screenshots):
     url = (book_html / f"{page}.html").as_uri()
     driver.get(url)
     driver.execute_script("window.scrollTo(0, document.body.scrollHeight); window.scrollTo(0, 0);")
-    # Wait until every image has finished loading or failed (file:// is fast; 10 s is generous).
+    # Wait until every image has finished loading or failed, and every widget view is drawn or
+    # has its fallback note (added 2 s after load); file:// is fast, 10 s is generous.
     driver.set_script_timeout(15)
     driver.execute_async_script("""
       const done = arguments[arguments.length - 1];
       const t0 = Date.now();
+      const settled = () => [...document.images].every(i => i.complete) &&
+        [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')].every(
+          s => s.previousElementSibling && /widget-(subarea|fallback)/.test(s.previousElementSibling.className));
       (function poll() {
-        if ([...document.images].every(i => i.complete) || Date.now() - t0 > 10000) done();
+        if (settled() || Date.now() - t0 > 10000) done();
         else setTimeout(poll, 100);
       })();
     """)

@@ -16,7 +16,7 @@ from hypothesis.extra import numpy as hnp
 from rlbook.envs import DiscretizedObservationWrapper
 from rlbook.losses import discounted_returns, double_td_target, dueling_q, q_loss, td_errors, td_target
 
-finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, width=32)
+finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, width=32, allow_subnormal=False)
 gammas = st.floats(0.0, 1.0)
 
 
@@ -154,9 +154,11 @@ def test_gamma_zero_gives_the_rewards(rewards):
 @st.composite
 def batches(draw):
     B, A = draw(st.integers(1, 6)), draw(st.integers(1, 5))
-    q = st.floats(-100, 100, width=32)
+    # No subnormal floats: TensorFlow's CPU kernels flush them to zero (a hardware mode), which is
+    # not what these properties are about.
+    q = st.floats(-100, 100, width=32, allow_subnormal=False)
     return {
-        "reward": draw(hnp.arrays(np.float32, (B,), elements=st.floats(-10, 10, width=32))),
+        "reward": draw(hnp.arrays(np.float32, (B,), elements=st.floats(-10, 10, width=32, allow_subnormal=False))),
         "q_online": draw(hnp.arrays(np.float32, (B, A), elements=q)),
         "q_target": draw(hnp.arrays(np.float32, (B, A), elements=q)),
         "terminated": draw(hnp.arrays(np.bool_, (B,))).astype(np.float32),
@@ -202,7 +204,7 @@ def test_double_target_with_one_network_is_the_vanilla_target(b):
 
 
 @settings(max_examples=40, deadline=None)
-@given(b=batches(), shift=st.floats(-50, 50, width=32))
+@given(b=batches(), shift=st.floats(-50, 50, width=32, allow_subnormal=False))
 def test_dueling_q_is_unchanged_by_shifting_the_advantages(b, shift):
     value = b["reward"][:, None]
     q1, q2 = dueling_q(value, b["q_online"]).numpy(), dueling_q(value, b["q_online"] + shift).numpy()

@@ -142,7 +142,9 @@ def q_network(obs_shape: tuple[int, ...], n_actions: int, model_type: str = "den
         inputs = keras.Input(shape=(None,) + tuple(obs_shape), name=f"{name}_obs_seq")
         x = keras.layers.Masking(0.0)(inputs)  # all-zero steps are padding: the LSTM skips them
         x = keras.layers.Dense(hidden[0], activation="relu", kernel_initializer=init(200))(x)
-        x = keras.layers.LSTM(lstm_units, return_sequences=True, name=f"{name}_lstm", kernel_initializer=init(201))(x)
+        # Every initializer is seeded, the recurrent one too (its default draws from an unseeded generator).
+        x = keras.layers.LSTM(lstm_units, return_sequences=True, name=f"{name}_lstm", kernel_initializer=init(201),
+                              recurrent_initializer=keras.initializers.Orthogonal(seed=None if seed is None else seed + 202))(x)
         hidden = ()
     else:
         raise ValueError(f"model_type must be one of 'dense', 'conv', 'lstm', got {model_type!r}")

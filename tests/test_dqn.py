@@ -145,3 +145,9 @@ def test_lstm_evaluation_on_other_copies_keeps_the_training_memory():
     env, eval_env = make_vec_env("CartPole-v1", 2, seed=0), make_vec_env("CartPole-v1", 3, seed=1)
     history = train(agent, env, steps=60, eval_env=eval_env, eval_every=20, eval_episodes=3, progress=False)
     assert len(history.evaluations) == 3
+
+
+def test_lstm_network_is_seeded():
+    a, b = (_agent(model_type="lstm", seq_len=4, seed=5) for _ in range(2))
+    for wa, wb in zip(a.model.get_weights(), b.model.get_weights()):
+        np.testing.assert_array_equal(wa, wb)

@@ -8,7 +8,8 @@ An agent needs two methods:
   to log, such as ``{"loss": 0.3}``.
 
 Agents with a recurrent state may also define ``reset_state(num_envs)``, which the
-loop calls before training and before each evaluation.
+loop calls before training and before each evaluation, and a ``recurrent_state``
+attribute (get and set), which :func:`evaluate` saves and puts back.
 
 :func:`train` runs the loop for a budget of steps or episodes, with a progress bar,
 periodic greedy evaluation and an optional callback, and returns a :class:`History`.
@@ -97,9 +98,22 @@ def evaluate(agent, env, episodes: int = 10) -> np.ndarray:
 
     With a vector env, each copy plays one episode at a time, in rounds, so ten
     episodes on ten copies take one round of batched greedy actions.
+
+    A recurrent agent (one with a ``recurrent_state`` attribute) gets its memory back
+    afterwards, so an evaluation in the middle of training leaves the memory of the
+    running training episodes as it was.
     """
     if episodes < 1:
         raise ValueError(f"episodes must be a positive integer, got {episodes!r}")
+    memory = getattr(agent, "recurrent_state", None)
+    try:
+        return _evaluate(agent, env, episodes)
+    finally:
+        if memory is not None:
+            agent.recurrent_state = memory
+
+
+def _evaluate(agent, env, episodes: int) -> np.ndarray:
     if isinstance(env, gym.vector.VectorEnv):
         return _evaluate_vector(agent, env, episodes)
     returns = np.zeros(episodes)

@@ -151,3 +151,17 @@ def test_lstm_network_is_seeded():
     a, b = (_agent(model_type="lstm", seq_len=4, seed=5) for _ in range(2))
     for wa, wb in zip(a.model.get_weights(), b.model.get_weights()):
         np.testing.assert_array_equal(wa, wb)
+
+
+def test_lstm_evaluation_on_as_many_copies_keeps_the_training_memory():
+    from rlbook.train import evaluate
+
+    agent = DQNAgent(CARTPOLE.observation_space, CARTPOLE.action_space, num_envs=2, model_type="lstm", seq_len=4, **SMALL)
+    agent.act(np.full((2, 4), 0.5, np.float32))
+    agent.act(np.full((2, 4), 0.25, np.float32))
+    before = agent._window.copy()
+    returns = evaluate(agent, make_vec_env("CartPole-v1", 2, seed=1), episodes=2)  # same number of copies
+    assert returns.shape == (2,) and returns.min() >= 1
+    np.testing.assert_array_equal(agent._window, before)
+    np.testing.assert_array_equal(agent._window[:, -2:, 0], [[0.5, 0.25], [0.5, 0.25]])
+    assert _agent().recurrent_state is None  # dense networks have no memory to keep

@@ -226,6 +226,23 @@ class DQNAgent(Checkpointable):
             self._windows[num_envs] = np.zeros((num_envs, self.config.seq_len) + self.obs_shape, np.float32)
 
     @property
+    def recurrent_state(self) -> dict[int, np.ndarray] | None:
+        """A copy of the LSTM's memory (``None`` for other models); assigning it puts a memory back.
+
+        :func:`rlbook.train.evaluate` saves it before a greedy evaluation and restores it after,
+        so evaluating, even on as many copies as training uses, never disturbs the memory of the
+        running training episodes.
+        """
+        if self.config.model_type != "lstm":
+            return None
+        return {n: w.copy() for n, w in self._windows.items()}
+
+    @recurrent_state.setter
+    def recurrent_state(self, memory: dict[int, np.ndarray] | None) -> None:
+        if memory is not None:
+            self._windows = {n: w.copy() for n, w in memory.items()}
+
+    @property
     def _window(self) -> np.ndarray | None:
         """The LSTM memory of the ``num_envs`` training copies, ``(num_envs, seq_len, *obs_shape)``."""
         return self._windows.get(self.num_envs)

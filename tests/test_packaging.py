@@ -1,6 +1,7 @@
 """The repository's own conventions: one list of requirements, clean notebooks, a complete TOC."""
 
 import json
+import os
 import pathlib
 import re
 import tomllib
@@ -58,3 +59,9 @@ def test_toc_lists_existing_files_in_order():
         assert any((ROOT / (f + ext)).exists() for ext in (".md", ".ipynb")), f"_toc.yml names missing {f}"
     numbers = [int(m.group(1)) for f in files if (m := re.search(r"/(\d\d)_", f))]
     assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 7, numbers
+
+
+def test_binder_installs_the_package_after_the_environment():
+    post_build = ROOT / "postBuild"
+    assert post_build.exists() and os.access(post_build, os.X_OK), "Binder needs an executable postBuild"
+    assert "pip install --no-deps" in post_build.read_text()  # environment.yml already has the dependencies

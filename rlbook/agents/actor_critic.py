@@ -32,9 +32,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rlbook import checkpoint as ck
 from rlbook._validate import non_negative_int, positive, unit_interval, with_overrides
 from rlbook.agents.reinforce import check_policy_spaces
-from rlbook.checkpoint import Checkpointable
 
 __all__ = ["ActorCriticConfig", "ActorCriticAgent"]
 
@@ -80,7 +80,7 @@ class ActorCriticConfig:
             non_negative_int("seed", self.seed)
 
 
-class ActorCriticAgent(Checkpointable):
+class ActorCriticAgent(ck.Checkpointable):
     """Actor-critic with a state-value critic, for Discrete actions and flat observations.
 
     Args:
@@ -148,6 +148,7 @@ class ActorCriticAgent(Checkpointable):
                 logits = actor(obs, training=False)
                 values = critic(obs, training=False)[:, 0]  # (B, 1) -> (B,): one V(s) per step
                 losses = actor_critic_losses(logits, actions, values, targets, c.entropy_coef, c.normalize)
+            losses["mean_v"] = tf.reduce_mean(values)  # for the logs: the critic before the update
             # The actor: one step on L_pi (delta held fixed inside it, so no gradient reaches the critic).
             actor_optimizer.apply_gradients(zip(tape.gradient(losses["actor"], actor.trainable_variables),
                                                 actor.trainable_variables))
@@ -220,19 +221,16 @@ class ActorCriticAgent(Checkpointable):
         """One update on the stored rollout: one actor step and ``critic_steps`` critic steps, one compiled call."""
         targets = self.targets(last_next_obs)  # computed before the update: held fixed
         d = self.obs_dim
-        mean_v = float(self.values(self._obs.reshape(-1, d)).mean())  # for the logs: the critic before the update
         losses, actor_weights, critic_weights = self._train(self._obs.reshape(-1, d), self._action.reshape(-1),
                                                             targets.reshape(-1))
         self._numpy_pi.set_params(actor_weights)  # acting and the next targets use the new weights
         self._numpy_v.set_params(critic_weights)
         self.updates += 1
         return {"actor_loss": float(losses["actor"]), "critic_loss": float(losses["critic"]),
-                "entropy": float(losses["entropy"]), "mean_v": mean_v}
+                "entropy": float(losses["entropy"]), "mean_v": float(losses["mean_v"])}
 
     # -- checkpoints (see rlbook.checkpoint) ------------------------------------------------
     def _checkpoint(self, replay: bool = True):
-        from rlbook import checkpoint as ck
-
         spec = {"observation_space": ck.box_spec((self.obs_dim,), np.float32), "n_actions": self.n_actions,
                 "num_envs": self.num_envs}
         arrays = {**ck.model_arrays("weights.actor", self.actor), **ck.model_arrays("weights.critic", self.critic),
@@ -241,8 +239,6 @@ class ActorCriticAgent(Checkpointable):
         return spec, {"updates": self.updates, "rng": ck.rng_state(self.rng)}, arrays
 
     def _restore_checkpoint(self, counters: dict, arrays: dict) -> None:
-        from rlbook import checkpoint as ck
-
         ck.set_model("weights.actor", self.actor, arrays)
         ck.set_model("weights.critic", self.critic, arrays)
         ck.set_optimizer("optimizer.actor", self.actor_optimizer, arrays)

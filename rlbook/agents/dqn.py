@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import gymnasium as gym
 import numpy as np
 
+from rlbook import checkpoint as ck
 from rlbook._validate import non_negative_int, positive, unit_interval, with_overrides
-from rlbook.checkpoint import Checkpointable
 from rlbook.replay import ReplayBuffer
 from rlbook.schedules import make_schedule
 
@@ -116,7 +116,7 @@ def _check_spaces(observation_space, action_space, model_type: str) -> None:
                          f"{observation_space.shape}; use model_type='dense' for flat vectors")
 
 
-class DQNAgent(Checkpointable):
+class DQNAgent(ck.Checkpointable):
     """DQN with replay, a target network, and optional double/dueling/recurrent variants.
 
     Args:
@@ -329,8 +329,6 @@ class DQNAgent(Checkpointable):
     _REPLAY_FIELDS = ("obs", "next_obs", "action", "reward", "terminated", "done")
 
     def _checkpoint(self, replay: bool = True):
-        from rlbook import checkpoint as ck
-
         spec = {"observation_space": ck.box_spec(self.obs_shape, self.buffer.obs.dtype), "n_actions": self.n_actions,
                 "num_envs": self.num_envs, "model_type": self.config.model_type, "dueling": self.config.dueling}
         counters = {"env_steps": self.env_steps, "gradient_steps": int(self.gradient_steps_done.numpy()),
@@ -344,8 +342,6 @@ class DQNAgent(Checkpointable):
         return spec, counters, arrays
 
     def _restore_checkpoint(self, counters: dict, arrays: dict) -> None:
-        from rlbook import checkpoint as ck
-
         ck.set_model("weights.online", self.model, arrays)
         ck.set_model("weights.target", self.target_model, arrays)
         ck.set_optimizer("optimizer", self.optimizer, arrays)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import gymnasium as gym
 
+from rlbook import checkpoint as ck
 from rlbook._validate import non_negative_int, positive, unit_interval, with_overrides
-from rlbook.checkpoint import Checkpointable
 from rlbook.schedules import make_schedule
 
 __all__ = ["QLearningConfig", "QLearningAgent", "q_update"]
@@ -66,7 +66,7 @@ def q_update(Q, actions, obs, action, reward, next_obs, terminated, alpha, gamma
     return td_error
 
 
-class QLearningAgent(Checkpointable):
+class QLearningAgent(ck.Checkpointable):
     """Epsilon-greedy tabular Q-learning on a ``Discrete`` observation space.
 
     Args:
@@ -134,22 +134,19 @@ class QLearningAgent(Checkpointable):
             table[s, a] = q
         return table
 
-
     # -- checkpoints (see rlbook.checkpoint) ------------------------------------------
     def _checkpoint(self, replay: bool = True):
         import numpy as np
 
-        from rlbook.checkpoint import CheckpointError, rng_state
-
         keys = list(self.Q)
         if not all(isinstance(s, (int, np.integer)) for s, _ in keys):
-            raise CheckpointError("only Q-tables keyed by integer states (a Discrete observation space) can be saved")
+            raise ck.CheckpointError("only Q-tables keyed by integer states (a Discrete observation space) can be saved")
         arrays = {
             "weights.qtable.states": np.array([s for s, _ in keys], dtype=np.int64),
             "weights.qtable.actions": np.array([a for _, a in keys], dtype=np.int64),
             "weights.qtable.values": np.array([self.Q[k] for k in keys], dtype=np.float64),
         }
-        return {"n_actions": len(self.actions)}, {"steps": self.steps, "rng": rng_state(self.rng)}, arrays
+        return {"n_actions": len(self.actions)}, {"steps": self.steps, "rng": ck.rng_state(self.rng)}, arrays
 
     @classmethod
     def _from_checkpoint_spec(cls, spec: dict, config: QLearningConfig) -> QLearningAgent:
@@ -157,9 +154,7 @@ class QLearningAgent(Checkpointable):
         return cls(gym.spaces.Discrete(1), gym.spaces.Discrete(spec["n_actions"]), config)
 
     def _restore_checkpoint(self, counters: dict, arrays: dict) -> None:
-        from rlbook.checkpoint import set_rng_state
-
         states, actions = arrays["weights.qtable.states"].tolist(), arrays["weights.qtable.actions"].tolist()
         self.Q = defaultdict(float, zip(zip(states, actions), arrays["weights.qtable.values"].tolist()))
         self.steps = int(counters["steps"])
-        set_rng_state(self.rng, counters["rng"])
+        ck.set_rng_state(self.rng, counters["rng"])

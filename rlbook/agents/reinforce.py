@@ -31,8 +31,8 @@ from dataclasses import dataclass
 import gymnasium as gym
 import numpy as np
 
+from rlbook import checkpoint as ck
 from rlbook._validate import non_negative_int, positive, unit_interval, with_overrides
-from rlbook.checkpoint import Checkpointable
 
 __all__ = ["ReinforceConfig", "ReinforceAgent", "check_policy_spaces"]
 
@@ -134,7 +134,7 @@ class _EpisodeCollector:
         self.t -= shift
 
 
-class ReinforceAgent(Checkpointable):
+class ReinforceAgent(ck.Checkpointable):
     """REINFORCE with an optional learned baseline, for Discrete actions and flat observations.
 
     Args:
@@ -174,7 +174,7 @@ class ReinforceAgent(Checkpointable):
 
     # -- the compiled training step ---------------------------------------------------
     def _build_train_step(self, tf):
-        from rlbook.losses import reinforce_loss
+        from rlbook.losses import entropy, reinforce_loss
 
         c = self.config
         policy, critic, optimizer, critic_optimizer = self.policy, self.critic, self.optimizer, self.critic_optimizer
@@ -194,11 +194,12 @@ class ReinforceAgent(Checkpointable):
                                       tf.TensorSpec((None,), tf.int32), tf.TensorSpec((None,), tf.float32)],
                      autograph=False)
         def train_step(obs, actions, returns):
-            critic_loss = tf.constant(0.0)
+            critic_loss = mean_v = tf.constant(0.0)
             baseline = None
             if critic is not None:
                 baseline = critic(obs, training=False)[:, 0]  # V(s_t) before this batch, shape (N,): one per step
                 critic_loss = tf.reduce_mean(tf.square(returns - baseline))  # reported: the error before fitting
+                mean_v = tf.reduce_mean(baseline)
                 tf.while_loop(lambda i, *_: i < c.critic_steps, critic_step, [tf.constant(0), obs, returns])
             with tf.GradientTape() as tape:
                 logits = policy(obs, training=False)
@@ -209,7 +210,9 @@ class ReinforceAgent(Checkpointable):
             # Returning the new weights is cheaper than reading the variables afterwards.
             weights = [tf.identity(v) for v in policy.trainable_variables]
             critic_weights = [] if critic is None else [tf.identity(v) for v in critic.trainable_variables]
-            return loss, critic_loss, weights, critic_weights
+            # For the logs: the policy's mean entropy and the baseline's mean V(s), both before the step.
+            stats = {"critic_loss": critic_loss, "entropy": tf.reduce_mean(entropy(logits)), "mean_v": mean_v}
+            return loss, stats, weights, critic_weights
 
         return train_step
 
@@ -266,27 +269,18 @@ class ReinforceAgent(Checkpointable):
         """One gradient step on the finished episodes collected so far (then forget them)."""
         obs, actions, returns = (np.concatenate(parts) for parts in zip(*self._batch))
         self._batch.clear()
-        from rlbook.nets import softmax
-
-        # For the logs: the policy's mean entropy and the baseline's mean V(s) on this batch, before the step.
-        probs = softmax(self._numpy_pi(obs).astype(np.float64))
-        extra = {"entropy": float(-(probs * np.log(probs + 1e-12)).sum(axis=1).mean())}
-        if self._numpy_v is not None:
-            extra["mean_v"] = float(self._numpy_v(obs).mean())
-        loss, critic_loss, weights, critic_weights = self._train(obs, actions, returns)
+        loss, stats, weights, critic_weights = self._train(obs, actions, returns)
         self._numpy_pi.set_params(weights)  # acting now uses the new weights
         if self._numpy_v is not None:
             self._numpy_v.set_params(critic_weights)
         self.updates += 1
-        info = {"loss": float(loss), "batch_steps": float(len(returns))}
+        info = {"loss": float(loss), "batch_steps": float(len(returns)), "entropy": float(stats["entropy"])}
         if self.critic is not None:
-            info["critic_loss"] = float(critic_loss)
-        return {**info, **extra}
+            info.update(critic_loss=float(stats["critic_loss"]), mean_v=float(stats["mean_v"]))
+        return info
 
     # -- checkpoints (see rlbook.checkpoint) ------------------------------------------------
     def _checkpoint(self, replay: bool = True):
-        from rlbook import checkpoint as ck
-
         spec = {"observation_space": ck.box_spec((self.obs_dim,), np.float32), "n_actions": self.n_actions,
                 "num_envs": self.num_envs, "baseline": self.config.baseline}
         arrays = {**ck.model_arrays("weights.policy", self.policy), **ck.optimizer_arrays("optimizer.policy", self.optimizer)}
@@ -296,8 +290,6 @@ class ReinforceAgent(Checkpointable):
         return spec, {"updates": self.updates, "rng": ck.rng_state(self.rng)}, arrays
 
     def _restore_checkpoint(self, counters: dict, arrays: dict) -> None:
-        from rlbook import checkpoint as ck
-
         ck.set_model("weights.policy", self.policy, arrays)
         ck.set_optimizer("optimizer.policy", self.optimizer, arrays)
         self._numpy_pi.sync()

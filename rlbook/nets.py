@@ -1,11 +1,7 @@
-"""Keras network builders shared by the agents (chapters 3-7), and a fast NumPy copy
-of a dense network for acting.
+"""Keras network builders shared by the agents (chapters 3-7), and the NumPy helpers
+of a softmax policy (chapters 6-7).
 
-Why the NumPy copy: on a 2-core CPU one eager Keras call costs milliseconds and one
-``tf.function`` call a few hundred microseconds, while choosing an action for a
-CartPole observation needs a few small matrix products (microseconds in NumPy). An
-agent trains its Keras model with ``tf.GradientTape`` and acts with a
-:class:`NumpyMLP` whose weights it refreshes after each training call.
+The fast NumPy copy of a network that agents act with is in :mod:`rlbook.speed`.
 """
 
 from __future__ import annotations
@@ -14,7 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["mlp", "NumpyMLP", "softmax", "sample_categorical"]
+__all__ = ["mlp", "q_network", "q_from_head", "softmax", "sample_categorical"]
 
 
 def mlp(
@@ -51,57 +47,6 @@ def mlp(
             kernel_initializer=keras.initializers.GlorotUniform(seed=None if seed is None else seed + 1000),
         )(x)
     return keras.Model(inputs, x, name=name)
-
-
-_NUMPY_ACTIVATIONS = {
-    "relu": lambda x: np.maximum(x, 0.0, out=x),
-    "tanh": lambda x: np.tanh(x, out=x),
-    None: lambda x: x,
-    "linear": lambda x: x,
-}
-
-
-class NumpyMLP:
-    """Forward pass of a stack of Dense layers in NumPy, for fast acting.
-
-    Args:
-        model: a Keras model made only of ``Dense`` layers (as built by :func:`mlp`).
-    """
-
-    def __init__(self, model):
-        import keras
-
-        self.model = model
-        self.layers = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
-        for layer in self.layers:
-            name = getattr(layer.activation, "__name__", None)
-            if name not in _NUMPY_ACTIVATIONS:
-                raise ValueError(f"NumpyMLP supports activations {sorted(map(str, _NUMPY_ACTIVATIONS))}, got {name!r}")
-        self.activations = [_NUMPY_ACTIVATIONS[layer.activation.__name__] for layer in self.layers]
-        self.sync()
-
-    def sync(self) -> None:
-        """Copy the current Keras weights (call after every training step or batch of steps)."""
-        self.params = [(layer.kernel.numpy(), layer.bias.numpy()) for layer in self.layers]
-
-    def set_params(self, arrays) -> None:
-        """Use these weights, ``[kernel_0, bias_0, kernel_1, bias_1, ...]`` (arrays or eager tensors).
-
-        Cheaper than :meth:`sync` when a compiled training step returns the updated
-        weights as its outputs: reading each Keras variable eagerly costs about a
-        hundred microseconds, converting an output tensor about one.
-        """
-        arrays = [np.asarray(a) for a in arrays]
-        if len(arrays) != 2 * len(self.layers):
-            raise ValueError(f"set_params needs {2 * len(self.layers)} arrays (a kernel and a bias per layer), got {len(arrays)}")
-        self.params = list(zip(arrays[0::2], arrays[1::2]))
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        """Outputs for a batch ``x`` of shape ``(batch, input_dim)`` (float32 or float64)."""
-        h = np.asarray(x, dtype=np.float32)
-        for (w, b), act in zip(self.params, self.activations):
-            h = act(h @ w + b)
-        return h
 
 
 def q_network(obs_shape: tuple[int, ...], n_actions: int, model_type: str = "dense", hidden: Sequence[int] = (64, 64),

@@ -94,7 +94,8 @@ class ActorCriticAgent(ck.Checkpointable):
                  **overrides):
         import tensorflow as tf
 
-        from rlbook.nets import NumpyMLP, mlp
+        from rlbook.nets import mlp
+        from rlbook.speed import NumpyMLP
 
         config = with_overrides(config or ActorCriticConfig(), overrides)
         check_policy_spaces(observation_space, action_space, "Actor-critic")
@@ -223,8 +224,8 @@ class ActorCriticAgent(ck.Checkpointable):
         d = self.obs_dim
         losses, actor_weights, critic_weights = self._train(self._obs.reshape(-1, d), self._action.reshape(-1),
                                                             targets.reshape(-1))
-        self._numpy_pi.set_params(actor_weights)  # acting and the next targets use the new weights
-        self._numpy_v.set_params(critic_weights)
+        self._numpy_pi.sync()  # acting and the next targets use the new weights
+        self._numpy_v.sync()
         self.updates += 1
         return {"actor_loss": float(losses["actor"]), "critic_loss": float(losses["critic"]),
                 "entropy": float(losses["entropy"]), "mean_v": float(losses["mean_v"])}

@@ -129,7 +129,8 @@ class DQNAgent(ck.Checkpointable):
     def __init__(self, observation_space, action_space, config: DQNConfig | None = None, num_envs: int = 1, **overrides):
         import tensorflow as tf
 
-        from rlbook.nets import NumpyMLP, q_network
+        from rlbook.nets import q_network
+        from rlbook.speed import NumpyMLP
 
         config = with_overrides(config or DQNConfig(), overrides)
         _check_spaces(observation_space, action_space, config.model_type)

@@ -148,7 +148,8 @@ class ReinforceAgent(ck.Checkpointable):
                  **overrides):
         import tensorflow as tf
 
-        from rlbook.nets import NumpyMLP, mlp
+        from rlbook.nets import mlp
+        from rlbook.speed import NumpyMLP
 
         config = with_overrides(config or ReinforceConfig(), overrides)
         check_policy_spaces(observation_space, action_space, "REINFORCE")
@@ -270,9 +271,9 @@ class ReinforceAgent(ck.Checkpointable):
         obs, actions, returns = (np.concatenate(parts) for parts in zip(*self._batch))
         self._batch.clear()
         loss, stats, weights, critic_weights = self._train(obs, actions, returns)
-        self._numpy_pi.set_params(weights)  # acting now uses the new weights
+        self._numpy_pi.sync()  # acting now uses the new weights
         if self._numpy_v is not None:
-            self._numpy_v.set_params(critic_weights)
+            self._numpy_v.sync()
         self.updates += 1
         info = {"loss": float(loss), "batch_steps": float(len(returns)), "entropy": float(stats["entropy"])}
         if self.critic is not None:

@@ -127,6 +127,34 @@ def test_a_diverging_run_stops_with_exit_code_1_and_keeps_the_old_checkpoint(cap
     assert ckpt.read_bytes() == b"the previous checkpoint"
 
 
+def _nan_pole(**kwargs):
+    """CartPole whose 5th observation holds a NaN (registered below as NaNPole-v0)."""
+    import gymnasium as gym
+    import numpy as np
+
+    class NaNAtStep5(gym.Wrapper):
+        t = 0
+
+        def step(self, action):
+            obs, reward, terminated, truncated, info = self.env.step(action)
+            self.t += 1
+            return (obs * np.nan if self.t == 5 else obs), reward, terminated, truncated, info
+
+    return NaNAtStep5(gym.make("CartPole-v1", **kwargs))
+
+
+def test_a_nan_observation_stops_the_cli_with_one_line_and_exit_code_1(capsys, tmp_path):
+    import gymnasium as gym
+
+    if "NaNPole-v0" not in gym.registry:
+        gym.register("NaNPole-v0", entry_point=_nan_pole)
+    code, out, err = run(capsys, "train", "actor_critic", "--env", "NaNPole-v0", "--num-envs", "1",
+                         "--history", str(tmp_path / "h.json"), *FAST["actor_critic"][:-2])
+    assert code == 1 and out == "" and "Traceback" not in err
+    assert "rlbook train: training stopped at step 5: the environment returned a non-finite observation" in err
+    assert json.loads((tmp_path / "h.json").read_text())["steps"] == 4
+
+
 @pytest.mark.parametrize("argv, code, message", [
     (["train", "dqn", "--gamma", "1.5"], 2, "gamma must be a number in [0, 1], got 1.5"),
     (["train", "dqn", "--model-type", "cnn"], 2, "model_type must be one of ('dense', 'conv', 'lstm'), got 'cnn'"),

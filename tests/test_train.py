@@ -179,3 +179,120 @@ def test_same_seed_same_returns_python_api():
     a, b = run(), run()
     assert a.episode_returns == b.episode_returns and len(a.episode_returns) > 5
     assert a.metrics == b.metrics
+
+
+# -- non-finite observations and rewards stop training at once, whatever the agent ------------------
+
+
+class Corrupt(gym.Wrapper):
+    """Every ``every``-th step (counted across episodes) returns a NaN observation or an infinite reward."""
+
+    def __init__(self, env, every=1, what="observation"):
+        super().__init__(env)
+        self.every, self.what, self.t = every, what, 0
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.t += 1
+        if self.t % self.every == 0:
+            if self.what == "observation":
+                obs = np.array(obs, dtype=np.float32)
+                obs[2] = np.nan
+            else:
+                reward = float("inf")
+        return obs, reward, terminated, truncated, info
+
+
+def test_a_nan_observation_stops_training_before_the_agent_sees_it():
+    from rlbook.train import NonFiniteData, TrainingDiverged
+
+    agent = Recorder()
+    env = Corrupt(gym.wrappers.TimeLimit(Countdown3(), 5), every=7)
+    with pytest.raises(NonFiniteData) as err:
+        train(agent, env, steps=100, progress=False)
+    assert isinstance(err.value, TrainingDiverged)  # code that catches divergence catches this too
+    assert err.value.step == 7 and err.value.what == "observation" and err.value.env_index == 0
+    assert np.isnan(err.value.value) and len(agent.seen) == 6 and err.value.history.steps == 6
+    message = str(err.value)
+    assert "training stopped at step 7: the environment returned a non-finite observation (nan at index (2,))" \
+        in message and "env.step()" in message
+
+
+def test_an_infinite_reward_in_one_copy_of_a_vector_env_names_the_copy():
+    from rlbook.train import NonFiniteData
+
+    def make(i):
+        return lambda: Corrupt(gym.wrappers.TimeLimit(Countdown3(), 5), every=4 if i == 2 else 10**9,
+                               what="reward")
+
+    envs = gym.vector.SyncVectorEnv([make(i) for i in range(3)], autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+    agent = Recorder()
+    with pytest.raises(NonFiniteData, match=r"step 12: environment copy 2 \(of 3\) returned a non-finite reward "
+                                            r"\(reward=inf\)") as err:
+        train(agent, envs, steps=100, progress=False)
+    assert err.value.step == 12 and err.value.what == "reward" and err.value.env_index == 2
+    assert len(agent.seen) == 3
+
+
+def test_a_nan_first_observation_is_caught_at_reset():
+    from rlbook.train import NonFiniteData
+
+    class NaNStart(Countdown3):
+        def reset(self, *, seed=None, options=None):
+            obs, info = super().reset(seed=seed)
+            return obs * np.nan, info
+
+    with pytest.raises(NonFiniteData, match=r"step 0: .* observation \(nan at index \(0,\)\) from env.reset\(\)"):
+        train(Recorder(), NaNStart(), steps=10, progress=False)
+
+
+class Countdown3(gym.Env):
+    """Like Countdown, with a 3-number observation (so index 2 exists)."""
+
+    observation_space = gym.spaces.Box(0, 10, shape=(3,), dtype=np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.left = 3
+        return np.full(3, self.left, np.float32), {}
+
+    def step(self, action):
+        self.left -= 1
+        return np.full(3, self.left, np.float32), 1.0, self.left == 0, False, {}
+
+
+def _real_agent(algo, env):
+    from rlbook.checkpoint import agent_class
+
+    small = {"qlearning": {}, "dqn": dict(hidden=(8,), learning_starts=32, batch_size=16, train_every=16,
+                                          gradient_steps=1),
+             "reinforce": dict(hidden=(8,), batch_episodes=1, critic_steps=1),
+             "actor_critic": dict(hidden=(8,), n_steps=4, critic_steps=1)}[algo]
+    return agent_class(algo)(env.observation_space, env.action_space, **small)
+
+
+@pytest.mark.parametrize("algo", ["dqn", "reinforce", "actor_critic"])
+@pytest.mark.parametrize("every, what", [(1, "observation"), (97, "observation"), (150, "reward")])
+def test_every_network_agent_stops_at_the_first_non_finite_number(algo, every, what):
+    from rlbook.envs import make_env
+    from rlbook.train import NonFiniteData
+
+    env = Corrupt(make_env("CartPole-v1", seed=0), every=every, what=what)
+    agent = _real_agent(algo, env)
+    with pytest.raises(NonFiniteData, match=f"step {every}: the environment returned a non-finite {what}") as err:
+        train(agent, env, steps=1_000, progress=False)
+    assert err.value.step == every and err.value.what == what and err.value.history.steps == every - 1
+
+
+@pytest.mark.parametrize("every", [1, 97])
+def test_tabular_q_learning_stops_on_an_infinite_reward(every):
+    """Before the check, an infinite reward made Q-values inf - inf = NaN and then an IndexError."""
+    from rlbook.envs import make_env
+    from rlbook.train import NonFiniteData
+
+    env = Corrupt(make_env("FrozenLake-v1", seed=0), every=every, what="reward")
+    agent = _real_agent("qlearning", env)
+    with pytest.raises(NonFiniteData, match=f"step {every}: the environment returned a non-finite reward") as err:
+        train(agent, env, steps=1_000, progress=False)
+    assert err.value.step == every and err.value.history.steps == every - 1

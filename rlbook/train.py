@@ -107,8 +107,12 @@ class History:
             self.metrics.setdefault(key, []).append((step, float(value)))
 
 
-def evaluate(agent, env, episodes: int = 10) -> np.ndarray:
+def evaluate(agent, env, episodes: int = 10, *, greedy: bool = True) -> np.ndarray:
     """Returns of ``episodes`` greedy episodes, shape ``(episodes,)``.
+
+    With ``greedy=False`` the agent acts as it does in training (``act(obs)``: the policy's
+    own sampling, or epsilon-greedy at its current epsilon), which tells a policy that
+    works only with a little randomness from one that does not work at all.
 
     With a vector env, each copy plays one episode at a time, in rounds, so ten
     episodes on ten copies take one round of batched greedy actions.
@@ -121,28 +125,28 @@ def evaluate(agent, env, episodes: int = 10) -> np.ndarray:
         raise ValueError(f"episodes must be a positive integer, got {episodes!r}")
     memory = getattr(agent, "recurrent_state", None)
     try:
-        return _evaluate(agent, env, episodes)
+        return _evaluate(agent, env, episodes, greedy)
     finally:
         if memory is not None:
             agent.recurrent_state = memory
 
 
-def _evaluate(agent, env, episodes: int) -> np.ndarray:
+def _evaluate(agent, env, episodes: int, greedy: bool) -> np.ndarray:
     if isinstance(env, gym.vector.VectorEnv):
-        return _evaluate_vector(agent, env, episodes)
+        return _evaluate_vector(agent, env, episodes, greedy)
     returns = np.zeros(episodes)
     for i in range(episodes):
         _reset_state(agent, 1)
         obs, _ = env.reset()
         done = False
         while not done:
-            obs, reward, terminated, truncated, _ = env.step(agent.act(obs, greedy=True))
+            obs, reward, terminated, truncated, _ = env.step(agent.act(obs, greedy=greedy))
             returns[i] += reward
             done = terminated or truncated
     return returns
 
 
-def _evaluate_vector(agent, envs, episodes: int) -> np.ndarray:
+def _evaluate_vector(agent, envs, episodes: int, greedy: bool) -> np.ndarray:
     n = envs.num_envs
     returns: list[float] = []
     while len(returns) < episodes:
@@ -151,7 +155,7 @@ def _evaluate_vector(agent, envs, episodes: int) -> np.ndarray:
         total = np.zeros(n)
         running = np.ones(n, dtype=bool)
         while running.any():
-            obs, reward, terminated, truncated, _ = envs.step(agent.act(obs, greedy=True))
+            obs, reward, terminated, truncated, _ = envs.step(agent.act(obs, greedy=greedy))
             total += reward * running
             running &= ~(terminated | truncated)
         returns.extend(total.tolist())

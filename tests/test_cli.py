@@ -81,8 +81,8 @@ def test_flags_become_config_fields(capsys, tmp_path):
 
 def test_tabular_on_a_box_task_with_the_discretizer_logs_and_render(capsys, tmp_path):
     ckpt, gif = str(tmp_path / "q"), str(tmp_path / "ep.gif")
-    code, out, _ = run(capsys, "train", "qlearning", "--env", "CartPole-v1", "--steps", "2000", "--bins", "1,1,6,6",
-                       "--low=-2.4,-2,-0.42,-3.5", "--high", "2.4,2,0.42,3.5", "--save", ckpt,
+    code, out, _ = run(capsys, "train", "qlearning", "--env", "CartPole-v1", "--steps", "2000", "--bins", "1", "1", "6", "6",
+                       "--low", "-2.4", "-2", "-0.42", "-3.5", "--high", "2.4", "2", "0.42", "3.5", "--save", ckpt,
                        "--logdir", str(tmp_path / "tb"), "--eval-episodes", "2")
     assert code == 0 and any(f.startswith("events.out.tfevents") for f in os.listdir(tmp_path / "tb"))
     code, out, _ = run(capsys, "evaluate", ckpt, "--episodes", "2", "--render", gif)
@@ -157,14 +157,17 @@ def test_a_nan_observation_stops_the_cli_with_one_line_and_exit_code_1(capsys, t
 
 @pytest.mark.parametrize("argv, code, message", [
     (["train", "dqn", "--gamma", "1.5"], 2, "gamma must be a number in [0, 1], got 1.5"),
-    (["train", "dqn", "--model-type", "cnn"], 2, "model_type must be one of ('dense', 'conv', 'lstm'), got 'cnn'"),
+    (["train", "dqn", "--model-type", "cnn"], 2, "model_type must be one of 'dense', 'conv', 'lstm', got 'cnn'"),
     (["train", "dqn", "--env", "FrozenLake-v1"], 2, "DQN needs a Box observation space"),
     (["train", "dqn", "--env", "NoSuchEnv-v0"], 2, "cannot make environment 'NoSuchEnv-v0'"),
     (["train", "qlearning", "--env", "CartPole-v1"], 2, "On the command line: --bins N"),
     (["train", "qlearning", "--num-envs", "4"], 2, "tabular Q-learning steps one environment"),
     (["train", "reinforce", "--stop-at", "400"], 2, "--stop-at needs --eval-every"),
-    (["train", "dqn", "--lrr", "0.1"], 2, "unrecognized arguments: --lrr"),
-    (["train", "dqn", "--hidden", "64x"], 2, "expected comma-separated int values"),
+    (["train", "dqn", "--lrr", "0.1"], 2, "Unrecognized options: --lrr"),
+    (["train", "dqn", "--hidden", "64x"], 2, "Error parsing --hidden"),
+    (["train", "dqn", "--hidden", "0"], 2, "hidden must be a tuple of positive integers"),
+    (["train", "dqn", "--seed", "-3"], 2, "seed must be an integer >= 0 (or None), got -3"),
+    (["train", "dqn", "--env-kwarg", "oops"], 2, "--env-kwarg expects KEY=VALUE, got 'oops'"),
     (["train", "actor_critic", "--steps", "0"], 2, "--steps must be a positive integer, got 0"),
     (["evaluate", "no/such/file"], 1, "no checkpoint at 'no/such/file'"),
 ])
@@ -223,6 +226,31 @@ def _bad_model_type():
     from rlbook.agents.dqn import DQNConfig
 
     DQNConfig(model_type="cnn")
+
+
+def _bad_hidden():
+    from rlbook.agents.dqn import DQNConfig
+
+    DQNConfig(hidden=64)
+
+
+def _bad_seed():
+    from rlbook.agents.qlearning import QLearningConfig
+
+    QLearningConfig(seed=-3)
+
+
+def _bad_nan_observation():
+    from rlbook.train import train
+
+    class Agent:
+        def act(self, obs, greedy=False):
+            return 0
+
+        def observe(self, *transition):
+            return None
+
+    train(Agent(), _nan_pole(), steps=100, progress=False)
 
 
 def _bad_field():
@@ -323,6 +351,8 @@ BAD_INPUTS = [
     ("`ReinforceAgent(pendulum.observation_space, pendulum.action_space)`", _bad_pg_action),
     ("`DQNConfig(gamma=1.5)`", _bad_gamma),
     ("`DQNConfig(model_type=\"cnn\")`", _bad_model_type),
+    ("`DQNConfig(hidden=64)`", _bad_hidden),
+    ("`QLearningConfig(seed=-3)`", _bad_seed),
     ("`ActorCriticAgent(..., learning_rate=0.1)` (no such field)", _bad_field),
     ("`DiscretizedObservationWrapper(cartpole, n_bins=6, low=[3 values], high=[4 values])`", _bad_low_high_shapes),
     ("`DiscretizedObservationWrapper(cartpole, n_bins=6)` (CartPole's velocity bounds are infinite)",
@@ -331,6 +361,7 @@ BAD_INPUTS = [
     ("`discounted_returns(rewards, dones, gamma=1.2)`", _bad_returns_gamma),
     ("`train(agent, env)` (no budget)", _bad_no_budget),
     ("an agent whose loss becomes NaN during `train`", _bad_nan_loss),
+    ("an environment whose 5th observation is NaN, during `train`", _bad_nan_observation),
     ("`DQNAgent.load(\"ql.ckpt\")` (a Q-learning checkpoint)", _bad_wrong_algorithm),
     ("`DQNAgent(..., hidden=(32,)).restore(\"dqn.ckpt\")` (saved with `hidden=(16,)`)", _bad_wrong_architecture),
     ("`rlbook.checkpoint.load(\"broken.ckpt\")` (a truncated file)", _bad_corrupt),

@@ -49,6 +49,10 @@ def _defaults(algo: str) -> dict:
     }[algo]
 
 
+MAX_EPISODE_STEPS = 10_000
+"""Time limit given to an environment registered without one (CliffWalking-v1, for example)."""
+
+
 class CLIError(Exception):
     """A mistake in the command's arguments, reported as ``rlbook: error: ...`` with exit code 2."""
 
@@ -70,6 +74,9 @@ class RunOptions:
     """Episode budget (with --steps too, training stops at whichever comes first)."""
     seed: int = 0
     """Seed of the environments and of the agent."""
+    max_episode_steps: Annotated[Union[int, None], tyro.conf.arg(metavar="N", help_behavior_hint="")] = None
+    """Cut every episode (training and evaluation) at N steps (default: the environment's own time
+    limit, or 10,000 steps if it has none, so a policy that goes round in circles cannot hang the run)."""
     num_envs: Annotated[int, tyro.conf.arg(metavar="N")] = 1
     """Environment copies stepped together."""
     eval_every: Annotated[Union[int, None], tyro.conf.arg(metavar="N", help_behavior_hint="")] = None
@@ -206,6 +213,8 @@ def make_envs(env_id: str, num_envs: int, seed: int | None, env_kwargs: dict, di
     from rlbook.envs import DiscretizedObservationWrapper, make_env, make_vec_env
 
     kwargs = dict(env_kwargs)
+    if "max_episode_steps" not in kwargs and _time_limit(env_id) is None:
+        kwargs["max_episode_steps"] = MAX_EPISODE_STEPS  # an endless episode would hang the run
     if render_mode is not None:
         kwargs["render_mode"] = render_mode
     if num_envs == 1:
@@ -218,6 +227,16 @@ def make_envs(env_id: str, num_envs: int, seed: int | None, env_kwargs: dict, di
     if discretize is not None:
         raise CLIError("the discretizing wrapper works on one environment: use --num-envs 1")
     return make_vec_env(env_id, num_envs, seed=seed, **kwargs)
+
+
+def _time_limit(env_id: str) -> int | None:
+    """The registered time limit of ``env_id`` (``None``: it has none; 0: unknown id, make_env will say)."""
+    import gymnasium as gym
+
+    try:
+        return gym.spec(env_id).max_episode_steps
+    except gym.error.Error:
+        return 0
 
 
 def _spaces(env):
@@ -244,10 +263,13 @@ def cmd_train(algo: str, args) -> int:
     if run.stop_at is not None and run.eval_every is None:
         raise CLIError("--stop-at needs --eval-every (evaluations decide when to stop)")
     for flag, value in (("--steps", run.steps), ("--episodes", run.episodes), ("--eval-every", run.eval_every),
-                        ("--eval-episodes", run.eval_episodes), ("--num-envs", run.num_envs)):
+                        ("--eval-episodes", run.eval_episodes), ("--num-envs", run.num_envs),
+                        ("--max-episode-steps", run.max_episode_steps)):
         if value is not None and value < 1:
             raise CLIError(f"{flag} must be a positive integer, got {value}")
     env_kwargs = dict(_kwarg(text) for text in run.env_kwarg)
+    if run.max_episode_steps is not None:
+        env_kwargs["max_episode_steps"] = run.max_episode_steps
     discretize = None
     if algo == "qlearning":
         if run.num_envs != 1:

@@ -93,6 +93,24 @@ def test_tabular_on_a_box_task_with_the_discretizer_logs_and_render(capsys, tmp_
         assert im.n_frames > 5 and im.size[0] <= 320
 
 
+def test_an_environment_without_a_time_limit_gets_one_so_a_looping_policy_cannot_hang(capsys, tmp_path):
+    """CliffWalking-v1 has no time limit: an under-trained greedy policy that walks into a wall forever
+    used to hang the final evaluation."""
+    from rlbook.cli import MAX_EPISODE_STEPS, make_envs
+
+    assert make_envs("CliffWalking-v1", 1, 0, {}, None).spec.max_episode_steps == MAX_EPISODE_STEPS
+    assert make_envs("CartPole-v1", 1, 0, {}, None).spec.max_episode_steps == 500  # its own stays
+    ckpt = str(tmp_path / "cliff")
+    code, out, _ = run(capsys, "train", "qlearning", "--env", "CliffWalking-v1", "--steps", "300",
+                       "--max-episode-steps", "50", "--save", ckpt)
+    assert code == 0 and "greedy evaluation over 10 episodes" in out
+    assert checkpoint.read_header(ckpt)["metadata"]["env_kwargs"] == {"max_episode_steps": 50}
+    greedy = _mean(r"greedy evaluation over 10 episodes: mean (-?[\d.]+)", out)
+    assert -50 * 100 <= greedy < 0  # at most 50 steps of at most -100 each
+    code, out, _ = run(capsys, "evaluate", ckpt)
+    assert code == 0 and _mean(r"10 greedy episodes: mean (-?[\d.]+)", out) == greedy
+
+
 def test_same_seed_same_returns_across_two_cli_processes(tmp_path):
     """Two separate `python -m rlbook` processes with the same seed log identical episodes."""
     env = {**os.environ, "RLBOOK_PROGRESS": "0", "PYTHONHASHSEED": "0"}

@@ -20,12 +20,23 @@ import dataclasses
 import math
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Integral, Real
-from typing import Any, Callable
+from typing import Any
 
-__all__ = ["ConfigError", "Rule", "check_config", "one_of", "interval", "FIELD_RULES",
-           "unit_interval", "positive", "non_negative_int", "with_overrides"]
+__all__ = [
+    "ConfigError",
+    "Rule",
+    "check_config",
+    "one_of",
+    "interval",
+    "FIELD_RULES",
+    "unit_interval",
+    "positive",
+    "non_negative_int",
+    "with_overrides",
+]
 
 
 class ConfigError(ValueError, TypeError):
@@ -75,8 +86,11 @@ def _kind_ok(kind: type, value) -> bool:
 def interval(low: float, high: float, *, open_low: bool = False) -> Rule:
     """A finite number in ``[low, high]`` (``(low, high]`` with ``open_low``)."""
     left = "(" if open_low else "["
-    return Rule(float, lambda v: (low < v <= high) if open_low else (low <= v <= high),
-                f"a number in {left}{low:g}, {high:g}]")
+    return Rule(
+        float,
+        lambda v: (low < v <= high) if open_low else (low <= v <= high),
+        f"a number in {left}{low:g}, {high:g}]",
+    )
 
 
 def one_of(*choices: str) -> Rule:
@@ -91,8 +105,11 @@ POSITIVE = Rule(float, lambda v: v > 0, "a positive number")
 NON_NEGATIVE = Rule(float, lambda v: v >= 0, "a number >= 0")
 COUNT = Rule(int, lambda v: v > 0, "a positive integer")
 NON_NEGATIVE_INT = Rule(int, lambda v: v >= 0, "an integer >= 0")
-UNITS = Rule(tuple, lambda v: len(v) > 0 and all(u > 0 for u in v),
-             "a tuple of positive integers, at least one (units per layer, such as (64, 64))")
+UNITS = Rule(
+    tuple,
+    lambda v: len(v) > 0 and all(u > 0 for u in v),
+    "a tuple of positive integers, at least one (units per layer, such as (64, 64))",
+)
 FLAG = Rule(bool, lambda v: True, "True or False")
 TEXT = Rule(str, lambda v: True, "a string")
 
@@ -133,7 +150,7 @@ def _field_kind(annotation) -> tuple[type, bool]:
 
 
 def check_config(config, **rules: Rule) -> None:
-    """Check every field of the dataclass ``config``; raise :class:`ConfigError` at the first bad one.
+    """Check every field of the dataclass ``config``; raise :class:`ConfigError` at the first bad.
 
     Args:
         config: a dataclass instance (called from its ``__post_init__``).
@@ -144,7 +161,9 @@ def check_config(config, **rules: Rule) -> None:
     """
     cls = type(config)
     hints = typing.get_type_hints(cls)
-    fields = [f.name for f in dataclasses.fields(config)]  # in order: the first bad field is reported
+    fields = [
+        f.name for f in dataclasses.fields(config)
+    ]  # in order: the first bad field is reported
     unknown = sorted(set(rules) - set(fields))
     if unknown:
         raise TypeError(f"check_config: {cls.__name__} has no field(s) {unknown}")
@@ -152,8 +171,10 @@ def check_config(config, **rules: Rule) -> None:
         base, optional = _field_kind(hints[name])
         rule = rules.get(name) or FIELD_RULES.get(name) or TYPE_RULES[base]
         if rule.kind is not base:
-            raise TypeError(f"check_config: the rule for {cls.__name__}.{name} is for {rule.kind.__name__} "
-                            f"values, but the field is annotated {hints[name]}")
+            raise TypeError(
+                f"check_config: the rule for {cls.__name__}.{name} is for {rule.kind.__name__} "
+                f"values, but the field is annotated {hints[name]}"
+            )
         value = getattr(config, name)
         if value is None and optional:
             continue
@@ -173,7 +194,7 @@ def _show(value) -> str:
     return repr(value)
 
 
-# -- single arguments (functions that take plain parameters rather than a config) -------------------
+# -- single arguments (functions that take plain parameters rather than a config) ------------
 
 
 def unit_interval(name: str, value, *, open_low: bool = False) -> float:
@@ -210,5 +231,7 @@ def with_overrides(config, overrides: dict):
     names = {f.name for f in dataclasses.fields(config)}
     unknown = sorted(set(overrides) - names)
     if unknown:
-        raise TypeError(f"unknown {type(config).__name__} field(s) {unknown}; valid fields: {sorted(names)}")
+        raise TypeError(
+            f"unknown {type(config).__name__} field(s) {unknown}; valid fields: {sorted(names)}"
+        )
     return dataclasses.replace(config, **overrides)

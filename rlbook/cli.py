@@ -34,7 +34,7 @@ __all__ = ["main"]
 ALGOS = ("qlearning", "dqn", "reinforce", "actor_critic")
 
 EVAL_SEED_OFFSET = 10_000
-"""The final evaluation runs on a fresh environment seeded ``seed + EVAL_SEED_OFFSET`` (as the benchmark's)."""
+"""The final evaluation's environment is seeded ``seed + EVAL_SEED_OFFSET`` (as the benchmark's)."""
 
 
 def _defaults(algo: str) -> dict:
@@ -57,33 +57,39 @@ class CLIError(Exception):
     """A mistake in the command's arguments, reported as ``rlbook: error: ...`` with exit code 2."""
 
 
-# -- the commands' options, as dataclasses (tyro makes the flags and their help) ----------------------
+# -- the commands' options, as dataclasses (tyro makes the flags and their help) -----------
+
+
+def _flag(metavar: str | None = None, *, default_in_doc: bool = False):
+    """A flag's metavar, and no "(default: ...)" from tyro when the docstring says the default."""
+    return tyro.conf.arg(metavar=metavar, help_behavior_hint="" if default_in_doc else None)
 
 
 @dataclass
 class RunOptions:
     """What to train on, for how long, and how to evaluate."""
 
-    env: Annotated[str, tyro.conf.arg(metavar="ID")] = "CartPole-v1"
+    env: Annotated[str, _flag("ID")] = "CartPole-v1"
     """Gymnasium environment id."""
-    env_kwarg: Annotated[tuple[str, ...], tyro.conf.UseAppendAction, tyro.conf.arg(metavar="KEY=VALUE")] = ()
+    env_kwarg: Annotated[tuple[str, ...], tyro.conf.UseAppendAction, _flag("KEY=VALUE")] = ()
     """Extra gymnasium.make argument, e.g. is_slippery=False."""
-    steps: Annotated[Union[int, None], tyro.conf.arg(metavar="N")] = None
+    steps: Annotated[int | None, _flag("N")] = None
     """Environment-step budget."""
-    episodes: Annotated[Union[int, None], tyro.conf.arg(metavar="N", help_behavior_hint="")] = None
+    episodes: Annotated[int | None, _flag("N", default_in_doc=True)] = None
     """Episode budget (with --steps too, training stops at whichever comes first)."""
     seed: int = 0
     """Seed of the environments and of the agent."""
-    max_episode_steps: Annotated[Union[int, None], tyro.conf.arg(metavar="N", help_behavior_hint="")] = None
+    max_episode_steps: Annotated[int | None, _flag("N", default_in_doc=True)] = None
     """Cut every episode (training and evaluation) at N steps (default: the environment's own time
-    limit, or 10,000 steps if it has none, so a policy that goes round in circles cannot hang the run)."""
-    num_envs: Annotated[int, tyro.conf.arg(metavar="N")] = 1
+    limit, or 10,000 steps if it has none, so a policy that goes round in circles cannot hang the
+    run)."""
+    num_envs: Annotated[int, _flag("N")] = 1
     """Environment copies stepped together."""
-    eval_every: Annotated[Union[int, None], tyro.conf.arg(metavar="N", help_behavior_hint="")] = None
+    eval_every: Annotated[int | None, _flag("N", default_in_doc=True)] = None
     """Also evaluate greedily every N steps during training (default: only at the end)."""
-    eval_episodes: Annotated[int, tyro.conf.arg(metavar="K")] = 10
+    eval_episodes: Annotated[int, _flag("K")] = 10
     """Episodes per evaluation, including the final greedy and stochastic ones."""
-    stop_at: Annotated[Union[float, None], tyro.conf.arg(metavar="R", help_behavior_hint="")] = None
+    stop_at: Annotated[float | None, _flag("R", default_in_doc=True)] = None
     """Stop once an evaluation's mean return reaches R (needs --eval-every)."""
 
 
@@ -91,13 +97,13 @@ class RunOptions:
 class OutputOptions:
     """What to write."""
 
-    logdir: Annotated[Union[str, None], tyro.conf.arg(metavar="DIR", help_behavior_hint="")] = None
+    logdir: Annotated[str | None, _flag("DIR", default_in_doc=True)] = None
     """Write TensorBoard scalars to DIR."""
-    save: Annotated[Union[str, None], tyro.conf.arg(metavar="PATH", help_behavior_hint="")] = None
+    save: Annotated[str | None, _flag("PATH", default_in_doc=True)] = None
     """Write a checkpoint to PATH (atomically)."""
-    history: Annotated[Union[str, None], tyro.conf.arg(metavar="PATH", help_behavior_hint="")] = None
+    history: Annotated[str | None, _flag("PATH", default_in_doc=True)] = None
     """Write the run's history (episode returns, metrics, evaluations) as JSON."""
-    progress: Annotated[bool, tyro.conf.arg(help_behavior_hint="")] = True
+    progress: Annotated[bool, _flag(default_in_doc=True)] = True
     """Progress bar (default: on, unless the environment variable RLBOOK_PROGRESS=0)."""
 
 
@@ -105,32 +111,32 @@ class OutputOptions:
 class DiscretizeOptions:
     """Discretizing a Box observation for the table (rlbook.envs.DiscretizedObservationWrapper)."""
 
-    bins: Annotated[tuple[int, ...], tyro.conf.arg(metavar="N [N ...]", help_behavior_hint="")] = ()
+    bins: Annotated[tuple[int, ...], _flag("N [N ...]", default_in_doc=True)] = ()
     """Bins per observation dimension: one number, or one per dimension (default: no wrapper)."""
-    low: Annotated[tuple[float, ...], tyro.conf.arg(metavar="X [X ...]", help_behavior_hint="")] = ()
+    low: Annotated[tuple[float, ...], _flag("X [X ...]", default_in_doc=True)] = ()
     """Lower bounds, one per dimension (default: the space's, if finite)."""
-    high: Annotated[tuple[float, ...], tyro.conf.arg(metavar="X [X ...]", help_behavior_hint="")] = ()
+    high: Annotated[tuple[float, ...], _flag("X [X ...]", default_in_doc=True)] = ()
     """Upper bounds, one per dimension (default: the space's, if finite)."""
 
 
 @dataclass
 class EvaluateCommand:
-    """Load a checkpoint written by `rlbook train --save` (or agent.save), play K episodes and report
-    the mean and spread of the return. By default the environment and seed are the ones the training
-    run's final evaluation used, so the greedy mean is the same."""
+    """Load a checkpoint written by `rlbook train --save` (or agent.save), play K episodes and
+    report the mean and spread of the return. By default the environment and seed are the ones
+    the training run's final evaluation used, so the greedy mean is the same."""
 
-    path: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="PATH")]
+    path: Annotated[str, tyro.conf.Positional, _flag("PATH")]
     """The checkpoint file."""
-    episodes: Annotated[int, tyro.conf.arg(metavar="K")] = 10
+    episodes: Annotated[int, _flag("K")] = 10
     """Episodes to play."""
-    env: Annotated[Union[str, None], tyro.conf.arg(metavar="ID", help_behavior_hint="")] = None
+    env: Annotated[str | None, _flag("ID", default_in_doc=True)] = None
     """Environment id (default: the one stored in the checkpoint)."""
-    seed: Annotated[Union[int, None], tyro.conf.arg(metavar="SEED", help_behavior_hint="")] = None
+    seed: Annotated[int | None, _flag("SEED", default_in_doc=True)] = None
     """Evaluation seed (default: the training seed + 10000, as in the training run)."""
     stochastic: bool = False
     """Play the policy's own sampling (epsilon-greedy at the agent's current epsilon for DQN and
     Q-learning) instead of its greedy actions."""
-    render: Annotated[Union[str, None], tyro.conf.arg(metavar="OUT.gif", help_behavior_hint="")] = None
+    render: Annotated[str | None, _flag("OUT.gif", default_in_doc=True)] = None
     """Also record the first episode as an animated GIF."""
     fps: int = 30
     """Frames per second of the GIF."""
@@ -138,34 +144,35 @@ class EvaluateCommand:
 
 @dataclass
 class BenchCommand:
-    """Time-to-solve benchmark on CartPole-v1, the same as python -m rlbook.bench (see `rlbook bench --help`)."""
+    """Time-to-solve benchmark on CartPole-v1: python -m rlbook.bench (`rlbook bench --help`)."""
 
 
 def _train_command(algo: str) -> type:
     """The options of ``rlbook train ALGO``: run, output, (discretizer,) and the config's fields.
 
-    The config's own ``seed`` is hidden: ``--seed`` (a run option) seeds the environments and the agent.
+    The config's own ``seed`` is hidden: ``--seed`` (a run option) seeds the environments and the
+    agent.
     """
     from rlbook.checkpoint import config_class
 
     config_cls, d = config_class(algo), _defaults(algo)
+    # The run and output options with this algorithm's defaults (the docstrings are inherited).
+    steps_hint = f"(default: {d['steps']:,} unless --episodes is given)"
+    steps = Annotated[int | None, tyro.conf.arg(metavar="N", help_behavior_hint=steps_hint)]
+    progress = os.environ.get("RLBOOK_PROGRESS", "1") != "0"
     run = dataclasses.make_dataclass("run", [
-        ("env", Annotated[str, tyro.conf.arg(metavar="ID")], field(default=d["env"])),
-        ("steps", Annotated[Union[int, None], tyro.conf.arg(
-            metavar="N", help="Environment-step budget.",
-            help_behavior_hint=f"(default: {d['steps']:,} unless --episodes is given)")],
-         field(default=None)),
-        ("num_envs", Annotated[int, tyro.conf.arg(metavar="N")], field(default=d["num_envs"])),
-    ], bases=(RunOptions,))
+        ("env", Annotated[str, _flag("ID")], field(default=d["env"])),
+        ("steps", steps, field(default=None)),
+        ("num_envs", Annotated[int, _flag("N")], field(default=d["num_envs"])),
+    ], bases=(RunOptions,))  # fmt: skip
     output = dataclasses.make_dataclass("output", [
-        ("progress", Annotated[bool, tyro.conf.arg(help_behavior_hint="")],
-         field(default=os.environ.get("RLBOOK_PROGRESS", "1") != "0")),
-    ], bases=(OutputOptions,))
+        ("progress", Annotated[bool, _flag(default_in_doc=True)], field(default=progress)),
+    ], bases=(OutputOptions,))  # fmt: skip
     # The flags' values are checked when cmd_train builds the real config (no __post_init__ here),
     # so a bad value gets this CLI's one-line error rather than tyro's report of a failed parse.
     hyper = dataclasses.make_dataclass(config_cls.__name__, [
-        ("seed", Annotated[Union[int, None], tyro.conf.Suppress], field(default=0)),
-    ], bases=(config_cls,), frozen=True, namespace={"__post_init__": lambda self: None})
+        ("seed", Annotated[int | None, tyro.conf.Suppress], field(default=0)),
+    ], bases=(config_cls,), frozen=True, namespace={"__post_init__": lambda _: None})  # fmt: skip
     hyper.__doc__ = "Hyperparameters (flags not given keep the config's default)."
     fields = [("run", run), ("output", output)]
     if algo == "qlearning":
@@ -181,13 +188,25 @@ def _command_type():
     algos = []
     for algo in ALGOS:
         doc = (config_class(algo).__doc__ or "").strip()
-        algos.append(Annotated[_train_command(algo), tyro.conf.subcommand(
-            algo, description=f"{doc} Evaluated at the end greedily and with its own sampling.")])
-    train = dataclasses.make_dataclass("train", [("algo", Union[tuple(algos)])])
-    return Union[
-        Annotated[train, tyro.conf.subcommand(
-            "train", description="Train ALGO on a Gymnasium environment, evaluate it, print a one-line "
-                                 "summary. `rlbook train ALGO --help` lists ALGO's hyperparameters.")],
+        algos.append(
+            Annotated[
+                _train_command(algo),
+                tyro.conf.subcommand(
+                    algo,
+                    description=f"{doc} Evaluated at the end greedily and with its own sampling.",
+                ),
+            ]
+        )
+    train = dataclasses.make_dataclass("train", [("algo", Union[tuple(algos)])])  # noqa: UP007
+    return Union[  # noqa: UP007
+        Annotated[
+            train,
+            tyro.conf.subcommand(
+                "train",
+                description="Train ALGO on a Gymnasium environment, evaluate it, print a one-line "
+                "summary. `rlbook train ALGO --help` lists ALGO's hyperparameters.",
+            ),
+        ],
         Annotated[EvaluateCommand, tyro.conf.subcommand("evaluate")],
         Annotated[BenchCommand, tyro.conf.subcommand("bench")],
     ]
@@ -207,8 +226,14 @@ def _kwarg(text: str) -> tuple[str, Any]:
 # -- building environments -----------------------------------------------------------------------
 
 
-def make_envs(env_id: str, num_envs: int, seed: int | None, env_kwargs: dict, discretize: dict | None,
-              render_mode: str | None = None):
+def make_envs(
+    env_id: str,
+    num_envs: int,
+    seed: int | None,
+    env_kwargs: dict,
+    discretize: dict | None,
+    render_mode: str | None = None,
+):
     """One environment (``num_envs == 1``) or a vector of them, with the discretizer if asked."""
     from rlbook.envs import DiscretizedObservationWrapper, make_env, make_vec_env
 
@@ -221,8 +246,9 @@ def make_envs(env_id: str, num_envs: int, seed: int | None, env_kwargs: dict, di
         env = make_env(env_id, seed=seed, **kwargs)
         if discretize is not None:
             n_bins = discretize["bins"][0] if len(discretize["bins"]) == 1 else discretize["bins"]
-            env = DiscretizedObservationWrapper(env, n_bins=n_bins, low=discretize.get("low"),
-                                                high=discretize.get("high"))
+            env = DiscretizedObservationWrapper(
+                env, n_bins=n_bins, low=discretize.get("low"), high=discretize.get("high")
+            )
         return env
     if discretize is not None:
         raise CLIError("the discretizing wrapper works on one environment: use --num-envs 1")
@@ -230,7 +256,7 @@ def make_envs(env_id: str, num_envs: int, seed: int | None, env_kwargs: dict, di
 
 
 def _time_limit(env_id: str) -> int | None:
-    """The registered time limit of ``env_id`` (``None``: it has none; 0: unknown id, make_env will say)."""
+    """The registered time limit of ``env_id`` (``None``: none; 0: unknown id)."""
     import gymnasium as gym
 
     try:
@@ -247,11 +273,11 @@ def _spaces(env):
     return env.observation_space, env.action_space
 
 
-# -- commands ------------------------------------------------------------------------------------------
+# -- commands ------------------------------------------------------------------------------
 
 
 def cmd_train(algo: str, args) -> int:
-    """``rlbook train ALGO``: ``args`` holds ``run``, ``output``, ``config`` (and ``discretize``)."""
+    """``rlbook train ALGO``: ``args`` has ``run``, ``output``, ``config`` (and ``discretize``)."""
     import gymnasium as gym
     import numpy as np
 
@@ -259,12 +285,21 @@ def cmd_train(algo: str, args) -> int:
     from rlbook.train import TrainingDiverged, evaluate, train
 
     run, out = args.run, args.output
-    steps = run.steps if (run.steps is not None or run.episodes is not None) else _defaults(algo)["steps"]
+    steps = (
+        run.steps
+        if (run.steps is not None or run.episodes is not None)
+        else _defaults(algo)["steps"]
+    )
     if run.stop_at is not None and run.eval_every is None:
         raise CLIError("--stop-at needs --eval-every (evaluations decide when to stop)")
-    for flag, value in (("--steps", run.steps), ("--episodes", run.episodes), ("--eval-every", run.eval_every),
-                        ("--eval-episodes", run.eval_episodes), ("--num-envs", run.num_envs),
-                        ("--max-episode-steps", run.max_episode_steps)):
+    for flag, value in (
+        ("--steps", run.steps),
+        ("--episodes", run.episodes),
+        ("--eval-every", run.eval_every),
+        ("--eval-episodes", run.eval_episodes),
+        ("--num-envs", run.num_envs),
+        ("--max-episode-steps", run.max_episode_steps),
+    ):
         if value is not None and value < 1:
             raise CLIError(f"{flag} must be a positive integer, got {value}")
     env_kwargs = dict(_kwarg(text) for text in run.env_kwarg)
@@ -276,7 +311,11 @@ def cmd_train(algo: str, args) -> int:
             raise CLIError("tabular Q-learning steps one environment: use --num-envs 1")
         d = args.discretize
         if d.bins:
-            discretize = {"bins": list(d.bins), "low": list(d.low) or None, "high": list(d.high) or None}
+            discretize = {
+                "bins": list(d.bins),
+                "low": list(d.low) or None,
+                "high": list(d.high) or None,
+            }
         elif d.low or d.high:
             raise CLIError("--low/--high need --bins")
     config_cls = config_class(algo)
@@ -292,15 +331,30 @@ def cmd_train(algo: str, args) -> int:
         raise CLIError(f"cannot make environment {run.env!r}: {err}") from err
     except (TypeError, ValueError) as err:
         hint = ""
-        if algo == "qlearning" and isinstance(err, TypeError) and "Discrete observation" in str(err):
+        if (
+            algo == "qlearning"
+            and isinstance(err, TypeError)
+            and "Discrete observation" in str(err)
+        ):
             hint = " On the command line: --bins N [N ...] [--low X ... --high X ...]."
         raise CLIError(f"{err}{hint}") from err
 
-    periodic_eval = make_envs(run.env, 1, eval_seed, env_kwargs, discretize) if run.eval_every else None
+    periodic_eval = (
+        make_envs(run.env, 1, eval_seed, env_kwargs, discretize) if run.eval_every else None
+    )
     try:
-        history = train(agent, env, steps=steps, episodes=run.episodes, eval_env=periodic_eval,
-                        eval_every=run.eval_every, eval_episodes=run.eval_episodes, stop_at=run.stop_at,
-                        progress=out.progress, logdir=out.logdir)
+        history = train(
+            agent,
+            env,
+            steps=steps,
+            episodes=run.episodes,
+            eval_env=periodic_eval,
+            eval_every=run.eval_every,
+            eval_episodes=run.eval_episodes,
+            stop_at=run.stop_at,
+            progress=out.progress,
+            logdir=out.logdir,
+        )
     except TrainingDiverged as err:
         _write_history(out.history, err.history)
         print(f"rlbook train: {err}", file=sys.stderr)
@@ -308,18 +362,29 @@ def cmd_train(algo: str, args) -> int:
             print(f"rlbook train: nothing saved; {out.save} is left as it was", file=sys.stderr)
         return 1
 
-    parts = [f"{algo} on {run.env} (seed {run.seed}): {history.steps:,} steps, {history.episodes:,} episodes, "
-             f"{history.train_seconds:.1f} s"]
+    parts = [
+        f"{algo} on {run.env} (seed {run.seed}): {history.steps:,} steps, "
+        f"{history.episodes:,} episodes, "
+        f"{history.train_seconds:.1f} s"
+    ]
     if history.episodes:
         last = history.episode_returns[-10:]
         parts.append(f"mean return of the last {len(last)} training episodes {np.mean(last):.2f}")
     if out.save:
         # Saved before the final evaluation, so the checkpoint is exactly the agent evaluated below
         # (tabular Q-learning breaks ties with its random generator, which evaluation advances).
-        agent.save(out.save, metadata={
-            "env_id": run.env, "env_kwargs": env_kwargs, "discretize": discretize, "seed": run.seed,
-            "eval_seed": eval_seed, "steps": history.steps, "episodes": history.episodes,
-        })
+        agent.save(
+            out.save,
+            metadata={
+                "env_id": run.env,
+                "env_kwargs": env_kwargs,
+                "discretize": discretize,
+                "seed": run.seed,
+                "eval_seed": eval_seed,
+                "steps": history.steps,
+                "episodes": history.episodes,
+            },
+        )
     if history.interrupted:
         parts.append("interrupted, no final evaluation")
     else:
@@ -327,12 +392,21 @@ def cmd_train(algo: str, args) -> int:
         for greedy in (True, False):
             env = make_envs(run.env, 1, eval_seed, env_kwargs, discretize)
             returns = evaluate(agent, env, run.eval_episodes, greedy=greedy)
-            history.evaluations.append({"step": history.steps, "train_seconds": history.train_seconds,
-                                        "mean": float(returns.mean()), "std": float(returns.std()),
-                                        "final": True, "greedy": greedy})
+            history.evaluations.append(
+                {
+                    "step": history.steps,
+                    "train_seconds": history.train_seconds,
+                    "mean": float(returns.mean()),
+                    "std": float(returns.std()),
+                    "final": True,
+                    "greedy": greedy,
+                }
+            )
             how = "greedy evaluation" if greedy else f"stochastic evaluation ({_sampling(agent)})"
-            parts.append(f"{how} over {run.eval_episodes} episodes: mean {returns.mean():.2f}, "
-                         f"std {returns.std():.2f}")
+            parts.append(
+                f"{how} over {run.eval_episodes} episodes: mean {returns.mean():.2f}, "
+                f"std {returns.std():.2f}"
+            )
     if out.save:
         parts.append(f"saved {out.save}")
     if out.logdir:
@@ -377,7 +451,9 @@ def cmd_evaluate(args) -> int:
     meta = header.get("metadata") or {}
     env_id = args.env or meta.get("env_id")
     if env_id is None:
-        raise CLIError(f"{args.path} does not say which environment it was trained on; pass --env ID")
+        raise CLIError(
+            f"{args.path} does not say which environment it was trained on; pass --env ID"
+        )
     same_env = env_id == meta.get("env_id")
     env_kwargs = meta.get("env_kwargs", {}) if same_env else {}
     discretize = meta.get("discretize") if same_env else None
@@ -390,10 +466,15 @@ def cmd_evaluate(args) -> int:
     except (TypeError, ValueError, IndexError) as err:
         raise CLIError(f"the checkpoint's agent does not fit {env_id!r}: {err}") from err
     how = f"stochastic episodes ({_sampling(agent)})" if args.stochastic else "greedy episodes"
-    line = (f"{header['algorithm']} from {args.path} on {env_id} (seed {seed}), {args.episodes} {how}: "
-            f"mean {returns.mean():.2f}, std {returns.std():.2f}, min {returns.min():.2f}, max {returns.max():.2f}")
+    line = (
+        f"{header['algorithm']} from {args.path} on {env_id} (seed {seed}), {args.episodes} {how}: "
+        f"mean {returns.mean():.2f}, std {returns.std():.2f}, "
+        f"min {returns.min():.2f}, max {returns.max():.2f}"
+    )
     if args.render:
-        frames, total = _record(agent, env_id, env_kwargs, discretize, seed, greedy=not args.stochastic)
+        frames, total = _record(
+            agent, env_id, env_kwargs, discretize, seed, greedy=not args.stochastic
+        )
         _write_gif(frames, args.render, args.fps)
         line += f"; wrote {args.render} ({len(frames)} frames, return {total:.2f})"
     print(line)
@@ -407,7 +488,8 @@ def _record(agent, env_id, env_kwargs, discretize, seed, greedy=True):
     reset = getattr(agent, "reset_state", None)
     if reset is not None:
         reset(1)
-    # make_envs already reset the environment with the seed; the next reset continues that stream, so
+    # make_envs already reset the environment with the seed; the next reset continues that stream,
+    # so
     # the recorded episode is the first one `evaluate` played (greedy; a stochastic one differs).
     return record_episode(env, policy=lambda obs: agent.act(obs, greedy=greedy), max_steps=10_000)
 
@@ -423,7 +505,14 @@ def _write_gif(frames, path: str, fps: int, max_width: int = 320) -> None:
     if w > max_width:
         images = [im.resize((max_width, max(1, round(h * max_width / w)))) for im in images]
     tmp = f"{path}.tmp"
-    images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0)
+    images[0].save(
+        tmp,
+        format="GIF",
+        save_all=True,
+        append_images=images[1:],
+        duration=round(1000 / fps),
+        loop=0,
+    )
     os.replace(tmp, path)
 
 
@@ -441,10 +530,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     sub = " ".join(argv[:2]) if argv[:1] == ["train"] else "evaluate"
     # Parse errors and --help are tyro's: it prints them and exits (SystemExit, code 2 or 0).
-    args = tyro.cli(_command_type(), prog="rlbook", args=argv, config=(tyro.conf.OmitArgPrefixes,),
-                    description="Train, evaluate and benchmark the agents of the rlbook deep RL book. "
-                                "Example: rlbook train dqn --env CartPole-v1 --steps 20000 --seed 0 "
-                                "--save ckpt && rlbook evaluate ckpt --episodes 10")
+    args = tyro.cli(
+        _command_type(),
+        prog="rlbook",
+        args=argv,
+        config=(tyro.conf.OmitArgPrefixes,),
+        description="Train, evaluate and benchmark the agents of the rlbook deep RL book. "
+        "Example: rlbook train dqn --env CartPole-v1 --steps 20000 --seed 0 "
+        "--save ckpt && rlbook evaluate ckpt --episodes 10",
+    )
     try:
         if isinstance(args, EvaluateCommand):
             return cmd_evaluate(args)

@@ -27,6 +27,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Union
 
+import gymnasium
 import tyro
 
 __all__ = ["main"]
@@ -390,7 +391,7 @@ def cmd_train(algo: str, args) -> int:
     else:
         # Greedy first (what `rlbook evaluate` reproduces), then the policy as it acted in training.
         for greedy in (True, False):
-            env = make_envs(run.env, 1, eval_seed, env_kwargs, discretize)
+            env = _CutCounter(make_envs(run.env, 1, eval_seed, env_kwargs, discretize))
             returns = evaluate(agent, env, run.eval_episodes, greedy=greedy)
             history.evaluations.append(
                 {
@@ -400,12 +401,13 @@ def cmd_train(algo: str, args) -> int:
                     "std": float(returns.std()),
                     "final": True,
                     "greedy": greedy,
+                    "cut": env.cuts,
                 }
             )
             how = "greedy evaluation" if greedy else f"stochastic evaluation ({_sampling(agent)})"
             parts.append(
                 f"{how} over {run.eval_episodes} episodes: mean {returns.mean():.2f}, "
-                f"std {returns.std():.2f}"
+                f"std {returns.std():.2f}, {env.cuts} cut by the time limit"
             )
     if out.save:
         parts.append(f"saved {out.save}")
@@ -414,6 +416,22 @@ def cmd_train(algo: str, args) -> int:
     _write_history(out.history, history)
     print("; ".join(parts))
     return 130 if history.interrupted else 0
+
+
+class _CutCounter(gymnasium.Wrapper):
+    """Counts the episodes the time limit cut (truncated, not terminated).
+
+    On CartPole a cut episode is a success; on Acrobot, MountainCar or Taxi it is a policy that
+    never reached the goal, often a greedy one going round a loop (printed next to the mean so
+    the two cases can be told apart).
+    """
+
+    cuts = 0
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.cuts += bool(truncated and not terminated)
+        return obs, reward, terminated, truncated, info
 
 
 def _sampling(agent) -> str:
@@ -459,7 +477,7 @@ def cmd_evaluate(args) -> int:
     discretize = meta.get("discretize") if same_env else None
     seed = args.seed if args.seed is not None else meta.get("eval_seed", EVAL_SEED_OFFSET)
     try:
-        env = make_envs(env_id, 1, seed, env_kwargs, discretize)
+        env = _CutCounter(make_envs(env_id, 1, seed, env_kwargs, discretize))
         returns = evaluate(agent, env, args.episodes, greedy=not args.stochastic)
     except gym.error.Error as err:
         raise CLIError(f"cannot make environment {env_id!r}: {err}") from err
@@ -469,7 +487,7 @@ def cmd_evaluate(args) -> int:
     line = (
         f"{header['algorithm']} from {args.path} on {env_id} (seed {seed}), {args.episodes} {how}: "
         f"mean {returns.mean():.2f}, std {returns.std():.2f}, "
-        f"min {returns.min():.2f}, max {returns.max():.2f}"
+        f"min {returns.min():.2f}, max {returns.max():.2f}, {env.cuts} cut by the time limit"
     )
     if args.render:
         frames, total = _record(

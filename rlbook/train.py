@@ -53,7 +53,8 @@ class NonFiniteData(TrainingDiverged):
     non-finite number.
     """
 
-    def __init__(self, message: str, history: "History", step: int, what: str, env_index: int, value: float):
+    def __init__(self, message: str, history: History, step: int, what: str, env_index: int,
+                 value: float):
         super().__init__(message, history, step, what, value)
         self.what, self.env_index = what, env_index
 
@@ -397,7 +398,8 @@ def _check_finite(info: dict, history: History) -> None:
             raise TrainingDiverged(message, history, history.steps, name, float(value))
 
 
-def _check_data(history: History, obs, reward=0.0, *, step: int | None = None, copies: int | None = None) -> None:
+def _check_data(history: History, obs, reward=0.0, *, step: int | None = None,
+                copies: int | None = None) -> None:
     """Raise :class:`NonFiniteData` if ``obs`` or ``reward`` holds a NaN or an infinity.
 
     One ``np.isfinite(...).all()`` per step on arrays the loop has anyway (a few
@@ -406,7 +408,8 @@ def _check_data(history: History, obs, reward=0.0, *, step: int | None = None, c
     copies of a vector env (``None``: a single env); ``step`` defaults to the steps so far
     (an observation from ``reset``).
     """
-    if np.isfinite(obs).all() and (math.isfinite(reward) if copies is None else np.isfinite(reward).all()):
+    finite_reward = math.isfinite(reward) if copies is None else np.isfinite(reward).all()
+    if finite_reward and np.isfinite(obs).all():
         return
     call = "env.reset()" if step is None else "env.step()"
     step = history.steps if step is None else step
@@ -426,9 +429,10 @@ def _check_data(history: History, obs, reward=0.0, *, step: int | None = None, c
         detail = f"reward={value}"
     source = "the environment" if copies is None else f"environment copy {i} (of {copies})"
     message = (
-        f"training stopped at step {step}: {source} returned a non-finite {what} ({detail}) from {call}. "
-        "The agent has not learned from it, but one NaN or infinity would silently spread through "
-        "every value it updates. Check the environment and its wrappers (an infinite reward, a division "
-        "by zero in an observation). The history up to this step is in the exception's .history."
+        f"training stopped at step {step}: {source} returned a non-finite {what} ({detail}) "
+        f"from {call}. The agent has not learned from it, but one NaN or infinity would silently "
+        "spread through every value it updates. Check the environment and its wrappers (an "
+        "infinite reward, a division by zero in an observation). The history up to this step is "
+        "in the exception's .history."
     )
     raise NonFiniteData(message, history, step, what, i, value)

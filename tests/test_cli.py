@@ -88,6 +88,8 @@ def test_train_save_evaluate_round_trip(capsys, tmp_path, algo):
         capsys, "train", algo, "--env", ENV[algo], "--seed", "0", "--save", ckpt, *FAST[algo]
     )
     assert code == 0 and out.count("\n") == 1  # one summary line
+    sampling = "epsilon-greedy, epsilon" if algo in ("qlearning", "dqn") else "actions sampled"
+    assert f"stochastic evaluation ({sampling}" in out and "cut by the time limit" in out
     trained = _mean(r"greedy evaluation over 10 episodes: mean (-?[\d.]+)", out)
     code, out, _ = run(capsys, "evaluate", ckpt, "--episodes", "10")
     assert code == 0

@@ -564,6 +564,9 @@ def main(argv: list[str] | None = None) -> int:
     except CLIError as err:
         print(f"rlbook {sub}: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # before or after training (train itself stops cleanly on Ctrl-C)
+        print(f"rlbook {sub}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

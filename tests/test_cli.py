@@ -293,6 +293,28 @@ def test_a_diverging_run_stops_with_exit_code_1_and_keeps_the_old_checkpoint(
     assert ckpt.read_bytes() == b"the previous checkpoint"
 
 
+def test_ctrl_c_saves_what_was_learned_and_exits_with_130(capsys, tmp_path, monkeypatch):
+    from rlbook.agents.qlearning import QLearningAgent
+
+    observe, calls = QLearningAgent.observe, []
+
+    def interrupted(self, *transition):
+        calls.append(1)
+        if len(calls) == 500:
+            raise KeyboardInterrupt  # what Ctrl-C raises in the middle of training
+        return observe(self, *transition)
+
+    monkeypatch.setattr(QLearningAgent, "observe", interrupted)
+    ckpt, hist = tmp_path / "ckpt", tmp_path / "h.json"
+    code, out, _ = run(
+        capsys, "train", "qlearning", "--steps", "3000", "--save", str(ckpt), "--history", str(hist)
+    )
+    assert code == 130 and "interrupted, no final evaluation" in out and f"saved {ckpt}" in out
+    history = json.loads(hist.read_text())
+    assert history["interrupted"] and history["steps"] == 499 and history["evaluations"] == []
+    assert checkpoint.read_header(str(ckpt))["metadata"]["steps"] == 499
+
+
 def _nan_pole(**kwargs):
     """CartPole whose 5th observation holds a NaN (registered below as NaNPole-v0)."""
     import gymnasium as gym

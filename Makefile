@@ -15,7 +15,7 @@ export RLBOOK_PROGRESS := 0
 OWN_TARGETS := --ignore=tests/browser --ignore=tests/test_html_links.py
 STUDENT     := _build/student
 
-.PHONY: book book-student test unit notebooks test-browser test-env bench clean help
+.PHONY: book book-student test unit lint notebooks test-browser test-env bench clean help
 
 help:
 	@echo "make book          build the HTML book into _build/html (executes every notebook)"
@@ -23,6 +23,7 @@ help:
 	@echo "make book-student  the same book without solutions, into $(STUDENT)/_build/html"
 	@echo "make test-browser  open every built page in headless Chromium, check links and the student edition"
 	@echo "make test-env      install environment.yml (what Binder builds) in a fresh venv and import what the notebooks import"
+	@echo "make lint          ruff over rlbook/, tests/ and the notebooks (settings in pyproject.toml, book/ruff.toml)"
 	@echo "make bench         time-to-solve benchmark of every algorithm, seeds 0-4"
 
 $(BIN)/python:
@@ -56,6 +57,9 @@ test: $(VENV)/.installed-test
 
 unit: $(VENV)/.installed-test
 	$(BIN)/python -m pytest tests $(OWN_TARGETS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check rlbook tests book
 
 # Builds _build/html (and the student edition) first when missing or older than the sources.
 test-browser: $(VENV)/.installed-test $(VENV)/.installed-book $(VENV)/.installed-browser

@@ -1,9 +1,200 @@
-"""Argument checks shared by every public entry point: one clear message per mistake."""
+"""Argument checks shared by every public entry point: one clear message per mistake.
+
+Every config dataclass checks its fields with one call, ``check_config(self, ...)`` in its
+``__post_init__``. Each field is checked by a :class:`Rule`, the first that applies of:
+
+1. a rule given to the call (``model_type=one_of(*MODEL_TYPES)``), for what only that config has;
+2. the shared rule for the field's name in :data:`FIELD_RULES` (``seed``, ``gamma``, ``hidden``,
+   ...), so a field that several configs have is checked the same way in all of them;
+3. the default rule for the field's annotated type (``int``: a positive integer, ``float``: a
+   positive finite number, ``bool``, ``str``, ``tuple[int, ...]``), so a field added later is
+   checked without anyone writing a line. ``X | None`` also accepts ``None``.
+
+A bad value raises :class:`ConfigError`, whose message names the field, the accepted values
+and the value given: ``gamma must be a number in [0, 1], got 1.5``.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from numbers import Real
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import Any
+
+__all__ = [
+    "ConfigError",
+    "Rule",
+    "check_config",
+    "one_of",
+    "interval",
+    "FIELD_RULES",
+    "unit_interval",
+    "positive",
+    "non_negative_int",
+    "with_overrides",
+]
+
+
+class ConfigError(ValueError, TypeError):
+    """A config field with a value it does not accept.
+
+    Both a ``ValueError`` and a ``TypeError`` (as NumPy's ``AxisError`` is both a
+    ``ValueError`` and an ``IndexError``): ``gamma=1.5`` is a bad value, ``hidden=64`` a bad
+    type, and code that catches either kind catches both.
+    """
+
+
+# -- rules -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a field accepts: the Python type it must have, a test, and how to say it."""
+
+    kind: type
+    """The field's annotated type (without ``| None``) this rule is written for."""
+    ok: Callable[[Any], bool]
+    """True when the value is acceptable (called only on values of the right kind)."""
+    accepted: str
+    """The accepted values in words, for the message: ``"a number in [0, 1]"``."""
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def _kind_ok(kind: type, value) -> bool:
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is int:
+        return _is_int(value)
+    if kind is float:
+        return _is_real(value) and math.isfinite(value)
+    if kind is tuple:
+        return isinstance(value, tuple) and all(_is_int(v) for v in value)
+    return isinstance(value, kind)
+
+
+def interval(low: float, high: float, *, open_low: bool = False) -> Rule:
+    """A finite number in ``[low, high]`` (``(low, high]`` with ``open_low``)."""
+    left = "(" if open_low else "["
+    return Rule(
+        float,
+        lambda v: (low < v <= high) if open_low else (low <= v <= high),
+        f"a number in {left}{low:g}, {high:g}]",
+    )
+
+
+def one_of(*choices: str) -> Rule:
+    """One of a few strings (a field typed ``str | None`` also accepts ``None``)."""
+    words = ", ".join(repr(c) for c in choices)
+    return Rule(str, lambda v: v in choices, words if len(choices) == 1 else f"one of {words}")
+
+
+PROBABILITY = interval(0, 1)
+"""A probability, or a discount factor: a number in [0, 1]."""
+POSITIVE = Rule(float, lambda v: v > 0, "a positive number")
+NON_NEGATIVE = Rule(float, lambda v: v >= 0, "a number >= 0")
+COUNT = Rule(int, lambda v: v > 0, "a positive integer")
+NON_NEGATIVE_INT = Rule(int, lambda v: v >= 0, "an integer >= 0")
+UNITS = Rule(
+    tuple,
+    lambda v: len(v) > 0 and all(u > 0 for u in v),
+    "a tuple of positive integers, at least one (units per layer, such as (64, 64))",
+)
+FLAG = Rule(bool, lambda v: True, "True or False")
+TEXT = Rule(str, lambda v: True, "a string")
+
+FIELD_RULES: dict[str, Rule] = {
+    "seed": NON_NEGATIVE_INT,
+    "gamma": PROBABILITY,
+    "hidden": UNITS,
+    "epsilon_start": PROBABILITY,
+    "epsilon_end": PROBABILITY,
+    "epsilon_decay_steps": NON_NEGATIVE_INT,
+    "epsilon_schedule": one_of("linear", "exponential", "constant"),
+    "entropy_coef": NON_NEGATIVE,
+    "learning_starts": NON_NEGATIVE_INT,
+    "tau": interval(0, 1, open_low=True),
+}
+"""Rules by field name, shared by every config that has the field."""
+
+TYPE_RULES: dict[type, Rule] = {int: COUNT, float: POSITIVE, bool: FLAG, str: TEXT, tuple: UNITS}
+"""The rule of a field that has neither its own rule nor a shared one, by annotated type."""
+
+
+# -- checking a config ---------------------------------------------------------------------------
+
+
+def _field_kind(annotation) -> tuple[type, bool]:
+    """``(base type, accepts None)`` of a field annotation such as ``int | None``."""
+    optional = False
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        rest = [a for a in typing.get_args(annotation) if a is not type(None)]
+        optional = len(rest) < len(typing.get_args(annotation))
+        if len(rest) != 1:
+            raise TypeError(f"check_config cannot check the annotation {annotation}")
+        annotation = rest[0]
+    base = typing.get_origin(annotation) or annotation
+    if base not in TYPE_RULES:
+        raise TypeError(f"check_config cannot check the annotation {annotation}")
+    return base, optional
+
+
+def check_config(config, **rules: Rule) -> None:
+    """Check every field of the dataclass ``config``; raise :class:`ConfigError` at the first bad.
+
+    Args:
+        config: a dataclass instance (called from its ``__post_init__``).
+        **rules: rules for fields only this config has (field name -> :class:`Rule`); they
+            override :data:`FIELD_RULES` and the type defaults.
+
+    A list given for a ``tuple`` field (``hidden=[64, 64]``) is stored as a tuple.
+    """
+    cls = type(config)
+    hints = typing.get_type_hints(cls)
+    fields = [
+        f.name for f in dataclasses.fields(config)
+    ]  # in order: the first bad field is reported
+    unknown = sorted(set(rules) - set(fields))
+    if unknown:
+        raise TypeError(f"check_config: {cls.__name__} has no field(s) {unknown}")
+    for name in fields:
+        base, optional = _field_kind(hints[name])
+        rule = rules.get(name) or FIELD_RULES.get(name) or TYPE_RULES[base]
+        if rule.kind is not base:
+            raise TypeError(
+                f"check_config: the rule for {cls.__name__}.{name} is for {rule.kind.__name__} "
+                f"values, but the field is annotated {hints[name]}"
+            )
+        value = getattr(config, name)
+        if value is None and optional:
+            continue
+        if base is tuple and isinstance(value, list):
+            value = tuple(value)
+            object.__setattr__(config, name, value)  # frozen dataclass: the __post_init__ idiom
+        if not (_kind_ok(base, value) and rule.ok(value)):
+            accepted = rule.accepted
+            if optional:  # None is one more choice of a string, or "off" for a number
+                accepted = f"None or {accepted}" if base is str else f"{accepted} (or None)"
+            raise ConfigError(f"{name} must be {accepted}, got {_show(value)}")
+
+
+def _show(value) -> str:
+    if _is_real(value) and not math.isfinite(value):
+        return f"{value!r} (not finite)"
+    return repr(value)
+
+
+# -- single arguments (functions that take plain parameters rather than a config) ------------
 
 
 def unit_interval(name: str, value, *, open_low: bool = False) -> float:
@@ -20,28 +211,27 @@ def unit_interval(name: str, value, *, open_low: bool = False) -> float:
 def positive(name: str, value, *, integer: bool = False) -> float | int:
     """Return ``value`` if it is a finite number > 0 (an ``int`` when ``integer``)."""
     if integer:
-        ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
-        if not ok:
+        if not (_is_int(value) and value > 0):
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
         return value
-    ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value) and value > 0
-    if not ok:
+    if not (_is_real(value) and math.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a positive number, got {value!r}")
     return float(value)
 
 
 def non_negative_int(name: str, value) -> int:
-    if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+    """Return ``value`` if it is an integer >= 0 (not a bool)."""
+    if not (_is_int(value) and value >= 0):
         raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
     return value
 
 
 def with_overrides(config, overrides: dict):
     """``dataclasses.replace(config, **overrides)`` with a clear error for unknown fields."""
-    import dataclasses
-
     names = {f.name for f in dataclasses.fields(config)}
     unknown = sorted(set(overrides) - names)
     if unknown:
-        raise TypeError(f"unknown {type(config).__name__} field(s) {unknown}; valid fields: {sorted(names)}")
+        raise TypeError(
+            f"unknown {type(config).__name__} field(s) {unknown}; valid fields: {sorted(names)}"
+        )
     return dataclasses.replace(config, **overrides)

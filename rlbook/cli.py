@@ -11,31 +11,31 @@ The second command reports the same greedy mean as the first one's final evaluat
 both evaluate on a fresh environment seeded ``seed + 10000``, and the checkpoint holds
 the exact weights (and, for tabular Q-learning, the random state that breaks ties).
 
-Algorithm options are generated from each agent's config dataclass: every field
-becomes a flag (``hidden`` -> ``--hidden 64,64``, ``double`` -> ``--double`` /
-``--no-double``), with the field's docstring as its help, so a new field shows up here
-without editing this file.
+The flags come from dataclasses, turned into a parser by ``tyro``: the run options below,
+and every field of the algorithm's config dataclass (``hidden`` -> ``--hidden 64 64``,
+``double`` -> ``--double`` / ``--no-double``), with the field's docstring as its help, so a
+field added to a config shows up here without editing this file.
 """
 
 from __future__ import annotations
 
-import argparse
 import ast
 import dataclasses
-import inspect
 import json
 import os
 import sys
-import textwrap
-import types
-import typing
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Union
 
-__all__ = ["main", "build_parser", "config_options"]
+import gymnasium
+import tyro
+
+__all__ = ["main"]
 
 ALGOS = ("qlearning", "dqn", "reinforce", "actor_critic")
 
 EVAL_SEED_OFFSET = 10_000
-"""The final evaluation runs on a fresh environment seeded ``seed + EVAL_SEED_OFFSET`` (as the benchmark's)."""
+"""The final evaluation's environment is seeded ``seed + EVAL_SEED_OFFSET`` (as the benchmark's)."""
 
 
 def _defaults(algo: str) -> dict:
@@ -50,101 +50,172 @@ def _defaults(algo: str) -> dict:
     }[algo]
 
 
+MAX_EPISODE_STEPS = 10_000
+"""Time limit given to an environment registered without one (CliffWalking-v1, for example)."""
+
+
 class CLIError(Exception):
     """A mistake in the command's arguments, reported as ``rlbook: error: ...`` with exit code 2."""
 
 
-# -- flags from config dataclasses ---------------------------------------------------------
+# -- the commands' options, as dataclasses (tyro makes the flags and their help) -----------
 
 
-def field_docs(config_cls) -> dict[str, str]:
-    """Each field's docstring (the string literal under it in the class body), on one line."""
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(config_cls)))
-    except (OSError, TypeError, SyntaxError):  # no source available: flags without help text
-        return {}
-    body = tree.body[0].body
-    docs = {}
-    for node, following in zip(body, body[1:]):
-        if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
-                and isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant)
-                and isinstance(following.value.value, str)):
-            docs[node.target.id] = " ".join(following.value.value.replace("``", "").split())
-    return docs
+def _flag(metavar: str | None = None, *, default_in_doc: bool = False):
+    """A flag's metavar, and no "(default: ...)" from tyro when the docstring says the default."""
+    return tyro.conf.arg(metavar=metavar, help_behavior_hint="" if default_in_doc else None)
 
 
-def _parse_tuple(item_type):
-    def parse(text: str) -> tuple:
-        parts = [p for p in text.replace(" ", ",").split(",") if p]
-        try:
-            return tuple(item_type(p) for p in parts)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected comma-separated {item_type.__name__} values such as 64,64, got {text!r}") from None
+@dataclass
+class RunOptions:
+    """What to train on, for how long, and how to evaluate."""
 
-    return parse
-
-
-def _optional(convert):
-    def parse(text: str):
-        return None if text.lower() == "none" else convert(text)
-
-    parse.__name__ = getattr(convert, "__name__", "value")
-    return parse
-
-
-def _converter(tp) -> tuple[typing.Callable | None, str]:
-    """(string -> value, metavar) for a field type; ``None`` for booleans (on/off flags)."""
-    args = typing.get_args(tp)
-    if typing.get_origin(tp) in (typing.Union, types.UnionType):
-        rest = [a for a in args if a is not type(None)]
-        if len(rest) != 1:
-            raise TypeError(f"cannot make a flag for the type {tp}")
-        convert, metavar = _converter(rest[0])
-        return _optional(convert), metavar + "|none"
-    if tp is bool:
-        return None, ""
-    if typing.get_origin(tp) is tuple:
-        return _parse_tuple(args[0]), f"{args[0].__name__.upper()},..."
-    if tp in (int, float, str):
-        return tp, tp.__name__.upper()
-    raise TypeError(f"cannot make a flag for the type {tp}")
+    env: Annotated[str, _flag("ID")] = "CartPole-v1"
+    """Gymnasium environment id."""
+    env_kwarg: Annotated[tuple[str, ...], tyro.conf.UseAppendAction, _flag("KEY=VALUE")] = ()
+    """Extra gymnasium.make argument, e.g. is_slippery=False."""
+    steps: Annotated[int | None, _flag("N")] = None
+    """Environment-step budget."""
+    episodes: Annotated[int | None, _flag("N", default_in_doc=True)] = None
+    """Episode budget (with --steps too, training stops at whichever comes first)."""
+    seed: int = 0
+    """Seed of the environments and of the agent."""
+    max_episode_steps: Annotated[int | None, _flag("N", default_in_doc=True)] = None
+    """Cut every episode (training and evaluation) at N steps (default: the environment's own time
+    limit, or 10,000 steps if it has none, so a policy that goes round in circles cannot hang the
+    run)."""
+    num_envs: Annotated[int, _flag("N")] = 1
+    """Environment copies stepped together."""
+    eval_every: Annotated[int | None, _flag("N", default_in_doc=True)] = None
+    """Also evaluate greedily every N steps during training (default: only at the end)."""
+    eval_episodes: Annotated[int, _flag("K")] = 10
+    """Episodes per evaluation, including the final greedy and stochastic ones."""
+    stop_at: Annotated[float | None, _flag("R", default_in_doc=True)] = None
+    """Stop once an evaluation's mean return reaches R (needs --eval-every)."""
 
 
-def config_options(parser: argparse.ArgumentParser, config_cls, skip: tuple[str, ...] = ("seed",)) -> list[str]:
-    """Add one flag per field of ``config_cls`` to ``parser``; returns the field names added.
+@dataclass
+class OutputOptions:
+    """What to write."""
 
-    Defaults are not copied into the parser (``argparse.SUPPRESS``): a flag that is not
-    given leaves the dataclass's own default in force, and the help shows that default.
+    logdir: Annotated[str | None, _flag("DIR", default_in_doc=True)] = None
+    """Write TensorBoard scalars to DIR."""
+    save: Annotated[str | None, _flag("PATH", default_in_doc=True)] = None
+    """Write a checkpoint to PATH (atomically)."""
+    history: Annotated[str | None, _flag("PATH", default_in_doc=True)] = None
+    """Write the run's history (episode returns, metrics, evaluations) as JSON."""
+    progress: Annotated[bool, _flag(default_in_doc=True)] = True
+    """Progress bar (default: on, unless the environment variable RLBOOK_PROGRESS=0)."""
+
+
+@dataclass
+class DiscretizeOptions:
+    """Discretizing a Box observation for the table (rlbook.envs.DiscretizedObservationWrapper)."""
+
+    bins: Annotated[tuple[int, ...], _flag("N [N ...]", default_in_doc=True)] = ()
+    """Bins per observation dimension: one number, or one per dimension (default: no wrapper)."""
+    low: Annotated[tuple[float, ...], _flag("X [X ...]", default_in_doc=True)] = ()
+    """Lower bounds, one per dimension (default: the space's, if finite)."""
+    high: Annotated[tuple[float, ...], _flag("X [X ...]", default_in_doc=True)] = ()
+    """Upper bounds, one per dimension (default: the space's, if finite)."""
+
+
+@dataclass
+class EvaluateCommand:
+    """Load a checkpoint written by `rlbook train --save` (or agent.save), play K episodes and
+    report the mean and spread of the return. By default the environment and seed are the ones
+    the training run's final evaluation used, so the greedy mean is the same."""
+
+    path: Annotated[str, tyro.conf.Positional, _flag("PATH")]
+    """The checkpoint file."""
+    episodes: Annotated[int, _flag("K")] = 10
+    """Episodes to play."""
+    env: Annotated[str | None, _flag("ID", default_in_doc=True)] = None
+    """Environment id (default: the one stored in the checkpoint)."""
+    seed: Annotated[int | None, _flag("SEED", default_in_doc=True)] = None
+    """Evaluation seed (default: the training seed + 10000, as in the training run)."""
+    stochastic: bool = False
+    """Play the policy's own sampling (epsilon-greedy at the agent's current epsilon for DQN and
+    Q-learning) instead of its greedy actions."""
+    render: Annotated[str | None, _flag("OUT.gif", default_in_doc=True)] = None
+    """Also record the first episode as an animated GIF."""
+    fps: int = 30
+    """Frames per second of the GIF."""
+
+
+@dataclass
+class BenchCommand:
+    """Time-to-solve benchmark on CartPole-v1: python -m rlbook.bench (`rlbook bench --help`)."""
+
+
+def _train_command(algo: str) -> type:
+    """The options of ``rlbook train ALGO``: run, output, (discretizer,) and the config's fields.
+
+    The config's own ``seed`` is hidden: ``--seed`` (a run option) seeds the environments and the
+    agent.
     """
-    hints = typing.get_type_hints(config_cls)
-    docs = field_docs(config_cls)
-    group = parser.add_argument_group(f"{config_cls.__name__} options (hyperparameters)")
-    names = []
-    for f in dataclasses.fields(config_cls):
-        if f.name in skip:
-            continue
-        convert, metavar = _converter(hints[f.name])
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
-        help_text = f"{docs.get(f.name, '')} (default: {shown})".replace("%", "%%")
-        flag = "--" + f.name.replace("_", "-")
-        if convert is None:
-            group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
-                               help=help_text)
-        else:
-            group.add_argument(flag, dest=f.name, type=convert, metavar=metavar, default=argparse.SUPPRESS,
-                               help=help_text)
-        names.append(f.name)
-    return names
+    from rlbook.checkpoint import config_class
+
+    config_cls, d = config_class(algo), _defaults(algo)
+    # The run and output options with this algorithm's defaults (the docstrings are inherited).
+    steps_hint = f"(default: {d['steps']:,} unless --episodes is given)"
+    steps = Annotated[int | None, tyro.conf.arg(metavar="N", help_behavior_hint=steps_hint)]
+    progress = os.environ.get("RLBOOK_PROGRESS", "1") != "0"
+    run = dataclasses.make_dataclass("run", [
+        ("env", Annotated[str, _flag("ID")], field(default=d["env"])),
+        ("steps", steps, field(default=None)),
+        ("num_envs", Annotated[int, _flag("N")], field(default=d["num_envs"])),
+    ], bases=(RunOptions,))  # fmt: skip
+    output = dataclasses.make_dataclass("output", [
+        ("progress", Annotated[bool, _flag(default_in_doc=True)], field(default=progress)),
+    ], bases=(OutputOptions,))  # fmt: skip
+    # The flags' values are checked when cmd_train builds the real config (no __post_init__ here),
+    # so a bad value gets this CLI's one-line error rather than tyro's report of a failed parse.
+    hyper = dataclasses.make_dataclass(config_cls.__name__, [
+        ("seed", Annotated[int | None, tyro.conf.Suppress], field(default=0)),
+    ], bases=(config_cls,), frozen=True, namespace={"__post_init__": lambda _: None})  # fmt: skip
+    hyper.__doc__ = "Hyperparameters (flags not given keep the config's default)."
+    fields = [("run", run), ("output", output)]
+    if algo == "qlearning":
+        fields.append(("discretize", DiscretizeOptions))
+    fields.append(("config", Annotated[hyper, tyro.conf.arg(name=f"{config_cls.__name__}")]))
+    return dataclasses.make_dataclass(f"train_{algo}", fields)
 
 
-# -- the parser ------------------------------------------------------------------------------
+def _command_type():
+    """The whole command line as one type: ``train ALGO``, ``evaluate`` or ``bench``."""
+    from rlbook.checkpoint import config_class
+
+    algos = []
+    for algo in ALGOS:
+        doc = (config_class(algo).__doc__ or "").strip()
+        algos.append(
+            Annotated[
+                _train_command(algo),
+                tyro.conf.subcommand(
+                    algo,
+                    description=f"{doc} Evaluated at the end greedily and with its own sampling.",
+                ),
+            ]
+        )
+    train = dataclasses.make_dataclass("train", [("algo", Union[tuple(algos)])])  # noqa: UP007
+    return Union[  # noqa: UP007
+        Annotated[
+            train,
+            tyro.conf.subcommand(
+                "train",
+                description="Train ALGO on a Gymnasium environment, evaluate it, print a one-line "
+                "summary. `rlbook train ALGO --help` lists ALGO's hyperparameters.",
+            ),
+        ],
+        Annotated[EvaluateCommand, tyro.conf.subcommand("evaluate")],
+        Annotated[BenchCommand, tyro.conf.subcommand("bench")],
+    ]
 
 
-def _kwarg(text: str) -> tuple[str, typing.Any]:
+def _kwarg(text: str) -> tuple[str, Any]:
     if "=" not in text:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+        raise CLIError(f"--env-kwarg expects KEY=VALUE, got {text!r}")
     key, value = text.split("=", 1)
     try:
         value = ast.literal_eval(value)
@@ -153,122 +224,46 @@ def _kwarg(text: str) -> tuple[str, typing.Any]:
     return key, value
 
 
-def _floats(text: str) -> list[float]:
-    try:
-        return [float(p) for p in text.replace(" ", ",").split(",") if p]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The ``rlbook`` argument parser (sub-commands ``train``, ``evaluate`` and ``bench``)."""
-    from rlbook import __version__
-    from rlbook.checkpoint import config_class
-
-    parser = argparse.ArgumentParser(
-        prog="rlbook",
-        description="Train, evaluate and benchmark the agents of the rlbook deep RL book.",
-        epilog="Example: rlbook train dqn --env CartPole-v1 --steps 20000 --seed 0 --save ckpt && "
-               "rlbook evaluate ckpt --episodes 10",
-    )
-    parser.add_argument("--version", action="version", version=f"rlbook {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    train_p = commands.add_parser(
-        "train", help="train an agent, evaluate it greedily, optionally save a checkpoint",
-        description="Train ALGO on a Gymnasium environment, then evaluate its greedy policy on a fresh "
-                    "environment (seeded SEED + 10000) and print a one-line summary. "
-                    "`rlbook train ALGO --help` lists ALGO's hyperparameters.",
-    )
-    algos = train_p.add_subparsers(dest="algo", metavar="ALGO", required=True)
-    for algo in ALGOS:
-        config_cls = config_class(algo)
-        d = _defaults(algo)
-        p = algos.add_parser(
-            algo, help=(config_cls.__doc__ or "").strip().splitlines()[0],
-            description=f"Train {algo}. {(config_cls.__doc__ or '').strip()} Flags below that are not given keep "
-                        "the config's default.",
-        )
-        run = p.add_argument_group("run")
-        run.add_argument("--env", default=d["env"], metavar="ID", help="Gymnasium environment id (default: %(default)s)")
-        run.add_argument("--env-kwarg", dest="env_kwargs", type=_kwarg, action="append", default=[],
-                         metavar="KEY=VALUE",
-                         help="extra gymnasium.make argument, e.g. is_slippery=False (repeatable)")
-        run.add_argument("--steps", type=int, default=None, metavar="N",
-                         help=f"environment-step budget (default {d['steps']:,} unless --episodes is given)")
-        run.add_argument("--episodes", type=int, default=None, metavar="N",
-                         help="episode budget (with --steps too, training stops at whichever comes first)")
-        run.add_argument("--seed", type=int, default=0, help="seed of the environments and of the agent (default: %(default)s)")
-        run.add_argument("--num-envs", type=int, default=d["num_envs"], metavar="N",
-                         help="environment copies stepped together (default: %(default)s" + (
-                             "; tabular Q-learning needs 1)" if algo == "qlearning" else ")"))
-        run.add_argument("--eval-every", type=int, default=None, metavar="N",
-                         help="also evaluate greedily every N steps during training (default: only at the end)")
-        run.add_argument("--eval-episodes", type=int, default=10, metavar="K",
-                         help="greedy episodes per evaluation, including the final one (default: %(default)s)")
-        run.add_argument("--stop-at", type=float, default=None, metavar="R",
-                         help="stop once an evaluation's mean return reaches R (needs --eval-every)")
-        if algo == "qlearning":
-            disc = p.add_argument_group("discretizing a Box observation (rlbook.envs.DiscretizedObservationWrapper)")
-            disc.add_argument("--bins", type=_parse_tuple(int), default=None, metavar="N[,N...]",
-                              help="bins per observation dimension: one number, or one per dimension")
-            disc.add_argument("--low", type=_floats, default=None, metavar="X,...",
-                              help="lower bounds, one per dimension (default: the space's, if finite)")
-            disc.add_argument("--high", type=_floats, default=None, metavar="X,...",
-                              help="upper bounds, one per dimension (default: the space's, if finite)")
-        out = p.add_argument_group("output")
-        out.add_argument("--logdir", default=None, metavar="DIR", help="write TensorBoard scalars to DIR")
-        out.add_argument("--save", default=None, metavar="PATH", help="write a checkpoint to PATH (atomically)")
-        out.add_argument("--history", default=None, metavar="PATH",
-                         help="write the run's history (episode returns, metrics, evaluations) as JSON")
-        out.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                         help="progress bar (default: on, unless the environment variable RLBOOK_PROGRESS=0)")
-        p.set_defaults(config_fields=config_options(p, config_cls))
-
-    eval_p = commands.add_parser(
-        "evaluate", help="load a checkpoint, report its greedy returns, optionally write a GIF",
-        description="Load a checkpoint written by `rlbook train --save` (or agent.save), play K greedy "
-                    "episodes and report the mean and spread of the return. By default the environment and "
-                    "seed are the ones the training run's final evaluation used, so the mean is the same.",
-    )
-    eval_p.add_argument("path", metavar="PATH", help="the checkpoint file")
-    eval_p.add_argument("--episodes", type=int, default=10, metavar="K", help="greedy episodes to play (default: %(default)s)")
-    eval_p.add_argument("--env", default=None, metavar="ID",
-                        help="environment id (default: the one stored in the checkpoint)")
-    eval_p.add_argument("--seed", type=int, default=None,
-                        help="evaluation seed (default: the training seed + 10000, as in the training run)")
-    eval_p.add_argument("--render", default=None, metavar="OUT.gif",
-                        help="also record the first of the greedy episodes as an animated GIF")
-    eval_p.add_argument("--fps", type=int, default=30, help="frames per second of the GIF (default: %(default)s)")
-
-    commands.add_parser(
-        "bench", help="time-to-solve benchmark on CartPole-v1 (see `rlbook bench --help`)", add_help=False,
-        description="Same as python -m rlbook.bench.",
-    )
-    return parser
-
-
 # -- building environments -----------------------------------------------------------------------
 
 
-def make_envs(env_id: str, num_envs: int, seed: int | None, env_kwargs: dict, discretize: dict | None,
-              render_mode: str | None = None):
+def make_envs(
+    env_id: str,
+    num_envs: int,
+    seed: int | None,
+    env_kwargs: dict,
+    discretize: dict | None,
+    render_mode: str | None = None,
+):
     """One environment (``num_envs == 1``) or a vector of them, with the discretizer if asked."""
     from rlbook.envs import DiscretizedObservationWrapper, make_env, make_vec_env
 
     kwargs = dict(env_kwargs)
+    if "max_episode_steps" not in kwargs and _time_limit(env_id) is None:
+        kwargs["max_episode_steps"] = MAX_EPISODE_STEPS  # an endless episode would hang the run
     if render_mode is not None:
         kwargs["render_mode"] = render_mode
     if num_envs == 1:
         env = make_env(env_id, seed=seed, **kwargs)
         if discretize is not None:
             n_bins = discretize["bins"][0] if len(discretize["bins"]) == 1 else discretize["bins"]
-            env = DiscretizedObservationWrapper(env, n_bins=n_bins, low=discretize.get("low"),
-                                                high=discretize.get("high"))
+            env = DiscretizedObservationWrapper(
+                env, n_bins=n_bins, low=discretize.get("low"), high=discretize.get("high")
+            )
         return env
     if discretize is not None:
         raise CLIError("the discretizing wrapper works on one environment: use --num-envs 1")
     return make_vec_env(env_id, num_envs, seed=seed, **kwargs)
+
+
+def _time_limit(env_id: str) -> int | None:
+    """The registered time limit of ``env_id`` (``None``: none; 0: unknown id)."""
+    import gymnasium as gym
+
+    try:
+        return gym.spec(env_id).max_episode_steps
+    except gym.error.Error:
+        return 0
 
 
 def _spaces(env):
@@ -279,88 +274,172 @@ def _spaces(env):
     return env.observation_space, env.action_space
 
 
-# -- commands ------------------------------------------------------------------------------------------
+# -- commands ------------------------------------------------------------------------------
 
 
-def cmd_train(args) -> int:
+def cmd_train(algo: str, args) -> int:
+    """``rlbook train ALGO``: ``args`` has ``run``, ``output``, ``config`` (and ``discretize``)."""
     import gymnasium as gym
     import numpy as np
 
     from rlbook.checkpoint import agent_class, config_class
     from rlbook.train import TrainingDiverged, evaluate, train
 
-    algo = args.algo
-    overrides = {name: getattr(args, name) for name in args.config_fields if hasattr(args, name)}
-    steps = args.steps if (args.steps is not None or args.episodes is not None) else _defaults(algo)["steps"]
-    if args.stop_at is not None and args.eval_every is None:
+    run, out = args.run, args.output
+    steps = (
+        run.steps
+        if (run.steps is not None or run.episodes is not None)
+        else _defaults(algo)["steps"]
+    )
+    if run.stop_at is not None and run.eval_every is None:
         raise CLIError("--stop-at needs --eval-every (evaluations decide when to stop)")
-    for flag, value in (("--steps", args.steps), ("--episodes", args.episodes), ("--eval-every", args.eval_every),
-                        ("--eval-episodes", args.eval_episodes), ("--num-envs", args.num_envs)):
+    for flag, value in (
+        ("--steps", run.steps),
+        ("--episodes", run.episodes),
+        ("--eval-every", run.eval_every),
+        ("--eval-episodes", run.eval_episodes),
+        ("--num-envs", run.num_envs),
+        ("--max-episode-steps", run.max_episode_steps),
+    ):
         if value is not None and value < 1:
             raise CLIError(f"{flag} must be a positive integer, got {value}")
-    env_kwargs = dict(args.env_kwargs)
+    env_kwargs = dict(_kwarg(text) for text in run.env_kwarg)
+    if run.max_episode_steps is not None:
+        env_kwargs["max_episode_steps"] = run.max_episode_steps
     discretize = None
     if algo == "qlearning":
-        if args.num_envs != 1:
+        if run.num_envs != 1:
             raise CLIError("tabular Q-learning steps one environment: use --num-envs 1")
-        if args.bins is not None:
-            discretize = {"bins": list(args.bins), "low": args.low, "high": args.high}
-        elif args.low is not None or args.high is not None:
+        d = args.discretize
+        if d.bins:
+            discretize = {
+                "bins": list(d.bins),
+                "low": list(d.low) or None,
+                "high": list(d.high) or None,
+            }
+        elif d.low or d.high:
             raise CLIError("--low/--high need --bins")
+    config_cls = config_class(algo)
     try:
-        config = config_class(algo)(seed=args.seed, **overrides)
-        env = make_envs(args.env, args.num_envs, args.seed, env_kwargs, discretize)
-        eval_seed = args.seed + EVAL_SEED_OFFSET
+        values = {f.name: getattr(args.config, f.name) for f in dataclasses.fields(config_cls)}
+        config = config_cls(**{**values, "seed": run.seed})
+        env = make_envs(run.env, run.num_envs, run.seed, env_kwargs, discretize)
+        eval_seed = run.seed + EVAL_SEED_OFFSET
         obs_space, act_space = _spaces(env)
-        kwargs = {} if algo == "qlearning" else {"num_envs": args.num_envs}
+        kwargs = {} if algo == "qlearning" else {"num_envs": run.num_envs}
         agent = agent_class(algo)(obs_space, act_space, config, **kwargs)
     except gym.error.Error as err:
-        raise CLIError(f"cannot make environment {args.env!r}: {err}") from err
+        raise CLIError(f"cannot make environment {run.env!r}: {err}") from err
     except (TypeError, ValueError) as err:
         hint = ""
-        if algo == "qlearning" and isinstance(err, TypeError) and "Discrete observation" in str(err):
-            hint = " On the command line: --bins N [--low X,... --high X,...]."
+        if (
+            algo == "qlearning"
+            and isinstance(err, TypeError)
+            and "Discrete observation" in str(err)
+        ):
+            hint = " On the command line: --bins N [N ...] [--low X ... --high X ...]."
         raise CLIError(f"{err}{hint}") from err
 
-    periodic_eval = make_envs(args.env, 1, eval_seed, env_kwargs, discretize) if args.eval_every else None
+    periodic_eval = (
+        make_envs(run.env, 1, eval_seed, env_kwargs, discretize) if run.eval_every else None
+    )
     try:
-        history = train(agent, env, steps=steps, episodes=args.episodes, eval_env=periodic_eval,
-                        eval_every=args.eval_every, eval_episodes=args.eval_episodes, stop_at=args.stop_at,
-                        progress=args.progress, logdir=args.logdir)
+        history = train(
+            agent,
+            env,
+            steps=steps,
+            episodes=run.episodes,
+            eval_env=periodic_eval,
+            eval_every=run.eval_every,
+            eval_episodes=run.eval_episodes,
+            stop_at=run.stop_at,
+            progress=out.progress,
+            logdir=out.logdir,
+        )
     except TrainingDiverged as err:
-        _write_history(args.history, err.history)
+        _write_history(out.history, err.history)
         print(f"rlbook train: {err}", file=sys.stderr)
-        if args.save:
-            print(f"rlbook train: nothing saved; {args.save} is left as it was", file=sys.stderr)
+        if out.save:
+            print(f"rlbook train: nothing saved; {out.save} is left as it was", file=sys.stderr)
         return 1
 
-    parts = [f"{algo} on {args.env} (seed {args.seed}): {history.steps:,} steps, {history.episodes:,} episodes, "
-             f"{history.train_seconds:.1f} s"]
+    parts = [
+        f"{algo} on {run.env} (seed {run.seed}): {history.steps:,} steps, "
+        f"{history.episodes:,} episodes, "
+        f"{history.train_seconds:.1f} s"
+    ]
     if history.episodes:
         last = history.episode_returns[-10:]
         parts.append(f"mean return of the last {len(last)} training episodes {np.mean(last):.2f}")
-    if args.save:
+    if out.save:
         # Saved before the final evaluation, so the checkpoint is exactly the agent evaluated below
         # (tabular Q-learning breaks ties with its random generator, which evaluation advances).
-        agent.save(args.save, metadata={
-            "env_id": args.env, "env_kwargs": env_kwargs, "discretize": discretize, "seed": args.seed,
-            "eval_seed": eval_seed, "steps": history.steps, "episodes": history.episodes,
-        })
+        agent.save(
+            out.save,
+            metadata={
+                "env_id": run.env,
+                "env_kwargs": env_kwargs,
+                "discretize": discretize,
+                "seed": run.seed,
+                "eval_seed": eval_seed,
+                "steps": history.steps,
+                "episodes": history.episodes,
+            },
+        )
     if history.interrupted:
         parts.append("interrupted, no final evaluation")
     else:
-        returns = evaluate(agent, make_envs(args.env, 1, eval_seed, env_kwargs, discretize), args.eval_episodes)
-        history.evaluations.append({"step": history.steps, "train_seconds": history.train_seconds,
-                                    "mean": float(returns.mean()), "std": float(returns.std()), "final": True})
-        parts.append(f"greedy evaluation over {args.eval_episodes} episodes: mean {returns.mean():.2f}, "
-                     f"std {returns.std():.2f}")
-    if args.save:
-        parts.append(f"saved {args.save}")
-    if args.logdir:
-        parts.append(f"TensorBoard logs in {args.logdir}")
-    _write_history(args.history, history)
+        # Greedy first (what `rlbook evaluate` reproduces), then the policy as it acted in training.
+        for greedy in (True, False):
+            env = _CutCounter(make_envs(run.env, 1, eval_seed, env_kwargs, discretize))
+            returns = evaluate(agent, env, run.eval_episodes, greedy=greedy)
+            history.evaluations.append(
+                {
+                    "step": history.steps,
+                    "train_seconds": history.train_seconds,
+                    "mean": float(returns.mean()),
+                    "std": float(returns.std()),
+                    "final": True,
+                    "greedy": greedy,
+                    "cut": env.cuts,
+                }
+            )
+            how = "greedy evaluation" if greedy else f"stochastic evaluation ({_sampling(agent)})"
+            parts.append(
+                f"{how} over {run.eval_episodes} episodes: mean {returns.mean():.2f}, "
+                f"std {returns.std():.2f}, {env.cuts} cut by the time limit"
+            )
+    if out.save:
+        parts.append(f"saved {out.save}")
+    if out.logdir:
+        parts.append(f"TensorBoard logs in {out.logdir}")
+    _write_history(out.history, history)
     print("; ".join(parts))
     return 130 if history.interrupted else 0
+
+
+class _CutCounter(gymnasium.Wrapper):
+    """Counts the episodes the time limit cut (truncated, not terminated).
+
+    On CartPole a cut episode is a success; on Acrobot, MountainCar or Taxi it is a policy that
+    never reached the goal, often a greedy one going round a loop (printed next to the mean so
+    the two cases can be told apart).
+    """
+
+    cuts = 0
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.cuts += bool(truncated and not terminated)
+        return obs, reward, terminated, truncated, info
+
+
+def _sampling(agent) -> str:
+    """How ``agent.act(obs, greedy=False)`` chooses, in words."""
+    epsilon = getattr(agent, "epsilon", None)
+    if epsilon is not None:
+        return f"epsilon-greedy, epsilon {epsilon:.3g}"
+    return "actions sampled from the policy"
 
 
 def _write_history(path, history) -> None:
@@ -390,38 +469,47 @@ def cmd_evaluate(args) -> int:
     meta = header.get("metadata") or {}
     env_id = args.env or meta.get("env_id")
     if env_id is None:
-        raise CLIError(f"{args.path} does not say which environment it was trained on; pass --env ID")
+        raise CLIError(
+            f"{args.path} does not say which environment it was trained on; pass --env ID"
+        )
     same_env = env_id == meta.get("env_id")
     env_kwargs = meta.get("env_kwargs", {}) if same_env else {}
     discretize = meta.get("discretize") if same_env else None
     seed = args.seed if args.seed is not None else meta.get("eval_seed", EVAL_SEED_OFFSET)
     try:
-        env = make_envs(env_id, 1, seed, env_kwargs, discretize)
-        returns = evaluate(agent, env, args.episodes)
+        env = _CutCounter(make_envs(env_id, 1, seed, env_kwargs, discretize))
+        returns = evaluate(agent, env, args.episodes, greedy=not args.stochastic)
     except gym.error.Error as err:
         raise CLIError(f"cannot make environment {env_id!r}: {err}") from err
     except (TypeError, ValueError, IndexError) as err:
         raise CLIError(f"the checkpoint's agent does not fit {env_id!r}: {err}") from err
-    line = (f"{header['algorithm']} from {args.path} on {env_id} (seed {seed}), {args.episodes} greedy episodes: "
-            f"mean {returns.mean():.2f}, std {returns.std():.2f}, min {returns.min():.2f}, max {returns.max():.2f}")
+    how = f"stochastic episodes ({_sampling(agent)})" if args.stochastic else "greedy episodes"
+    line = (
+        f"{header['algorithm']} from {args.path} on {env_id} (seed {seed}), {args.episodes} {how}: "
+        f"mean {returns.mean():.2f}, std {returns.std():.2f}, "
+        f"min {returns.min():.2f}, max {returns.max():.2f}, {env.cuts} cut by the time limit"
+    )
     if args.render:
-        frames, total = _record(agent, env_id, env_kwargs, discretize, seed)
+        frames, total = _record(
+            agent, env_id, env_kwargs, discretize, seed, greedy=not args.stochastic
+        )
         _write_gif(frames, args.render, args.fps)
         line += f"; wrote {args.render} ({len(frames)} frames, return {total:.2f})"
     print(line)
     return 0
 
 
-def _record(agent, env_id, env_kwargs, discretize, seed):
+def _record(agent, env_id, env_kwargs, discretize, seed, greedy=True):
     from rlbook.render import record_episode
 
     env = make_envs(env_id, 1, seed, env_kwargs, discretize, render_mode="rgb_array")
     reset = getattr(agent, "reset_state", None)
     if reset is not None:
         reset(1)
-    # make_envs already reset the environment with the seed; the next reset continues that stream, so
-    # the recorded episode is the first one `evaluate` played.
-    return record_episode(env, policy=lambda obs: agent.act(obs, greedy=True), max_steps=10_000)
+    # make_envs already reset the environment with the seed; the next reset continues that stream,
+    # so
+    # the recorded episode is the first one `evaluate` played (greedy; a stochastic one differs).
+    return record_episode(env, policy=lambda obs: agent.act(obs, greedy=greedy), max_steps=10_000)
 
 
 def _write_gif(frames, path: str, fps: int, max_width: int = 320) -> None:
@@ -435,7 +523,14 @@ def _write_gif(frames, path: str, fps: int, max_width: int = 320) -> None:
     if w > max_width:
         images = [im.resize((max_width, max(1, round(h * max_width / w)))) for im in images]
     tmp = f"{path}.tmp"
-    images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0)
+    images[0].save(
+        tmp,
+        format="GIF",
+        save_all=True,
+        append_images=images[1:],
+        duration=round(1000 / fps),
+        loop=0,
+    )
     os.replace(tmp, path)
 
 
@@ -446,14 +541,32 @@ def main(argv: list[str] | None = None) -> int:
         from rlbook import bench
 
         return bench.main(argv[1:])
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    if argv[:1] == ["--version"]:
+        from rlbook import __version__
+
+        print(f"rlbook {__version__}")
+        return 0
+    sub = " ".join(argv[:2]) if argv[:1] == ["train"] else "evaluate"
+    # Parse errors and --help are tyro's: it prints them and exits (SystemExit, code 2 or 0).
+    args = tyro.cli(
+        _command_type(),
+        prog="rlbook",
+        args=argv,
+        config=(tyro.conf.OmitArgPrefixes,),
+        description="Train, evaluate and benchmark the agents of the rlbook deep RL book. "
+        "Example: rlbook train dqn --env CartPole-v1 --steps 20000 --seed 0 "
+        "--save ckpt && rlbook evaluate ckpt --episodes 10",
+    )
     try:
-        return cmd_train(args) if args.command == "train" else cmd_evaluate(args)
+        if isinstance(args, EvaluateCommand):
+            return cmd_evaluate(args)
+        return cmd_train(type(args.algo).__name__.removeprefix("train_"), args.algo)
     except CLIError as err:
-        sub = f"{args.command} {args.algo}" if args.command == "train" else args.command
         print(f"rlbook {sub}: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # before or after training (train itself stops cleanly on Ctrl-C)
+        print(f"rlbook {sub}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -87,10 +87,12 @@ def dueling_q(value, advantage) -> tf.Tensor:
 def q_loss(q_values, actions, targets, kind: str = "huber", weights=None) -> tf.Tensor:
     """Mean loss between ``Q(s, a)`` of the actions taken and their targets.
 
-    ``L = sum_i w_i l(y_i - Q(s_i, a_i)) / sum_i w_i`` with ``l(d) = d^2`` (``"mse"``) or
-    the Huber function (``"huber"``: ``d^2 / 2`` for ``|d| <= 1``, ``|d| - 1/2``
+    ``L = sum_i w_i l(y_i - Q(s_i, a_i)) / max(sum_i w_i, 1)`` with ``l(d) = d^2`` (``"mse"``)
+    or the Huber function (``"huber"``: ``d^2 / 2`` for ``|d| <= 1``, ``|d| - 1/2``
     beyond), which keeps the gradient bounded when a target is far off. Without
-    ``weights`` every ``w_i = 1`` (a plain mean).
+    ``weights`` every ``w_i = 1`` (a plain mean). With 0/1 weights (a mask) the ``max``
+    changes nothing unless every weight is 0, where it gives a loss of 0 instead of 0/0;
+    fractional weights that sum to less than 1 are not scaled up.
 
     Args:
         q_values: the online network's Q-values, ``(B, A)`` (or ``(B, T, A)`` for sequences).

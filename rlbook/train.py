@@ -29,7 +29,7 @@ from typing import Any, Callable
 import gymnasium as gym
 import numpy as np
 
-__all__ = ["History", "train", "evaluate", "TrainingDiverged"]
+__all__ = ["History", "train", "evaluate", "TrainingDiverged", "NonFiniteData"]
 
 
 class TrainingDiverged(FloatingPointError):
@@ -42,6 +42,21 @@ class TrainingDiverged(FloatingPointError):
     def __init__(self, message: str, history: "History", step: int, metric: str, value: float):
         super().__init__(message)
         self.history, self.step, self.metric, self.value = history, step, metric, value
+
+
+class NonFiniteData(TrainingDiverged):
+    """The environment returned a NaN or infinite observation or reward.
+
+    Training stops before the agent learns from it. ``what`` is ``"observation"`` or
+    ``"reward"``, ``step`` the environment step (summed over copies) that returned it,
+    ``env_index`` the copy of a vector env (0 for a single env), ``value`` the first
+    non-finite number.
+    """
+
+    def __init__(self, message: str, history: History, step: int, what: str, env_index: int,
+                 value: float):
+        super().__init__(message, history, step, what, value)
+        self.what, self.env_index = what, env_index
 
 
 @dataclass
@@ -93,8 +108,12 @@ class History:
             self.metrics.setdefault(key, []).append((step, float(value)))
 
 
-def evaluate(agent, env, episodes: int = 10) -> np.ndarray:
+def evaluate(agent, env, episodes: int = 10, *, greedy: bool = True) -> np.ndarray:
     """Returns of ``episodes`` greedy episodes, shape ``(episodes,)``.
+
+    With ``greedy=False`` the agent acts as it does in training (``act(obs)``: the policy's
+    own sampling, or epsilon-greedy at its current epsilon), which tells a policy that
+    works only with a little randomness from one that does not work at all.
 
     With a vector env, each copy plays one episode at a time, in rounds, so ten
     episodes on ten copies take one round of batched greedy actions.
@@ -107,28 +126,28 @@ def evaluate(agent, env, episodes: int = 10) -> np.ndarray:
         raise ValueError(f"episodes must be a positive integer, got {episodes!r}")
     memory = getattr(agent, "recurrent_state", None)
     try:
-        return _evaluate(agent, env, episodes)
+        return _evaluate(agent, env, episodes, greedy)
     finally:
         if memory is not None:
             agent.recurrent_state = memory
 
 
-def _evaluate(agent, env, episodes: int) -> np.ndarray:
+def _evaluate(agent, env, episodes: int, greedy: bool) -> np.ndarray:
     if isinstance(env, gym.vector.VectorEnv):
-        return _evaluate_vector(agent, env, episodes)
+        return _evaluate_vector(agent, env, episodes, greedy)
     returns = np.zeros(episodes)
     for i in range(episodes):
         _reset_state(agent, 1)
         obs, _ = env.reset()
         done = False
         while not done:
-            obs, reward, terminated, truncated, _ = env.step(agent.act(obs, greedy=True))
+            obs, reward, terminated, truncated, _ = env.step(agent.act(obs, greedy=greedy))
             returns[i] += reward
             done = terminated or truncated
     return returns
 
 
-def _evaluate_vector(agent, envs, episodes: int) -> np.ndarray:
+def _evaluate_vector(agent, envs, episodes: int, greedy: bool) -> np.ndarray:
     n = envs.num_envs
     returns: list[float] = []
     while len(returns) < episodes:
@@ -137,7 +156,7 @@ def _evaluate_vector(agent, envs, episodes: int) -> np.ndarray:
         total = np.zeros(n)
         running = np.ones(n, dtype=bool)
         while running.any():
-            obs, reward, terminated, truncated, _ = envs.step(agent.act(obs, greedy=True))
+            obs, reward, terminated, truncated, _ = envs.step(agent.act(obs, greedy=greedy))
             total += reward * running
             running &= ~(terminated | truncated)
         returns.extend(total.tolist())
@@ -196,6 +215,9 @@ def train(
     Raises:
         TrainingDiverged: as soon as the agent reports a NaN or infinite loss (or any
             other non-finite metric); the message names the step and what to change.
+        NonFiniteData: (a ``TrainingDiverged``) as soon as the environment returns a NaN or
+            infinite observation or reward, before the agent learns from it; the message
+            names which of the two, the step and the environment copy.
     """
     if steps is None and episodes is None:
         raise ValueError("give a budget: steps=... (environment steps) or episodes=...")
@@ -315,10 +337,12 @@ class _Loop:
         agent = self.agent
         _reset_state(agent, 1)
         obs, _ = env.reset()
+        _check_data(self.history, obs)
         ep_return, ep_len = 0.0, 0
         while self.budget_left():
             action = agent.act(obs)
             next_obs, reward, terminated, truncated, _ = env.step(action)
+            _check_data(self.history, next_obs, reward, step=self.history.steps + 1)
             info = agent.observe(obs, action, reward, next_obs, terminated, truncated)
             ep_return += reward
             ep_len += 1
@@ -327,6 +351,7 @@ class _Loop:
                 self.end_episode(ep_return, ep_len)
                 ep_return, ep_len = 0.0, 0
                 obs, _ = env.reset()
+                _check_data(self.history, obs)
             else:
                 obs = next_obs
             self.after_steps(1, info)
@@ -335,10 +360,12 @@ class _Loop:
         agent, n = self.agent, envs.num_envs
         _reset_state(agent, n)
         obs, _ = envs.reset()
+        _check_data(self.history, obs, copies=n)
         ep_return, ep_len = np.zeros(n), np.zeros(n, dtype=np.int64)
         while self.budget_left():
             action = agent.act(obs)
             next_obs, reward, terminated, truncated, infos = envs.step(action)
+            _check_data(self.history, next_obs, reward, step=self.history.steps + n, copies=n)
             done = terminated | truncated
             # With same-step autoreset, next_obs of a finished copy is already the first
             # observation of its next episode; the transition needs the true last one.
@@ -347,6 +374,7 @@ class _Loop:
                 real_next = next_obs.copy()
                 for i in np.flatnonzero(done):
                     real_next[i] = infos["final_obs"][i]
+                _check_data(self.history, real_next, step=self.history.steps + n, copies=n)
             info = agent.observe(obs, action, reward, real_next, terminated, truncated)
             ep_return += reward
             ep_len += 1
@@ -368,3 +396,43 @@ def _check_finite(info: dict, history: History) -> None:
                 "rewards of a smaller scale. The history up to this step is in the exception's .history."
             )
             raise TrainingDiverged(message, history, history.steps, name, float(value))
+
+
+def _check_data(history: History, obs, reward=0.0, *, step: int | None = None,
+                copies: int | None = None) -> None:
+    """Raise :class:`NonFiniteData` if ``obs`` or ``reward`` holds a NaN or an infinity.
+
+    One ``np.isfinite(...).all()`` per step on arrays the loop has anyway (a few
+    microseconds, against hundreds for a step of a neural agent); the diagnosis (which
+    copy, which number) runs only when that test fails. ``copies`` is the number of
+    copies of a vector env (``None``: a single env); ``step`` defaults to the steps so far
+    (an observation from ``reset``).
+    """
+    finite_reward = math.isfinite(reward) if copies is None else np.isfinite(reward).all()
+    if finite_reward and np.isfinite(obs).all():
+        return
+    call = "env.reset()" if step is None else "env.step()"
+    step = history.steps if step is None else step
+    obs, reward = np.asarray(obs, dtype=float), np.asarray(reward, dtype=float)
+    if copies is None:
+        obs, reward = obs[None], reward.reshape(1)
+    bad_obs = ~np.isfinite(obs.reshape(len(obs), -1)).all(axis=1)
+    bad = bad_obs | ~np.isfinite(np.broadcast_to(reward, bad_obs.shape))
+    i = int(np.flatnonzero(bad)[0])
+    if bad_obs[i]:
+        what = "observation"
+        where = np.argwhere(~np.isfinite(obs[i]))[0]
+        value = float(obs[i][tuple(where)])
+        detail = f"{value} at index {tuple(int(k) for k in where)}"
+    else:
+        what, value = "reward", float(np.broadcast_to(reward, bad_obs.shape)[i])
+        detail = f"reward={value}"
+    source = "the environment" if copies is None else f"environment copy {i} (of {copies})"
+    message = (
+        f"training stopped at step {step}: {source} returned a non-finite {what} ({detail}) "
+        f"from {call}. The agent has not learned from it, but one NaN or infinity would silently "
+        "spread through every value it updates. Check the environment and its wrappers (an "
+        "infinite reward, a division by zero in an observation). The history up to this step is "
+        "in the exception's .history."
+    )
+    raise NonFiniteData(message, history, step, what, i, value)

@@ -15,12 +15,53 @@ from rlbook.cli import main
 # Budgets and networks small enough for a second or two per algorithm.
 FAST = {
     "qlearning": ["--steps", "3000"],
-    "dqn": ["--steps", "600", "--hidden", "16", "--learning-starts", "200", "--train-every", "32",
-            "--gradient-steps", "2", "--batch-size", "16", "--num-envs", "2"],
-    "reinforce": ["--steps", "600", "--hidden", "16", "--batch-episodes", "2", "--critic-steps", "2", "--num-envs", "2"],
-    "actor_critic": ["--steps", "600", "--hidden", "16", "--n-steps", "8", "--critic-steps", "2", "--num-envs", "2"],
+    "dqn": [
+        "--steps",
+        "600",
+        "--hidden",
+        "16",
+        "--learning-starts",
+        "200",
+        "--train-every",
+        "32",
+        "--gradient-steps",
+        "2",
+        "--batch-size",
+        "16",
+        "--num-envs",
+        "2",
+    ],
+    "reinforce": [
+        "--steps",
+        "600",
+        "--hidden",
+        "16",
+        "--batch-episodes",
+        "2",
+        "--critic-steps",
+        "2",
+        "--num-envs",
+        "2",
+    ],
+    "actor_critic": [
+        "--steps",
+        "600",
+        "--hidden",
+        "16",
+        "--n-steps",
+        "8",
+        "--critic-steps",
+        "2",
+        "--num-envs",
+        "2",
+    ],
 }
-ENV = {"qlearning": "FrozenLake-v1", "dqn": "CartPole-v1", "reinforce": "CartPole-v1", "actor_critic": "CartPole-v1"}
+ENV = {
+    "qlearning": "FrozenLake-v1",
+    "dqn": "CartPole-v1",
+    "reinforce": "CartPole-v1",
+    "actor_critic": "CartPole-v1",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -43,8 +84,12 @@ def _mean(pattern: str, text: str) -> float:
 @pytest.mark.parametrize("algo", ["qlearning", "dqn", "reinforce", "actor_critic"])
 def test_train_save_evaluate_round_trip(capsys, tmp_path, algo):
     ckpt = str(tmp_path / "ckpt")
-    code, out, _ = run(capsys, "train", algo, "--env", ENV[algo], "--seed", "0", "--save", ckpt, *FAST[algo])
+    code, out, _ = run(
+        capsys, "train", algo, "--env", ENV[algo], "--seed", "0", "--save", ckpt, *FAST[algo]
+    )
     assert code == 0 and out.count("\n") == 1  # one summary line
+    sampling = "epsilon-greedy, epsilon" if algo in ("qlearning", "dqn") else "actions sampled"
+    assert f"stochastic evaluation ({sampling}" in out and "cut by the time limit" in out
     trained = _mean(r"greedy evaluation over 10 episodes: mean (-?[\d.]+)", out)
     code, out, _ = run(capsys, "evaluate", ckpt, "--episodes", "10")
     assert code == 0
@@ -72,19 +117,69 @@ def test_help_lists_every_config_field(capsys):
 
 def test_flags_become_config_fields(capsys, tmp_path):
     ckpt = str(tmp_path / "c")
-    code, _, _ = run(capsys, "train", "dqn", "--no-dueling", "--double", "--gamma", "0.9", "--tau", "0.5",
-                     "--save", ckpt, "--eval-episodes", "1", *FAST["dqn"])
+    code, _, _ = run(
+        capsys,
+        "train",
+        "dqn",
+        "--no-dueling",
+        "--double",
+        "--gamma",
+        "0.9",
+        "--tau",
+        "0.5",
+        "--save",
+        ckpt,
+        "--eval-episodes",
+        "1",
+        *FAST["dqn"],
+    )
     config = checkpoint.read_header(ckpt)["config"]
-    assert code == 0 and config["dueling"] is False and config["double"] is True and config["hidden"] == [16]
-    assert config["gamma"] == 0.9 and config["tau"] == 0.5 and config["lr"] == 2e-3  # untouched: the default
+    assert (
+        code == 0
+        and config["dueling"] is False
+        and config["double"] is True
+        and config["hidden"] == [16]
+    )
+    assert (
+        config["gamma"] == 0.9 and config["tau"] == 0.5 and config["lr"] == 2e-3
+    )  # untouched: the default
 
 
 def test_tabular_on_a_box_task_with_the_discretizer_logs_and_render(capsys, tmp_path):
     ckpt, gif = str(tmp_path / "q"), str(tmp_path / "ep.gif")
-    code, out, _ = run(capsys, "train", "qlearning", "--env", "CartPole-v1", "--steps", "2000", "--bins", "1,1,6,6",
-                       "--low=-2.4,-2,-0.42,-3.5", "--high", "2.4,2,0.42,3.5", "--save", ckpt,
-                       "--logdir", str(tmp_path / "tb"), "--eval-episodes", "2")
-    assert code == 0 and any(f.startswith("events.out.tfevents") for f in os.listdir(tmp_path / "tb"))
+    code, out, _ = run(
+        capsys,
+        "train",
+        "qlearning",
+        "--env",
+        "CartPole-v1",
+        "--steps",
+        "2000",
+        "--bins",
+        "1",
+        "1",
+        "6",
+        "6",
+        "--low",
+        "-2.4",
+        "-2",
+        "-0.42",
+        "-3.5",
+        "--high",
+        "2.4",
+        "2",
+        "0.42",
+        "3.5",
+        "--save",
+        ckpt,
+        "--logdir",
+        str(tmp_path / "tb"),
+        "--eval-episodes",
+        "2",
+    )
+    assert code == 0 and any(
+        f.startswith("events.out.tfevents") for f in os.listdir(tmp_path / "tb")
+    )
     code, out, _ = run(capsys, "evaluate", ckpt, "--episodes", "2", "--render", gif)
     assert code == 0 and "wrote" in out
     from PIL import Image
@@ -93,53 +188,197 @@ def test_tabular_on_a_box_task_with_the_discretizer_logs_and_render(capsys, tmp_
         assert im.n_frames > 5 and im.size[0] <= 320
 
 
+def test_an_environment_without_a_time_limit_gets_one_so_a_looping_policy_cannot_hang(
+    capsys, tmp_path
+):
+    """CliffWalking-v1 has no time limit: an under-trained greedy policy that walks into a wall
+    forever used to hang the final evaluation."""
+    from rlbook.cli import MAX_EPISODE_STEPS, make_envs
+
+    assert make_envs("CliffWalking-v1", 1, 0, {}, None).spec.max_episode_steps == MAX_EPISODE_STEPS
+    assert make_envs("CartPole-v1", 1, 0, {}, None).spec.max_episode_steps == 500  # its own stays
+    ckpt = str(tmp_path / "cliff")
+    code, out, _ = run(
+        capsys,
+        "train",
+        "qlearning",
+        "--env",
+        "CliffWalking-v1",
+        "--steps",
+        "300",
+        "--max-episode-steps",
+        "50",
+        "--save",
+        ckpt,
+    )
+    assert code == 0 and "greedy evaluation over 10 episodes" in out
+    assert checkpoint.read_header(ckpt)["metadata"]["env_kwargs"] == {"max_episode_steps": 50}
+    greedy = _mean(r"greedy evaluation over 10 episodes: mean (-?[\d.]+)", out)
+    assert -50 * 100 <= greedy < 0  # at most 50 steps of at most -100 each
+    code, out, _ = run(capsys, "evaluate", ckpt)
+    assert code == 0 and _mean(r"10 greedy episodes: mean (-?[\d.]+)", out) == greedy
+
+
 def test_same_seed_same_returns_across_two_cli_processes(tmp_path):
     """Two separate `python -m rlbook` processes with the same seed log identical episodes."""
     env = {**os.environ, "RLBOOK_PROGRESS": "0", "PYTHONHASHSEED": "0"}
     histories = []
     for i in range(2):
         path = tmp_path / f"h{i}.json"
-        subprocess.run([sys.executable, "-m", "rlbook", "train", "qlearning", "--steps", "3000", "--seed", "5",
-                        "--history", str(path)], check=True, env=env, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "rlbook",
+                "train",
+                "qlearning",
+                "--steps",
+                "3000",
+                "--seed",
+                "5",
+                "--history",
+                str(path),
+            ],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
         histories.append(json.loads(path.read_text()))
     assert histories[0]["episode_returns"] == histories[1]["episode_returns"]
-    assert [e["mean"] for e in histories[0]["evaluations"]] == [e["mean"] for e in histories[1]["evaluations"]]
+    assert [e["mean"] for e in histories[0]["evaluations"]] == [
+        e["mean"] for e in histories[1]["evaluations"]
+    ]
 
 
 def test_same_seed_same_returns_across_two_cli_runs_of_a_network_agent(capsys, tmp_path):
     runs = []
     for i in range(2):
         path = tmp_path / f"h{i}.json"
-        assert run(capsys, "train", "actor_critic", "--seed", "4", "--history", str(path), "--eval-episodes", "1",
-                   *FAST["actor_critic"])[0] == 0
+        assert (
+            run(
+                capsys,
+                "train",
+                "actor_critic",
+                "--seed",
+                "4",
+                "--history",
+                str(path),
+                "--eval-episodes",
+                "1",
+                *FAST["actor_critic"],
+            )[0]
+            == 0
+        )
         runs.append(json.loads(path.read_text()))
-    assert runs[0]["episode_returns"] == runs[1]["episode_returns"] and runs[0]["metrics"] == runs[1]["metrics"]
+    assert (
+        runs[0]["episode_returns"] == runs[1]["episode_returns"]
+        and runs[0]["metrics"] == runs[1]["metrics"]
+    )
 
 
-def test_a_diverging_run_stops_with_exit_code_1_and_keeps_the_old_checkpoint(capsys, tmp_path, monkeypatch):
+def test_a_diverging_run_stops_with_exit_code_1_and_keeps_the_old_checkpoint(
+    capsys, tmp_path, monkeypatch
+):
     from rlbook.agents.qlearning import QLearningAgent
 
     ckpt = tmp_path / "ckpt"
     ckpt.write_bytes(b"the previous checkpoint")
     monkeypatch.setattr(QLearningAgent, "observe", lambda self, *transition: {"loss": float("inf")})
     code, out, err = run(capsys, "train", "qlearning", "--steps", "100", "--save", str(ckpt))
-    assert code == 1 and "training stopped at step 1: the agent reported loss=inf" in err and "lower learning rate" in err
+    assert (
+        code == 1
+        and "training stopped at step 1: the agent reported loss=inf" in err
+        and "lower learning rate" in err
+    )
     assert ckpt.read_bytes() == b"the previous checkpoint"
 
 
-@pytest.mark.parametrize("argv, code, message", [
-    (["train", "dqn", "--gamma", "1.5"], 2, "gamma must be a number in [0, 1], got 1.5"),
-    (["train", "dqn", "--model-type", "cnn"], 2, "model_type must be one of ('dense', 'conv', 'lstm'), got 'cnn'"),
-    (["train", "dqn", "--env", "FrozenLake-v1"], 2, "DQN needs a Box observation space"),
-    (["train", "dqn", "--env", "NoSuchEnv-v0"], 2, "cannot make environment 'NoSuchEnv-v0'"),
-    (["train", "qlearning", "--env", "CartPole-v1"], 2, "On the command line: --bins N"),
-    (["train", "qlearning", "--num-envs", "4"], 2, "tabular Q-learning steps one environment"),
-    (["train", "reinforce", "--stop-at", "400"], 2, "--stop-at needs --eval-every"),
-    (["train", "dqn", "--lrr", "0.1"], 2, "unrecognized arguments: --lrr"),
-    (["train", "dqn", "--hidden", "64x"], 2, "expected comma-separated int values"),
-    (["train", "actor_critic", "--steps", "0"], 2, "--steps must be a positive integer, got 0"),
-    (["evaluate", "no/such/file"], 1, "no checkpoint at 'no/such/file'"),
-])
+def test_ctrl_c_saves_what_was_learned_and_exits_with_130(capsys, tmp_path, monkeypatch):
+    from rlbook.agents.qlearning import QLearningAgent
+
+    observe, calls = QLearningAgent.observe, []
+
+    def interrupted(self, *transition):
+        calls.append(1)
+        if len(calls) == 500:
+            raise KeyboardInterrupt  # what Ctrl-C raises in the middle of training
+        return observe(self, *transition)
+
+    monkeypatch.setattr(QLearningAgent, "observe", interrupted)
+    ckpt, hist = tmp_path / "ckpt", tmp_path / "h.json"
+    code, out, _ = run(
+        capsys, "train", "qlearning", "--steps", "3000", "--save", str(ckpt), "--history", str(hist)
+    )
+    assert code == 130 and "interrupted, no final evaluation" in out and f"saved {ckpt}" in out
+    history = json.loads(hist.read_text())
+    assert history["interrupted"] and history["steps"] == 499 and history["evaluations"] == []
+    assert checkpoint.read_header(str(ckpt))["metadata"]["steps"] == 499
+
+
+def _nan_pole(**kwargs):
+    """CartPole whose 5th observation holds a NaN (registered below as NaNPole-v0)."""
+    import gymnasium as gym
+    import numpy as np
+
+    class NaNAtStep5(gym.Wrapper):
+        t = 0
+
+        def step(self, action):
+            obs, reward, terminated, truncated, info = self.env.step(action)
+            self.t += 1
+            return (obs * np.nan if self.t == 5 else obs), reward, terminated, truncated, info
+
+    return NaNAtStep5(gym.make("CartPole-v1", **kwargs))
+
+
+def test_a_nan_observation_stops_the_cli_with_one_line_and_exit_code_1(capsys, tmp_path):
+    import gymnasium as gym
+
+    if "NaNPole-v0" not in gym.registry:
+        gym.register("NaNPole-v0", entry_point=_nan_pole)
+    code, out, err = run(
+        capsys,
+        "train",
+        "actor_critic",
+        "--env",
+        "NaNPole-v0",
+        "--num-envs",
+        "1",
+        "--history",
+        str(tmp_path / "h.json"),
+        *FAST["actor_critic"][:-2],
+    )
+    assert code == 1 and out == "" and "Traceback" not in err
+    assert (
+        "rlbook train: training stopped at step 5: "
+        "the environment returned a non-finite observation" in err
+    )
+    assert json.loads((tmp_path / "h.json").read_text())["steps"] == 4
+
+
+@pytest.mark.parametrize(
+    "argv, code, message",
+    [
+        (["train", "dqn", "--gamma", "1.5"], 2, "gamma must be a number in [0, 1], got 1.5"),
+        (
+            ["train", "dqn", "--model-type", "cnn"],
+            2,
+            "model_type must be one of 'dense', 'conv', 'lstm', got 'cnn'",
+        ),
+        (["train", "dqn", "--env", "FrozenLake-v1"], 2, "DQN needs a Box observation space"),
+        (["train", "dqn", "--env", "NoSuchEnv-v0"], 2, "cannot make environment 'NoSuchEnv-v0'"),
+        (["train", "qlearning", "--env", "CartPole-v1"], 2, "On the command line: --bins N"),
+        (["train", "qlearning", "--num-envs", "4"], 2, "tabular Q-learning steps one environment"),
+        (["train", "reinforce", "--stop-at", "400"], 2, "--stop-at needs --eval-every"),
+        (["train", "dqn", "--lrr", "0.1"], 2, "Unrecognized options: --lrr"),
+        (["train", "dqn", "--hidden", "64x"], 2, "Error parsing --hidden"),
+        (["train", "dqn", "--hidden", "0"], 2, "hidden must be a tuple of positive integers"),
+        (["train", "dqn", "--seed", "-3"], 2, "seed must be an integer >= 0 (or None), got -3"),
+        (["train", "dqn", "--env-kwarg", "oops"], 2, "--env-kwarg expects KEY=VALUE, got 'oops'"),
+        (["train", "actor_critic", "--steps", "0"], 2, "--steps must be a positive integer, got 0"),
+        (["evaluate", "no/such/file"], 1, "no checkpoint at 'no/such/file'"),
+    ],
+)
 def test_bad_arguments_get_one_clear_line(capsys, argv, code, message):
     try:
         got = main(argv)
@@ -150,10 +389,11 @@ def test_bad_arguments_get_one_clear_line(capsys, argv, code, message):
     assert message in err and "Traceback" not in err
 
 
-# -- the README's table of bad inputs ---------------------------------------------------------------
+# -- the README's table of bad inputs -----------------------------------------------------
 #
 # Each row: (what the user wrote, a function doing it). The README's "Bad input" table is generated
-# from these calls, and the test below checks that the messages it shows are still what the code says.
+# from these calls, and the test below checks that the messages it shows are still what the code
+# says.
 
 
 def _cartpole():
@@ -197,6 +437,31 @@ def _bad_model_type():
     DQNConfig(model_type="cnn")
 
 
+def _bad_hidden():
+    from rlbook.agents.dqn import DQNConfig
+
+    DQNConfig(hidden=64)
+
+
+def _bad_seed():
+    from rlbook.agents.qlearning import QLearningConfig
+
+    QLearningConfig(seed=-3)
+
+
+def _bad_nan_observation():
+    from rlbook.train import train
+
+    class Agent:
+        def act(self, obs, greedy=False):
+            return 0
+
+        def observe(self, *transition):
+            return None
+
+    train(Agent(), _nan_pole(), steps=100, progress=False)
+
+
 def _bad_field():
     from rlbook.agents.actor_critic import ActorCriticAgent
 
@@ -215,7 +480,9 @@ def _bad_pg_action():
 def _bad_low_high_shapes():
     from rlbook.envs import DiscretizedObservationWrapper
 
-    DiscretizedObservationWrapper(_cartpole(), n_bins=6, low=[-2.4, -3, -0.2], high=[2.4, 3, 0.2, 3])
+    DiscretizedObservationWrapper(
+        _cartpole(), n_bins=6, low=[-2.4, -3, -0.2], high=[2.4, 3, 0.2, 3]
+    )
 
 
 def _bad_infinite_bounds():
@@ -290,29 +557,53 @@ def _bad_cli_gamma():
 
 BAD_INPUTS = [
     ("`QLearningAgent(cartpole.observation_space, ...)` (a Box observation)", _bad_qlearning_box),
-    ("`DQNAgent(pendulum.observation_space, pendulum.action_space)` (continuous actions)", _bad_dqn_continuous),
-    ("`DQNAgent(frozenlake.observation_space, ...)` (Discrete observations)", _bad_dqn_discrete_obs),
+    (
+        "`DQNAgent(pendulum.observation_space, pendulum.action_space)` (continuous actions)",
+        _bad_dqn_continuous,
+    ),
+    (
+        "`DQNAgent(frozenlake.observation_space, ...)` (Discrete observations)",
+        _bad_dqn_discrete_obs,
+    ),
     ("`ReinforceAgent(pendulum.observation_space, pendulum.action_space)`", _bad_pg_action),
     ("`DQNConfig(gamma=1.5)`", _bad_gamma),
-    ("`DQNConfig(model_type=\"cnn\")`", _bad_model_type),
+    ('`DQNConfig(model_type="cnn")`', _bad_model_type),
+    ("`DQNConfig(hidden=64)`", _bad_hidden),
+    ("`QLearningConfig(seed=-3)`", _bad_seed),
     ("`ActorCriticAgent(..., learning_rate=0.1)` (no such field)", _bad_field),
-    ("`DiscretizedObservationWrapper(cartpole, n_bins=6, low=[3 values], high=[4 values])`", _bad_low_high_shapes),
-    ("`DiscretizedObservationWrapper(cartpole, n_bins=6)` (CartPole's velocity bounds are infinite)",
-     _bad_infinite_bounds),
-    ("`reinforce_loss(logits, actions, returns, baseline=critic_output)` with a `(N, 1)` baseline", _bad_baseline_shape),
+    (
+        "`DiscretizedObservationWrapper(cartpole, n_bins=6, low=[3 values], high=[4 values])`",
+        _bad_low_high_shapes,
+    ),
+    (
+        "`DiscretizedObservationWrapper(cartpole, n_bins=6)` "
+        "(CartPole's velocity bounds are infinite)",
+        _bad_infinite_bounds,
+    ),
+    (
+        "`reinforce_loss(logits, actions, returns, baseline=critic_output)` "
+        "with a `(N, 1)` baseline",
+        _bad_baseline_shape,
+    ),
     ("`discounted_returns(rewards, dones, gamma=1.2)`", _bad_returns_gamma),
     ("`train(agent, env)` (no budget)", _bad_no_budget),
     ("an agent whose loss becomes NaN during `train`", _bad_nan_loss),
-    ("`DQNAgent.load(\"ql.ckpt\")` (a Q-learning checkpoint)", _bad_wrong_algorithm),
-    ("`DQNAgent(..., hidden=(32,)).restore(\"dqn.ckpt\")` (saved with `hidden=(16,)`)", _bad_wrong_architecture),
-    ("`rlbook.checkpoint.load(\"broken.ckpt\")` (a truncated file)", _bad_corrupt),
+    ("an environment whose 5th observation is NaN, during `train`", _bad_nan_observation),
+    ('`DQNAgent.load("ql.ckpt")` (a Q-learning checkpoint)', _bad_wrong_algorithm),
+    (
+        '`DQNAgent(..., hidden=(32,)).restore("dqn.ckpt")` (saved with `hidden=(16,)`)',
+        _bad_wrong_architecture,
+    ),
+    ('`rlbook.checkpoint.load("broken.ckpt")` (a truncated file)', _bad_corrupt),
     ("`rlbook train qlearning --env CartPole-v1`", _bad_cli_box_qlearning),
     ("`rlbook train dqn --gamma 1.5`", _bad_cli_gamma),
 ]
 
 
 def bad_input_messages(folder) -> list[tuple[str, str, str]]:
-    """Run every bad input in ``folder``: ``(what, error type, message)`` rows (CLI rows: its stderr line)."""
+    """Run every bad input in ``folder``: ``(what, error type, message)`` rows.
+
+    A CLI row's message is its stderr line."""
     import contextlib
     import io
 
@@ -348,7 +639,9 @@ def test_readme_bad_input_table_is_what_the_code_says(tmp_path):
     readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md")).read()
     for what, error, message in bad_input_messages(tmp_path):
         cell = message.replace("|", "\\|").replace("\n", " ")
-        assert f"| {what} | {error} | {cell} |" in readme, f"README's Bad input table is out of date for {what}"
+        assert f"| {what} | {error} | {cell} |" in readme, (
+            f"README's Bad input table is out of date for {what}"
+        )
 
 
 if __name__ == "__main__":  # `python tests/test_cli.py` prints the README's Bad input table

@@ -94,8 +94,8 @@ def test_box_observation_is_rejected_with_a_hint():
         (dict(gamma=-0.1), "gamma must be a number in [0, 1]"),
         (dict(epsilon_start=2.0), "epsilon_start must be a number in [0, 1]"),
         (dict(epsilon_end=-0.5), "epsilon_end must be a number in [0, 1]"),
-        (dict(alpha=0.0), "alpha must be a positive number"),
-        (dict(epsilon_schedule="cosine"), "epsilon schedule must be one of"),
+        (dict(alpha=0.0), "alpha must be a number in (0, 1]"),
+        (dict(epsilon_schedule="cosine"), "epsilon_schedule must be one of"),
         (dict(epsilon_decay_steps=-1), "epsilon_decay_steps must be an integer >= 0"),
     ],
 )

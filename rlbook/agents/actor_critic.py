@@ -65,19 +65,9 @@ class ActorCriticConfig:
     """Seed of the network weights and of the action sampling."""
 
     def __post_init__(self):
-        unit_interval("gamma", self.gamma)
-        positive("lr", self.lr)
-        positive("critic_lr", self.critic_lr)
-        positive("n_steps", self.n_steps, integer=True)
-        positive("critic_steps", self.critic_steps, integer=True)
-        if not (isinstance(self.entropy_coef, (int, float)) and self.entropy_coef >= 0):
-            raise ValueError(f"entropy_coef must be a number >= 0, got {self.entropy_coef!r}")
-        if not (isinstance(self.hidden, tuple) and all(isinstance(u, int) and u > 0 for u in self.hidden)):
-            raise ValueError(f"hidden must be a tuple of positive integers (units per layer), got {self.hidden!r}")
-        if self.max_grad_norm is not None:
-            positive("max_grad_norm", self.max_grad_norm)
-        if self.seed is not None:
-            non_negative_int("seed", self.seed)
+        from rlbook._validate import check_config
+
+        check_config(self)
 
 
 class ActorCriticAgent(ck.Checkpointable):

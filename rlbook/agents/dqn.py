@@ -83,19 +83,11 @@ class DQNConfig:
     """Seed of the network weights, exploration and replay sampling."""
 
     def __post_init__(self):
-        if self.model_type not in MODEL_TYPES:
-            raise ValueError(f"model_type must be one of {MODEL_TYPES}, got {self.model_type!r}")
-        if self.loss not in ("huber", "mse"):
-            raise ValueError(f"loss must be 'huber' or 'mse', got {self.loss!r}")
-        unit_interval("gamma", self.gamma)
-        unit_interval("tau", self.tau, open_low=True)
-        positive("lr", self.lr)
-        for name in ("batch_size", "buffer_size", "train_every", "gradient_steps", "target_update_every", "seq_len", "lstm_units"):
-            positive(name, getattr(self, name), integer=True)
-        non_negative_int("learning_starts", self.learning_starts)
+        from rlbook._validate import check_config, one_of
+
+        check_config(self, model_type=one_of(*MODEL_TYPES), loss=one_of("huber", "mse"))
         if self.batch_size > self.buffer_size:
             raise ValueError(f"batch_size ({self.batch_size}) must not exceed buffer_size ({self.buffer_size})")
-        make_schedule(self.epsilon_schedule, self.epsilon_start, self.epsilon_end, self.epsilon_decay_steps)
 
 
 def _check_spaces(observation_space, action_space, model_type: str) -> None:

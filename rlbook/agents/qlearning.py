@@ -44,12 +44,9 @@ class QLearningConfig:
     """Seed of the agent's own random choices (exploration and tie-breaking)."""
 
     def __post_init__(self):
-        positive("alpha", self.alpha)
-        unit_interval("alpha", self.alpha)
-        unit_interval("gamma", self.gamma)
-        unit_interval("epsilon_start", self.epsilon_start)
-        unit_interval("epsilon_end", self.epsilon_end)
-        non_negative_int("epsilon_decay_steps", self.epsilon_decay_steps)
+        from rlbook._validate import check_config, interval
+
+        check_config(self, alpha=interval(0, 1, open_low=True))
 
 
 def q_update(Q, actions, obs, action, reward, next_obs, terminated, alpha, gamma) -> float:

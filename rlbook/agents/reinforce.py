@@ -65,19 +65,9 @@ class ReinforceConfig:
     """Seed of the network weights and of the action sampling."""
 
     def __post_init__(self):
-        if self.baseline not in BASELINES:
-            raise ValueError(f"baseline must be None or 'value', got {self.baseline!r}")
-        unit_interval("gamma", self.gamma)
-        positive("lr", self.lr)
-        positive("critic_lr", self.critic_lr)
-        positive("batch_episodes", self.batch_episodes, integer=True)
-        positive("critic_steps", self.critic_steps, integer=True)
-        if not (isinstance(self.entropy_coef, (int, float)) and self.entropy_coef >= 0):
-            raise ValueError(f"entropy_coef must be a number >= 0, got {self.entropy_coef!r}")
-        if not (isinstance(self.hidden, tuple) and all(isinstance(u, int) and u > 0 for u in self.hidden)):
-            raise ValueError(f"hidden must be a tuple of positive integers (units per layer), got {self.hidden!r}")
-        if self.seed is not None:
-            non_negative_int("seed", self.seed)
+        from rlbook._validate import check_config, one_of
+
+        check_config(self, baseline=one_of(*(b for b in BASELINES if b is not None)))
 
 
 def check_policy_spaces(observation_space, action_space, algo: str) -> None:

@@ -124,16 +124,16 @@ def dqn_data_flow():
     """
     fig, ax = _canvas(4.0)
     env = _box(ax, 1.45, 4.7, "Environment", "env", w=2.3)
-    buf = _box(ax, 5.0, 4.7, "Replay buffer\n$(s, a, r, s', \\mathrm{term})$", "data", w=2.9,
+    buf = _box(ax, 5.0, 4.7, "Replay buffer\n$(s, a, r, s', \\mathrm{terminated})$", "data", w=2.9,
                h=1.0)
     mb = _box(ax, 8.55, 4.7, "Minibatch\nof $B$ transitions", "data", w=2.4, h=1.0)
     online = _box(ax, 5.0, 2.55, "Online network\n$Q_\\theta(s, a)$", "agent", w=2.6, h=1.0)
-    target = _box(ax, 8.6, 2.55, "Target network\n$Q_{\\bar\\theta}(s', \\cdot)$", "agent",
+    target = _box(ax, 8.6, 2.55, "Target network\n$Q_{\\theta^-}(s', \\cdot)$", "agent",
                   w=2.3, h=1.0)
-    loss = _box(ax, 7.35, 0.7,
+    loss = _box(ax, 7.3, 0.7,
                 "Loss: $(Q_\\theta(s,a) - y)^2$,\n"
-                "$y = r + \\gamma\\,(1-\\mathrm{term})\\max_{a'} Q_{\\bar\\theta}(s',a')$",
-                "loss", w=4.7, h=1.0, size=9.5)
+                "$y = r + \\gamma\\,(1-\\mathrm{terminated})\\max_{a'} Q_{\\theta^-}(s',a')$",
+                "loss", w=5.0, h=1.0, size=9.5)
     act = _box(ax, 1.45, 2.55, "$\\varepsilon$-greedy\naction", "agent", w=2.0, h=0.9)
     _arrow(ax, env["r"], buf["l"], "store", offset=(0, 0.2))
     _arrow(ax, buf["r"], mb["l"], "sample", offset=(0, 0.2))
@@ -205,12 +205,12 @@ def actor_critic_rollout():
             "$a_t \\sim \\pi_\\theta(\\cdot \\mid s_t)$",
             ha="left", va="center", color=INK, fontsize=9.5)
     tgt = _box(ax, 6.0, 3.75, "n-step targets\n$G_t = \\sum_{k<n} \\gamma^k r_{t+k}$\n"
-               "$+\\, \\gamma^n V_\\phi(s_{t+n})$", "loss", w=2.6, h=1.35, size=9.5)
-    adv = _box(ax, 8.85, 3.75, "advantages\n$G_t - V_\\phi(s_t)$", "loss", w=2.0, h=0.95,
+               "$+\\, \\gamma^n V_w(s_{t+n})$", "loss", w=2.6, h=1.35, size=9.5)
+    adv = _box(ax, 8.85, 3.75, "advantages\n$G_t - V_w(s_t)$", "loss", w=2.0, h=0.95,
                size=9.5)
     actor = _box(ax, 4.4, 0.95, "Actor step\n$-\\log\\pi_\\theta(a_t|s_t)\\,\\hat A_t$",
                  "agent", w=2.8, h=0.95, size=9.5)
-    critic = _box(ax, 8.0, 0.95, "Critic steps\nmin $(V_\\phi(s_t) - G_t)^2$", "agent", w=2.6,
+    critic = _box(ax, 8.0, 0.95, "Critic steps\nmin $(V_w(s_t) - G_t)^2$", "agent", w=2.6,
                   h=0.95, size=9.5)
     _arrow(ax, (4.15, 3.75), tgt["l"])
     _arrow(ax, tgt["r"], adv["l"])

@@ -47,7 +47,7 @@ def test_dqn_diagram_shows_the_target_copy_and_the_loss_target():
     texts = [t.get_text() for t in fig.axes[0].texts]
     plt.close(fig)
     assert any("copy every" in t for t in texts)
-    assert any("max_{a'}" in t and "term" in t for t in texts)
+    assert any("max_{a'}" in t and "terminated" in t for t in texts)
 
 
 def test_diagrams_module_imports_without_matplotlib_pyplot_loaded():

@@ -58,7 +58,18 @@ class CLIError(Exception):
 
 
 def field_docs(config_cls) -> dict[str, str]:
-    """Each field's docstring (the string literal under it in the class body), on one line."""
+    """Each field's docstring (the string literal under it in the class body), on one line.
+
+    Fields a base dataclass defines (the tabular agents share theirs) keep its docstrings.
+    """
+    docs: dict[str, str] = {}
+    for cls in reversed(config_cls.__mro__):
+        if dataclasses.is_dataclass(cls):
+            docs.update(_own_field_docs(cls))
+    return docs
+
+
+def _own_field_docs(config_cls) -> dict[str, str]:
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(config_cls)))
     except (OSError, TypeError, SyntaxError):  # no source available: flags without help text

@@ -147,3 +147,32 @@ def test_discretizing_wrapper_accepts_plain_lists_for_low_and_high():
         assert as_lists.observation(obs) == as_arrays.observation(obs)
     # a tuple works as well
     DiscretizedObservationWrapper(env, n_bins=8, low=(-1,) * 4, high=(1,) * 4)
+
+
+def test_the_loop_moves_on_to_the_next_obs():
+    """Errata: "set s' = s" must be s <- s': each action after the first of an episode is
+    chosen for the ``next_obs`` of the step before (``obs = next_obs`` in the loop)."""
+
+    class Recorder(QLearningAgent):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.seen, self.transitions = [], []
+
+        def act(self, obs, greedy=False):
+            self.seen.append(obs)
+            return super().act(obs, greedy)
+
+        def observe(self, obs, action, reward, next_obs, terminated, truncated):
+            self.transitions.append((obs, next_obs, terminated or truncated))
+            return super().observe(obs, action, reward, next_obs, terminated, truncated)
+
+    env = make_env("FrozenLake-v1", seed=0)
+    agent = Recorder(env.observation_space, env.action_space, seed=0)
+    train(agent, env, steps=500, progress=False)
+    assert len(agent.seen) == len(agent.transitions) == 500
+    moved = 0
+    for (obs, next_obs, done), following in zip(agent.transitions, agent.seen[1:]):
+        if not done:
+            assert following == next_obs
+            moved += obs != next_obs
+    assert moved > 50  # the agent really moved around

@@ -200,7 +200,8 @@ def run_histories(tasks, workers: int = 2, max_steps: int | None = None, stop: b
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
                              initializer=_one_thread_per_worker) as pool:
-        futures = [pool.submit(run_history, algo, seed, max_steps, False, stop) for algo, seed in tasks]
+        futures = [pool.submit(run_history, algo, seed, max_steps, False, stop)
+                   for algo, seed in tasks]
         return [future.result() for future in futures]
 
 

@@ -1,14 +1,10 @@
 """The block diagrams: each is a Figure with the labelled boxes its chapter talks about."""
 
-import matplotlib
+import matplotlib.pyplot as plt  # headless: matplotlib picks Agg when there is no display
+import pytest
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from rlbook import diagrams  # noqa: E402
+from rlbook import diagrams
 
 EXPECTED = {
     "agent_environment_loop": ["Agent", "Environment"],

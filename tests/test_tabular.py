@@ -139,7 +139,8 @@ def test_discretizing_wrapper_accepts_plain_lists_for_low_and_high():
     env = make_env("CartPole-v1", seed=0)
     as_lists = DiscretizedObservationWrapper(env, n_bins=8, low=[-2.4, -2.0, -0.42, -3.5],
                                              high=[2.4, 2.0, 0.42, 3.5])
-    as_arrays = DiscretizedObservationWrapper(env, n_bins=8, low=np.array([-2.4, -2.0, -0.42, -3.5]),
+    as_arrays = DiscretizedObservationWrapper(env, n_bins=8,
+                                              low=np.array([-2.4, -2.0, -0.42, -3.5]),
                                               high=np.array([2.4, 2.0, 0.42, 3.5]))
     assert as_lists.observation_space == as_arrays.observation_space
     rng = np.random.default_rng(0)

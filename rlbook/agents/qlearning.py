@@ -20,7 +20,10 @@ __all__ = ["QLearningConfig", "QLearningAgent", "q_update"]
 
 @dataclass(frozen=True)
 class QLearningConfig(TabularConfig):
-    """Hyperparameters of tabular Q-learning. The defaults solve FrozenLake-v1 (4x4, slippery) in 60,000 steps."""
+    """Hyperparameters of tabular Q-learning.
+
+    The defaults solve FrozenLake-v1 (4x4, slippery) in 60,000 steps.
+    """
 
 
 def q_update(Q, actions, obs, action, reward, next_obs, terminated, alpha, gamma) -> float:
@@ -55,4 +58,3 @@ class QLearningAgent(TabularAgent):
         q_update(self.Q, self.actions, obs, action, reward, next_obs, terminated,
                  self.config.alpha, self.config.gamma)
         self.steps += 1
-        return None

@@ -74,4 +74,3 @@ class SarsaAgent(TabularAgent):
                      self.config.alpha, self.config.gamma)
         if not (terminated or truncated):  # the episode goes on from next_obs with a'
             self.next_action = (next_obs, next_action)
-        return None

@@ -44,6 +44,7 @@ VERSION = 1
 
 ALGORITHMS: dict[str, str] = {
     "qlearning": "rlbook.agents.qlearning:QLearningAgent:QLearningConfig",
+    "sarsa": "rlbook.agents.sarsa:SarsaAgent:SarsaConfig",
     "dqn": "rlbook.agents.dqn:DQNAgent:DQNConfig",
     "reinforce": "rlbook.agents.reinforce:ReinforceAgent:ReinforceConfig",
     "actor_critic": "rlbook.agents.actor_critic:ActorCriticAgent:ActorCriticConfig",

@@ -5,7 +5,7 @@ One module per chapter (``ch01`` ... ``ch08``); every check is re-exported here,
 notebook writes ``from rlbook.exercises import check_td_target``.
 """
 
-from rlbook.exercises._core import Verdict
+from rlbook.exercises._core import Verdict  # noqa: F401  (the type every check returns)
 from rlbook.exercises.ch01 import *  # noqa: F401,F403
 from rlbook.exercises.ch02 import *  # noqa: F401,F403
 from rlbook.exercises.ch03 import *  # noqa: F401,F403

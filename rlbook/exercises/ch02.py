@@ -211,12 +211,14 @@ def check_epsilon_greedy(epsilon_greedy) -> Verdict:
 
     def run(q, step, start, end, decay_steps, n, seed):
         g = np.random.default_rng(seed)
-        given = q.copy()
         out = np.empty(n, dtype=np.int64)
+        q_bytes = q.tobytes()
         for i in range(n):
+            given = q.copy()
             out[i] = _pick_action(call_student(epsilon_greedy, given, step, g, start, end, decay_steps,
                                                name=name, signature=signature), name, len(q))
-        assert_unchanged(name, [q], [given], ["q_values"])
+            if given.tobytes() != q_bytes:  # (fast) changed in place: say so
+                assert_unchanged(name, [q], [given], ["q_values"])
         return np.bincount(out, minlength=len(q)) / n
 
     # 1. The randomness must come from rng: the same seed gives the same actions.
@@ -248,6 +250,9 @@ def check_epsilon_greedy(epsilon_greedy) -> Verdict:
     outside = np.delete(freq, best).sum()
     case = f"(q_values = {fmt(q)}, epsilon = 0)"
     if outside > 0:
+        if np.all(np.abs(freq - 1.0 / n_actions) < 0.07):
+            return wrong(f"with epsilon = 0 {name} chose uniformly among all actions {case}: it explores when "
+                         "it should not. Explore only `if rng.random() < epsilon:` (not >).")
         argmin = np.flatnonzero(q == q.min())
         if np.isclose(freq[argmin].sum(), 1.0):
             return wrong(f"with epsilon = 0 {name} chose the action with the smallest Q-value {case}: "

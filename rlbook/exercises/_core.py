@@ -98,8 +98,15 @@ _LIBRARY_DIRS = tuple(
 )
 
 
+_COMPILED_PACKAGES = ("numpy", "tensorflow", "keras", "gymnasium", "tf_keras", "jax", "scipy")
+
+
 def _is_library(filename: str) -> bool:
     """rlbook itself, the standard library and installed packages (TensorFlow, NumPy, ...)."""
+    if filename.endswith((".pyx", ".pxd")) or filename.startswith(("<frozen", "<__array_function__")):
+        return True  # compiled modules (NumPy's random, ...) report relative or pseudo file names
+    if not os.path.isabs(filename) and filename.replace("\\", "/").split("/")[0] in _COMPILED_PACKAGES:
+        return True
     path = os.path.abspath(filename)
     if path.startswith(_RLBOOK_DIR + os.sep):
         return True

@@ -21,10 +21,9 @@ def td_batch(rng: np.random.Generator, batch: int, n_actions: int, terminal: str
         terminated = np.ones(batch, np.float32)
     elif terminal == "none":
         terminated = np.zeros(batch, np.float32)
-    else:
-        terminated = (rng.random(batch) < 0.4).astype(np.float32)
-        if batch > 1:
-            terminated[rng.permutation(batch)[:2]] = [0.0, 1.0]
+    else:  # about a third terminal, at least one of each when B > 1
+        terminated = np.zeros(batch, np.float32)
+        terminated[rng.permutation(batch)[: max(1, batch // 3)]] = 1.0
     return reward, next_q, terminated
 
 

@@ -113,19 +113,21 @@ def _double_batch(rng, batch, n_actions, terminal):
     reward = np.round(rng.uniform(-1.0, 2.0, size=batch), 2).astype(np.float32)
     online = np.round(rng.normal(2.0, 2.0, size=(batch, n_actions)), 2).astype(np.float32)
     target = np.round(rng.normal(2.0, 2.0, size=(batch, n_actions)), 2).astype(np.float32)
-    for i in range(batch):  # make argmax(online) != argmax(target), so every mix-up shows
-        a, b = int(online[i].argmax()), int(target[i].argmax())
-        if a == b:
-            other = (a + 1) % n_actions
-            online[i, [a, other]] = online[i, [other, a]]
+    for i in range(batch):  # the online net's best and worst actions are not the target net's best
+        best_target = int(target[i].argmax())
+        values = np.sort(online[i])
+        others = [a for a in range(n_actions) if a != best_target]
+        hi, lo = rng.choice(others, size=2, replace=False)
+        rest = [a for a in range(n_actions) if a not in (hi, lo)]
+        online[i, hi], online[i, lo] = values[-1], values[0]
+        online[i, rng.permutation(rest)] = values[1:-1]
     if terminal == "all":
         terminated = np.ones(batch, np.float32)
     elif terminal == "none":
         terminated = np.zeros(batch, np.float32)
-    else:
-        terminated = (rng.random(batch) < 0.4).astype(np.float32)
-        if batch > 1:
-            terminated[rng.permutation(batch)[:2]] = [0.0, 1.0]
+    else:  # about a third terminal, at least one of each
+        terminated = np.zeros(batch, np.float32)
+        terminated[rng.permutation(batch)[: max(1, batch // 3)]] = 1.0
     return reward, online, target, terminated
 
 

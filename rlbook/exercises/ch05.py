@@ -103,7 +103,7 @@ def check_split_q(split_q) -> Verdict:
             return wrong(f"{name} should return a pair (v, a): v of shape (B,), a of shape (B, A).")
         v = to_array(result[0], name, "v, shape (B,)")
         a = to_array(result[1], name, "a, shape (B, A)")
-        if v.shape == q.shape and a.shape in ((batch,), (batch, 1)) and batch != n_actions:
+        if v.shape == q.shape and a.shape in ((batch,), (batch, 1)):
             return wrong(f"{name} returned (a, v); return them in the order (v, a).")
         if v.shape == (batch, 1):
             v = v[:, 0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 
 import numpy as np
 
@@ -58,7 +59,7 @@ class Spy:
 
     def __init__(self, fn):
         self.fn, self.calls = fn, []
-        self.__name__ = fn.__name__
+        functools.update_wrapper(self, fn)  # the same name and signature as fn
 
     def __call__(self, *args):
         self.calls.append((args, copy.deepcopy(args)))

@@ -208,8 +208,6 @@ def check_reinforce_loss(reinforce_loss) -> Verdict:
                                         "better-than-expected actions *less* likely. The loss is -mean(...)."),
                 (-np.mean(returns_np * log_pi), "the baseline is missing: weight each log-probability by "
                                                 "G_t - V(s_t)."),
-                (-np.mean((values_np[:, 0] - returns_np) * log_pi), "the advantage is upside down: G_t - V(s_t), "
-                                                                    "not V(s_t) - G_t."),
                 (-np.sum(adv * log_pi), "use the mean over steps, not the sum (the step size should not grow "
                                         "with the batch)."),
                 (-np.mean(adv * np.exp(log_pi)), "use the log-probability log pi(a|s), not the probability "

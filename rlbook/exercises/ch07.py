@@ -24,7 +24,7 @@ def check_td_targets(td_targets) -> Verdict:
     name = name_of(td_targets)
     rng = fresh_rng()
     for kind, gamma in (("mixed", float(rng.choice([0.9, 0.99]))), ("one", 0.9), ("all", 0.99), ("both", 0.5)):
-        batch = {"one": 1}.get(kind, int(rng.integers(4, 8)))
+        batch = {"one": 1}.get(kind, int(rng.integers(5, 9)))  # mixed: some transitions have neither flag
         rewards = np.round(rng.uniform(-1.0, 2.0, size=batch), 2).astype(np.float32)
         next_values = np.round(rng.uniform(1.0, 10.0, size=batch), 2).astype(np.float32)
         flags = rng.permutation(batch)

@@ -8,7 +8,14 @@ import functools
 import numpy as np
 
 # What a message must never show: the grader's files or TensorFlow's / NumPy's internals.
-INTERNALS = ("_core.py", "rlbook/exercises", "site-packages", "tensorflow/python", "numpy/core", "Traceback")
+INTERNALS = (
+    "_core.py",
+    "rlbook/exercises",
+    "site-packages",
+    "tensorflow/python",
+    "numpy/core",
+    "Traceback",
+)
 
 
 def stub(*args, **kwargs):
@@ -91,8 +98,12 @@ def check_leaves_inputs_alone(check, fn, mutable_ok=()):
     seen = set()
     for args, at_call in spy.calls:
         for i, (a, c) in enumerate(zip(args, at_call)):
-            if i in mutable_ok or isinstance(a, (int, float, str, bool, np.random.Generator)) or a is None \
-                    or callable(a):
+            if (
+                i in mutable_ok
+                or isinstance(a, (int, float, str, bool, np.random.Generator))
+                or a is None
+                or callable(a)
+            ):
                 continue
             if hasattr(a, "numpy") and not isinstance(a, np.ndarray):
                 continue  # TF tensors are immutable (Variables are compared by the check itself)

@@ -1,7 +1,13 @@
-"""Chapter 1's checks accept the reference, and name the typical mistakes of a first Gymnasium loop."""
+"""Chapter 1's checks accept the reference and name the typical mistakes of a Gymnasium loop."""
 
 import gymnasium as gym
-from exercise_helpers import accepts, not_a_function, raising_shows_student_line, rejects, stub_is_not_yet
+from exercise_helpers import (
+    accepts,
+    not_a_function,
+    raising_shows_student_line,
+    rejects,
+    stub_is_not_yet,
+)
 
 from rlbook.exercises import check_run_episode, check_short_cartpole
 
@@ -23,7 +29,9 @@ def test_run_episode_accepts_the_reference():
 
 def test_run_episode_stub_constant_and_non_function():
     stub_is_not_yet(check_run_episode)
-    rejects(check_run_episode, lambda env, policy: (10.0, 5, True, False), "never called env.reset()")
+    rejects(
+        check_run_episode, lambda env, policy: (10.0, 5, True, False), "never called env.reset()"
+    )
     not_a_function(check_run_episode)
 
 
@@ -51,7 +59,9 @@ def test_run_episode_old_step_api_shows_the_line():
             steps += 1
         return total, steps, done, False
 
-    v = raising_shows_student_line(check_run_episode, four_tuple, "obs, reward, done, info = env.step(policy(obs))")
+    v = raising_shows_student_line(
+        check_run_episode, four_tuple, "obs, reward, done, info = env.step(policy(obs))"
+    )
     assert "five values" in v.message and "`four_tuple`" in v.message
 
 
@@ -147,13 +157,26 @@ def test_short_cartpole_accepts_both_ways():
 def test_short_cartpole_mistakes():
     stub_is_not_yet(check_short_cartpole)
     rejects(check_short_cartpole, lambda n: gym.make("CartPole-v1"), "500-step limit")
-    rejects(check_short_cartpole, lambda n: gym.make("CartPole-v1", max_episode_steps=100), "not")  # constant
-    rejects(check_short_cartpole, lambda n: gym.make("CartPole-v0", max_episode_steps=n),
-            "CartPole-v0 is not CartPole-v1")
-    rejects(check_short_cartpole, lambda n: gym.wrappers.TimeLimit(gym.make("CartPole-v1"), n + 1), "truncated")
+    rejects(
+        check_short_cartpole, lambda n: gym.make("CartPole-v1", max_episode_steps=100), "not"
+    )  # constant
+    rejects(
+        check_short_cartpole,
+        lambda n: gym.make("CartPole-v0", max_episode_steps=n),
+        "CartPole-v0 is not CartPole-v1",
+    )
+    rejects(
+        check_short_cartpole,
+        lambda n: gym.wrappers.TimeLimit(gym.make("CartPole-v1"), n + 1),
+        "truncated",
+    )
     rejects(check_short_cartpole, lambda n: (short_cartpole(n), {}), "tuple")
     rejects(check_short_cartpole, lambda n: None, "return the environment")
-    rejects(check_short_cartpole, lambda n: gym.make("MountainCar-v0", max_episode_steps=n), "not CartPole-v1")
+    rejects(
+        check_short_cartpole,
+        lambda n: gym.make("MountainCar-v0", max_episode_steps=n),
+        "not CartPole-v1",
+    )
 
 
 def test_short_cartpole_raising_shows_the_line():

@@ -3,8 +3,13 @@
 import random
 
 import numpy as np
-from exercise_helpers import (accepts, check_leaves_inputs_alone, raising_shows_student_line, rejects,
-                              stub_is_not_yet)
+from exercise_helpers import (
+    accepts,
+    check_leaves_inputs_alone,
+    raising_shows_student_line,
+    rejects,
+    stub_is_not_yet,
+)
 
 from rlbook.exercises import check_encode, check_epsilon_greedy, check_q_update
 
@@ -18,9 +23,13 @@ def update(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma
 
 def _with_target(target_fn):
     """An update that moves Q[obs, action] by alpha towards target_fn(...) (for wrong targets)."""
-    def wrong_update(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions):
+
+    def wrong_update(
+        Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions
+    ):
         target = target_fn(Q, action, reward, next_obs, terminated, truncated, gamma, actions)
         Q[obs, action] += alpha * (target - Q[obs, action])
+
     return wrong_update
 
 
@@ -32,30 +41,55 @@ def test_q_update_accepts_the_reference_and_leaves_the_rest_alone():
 
 def test_q_update_typical_mistakes():
     best = lambda Q, s, actions: max(Q[s, a] for a in actions)  # noqa: E731
-    done_on_truncation = _with_target(lambda Q, a, r, s2, term, trunc, g, acts: r + (0 if term or trunc else g * best(Q, s2, acts)))
-    always_bootstrap = _with_target(lambda Q, a, r, s2, term, trunc, g, acts: r + g * best(Q, s2, acts))
-    sarsa_like = _with_target(lambda Q, a, r, s2, term, trunc, g, acts: r + (0 if term else g * Q[s2, a]))
-    argmax_index = _with_target(lambda Q, a, r, s2, term, trunc, g, acts:
-                                r + (0 if term else g * int(np.argmax([Q[s2, b] for b in acts]))))
-    no_gamma = _with_target(lambda Q, a, r, s2, term, trunc, g, acts: r + (0 if term else best(Q, s2, acts)))
+    done_on_truncation = _with_target(
+        lambda Q, a, r, s2, term, trunc, g, acts: (
+            r + (0 if term or trunc else g * best(Q, s2, acts))
+        )
+    )
+    always_bootstrap = _with_target(
+        lambda Q, a, r, s2, term, trunc, g, acts: r + g * best(Q, s2, acts)
+    )
+    sarsa_like = _with_target(
+        lambda Q, a, r, s2, term, trunc, g, acts: r + (0 if term else g * Q[s2, a])
+    )
+    argmax_index = _with_target(
+        lambda Q, a, r, s2, term, trunc, g, acts: (
+            r + (0 if term else g * int(np.argmax([Q[s2, b] for b in acts])))
+        )
+    )
+    no_gamma = _with_target(
+        lambda Q, a, r, s2, term, trunc, g, acts: r + (0 if term else best(Q, s2, acts))
+    )
 
     def no_alpha(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions):
-        Q[obs, action] = reward + (0.0 if terminated else gamma * max(Q[next_obs, a] for a in actions))
+        Q[obs, action] = reward + (
+            0.0 if terminated else gamma * max(Q[next_obs, a] for a in actions)
+        )
 
-    def sign_flipped(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions):
+    def sign_flipped(
+        Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions
+    ):
         target = reward + (0.0 if terminated else gamma * max(Q[next_obs, a] for a in actions))
         Q[obs, action] += alpha * (Q[obs, action] - target)
 
-    def returns_instead(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions):
+    def returns_instead(
+        Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions
+    ):
         target = reward + (0.0 if terminated else gamma * max(Q[next_obs, a] for a in actions))
         return Q[obs, action] + alpha * (target - Q[obs, action])
 
-    def touches_others(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions):
+    def touches_others(
+        Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions
+    ):
         update(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions)
         Q[next_obs, actions[0]] = 0.0
 
-    rejects(check_q_update, done_on_truncation, "after a truncation the next state still has a value")
-    rejects(check_q_update, always_bootstrap, "When `terminated` is True the target is just the reward")
+    rejects(
+        check_q_update, done_on_truncation, "after a truncation the next state still has a value"
+    )
+    rejects(
+        check_q_update, always_bootstrap, "When `terminated` is True the target is just the reward"
+    )
     rejects(check_q_update, sarsa_like, "the action just taken")
     rejects(check_q_update, argmax_index, "index of the best next action")
     rejects(check_q_update, no_gamma, "multiply it by gamma")
@@ -67,7 +101,9 @@ def test_q_update_typical_mistakes():
 
 
 def test_q_update_raising_shows_the_line():
-    def uses_numpy_on_a_dict(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions):
+    def uses_numpy_on_a_dict(
+        Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions
+    ):
         Q[obs, action] += alpha * (reward + gamma * Q[next_obs].max() - Q[obs, action])
 
     raising_shows_student_line(check_q_update, uses_numpy_on_a_dict, "Q[next_obs].max()")
@@ -82,13 +118,21 @@ def encode(bins, n_bins):
 
 def test_encode_accepts_any_bijection():
     accepts(check_encode, encode)
-    accepts(check_encode, lambda bins, n: sum(b * n**i for i, b in enumerate(reversed(bins))), times=1)
-    accepts(check_encode, lambda bins, n: int(np.ravel_multi_index(bins, (n,) * len(bins))), times=1)
+    accepts(
+        check_encode, lambda bins, n: sum(b * n**i for i, b in enumerate(reversed(bins))), times=1
+    )
+    accepts(
+        check_encode, lambda bins, n: int(np.ravel_multi_index(bins, (n,) * len(bins))), times=1
+    )
     stub_is_not_yet(check_encode)
 
 
 def test_encode_typical_mistakes():
-    rejects(check_encode, lambda bins, n: sum(b * (n + 1) ** i for i, b in enumerate(bins)), "Base n_bins + 1")
+    rejects(
+        check_encode,
+        lambda bins, n: sum(b * (n + 1) ** i for i, b in enumerate(bins)),
+        "Base n_bins + 1",
+    )
     rejects(check_encode, lambda bins, n: sum(bins), "both encode to")
     rejects(check_encode, lambda bins, n: 0, "both encode to")  # constant
     rejects(check_encode, lambda bins, n: float(encode(bins, n)), "a float")
@@ -119,32 +163,62 @@ def test_epsilon_greedy_accepts_the_reference():
 
 def _variant(explore=None, greedy=None, epsilon=None):
     """epsilon_greedy with one part replaced (each a typical mistake)."""
+
     def fn(q_values, step, rng, start, end, decay_steps):
-        eps = epsilon(step, start, end, decay_steps) if epsilon else start + (end - start) * min(step / decay_steps, 1)
+        eps = (
+            epsilon(step, start, end, decay_steps)
+            if epsilon
+            else start + (end - start) * min(step / decay_steps, 1)
+        )
         if rng.random() < eps:
             return explore(q_values, rng) if explore else int(rng.integers(len(q_values)))
-        return greedy(q_values, rng) if greedy else int(rng.choice(np.flatnonzero(q_values == q_values.max())))
+        return (
+            greedy(q_values, rng)
+            if greedy
+            else int(rng.choice(np.flatnonzero(q_values == q_values.max())))
+        )
+
     return fn
 
 
 def test_epsilon_greedy_typical_mistakes():
-    rejects(check_epsilon_greedy, _variant(greedy=lambda q, rng: int(np.argmax(q))), "ties are not broken at random")
-    rejects(check_epsilon_greedy, _variant(greedy=lambda q, rng: int(np.argmin(q))), "smallest Q-value")
+    rejects(
+        check_epsilon_greedy,
+        _variant(greedy=lambda q, rng: int(np.argmax(q))),
+        "ties are not broken at random",
+    )
+    rejects(
+        check_epsilon_greedy, _variant(greedy=lambda q, rng: int(np.argmin(q))), "smallest Q-value"
+    )
 
     def not_greedy(q, rng):
         others = np.flatnonzero(q != q.max())
         return int(rng.choice(others))
 
     rejects(check_epsilon_greedy, _variant(explore=not_greedy), "the greedy one included")
-    rejects(check_epsilon_greedy, _variant(epsilon=lambda t, s, e, d: s + (e - s) * min(t // d, 1)),
-            "epsilon does not decay", "use /")
+    rejects(
+        check_epsilon_greedy,
+        _variant(epsilon=lambda t, s, e, d: s + (e - s) * min(t // d, 1)),
+        "epsilon does not decay",
+        "use /",
+    )
     rejects(check_epsilon_greedy, _variant(epsilon=lambda t, s, e, d: s), "epsilon does not decay")
-    rejects(check_epsilon_greedy, _variant(epsilon=lambda t, s, e, d: s + (e - s) * t / d), "stay at `end`")
-    rejects(check_epsilon_greedy, _variant(epsilon=lambda t, s, e, d: e + (s - e) * 0.01 ** (t / d)), "Decay linearly")
+    rejects(
+        check_epsilon_greedy,
+        _variant(epsilon=lambda t, s, e, d: s + (e - s) * t / d),
+        "stay at `end`",
+    )
+    rejects(
+        check_epsilon_greedy,
+        _variant(epsilon=lambda t, s, e, d: e + (s - e) * 0.01 ** (t / d)),
+        "Decay linearly",
+    )
     rejects(check_epsilon_greedy, lambda q, step, rng, s, e, d: 0, "60 times in a row")  # constant
 
     def global_random(q_values, step, rng, start, end, decay_steps):
-        return epsilon_greedy(q_values, step, np.random.default_rng(random.randrange(2**31)), start, end, decay_steps)
+        return epsilon_greedy(
+            q_values, step, np.random.default_rng(random.randrange(2**31)), start, end, decay_steps
+        )
 
     def greater_than(q_values, step, rng, start, end, decay_steps):
         eps = start + (end - start) * min(step / decay_steps, 1.0)

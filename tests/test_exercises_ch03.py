@@ -2,8 +2,13 @@
 
 import numpy as np
 import tensorflow as tf
-from exercise_helpers import (accepts, check_leaves_inputs_alone, raising_shows_student_line, rejects,
-                              stub_is_not_yet)
+from exercise_helpers import (
+    accepts,
+    check_leaves_inputs_alone,
+    raising_shows_student_line,
+    rejects,
+    stub_is_not_yet,
+)
 
 from rlbook.exercises import check_soft_update, check_td_target
 
@@ -14,7 +19,9 @@ def my_td_target(reward, next_q_target, terminated, gamma):
 
 def test_td_target_accepts_numpy_and_tensorflow():
     accepts(check_td_target, my_td_target)
-    accepts(check_td_target, lambda r, q, t, g: r + g * (1 - t) * tf.reduce_max(q, axis=-1), times=1)
+    accepts(
+        check_td_target, lambda r, q, t, g: r + g * (1 - t) * tf.reduce_max(q, axis=-1), times=1
+    )
     check_leaves_inputs_alone(check_td_target, my_td_target)
     stub_is_not_yet(check_td_target)
 
@@ -29,7 +36,11 @@ def test_td_target_typical_mistakes():
     rejects(check_td_target, lambda r, q, t, g: r + (1 - t) * q.max(axis=1), "multiply it by gamma")
     rejects(check_td_target, lambda r, q, t, g: r - g * (1 - t) * q.max(axis=1), "sign")
     rejects(check_td_target, lambda r, q, t, g: r + g * (1 - t) * q.max(axis=0), "axis")
-    rejects(check_td_target, lambda r, q, t, g: (r + g * (1 - t) * q.max(axis=1))[:, None], "without keepdims")
+    rejects(
+        check_td_target,
+        lambda r, q, t, g: (r + g * (1 - t) * q.max(axis=1))[:, None],
+        "without keepdims",
+    )
     rejects(check_td_target, lambda r, q, t, g: np.array([3.7, 4.1, 2.0]))  # the old fixed answer
     rejects(check_td_target, lambda r, q, t, g: 1.0, "shape")  # constant
     rejects(check_td_target, lambda r, q, t, g: None, "returned None")
@@ -67,8 +78,11 @@ def test_soft_update_accepts_the_reference_and_an_in_place_update_that_returns()
 
 
 def test_soft_update_typical_mistakes():
-    swapped = lambda target, online, tau: [(1 - tau) * o + tau * t for t, o in zip(target, online)]  # noqa: E731
-    fixed_tau = lambda target, online, tau: [0.1 * o + 0.9 * t for t, o in zip(target, online)]  # noqa: E731
+    def swapped(target, online, tau):
+        return [(1 - tau) * o + tau * t for t, o in zip(target, online)]
+
+    def fixed_tau(target, online, tau):
+        return [0.1 * o + 0.9 * t for t, o in zip(target, online)]
 
     def in_place_no_return(target_weights, online_weights, tau):
         for t, o in zip(target_weights, online_weights):
@@ -88,8 +102,13 @@ def test_soft_update_typical_mistakes():
     rejects(check_soft_update, in_place_no_return, "returned None", "in place")
     rejects(check_soft_update, changes_online, "changed its argument `online_weights`")
     rejects(check_soft_update, lambda target, online, tau: np.zeros(3), "return a list")  # constant
-    rejects(check_soft_update, lambda target, online, tau: [tau * o + (1 - tau) * t for t, o in zip(target[:1], online)],
-            "arrays for")
-    raising_shows_student_line(check_soft_update,
-                               lambda target, online, tau: [tau * online + (1 - tau) * target],
-                               "tau * online + (1 - tau) * target")
+    rejects(
+        check_soft_update,
+        lambda target, online, tau: [tau * o + (1 - tau) * t for t, o in zip(target[:1], online)],
+        "arrays for",
+    )
+    raising_shows_student_line(
+        check_soft_update,
+        lambda target, online, tau: [tau * online + (1 - tau) * target],
+        "tau * online + (1 - tau) * target",
+    )

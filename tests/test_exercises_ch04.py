@@ -2,8 +2,13 @@
 
 import numpy as np
 import tensorflow as tf
-from exercise_helpers import (accepts, check_leaves_inputs_alone, raising_shows_student_line, rejects,
-                              stub_is_not_yet)
+from exercise_helpers import (
+    accepts,
+    check_leaves_inputs_alone,
+    raising_shows_student_line,
+    rejects,
+    stub_is_not_yet,
+)
 
 from rlbook.exercises import check_double_td_target, check_max_bias
 from rlbook.exercises.ch04 import expected_max
@@ -31,16 +36,42 @@ def test_max_bias_typical_mistakes():
     def noisy(tv, sigma, n, rng):
         return tv + sigma * rng.normal(size=(n, len(tv)))
 
-    rejects(check_max_bias, lambda tv, s, n, rng: noisy(tv, s, n, rng).mean(axis=0).max() - tv.max(), "about 0")
-    rejects(check_max_bias, lambda tv, s, n, rng: (tv + s * rng.normal(size=(n, 1))).max(axis=1).mean() - tv.max(),
-            "about 0")
-    rejects(check_max_bias, lambda tv, s, n, rng: noisy(tv, s, n, rng).max(axis=1).mean(), "subtract the true maximum")
-    rejects(check_max_bias, lambda tv, s, n, rng: noisy(tv, 1.0, n, rng).max(axis=1).mean() - tv.max(), "ignores sigma")
-    rejects(check_max_bias, lambda tv, s, n, rng: noisy(tv, s, n, rng).max() - tv.max(), "far too large")
-    rejects(check_max_bias, lambda tv, s, n, rng: noisy(tv, s, n, rng).max(axis=1).mean() - tv.mean(),
-            "not their mean")
-    rejects(check_max_bias, lambda tv, s, n, rng: noisy(tv, s, n, rng).max(axis=0) - tv.max(), "one number per action")
-    rejects(check_max_bias, lambda tv, s, n, rng: 0.5642, "bias")  # constant (the old check's value)
+    rejects(
+        check_max_bias,
+        lambda tv, s, n, rng: noisy(tv, s, n, rng).mean(axis=0).max() - tv.max(),
+        "about 0",
+    )
+    rejects(
+        check_max_bias,
+        lambda tv, s, n, rng: (tv + s * rng.normal(size=(n, 1))).max(axis=1).mean() - tv.max(),
+        "about 0",
+    )
+    rejects(
+        check_max_bias,
+        lambda tv, s, n, rng: noisy(tv, s, n, rng).max(axis=1).mean(),
+        "subtract the true maximum",
+    )
+    rejects(
+        check_max_bias,
+        lambda tv, s, n, rng: noisy(tv, 1.0, n, rng).max(axis=1).mean() - tv.max(),
+        "ignores sigma",
+    )
+    rejects(
+        check_max_bias, lambda tv, s, n, rng: noisy(tv, s, n, rng).max() - tv.max(), "far too large"
+    )
+    rejects(
+        check_max_bias,
+        lambda tv, s, n, rng: noisy(tv, s, n, rng).max(axis=1).mean() - tv.mean(),
+        "not their mean",
+    )
+    rejects(
+        check_max_bias,
+        lambda tv, s, n, rng: noisy(tv, s, n, rng).max(axis=0) - tv.max(),
+        "one number per action",
+    )
+    rejects(
+        check_max_bias, lambda tv, s, n, rng: 0.5642, "bias"
+    )  # constant (the old check's value)
 
     def global_rng(tv, s, n, rng):
         return max_bias(tv, s, n, np.random.default_rng())
@@ -53,8 +84,11 @@ def test_max_bias_typical_mistakes():
         return max_bias(tv, s, n, rng)
 
     rejects(check_max_bias, in_place, "`true_values` in place")
-    raising_shows_student_line(check_max_bias, lambda tv, s, n, rng: rng.normal(size=(n, tv)).max(axis=1).mean(),
-                               "rng.normal(size=(n, tv))")
+    raising_shows_student_line(
+        check_max_bias,
+        lambda tv, s, n, rng: rng.normal(size=(n, tv)).max(axis=1).mean(),
+        "rng.normal(size=(n, tv))",
+    )
 
 
 def my_double_td_target(reward, next_q_online, next_q_target, terminated, gamma):
@@ -76,16 +110,42 @@ def test_double_td_target_accepts_numpy_and_tensorflow():
 
 def test_double_td_target_typical_mistakes():
     rows = lambda q: np.arange(len(q))  # noqa: E731
-    rejects(check_double_td_target, lambda r, qo, qt, t, g: r + g * (1 - t) * qt.max(axis=1), "vanilla DQN target")
-    rejects(check_double_td_target, lambda r, qo, qt, t, g: r + g * (1 - t) * qo[rows(qo), qt.argmax(axis=1)],
-            "roles are swapped")
-    rejects(check_double_td_target, lambda r, qo, qt, t, g: r + g * (1 - t) * qo.max(axis=1), "evaluates")
-    rejects(check_double_td_target, lambda r, qo, qt, t, g: r + g * qt[rows(qt), qo.argmax(axis=1)], "(1 - terminated)")
-    rejects(check_double_td_target, lambda r, qo, qt, t, g: r + g * (1 - t) * qt[rows(qt), qo.argmin(axis=1)],
-            "argmin")
-    rejects(check_double_td_target, lambda r, qo, qt, t, g: r + g * (1 - t) * qt[:, qo.argmax(axis=1)], "one per row")
-    rejects(check_double_td_target, lambda r, qo, qt, t, g: r + g * (1 - t) * qo.argmax(axis=1), "index")
-    rejects(check_double_td_target, lambda r, qo, qt, t, g: np.array([1.9, 3.2, 2.0, 1.7]))  # the old fixed answer
+    rejects(
+        check_double_td_target,
+        lambda r, qo, qt, t, g: r + g * (1 - t) * qt.max(axis=1),
+        "vanilla DQN target",
+    )
+    rejects(
+        check_double_td_target,
+        lambda r, qo, qt, t, g: r + g * (1 - t) * qo[rows(qo), qt.argmax(axis=1)],
+        "roles are swapped",
+    )
+    rejects(
+        check_double_td_target,
+        lambda r, qo, qt, t, g: r + g * (1 - t) * qo.max(axis=1),
+        "evaluates",
+    )
+    rejects(
+        check_double_td_target,
+        lambda r, qo, qt, t, g: r + g * qt[rows(qt), qo.argmax(axis=1)],
+        "(1 - terminated)",
+    )
+    rejects(
+        check_double_td_target,
+        lambda r, qo, qt, t, g: r + g * (1 - t) * qt[rows(qt), qo.argmin(axis=1)],
+        "argmin",
+    )
+    rejects(
+        check_double_td_target,
+        lambda r, qo, qt, t, g: r + g * (1 - t) * qt[:, qo.argmax(axis=1)],
+        "one per row",
+    )
+    rejects(
+        check_double_td_target, lambda r, qo, qt, t, g: r + g * (1 - t) * qo.argmax(axis=1), "index"
+    )
+    rejects(
+        check_double_td_target, lambda r, qo, qt, t, g: np.array([1.9, 3.2, 2.0, 1.7])
+    )  # the old fixed answer
     rejects(check_double_td_target, lambda r, qo, qt, t, g: r, "expected")  # ignores the bootstrap
 
     def in_place(r, qo, qt, t, g):
@@ -93,6 +153,8 @@ def test_double_td_target_typical_mistakes():
         return r + g * qt[np.arange(len(qt)), qo.argmax(axis=1)]
 
     rejects(check_double_td_target, in_place, "in place")
-    raising_shows_student_line(check_double_td_target,
-                               lambda r, qo, qt, t, g: r + g * (1 - t) * qt[qo.argmax(axis=1)].max(axis=2),
-                               "qt[qo.argmax(axis=1)].max(axis=2)")
+    raising_shows_student_line(
+        check_double_td_target,
+        lambda r, qo, qt, t, g: r + g * (1 - t) * qt[qo.argmax(axis=1)].max(axis=2),
+        "qt[qo.argmax(axis=1)].max(axis=2)",
+    )

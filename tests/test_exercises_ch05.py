@@ -2,8 +2,13 @@
 
 import numpy as np
 import tensorflow as tf
-from exercise_helpers import (accepts, check_leaves_inputs_alone, raising_shows_student_line, rejects,
-                              stub_is_not_yet)
+from exercise_helpers import (
+    accepts,
+    check_leaves_inputs_alone,
+    raising_shows_student_line,
+    rejects,
+    stub_is_not_yet,
+)
 
 from rlbook.exercises import check_dueling_combine, check_split_q
 
@@ -14,7 +19,11 @@ def dueling_combine(value, advantage):
 
 def test_dueling_combine_accepts_numpy_and_tensorflow():
     accepts(check_dueling_combine, dueling_combine)
-    accepts(check_dueling_combine, lambda v, a: v + a - tf.reduce_mean(a, axis=-1, keepdims=True), times=1)
+    accepts(
+        check_dueling_combine,
+        lambda v, a: v + a - tf.reduce_mean(a, axis=-1, keepdims=True),
+        times=1,
+    )
     check_leaves_inputs_alone(check_dueling_combine, dueling_combine)
     stub_is_not_yet(check_dueling_combine)
 
@@ -22,13 +31,23 @@ def test_dueling_combine_accepts_numpy_and_tensorflow():
 def test_dueling_combine_typical_mistakes():
     rejects(check_dueling_combine, lambda v, a: v + a - a.mean(axis=-1), "keepdims=True")
     rejects(check_dueling_combine, lambda v, a: v + a, "V + A")
-    rejects(check_dueling_combine, lambda v, a: v + a - a.max(axis=1, keepdims=True), "max advantage")
+    rejects(
+        check_dueling_combine, lambda v, a: v + a - a.max(axis=1, keepdims=True), "max advantage"
+    )
     rejects(check_dueling_combine, lambda v, a: v + a - a.mean(axis=0, keepdims=True), "axis 0")
     rejects(check_dueling_combine, lambda v, a: v + a - a.mean(), "whole batch")
     rejects(check_dueling_combine, lambda v, a: v - a + a.mean(axis=1, keepdims=True), "wrong sign")
-    rejects(check_dueling_combine, lambda v, a: v[:, 0] + a - a.mean(axis=1, keepdims=True), "(B, 1)")
-    rejects(check_dueling_combine, lambda v, a: (v + a - a.mean(axis=1, keepdims=True)).mean(axis=1), "shape")
-    rejects(check_dueling_combine, lambda v, a: np.array([[7, 8, 12], [-4, -1, 5], [-2, -2, -2]]), "")  # old answer
+    rejects(
+        check_dueling_combine, lambda v, a: v[:, 0] + a - a.mean(axis=1, keepdims=True), "(B, 1)"
+    )
+    rejects(
+        check_dueling_combine,
+        lambda v, a: (v + a - a.mean(axis=1, keepdims=True)).mean(axis=1),
+        "shape",
+    )
+    rejects(
+        check_dueling_combine, lambda v, a: np.array([[7, 8, 12], [-4, -1, 5], [-2, -2, -2]]), ""
+    )  # old answer
     rejects(check_dueling_combine, lambda v, a: np.zeros_like(a), "expected Q")  # constant
 
     def in_place(value, advantage):
@@ -44,8 +63,11 @@ def test_dueling_combine_no_keepdims_crash_names_keepdims():
 
     # a square batch gives wrong numbers, another batch a broadcasting error: both name keepdims
     rejects(check_dueling_combine, tf_no_keepdims, "keepdims=True")
-    raising_shows_student_line(check_dueling_combine, lambda v, a: v + a - a.mean(axis=-1).reshape(3, -1),
-                               "a.mean(axis=-1).reshape(3, -1)")
+    raising_shows_student_line(
+        check_dueling_combine,
+        lambda v, a: v + a - a.mean(axis=-1).reshape(3, -1),
+        "a.mean(axis=-1).reshape(3, -1)",
+    )
 
 
 def split_q(q):
@@ -55,13 +77,21 @@ def split_q(q):
 
 def test_split_q_accepts_the_reference_and_a_column_v():
     accepts(check_split_q, split_q)
-    accepts(check_split_q, lambda q: (q.mean(axis=1, keepdims=True), q - q.mean(axis=1, keepdims=True)), times=1)
+    accepts(
+        check_split_q,
+        lambda q: (q.mean(axis=1, keepdims=True), q - q.mean(axis=1, keepdims=True)),
+        times=1,
+    )
     check_leaves_inputs_alone(check_split_q, split_q)
     stub_is_not_yet(check_split_q)
 
 
 def test_split_q_typical_mistakes():
-    rejects(check_split_q, lambda q: (q.max(axis=1), q - q.max(axis=1, keepdims=True)), "*max* advantage")
+    rejects(
+        check_split_q,
+        lambda q: (q.max(axis=1), q - q.max(axis=1, keepdims=True)),
+        "*max* advantage",
+    )
     rejects(check_split_q, lambda q: (np.zeros(len(q)), q), "unidentifiable")
     rejects(check_split_q, lambda q: (q.mean(axis=1), q), "give back Q")
     rejects(check_split_q, lambda q: (q - q.mean(axis=1, keepdims=True), q.mean(axis=1)), "(v, a)")
@@ -74,5 +104,8 @@ def test_split_q_typical_mistakes():
         return v, q
 
     rejects(check_split_q, in_place, "`q` in place")
-    raising_shows_student_line(check_split_q, lambda q: (q.mean(axis=1), q - q.mean(axis=1).reshape(1, 2)),
-                               "q.mean(axis=1).reshape(1, 2)")
+    raising_shows_student_line(
+        check_split_q,
+        lambda q: (q.mean(axis=1), q - q.mean(axis=1).reshape(1, 2)),
+        "q.mean(axis=1).reshape(1, 2)",
+    )

@@ -1,9 +1,14 @@
-"""Chapter 6's checks: discounted returns (one episode, or several back to back) and the REINFORCE loss."""
+"""Chapter 6's checks: discounted returns (one episode or several back to back), REINFORCE loss."""
 
 import numpy as np
 import tensorflow as tf
-from exercise_helpers import (accepts, check_leaves_inputs_alone, raising_shows_student_line, rejects,
-                              stub_is_not_yet)
+from exercise_helpers import (
+    accepts,
+    check_leaves_inputs_alone,
+    raising_shows_student_line,
+    rejects,
+    stub_is_not_yet,
+)
 
 from rlbook.exercises import check_episode_returns, check_reinforce_loss
 
@@ -41,19 +46,38 @@ def _backward(step, reverse_at_end=True):
             g = step(r, g, gamma)
             out.append(g)
         return out[::-1] if reverse_at_end else out
+
     return fn
 
 
 def test_episode_returns_typical_mistakes():
-    forward = lambda rewards, gamma: np.array([sum(gamma**k * r for k, r in enumerate(rewards[: t + 1][::-1]))  # noqa: E731
-                                               for t in range(len(rewards))])
-    rejects(check_episode_returns, _backward(lambda r, g, gamma: r + gamma * g, reverse_at_end=False), "reverse order")
+    def forward(rewards, gamma):  # G_t summed over the rewards *before* t
+        return np.array(
+            [
+                sum(gamma**k * r for k, r in enumerate(rewards[: t + 1][::-1]))
+                for t in range(len(rewards))
+            ]
+        )
+
+    rejects(
+        check_episode_returns,
+        _backward(lambda r, g, gamma: r + gamma * g, reverse_at_end=False),
+        "reverse order",
+    )
     rejects(check_episode_returns, forward, "looks *forward*")
-    rejects(check_episode_returns, lambda r, g: np.cumsum(np.asarray(r)[::-1])[::-1], "not discounted")
+    rejects(
+        check_episode_returns, lambda r, g: np.cumsum(np.asarray(r)[::-1])[::-1], "not discounted"
+    )
     rejects(check_episode_returns, _backward(lambda r, g, gamma: gamma * (r + g)), "arrives now")
-    rejects(check_episode_returns, lambda r, g: np.full(len(r), episode_returns(r, g)[0]), "total return G_0")
-    rejects(check_episode_returns, lambda r, g: list(episode_returns(r, g)[1:]) + [0.0], "off by one")
-    rejects(check_episode_returns, lambda r, g: np.ones(5), "one return per step")  # constant
+    rejects(
+        check_episode_returns,
+        lambda r, g: np.full(len(r), episode_returns(r, g)[0]),
+        "total return G_0",
+    )
+    rejects(
+        check_episode_returns, lambda r, g: list(episode_returns(r, g)[1:]) + [0.0], "off by one"
+    )
+    rejects(check_episode_returns, lambda r, g: np.ones(9), "one return per step")  # constant
     rejects(check_episode_returns, lambda r, g: None, "returned None")
 
     def reverses_in_place(rewards, gamma):
@@ -65,12 +89,17 @@ def test_episode_returns_typical_mistakes():
         return out[::-1]
 
     rejects(check_episode_returns, reverses_in_place, "changed its argument `rewards` in place")
-    raising_shows_student_line(check_episode_returns, lambda rewards, gamma: rewards[::-1] * gamma ** np.arange(3),
-                               "rewards[::-1] * gamma ** np.arange(3)")
+    raising_shows_student_line(
+        check_episode_returns,
+        lambda rewards, gamma: rewards[::-1] * gamma ** np.arange(3),
+        "rewards[::-1] * gamma ** np.arange(3)",
+    )
 
 
 def test_episode_returns_back_to_back_mistakes():
-    rejects(check_episode_returns, lambda r, d, g: episode_returns(r, g), "not reset at episode ends")
+    rejects(
+        check_episode_returns, lambda r, d, g: episode_returns(r, g), "not reset at episode ends"
+    )
 
     def reset_too_late(rewards, dones, gamma):
         returns, g = np.zeros(len(rewards)), 0.0
@@ -118,20 +147,41 @@ def test_reinforce_loss_accepts_the_reference():
 
 
 def test_reinforce_loss_typical_mistakes():
-    rejects(check_reinforce_loss, lambda lg, a, g, v: -tf.reduce_mean(tf.stop_gradient(g - v) * _log_pi(lg, a)),
-            "N x N")
-    rejects(check_reinforce_loss, lambda lg, a, g, v: -my_reinforce_loss(lg, a, g, v), "sign is flipped")
-    rejects(check_reinforce_loss, lambda lg, a, g, v: -tf.reduce_mean(g * _log_pi(lg, a)), "baseline is missing")
-    rejects(check_reinforce_loss, lambda lg, a, g, v: -tf.reduce_sum(tf.stop_gradient(g - v[:, 0]) * _log_pi(lg, a)),
-            "not the sum")
-    rejects(check_reinforce_loss,
-            lambda lg, a, g, v: -tf.reduce_mean(tf.stop_gradient(g - v[:, 0]) * tf.exp(_log_pi(lg, a))),
-            "not the probability")
-    rejects(check_reinforce_loss,
-            lambda lg, a, g, v: -tf.reduce_mean(tf.stop_gradient(g - v[:, 0]) * tf.gather(lg, a, batch_dims=1)),
-            "log-softmax")
-    rejects(check_reinforce_loss, lambda lg, a, g, v: -tf.reduce_mean((g - v[:, 0]) * _log_pi(lg, a)),
-            "tf.stop_gradient")
+    rejects(
+        check_reinforce_loss,
+        lambda lg, a, g, v: -tf.reduce_mean(tf.stop_gradient(g - v) * _log_pi(lg, a)),
+        "N x N",
+    )
+    rejects(
+        check_reinforce_loss, lambda lg, a, g, v: -my_reinforce_loss(lg, a, g, v), "sign is flipped"
+    )
+    rejects(
+        check_reinforce_loss,
+        lambda lg, a, g, v: -tf.reduce_mean(g * _log_pi(lg, a)),
+        "baseline is missing",
+    )
+    rejects(
+        check_reinforce_loss,
+        lambda lg, a, g, v: -tf.reduce_sum(tf.stop_gradient(g - v[:, 0]) * _log_pi(lg, a)),
+        "not the sum",
+    )
+    rejects(
+        check_reinforce_loss,
+        lambda lg, a, g, v: -tf.reduce_mean(tf.stop_gradient(g - v[:, 0]) * tf.exp(_log_pi(lg, a))),
+        "not the probability",
+    )
+    rejects(
+        check_reinforce_loss,
+        lambda lg, a, g, v: (
+            -tf.reduce_mean(tf.stop_gradient(g - v[:, 0]) * tf.gather(lg, a, batch_dims=1))
+        ),
+        "log-softmax",
+    )
+    rejects(
+        check_reinforce_loss,
+        lambda lg, a, g, v: -tf.reduce_mean((g - v[:, 0]) * _log_pi(lg, a)),
+        "tf.stop_gradient",
+    )
     rejects(check_reinforce_loss, lambda lg, a, g, v: tf.constant(-1.2345), "expected")  # constant
     rejects(check_reinforce_loss, lambda lg, a, g, v: 0.51, "expected")  # constant float
 
@@ -147,5 +197,7 @@ def test_reinforce_loss_typical_mistakes():
         z = logits - logits.max(axis=1, keepdims=True)
         return z
 
-    v = raising_shows_student_line(check_reinforce_loss, numpy_methods, "logits.max(axis=1, keepdims=True)")
+    v = raising_shows_student_line(
+        check_reinforce_loss, numpy_methods, "logits.max(axis=1, keepdims=True)"
+    )
     assert "TensorFlow operations" in v.message and "ops.py" not in v.message

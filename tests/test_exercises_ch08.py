@@ -1,7 +1,12 @@
 """Chapter 8's checks: time to solve, and the replay ratio."""
 
-from exercise_helpers import (accepts, check_leaves_inputs_alone, raising_shows_student_line, rejects,
-                              stub_is_not_yet)
+from exercise_helpers import (
+    accepts,
+    check_leaves_inputs_alone,
+    raising_shows_student_line,
+    rejects,
+    stub_is_not_yet,
+)
 
 from rlbook.exercises import check_replay_ratio, check_time_to_solve
 
@@ -21,7 +26,9 @@ def test_time_to_solve_accepts_the_reference():
 
 def test_time_to_solve_typical_mistakes():
     def strict(evaluations, threshold):
-        return next(((e["step"], e["train_seconds"]) for e in evaluations if e["mean"] > threshold), None)
+        return next(
+            ((e["step"], e["train_seconds"]) for e in evaluations if e["mean"] > threshold), None
+        )
 
     def best(evaluations, threshold):
         solved = [e for e in evaluations if e["mean"] >= threshold]
@@ -33,7 +40,10 @@ def test_time_to_solve_typical_mistakes():
         return (solved[-1]["step"], solved[-1]["train_seconds"]) if solved else None
 
     def position(evaluations, threshold):
-        return next(((i, e["train_seconds"]) for i, e in enumerate(evaluations) if e["mean"] >= threshold), None)
+        return next(
+            ((i, e["train_seconds"]) for i, e in enumerate(evaluations) if e["mean"] >= threshold),
+            None,
+        )
 
     def swapped(evaluations, threshold):
         found = time_to_solve(evaluations, threshold)
@@ -57,10 +67,15 @@ def test_time_to_solve_typical_mistakes():
     rejects(check_time_to_solve, false_when_never, "None, not False")
     rejects(check_time_to_solve, whole_dict, "dict")
     rejects(check_time_to_solve, sorts_in_place, "`evaluations` in place")
-    rejects(check_time_to_solve, lambda evaluations, threshold: (2000, 1.5), "")  # the old fixed answer
+    rejects(
+        check_time_to_solve, lambda evaluations, threshold: (2000, 1.5), ""
+    )  # the old fixed answer
     rejects(check_time_to_solve, lambda evaluations, threshold: None, "returned None")  # constant
-    raising_shows_student_line(check_time_to_solve, lambda evaluations, threshold: evaluations[0].step,
-                               "evaluations[0].step")
+    raising_shows_student_line(
+        check_time_to_solve,
+        lambda evaluations, threshold: evaluations[0].step,
+        "evaluations[0].step",
+    )
 
 
 def replay_ratio(batch_size, gradient_steps, train_every):
@@ -81,4 +96,6 @@ def test_replay_ratio_typical_mistakes():
     rejects(check_replay_ratio, lambda b, k, e: round(b * k / e), "")
     rejects(check_replay_ratio, lambda b, k, e: 16.0, "expected")  # constant (the old first case)
     rejects(check_replay_ratio, lambda b, k, e: None, "returned None")
-    raising_shows_student_line(check_replay_ratio, lambda b, k, e: b * k / (e - e), "b * k / (e - e)")
+    raising_shows_student_line(
+        check_replay_ratio, lambda b, k, e: b * k / (e - e), "b * k / (e - e)"
+    )

@@ -43,11 +43,17 @@ def test_student_notebook_keeps_exercises_and_drops_solutions(source):
     cells = _cells(source)
     kept = _cells(ROOT / "student" / source.name)
     text = "\n".join(_source(c) for c in kept)
-    assert "{solution-start}" not in text and "{solution-end}" not in text and "{solution}" not in text
+    assert (
+        "{solution-start}" not in text and "{solution-end}" not in text and "{solution}" not in text
+    )
     solutions, other = _solutions(cells)
     elsewhere = {line.strip() for src in other for line in src.splitlines()}
-    distinctive = [line.strip() for src in solutions for line in src.splitlines()
-                   if len(line.strip()) >= 12 and line.strip() not in elsewhere]
+    distinctive = [
+        line.strip()
+        for src in solutions
+        for line in src.splitlines()
+        if len(line.strip()) >= 12 and line.strip() not in elsewhere
+    ]
     if solutions:
         assert distinctive, f"{source.name}: no distinctive solution line to test"
     kept_lines = {line.strip() for c in kept for line in _source(c).splitlines()}
@@ -58,37 +64,64 @@ def test_student_notebook_keeps_exercises_and_drops_solutions(source):
     assert ids == [c["id"] for c in cells if c["id"] in set(ids)]
     assert text.count("{exercise}") == sum(_source(c).count("{exercise}") for c in cells)
     assert sum("raise NotImplementedError" in _source(c) for c in kept) >= text.count("{exercise}")
-    assert all(c.get("outputs", []) == [] and c.get("execution_count") is None for c in kept if c["cell_type"] == "code")
+    assert all(
+        c.get("outputs", []) == [] and c.get("execution_count") is None
+        for c in kept
+        if c["cell_type"] == "code"
+    )
 
 
 def _nb(*cells):
-    return {"cells": [{"cell_type": kind, "id": f"c{i}", "metadata": meta, "source": src,
-                       **({"outputs": [{"text": "x"}], "execution_count": 3} if kind == "code" else {})}
-                      for i, (kind, src, meta) in enumerate(cells)],
-            "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    return {
+        "cells": [
+            {
+                "cell_type": kind,
+                "id": f"c{i}",
+                "metadata": meta,
+                "source": src,
+                **({"outputs": [{"text": "x"}], "execution_count": 3} if kind == "code" else {}),
+            }
+            for i, (kind, src, meta) in enumerate(cells)
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
 
 
 def test_generator_removes_gated_and_inline_solutions_and_tagged_cells():
-    nb = _nb(("markdown", "```{exercise} E\n:label: e\n```", {}),
-             ("code", "def f():\n    raise NotImplementedError", {}),
-             ("markdown", "```{solution-start} e\n:class: dropdown\n```", {}),
-             ("code", "def f():\n    return 42", {}),
-             ("markdown", "```{solution-end}\n```", {}),
-             ("markdown", "Text.\n\n````{solution} e\nThe answer is 42.\n````\nMore text.", {}),
-             ("code", "print(inspect.getsource(f))", {"tags": ["remove-student"]}),
-             ("code", "f()", {}))
+    nb = _nb(
+        ("markdown", "```{exercise} E\n:label: e\n```", {}),
+        ("code", "def f():\n    raise NotImplementedError", {}),
+        ("markdown", "```{solution-start} e\n:class: dropdown\n```", {}),
+        ("code", "def f():\n    return 42", {}),
+        ("markdown", "```{solution-end}\n```", {}),
+        ("markdown", "Text.\n\n````{solution} e\nThe answer is 42.\n````\nMore text.", {}),
+        ("code", "print(inspect.getsource(f))", {"tags": ["remove-student"]}),
+        ("code", "f()", {}),
+    )
     out = student.student_notebook(nb, "x.ipynb")
     sources = ["".join(c["source"]) for c in out["cells"]]
-    assert sources == ["```{exercise} E\n:label: e\n```", "def f():\n    raise NotImplementedError",
-                       "Text.\n\nMore text.", "f()"]
-    assert all(c["outputs"] == [] and c["execution_count"] is None for c in out["cells"] if c["cell_type"] == "code")
+    assert sources == [
+        "```{exercise} E\n:label: e\n```",
+        "def f():\n    raise NotImplementedError",
+        "Text.\n\nMore text.",
+        "f()",
+    ]
+    assert all(
+        c["outputs"] == [] and c["execution_count"] is None
+        for c in out["cells"]
+        if c["cell_type"] == "code"
+    )
     assert nb["cells"][3]["outputs"], "the source notebook is not changed"
     assert out["metadata"]["rlbook"]["edition"] == "student"
 
 
 def test_generator_refuses_unbalanced_markers():
     with pytest.raises(student.SolutionMarkerError, match="never closed"):
-        student.student_notebook(_nb(("markdown", "```{solution-start} e\n```", {}), ("code", "x = 1", {})))
+        student.student_notebook(
+            _nb(("markdown", "```{solution-start} e\n```", {}), ("code", "x = 1", {}))
+        )
     with pytest.raises(student.SolutionMarkerError, match="never opened"):
         student.student_notebook(_nb(("markdown", "```{solution-end}\n```", {})))
 
@@ -102,6 +135,8 @@ def test_student_book_config_points_the_launch_buttons_at_student(tmp_path):
     assert all(f.startswith("student/") for f in files)
     assert all((ROOT / f"{f}.ipynb").exists() or (ROOT / f"{f}.md").exists() for f in files)
     config = yaml.safe_load((tmp_path / "_config.yml").read_text())
-    assert config["repository"]["path_to_book"] == ""  # URL path = page path = student/NN_name.ipynb
+    assert (
+        config["repository"]["path_to_book"] == ""
+    )  # URL path = page path = student/NN_name.ipynb
     assert config["sphinx"]["config"]["hide_solutions"] is True
     assert "student edition" in config["title"]

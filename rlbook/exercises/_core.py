@@ -52,7 +52,7 @@ class Verdict:
         title = "Correct!" if self.ok else "Not yet."
         return (
             f'<div style="border-left:4px solid {color};padding:0.4em 0.8em;">'
-            f"<b style=\"color:{color}\">{mark} {title}</b> {html.escape(self.message)}</div>"
+            f'<b style="color:{color}">{mark} {title}</b> {html.escape(self.message)}</div>'
         )
 
 
@@ -83,7 +83,7 @@ def fresh_rng() -> np.random.Generator:
 
 
 def name_of(fn) -> str:
-    """The student's function as they named it: ``my_td_target``, or "your function" for a lambda."""
+    """The student's function as they named it (``my_td_target``); "your function" for a lambda."""
     name = getattr(fn, "__name__", None)
     return f"`{name}`" if name and name.isidentifier() else "your function"
 
@@ -103,9 +103,14 @@ _COMPILED_PACKAGES = ("numpy", "tensorflow", "keras", "gymnasium", "tf_keras", "
 
 def _is_library(filename: str) -> bool:
     """rlbook itself, the standard library and installed packages (TensorFlow, NumPy, ...)."""
-    if filename.endswith((".pyx", ".pxd")) or filename.startswith(("<frozen", "<__array_function__")):
+    if filename.endswith((".pyx", ".pxd")) or filename.startswith(
+        ("<frozen", "<__array_function__")
+    ):
         return True  # compiled modules (NumPy's random, ...) report relative or pseudo file names
-    if not os.path.isabs(filename) and filename.replace("\\", "/").split("/")[0] in _COMPILED_PACKAGES:
+    if (
+        not os.path.isabs(filename)
+        and filename.replace("\\", "/").split("/")[0] in _COMPILED_PACKAGES
+    ):
         return True
     path = os.path.abspath(filename)
     if path.startswith(_RLBOOK_DIR + os.sep):
@@ -134,12 +139,21 @@ def describe_error(err: BaseException, name: str) -> str:
         return f"{name} raised {text}"
     where = f"in `{frame.name}`, " if frame.name not in ("<module>", "<lambda>") else ""
     line = (frame.line or "").strip()
-    return f"{name} raised {text} ({where}line {frame.lineno}: `{line}`)" if line else \
-        f"{name} raised {text} ({where}line {frame.lineno})"
+    return (
+        f"{name} raised {text} ({where}line {frame.lineno}: `{line}`)"
+        if line
+        else f"{name} raised {text} ({where}line {frame.lineno})"
+    )
 
 
-def call_student(fn: Callable, *args, name: str | None = None, signature: str = "",
-                 hint: Callable[[BaseException, str], str | None] | None = None, **kwargs):
+def call_student(
+    fn: Callable,
+    *args,
+    name: str | None = None,
+    signature: str = "",
+    hint: Callable[[BaseException, str], str | None] | None = None,
+    **kwargs,
+):
     """Call the student's ``fn``; turn ``NotImplementedError`` or a crash into a verdict.
 
     Args:
@@ -156,16 +170,22 @@ def call_student(fn: Callable, *args, name: str | None = None, signature: str = 
     try:
         return fn(*args, **kwargs)
     except NotImplementedError:
-        fail(f"{name} still raises NotImplementedError: that is the stub. Replace "
-             "`raise NotImplementedError` with your code, run its cell, then run this check again.")
+        fail(
+            f"{name} still raises NotImplementedError: that is the stub. Replace "
+            "`raise NotImplementedError` with your code, run its cell, then run this check again."
+        )
     except RecursionError:
-        fail(f"{name} calls itself without end (RecursionError). Did you give your function the "
-             "name of the library function it calls?")
+        fail(
+            f"{name} calls itself without end (RecursionError). Did you give your function the "
+            "name of the library function it calls?"
+        )
     except Exception as err:  # the student's bug, reported, never raised into the notebook
         frame = student_frame(err)
         if frame is None and isinstance(err, TypeError) and ("argument" in str(err)):
-            fail(f"{name} cannot be called the way the exercise calls it ({_short(err)}). "
-                 + (f"Its parameters must be {signature}." if signature else "Check its parameters."))
+            fail(
+                f"{name} cannot be called the way the exercise calls it ({_short(err)}). "
+                + (f"Its parameters must be {signature}." if signature else "Check its parameters.")
+            )
         message = describe_error(err, name) + "."
         extra = hint(err, (frame.line or "") if frame else "") if hint else None
         fail(message + (" " + extra if extra else ""))
@@ -178,17 +198,21 @@ def check(grader: Callable[..., Verdict]) -> Callable[..., Verdict]:
     def wrapper(*args, **kwargs) -> Verdict:
         for arg in args:
             if not callable(arg):
-                return wrong(f"pass your function itself, without calling it: "
-                             f"{grader.__name__}(my_function), not {grader.__name__}(my_function(...)) "
-                             f"(got a {type(arg).__name__}).")
+                return wrong(
+                    f"pass your function itself, without calling it: "
+                    f"{grader.__name__}(my_function), not {grader.__name__}(my_function(...)) "
+                    f"(got a {type(arg).__name__})."
+                )
         try:
             return grader(*args, **kwargs)
         except StudentError as err:
             return err.verdict
         except Exception as err:  # noqa: BLE001 - a bug of the check itself: say so, don't crash
-            return wrong(f"the check could not handle what your function returned "
-                         f"({type(err).__name__}: {_short(err)}). Compare your function with the "
-                         "exercise's description: its parameters, and what it returns.")
+            return wrong(
+                f"the check could not handle what your function returned "
+                f"({type(err).__name__}: {_short(err)}). Compare your function with the "
+                "exercise's description: its parameters, and what it returns."
+            )
 
     return wrapper
 
@@ -205,22 +229,32 @@ def to_array(value: Any, name: str, what: str, shape: tuple | None = None) -> np
     if value is None:
         fail(f"{name} returned None: did you forget the `return` line? Return {what}.")
     if isinstance(value, (str, bytes, dict, set)):
-        fail(f"{name} returned a {type(value).__name__} ({_short(repr(value), 60)}); return {what}.")
+        fail(
+            f"{name} returned a {type(value).__name__} ({_short(repr(value), 60)}); return {what}."
+        )
     if inspect.isgenerator(value) or isinstance(value, (map, filter, zip)):
-        fail(f"{name} returned a {type(value).__name__}, which can be read only once; "
-             f"return {what} (wrap it in list(...) or np.array(...)).")
+        fail(
+            f"{name} returned a {type(value).__name__}, which can be read only once; "
+            f"return {what} (wrap it in list(...) or np.array(...))."
+        )
     try:
         array = np.asarray(value.numpy() if _is_tensor(value) else value)
     except Exception:  # noqa: BLE001 - e.g. a ragged list
-        fail(f"{name} returned something that is not one array of numbers "
-             f"({type(value).__name__}); return {what}.")
+        fail(
+            f"{name} returned something that is not one array of numbers "
+            f"({type(value).__name__}); return {what}."
+        )
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        fail(f"{name} returned values of type {array.dtype} ({_short(repr(value), 80)}); "
-             f"return {what}.")
+        fail(
+            f"{name} returned values of type {array.dtype} ({_short(repr(value), 80)}); "
+            f"return {what}."
+        )
     array = array.astype(np.float64)
     if shape is not None and array.shape != tuple(shape):
-        fail(f"{name} returned an array of shape {array.shape}; expected shape {tuple(shape)}: "
-             f"{what}.")
+        fail(
+            f"{name} returned an array of shape {array.shape}; expected shape {tuple(shape)}: "
+            f"{what}."
+        )
     return array
 
 
@@ -252,9 +286,11 @@ def assert_unchanged(name: str, before: list, after: list, names: list[str]) -> 
     """Fail if the student's function changed one of its arguments in place."""
     for b, a, arg in zip(before, after, names):
         if not _same(b, a):
-            fail(f"{name} changed its argument `{arg}` in place (for example with `+=`, `-=`, "
-                 f"`.sort()`, `.reverse()` or an assignment into it). The caller still needs "
-                 f"`{arg}` as it was: compute a new value instead (`x = x + ...` makes a new array).")
+            fail(
+                f"{name} changed its argument `{arg}` in place (for example with `+=`, `-=`, "
+                f"`.sort()`, `.reverse()` or an assignment into it). The caller still needs "
+                f"`{arg}` as it was: compute a new value instead (`x = x + ...` makes a new array)."
+            )
 
 
 def fmt(x, digits: int = 3) -> str:
@@ -262,7 +298,9 @@ def fmt(x, digits: int = 3) -> str:
     if isinstance(x, (list, tuple, np.ndarray)):
         return str(np.round(np.asarray(x, dtype=np.float64), digits).tolist())
     if isinstance(x, (float, np.floating)):
-        return f"{float(x):.{digits}g}" if abs(x) < 1e-3 and x != 0 else str(round(float(x), digits))
+        return (
+            f"{float(x):.{digits}g}" if abs(x) < 1e-3 and x != 0 else str(round(float(x), digits))
+        )
     return str(x)
 
 
@@ -286,9 +324,11 @@ def tensor_hint(err: BaseException, line: str) -> str | None:
     """A hint for NumPy-only code given TensorFlow tensors (as the agents pass them)."""
     text = str(err)
     if isinstance(err, AttributeError) and ("Tensor" in text or "Variable" in text):
-        return ("The check passes TensorFlow tensors, as the agent does: use TensorFlow "
-                "operations (tf.nn.log_softmax, tf.gather(..., batch_dims=1), tf.reduce_mean, "
-                "tf.stop_gradient), not NumPy methods.")
+        return (
+            "The check passes TensorFlow tensors, as the agent does: use TensorFlow "
+            "operations (tf.nn.log_softmax, tf.gather(..., batch_dims=1), tf.reduce_mean, "
+            "tf.stop_gradient), not NumPy methods."
+        )
     if "NumPy array" in text or "__array__" in text:
         return "Use TensorFlow operations on the tensors you get, not NumPy ones."
     return None

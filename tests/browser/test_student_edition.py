@@ -104,7 +104,7 @@ def test_student_launch_buttons_open_the_solution_free_notebook(page, student_ht
     branch = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["branch"]
     assert f"/blob/{branch}/{notebook}" in html, f"no Colab link to {notebook}"
     assert f"tree/{notebook}" in html.replace("%2F", "/"), f"no Binder link to {notebook}"
-    assert f"/blob/{branch}/{page}.ipynb" not in html, "a launch button still opens the notebook with solutions"
+    assert f"/blob/{branch}/{page}.ipynb" not in html, "a launch button opens the full notebook"
 
 
 def test_student_edition_ships_no_source_notebooks(student_html):

@@ -29,9 +29,10 @@ __all__ = ["check_q_update", "check_encode", "check_epsilon_greedy"]
 def _table(rng, states, actions):
     """A Q-table with distinct random values (so each mistake gives a different number)."""
     Q = defaultdict(float)
-    values = rng.permutation(len(states) * len(actions)) * 0.37 - 2.0 + rng.uniform(-0.1, 0.1)
+    n = len(states) * len(actions)
+    values = rng.permutation(n) * 0.37 - 2.0 + rng.uniform(-0.1, 0.1, size=n)
     for (s, a), v in zip(itertools.product(states, actions), values):
-        Q[s, a] = float(round(v, 3))
+        Q[s, a] = float(v)  # not rounded: no two formulas give the same number by chance
     return Q
 
 
@@ -47,7 +48,7 @@ def check_q_update(update) -> Verdict:
     """
     name = name_of(update)
     rng = fresh_rng()
-    n_actions = int(rng.integers(2, 5))
+    n_actions = int(rng.integers(3, 6))
     actions = list(range(n_actions))
     states = [0, 1, 2, 3]
     cases = [  # (description, obs, next_obs, terminated, truncated, gamma)
@@ -57,13 +58,13 @@ def check_q_update(update) -> Verdict:
         ("a step that ends in the state it started from", 3, 3, False, False, 0.99),
         ("a step with gamma = 0", 0, 2, False, False, 0.0),
     ]
+    failures = []  # (candidate mistakes matching the case, generic message) per failing case
     for what, obs, next_obs, terminated, truncated, gamma in cases:
         Q = _table(rng, states, actions)
-        action = int(rng.integers(n_actions))
-        # The action taken is not the next state's best: "Q(s', a)" and "max Q(s', .)" differ.
-        best_next = max(actions, key=lambda a: Q[next_obs, a])
-        if action == best_next and next_obs != obs:
-            action = (action + 1) % n_actions
+        # The action taken is neither the next state's best nor its worst, so "Q(s', a)",
+        # "max Q(s', .)" and "min Q(s', .)" all differ.
+        ranked = sorted(actions, key=lambda a: Q[next_obs, a])
+        action = int(rng.choice(ranked[1:-1]))
         reward = float(np.round(rng.uniform(-1.0, 2.0), 2)) or 0.5
         alpha = float(np.round(rng.uniform(0.2, 0.8), 2))
         before = dict(Q)
@@ -175,14 +176,27 @@ def check_q_update(update) -> Verdict:
                 f"for {what} you added alpha * target; move by alpha * (target - Q).",
             ),
         ]
-        for value, message in candidates:
-            if np.isclose(have, value, atol=1e-6) and not np.isclose(value, want, atol=1e-6):
-                return wrong(message + f" {case}")
-        return wrong(
+        matches = {
+            i: message + f" {case}"
+            for i, (value, message) in enumerate(candidates)
+            if np.isclose(have, value, atol=1e-6) and not np.isclose(value, want, atol=1e-6)
+        }
+        generic = (
             f"for {what} expected Q[obs, action] = {want:.4f}, got {have:.4f} {case}. Target: "
             "reward + gamma * max_a' Q(next_obs, a') (without the max term if terminated); "
             "step size alpha."
         )
+        failures.append((matches, generic))
+    if failures:
+        # The mistake that explains the most failing cases (one case can match two by chance).
+        counts = {}
+        for matches, _ in failures:
+            for i in matches:
+                counts[i] = counts.get(i, 0) + 1
+        if not counts:
+            return wrong(failures[0][1])
+        best = min(counts, key=lambda i: (-counts[i], i))
+        return wrong(next(m[best] for m, _ in failures if best in m))
     return correct(
         f"{name} follows the Q-learning rule, stops bootstrapping only on `terminated`, "
         "and keeps the next state's value after a truncation."
@@ -432,7 +446,7 @@ def check_epsilon_greedy(epsilon_greedy) -> Verdict:
     q = np.round(rng.normal(size=n_actions), 2)
     q[int(rng.integers(n_actions))] = q.max() + 1.0
     greedy = int(np.argmax(q))
-    start, end = float(rng.choice([1.0, 0.9, 0.8])), float(np.round(rng.uniform(0.05, 0.2), 2))
+    start, end = float(rng.choice([1.0, 0.9, 0.8])), float(np.round(rng.uniform(0.15, 0.3), 2))
     decay_steps = int(rng.integers(3, 40)) * 100 + int(rng.integers(1, 99))  # not a round number
     for step in (0, decay_steps // 2, decay_steps, 3 * decay_steps):
         freq = run(q, step, start, end, decay_steps, _N_DECAY, int(rng.integers(2**31)))

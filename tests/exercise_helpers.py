@@ -23,7 +23,7 @@ def stub(*args, **kwargs):
     raise NotImplementedError
 
 
-def accepts(check, fn, times: int = 3):
+def accepts(check, fn, times: int = 2):
     """The check accepts ``fn`` on several calls (each call draws new random cases)."""
     for _ in range(times):
         verdict = check(fn)
@@ -31,7 +31,7 @@ def accepts(check, fn, times: int = 3):
         assert str(verdict).startswith("Correct!")
 
 
-def rejects(check, fn, *phrases: str, times: int = 2):
+def rejects(check, fn, *phrases: str, times: int = 1):
     """The check rejects ``fn`` on every call, and the message holds every phrase."""
     for _ in range(times):
         verdict = check(fn)

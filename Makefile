@@ -1,7 +1,9 @@
 # Two entry points: `make book` builds the HTML book, `make test` runs every test.
 # Both create .venv on first use and reinstall when pyproject.toml changes.
-# Three more for CI and instructors: `make test-browser` (the built pages in headless Chromium),
-# `make test-env` (Binder's environment.yml in a fresh venv), `make book-student` (no solutions).
+# More for CI and instructors: `make test-browser` (the built pages in headless Chromium),
+# `make test-env` (Binder's environment.yml in a fresh venv), `make book-student` (no solutions),
+# `make student` (regenerate the solution-free notebooks student/ from book/) and `make test-student`
+# (run them with every exercise stub left in).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -15,12 +17,14 @@ export RLBOOK_PROGRESS := 0
 OWN_TARGETS := --ignore=tests/browser --ignore=tests/test_html_links.py
 STUDENT     := _build/student
 
-.PHONY: book book-student test unit lint notebooks test-browser test-env bench clean help
+.PHONY: book book-student student test test-student unit lint notebooks test-browser test-env bench clean help
 
 help:
 	@echo "make book          build the HTML book into _build/html (executes every notebook)"
 	@echo "make test          run the unit tests and execute every notebook with nbval"
-	@echo "make book-student  the same book without solutions, into $(STUDENT)/_build/html"
+	@echo "make book-student  the student edition (student/, no solutions), into $(STUDENT)/_build/html"
+	@echo "make student       regenerate the solution-free notebooks student/ from book/"
+	@echo "make test-student  run every student notebook with its exercise stubs left in (nbval)"
 	@echo "make test-browser  open every built page in headless Chromium, check links and the student edition"
 	@echo "make test-env      install environment.yml (what Binder builds) in a fresh venv and import what the notebooks import"
 	@echo "make lint          ruff over rlbook/, tests/ and the notebooks (settings in pyproject.toml, book/ruff.toml)"
@@ -38,22 +42,30 @@ book: $(VENV)/.installed-book
 	$(BIN)/jupyter-book build . --warningiserror --keep-going --builder html
 	@test -f _build/html/index.html && echo "Book built: _build/html/index.html"
 
-# The student edition: the same sources and execution cache, with sphinx-exercise's
-# hide_solutions on, built from a copy of _config.yml into its own output folder. No copies of
-# the source notebooks (html_copy_source off): they hold the solutions.
+# The student edition is built from student/, the notebooks without solutions that
+# rlbook/exercises/student.py generates from book/ (committed, kept in sync by
+# tests/test_student_edition.py). Its own _config.yml (title, hide_solutions, no copies of the
+# sources) and _toc.yml (pages student/NN_name) go into $(STUDENT); the launch buttons are built
+# from the page's path, so Binder and Colab open student/NN_name.ipynb.
 book-student: $(VENV)/.installed-book
-	@mkdir -p $(STUDENT)
-	$(BIN)/python -c "import os, yaml; c = yaml.safe_load(open('_config.yml')); \
-	c['title'] += ' (student edition)'; sphinx = c.setdefault('sphinx', {}); \
-	sphinx.setdefault('config', {}).update(hide_solutions=True, html_copy_source=False); \
-	sphinx['local_extensions'] = {k: os.path.abspath(v) for k, v in sphinx.get('local_extensions', {}).items()}; \
-	yaml.safe_dump(c, open('$(STUDENT)/_config.yml', 'w'), sort_keys=False)"
-	$(BIN)/jupyter-book build . --config $(STUDENT)/_config.yml --path-output $(STUDENT) \
-	  --warningiserror --keep-going --builder html
+	$(BIN)/python -m rlbook.exercises.student --check
+	$(BIN)/python -m rlbook.exercises.student --book-config $(STUDENT)
+	$(BIN)/jupyter-book build . --config $(STUDENT)/_config.yml --toc $(STUDENT)/_toc.yml \
+	  --path-output $(STUDENT) --warningiserror --keep-going --builder html
 	@test -f $(STUDENT)/_build/html/index.html && echo "Student edition built: $(STUDENT)/_build/html/index.html"
+
+# Regenerate student/ after editing a notebook in book/ (then commit both).
+student: $(VENV)/.installed-test
+	$(BIN)/python -m rlbook.exercises.student
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest tests book --nbval-lax -p no:cacheprovider $(OWN_TARGETS)
+
+# "Run all" on every student notebook with the stubs left in: each check says "not yet" and no
+# later cell may crash. Its own target (it executes every chapter once more), run by .ci/run.
+test-student: $(VENV)/.installed-test
+	$(BIN)/python -m rlbook.exercises.student --check
+	$(BIN)/python -m pytest student --nbval-lax -p no:cacheprovider
 
 unit: $(VENV)/.installed-test
 	$(BIN)/python -m pytest tests $(OWN_TARGETS)

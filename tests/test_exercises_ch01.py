@@ -1,4 +1,13 @@
+"""Chapter 1's checks accept the reference and name the typical mistakes of a Gymnasium loop."""
+
 import gymnasium as gym
+from exercise_helpers import (
+    accepts,
+    not_a_function,
+    raising_shows_student_line,
+    rejects,
+    stub_is_not_yet,
+)
 
 from rlbook.exercises import check_run_episode, check_short_cartpole
 
@@ -14,12 +23,63 @@ def run_episode(env, policy):
             return total, steps, terminated, truncated
 
 
-def test_run_episode_accepts_reference():
-    v = check_run_episode(run_episode)
-    assert v.ok, v.message
+def test_run_episode_accepts_the_reference():
+    accepts(check_run_episode, run_episode)
 
 
-def test_run_episode_rejects_loop_on_terminated_only():
+def test_run_episode_stub_constant_and_non_function():
+    stub_is_not_yet(check_run_episode)
+    rejects(
+        check_run_episode, lambda env, policy: (10.0, 5, True, False), "never called env.reset()"
+    )
+    not_a_function(check_run_episode)
+
+
+def test_run_episode_old_reset_api():
+    def old_reset(env, policy):
+        obs = env.reset()  # gym 0.10: the (obs, info) tuple is kept as obs
+        total, steps = 0.0, 0
+        while True:
+            obs, reward, terminated, truncated, _ = env.step(policy(obs))
+            total += reward
+            steps += 1
+            if terminated or truncated:
+                return total, steps, terminated, truncated
+
+    rejects(check_run_episode, old_reset, "env.reset() returns (obs, info)")
+
+
+def test_run_episode_old_step_api_shows_the_line():
+    def four_tuple(env, policy):
+        obs, _ = env.reset()
+        done, total, steps = False, 0.0, 0
+        while not done:
+            obs, reward, done, info = env.step(policy(obs))
+            total += reward
+            steps += 1
+        return total, steps, done, False
+
+    v = raising_shows_student_line(
+        check_run_episode, four_tuple, "obs, reward, done, info = env.step(policy(obs))"
+    )
+    assert "five values" in v.message and "`four_tuple`" in v.message
+
+
+def test_run_episode_obs_never_updated():
+    def stale_obs(env, policy):
+        obs, _ = env.reset()
+        total, steps = 0.0, 0
+        while True:
+            _, reward, terminated, truncated, _ = env.step(policy(obs))
+            total += reward
+            steps += 1
+            if terminated or truncated:
+                return total, steps, terminated, truncated
+
+    rejects(check_run_episode, stale_obs, "obs is never updated")
+
+
+def test_run_episode_stops_only_on_terminated():
     def only_terminated(env, policy):
         obs, _ = env.reset()
         total, steps, terminated, truncated = 0.0, 0, False, False
@@ -28,22 +88,11 @@ def test_run_episode_rejects_loop_on_terminated_only():
             total += reward
             steps += 1
         return total, steps, terminated, truncated
-    v = check_run_episode(only_terminated)
-    assert not v.ok and "terminated OR truncated" in v.message
+
+    raising_shows_student_line(check_run_episode, only_terminated, "terminated OR truncated")
 
 
-def test_run_episode_rejects_old_four_tuple_and_missing_last_reward():
-    def four_tuple(env, policy):
-        obs = env.reset()
-        done, total, steps = False, 0.0, 0
-        while not done:
-            obs, reward, done, info = env.step(policy(obs))
-            total += reward
-            steps += 1
-        return total, steps, done, False
-    v = check_run_episode(four_tuple)
-    assert not v.ok and "ValueError" in v.message
-
+def test_run_episode_forgets_last_reward_and_off_by_one_steps():
     def forgets_last_reward(env, policy):
         obs, _ = env.reset()
         total, steps = 0.0, 0
@@ -53,15 +102,85 @@ def test_run_episode_rejects_old_four_tuple_and_missing_last_reward():
             if terminated or truncated:
                 return total, steps, terminated, truncated
             total += reward
-    v = check_run_episode(forgets_last_reward)
-    assert not v.ok and "the last one included" in v.message
+
+    def counts_from_one(env, policy):
+        total, steps, terminated, truncated = run_episode(env, policy)
+        return total, steps + 1, terminated, truncated
+
+    rejects(check_run_episode, forgets_last_reward, "the last one included")
+    rejects(check_run_episode, counts_from_one, "Count one step per env.step call")
 
 
-def test_short_cartpole():
-    assert check_short_cartpole(lambda n: gym.wrappers.TimeLimit(gym.make("CartPole-v1"), n)).ok
-    assert check_short_cartpole(lambda n: gym.make("CartPole-v1", max_episode_steps=n)).ok
-    v = check_short_cartpole(lambda n: gym.make("CartPole-v1"))
-    assert not v.ok and "500-step limit" in v.message
-    v = check_short_cartpole(lambda n: gym.wrappers.TimeLimit(gym.make("CartPole-v1"), n + 1))
-    assert not v.ok and "not 50" in v.message
-    assert not check_short_cartpole(lambda n: None).ok
+def test_run_episode_flags_mixed_up():
+    def done_twice(env, policy):
+        total, steps, terminated, truncated = run_episode(env, policy)
+        done = terminated or truncated
+        return total, steps, done, done
+
+    def random_actions(env, policy):
+        obs, _ = env.reset()
+        total, steps = 0.0, 0
+        while True:
+            obs, reward, terminated, truncated, _ = env.step(env.action_space.sample())
+            total += reward
+            steps += 1
+            if terminated or truncated:
+                return total, steps, terminated, truncated
+
+    rejects(check_run_episode, done_twice, "each in its place")
+    rejects(check_run_episode, random_actions, "never called policy(obs)")
+
+
+def test_run_episode_forgetting_reset_is_explained():
+    def no_reset(env, policy):
+        obs, total, steps = 0, 0.0, 0
+        while True:
+            obs, reward, terminated, truncated, _ = env.step(policy(obs))
+            total += reward
+            steps += 1
+            if terminated or truncated:
+                return total, steps, terminated, truncated
+
+    v = raising_shows_student_line(check_run_episode, no_reset, "before env.reset()")
+    assert "attribute" not in v.message
+
+
+def short_cartpole(max_steps):
+    return gym.wrappers.TimeLimit(gym.make("CartPole-v1"), max_episode_steps=max_steps)
+
+
+def test_short_cartpole_accepts_both_ways():
+    accepts(check_short_cartpole, short_cartpole, times=2)
+    accepts(check_short_cartpole, lambda n: gym.make("CartPole-v1", max_episode_steps=n), times=1)
+
+
+def test_short_cartpole_mistakes():
+    stub_is_not_yet(check_short_cartpole)
+    rejects(check_short_cartpole, lambda n: gym.make("CartPole-v1"), "500-step limit")
+    rejects(
+        check_short_cartpole, lambda n: gym.make("CartPole-v1", max_episode_steps=100), "not"
+    )  # constant
+    rejects(
+        check_short_cartpole,
+        lambda n: gym.make("CartPole-v0", max_episode_steps=n),
+        "CartPole-v0 is not CartPole-v1",
+    )
+    rejects(
+        check_short_cartpole,
+        lambda n: gym.wrappers.TimeLimit(gym.make("CartPole-v1"), n + 1),
+        "truncated",
+    )
+    rejects(check_short_cartpole, lambda n: (short_cartpole(n), {}), "tuple")
+    rejects(check_short_cartpole, lambda n: None, "return the environment")
+    rejects(
+        check_short_cartpole,
+        lambda n: gym.make("MountainCar-v0", max_episode_steps=n),
+        "not CartPole-v1",
+    )
+
+
+def test_short_cartpole_raising_shows_the_line():
+    def typo(max_steps):
+        return gym.wrappers.TimeLimit(gym.make("CartPole-v1"), max_episod_steps=max_steps)
+
+    raising_shows_student_line(check_short_cartpole, typo, "max_episod_steps=max_steps")

@@ -1,71 +1,239 @@
-from rlbook.exercises import check_encode, check_q_update
+"""Chapter 2's checks: the Q-learning update, the bin encoding, epsilon-greedy with decay."""
+
+import random
+
+import numpy as np
+from exercise_helpers import (
+    accepts,
+    check_leaves_inputs_alone,
+    raising_shows_student_line,
+    rejects,
+    stub_is_not_yet,
+)
+
+from rlbook.exercises import check_encode, check_epsilon_greedy, check_q_update
+
+# -- the update ----------------------------------------------------------------------------------
 
 
-def reference_update(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions):
+def update(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions):
     max_q_next = 0.0 if terminated else max(Q[next_obs, a] for a in actions)
     Q[obs, action] += alpha * (reward + gamma * max_q_next - Q[obs, action])
 
 
-def test_q_update_accepts_reference():
-    v = check_q_update(reference_update)
-    assert v.ok, v.message
+def _with_target(target_fn):
+    """An update that moves Q[obs, action] by alpha towards target_fn(...) (for wrong targets)."""
+
+    def wrong_update(
+        Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions
+    ):
+        target = target_fn(Q, action, reward, next_obs, terminated, truncated, gamma, actions)
+        Q[obs, action] += alpha * (target - Q[obs, action])
+
+    return wrong_update
 
 
-def test_q_update_rejects_done_on_truncation():
-    def wrong(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions):
-        done = terminated or truncated
-        max_q_next = 0.0 if done else max(Q[next_obs, a] for a in actions)
-        Q[obs, action] += alpha * (reward + gamma * max_q_next - Q[obs, action])
-    v = check_q_update(wrong)
-    assert not v.ok and "truncation" in v.message
+def test_q_update_accepts_the_reference_and_leaves_the_rest_alone():
+    accepts(check_q_update, update)
+    check_leaves_inputs_alone(check_q_update, update, mutable_ok=(0,))
+    stub_is_not_yet(check_q_update)
 
 
-def test_q_update_rejects_always_bootstrapping():
-    def wrong(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions):
-        Q[obs, action] += alpha * (reward + gamma * max(Q[next_obs, a] for a in actions) - Q[obs, action])
-    v = check_q_update(wrong)
-    assert not v.ok and "terminated" in v.message
+def test_q_update_typical_mistakes():
+    best = lambda Q, s, actions: max(Q[s, a] for a in actions)  # noqa: E731
+    done_on_truncation = _with_target(
+        lambda Q, a, r, s2, term, trunc, g, acts: (
+            r + (0 if term or trunc else g * best(Q, s2, acts))
+        )
+    )
+    always_bootstrap = _with_target(
+        lambda Q, a, r, s2, term, trunc, g, acts: r + g * best(Q, s2, acts)
+    )
+    sarsa_like = _with_target(
+        lambda Q, a, r, s2, term, trunc, g, acts: r + (0 if term else g * Q[s2, a])
+    )
+    argmax_index = _with_target(
+        lambda Q, a, r, s2, term, trunc, g, acts: (
+            r + (0 if term else g * int(np.argmax([Q[s2, b] for b in acts])))
+        )
+    )
+    no_gamma = _with_target(
+        lambda Q, a, r, s2, term, trunc, g, acts: r + (0 if term else best(Q, s2, acts))
+    )
 
-
-def test_q_update_rejects_sarsa_like_and_no_alpha_and_stub():
-    def sarsa_like(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions):
-        nxt = 0.0 if terminated else Q[next_obs, action]
-        Q[obs, action] += alpha * (reward + gamma * nxt - Q[obs, action])
     def no_alpha(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions):
-        Q[obs, action] = reward + (0.0 if terminated else gamma * max(Q[next_obs, a] for a in actions))
-    def stub(*args):
-        raise NotImplementedError
-    def returns_value(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions):
-        return reward
-    assert "best next action" in check_q_update(sarsa_like).message
-    assert "fraction alpha" in check_q_update(no_alpha).message
-    assert "NotImplementedError" in check_q_update(stub).message
-    assert "did not change" in check_q_update(returns_value).message
+        Q[obs, action] = reward + (
+            0.0 if terminated else gamma * max(Q[next_obs, a] for a in actions)
+        )
+
+    def sign_flipped(
+        Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions
+    ):
+        target = reward + (0.0 if terminated else gamma * max(Q[next_obs, a] for a in actions))
+        Q[obs, action] += alpha * (Q[obs, action] - target)
+
+    def returns_instead(
+        Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions
+    ):
+        target = reward + (0.0 if terminated else gamma * max(Q[next_obs, a] for a in actions))
+        return Q[obs, action] + alpha * (target - Q[obs, action])
+
+    def touches_others(
+        Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions
+    ):
+        update(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions)
+        Q[next_obs, actions[0]] = 0.0
+
+    rejects(
+        check_q_update, done_on_truncation, "after a truncation the next state still has a value"
+    )
+    rejects(
+        check_q_update, always_bootstrap, "When `terminated` is True the target is just the reward"
+    )
+    rejects(check_q_update, sarsa_like, "the action just taken")
+    rejects(check_q_update, argmax_index, "index of the best next action")
+    rejects(check_q_update, no_gamma, "multiply it by gamma")
+    rejects(check_q_update, no_alpha, "fraction alpha")
+    rejects(check_q_update, sign_flipped, "sign is flipped")
+    rejects(check_q_update, returns_instead, "did not write it into the table")
+    rejects(check_q_update, touches_others, "other entries of Q changed")
+    rejects(check_q_update, lambda *args: 0.0, "did not change")  # constant
+
+
+def test_q_update_raising_shows_the_line():
+    def uses_numpy_on_a_dict(
+        Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions
+    ):
+        Q[obs, action] += alpha * (reward + gamma * Q[next_obs].max() - Q[obs, action])
+
+    raising_shows_student_line(check_q_update, uses_numpy_on_a_dict, "Q[next_obs].max()")
+
+
+# -- the encoding ---------------------------------------------------------------------------------
+
+
+def encode(bins, n_bins):
+    return sum(b * n_bins**i for i, b in enumerate(bins))
 
 
 def test_encode_accepts_any_bijection():
-    def base_n(bins, n_bins):
-        return sum(b * n_bins**i for i, b in enumerate(bins))
-    def big_endian(bins, n_bins):
-        code = 0
-        for b in bins:
-            code = code * n_bins + b
-        return code
-    assert check_encode(base_n).ok
-    assert check_encode(big_endian).ok
+    accepts(check_encode, encode)
+    accepts(
+        check_encode, lambda bins, n: sum(b * n**i for i, b in enumerate(reversed(bins))), times=1
+    )
+    accepts(
+        check_encode, lambda bins, n: int(np.ravel_multi_index(bins, (n,) * len(bins))), times=1
+    )
+    stub_is_not_yet(check_encode)
 
 
-def test_encode_rejects_original_bug_and_collisions():
-    def original(bins, n_bins):
-        return sum(b * (n_bins + 1) ** i for i, b in enumerate(bins))
-    def digit_sum(bins, n_bins):
-        return sum(bins)
-    def crashes(bins, n_bins):
-        return bins[10]
-    v = check_encode(original)
-    assert not v.ok and "Base n_bins + 1" in v.message
-    v = check_encode(digit_sum)
-    assert not v.ok and "both encode to" in v.message
-    v = check_encode(crashes)
-    assert not v.ok and "IndexError" in v.message
-    assert "return one int" in check_encode(lambda bins, n: None).message
+def test_encode_typical_mistakes():
+    rejects(
+        check_encode,
+        lambda bins, n: sum(b * (n + 1) ** i for i, b in enumerate(bins)),
+        "Base n_bins + 1",
+    )
+    rejects(check_encode, lambda bins, n: sum(bins), "both encode to")
+    rejects(check_encode, lambda bins, n: 0, "both encode to")  # constant
+    rejects(check_encode, lambda bins, n: float(encode(bins, n)), "a float")
+    rejects(check_encode, lambda bins, n: str(encode(bins, n)), "return one int")
+
+    def reverses_in_place(bins, n_bins):
+        bins.reverse()
+        return encode(bins, n_bins)
+
+    rejects(check_encode, reverses_in_place, "changed the list `bins` in place")
+
+
+# -- epsilon-greedy -------------------------------------------------------------------------------
+
+
+def epsilon_greedy(q_values, step, rng, start, end, decay_steps):
+    epsilon = start + (end - start) * min(step / decay_steps, 1.0)
+    if rng.random() < epsilon:
+        return int(rng.integers(len(q_values)))
+    return int(rng.choice(np.flatnonzero(q_values == q_values.max())))
+
+
+def test_epsilon_greedy_accepts_the_reference():
+    accepts(check_epsilon_greedy, epsilon_greedy)
+    check_leaves_inputs_alone(check_epsilon_greedy, epsilon_greedy)
+    stub_is_not_yet(check_epsilon_greedy)
+
+
+def _variant(explore=None, greedy=None, epsilon=None):
+    """epsilon_greedy with one part replaced (each a typical mistake)."""
+
+    def fn(q_values, step, rng, start, end, decay_steps):
+        eps = (
+            epsilon(step, start, end, decay_steps)
+            if epsilon
+            else start + (end - start) * min(step / decay_steps, 1)
+        )
+        if rng.random() < eps:
+            return explore(q_values, rng) if explore else int(rng.integers(len(q_values)))
+        return (
+            greedy(q_values, rng)
+            if greedy
+            else int(rng.choice(np.flatnonzero(q_values == q_values.max())))
+        )
+
+    return fn
+
+
+def test_epsilon_greedy_typical_mistakes():
+    rejects(
+        check_epsilon_greedy,
+        _variant(greedy=lambda q, rng: int(np.argmax(q))),
+        "ties are not broken at random",
+    )
+    rejects(
+        check_epsilon_greedy, _variant(greedy=lambda q, rng: int(np.argmin(q))), "smallest Q-value"
+    )
+
+    def not_greedy(q, rng):
+        others = np.flatnonzero(q != q.max())
+        return int(rng.choice(others))
+
+    rejects(check_epsilon_greedy, _variant(explore=not_greedy), "the greedy one included")
+    rejects(
+        check_epsilon_greedy,
+        _variant(epsilon=lambda t, s, e, d: s + (e - s) * min(t // d, 1)),
+        "epsilon does not decay",
+        "use /",
+    )
+    rejects(check_epsilon_greedy, _variant(epsilon=lambda t, s, e, d: s), "epsilon does not decay")
+    rejects(
+        check_epsilon_greedy,
+        _variant(epsilon=lambda t, s, e, d: s + (e - s) * t / d),
+        "stay at `end`",
+    )
+    rejects(
+        check_epsilon_greedy,
+        _variant(epsilon=lambda t, s, e, d: e + (s - e) * 0.01 ** (t / d)),
+        "Decay linearly",
+    )
+    rejects(check_epsilon_greedy, lambda q, step, rng, s, e, d: 0, "60 times in a row")  # constant
+
+    def global_random(q_values, step, rng, start, end, decay_steps):
+        return epsilon_greedy(
+            q_values, step, np.random.default_rng(random.randrange(2**31)), start, end, decay_steps
+        )
+
+    def greater_than(q_values, step, rng, start, end, decay_steps):
+        eps = start + (end - start) * min(step / decay_steps, 1.0)
+        if rng.random() > eps:
+            return int(rng.integers(len(q_values)))
+        return int(rng.choice(np.flatnonzero(q_values == q_values.max())))
+
+    def float_action(q_values, step, rng, start, end, decay_steps):
+        return float(epsilon_greedy(q_values, step, rng, start, end, decay_steps))
+
+    def adds_noise_in_place(q_values, step, rng, start, end, decay_steps):
+        q_values += rng.random(len(q_values)) * 1e-6  # tie-breaking noise, but in place
+        return epsilon_greedy(q_values, step, rng, start, end, decay_steps)
+
+    rejects(check_epsilon_greedy, global_random, "the `rng` you are given")
+    rejects(check_epsilon_greedy, greater_than, "(not >)")
+    rejects(check_epsilon_greedy, float_action, "return one action, an int")
+    rejects(check_epsilon_greedy, adds_noise_in_place, "changed its argument `q_values` in place")

@@ -2,10 +2,13 @@
 "correct" or what is wrong with a hint, and never raises into the notebook.
 
 One module per chapter (``ch01`` ... ``ch08``); every check is re-exported here, so a
-notebook writes ``from rlbook.exercises import check_td_target``.
+notebook writes ``from rlbook.exercises import check_td_target``. ``_core`` holds what every
+check shares (random cases drawn afresh on each call, copies handed to the student, the
+student's line when their code raises); ``student`` generates the solution-free notebooks of
+the student edition (``student/``) from ``book/``.
 """
 
-from rlbook.exercises._core import Verdict
+from rlbook.exercises._core import Verdict  # noqa: F401  (the type every check returns)
 from rlbook.exercises.ch01 import *  # noqa: F401,F403
 from rlbook.exercises.ch02 import *  # noqa: F401,F403
 from rlbook.exercises.ch03 import *  # noqa: F401,F403

@@ -1,10 +1,31 @@
-"""The machinery shared by every check: run the student's code safely, say what is wrong."""
+"""The machinery shared by every check: run the student's code safely, say what is wrong.
+
+Every check follows the same rules:
+
+* it runs several cases, drawn from a generator seeded afresh on each call (so no fixed input
+  can be read from this source and answered by a constant), plus edge cases;
+* it hands the student copies, compares against values computed before the call, and reports
+  an argument changed in place as a mistake of its own;
+* it never raises into the notebook: whatever happens becomes a :class:`Verdict`;
+* when the student's code raises, the message shows the line of *their* code that raised
+  (the last frame outside rlbook, the standard library and installed packages such as
+  TensorFlow, NumPy, Keras or Gymnasium), never the grader's internals;
+* an untouched stub (``raise NotImplementedError``) gets a friendly "not yet" message.
+"""
 
 from __future__ import annotations
 
+import copy
+import functools
+import html
+import inspect
+import os
+import sysconfig
 import traceback
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -27,13 +48,11 @@ class Verdict:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        import html
-
         color, mark = ("#1a7f37", "&#10004;") if self.ok else ("#b35900", "&#10008;")
         title = "Correct!" if self.ok else "Not yet."
         return (
             f'<div style="border-left:4px solid {color};padding:0.4em 0.8em;">'
-            f"<b style=\"color:{color}\">{mark} {title}</b> {html.escape(self.message)}</div>"
+            f'<b style="color:{color}">{mark} {title}</b> {html.escape(self.message)}</div>'
         )
 
 
@@ -46,41 +65,270 @@ def wrong(message: str) -> Verdict:
 
 
 class StudentError(Exception):
-    """Raised inside a check when the student's code fails; turned into a verdict."""
+    """Raised inside a check to stop it with a verdict (caught by :func:`check`)."""
 
     def __init__(self, verdict: Verdict):
         super().__init__(verdict.message)
         self.verdict = verdict
 
 
-def call_student(fn: Callable, *args, what: str = "your function", **kwargs):
+def fail(message: str):
+    """Stop the check here with a "not yet" verdict."""
+    raise StudentError(wrong(message))
+
+
+def fresh_rng() -> np.random.Generator:
+    """A generator seeded from the operating system's entropy: new cases on every call."""
+    return np.random.default_rng()
+
+
+def name_of(fn) -> str:
+    """The student's function as they named it (``my_td_target``); "your function" for a lambda."""
+    name = getattr(fn, "__name__", None)
+    return f"`{name}`" if name and name.isidentifier() else "your function"
+
+
+# -- where the student's code raised ---------------------------------------------------------
+
+_RLBOOK_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_LIBRARY_DIRS = tuple(
+    os.path.abspath(p)
+    for p in {sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    if p
+)
+
+
+_COMPILED_PACKAGES = ("numpy", "tensorflow", "keras", "gymnasium", "tf_keras", "jax", "scipy")
+
+
+def _is_library(filename: str) -> bool:
+    """rlbook itself, the standard library and installed packages (TensorFlow, NumPy, ...)."""
+    if filename.endswith((".pyx", ".pxd")) or filename.startswith(
+        ("<frozen", "<__array_function__")
+    ):
+        return True  # compiled modules (NumPy's random, ...) report relative or pseudo file names
+    if (
+        not os.path.isabs(filename)
+        and filename.replace("\\", "/").split("/")[0] in _COMPILED_PACKAGES
+    ):
+        return True
+    path = os.path.abspath(filename)
+    if path.startswith(_RLBOOK_DIR + os.sep):
+        return True
+    if os.sep + "site-packages" + os.sep in path or os.sep + "dist-packages" + os.sep in path:
+        return True
+    return any(path.startswith(d + os.sep) for d in _LIBRARY_DIRS)
+
+
+def _short(text: str, limit: int = 240) -> str:
+    """The first line of an error message, cut to a readable length (TF's run to pages)."""
+    first = next((line.strip() for line in str(text).splitlines() if line.strip()), "")
+    return first if len(first) <= limit else first[: limit - 3] + "..."
+
+
+def student_frame(err: BaseException):
+    """The last traceback frame in the student's own code, or None."""
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if not _is_library(f.filename)]
+    return frames[-1] if frames else None
+
+
+def describe_error(err: BaseException, name: str) -> str:
+    frame = student_frame(err)
+    text = f"{type(err).__name__}: {_short(err)}" if _short(err) else type(err).__name__
+    if frame is None:
+        return f"{name} raised {text}"
+    where = f"in `{frame.name}`, " if frame.name not in ("<module>", "<lambda>") else ""
+    line = (frame.line or "").strip()
+    return (
+        f"{name} raised {text} ({where}line {frame.lineno}: `{line}`)"
+        if line
+        else f"{name} raised {text} ({where}line {frame.lineno})"
+    )
+
+
+def call_student(
+    fn: Callable,
+    *args,
+    name: str | None = None,
+    signature: str = "",
+    hint: Callable[[BaseException, str], str | None] | None = None,
+    **kwargs,
+):
     """Call the student's ``fn``; turn ``NotImplementedError`` or a crash into a verdict.
+
+    Args:
+        name: how to call the function in messages (default: its ``__name__``).
+        signature: the call the exercise asks for, e.g. ``"td_target(reward, next_q, terminated,
+            gamma)"``, quoted when the function cannot even be called with these arguments.
+        hint: ``hint(err, line)`` may return one more sentence for a typical mistake, given the
+            exception and the student's line that raised it.
 
     Raises:
         StudentError: carrying the verdict, caught by :func:`check`.
     """
+    name = name or name_of(fn)
     try:
         return fn(*args, **kwargs)
     except NotImplementedError:
-        raise StudentError(wrong(f"{what} still raises NotImplementedError: replace the stub with your code."))
-    except Exception as err:  # the student's bug, reported, never raised into the notebook
-        frame = traceback.extract_tb(err.__traceback__)[-1]
-        raise StudentError(
-            wrong(f"{what} raised {type(err).__name__}: {err} (at line {frame.lineno}: `{(frame.line or '').strip()}`).")
+        fail(
+            f"{name} still raises NotImplementedError: that is the stub. Replace "
+            "`raise NotImplementedError` with your code, run its cell, then run this check again."
         )
+    except RecursionError:
+        fail(
+            f"{name} calls itself without end (RecursionError). Did you give your function the "
+            "name of the library function it calls?"
+        )
+    except Exception as err:  # the student's bug, reported, never raised into the notebook
+        frame = student_frame(err)
+        if frame is None and isinstance(err, TypeError) and ("argument" in str(err)):
+            fail(
+                f"{name} cannot be called the way the exercise calls it ({_short(err)}). "
+                + (f"Its parameters must be {signature}." if signature else "Check its parameters.")
+            )
+        message = describe_error(err, name) + "."
+        extra = hint(err, (frame.line or "") if frame else "") if hint else None
+        fail(message + (" " + extra if extra else ""))
 
 
 def check(grader: Callable[..., Verdict]) -> Callable[..., Verdict]:
     """Decorator for check functions: whatever goes wrong becomes a verdict, never a traceback."""
-    import functools
 
     @functools.wraps(grader)
     def wrapper(*args, **kwargs) -> Verdict:
+        for arg in args:
+            if not callable(arg):
+                return wrong(
+                    f"pass your function itself, without calling it: "
+                    f"{grader.__name__}(my_function), not {grader.__name__}(my_function(...)) "
+                    f"(got a {type(arg).__name__})."
+                )
         try:
             return grader(*args, **kwargs)
         except StudentError as err:
             return err.verdict
-        except Exception as err:  # e.g. an answer of the wrong type that the grader trips over
-            return wrong(f"the check could not use your answer ({type(err).__name__}: {err}).")
+        except Exception as err:  # noqa: BLE001 - a bug of the check itself: say so, don't crash
+            return wrong(
+                f"the check could not handle what your function returned "
+                f"({type(err).__name__}: {_short(err)}). Compare your function with the "
+                "exercise's description: its parameters, and what it returns."
+            )
 
     return wrapper
+
+
+# -- what the student returned ---------------------------------------------------------------
+
+
+def _is_tensor(x) -> bool:
+    return hasattr(x, "numpy") and hasattr(x, "dtype") and hasattr(x, "shape")
+
+
+def to_array(value: Any, name: str, what: str, shape: tuple | None = None) -> np.ndarray:
+    """The student's return value as a float64 NumPy array, or a clear "not yet"."""
+    if value is None:
+        fail(f"{name} returned None: did you forget the `return` line? Return {what}.")
+    if isinstance(value, (str, bytes, dict, set)):
+        fail(
+            f"{name} returned a {type(value).__name__} ({_short(repr(value), 60)}); return {what}."
+        )
+    if inspect.isgenerator(value) or isinstance(value, (map, filter, zip)):
+        fail(
+            f"{name} returned a {type(value).__name__}, which can be read only once; "
+            f"return {what} (wrap it in list(...) or np.array(...))."
+        )
+    try:
+        array = np.asarray(value.numpy() if _is_tensor(value) else value)
+    except Exception:  # noqa: BLE001 - e.g. a ragged list
+        fail(
+            f"{name} returned something that is not one array of numbers "
+            f"({type(value).__name__}); return {what}."
+        )
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        fail(
+            f"{name} returned values of type {array.dtype} ({_short(repr(value), 80)}); "
+            f"return {what}."
+        )
+    array = array.astype(np.float64)
+    if shape is not None and array.shape != tuple(shape):
+        fail(
+            f"{name} returned an array of shape {array.shape}; expected shape {tuple(shape)}: "
+            f"{what}."
+        )
+    return array
+
+
+def to_scalar(value: Any, name: str, what: str) -> float:
+    """One number (Python, NumPy or a 0-d tensor) as a float; arrays of several numbers fail."""
+    array = to_array(value, name, what)
+    if array.size != 1:
+        fail(f"{name} returned an array of shape {array.shape}, not one number: {what}.")
+    return float(array.reshape(()))
+
+
+def snapshot(*values):
+    """Deep copies taken before the student's call, to compare against afterwards."""
+    return [copy.deepcopy(v) for v in values]
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return bool(a == b)
+
+
+def assert_unchanged(name: str, before: list, after: list, names: list[str]) -> None:
+    """Fail if the student's function changed one of its arguments in place."""
+    for b, a, arg in zip(before, after, names):
+        if not _same(b, a):
+            fail(
+                f"{name} changed its argument `{arg}` in place (for example with `+=`, `-=`, "
+                f"`.sort()`, `.reverse()` or an assignment into it). The caller still needs "
+                f"`{arg}` as it was: compute a new value instead (`x = x + ...` makes a new array)."
+            )
+
+
+def fmt(x, digits: int = 3) -> str:
+    """A small array or number, rounded, for messages."""
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return str(np.round(np.asarray(x, dtype=np.float64), digits).tolist())
+    if isinstance(x, (float, np.floating)):
+        return (
+            f"{float(x):.{digits}g}" if abs(x) < 1e-3 and x != 0 else str(round(float(x), digits))
+        )
+    return str(x)
+
+
+def close(a, b, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+def diagnose(got, candidates) -> str | None:
+    """The message of the first ``(value, message)`` candidate that ``got`` matches."""
+    for value, message in candidates:
+        try:
+            if close(got, value):
+                return message
+        except Exception:  # noqa: BLE001 - a candidate that does not apply to this case
+            continue
+    return None
+
+
+def tensor_hint(err: BaseException, line: str) -> str | None:
+    """A hint for NumPy-only code given TensorFlow tensors (as the agents pass them)."""
+    text = str(err)
+    if isinstance(err, AttributeError) and ("Tensor" in text or "Variable" in text):
+        return (
+            "The check passes TensorFlow tensors, as the agent does: use TensorFlow "
+            "operations (tf.nn.log_softmax, tf.gather(..., batch_dims=1), tf.reduce_mean, "
+            "tf.stop_gradient), not NumPy methods."
+        )
+    if "NumPy array" in text or "__array__" in text:
+        return "Use TensorFlow operations on the tensors you get, not NumPy ones."
+    return None

@@ -7,74 +7,203 @@ from collections import defaultdict
 
 import numpy as np
 
-from rlbook.exercises._core import Verdict, call_student, check, correct, wrong
+from rlbook.exercises._core import (
+    Verdict,
+    assert_unchanged,
+    call_student,
+    check,
+    correct,
+    fail,
+    fmt,
+    fresh_rng,
+    name_of,
+    wrong,
+)
 
-__all__ = ["check_q_update", "check_encode"]
-
-
-def _reference_update(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions):
-    max_q_next = 0.0 if terminated else max(Q[next_obs, a] for a in actions)
-    Q[obs, action] += alpha * (reward + gamma * max_q_next - Q[obs, action])
-
-
-# (description, obs, action, reward, next_obs, terminated, truncated)
-_CASES = [
-    ("an ordinary step", 0, 0, 1.0, 2, False, False),
-    ("a step that terminates the episode", 2, 0, 1.0, 3, True, False),
-    ("a step cut short by the time limit (truncated, not terminated)", 2, 1, 0.5, 3, False, True),
-]
+__all__ = ["check_q_update", "check_encode", "check_epsilon_greedy"]
 
 
-def _fresh_table():
+# -- the Q-learning update ----------------------------------------------------------------------
+
+
+def _table(rng, states, actions):
+    """A Q-table with distinct random values (so each mistake gives a different number)."""
     Q = defaultdict(float)
-    Q[0, 0], Q[0, 1] = 0.5, -1.0
-    Q[2, 0], Q[2, 1] = 2.0, 4.0
-    Q[3, 0], Q[3, 1] = 10.0, 6.0  # the next state's best action is 0 (value 10)
+    n = len(states) * len(actions)
+    values = rng.permutation(n) * 0.37 - 2.0 + rng.uniform(-0.1, 0.1, size=n)
+    for (s, a), v in zip(itertools.product(states, actions), values):
+        Q[s, a] = float(v)  # not rounded: no two formulas give the same number by chance
     return Q
 
 
 @check
 def check_q_update(update) -> Verdict:
-    """Check ``update(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions)``.
+    """Check ``update(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma,
+    actions)``.
 
     It must change ``Q[obs, action]`` in place by the Q-learning rule, bootstrapping from
-    ``max_a' Q[next_obs, a']`` unless the episode *terminated*.
+    ``max_a' Q[next_obs, a']`` unless the episode *terminated*, and change nothing else. Cases
+    (random tables, rewards, alpha and gamma on every call): an ordinary step, a terminating
+    step, a step truncated by a time limit, a step back into the same state, gamma 0 and 0.99.
     """
-    alpha, gamma, actions = 0.5, 0.9, [0, 1]
-    for what, obs, action, reward, next_obs, terminated, truncated in _CASES:
-        expected, got = _fresh_table(), _fresh_table()
-        _reference_update(expected, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions)
-        call_student(update, got, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions,
-                     what="your update")
-        want, have = expected[obs, action], got[obs, action]
-        if np.isclose(have, want):
-            others = {k: v for k, v in got.items() if k != (obs, action)}
-            if any(not np.isclose(v, expected[k]) for k, v in others.items()):
-                return wrong(f"for {what}, Q[obs, action] is right but other entries of Q changed: update only Q[obs, action].")
-            continue
-        fresh = _fresh_table()
-        old = fresh[obs, action]
-        max_next = max(fresh[next_obs, a] for a in actions)
-        if np.isclose(have, old):
-            return wrong(f"for {what}, Q[obs, action] did not change (still {old}). Update the table in place: "
-                         "Q[obs, action] += alpha * (target - Q[obs, action]).")
-        if what.startswith("a step cut short") and np.isclose(have, old + alpha * (reward - old)):
-            return wrong(f"for {what} you dropped the bootstrap term. Only `terminated` means the future is worth 0; "
-                         "after a truncation the next state still has a value, so keep gamma * max_a' Q(next_obs, a').")
-        if what.startswith("a step that terminates") and np.isclose(have, old + alpha * (reward + gamma * max_next - old)):
-            return wrong(f"for {what} you still bootstrapped from the next state. When `terminated` is True the "
-                         "target is just the reward.")
+    name = name_of(update)
+    rng = fresh_rng()
+    n_actions = int(rng.integers(3, 6))
+    actions = list(range(n_actions))
+    states = [0, 1, 2, 3]
+    cases = [  # (description, obs, next_obs, terminated, truncated, gamma)
+        ("an ordinary step", 0, 1, False, False, float(rng.choice([0.5, 0.8, 0.9]))),
+        ("a step that terminates the episode", 1, 2, True, False, 0.9),
+        ("a step cut short by the time limit (truncated, not terminated)", 2, 3, False, True, 0.9),
+        ("a step that ends in the state it started from", 3, 3, False, False, 0.99),
+        ("a step with gamma = 0", 0, 2, False, False, 0.0),
+    ]
+    failures = []  # (candidate mistakes matching the case, generic message) per failing case
+    for what, obs, next_obs, terminated, truncated, gamma in cases:
+        Q = _table(rng, states, actions)
+        # The action taken is neither the next state's best nor its worst, so "Q(s', a)",
+        # "max Q(s', .)" and "min Q(s', .)" all differ.
+        ranked = sorted(actions, key=lambda a: Q[next_obs, a])
+        action = int(rng.choice(ranked[1:-1]))
+        reward = float(np.round(rng.uniform(-1.0, 2.0), 2)) or 0.5
+        alpha = float(np.round(rng.uniform(0.2, 0.8), 2))
+        before = dict(Q)
+        old = Q[obs, action]
+        q_next = [Q[next_obs, a] for a in actions]
+        max_next = max(q_next)
         target = reward + (0.0 if terminated else gamma * max_next)
-        if np.isclose(have, target):
-            return wrong(f"for {what} you set Q[obs, action] to the target ({target}); move it only a fraction alpha "
-                         "of the way: Q += alpha * (target - Q).")
-        if not terminated and np.isclose(have, old + alpha * (reward + gamma * fresh[next_obs, action] - old)):
-            return wrong(f"for {what} you bootstrapped from Q(next_obs, action) (the action just taken). Q-learning uses "
-                         "the best next action: max over a' of Q(next_obs, a').")
-        return wrong(f"for {what} expected Q[obs, action] = {want:.4f}, got {have:.4f}. Target: reward + gamma * "
-                     "max_a' Q(next_obs, a') (without the max term if terminated); step size alpha.")
-    return correct("your update matches the Q-learning rule, stops bootstrapping only on `terminated`, "
-                   "and keeps the next state's value after a truncation.")
+        want = old + alpha * (target - old)
+        returned = call_student(
+            update,
+            Q,
+            obs,
+            action,
+            reward,
+            next_obs,
+            terminated,
+            truncated,
+            alpha,
+            gamma,
+            list(actions),
+            name=name,
+            signature="update(Q, obs, action, reward, next_obs, terminated, "
+            "truncated, alpha, gamma, actions)",
+        )
+        have = Q.get((obs, action), 0.0)
+        try:
+            have = float(have)
+        except (TypeError, ValueError):
+            return wrong(f"for {what} Q[obs, action] became {have!r}; it must stay a number.")
+        case = (
+            f"(Q[obs] = {fmt([before[obs, a] for a in actions])}, Q[next_obs] = {fmt(q_next)}, "
+            f"action {action}, reward {reward}, alpha {alpha}, gamma {gamma})"
+        )
+        if np.isclose(have, want, atol=1e-6):
+            changed = [
+                k
+                for k, v in Q.items()
+                if k != (obs, action) and not np.isclose(v, before.get(k, 0.0))
+            ]
+            if changed:
+                return wrong(
+                    f"for {what}, Q[obs, action] is right but other entries of Q changed too "
+                    f"({changed[:3]}): update only Q[obs, action]."
+                )
+            continue
+        if np.isclose(have, old):
+            if (
+                returned is not None
+                and np.ndim(returned) == 0
+                and np.isclose(float(returned), want)
+            ):
+                return wrong(
+                    f"{name} returned the new value but did not write it into the table: "
+                    "update it in place, `Q[obs, action] += alpha * (target - Q[obs, action])`."
+                )
+            return wrong(
+                f"for {what}, Q[obs, action] did not change (still {old}). Update the table in "
+                "place: Q[obs, action] += alpha * (target - Q[obs, action])."
+            )
+        done_target = reward + (0.0 if (terminated or truncated) else gamma * max_next)
+        candidates = [
+            (
+                old + alpha * (done_target - old),
+                f"for {what} you dropped the bootstrap term. Only `terminated` means the future is "
+                "worth 0; "
+                "after a truncation the next state still has a value, so keep gamma * max_a' "
+                "Q(next_obs, a').",
+            ),
+            (
+                old + alpha * (reward + gamma * max_next - old),
+                f"for {what} you still bootstrapped from the next state. When `terminated` is True "
+                "the "
+                "target is just the reward.",
+            ),
+            (
+                target,
+                f"for {what} you set Q[obs, action] to the target ({fmt(target)}); move it only a "
+                "fraction alpha of the way: Q += alpha * (target - Q).",
+            ),
+            (
+                old + alpha * (reward + (0.0 if terminated else gamma * Q[next_obs, action]) - old),
+                f"for {what} you bootstrapped from Q(next_obs, action), the action just taken. "
+                "Q-learning "
+                "uses the best next action: max over a' of Q(next_obs, a').",
+            ),
+            (
+                old
+                + alpha * (reward + (0.0 if terminated else gamma * int(np.argmax(q_next))) - old),
+                f"for {what} you bootstrapped from the index of the best next action (argmax); the "
+                "target "
+                "needs its value, max over a' of Q(next_obs, a').",
+            ),
+            (
+                old + alpha * (reward + (0.0 if terminated else gamma * min(q_next)) - old),
+                f"for {what} you bootstrapped from the worst next action (min); Q-learning uses "
+                "the max.",
+            ),
+            (
+                old + alpha * (reward + (0.0 if terminated else max_next) - old),
+                f"for {what} the next state's value is not discounted: multiply it by gamma.",
+            ),
+            (
+                old - alpha * (target - old),
+                f"for {what} Q moved away from the target: the sign is flipped. Q += alpha * "
+                "(target - Q).",
+            ),
+            (
+                old + alpha * target,
+                f"for {what} you added alpha * target; move by alpha * (target - Q).",
+            ),
+        ]
+        matches = {
+            i: message + f" {case}"
+            for i, (value, message) in enumerate(candidates)
+            if np.isclose(have, value, atol=1e-6) and not np.isclose(value, want, atol=1e-6)
+        }
+        generic = (
+            f"for {what} expected Q[obs, action] = {want:.4f}, got {have:.4f} {case}. Target: "
+            "reward + gamma * max_a' Q(next_obs, a') (without the max term if terminated); "
+            "step size alpha."
+        )
+        failures.append((matches, generic))
+    if failures:
+        # The mistake that explains the most failing cases (one case can match two by chance).
+        counts = {}
+        for matches, _ in failures:
+            for i in matches:
+                counts[i] = counts.get(i, 0) + 1
+        if not counts:
+            return wrong(failures[0][1])
+        best = min(counts, key=lambda i: (-counts[i], i))
+        return wrong(next(m[best] for m, _ in failures if best in m))
+    return correct(
+        f"{name} follows the Q-learning rule, stops bootstrapping only on `terminated`, "
+        "and keeps the next state's value after a truncation."
+    )
+
+
+# -- encoding bins ------------------------------------------------------------------------------
 
 
 @check
@@ -82,26 +211,274 @@ def check_encode(encode) -> Verdict:
     """Check ``encode(bins, n_bins)``: bin indices (each in ``0 .. n_bins - 1``) -> one integer.
 
     Any encoding is accepted that gives every tuple of bins its own code in
-    ``0 .. n_bins ** d - 1`` (the size the wrapper declares).
+    ``0 .. n_bins ** d - 1`` (the size the wrapper declares). Cases: every tuple of bins, for
+    randomly chosen sizes plus the edges d = 1 and n_bins = 1.
     """
-    for n_bins, dims in ((3, 2), (4, 3), (2, 4)):
+    name = name_of(encode)
+    rng = fresh_rng()
+    sizes = [
+        (int(rng.integers(2, 5)), int(rng.integers(2, 4))),
+        (int(rng.integers(2, 4)), 4),
+        (int(rng.integers(3, 7)), 1),
+        (1, 3),
+    ]
+    for n_bins, dims in sizes:
         seen: dict[int, tuple] = {}
         for bins in itertools.product(range(n_bins), repeat=dims):
-            code = call_student(encode, list(bins), n_bins, what="your encode")
-            if isinstance(code, (np.integer,)):
+            given = list(bins)
+            code = call_student(encode, given, n_bins, name=name, signature="encode(bins, n_bins)")
+            if given != list(bins):
+                return wrong(
+                    f"{name} changed the list `bins` in place (e.g. .reverse() or .pop()): the "
+                    "wrapper still needs it. Read it without changing it."
+                )
+            if isinstance(code, np.integer):
                 code = int(code)
+            if isinstance(code, (float, np.floating)):
+                return wrong(
+                    f"encode({list(bins)}, {n_bins}) returned {code!r}, a float; return an int "
+                    "(a row of the Q-table). Use ** and * on ints, or int(...)."
+                )
             if not isinstance(code, int) or isinstance(code, bool):
-                return wrong(f"encode({list(bins)}, {n_bins}) returned {code!r} ({type(code).__name__}); return one int.")
+                return wrong(
+                    f"encode({list(bins)}, {n_bins}) returned {code!r} ({type(code).__name__}); "
+                    "return one int."
+                )
             if not 0 <= code < n_bins**dims:
                 return wrong(
-                    f"encode({list(bins)}, n_bins={n_bins}) = {code}, outside 0 .. {n_bins**dims - 1}: the wrapper declares "
-                    f"Discrete(n_bins ** d) = Discrete({n_bins**dims}). Base n_bins + 1 (the original's bug) overshoots; "
-                    "use base n_bins."
+                    f"encode({list(bins)}, n_bins={n_bins}) = {code}, outside 0 .. "
+                    f"{n_bins**dims - 1}: the "
+                    f"wrapper declares Discrete(n_bins ** d) = Discrete({n_bins**dims}). Base "
+                    "n_bins + 1 "
+                    "(the original's bug) overshoots; use base n_bins."
                 )
             if code in seen:
                 return wrong(
-                    f"bins {list(seen[code])} and {list(bins)} (n_bins={n_bins}) both encode to {code}: two different "
-                    "states would share one row of the Q-table. Read the bins as the digits of a number in base n_bins."
+                    f"bins {list(seen[code])} and {list(bins)} (n_bins={n_bins}) both encode to "
+                    f"{code}: two "
+                    "different states would share one row of the Q-table. Read the bins as the "
+                    "digits of "
+                    "a number in base n_bins."
                 )
             seen[code] = bins
-    return correct("every tuple of bins gets its own code, and the codes fill exactly 0 .. n_bins ** d - 1.")
+    return correct(
+        f"{name} gives every tuple of bins its own code, and the codes fill exactly "
+        "0 .. n_bins ** d - 1."
+    )
+
+
+# -- epsilon-greedy with random tie-breaking and a decaying epsilon -----------------------------
+
+
+def _epsilon(step, start, end, decay_steps):
+    return start + (end - start) * min(step / decay_steps, 1.0)
+
+
+def _pick_action(value, name: str, n_actions: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        if (
+            isinstance(value, np.ndarray)
+            and value.size == 1
+            and np.issubdtype(value.dtype, np.integer)
+        ):
+            return int(value.reshape(()))
+        fail(
+            f"{name} returned {value!r} ({type(value).__name__}); return one action, an int "
+            f"between 0 and {n_actions - 1} (int(...) turns a NumPy result into one)."
+        )
+    if not 0 <= int(value) < n_actions:
+        fail(
+            f"{name} returned the action {int(value)}, but there are only {n_actions} actions "
+            f"(0 .. {n_actions - 1})."
+        )
+    return int(value)
+
+
+# Samples per statistical case. With these, every frequency the check compares lies within
+# its tolerance except with a probability below one in a million per case (binomial, > 5 sigma).
+_N_TIES, _N_UNIFORM, _N_DECAY = 800, 1200, 2000
+
+
+@check
+def check_epsilon_greedy(epsilon_greedy) -> Verdict:
+    """Check ``epsilon_greedy(q_values, step, rng, start, end, decay_steps) -> action``.
+
+    Epsilon decays linearly from ``start`` to ``end`` over ``decay_steps`` steps and then stays
+    at ``end``: ``epsilon = start + (end - start) * min(step / decay_steps, 1)``. With
+    probability epsilon the action is uniformly random among *all* actions; otherwise it is a
+    greedy action, ties broken uniformly at random. All randomness comes from ``rng`` (a NumPy
+    ``Generator``), so the agent is reproducible from its seed.
+
+    Statistical cases, with fresh random Q-values on every call: epsilon 0 with tied best
+    actions, epsilon 1, and a decay checked at its start, halfway, at its end and beyond.
+    Tolerances are fixed, sample sizes large enough for a correct answer to fail less than once
+    in a million checks.
+    """
+    name = name_of(epsilon_greedy)
+    rng = fresh_rng()
+    signature = "epsilon_greedy(q_values, step, rng, start, end, decay_steps)"
+
+    def run(q, step, start, end, decay_steps, n, seed):
+        g = np.random.default_rng(seed)
+        out = np.empty(n, dtype=np.int64)
+        q_bytes = q.tobytes()
+        for i in range(n):
+            given = q.copy()
+            out[i] = _pick_action(
+                call_student(
+                    epsilon_greedy,
+                    given,
+                    step,
+                    g,
+                    start,
+                    end,
+                    decay_steps,
+                    name=name,
+                    signature=signature,
+                ),
+                name,
+                len(q),
+            )
+            if given.tobytes() != q_bytes:  # (fast) changed in place: say so
+                assert_unchanged(name, [q], [given], ["q_values"])
+        return np.bincount(out, minlength=len(q)) / n
+
+    # 1. The randomness must come from rng: the same seed gives the same actions.
+    n_actions = int(rng.integers(4, 7))
+    q = np.round(rng.normal(size=n_actions), 2)
+    seed = int(rng.integers(2**31))
+    g1, g2 = np.random.default_rng(seed), np.random.default_rng(seed)
+    first = [
+        call_student(
+            epsilon_greedy, q.copy(), 10, g1, 0.5, 0.5, 100, name=name, signature=signature
+        )
+        for _ in range(60)
+    ]
+    second = [
+        call_student(
+            epsilon_greedy, q.copy(), 10, g2, 0.5, 0.5, 100, name=name, signature=signature
+        )
+        for _ in range(60)
+    ]
+    for a in first:
+        _pick_action(a, name, n_actions)
+    if [int(a) for a in first] != [int(a) for a in second]:
+        return wrong(
+            f"{name} gave different actions for two generators with the same seed: draw every "
+            "random number from the `rng` you are given (rng.random(), rng.integers(n), "
+            "rng.choice(...)), not from np.random or the random module, so a run can be repeated."
+        )
+    if len(set(int(a) for a in first)) == 1:
+        return wrong(
+            f"with epsilon = 0.5 {name} returned the action {int(first[0])} 60 times in a row: "
+            "with probability epsilon the action must be random."
+        )
+
+    # 2. Epsilon 0: only best actions, ties broken uniformly at random.
+    n_actions = int(rng.integers(4, 7))
+    q = np.round(rng.uniform(-1.0, 1.0, size=n_actions), 2)
+    n_best = int(rng.integers(2, n_actions))
+    best = np.sort(rng.choice(n_actions, size=n_best, replace=False))
+    q[best] = q.max() + 0.5
+    freq = run(q, 0, 0.0, 0.0, 100, _N_TIES, int(rng.integers(2**31)))
+    outside = np.delete(freq, best).sum()
+    case = f"(q_values = {fmt(q)}, epsilon = 0)"
+    if outside > 0:
+        if np.all(np.abs(freq - 1.0 / n_actions) < 0.07):
+            return wrong(
+                f"with epsilon = 0 {name} chose uniformly among all actions {case}: it explores "
+                "when "
+                "it should not. Explore only `if rng.random() < epsilon:` (not >)."
+            )
+        argmin = np.flatnonzero(q == q.min())
+        if np.isclose(freq[argmin].sum(), 1.0):
+            return wrong(
+                f"with epsilon = 0 {name} chose the action with the smallest Q-value {case}: "
+                "greedy means the largest, max / argmax."
+            )
+        return wrong(
+            f"with epsilon = 0 every action must be a best one, actions {best.tolist()} {case}, "
+            "but "
+            f"{name} chose another one {outside:.0%} of the time."
+        )
+    if np.isclose(freq[best[0]], 1.0):
+        return wrong(
+            f"ties are not broken at random: with epsilon = 0 and the best actions {best.tolist()} "
+            f"tied {case}, {name} always chose {best[0]} (np.argmax returns the first best). "
+            "Choose "
+            "uniformly among all best actions: rng.choice(np.flatnonzero(q_values == "
+            "q_values.max()))."
+        )
+    if np.any(np.abs(freq[best] - 1.0 / n_best) > 0.1):
+        return wrong(
+            f"ties must be broken uniformly: the best actions {best.tolist()} {case} should each "
+            "be "
+            f"chosen 1/{n_best} of the time, {name} chose them {fmt(freq[best], 2)}."
+        )
+
+    # 3. Epsilon 1: every action equally likely, the greedy one included.
+    n_actions = int(rng.integers(3, 6))
+    q = np.round(rng.normal(size=n_actions), 2)
+    q[int(rng.integers(n_actions))] = q.max() + 1.0
+    greedy = int(np.argmax(q))
+    freq = run(q, 0, 1.0, 1.0, 100, _N_UNIFORM, int(rng.integers(2**31)))
+    case = f"(q_values = {fmt(q)}, epsilon = 1)"
+    if np.isclose(freq[greedy], 1.0):
+        return wrong(
+            f"with epsilon = 1 {name} always chose the greedy action {case}: explore with "
+            "probability "
+            "epsilon, `if rng.random() < epsilon:` (not >)."
+        )
+    if freq[greedy] < 0.02:
+        return wrong(
+            f"with epsilon = 1 {name} never chose the greedy action {case}: the random action is "
+            "drawn from all actions, the greedy one included (rng.integers(n_actions))."
+        )
+    if np.any(np.abs(freq - 1.0 / n_actions) > 0.07):
+        return wrong(
+            f"with epsilon = 1 every action should be chosen 1/{n_actions} of the time {case}; "
+            f"{name} "
+            f"chose them {fmt(freq, 2)}. Draw the random action uniformly, rng.integers(n_actions)."
+        )
+
+    # 4. The decay: epsilon read back from how often a non-greedy action is chosen.
+    n_actions = int(rng.integers(4, 7))
+    q = np.round(rng.normal(size=n_actions), 2)
+    q[int(rng.integers(n_actions))] = q.max() + 1.0
+    greedy = int(np.argmax(q))
+    start, end = float(rng.choice([1.0, 0.9, 0.8])), float(np.round(rng.uniform(0.15, 0.3), 2))
+    decay_steps = int(rng.integers(3, 40)) * 100 + int(rng.integers(1, 99))  # not a round number
+    for step in (0, decay_steps // 2, decay_steps, 3 * decay_steps):
+        freq = run(q, step, start, end, decay_steps, _N_DECAY, int(rng.integers(2**31)))
+        behaves = (
+            (1.0 - freq[greedy]) * n_actions / (n_actions - 1)
+        )  # P(not greedy) = eps (A - 1) / A
+        want = _epsilon(step, start, end, decay_steps)
+        if abs(behaves - want) <= 0.08:
+            continue
+        case = (
+            f"at step {step} with start = {start}, end = {end}, decay_steps = {decay_steps}, "
+            "epsilon "
+            f"should be {want:.3f}, but {name} explores as if it were {behaves:.2f}"
+        )
+        if step == decay_steps // 2 and abs(behaves - start) <= 0.08:
+            return wrong(
+                f"epsilon does not decay: {case}. If you wrote step // decay_steps, integer "
+                "division "
+                "gives 0 until the end: use /. epsilon = start + (end - start) * "
+                "min(step / decay_steps, 1)."
+            )
+        if step > decay_steps and behaves < end - 0.08:
+            return wrong(
+                f"after decay_steps epsilon must stay at `end`: {case}. Clip the fraction, "
+                "min(step / decay_steps, 1)."
+            )
+        if step == 0:
+            return wrong(f"epsilon must start at `start`: {case}.")
+        return wrong(
+            f"{case}. Decay linearly: epsilon = start + (end - start) * min(step / decay_steps, 1)."
+        )
+    return correct(
+        f"{name} explores with the decaying epsilon, picks among all actions when it explores, "
+        "breaks ties at random, and draws everything from the generator it is given."
+    )

@@ -4,122 +4,302 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlbook.exercises._core import Verdict, call_student, check, correct, wrong
+from rlbook.exercises._core import (
+    Verdict,
+    assert_unchanged,
+    call_student,
+    check,
+    close,
+    correct,
+    diagnose,
+    fmt,
+    fresh_rng,
+    name_of,
+    snapshot,
+    to_array,
+    to_scalar,
+    wrong,
+)
+from rlbook.exercises.ch03 import _flags_hint
 
 __all__ = ["check_max_bias", "check_double_td_target"]
 
 
-def _numpy(x):
-    return np.asarray(x.numpy() if hasattr(x, "numpy") else x, dtype=np.float64)
+def _normal_cdf(x):
+    """Phi(x) from erf (Abramowitz and Stegun 7.1.26, error below 2e-7): no SciPy needed."""
+    z = np.abs(x) / np.sqrt(2.0)
+    t = 1.0 / (1.0 + 0.3275911 * z)
+    poly = t * (
+        0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
+    )
+    erf = 1.0 - poly * np.exp(-z * z)
+    return 0.5 * (1.0 + np.sign(x) * erf)
 
 
-# E[max of n independent standard normal draws], to four decimals.
-_EXPECTED_MAX_STD_NORMAL = {1: 0.0, 2: 0.5642, 3: 0.8463, 10: 1.5388}
+def expected_max(true_values, sigma: float) -> float:
+    """E[max_a (q_a + sigma * eps_a)] for independent standard normal eps, by numerical integration.
 
-# (true values, sigma) -> the bias of the max, sigma * E[max of n standard normals]:
-# every action has the same true value, so the bias is the noise's expected max.
-_BIAS_CASES = [
-    (np.zeros(2), 1.0),
-    (np.zeros(10), 1.0),
-    (np.array([5.0, 5.0, 5.0]), 2.0),
-]
+    For X = the max, E[X] = hi - integral_lo^hi P(X <= x) dx when P(X <= lo) ~ 0 and P(X <= hi) ~ 1,
+    and P(X <= x) = prod_a Phi((x - q_a) / sigma).
+    """
+    q = np.asarray(true_values, np.float64)
+    lo, hi = q.min() - 9 * sigma, q.max() + 9 * sigma
+    x = np.linspace(lo, hi, 40_001)
+    cdf = np.prod(_normal_cdf((x[:, None] - q[None, :]) / sigma), axis=1)
+    return float(hi - np.sum((cdf[1:] + cdf[:-1]) * np.diff(x)) / 2)
 
 
 @check
 def check_max_bias(max_bias) -> Verdict:
     """Check ``max_bias(true_values, sigma, n_samples, rng) -> float``.
 
-    The expected answer is ``E[max_a (q_a + sigma * eps_a)] - max_a q_a`` with
-    ``eps_a`` independent standard normal draws, estimated from ``n_samples`` draws.
+    The expected answer is ``E[max_a (q_a + sigma * eps_a)] - max_a q_a`` with ``eps_a``
+    independent standard normal draws, estimated from ``n_samples`` draws. Cases (random on every
+    call): equal true values for a random number of actions, equal non-zero values with another
+    sigma, unequal values, and a single action (no bias). The answer must be one float, use the
+    generator it is given, and leave ``true_values`` unchanged.
     """
-    n_samples = 100_000
-    tol = 0.05
-    got, want = [], []
-    for true_values, sigma in _BIAS_CASES:
-        value = call_student(max_bias, true_values.copy(), sigma, n_samples, np.random.default_rng(0),
-                             what="your max_bias")
-        if value is None:
-            return wrong("max_bias returned None: return one number, the estimated bias of the max.")
-        value = _numpy(value)
-        if value.size != 1:
-            return wrong(f"max_bias should return one number (the average over all samples), got an array of shape "
-                         f"{value.shape}. Take the max over the actions of each sample, then average over samples.")
-        got.append(float(value.reshape(())))
-        want.append(sigma * _EXPECTED_MAX_STD_NORMAL[true_values.size])
+    name = name_of(max_bias)
+    rng = fresh_rng()
+    n = int(rng.integers(3, 11))
+    c = float(np.round(rng.uniform(1.0, 6.0), 1))
+    gap = float(np.round(rng.uniform(0.3, 1.0), 2))
+    cases = [
+        (np.zeros(n), float(np.round(rng.uniform(0.5, 1.5), 2))),
+        (np.full(3, c), 2.0),
+        (np.array([c, c - gap, c - 2 * gap, c + gap]), float(np.round(rng.uniform(1.0, 2.0), 2))),
+        (np.array([c]), 1.0),
+    ]
+    n_samples = int(rng.integers(40, 80)) * 1000
+    got, want, extra = [], [], []
+    for true_values, sigma in cases:
+        given = true_values.copy()
+        value = call_student(
+            max_bias,
+            given,
+            sigma,
+            n_samples,
+            np.random.default_rng(int(rng.integers(2**31))),
+            name=name,
+            signature="max_bias(true_values, sigma, n_samples, rng)",
+        )
+        assert_unchanged(name, [true_values], [given], ["true_values"])
+        if (
+            value is not None
+            and np.size(value) > 1
+            and np.ndim(value) == 1
+            and np.size(value) == len(true_values)
+        ):
+            return wrong(
+                f"{name} returned one number per action (shape {np.shape(value)}); return one "
+                "number: "
+                "take the max over the actions of each sample, then the mean over samples."
+            )
+        got.append(to_scalar(value, name, "one number, the estimated bias of the max (a float)"))
+        want.append(expected_max(true_values, sigma) - true_values.max())
+        extra.append((true_values, sigma))
     got, want = np.array(got), np.array(want)
-    if np.allclose(got, want, atol=tol):
-        return correct(f"the max of noisy estimates is biased upward: +{want[0]:.2f} sigma with 2 actions, "
-                       f"+{want[1]:.2f} sigma with 10 actions, although every estimate is unbiased on its own.")
-    if np.allclose(got, 0.0, atol=tol):
-        return wrong("your bias is about 0 in every case. The order of max and mean matters: take the max over the "
-                     "actions of *each* sample of noisy estimates, then average those maxima over samples "
-                     "(averaging the estimates first removes the noise, and with it the bias).")
-    shifted = want + np.array([tv.max() for tv, _ in _BIAS_CASES])
-    if np.allclose(got, shifted, atol=tol):
-        return wrong("you returned E[max_a estimate], not the bias: subtract the true maximum, max(true_values) "
-                     f"(for true values {_BIAS_CASES[2][0].tolist()} you got {got[2]:.2f}).")
-    unit = np.array([_EXPECTED_MAX_STD_NORMAL[tv.size] for tv, _ in _BIAS_CASES])
-    if np.allclose(got, unit, atol=tol):
-        return wrong("the noise ignores sigma: with sigma = 2 the noisy estimates are true_values + 2 * eps, so the "
-                     f"bias doubles (expected {want[2]:.2f}, got {got[2]:.2f}).")
+    tol = 0.04 * np.array([s for _, s in cases])
+    cases_text = "; ".join(
+        f"true values {fmt(tv)}, sigma {s}: bias {w:.3f}, yours {g:.3f}"
+        for (tv, s), w, g in zip(cases, want, got)
+    )
+    if np.all(np.abs(got - want) <= tol):
+        seed = int(rng.integers(2**31))
+        a = call_student(
+            max_bias, cases[0][0].copy(), cases[0][1], 2000, np.random.default_rng(seed), name=name
+        )
+        b = call_student(
+            max_bias, cases[0][0].copy(), cases[0][1], 2000, np.random.default_rng(seed), name=name
+        )
+        if not np.isclose(to_scalar(a, name, "one number"), to_scalar(b, name, "one number")):
+            return wrong(
+                f"{name} gave two different results for two generators with the same seed: draw "
+                "the "
+                "noise with the `rng` you are given (rng.normal), not np.random."
+            )
+        return correct(
+            f"{name}: the max of noisy estimates is biased upward (+{want[0] / cases[0][1]:.2f} "
+            "sigma "
+            f"with {n} equal actions), although every estimate is unbiased on its own."
+        )
+    if np.all(np.abs(got) <= tol):
+        return wrong(
+            f"your bias is about 0 in every case ({cases_text}). Two usual causes: the mean taken "
+            "before the max (averaging the noisy estimates first removes the noise, and the bias), "
+            "or "
+            "one noise draw shared by all actions. Draw independent noise of shape (n_samples, A), "
+            "take the max over the actions of each sample, then average those maxima."
+        )
+    shifts = np.array([tv.max() for tv, _ in cases])
+    means = np.array([tv.mean() for tv, _ in cases])
+    unit = np.array([expected_max(tv, 1.0) - tv.max() for tv, _ in cases])
+    checks = [
+        (
+            want + shifts,
+            "you returned E[max_a estimate], not its bias: subtract the true maximum, "
+            "max(true_values).",
+        ),
+        (
+            want + shifts - means,
+            "subtract the largest true value, max(true_values), not their mean.",
+        ),
+        (
+            unit,
+            "the noise ignores sigma: the noisy estimates are true_values + sigma * eps, so the "
+            "bias "
+            "grows with sigma.",
+        ),
+        (-want, "the sign is flipped: the bias is E[max] - max(true_values), and it is positive."),
+    ]
+    for value, message in checks:
+        if np.all(np.abs(got - value) <= tol):
+            return wrong(f"{message} ({cases_text})")
     if np.all(got > want + 1.0):
-        return wrong("your bias is far too large: it looks like one max over all samples (the largest draw of all). "
-                     "Take the max over the action axis of each sample, then the mean over samples.")
-    return wrong(f"for the cases (true values, sigma) = {[(tv.tolist(), s) for tv, s in _BIAS_CASES]} the biases are "
-                 f"about {np.round(want, 2).tolist()}, got {np.round(got, 2).tolist()}. Draw noisy estimates of shape "
-                 "(n_samples, n_actions), take the max over actions, average, subtract max(true_values).")
+        return wrong(
+            f"your bias is far too large: it looks like the max over all samples (the largest draw "
+            f"of all), or over the sample axis. Take the max over the action axis (axis=1) of each "
+            f"sample, then the mean over samples. ({cases_text})"
+        )
+    return wrong(
+        f"{cases_text}. Draw noisy estimates of shape (n_samples, n_actions), take the max over "
+        "actions, average, subtract max(true_values)."
+    )
 
 
-# Four transitions, three actions; the third terminated. The networks disagree on the
-# best next action in every row, so each mix-up of selection and evaluation shows.
-_REWARD = np.array([1.0, 0.5, 2.0, -1.0], np.float32)
-_NEXT_Q_ONLINE = np.array([[1.0, 3.0, 2.0], [5.0, 0.0, 1.0], [0.0, 2.0, 4.0], [2.0, 2.5, 1.0]], np.float32)
-_NEXT_Q_TARGET = np.array([[4.0, 1.0, 2.0], [3.0, 6.0, 0.0], [7.0, 1.0, 5.0], [0.0, 3.0, 8.0]], np.float32)
-_TERMINATED = np.array([0.0, 0.0, 1.0, 0.0], np.float32)
-_GAMMA = 0.9
-
-
-def _rows(q, idx):
-    return q[np.arange(len(q)), idx]
+def _double_batch(rng, batch, n_actions, terminal):
+    """Rewards, online and target next Q-values, flags; the networks disagree on the best action."""
+    reward = np.round(rng.uniform(-1.0, 2.0, size=batch), 2).astype(np.float32)
+    online = np.round(rng.normal(2.0, 2.0, size=(batch, n_actions)), 2).astype(np.float32)
+    target = np.round(rng.normal(2.0, 2.0, size=(batch, n_actions)), 2).astype(np.float32)
+    for i in range(batch):  # the online net's best and worst actions are not the target net's best
+        best_target = int(target[i].argmax())
+        values = np.sort(online[i])
+        others = [a for a in range(n_actions) if a != best_target]
+        hi, lo = rng.choice(others, size=2, replace=False)
+        rest = [a for a in range(n_actions) if a not in (hi, lo)]
+        online[i, hi], online[i, lo] = values[-1], values[0]
+        online[i, rng.permutation(rest)] = values[1:-1]
+    if terminal == "all":
+        terminated = np.ones(batch, np.float32)
+    elif terminal == "none":
+        terminated = np.zeros(batch, np.float32)
+    else:  # about a third terminal, at least one of each
+        terminated = np.zeros(batch, np.float32)
+        terminated[rng.permutation(batch)[: max(1, batch // 3)]] = 1.0
+    return reward, online, target, terminated
 
 
 @check
 def check_double_td_target(double_td_target) -> Verdict:
-    """Check ``double_td_target(reward, next_q_online, next_q_target, terminated, gamma) -> (B,)`` (NumPy or TF)."""
-    got = call_student(double_td_target, _REWARD.copy(), _NEXT_Q_ONLINE.copy(), _NEXT_Q_TARGET.copy(),
-                       _TERMINATED.copy(), _GAMMA, what="your double_td_target")
-    if got is None:
-        return wrong("double_td_target returned None: return the targets, one per transition.")
-    got = _numpy(got)
-    not_end = 1.0 - _TERMINATED
-    chosen = _NEXT_Q_ONLINE.argmax(axis=1)
+    """Check ``double_td_target(reward, next_q_online, next_q_target, terminated, gamma) -> (B,)``.
 
-    def target(next_value, mask=not_end):
-        return _REWARD + _GAMMA * mask * next_value
+    Cases (random on every call, the two networks disagreeing on the best next action in every
+    row): a mixed batch, a batch of one, an all-terminal batch, gamma in {0.5, 0.9, 0.99}.
+    """
+    name = name_of(double_td_target)
+    rng = fresh_rng()
+    n_actions = int(rng.integers(3, 5))
+    cases = [
+        (int(rng.integers(5, 9)), "mixed", float(rng.choice([0.9, 0.99]))),
+        (1, "none", 0.9),
+        (int(rng.integers(3, 6)), "all", 0.99),
+        (int(rng.integers(3, 6)), "mixed", 0.5),
+    ]
+    for batch, terminal, gamma in cases:
+        arrays = _double_batch(rng, batch, n_actions, terminal)
+        given = snapshot(*arrays)
+        got = call_student(
+            double_td_target,
+            *given,
+            gamma,
+            name=name,
+            hint=_flags_hint,
+            signature="(reward, next_q_online, next_q_target, terminated, gamma)",
+        )
+        assert_unchanged(
+            name, list(arrays), given, ["reward", "next_q_online", "next_q_target", "terminated"]
+        )
+        got = to_array(got, name, f"one target per transition, shape ({batch},)")
+        r, qo, qt, t = (x.astype(np.float64) for x in arrays)
+        rows = np.arange(batch)
+        chosen = qo.argmax(axis=1)
+        want = r + gamma * (1 - t) * qt[rows, chosen]
+        case = (
+            f"(rewards {fmt(r)}, next_q_online {fmt(qo)}, next_q_target {fmt(qt)}, terminated "
+            f"{fmt(t, 0)}, "
+            f"gamma {gamma})"
+        )
+        if got.shape == (batch, batch) and batch > 1:
+            return wrong(
+                f"{name} returned shape {got.shape}: next_q_target[:, best] takes every row's "
+                "value of "
+                "every chosen action. Pick one per row: next_q_target[np.arange(B), best] or "
+                "np.take_along_axis(next_q_target, best[:, None], axis=-1)[:, 0]."
+            )
+        if got.shape != want.shape:
+            return wrong(
+                f"expected one target per transition, shape ({batch},), got shape {got.shape}. "
+                "Pick one "
+                "action per row (argmax over axis=-1) and one value per row."
+            )
+        if close(got, want):
+            continue
 
-    want = target(_rows(_NEXT_Q_TARGET, chosen))  # [1.9, 3.2, 2.0, 1.7]
-    if got.shape != want.shape:
-        return wrong(f"expected one target per transition, shape {want.shape}, got shape {got.shape}. Pick one "
-                     "action per row (argmax over axis=-1) and one value per row.")
-    if np.allclose(got, want):
-        return correct("y = r + gamma * (1 - terminated) * Q_target(s', argmax_a' Q_online(s', a')): the online net "
-                       "selects, the target net evaluates.")
-    if np.allclose(got, target(_NEXT_Q_TARGET.max(axis=1))):
-        return wrong("that is the vanilla DQN target, max_a' Q_target(s', a') (and what the original post's code "
-                     "ended up using). Let the online network choose the action (argmax of next_q_online), then "
-                     "read that action's value from next_q_target.")
-    if np.allclose(got, target(_rows(_NEXT_Q_ONLINE, _NEXT_Q_TARGET.argmax(axis=1)))):
-        return wrong("the roles are swapped: you selected with the target network and evaluated with the online one. "
-                     "The online network selects (argmax of next_q_online); the target network evaluates.")
-    if np.allclose(got, target(_NEXT_Q_ONLINE.max(axis=1))):
-        return wrong("you used the online network's own value of its chosen action, max_a' Q_online(s', a'): one "
-                     "network both selects and evaluates, which is the overestimating max again. Evaluate the "
-                     "chosen action with next_q_target.")
-    if np.allclose(got, target(_rows(_NEXT_Q_TARGET, chosen), mask=1.0)):
-        return wrong("the third transition terminated, so its target is just its reward (2.0): multiply the "
-                     "bootstrap term by (1 - terminated).")
-    if np.allclose(got, _GAMMA * (_REWARD + not_end * _rows(_NEXT_Q_TARGET, chosen))):
-        return wrong("the reward is not discounted (it arrives now): only the next state's value is multiplied by gamma.")
-    return wrong(f"expected {np.round(want, 3).tolist()}, got {np.round(got, 3).tolist()}: the online net picks actions "
-                 f"{chosen.tolist()}, and the target net's values of those actions are "
-                 f"{_rows(_NEXT_Q_TARGET, chosen).tolist()}.")
+        def target(value, mask=(1 - t)):
+            return r + gamma * mask * value
+
+        message = diagnose(
+            got,
+            [
+                (
+                    target(qt.max(axis=1)),
+                    "that is the vanilla DQN target, max_a' Q_target(s', a') (and what the "
+                    "original post's code ended up using). Let the online network choose the "
+                    "action (argmax of next_q_online), then read that action's value from "
+                    "next_q_target.",
+                ),
+                (
+                    target(qo[rows, qt.argmax(axis=1)]),
+                    "the roles are swapped: you selected with the target network "
+                    "and evaluated with the online one. The online network "
+                    "selects (argmax of next_q_online); the target evaluates.",
+                ),
+                (
+                    target(qo.max(axis=1)),
+                    "you used the online network's own value of its chosen action, max_a' "
+                    "Q_online(s', a'): one network both selects and evaluates, which is the "
+                    "overestimating max again. Evaluate the chosen action with next_q_target.",
+                ),
+                (
+                    target(chosen.astype(np.float64)),
+                    "you used the index of the chosen action (argmax) as its value; "
+                    "read its value from next_q_target.",
+                ),
+                (
+                    target(qt[rows, qo.argmin(axis=1)]),
+                    "you selected the worst action (argmin); the online network "
+                    "selects the best one, argmax.",
+                ),
+                (
+                    target(qt[rows, chosen], mask=1.0),
+                    "the terminated transitions still bootstrap: their target is "
+                    "just the reward. Multiply the bootstrap term by "
+                    "(1 - terminated).",
+                ),
+                (
+                    gamma * (r + (1 - t) * qt[rows, chosen]),
+                    "the reward is not discounted (it arrives now): only the "
+                    "next state's value is multiplied by gamma.",
+                ),
+                (
+                    r + (1 - t) * qt[rows, chosen],
+                    "the next state's value must be discounted: multiply it by gamma.",
+                ),
+            ],
+        )
+        return wrong(f"{message or 'expected ' + fmt(want) + ', got ' + fmt(got) + '.'} {case}")
+    return correct(
+        f"{name}: y = r + gamma * (1 - terminated) * Q_target(s', argmax_a' Q_online(s', a')): the "
+        "online net selects, the target net evaluates."
+    )

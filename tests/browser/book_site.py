@@ -60,6 +60,7 @@ def _sources() -> list[pathlib.Path]:
     files = [ROOT / "_config.yml", ROOT / "_toc.yml"]
     for pattern in ("*.ipynb", "*.md", "*.bib"):
         files += (ROOT / "book").glob(pattern)
+        files += (ROOT / "student").glob(pattern)  # the student edition's sources
     return files
 
 

@@ -1,5 +1,9 @@
 """The student edition (`make book-student`) keeps the exercises and drops every solution.
 
+It is built from ``student/`` (the solution-free notebooks generated from ``book/``), so the
+student page of ``book/NN_name`` is ``student/NN_name``, and its Binder and Colab buttons open
+``student/NN_name.ipynb``.
+
 A solution is the code between a notebook's ``{solution-start}`` and ``{solution-end}`` markdown
 cells. Its distinctive lines (those that appear nowhere in the full book's page outside its
 solution dropdowns: not in other cells, not in printed library source) must be absent from the
@@ -14,6 +18,7 @@ import pathlib
 from html.parser import HTMLParser
 
 import pytest
+import yaml
 
 from book_site import ROOT, toc_pages
 
@@ -72,7 +77,7 @@ CHAPTERS = [p for p in toc_pages() if (ROOT / f"{p}.ipynb").exists()]
 
 @pytest.mark.parametrize("page", CHAPTERS)
 def test_student_pages_have_exercises_but_no_solution_code(page, book_html, student_html):
-    full, student = _page(book_html, page), _page(student_html, page)
+    full, student = _page(book_html, page), _page(student_html, _student_page(page))
     full_text, student_text = "".join(full.parts), "".join(student.parts)
     outside = "".join(full.outside_solutions)
     lines = [line for line in solution_lines(ROOT / f"{page}.ipynb") if line not in outside]
@@ -86,6 +91,20 @@ def test_student_pages_have_exercises_but_no_solution_code(page, book_html, stud
     assert not missing_in_full, f"solution lines not found in the full book (test out of date?): {missing_in_full}"
     leaked = [line for line in lines if line in student_text]
     assert not leaked, f"{page}: solution code in the student edition:\n  " + "\n  ".join(leaked)
+
+
+def _student_page(page: str) -> str:
+    return page.replace("book/", "student/", 1)
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_student_launch_buttons_open_the_solution_free_notebook(page, student_html):
+    html = (student_html / f"{_student_page(page)}.html").read_text(encoding="utf-8")
+    notebook = f"{_student_page(page)}.ipynb"
+    branch = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["branch"]
+    assert f"/blob/{branch}/{notebook}" in html, f"no Colab link to {notebook}"
+    assert f"tree/{notebook}" in html.replace("%2F", "/"), f"no Binder link to {notebook}"
+    assert f"/blob/{branch}/{page}.ipynb" not in html, "a launch button opens the full notebook"
 
 
 def test_student_edition_ships_no_source_notebooks(student_html):

@@ -119,7 +119,7 @@ def test_actor_critic_losses_accepts_reference_and_library():
 
     def library(logits, actions, values, targets):
         out = actor_critic_losses(logits, actions, values, targets)
-        return out["actor"], out["critic"]
+        return out["policy_loss"], out["value_loss"]
 
     assert check_actor_critic_losses(library).ok
 

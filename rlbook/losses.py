@@ -158,8 +158,8 @@ def discounted_returns(rewards, dones, gamma: float, bootstrap=0.0):
     rewards = np.asarray(rewards, dtype=np.float64)
     dones = np.asarray(dones, dtype=np.float64)
     if rewards.ndim not in (1, 2) or dones.shape != rewards.shape:
-        raise ValueError(f"rewards must have shape (T,) or (T, N) and dones the same shape; got rewards "
-                         f"{rewards.shape} and dones {dones.shape}")
+        raise ValueError(f"rewards must have shape (T,) or (T, N) and dones the same shape; "
+                         f"got rewards {rewards.shape} and dones {dones.shape}")
     if not 0.0 <= gamma <= 1.0:
         raise ValueError(f"gamma must be a number in [0, 1], got {gamma!r}")
     returns = np.empty_like(rewards)
@@ -193,7 +193,8 @@ def td_errors(rewards, values, next_values, terminated, gamma: float) -> tf.Tens
     values = tf.convert_to_tensor(values, tf.float32)
     _same_shape("values", values, "rewards", rewards)
     not_end = 1.0 - tf.cast(terminated, tf.float32)
-    target = tf.stop_gradient(rewards + gamma * not_end * tf.convert_to_tensor(next_values, tf.float32))
+    next_values = tf.convert_to_tensor(next_values, tf.float32)
+    target = tf.stop_gradient(rewards + gamma * not_end * next_values)
     return target - values
 
 
@@ -342,8 +343,10 @@ def actor_critic_losses(logits, actions, values, targets, entropy_coef: float = 
 
 def _same_shape(name: str, x: tf.Tensor, other_name: str, other: tf.Tensor) -> None:
     # Static shapes are known eagerly and in a traced tf.function alike.
-    if x.shape.rank is not None and other.shape.rank is not None and x.shape.rank != other.shape.rank:
+    ranks = x.shape.rank, other.shape.rank
+    if None not in ranks and ranks[0] != ranks[1]:
         raise ValueError(
-            f"{name} must have the shape of {other_name}, one number per step {other.shape}, got {x.shape}; "
-            f"a (B, 1) critic output must be squeezed to (B,), or (B,) - (B, 1) broadcasts to (B, B)"
+            f"{name} must have the shape of {other_name}, one number per step {other.shape}, "
+            f"got {x.shape}; a (B, 1) critic output must be squeezed to (B,), or (B,) - (B, 1) "
+            "broadcasts to (B, B)"
         )

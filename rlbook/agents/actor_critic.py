@@ -104,10 +104,11 @@ class ActorCriticAgent(PolicyGradientAgent):
         self._reward = np.zeros(shape, np.float32)
         self._done = np.zeros(shape, np.float32)
         self._t = 0
-        self._compiled_step = self.compile_step(self.actor_critic_step, batch_size=config.n_steps * num_envs)
+        batch_size = config.n_steps * num_envs  # a fixed shape: traced once
+        self._compiled_step = self.compile_step(self.actor_critic_step, batch_size)
 
     def observe(self, obs, action, reward, next_obs, terminated, truncated):
-        """Record the step(s); every ``n_steps`` steps compute the targets and update both networks."""
+        """Record the step(s); every ``n_steps`` steps, update both networks."""
         n, t = self.num_envs, self._t
         terminated, truncated = np.reshape(terminated, (n,)), np.reshape(truncated, (n,))
         next_obs = np.reshape(next_obs, (n, self.obs_dim))
@@ -127,7 +128,7 @@ class ActorCriticAgent(PolicyGradientAgent):
         return self.update(next_obs)
 
     def targets(self, last_next_obs) -> np.ndarray:
-        """The n-step targets of the stored rollout, ``(n_steps, num_envs)``, from the current critic.
+        """The n-step targets of the stored rollout, ``(n_steps, num_envs)``, from the critic.
 
         ``y_t = r_t + gamma (1 - done_t) y_{t+1}``, starting from ``V(s_T)`` of the
         observations after the last step (``last_next_obs``, ``(num_envs, d)``).
@@ -138,10 +139,10 @@ class ActorCriticAgent(PolicyGradientAgent):
         return discounted_returns(self._reward, self._done, self.config.gamma, bootstrap=bootstrap)
 
     def update(self, last_next_obs) -> dict[str, float]:
-        """One update on the stored rollout: its targets, then one actor step and the critic's steps."""
-        # 1. The n-step targets, from the critic before the update: that is what holds them fixed.
+        """One update on the stored rollout: its targets, one actor step, the critic's steps."""
+        # 2. The n-step targets, from the critic before the update: that holds them fixed.
         targets = self.targets(last_next_obs)
-        # 2-3. The actor step and the critic steps: one compiled call.
+        # 3-5. The TD errors, the actor step and the critic steps: one compiled call.
         metrics = self._compiled_step(self._obs.reshape(-1, self.obs_dim), self._action.reshape(-1),
                                       targets.reshape(-1))
         self.sync()  # acting and the next targets use the new weights
@@ -163,14 +164,15 @@ class ActorCriticAgent(PolicyGradientAgent):
         from rlbook.losses import actor_critic_losses
 
         c = self.config
+        # 3. The TD errors delta_t = y_t - V(s_t), inside actor_critic_losses.
         with tf.GradientTape() as tape:
             values = self.value_network(obs)[:, 0]  # (B, 1) -> (B,): one V(s_t) per step
             losses = actor_critic_losses(self.policy(obs), actions, values, targets, c.entropy_coef,
                                          c.normalize)
-        # 2. The actor: one step on L_pi (delta is held fixed inside it: no gradient reaches
+        # 4. The actor: one step on L_pi (delta is held fixed inside it: no gradient reaches
         #    the critic). More steps on one batch would make the actor off-policy.
         self.apply_gradients(self.policy_optimizer, self.policy, tape, losses["policy_loss"])
-        # 3. The critic: critic_steps steps on L_V = value_loss(V(s), y), the same targets held
+        # 5. The critic: critic_steps steps on L_V = value_loss(V(s), y), the same targets held
         #    fixed (a regression needs several steps to keep up with a changing policy).
         self.fit_value_network(obs, targets, c.critic_steps)
         return {**losses, "mean_v": tf.reduce_mean(values)}

@@ -28,16 +28,16 @@ def check_policy_spaces(observation_space, action_space, algo: str) -> None:
     """Reject spaces a softmax policy over flat observations cannot handle (chapters 6-7)."""
     if not isinstance(action_space, gym.spaces.Discrete):
         raise TypeError(
-            f"{algo} needs a Discrete action space (its policy is a softmax over actions), got "
-            f"{action_space!r}; a continuous (Box) action space needs a Gaussian policy (a mean and a "
-            "standard deviation per action dimension), which chapters 6-7 do not build: see Sutton & "
-            "Barto (2018), section 13.7"
+            f"{algo} needs a Discrete action space (its policy is a softmax over actions), "
+            f"got {action_space!r}; a continuous (Box) action space needs a Gaussian policy "
+            "(a mean and a standard deviation per action dimension), which chapters 6-7 do not "
+            "build: see Sutton & Barto (2018), section 13.7"
         )
     if not isinstance(observation_space, gym.spaces.Box) or len(observation_space.shape) != 1:
         raise TypeError(
-            f"{algo} needs flat Box observations of shape (d,), got {observation_space!r}; wrap the "
-            "environment in gymnasium.wrappers.FlattenObservation (it one-hot encodes Discrete "
-            "observations and flattens images)"
+            f"{algo} needs flat Box observations of shape (d,), got {observation_space!r}; "
+            "wrap the environment in gymnasium.wrappers.FlattenObservation (it one-hot encodes "
+            "Discrete observations and flattens images)"
         )
 
 
@@ -113,7 +113,7 @@ class PolicyGradientAgent(ck.Checkpointable):
         return self._numpy_value(np.asarray(obs, np.float32).reshape(-1, self.obs_dim))[:, 0]
 
     def act(self, obs, greedy: bool = False):
-        """Sample ``a ~ pi(.|s)`` (the most likely action when ``greedy``): an int, or an array for a batch.
+        """Sample ``a ~ pi(.|s)`` (the most likely action when ``greedy``): an int, or ``(B,)``.
 
         Training always samples: the policy's own randomness is the exploration (no
         epsilon-greedy). ``greedy=True`` is for evaluation.
@@ -155,7 +155,7 @@ class PolicyGradientAgent(ck.Checkpointable):
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
 
     def compile_step(self, step, batch_size: int | None):
-        """``step(obs, actions, targets)`` compiled once, for batches of ``batch_size`` (``None``: any).
+        """``step(obs, actions, targets)`` compiled for batches of ``batch_size`` (``None``: any).
 
         The fixed input signature means one trace; TensorFlow's cost per call (a few
         hundred microseconds) is then paid once per learning step.
@@ -169,21 +169,28 @@ class PolicyGradientAgent(ck.Checkpointable):
         ])
 
     def sync(self) -> None:
-        """Copy the networks' new weights into the NumPy copies that act (after every learning step)."""
+        """Copy the networks' new weights into the NumPy copies that act (after each learning step).
+
+        Reading the variables costs 0.15 to 0.4 ms per network on a busy 2-core machine, about
+        a tenth of a second over the actor-critic's whole CartPole run; the compiled learning
+        step returns only its metrics.
+        """
         self._numpy_policy.sync()
         if self._numpy_value is not None:
             self._numpy_value.sync()
 
     # -- checkpoints (see rlbook.checkpoint) ------------------------------------------------
     def _checkpoint(self, replay: bool = True):
-        spec = {"observation_space": ck.box_spec((self.obs_dim,), np.float32), "n_actions": self.n_actions,
-                "num_envs": self.num_envs, "value_network": self.value_network is not None}
+        spec = {"observation_space": ck.box_spec((self.obs_dim,), np.float32),
+                "n_actions": self.n_actions, "num_envs": self.num_envs,
+                "value_network": self.value_network is not None}
         arrays = {**ck.model_arrays("weights.policy", self.policy),
                   **ck.optimizer_arrays("optimizer.policy", self.policy_optimizer)}
         if self.value_network is not None:
             arrays.update({**ck.model_arrays("weights.value", self.value_network),
                            **ck.optimizer_arrays("optimizer.value", self.value_optimizer)})
-        counters = {"env_steps": self.env_steps, "updates": self.updates, "rng": ck.rng_state(self.rng)}
+        counters = {"env_steps": self.env_steps, "updates": self.updates,
+                    "rng": ck.rng_state(self.rng)}
         return spec, counters, arrays
 
     def _restore_checkpoint(self, counters: dict, arrays: dict) -> None:

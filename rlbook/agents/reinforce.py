@@ -111,7 +111,7 @@ class _EpisodeCollector:
         shift = int(self.start.min())
         if shift == 0:  # one episode spans the whole array: double it
             grow = lambda a: np.concatenate([a, np.zeros_like(a)])  # noqa: E731
-            self.obs, self.action, self.reward = grow(self.obs), grow(self.action), grow(self.reward)
+            self.obs, self.action, self.reward = map(grow, (self.obs, self.action, self.reward))
             return
         for a in (self.obs, self.action, self.reward):
             a[: self.t - shift] = a[shift: self.t]
@@ -160,17 +160,21 @@ class ReinforceAgent(PolicyGradientAgent):
 
         obs, actions, rewards, terminated, last_obs = zip(*self._episodes)
         self._episodes.clear()
-        # 1. The returns G_t of each episode, computed backwards. A time-limit truncation is
-        #    not a failure: with a value network, what follows the last step is worth V(s_T)
-        #    (0 only when the episode really terminated); without one, the return stops there.
-        follows = np.zeros(len(obs)) if self.value_network is None else self.values(np.stack(last_obs))
-        returns = [discounted_returns(r, np.zeros_like(r), self.config.gamma, bootstrap=0.0 if end else v)
-                   for r, end, v in zip(rewards, terminated, follows)]
-        # 2-4. The baseline, the policy-gradient step and the baseline's fit: one compiled call.
-        metrics = self._compiled_step(np.concatenate(obs), np.concatenate(actions), np.concatenate(returns))
+        # 2. The returns G_t of each episode, computed backwards. A time-limit truncation
+        #    is not a failure: with a value network, what follows the last step is worth
+        #    V(s_T) (0 only when the episode terminated); without one, the return stops.
+        last_v = np.zeros(len(obs))
+        if self.value_network is not None:
+            last_v = self.values(np.stack(last_obs))
+        returns = [discounted_returns(r, np.zeros_like(r), self.config.gamma,
+                                      bootstrap=0.0 if ended else v)
+                   for r, ended, v in zip(rewards, terminated, last_v)]
+        # 3-5. The baseline, the policy-gradient step, the baseline's fit: one compiled call.
+        obs, actions, returns = (np.concatenate(x) for x in (obs, actions, returns))
+        metrics = self._compiled_step(obs, actions, returns)
         self.sync()  # acting (and the next bootstrap values) use the new weights
         self.updates += 1
-        return {"batch_steps": float(sum(map(len, returns))), **{k: float(v) for k, v in metrics.items()}}
+        return {"batch_steps": float(len(returns)), **{k: float(v) for k, v in metrics.items()}}
 
     def policy_gradient_step(self, obs, actions, returns):
         """Baseline, policy-gradient step, baseline fit on a batch of ``N`` steps (compiled).
@@ -188,16 +192,17 @@ class ReinforceAgent(PolicyGradientAgent):
 
         c, metrics, baseline = self.config, {}, None
         if self.value_network is not None:
-            # 2. The baseline b(s_t) = V(s_t) before this batch, one value per step: (N,).
+            # 3. The baseline b(s_t) = V(s_t) before this batch, one value per step: (N,).
             baseline = self.value_network(obs)[:, 0]
-            metrics = {"value_loss": value_loss(baseline, returns), "mean_v": tf.reduce_mean(baseline)}
-        # 3. The policy-gradient step: L = -mean[(G_t - b(s_t)) log pi(a_t|s_t)] - c_H mean H,
+            metrics = {"value_loss": value_loss(baseline, returns),  # before the fit
+                       "mean_v": tf.reduce_mean(baseline)}
+        # 4. The policy-gradient step: L = -mean[(G_t - b(s_t)) log pi(a_t|s_t)] - c_H mean H,
         #    the weight G_t - b(s_t) held fixed inside reinforce_loss.
         with tf.GradientTape() as tape:
             logits = self.policy(obs)
             loss = reinforce_loss(logits, actions, returns, baseline, c.entropy_coef, c.normalize)
         self.apply_gradients(self.policy_optimizer, self.policy, tape, loss)
-        # 4. The baseline's fit: critic_steps steps regressing V(s_t) on G_t.
+        # 5. The baseline's fit: critic_steps steps regressing V(s_t) on G_t.
         if self.value_network is not None:
             self.fit_value_network(obs, returns, c.critic_steps)
         return {"policy_loss": loss, "entropy": tf.reduce_mean(entropy(logits)), **metrics}

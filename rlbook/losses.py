@@ -331,12 +331,13 @@ def actor_critic_losses(logits, actions, values, targets, entropy_coef: float = 
     values = tf.convert_to_tensor(values, tf.float32)
     targets = tf.convert_to_tensor(targets, tf.float32)
     _same_shape("values", values, "targets", targets)
-    # the TD error, as the actor's weight: held fixed, so the critic learns from L_V alone
+    # the TD error as the actor's weight, held fixed: the critic learns from L_V alone
     weight = tf.stop_gradient(targets - values)
     if normalize:
         weight = normalize_advantages(weight)
     mean_entropy = tf.reduce_mean(entropy(logits))
-    policy_loss = -tf.reduce_mean(weight * log_prob(logits, actions)) - entropy_coef * mean_entropy
+    log_pi = log_prob(logits, actions)
+    policy_loss = -tf.reduce_mean(weight * log_pi) - entropy_coef * mean_entropy
     return {"policy_loss": policy_loss, "value_loss": value_loss(values, targets),
             "entropy": mean_entropy}
 

@@ -139,25 +139,25 @@ class ActorCriticAgent(PolicyGradientAgent):
         return discounted_returns(self._reward, self._done, self.config.gamma, bootstrap=bootstrap)
 
     def update(self, last_next_obs) -> dict[str, float]:
-        """One update on the stored rollout: its targets, one actor step, the critic's steps."""
-        # 2. The n-step targets, from the critic before the update: that holds them fixed.
+        """One update on the stored rollout: targets, one actor step, critic steps."""
+        # 2. The n-step targets, from the critic before the update: held fixed.
         targets = self.targets(last_next_obs)
-        # 3-5. The TD errors, the actor step and the critic steps: one compiled call.
-        metrics = self._compiled_step(self._obs.reshape(-1, self.obs_dim), self._action.reshape(-1),
-                                      targets.reshape(-1))
+        # 3-5. The TD errors, the actor step and the critic steps: one call.
+        obs, actions = self._obs.reshape(-1, self.obs_dim), self._action.reshape(-1)
+        metrics = self._compiled_step(obs, actions, targets.reshape(-1))
         self.sync()  # acting and the next targets use the new weights
         self.updates += 1
         return {name: float(value) for name, value in metrics.items()}
 
     def actor_critic_step(self, obs, actions, targets):
-        """One actor step and ``critic_steps`` critic steps on a batch of ``B`` steps (compiled).
+        """One actor step and ``critic_steps`` critic steps on ``B`` steps (compiled).
 
         Args:
-            obs: ``(B, d)``; actions: ``(B,)`` integers; targets: ``y_t``, ``(B,)``, fixed.
+            obs: ``(B, d)``; actions: ``(B,)`` integers; targets: ``y_t``, ``(B,)``.
 
         Returns:
-            The metrics: what :func:`rlbook.losses.actor_critic_losses` returns (before
-            the update) and ``mean_v``.
+            The metrics: what :func:`rlbook.losses.actor_critic_losses` returns
+            (before the update) and ``mean_v``.
         """
         import tensorflow as tf
 
@@ -166,14 +166,15 @@ class ActorCriticAgent(PolicyGradientAgent):
         c = self.config
         # 3. The TD errors delta_t = y_t - V(s_t), inside actor_critic_losses.
         with tf.GradientTape() as tape:
-            values = self.value_network(obs)[:, 0]  # (B, 1) -> (B,): one V(s_t) per step
-            losses = actor_critic_losses(self.policy(obs), actions, values, targets, c.entropy_coef,
-                                         c.normalize)
-        # 4. The actor: one step on L_pi (delta is held fixed inside it: no gradient reaches
-        #    the critic). More steps on one batch would make the actor off-policy.
-        self.apply_gradients(self.policy_optimizer, self.policy, tape, losses["policy_loss"])
-        # 5. The critic: critic_steps steps on L_V = value_loss(V(s), y), the same targets held
-        #    fixed (a regression needs several steps to keep up with a changing policy).
+            values = self.value_network(obs)[:, 0]  # (B, 1) -> (B,): one V per step
+            losses = actor_critic_losses(self.policy(obs), actions, values, targets,
+                                         c.entropy_coef, c.normalize)
+        # 4. The actor: one step on L_pi (delta is held fixed inside it: no
+        #    gradient reaches the critic). More steps would make it off-policy.
+        self.apply_gradients(self.policy_optimizer, self.policy, tape,
+                             losses["policy_loss"])
+        # 5. The critic: critic_steps steps on L_V = value_loss(V(s), y), the
+        #    targets held fixed (a regression needs several steps to keep up).
         self.fit_value_network(obs, targets, c.critic_steps)
         return {**losses, "mean_v": tf.reduce_mean(values)}
 

@@ -128,7 +128,7 @@ class PolicyGradientAgent(ck.Checkpointable):
 
     # -- learning: what both algorithms' learning steps use ------------------------------------
     def fit_value_network(self, obs, targets, steps):
-        """``steps`` gradient steps of the value network on ``L_V = mean((y - V(s))^2)``.
+        """``steps`` gradient steps of the value network on ``mean((y - V(s))^2)``.
 
         The targets ``y`` stay fixed for all the steps: a plain regression, which needs
         several steps to keep up with a policy that keeps changing. Runs inside a

@@ -89,28 +89,29 @@ PG_ENVS = 8
 """CartPole copies stepped together by REINFORCE and the actor-critic (chapters 6-7)."""
 
 
-@register("reinforce", 300_000)
-def reinforce_setup(seed: int):
-    """Chapter 6's REINFORCE with its defaults (learned value baseline) on 8 CartPole copies."""
-    from rlbook.agents.reinforce import ReinforceAgent
+def _policy_gradient(agent_class, seed: int):
     from rlbook.envs import make_vec_env
 
     env = make_vec_env(ENV_ID, PG_ENVS, seed=seed)
     eval_env = make_vec_env(ENV_ID, EVAL_EPISODES, seed=seed + 10_000)
-    agent = ReinforceAgent(env.single_observation_space, env.single_action_space, num_envs=PG_ENVS, seed=seed)
+    agent = agent_class(env.single_observation_space, env.single_action_space, num_envs=PG_ENVS, seed=seed)
     return agent, env, eval_env
+
+
+@register("reinforce", 300_000)
+def reinforce_setup(seed: int):
+    """Chapter 6's REINFORCE with its defaults (learned value baseline) on 8 CartPole copies."""
+    from rlbook.agents.reinforce import ReinforceAgent
+
+    return _policy_gradient(ReinforceAgent, seed)
 
 
 @register("actor_critic", 100_000)
 def actor_critic_setup(seed: int):
     """Chapter 7's actor-critic with its defaults (n-step targets, batched updates) on 8 CartPole copies."""
     from rlbook.agents.actor_critic import ActorCriticAgent
-    from rlbook.envs import make_vec_env
 
-    env = make_vec_env(ENV_ID, PG_ENVS, seed=seed)
-    eval_env = make_vec_env(ENV_ID, EVAL_EPISODES, seed=seed + 10_000)
-    agent = ActorCriticAgent(env.single_observation_space, env.single_action_space, num_envs=PG_ENVS, seed=seed)
-    return agent, env, eval_env
+    return _policy_gradient(ActorCriticAgent, seed)
 
 
 CARTPOLE_BINS = (1, 1, 6, 12)

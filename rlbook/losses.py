@@ -160,8 +160,8 @@ def discounted_returns(rewards, dones, gamma: float, bootstrap=0.0):
     rewards = np.asarray(rewards, dtype=np.float64)
     dones = np.asarray(dones, dtype=np.float64)
     if rewards.ndim not in (1, 2) or dones.shape != rewards.shape:
-        raise ValueError(f"rewards must have shape (T,) or (T, N) and dones the same shape; got rewards "
-                         f"{rewards.shape} and dones {dones.shape}")
+        raise ValueError(f"rewards must have shape (T,) or (T, N) and dones the same shape; "
+                         f"got rewards {rewards.shape} and dones {dones.shape}")
     if not 0.0 <= gamma <= 1.0:
         raise ValueError(f"gamma must be a number in [0, 1], got {gamma!r}")
     returns = np.empty_like(rewards)
@@ -195,7 +195,8 @@ def td_errors(rewards, values, next_values, terminated, gamma: float) -> tf.Tens
     values = tf.convert_to_tensor(values, tf.float32)
     _same_shape("values", values, "rewards", rewards)
     not_end = 1.0 - tf.cast(terminated, tf.float32)
-    target = tf.stop_gradient(rewards + gamma * not_end * tf.convert_to_tensor(next_values, tf.float32))
+    next_values = tf.convert_to_tensor(next_values, tf.float32)
+    target = tf.stop_gradient(rewards + gamma * not_end * next_values)
     return target - values
 
 
@@ -220,6 +221,48 @@ def entropy(logits) -> tf.Tensor:
     return -tf.reduce_sum(tf.exp(log_pi) * log_pi, axis=-1)
 
 
+def normalize_advantages(weights) -> tf.Tensor:
+    """Scale a batch of policy-gradient weights to mean 0 and standard deviation 1.
+
+    ``w_i <- (w_i - mean(w)) / (std(w) + 1e-8)``
+
+    A common trick (used by both losses below when ``normalize=True``): the step size
+    no longer depends on the scale of the rewards, and the subtracted batch mean acts
+    as one more, batch-wide, baseline. The small constant keeps a batch of equal
+    weights finite (they all become 0).
+
+    Args:
+        weights: ``(B,)``, e.g. ``G_t - V(s_t)`` or the TD errors.
+
+    Returns:
+        ``(B,)``.
+    """
+    mean, variance = tf.nn.moments(weights, axes=[0])
+    return (weights - mean) / (tf.sqrt(variance) + 1e-8)
+
+
+def value_loss(values, targets) -> tf.Tensor:
+    """The critic's regression: mean squared error of ``V(s_t)`` to fixed targets.
+
+    ``L_V = mean_t (y_t - V(s_t))^2``, with ``y_t`` held fixed (``stop_gradient``).
+
+    The targets are the returns ``G_t`` for REINFORCE's baseline (chapter 6) and the
+    n-step targets for the actor-critic's critic (chapter 7). The square makes it a
+    regression; without it, minimising ``V - y`` just pushes V down forever.
+
+    Args:
+        values: ``V(s_t)``, ``(B,)`` (a ``(B, 1)`` network output is rejected).
+        targets: ``y_t``, ``(B,)``.
+
+    Returns:
+        A scalar; its gradient reaches ``values`` only: ``-2 (y_t - V(s_t)) / B``.
+    """
+    values = tf.convert_to_tensor(values, tf.float32)
+    targets = tf.convert_to_tensor(targets, tf.float32)
+    _same_shape("values", values, "targets", targets)
+    return tf.reduce_mean(tf.square(tf.stop_gradient(targets) - values))
+
+
 def reinforce_loss(logits, actions, returns, baseline=None, entropy_coef: float = 0.0,
                    normalize: bool = False) -> tf.Tensor:
     """The REINFORCE loss (Williams, 1992), optionally with a baseline (chapter 6).
@@ -229,7 +272,7 @@ def reinforce_loss(logits, actions, returns, baseline=None, entropy_coef: float 
     Its gradient is the policy-gradient estimate: it raises ``log pi`` of actions
     that did better than the baseline and lowers the others. The weight
     ``G_t - b(s_t)`` is held fixed (``stop_gradient``): the baseline is trained by
-    its own loss, never through the policy's.
+    its own loss (:func:`value_loss`), never through the policy's.
 
     Args:
         logits: the policy's logits, ``(B, A)``.
@@ -237,13 +280,11 @@ def reinforce_loss(logits, actions, returns, baseline=None, entropy_coef: float 
         returns: ``G_t``, ``(B,)``.
         baseline: ``None`` or ``b(s_t)``, shape ``(B,)``: one value *per step*. A
             ``(B, 1)`` critic output is rejected, because ``(B,) - (B, 1)`` silently
-            broadcasts to a ``(B, B)`` matrix (errata of chapter 6).
+            broadcasts to a ``(B, B)`` matrix.
         entropy_coef: ``c_H >= 0``; a positive value rewards uncertain policies, which
             keeps them exploring.
-        normalize: scale the weights ``G_t - b(s_t)`` of the batch to mean 0 and
-            standard deviation 1 first. A common trick: the step size no longer
-            depends on the scale of the rewards, and the subtracted mean acts as one
-            more (batch-wide) baseline.
+        normalize: scale the weights ``G_t - b(s_t)`` of the batch with
+            :func:`normalize_advantages` first.
 
     Returns:
         A scalar.
@@ -255,8 +296,7 @@ def reinforce_loss(logits, actions, returns, baseline=None, entropy_coef: float 
         _same_shape("baseline", baseline, "returns", returns)
         weight = returns - baseline
     if normalize:
-        mean, variance = tf.nn.moments(weight, axes=[0])
-        weight = (weight - mean) / (tf.sqrt(variance) + 1e-8)
+        weight = normalize_advantages(weight)
     loss = -tf.reduce_mean(tf.stop_gradient(weight) * log_prob(logits, actions))
     if entropy_coef:
         loss -= entropy_coef * tf.reduce_mean(entropy(logits))
@@ -265,12 +305,11 @@ def reinforce_loss(logits, actions, returns, baseline=None, entropy_coef: float 
 
 def actor_critic_losses(logits, actions, values, targets, entropy_coef: float = 0.0,
                         normalize: bool = False) -> dict[str, tf.Tensor]:
-    """Actor and critic losses of the advantage actor-critic (chapter 7).
+    """Both losses of the advantage actor-critic (Mnih et al., 2016), chapter 7.
 
     ``delta_t = y_t - V(s_t)`` with the target ``y_t`` held fixed, then
 
-    * critic: ``L_V = mean_t delta_t^2`` (the square makes it a regression; without
-      it, minimizing ``V - y`` just pushes V down forever);
+    * critic: ``L_V = mean_t delta_t^2``, :func:`value_loss` (a regression of V on y);
     * actor: ``L_pi = -mean_t[delta_t log pi(a_t|s_t)] - c_H mean_t H(pi(.|s_t))``, with
       ``delta_t`` held fixed: the critic is trained by ``L_V`` only.
 
@@ -283,29 +322,34 @@ def actor_critic_losses(logits, actions, values, targets, entropy_coef: float = 
         values: the critic's ``V(s_t)``, ``(B,)`` (a ``(B, 1)`` output is rejected).
         targets: ``y_t``, ``(B,)``.
         entropy_coef: weight ``c_H >= 0`` of the entropy bonus.
-        normalize: scale the actor's weights ``delta_t`` to mean 0 and standard
-            deviation 1 over the batch (the critic's loss is unchanged).
+        normalize: scale the actor's weights ``delta_t`` over the batch with
+            :func:`normalize_advantages` (the critic's loss is unchanged).
 
     Returns:
-        ``{"actor": L_pi, "critic": L_V, "entropy": mean H}``, scalars.
+        ``{"policy_loss": L_pi, "value_loss": L_V, "entropy": mean H}``, scalars;
+        ``policy_loss`` sends gradients to ``logits`` only, ``value_loss`` to
+        ``values`` only.
     """
     values = tf.convert_to_tensor(values, tf.float32)
     targets = tf.convert_to_tensor(targets, tf.float32)
     _same_shape("values", values, "targets", targets)
-    delta = tf.stop_gradient(targets) - values  # the TD error; gradients reach V(s_t) only
-    weight = tf.stop_gradient(delta)  # the actor's weight: the critic learns from L_V alone
+    # the TD error as the actor's weight, held fixed: the critic learns from L_V alone
+    weight = tf.stop_gradient(targets - values)
     if normalize:
-        mean, variance = tf.nn.moments(weight, axes=[0])
-        weight = (weight - mean) / (tf.sqrt(variance) + 1e-8)
+        weight = normalize_advantages(weight)
     mean_entropy = tf.reduce_mean(entropy(logits))
-    actor = -tf.reduce_mean(weight * log_prob(logits, actions)) - entropy_coef * mean_entropy
-    return {"actor": actor, "critic": tf.reduce_mean(tf.square(delta)), "entropy": mean_entropy}
+    log_pi = log_prob(logits, actions)
+    policy_loss = -tf.reduce_mean(weight * log_pi) - entropy_coef * mean_entropy
+    return {"policy_loss": policy_loss, "value_loss": value_loss(values, targets),
+            "entropy": mean_entropy}
 
 
 def _same_shape(name: str, x: tf.Tensor, other_name: str, other: tf.Tensor) -> None:
     # Static shapes are known eagerly and in a traced tf.function alike.
-    if x.shape.rank is not None and other.shape.rank is not None and x.shape.rank != other.shape.rank:
+    ranks = x.shape.rank, other.shape.rank
+    if None not in ranks and ranks[0] != ranks[1]:
         raise ValueError(
-            f"{name} must have the shape of {other_name}, one number per step {other.shape}, got {x.shape}; "
-            f"a (B, 1) critic output must be squeezed to (B,), or (B,) - (B, 1) broadcasts to (B, B)"
+            f"{name} must have the shape of {other_name}, one number per step {other.shape}, "
+            f"got {x.shape}; a (B, 1) critic output must be squeezed to (B,), or (B,) - (B, 1) "
+            "broadcasts to (B, B)"
         )

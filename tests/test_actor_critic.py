@@ -18,13 +18,13 @@ def _agent(num_envs=1, **kw):
 
 def _record_updates(agent):
     """Wrap the compiled step to keep the (obs, actions, targets) it receives."""
-    calls, compiled = [], agent._train
+    calls, compiled = [], agent._compiled_step
 
     def recording(obs, actions, targets):
         calls.append((obs.copy(), actions.copy(), targets.copy()))
         return compiled(obs, actions, targets)
 
-    agent._train = recording
+    agent._compiled_step = recording
     return calls
 
 
@@ -61,7 +61,7 @@ def test_n_step_targets_look_ahead_and_restart_at_episode_ends():
 
 def test_critic_is_one_output_state_value():
     agent = _agent()
-    assert agent.critic.output_shape == (None, 1)
+    assert agent.value_network.output_shape == (None, 1)
     obs = np.random.default_rng(1).normal(size=(5, 4)).astype(np.float32)
     assert agent.values(obs).shape == (5,)
 
@@ -74,8 +74,9 @@ def test_update_moves_v_towards_the_fixed_target():
     agent.observe(obs, 0, 5.0, next_obs, False, False)
     after = agent.values(obs[None])[0]
     assert abs(target - after) < abs(target - before)  # squared loss: V moved towards y
-    np.testing.assert_allclose(agent.values(obs[None]), agent.critic(obs[None]).numpy()[:, 0], rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(agent.logits(obs), agent.actor(obs[None]).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(agent.values(obs[None]), agent.value_network(obs[None]).numpy()[:, 0], rtol=1e-5,
+                               atol=1e-6)
+    np.testing.assert_allclose(agent.logits(obs), agent.policy(obs[None]).numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_actions_are_sampled_from_pi_not_greedy():
@@ -104,8 +105,8 @@ def test_one_step_algorithm_on_a_single_env():
     env = make_env("CartPole-v1", seed=0)
     agent = ActorCriticAgent(env.observation_space, env.action_space, n_steps=1, critic_steps=1, hidden=(8,))
     history = train(agent, env, steps=100, progress=False)
-    assert agent.updates == 100
-    assert all(np.isfinite(history.metrics[k][-1][1]) for k in ("actor_loss", "critic_loss", "entropy"))
+    assert agent.updates == 100 and agent.env_steps == 100
+    assert all(np.isfinite(history.metrics[k][-1][1]) for k in ("policy_loss", "value_loss", "entropy", "mean_v"))
 
 
 def test_learns_on_cartpole_quickly():

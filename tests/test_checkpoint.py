@@ -88,7 +88,7 @@ def test_dqn_counters_optimizer_and_replay_resume(agents, saved):
 def test_policy_gradient_counters(agents, saved):
     for algo in ("reinforce", "actor_critic"):
         agent, loaded = agents[algo], checkpoint.load(saved[algo])
-        assert loaded.updates == agent.updates > 0
+        assert loaded.updates == agent.updates > 0 and loaded.env_steps == agent.env_steps == 400
         assert loaded.rng.bit_generator.state == agent.rng.bit_generator.state
 
 

@@ -4,8 +4,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from rlbook.losses import (actor_critic_losses, discounted_returns, entropy, log_prob, reinforce_loss,
-                           td_errors)
+from rlbook.losses import (
+    actor_critic_losses,
+    discounted_returns,
+    entropy,
+    log_prob,
+    normalize_advantages,
+    reinforce_loss,
+    td_errors,
+    value_loss,
+)
 
 # Two states, two actions. Logits (0, 0) -> pi = (1/2, 1/2); logits (ln 3, 0) -> pi = (3/4, 1/4).
 LOGITS = np.array([[0.0, 0.0], [np.log(3.0), 0.0]], np.float32)
@@ -122,22 +130,22 @@ def test_actor_critic_losses_hand_computed():
     values = np.array([1.0, 2.0], np.float32)
     targets = np.array([3.0, 0.0], np.float32)  # delta = (2, -2)
     losses = actor_critic_losses(LOGITS, ACTIONS, values, targets)
-    assert losses["critic"].numpy() == pytest.approx((4.0 + 4.0) / 2)  # squared, not (V - y)
+    assert losses["value_loss"].numpy() == pytest.approx((4.0 + 4.0) / 2)  # squared, not (V - y)
     want_actor = -(2.0 * LOG_PI_TAKEN[0] - 2.0 * LOG_PI_TAKEN[1]) / 2
-    assert losses["actor"].numpy() == pytest.approx(want_actor, rel=1e-6)
+    assert losses["policy_loss"].numpy() == pytest.approx(want_actor, rel=1e-6)
     with_bonus = actor_critic_losses(LOGITS, ACTIONS, values, targets, entropy_coef=0.5)
-    assert with_bonus["actor"].numpy() == pytest.approx(want_actor - 0.5 * losses["entropy"].numpy(), rel=1e-6)
+    assert with_bonus["policy_loss"].numpy() == pytest.approx(want_actor - 0.5 * losses["entropy"].numpy(), rel=1e-6)
 
 
 def test_actor_critic_gradients_flow_where_they_should():
     logits, values, targets = tf.Variable(LOGITS), tf.Variable([1.0, 2.0]), tf.Variable([3.0, 0.0])
     with tf.GradientTape(persistent=True) as tape:
         losses = actor_critic_losses(logits, ACTIONS, values, targets)
-    assert tape.gradient(losses["actor"], values) is None  # delta is fixed in the actor loss
-    assert tape.gradient(losses["critic"], targets) is None  # the target is fixed
-    assert tape.gradient(losses["critic"], logits) is None
+    assert tape.gradient(losses["policy_loss"], values) is None  # delta is fixed in the actor loss
+    assert tape.gradient(losses["value_loss"], targets) is None  # the target is fixed
+    assert tape.gradient(losses["value_loss"], logits) is None
     # d/dV mean((y - V)^2) = -2 (y - V) / B = (-2, 2)
-    np.testing.assert_allclose(tape.gradient(losses["critic"], values).numpy(), [-2.0, 2.0])
+    np.testing.assert_allclose(tape.gradient(losses["value_loss"], values).numpy(), [-2.0, 2.0])
     with pytest.raises(ValueError, match=r"\(B, 1\) critic output"):
         actor_critic_losses(LOGITS, ACTIONS, np.ones((2, 1), np.float32), targets)
 
@@ -149,3 +157,58 @@ def test_reinforce_loss_normalized_weights():
     # a constant baseline changes nothing once the weights are normalized
     shifted = reinforce_loss(LOGITS, ACTIONS, returns, np.array([5.0, 5.0], np.float32), normalize=True)
     assert shifted.numpy() == pytest.approx(want, rel=1e-5)
+
+
+def test_normalize_advantages_hand_computed():
+    # mean 2, standard deviation sqrt(((1-2)^2 + (2-2)^2 + (3-2)^2) / 3) = sqrt(2/3)
+    got = normalize_advantages(tf.constant([1.0, 2.0, 3.0])).numpy()
+    np.testing.assert_allclose(got, np.array([-1.0, 0.0, 1.0]) / np.sqrt(2.0 / 3.0), rtol=1e-5)
+    # equal weights: all 0 (the small constant keeps them finite), not NaN
+    np.testing.assert_array_equal(normalize_advantages(tf.constant([5.0, 5.0])).numpy(), [0.0, 0.0])
+
+
+def test_normalize_advantages_is_the_one_both_losses_use():
+    # With normalize=True each loss equals the plain loss on normalize_advantages' weights.
+    values = np.array([1.0, 2.0], np.float32)
+    targets = np.array([4.0, 0.0], np.float32)  # delta = (3, -2) -> normalized (1, -1)
+    want = -(1.0 * LOG_PI_TAKEN[0] - 1.0 * LOG_PI_TAKEN[1]) / 2
+    got = actor_critic_losses(LOGITS, ACTIONS, values, targets, normalize=True)
+    assert got["policy_loss"].numpy() == pytest.approx(want, rel=1e-5)
+    assert got["value_loss"].numpy() == pytest.approx((9.0 + 4.0) / 2)  # the critic's loss is not normalized
+    weights = normalize_advantages(tf.constant(targets - values)).numpy()
+    assert reinforce_loss(LOGITS, ACTIONS, weights).numpy() == pytest.approx(want, rel=1e-5)
+
+
+def test_value_loss_hand_computed():
+    # mean((y - V)^2) = ((3 - 1)^2 + (0 - 2)^2 + (5 - 5)^2) / 3 = 8 / 3
+    assert value_loss([1.0, 2.0, 5.0], [3.0, 0.0, 5.0]).numpy() == pytest.approx(8.0 / 3.0)
+    with pytest.raises(ValueError, match=r"\(B, 1\) critic output"):
+        value_loss(np.ones((3, 1), np.float32), [3.0, 0.0, 5.0])
+
+
+def test_value_loss_holds_the_targets_fixed():
+    values, targets = tf.Variable([1.0, 2.0, 5.0]), tf.Variable([3.0, 0.0, 5.0])
+    with tf.GradientTape(persistent=True) as tape:
+        loss = value_loss(values, targets)
+    assert tape.gradient(loss, targets) is None  # the regression target gets no gradient
+    # d/dV mean((y - V)^2) = -2 (y - V) / B = (-4/3, 4/3, 0): V moves towards y
+    np.testing.assert_allclose(tape.gradient(loss, values).numpy(), [-4.0 / 3.0, 4.0 / 3.0, 0.0], rtol=1e-6)
+
+
+def test_actor_critic_value_loss_is_value_loss():
+    values, targets = np.array([1.0, 2.0], np.float32), np.array([3.0, 0.5], np.float32)
+    losses = actor_critic_losses(LOGITS, ACTIONS, values, targets)
+    assert losses["value_loss"].numpy() == pytest.approx(value_loss(values, targets).numpy())
+    assert set(losses) == {"policy_loss", "value_loss", "entropy"}
+
+
+def test_actor_critic_policy_loss_gradient_wrt_logits():
+    # weight delta = (2, -2), log pi(a|s) of the taken actions; d/dlogits of -mean(delta log pi)
+    # is -(delta / B) (onehot(a) - pi) per row.
+    logits = tf.Variable(LOGITS)
+    with tf.GradientTape() as tape:
+        loss = actor_critic_losses(logits, ACTIONS, [1.0, 2.0], [3.0, 0.0])["policy_loss"]
+    pi = np.array([[0.5, 0.5], [0.75, 0.25]])
+    onehot = np.array([[0.0, 1.0], [1.0, 0.0]])
+    want = -(np.array([2.0, -2.0])[:, None] / 2) * (onehot - pi)
+    np.testing.assert_allclose(tape.gradient(loss, logits).numpy(), want, rtol=1e-5, atol=1e-7)

@@ -22,43 +22,60 @@ def _obs(n, value):
     return np.full((n, 4), value, np.float32)
 
 
+def _record_updates(agent):
+    """Wrap the compiled learning step to keep the (obs, actions, returns) it receives."""
+    calls, compiled = [], agent._compiled_step
+
+    def recording(obs, actions, returns):
+        calls.append((obs.copy(), actions.copy(), returns.copy()))
+        return compiled(obs, actions, returns)
+
+    agent._compiled_step = recording
+    return calls
+
+
 def test_returns_are_computed_backwards_per_episode():
-    agent = _agent(num_envs=2, gamma=0.5, baseline=None, batch_episodes=5)
+    agent = _agent(num_envs=2, gamma=0.5, baseline=None, batch_episodes=1)
+    calls = _record_updates(agent)
     no, yes = np.array([False, False]), np.array([True, False])
     # env 0: rewards 1, 2, 4 then terminated; env 1 keeps running
     agent.observe(_obs(2, 0), [0, 1], [1.0, 9.0], _obs(2, 1), no, no)
     agent.observe(_obs(2, 1), [1, 1], [2.0, 9.0], _obs(2, 2), no, no)
+    assert not calls
     agent.observe(_obs(2, 2), [0, 1], [4.0, 9.0], _obs(2, 3), yes, no)
-    (obs, actions, returns), = agent._batch
+    (obs, actions, returns), = calls
     np.testing.assert_allclose(returns, [3.0, 4.0, 4.0])  # 1 + .5*4, 2 + .5*4, 4
     np.testing.assert_array_equal(actions, [0, 1, 0])
     np.testing.assert_array_equal(obs[:, 0], [0, 1, 2])
+    assert agent.updates == 1 and agent.env_steps == 6
 
 
 def test_truncated_episode_bootstraps_from_the_learned_value():
-    agent = _agent(gamma=0.5, baseline="value", batch_episodes=5)
+    agent = _agent(gamma=0.5, baseline="value", batch_episodes=2)
+    calls = _record_updates(agent)
     last = np.full(4, 7.0, np.float32)
+    v_last = agent.values(last)[0]  # the value network before the update
     agent.observe(np.zeros(4, np.float32), 0, 1.0, last, False, True)  # cut by the time limit
-    (_, _, returns), = agent._batch
-    np.testing.assert_allclose(returns, [1.0 + 0.5 * agent.values(last)[0]], rtol=1e-5)
     agent.observe(np.zeros(4, np.float32), 0, 1.0, last, True, False)  # a real end: nothing follows
-    np.testing.assert_allclose(agent._batch[1][2], [1.0])
+    (_, _, returns), = calls
+    np.testing.assert_allclose(returns, [1.0 + 0.5 * v_last, 1.0], rtol=1e-5)
 
 
 def test_baseline_is_one_value_per_step():
     agent = _agent(baseline="value")
     obs = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
-    assert agent.critic.output_shape == (None, 1)
+    assert agent.value_network.output_shape == (None, 1)
     assert agent.values(obs).shape == (5,)  # squeezed, so G - V(s) stays (N,)
-    np.testing.assert_allclose(agent.values(obs), agent.critic(obs).numpy()[:, 0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(agent.values(obs), agent.value_network(obs).numpy()[:, 0], rtol=1e-5, atol=1e-6)
 
 
 def test_update_happens_after_batch_episodes_and_numpy_copy_follows():
     env = make_env("CartPole-v1", seed=0)
     agent = ReinforceAgent(env.observation_space, env.action_space, **SMALL)
     history = train(agent, env, episodes=4, progress=False)
-    assert agent.updates == 2 and len(history.metrics["loss"]) == 2
-    assert np.isfinite(history.metrics["critic_loss"][-1][1])
+    assert agent.updates == 2 and len(history.metrics["policy_loss"]) == 2
+    assert agent.env_steps == history.steps
+    assert all(np.isfinite(history.metrics[k][-1][1]) for k in ("policy_loss", "value_loss", "entropy", "mean_v"))
     obs = np.random.default_rng(1).normal(size=(3, 4)).astype(np.float32)
     np.testing.assert_allclose(agent.logits(obs), agent.policy(obs).numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(agent.probs(obs).sum(axis=1), 1.0)

@@ -35,18 +35,19 @@ class Reporter:
 
     def observe(self, obs, action, reward, next_obs, terminated, truncated):
         self.t += 1
-        return {"loss": 1.0 / self.t, "entropy": 0.5, "mean_v": 2.0} if self.t % 4 == 0 else None
+        return {"policy_loss": 1.0 / self.t, "entropy": 0.5, "mean_v": 2.0} if self.t % 4 == 0 else None
 
 
 def test_train_logdir_writes_episodes_agent_metrics_and_evaluations(tmp_path):
     history = train(Reporter(), make_env("CartPole-v1", seed=0), steps=60, eval_env=make_env("CartPole-v1", seed=1),
                     eval_every=30, eval_episodes=2, logdir=tmp_path, progress=False)
     scalars = read_scalars(tmp_path)
-    assert set(scalars) == {"episode/return", "episode/length", "agent/loss", "agent/entropy", "agent/mean_v",
+    assert set(scalars) == {"episode/return", "episode/length", "agent/policy_loss", "agent/entropy", "agent/mean_v",
                             "agent/epsilon", "eval/mean_return", "eval/std_return"}
     assert scalars["episode/return"] == list(zip(history.episode_end_steps, history.episode_returns))
-    assert [s for s, _ in scalars["agent/loss"]] == [s for s, _ in history.metrics["loss"]]  # all of them, to the end
-    np.testing.assert_allclose([v for _, v in scalars["agent/loss"]], [v for _, v in history.metrics["loss"]], rtol=1e-6)
+    policy_loss = history.metrics["policy_loss"]
+    assert [s for s, _ in scalars["agent/policy_loss"]] == [s for s, _ in policy_loss]  # all of them, to the end
+    np.testing.assert_allclose([v for _, v in scalars["agent/policy_loss"]], [v for _, v in policy_loss], rtol=1e-6)
     assert [s for s, _ in scalars["eval/mean_return"]] == [30, 60]
     assert scalars["agent/epsilon"][0][1] == 0.25  # read from the agent: it does not report it
 
@@ -64,10 +65,13 @@ def test_logger_as_a_callback_and_context_manager(tmp_path):
 
 def test_real_agent_metrics_reach_tensorboard(tmp_path):
     from rlbook.agents.actor_critic import ActorCriticAgent
+    from rlbook.agents.reinforce import ReinforceAgent
 
-    env = make_vec_env("CartPole-v1", 2, seed=0)
-    agent = ActorCriticAgent(env.single_observation_space, env.single_action_space, num_envs=2, hidden=(8,),
-                             n_steps=8, critic_steps=1)
-    train(agent, env, steps=200, logdir=tmp_path, progress=False)
-    tags = set(read_scalars(tmp_path))
-    assert {"agent/actor_loss", "agent/critic_loss", "agent/entropy", "agent/mean_v", "episode/return"} <= tags
+    # both policy-gradient agents report the same metric names
+    for cls, kw in ((ActorCriticAgent, dict(n_steps=8)), (ReinforceAgent, dict(batch_episodes=2))):
+        env = make_vec_env("CartPole-v1", 2, seed=0)
+        agent = cls(env.single_observation_space, env.single_action_space, num_envs=2, hidden=(8,),
+                    critic_steps=1, **kw)
+        train(agent, env, steps=200, logdir=tmp_path / cls.__name__, progress=False)
+        tags = set(read_scalars(tmp_path / cls.__name__))
+        assert {"agent/policy_loss", "agent/value_loss", "agent/entropy", "agent/mean_v", "episode/return"} <= tags

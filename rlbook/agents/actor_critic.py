@@ -22,8 +22,11 @@ a regression needs several to keep up with the policy, and a well-fitted critic 
 the actor stable long after CartPole is solved.
 
 Targets are computed in NumPy from the critic's weights *before* the update (that is
-what holds them fixed), with a NumPy copy of the critic; acting uses a NumPy copy of
-the actor; the whole update is one ``tf.function`` with a fixed input signature.
+what holds them fixed). The learning step, :meth:`ActorCriticAgent.actor_critic_step`,
+reads as the algorithm: the actor's step, then the critic's. The actor is the agent's
+``policy`` network and the critic its ``value_network``; what the agent shares with
+REINFORCE (networks, acting, the value fit, checkpoints) is in
+:mod:`rlbook.agents.policy_gradient`.
 """
 
 from __future__ import annotations
@@ -32,9 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rlbook import checkpoint as ck
 from rlbook._validate import non_negative_int, positive, unit_interval, with_overrides
-from rlbook.agents.reinforce import check_policy_spaces
+from rlbook.agents.policy_gradient import PolicyGradientAgent
 
 __all__ = ["ActorCriticConfig", "ActorCriticAgent"]
 
@@ -70,38 +72,21 @@ class ActorCriticConfig:
         check_config(self)
 
 
-class ActorCriticAgent(ck.Checkpointable):
+class ActorCriticAgent(PolicyGradientAgent):
     """Actor-critic with a state-value critic, for Discrete actions and flat observations.
 
-    Args:
-        observation_space: a ``Box`` of shape ``(d,)``.
-        action_space: a ``Discrete`` space.
-        config: :class:`ActorCriticConfig`; keyword arguments override single fields.
-        num_envs: copies of the environment stepped together (a vector env's ``num_envs``).
+    ``ActorCriticAgent(observation_space, action_space, config=None, num_envs=1, **overrides)``:
+    a ``Box`` of shape ``(d,)``, a ``Discrete`` space, a :class:`ActorCriticConfig` (keyword
+    arguments override single fields) and the number of environment copies stepped together.
     """
 
-    def __init__(self, observation_space, action_space, config: ActorCriticConfig | None = None, num_envs: int = 1,
-                 **overrides):
-        import tensorflow as tf
+    title = "Actor-critic"
 
-        from rlbook.nets import mlp
-        from rlbook.speed import NumpyMLP
-
+    def __init__(self, observation_space, action_space, config: ActorCriticConfig | None = None,
+                 num_envs: int = 1, **overrides):
         config = with_overrides(config or ActorCriticConfig(), overrides)
-        check_policy_spaces(observation_space, action_space, "Actor-critic")
-        positive("num_envs", num_envs, integer=True)
-        self.config, self.num_envs = config, num_envs
-        self.n_actions, self.obs_dim = int(action_space.n), int(observation_space.shape[0])
-        self.rng = np.random.default_rng(config.seed)
-        seed = config.seed
-        self.actor = mlp(self.obs_dim, config.hidden, self.n_actions, name="actor", seed=seed)
-        # The critic has ONE output, V(s): the value of the state under the current policy.
-        self.critic = mlp(self.obs_dim, config.hidden, 1, name="critic", seed=None if seed is None else seed + 100)
-        self.actor_optimizer = tf.keras.optimizers.Adam(config.lr, global_clipnorm=config.max_grad_norm)
-        self.critic_optimizer = tf.keras.optimizers.Adam(config.critic_lr, global_clipnorm=config.max_grad_norm)
-        self.actor_optimizer.build(self.actor.trainable_variables)  # slots made now, not while tracing
-        self.critic_optimizer.build(self.critic.trainable_variables)
-        self._numpy_pi, self._numpy_v = NumpyMLP(self.actor), NumpyMLP(self.critic)
+        super().__init__(observation_space, action_space, config, num_envs, value_network=True,
+                         max_grad_norm=config.max_grad_norm)
         # The rollout of the current batch, time-major: (n_steps, num_envs, ...).
         shape = (config.n_steps, num_envs)
         self._obs = np.zeros(shape + (self.obs_dim,), np.float32)
@@ -109,77 +94,11 @@ class ActorCriticAgent(ck.Checkpointable):
         self._reward = np.zeros(shape, np.float32)
         self._done = np.zeros(shape, np.float32)
         self._t = 0
-        self.updates = 0
-        self._train = self._build_train_step(tf)
+        batch_size = config.n_steps * num_envs  # a fixed shape: traced once
+        self._compiled_step = self.compile_step(self.actor_critic_step, batch_size)
 
-    # -- the compiled training step ---------------------------------------------------
-    def _build_train_step(self, tf):
-        from rlbook.losses import actor_critic_losses
-
-        c = self.config
-        actor, critic = self.actor, self.critic
-        actor_optimizer, critic_optimizer = self.actor_optimizer, self.critic_optimizer
-        batch = c.n_steps * self.num_envs
-
-        def critic_step(i, obs, targets):
-            # L_V = mean((y - V(s))^2) with the targets fixed: one step of a plain regression.
-            with tf.GradientTape() as tape:
-                loss = tf.reduce_mean(tf.square(targets - critic(obs, training=False)[:, 0]))
-            critic_optimizer.apply_gradients(zip(tape.gradient(loss, critic.trainable_variables),
-                                                 critic.trainable_variables))
-            return i + 1, obs, targets
-
-        # A fixed input signature: traced once. autograph=False: nothing needs converting (the loop
-        # below is an explicit tf.while_loop), and skipping the conversion makes the trace cheaper.
-        @tf.function(input_signature=[tf.TensorSpec((batch, self.obs_dim), tf.float32),
-                                      tf.TensorSpec((batch,), tf.int32), tf.TensorSpec((batch,), tf.float32)],
-                     autograph=False)
-        def train_step(obs, actions, targets):
-            with tf.GradientTape() as tape:
-                logits = actor(obs, training=False)
-                values = critic(obs, training=False)[:, 0]  # (B, 1) -> (B,): one V(s) per step
-                losses = actor_critic_losses(logits, actions, values, targets, c.entropy_coef, c.normalize)
-            losses["mean_v"] = tf.reduce_mean(values)  # for the logs: the critic before the update
-            # The actor: one step on L_pi (delta held fixed inside it, so no gradient reaches the critic).
-            actor_optimizer.apply_gradients(zip(tape.gradient(losses["actor"], actor.trainable_variables),
-                                                actor.trainable_variables))
-            # The critic: critic_steps steps on L_V. A regression needs more than one step to keep up
-            # with a changing policy; more actor steps on one batch would make the actor off-policy.
-            tf.while_loop(lambda i, *_: i < c.critic_steps, critic_step, [tf.constant(0), obs, targets])
-            # Returning the new weights is cheaper than reading the variables afterwards.
-            return losses, [tf.identity(v) for v in actor.trainable_variables], \
-                [tf.identity(v) for v in critic.trainable_variables]
-
-        return train_step
-
-    # -- acting -----------------------------------------------------------------------------
-    def logits(self, obs) -> np.ndarray:
-        """The actor's logits for a batch of observations, ``(B, A)`` (NumPy)."""
-        return self._numpy_pi(np.asarray(obs, np.float32).reshape(-1, self.obs_dim))
-
-    def probs(self, obs) -> np.ndarray:
-        """``pi(.|s)`` for a batch of observations, ``(B, A)``."""
-        from rlbook.nets import softmax
-
-        return softmax(self.logits(obs).astype(np.float64))
-
-    def values(self, obs) -> np.ndarray:
-        """The critic's ``V(s)`` for a batch of observations, ``(B,)``."""
-        return self._numpy_v(np.asarray(obs, np.float32).reshape(-1, self.obs_dim))[:, 0]
-
-    def act(self, obs, greedy: bool = False):
-        """Sample ``a ~ pi(.|s)`` (not epsilon-greedy; the most likely action when ``greedy``)."""
-        from rlbook.nets import sample_categorical
-
-        obs = np.asarray(obs, np.float32)
-        batched = obs.ndim == 2
-        logits = self._numpy_pi(obs if batched else obs[None])
-        actions = logits.argmax(axis=1) if greedy else sample_categorical(logits, self.rng)
-        return actions if batched else int(actions[0])
-
-    # -- learning ---------------------------------------------------------------------------
     def observe(self, obs, action, reward, next_obs, terminated, truncated):
-        """Record the step(s); every ``n_steps`` steps compute the targets and update both networks."""
+        """Record the step(s); every ``n_steps`` steps, update both networks."""
         n, t = self.num_envs, self._t
         terminated, truncated = np.reshape(terminated, (n,)), np.reshape(truncated, (n,))
         next_obs = np.reshape(next_obs, (n, self.obs_dim))
@@ -189,16 +108,17 @@ class ActorCriticAgent(ck.Checkpointable):
             # into the reward and end the return there (bootstrapping stops only on terminated).
             cut = truncated & ~terminated
             reward = reward + self.config.gamma * cut * self.values(next_obs)
-        self._obs[t], self._action[t], self._reward[t] = np.reshape(obs, (n, self.obs_dim)), np.reshape(action, (n,)), reward
-        self._done[t] = terminated | truncated
+        self._obs[t], self._action[t] = np.reshape(obs, (n, self.obs_dim)), np.reshape(action, (n,))
+        self._reward[t], self._done[t] = reward, terminated | truncated
         self._t += 1
+        self.env_steps += n
         if self._t < self.config.n_steps:
             return None
         self._t = 0
-        return self.train_step(next_obs)
+        return self.update(next_obs)
 
     def targets(self, last_next_obs) -> np.ndarray:
-        """The n-step targets of the stored rollout, ``(n_steps, num_envs)``, from the current critic.
+        """The n-step targets of the stored rollout, ``(n_steps, num_envs)``, from the critic.
 
         ``y_t = r_t + gamma (1 - done_t) y_{t+1}``, starting from ``V(s_T)`` of the
         observations after the last step (``last_next_obs``, ``(num_envs, d)``).
@@ -208,34 +128,46 @@ class ActorCriticAgent(ck.Checkpointable):
         bootstrap = self.values(last_next_obs)
         return discounted_returns(self._reward, self._done, self.config.gamma, bootstrap=bootstrap)
 
-    def train_step(self, last_next_obs) -> dict[str, float]:
-        """One update on the stored rollout: one actor step and ``critic_steps`` critic steps, one compiled call."""
-        targets = self.targets(last_next_obs)  # computed before the update: held fixed
-        d = self.obs_dim
-        losses, actor_weights, critic_weights = self._train(self._obs.reshape(-1, d), self._action.reshape(-1),
-                                                            targets.reshape(-1))
-        self._numpy_pi.sync()  # acting and the next targets use the new weights
-        self._numpy_v.sync()
+    def update(self, last_next_obs) -> dict[str, float]:
+        """One update on the stored rollout: targets, one actor step, critic steps."""
+        # 2. The n-step targets, from the critic before the update: held fixed.
+        targets = self.targets(last_next_obs)
+        # 3-5. The TD errors, the actor step and the critic steps: one call.
+        obs, actions = self._obs.reshape(-1, self.obs_dim), self._action.reshape(-1)
+        metrics = self._compiled_step(obs, actions, targets.reshape(-1))
+        self.sync()  # acting and the next targets use the new weights
         self.updates += 1
-        return {"actor_loss": float(losses["actor"]), "critic_loss": float(losses["critic"]),
-                "entropy": float(losses["entropy"]), "mean_v": float(losses["mean_v"])}
+        return {name: float(value) for name, value in metrics.items()}
 
-    # -- checkpoints (see rlbook.checkpoint) ------------------------------------------------
-    def _checkpoint(self, replay: bool = True):
-        spec = {"observation_space": ck.box_spec((self.obs_dim,), np.float32), "n_actions": self.n_actions,
-                "num_envs": self.num_envs}
-        arrays = {**ck.model_arrays("weights.actor", self.actor), **ck.model_arrays("weights.critic", self.critic),
-                  **ck.optimizer_arrays("optimizer.actor", self.actor_optimizer),
-                  **ck.optimizer_arrays("optimizer.critic", self.critic_optimizer)}
-        return spec, {"updates": self.updates, "rng": ck.rng_state(self.rng)}, arrays
+    def actor_critic_step(self, obs, actions, targets):
+        """One actor step and ``critic_steps`` critic steps on ``B`` steps (compiled).
 
-    def _restore_checkpoint(self, counters: dict, arrays: dict) -> None:
-        ck.set_model("weights.actor", self.actor, arrays)
-        ck.set_model("weights.critic", self.critic, arrays)
-        ck.set_optimizer("optimizer.actor", self.actor_optimizer, arrays)
-        ck.set_optimizer("optimizer.critic", self.critic_optimizer, arrays)
-        self._numpy_pi.sync()
-        self._numpy_v.sync()
-        self.updates = int(counters["updates"])
-        ck.set_rng_state(self.rng, counters["rng"])
-        self._t = 0  # the rollout being collected starts afresh
+        Args:
+            obs: ``(B, d)``; actions: ``(B,)`` integers; targets: ``y_t``, ``(B,)``.
+
+        Returns:
+            The metrics: what :func:`rlbook.losses.actor_critic_losses` returns
+            (before the update) and ``mean_v``.
+        """
+        import tensorflow as tf
+
+        from rlbook.losses import actor_critic_losses
+
+        c = self.config
+        # 3. The TD errors delta_t = y_t - V(s_t), inside actor_critic_losses.
+        with tf.GradientTape() as tape:
+            values = self.value_network(obs)[:, 0]  # (B, 1) -> (B,): one V per step
+            losses = actor_critic_losses(self.policy(obs), actions, values, targets,
+                                         c.entropy_coef, c.normalize)
+        # 4. The actor: one step on L_pi (delta is held fixed inside it: no
+        #    gradient reaches the critic). More steps would make it off-policy.
+        self.apply_gradients(self.policy_optimizer, self.policy, tape,
+                             losses["policy_loss"])
+        # 5. The critic: critic_steps steps on L_V = value_loss(V(s), y), the
+        #    targets held fixed (a regression needs several steps to keep up).
+        self.fit_value_network(obs, targets, c.critic_steps)
+        return {**losses, "mean_v": tf.reduce_mean(values)}
+
+    def reset_rollout(self) -> None:
+        """Forget the rollout being collected (a restored agent starts a new one)."""
+        self._t = 0

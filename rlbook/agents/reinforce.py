@@ -19,20 +19,20 @@ update per episode). With a vector environment, copies whose episode is still
 running when an update happens keep their earlier steps, so a small part of a batch
 comes from the policy one update older (a small bias, traded for never wasting steps).
 
-Speed (see DESIGN.md): acting uses NumPy copies of the networks, and the training
-step is one ``tf.function`` whose input signature has a ``None`` batch dimension, so
-batches of any length run the same compiled graph (no retracing).
+The learning step, :meth:`ReinforceAgent.policy_gradient_step`, reads as the
+algorithm: the baseline, the policy-gradient step, the baseline's fit. What the agent
+shares with the actor-critic (networks, acting, the value fit, checkpoints) is in
+:mod:`rlbook.agents.policy_gradient`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import gymnasium as gym
 import numpy as np
 
-from rlbook import checkpoint as ck
 from rlbook._validate import non_negative_int, positive, unit_interval, with_overrides
+from rlbook.agents.policy_gradient import PolicyGradientAgent, check_policy_spaces
 
 __all__ = ["ReinforceConfig", "ReinforceAgent", "check_policy_spaces"]
 
@@ -70,21 +70,6 @@ class ReinforceConfig:
         check_config(self, baseline=one_of(*(b for b in BASELINES if b is not None)))
 
 
-def check_policy_spaces(observation_space, action_space, algo: str) -> None:
-    """Reject spaces a softmax policy over flat observations cannot handle (chapters 6-7)."""
-    if not isinstance(action_space, gym.spaces.Discrete):
-        raise TypeError(
-            f"{algo} needs a Discrete action space (its policy is a softmax over actions), got {action_space!r}; "
-            "a continuous (Box) action space needs a Gaussian policy (a mean and a standard deviation per action "
-            "dimension), which chapters 6-7 do not build: see Sutton & Barto (2018), section 13.7"
-        )
-    if not isinstance(observation_space, gym.spaces.Box) or len(observation_space.shape) != 1:
-        raise TypeError(
-            f"{algo} needs flat Box observations of shape (d,), got {observation_space!r}; wrap the environment "
-            "in gymnasium.wrappers.FlattenObservation (it one-hot encodes Discrete observations and flattens images)"
-        )
-
-
 class _EpisodeCollector:
     """The running episode of each environment copy, in preallocated time-major arrays.
 
@@ -116,7 +101,7 @@ class _EpisodeCollector:
         shift = int(self.start.min())
         if shift == 0:  # one episode spans the whole array: double it
             grow = lambda a: np.concatenate([a, np.zeros_like(a)])  # noqa: E731
-            self.obs, self.action, self.reward = grow(self.obs), grow(self.action), grow(self.reward)
+            self.obs, self.action, self.reward = map(grow, (self.obs, self.action, self.reward))
             return
         for a in (self.obs, self.action, self.reward):
             a[: self.t - shift] = a[shift: self.t]
@@ -124,171 +109,99 @@ class _EpisodeCollector:
         self.t -= shift
 
 
-class ReinforceAgent(ck.Checkpointable):
+class ReinforceAgent(PolicyGradientAgent):
     """REINFORCE with an optional learned baseline, for Discrete actions and flat observations.
 
-    Args:
-        observation_space: a ``Box`` of shape ``(d,)``.
-        action_space: a ``Discrete`` space.
-        config: :class:`ReinforceConfig`; keyword arguments override single fields.
-        num_envs: copies of the environment stepped together (a vector env's ``num_envs``).
+    ``ReinforceAgent(observation_space, action_space, config=None, num_envs=1, **overrides)``:
+    a ``Box`` of shape ``(d,)``, a ``Discrete`` space, a :class:`ReinforceConfig` (keyword
+    arguments override single fields) and the number of environment copies stepped together.
     """
 
-    def __init__(self, observation_space, action_space, config: ReinforceConfig | None = None, num_envs: int = 1,
-                 **overrides):
-        import tensorflow as tf
+    title = "REINFORCE"
 
-        from rlbook.nets import mlp
-        from rlbook.speed import NumpyMLP
-
+    def __init__(self, observation_space, action_space, config: ReinforceConfig | None = None,
+                 num_envs: int = 1, **overrides):
         config = with_overrides(config or ReinforceConfig(), overrides)
-        check_policy_spaces(observation_space, action_space, "REINFORCE")
-        positive("num_envs", num_envs, integer=True)
-        self.config, self.num_envs = config, num_envs
-        self.n_actions, self.obs_dim = int(action_space.n), int(observation_space.shape[0])
-        self.rng = np.random.default_rng(config.seed)
-        seed = config.seed
-        self.policy = mlp(self.obs_dim, config.hidden, self.n_actions, name="policy", seed=seed)
-        self.optimizer = tf.keras.optimizers.Adam(config.lr)
-        self.optimizer.build(self.policy.trainable_variables)  # slots made now, not while tracing
-        self.critic = self.critic_optimizer = self._numpy_v = None
-        if config.baseline == "value":
-            self.critic = mlp(self.obs_dim, config.hidden, 1, name="value", seed=None if seed is None else seed + 100)
-            self.critic_optimizer = tf.keras.optimizers.Adam(config.critic_lr)
-            self.critic_optimizer.build(self.critic.trainable_variables)
-            self._numpy_v = NumpyMLP(self.critic)
-        self._numpy_pi = NumpyMLP(self.policy)
+        super().__init__(observation_space, action_space, config, num_envs,
+                         value_network=config.baseline == "value")
         self._collector = _EpisodeCollector(num_envs, self.obs_dim)
-        self._batch: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self.updates = 0
-        self._train = self._build_train_step(tf)
+        # Finished episodes not learned from yet: (obs, actions, rewards, terminated, last_obs).
+        self._episodes: list[tuple] = []
+        # Batches of any total length run the same compiled graph (traced once).
+        self._compiled_step = self.compile_step(self.policy_gradient_step, batch_size=None)
 
-    # -- the compiled training step ---------------------------------------------------
-    def _build_train_step(self, tf):
-        from rlbook.losses import entropy, reinforce_loss
-
-        c = self.config
-        policy, critic, optimizer, critic_optimizer = self.policy, self.critic, self.optimizer, self.critic_optimizer
-
-        def critic_step(i, obs, returns):
-            # Regress V(s_t) on G_t: L_V = mean((G_t - V(s_t))^2).
-            with tf.GradientTape() as tape:
-                loss = tf.reduce_mean(tf.square(returns - critic(obs, training=False)[:, 0]))
-            critic_optimizer.apply_gradients(zip(tape.gradient(loss, critic.trainable_variables),
-                                                 critic.trainable_variables))
-            return i + 1, obs, returns
-
-        # None batch dimension: episodes of any total length share one compiled graph (traced once).
-        # autograph=False: nothing needs converting (the loop is an explicit tf.while_loop), which
-        # makes the trace cheaper.
-        @tf.function(input_signature=[tf.TensorSpec((None, self.obs_dim), tf.float32),
-                                      tf.TensorSpec((None,), tf.int32), tf.TensorSpec((None,), tf.float32)],
-                     autograph=False)
-        def train_step(obs, actions, returns):
-            critic_loss = mean_v = tf.constant(0.0)
-            baseline = None
-            if critic is not None:
-                baseline = critic(obs, training=False)[:, 0]  # V(s_t) before this batch, shape (N,): one per step
-                critic_loss = tf.reduce_mean(tf.square(returns - baseline))  # reported: the error before fitting
-                mean_v = tf.reduce_mean(baseline)
-                tf.while_loop(lambda i, *_: i < c.critic_steps, critic_step, [tf.constant(0), obs, returns])
-            with tf.GradientTape() as tape:
-                logits = policy(obs, training=False)
-                # L = -mean[(G_t - b(s_t)) log pi(a_t|s_t)] - c_H mean H, the weight held fixed
-                loss = reinforce_loss(logits, actions, returns, baseline, c.entropy_coef, c.normalize)
-            grads = tape.gradient(loss, policy.trainable_variables)
-            optimizer.apply_gradients(zip(grads, policy.trainable_variables))
-            # Returning the new weights is cheaper than reading the variables afterwards.
-            weights = [tf.identity(v) for v in policy.trainable_variables]
-            critic_weights = [] if critic is None else [tf.identity(v) for v in critic.trainable_variables]
-            # For the logs: the policy's mean entropy and the baseline's mean V(s), both before the step.
-            stats = {"critic_loss": critic_loss, "entropy": tf.reduce_mean(entropy(logits)), "mean_v": mean_v}
-            return loss, stats, weights, critic_weights
-
-        return train_step
-
-    # -- acting -----------------------------------------------------------------------------
-    def logits(self, obs) -> np.ndarray:
-        """The policy's logits for a batch of observations, ``(B, A)`` (NumPy)."""
-        return self._numpy_pi(np.asarray(obs, np.float32).reshape(-1, self.obs_dim))
-
-    def probs(self, obs) -> np.ndarray:
-        """``pi(.|s)`` for a batch of observations, ``(B, A)``."""
-        from rlbook.nets import softmax
-
-        return softmax(self.logits(obs).astype(np.float64))
-
-    def values(self, obs) -> np.ndarray:
-        """The baseline's ``V(s)`` for a batch of observations, ``(B,)`` (needs ``baseline="value"``)."""
-        if self._numpy_v is None:
-            raise ValueError("values() needs a learned baseline: create the agent with baseline='value'")
-        return self._numpy_v(np.asarray(obs, np.float32).reshape(-1, self.obs_dim))[:, 0]
-
-    def act(self, obs, greedy: bool = False):
-        """Sample ``a ~ pi(.|s)`` (the most likely action when ``greedy``): an int, or an array for a batch."""
-        from rlbook.nets import sample_categorical
-
-        obs = np.asarray(obs, np.float32)
-        batched = obs.ndim == 2
-        logits = self._numpy_pi(obs if batched else obs[None])
-        actions = logits.argmax(axis=1) if greedy else sample_categorical(logits, self.rng)
-        return actions if batched else int(actions[0])
-
-    # -- learning ---------------------------------------------------------------------------
     def observe(self, obs, action, reward, next_obs, terminated, truncated):
-        """Record the step(s); at each episode end compute its returns; train once the batch is full."""
+        """Record the step(s); once ``batch_episodes`` episodes have ended, learn from them."""
         n = self.num_envs
-        self._collector.add(np.reshape(obs, (n, self.obs_dim)), np.reshape(action, (n,)), np.reshape(reward, (n,)))
+        self._collector.add(np.reshape(obs, (n, self.obs_dim)), np.reshape(action, (n,)),
+                            np.reshape(reward, (n,)))
+        self.env_steps += n
         terminated, truncated = np.reshape(terminated, (n,)), np.reshape(truncated, (n,))
+        next_obs = np.reshape(next_obs, (n, self.obs_dim))
         for i in np.flatnonzero(terminated | truncated):
-            ep_obs, ep_actions, ep_rewards = self._collector.pop_episode(i)
-            self._batch.append((ep_obs, ep_actions, self._returns(ep_rewards, terminated[i], np.reshape(next_obs, (n, -1))[i])))
-        if len(self._batch) < self.config.batch_episodes:
+            self._episodes.append((*self._collector.pop_episode(i), terminated[i], next_obs[i]))
+        if len(self._episodes) < self.config.batch_episodes:
             return None
-        return self.train_step()
+        return self.update()
 
-    def _returns(self, rewards: np.ndarray, terminated: bool, last_obs: np.ndarray) -> np.ndarray:
+    def update(self) -> dict[str, float]:
+        """One REINFORCE update on the episodes finished so far (then forget them)."""
         from rlbook.losses import discounted_returns
 
-        # A time-limit truncation is not a failure: with a learned V, the steps beyond
-        # the limit are worth V(s_T) (zero only when the episode really terminated).
-        # Without a baseline there is no estimate, and the truncated return is used as is.
-        last_value = 0.0 if terminated or self._numpy_v is None else float(self.values(last_obs)[0])
-        return discounted_returns(rewards, np.zeros_like(rewards), self.config.gamma, bootstrap=last_value)
-
-    def train_step(self) -> dict[str, float]:
-        """One gradient step on the finished episodes collected so far (then forget them)."""
-        obs, actions, returns = (np.concatenate(parts) for parts in zip(*self._batch))
-        self._batch.clear()
-        loss, stats, weights, critic_weights = self._train(obs, actions, returns)
-        self._numpy_pi.sync()  # acting now uses the new weights
-        if self._numpy_v is not None:
-            self._numpy_v.sync()
+        obs, actions, rewards, terminated, last_obs = zip(*self._episodes)
+        self._episodes.clear()
+        # 2. The returns G_t of each episode, computed backwards. A time limit is not
+        #    a failure: with a value network, what follows the last step is worth
+        #    V(s_T) (0 only if the episode terminated); without one, the return stops.
+        last_v = np.zeros(len(obs))
+        if self.value_network is not None:
+            last_v = self.values(np.stack(last_obs))
+        returns = [discounted_returns(r, np.zeros_like(r), self.config.gamma,
+                                      bootstrap=0.0 if ended else v)
+                   for r, ended, v in zip(rewards, terminated, last_v)]
+        # 3-5. The baseline, the policy-gradient step, the baseline's fit: one call.
+        obs, actions, returns = (np.concatenate(x) for x in (obs, actions, returns))
+        metrics = self._compiled_step(obs, actions, returns)
+        self.sync()  # acting (and the next bootstrap values) use the new weights
         self.updates += 1
-        info = {"loss": float(loss), "batch_steps": float(len(returns)), "entropy": float(stats["entropy"])}
-        if self.critic is not None:
-            info.update(critic_loss=float(stats["critic_loss"]), mean_v=float(stats["mean_v"]))
-        return info
+        metrics = {name: float(value) for name, value in metrics.items()}
+        return {"batch_steps": float(len(returns)), **metrics}
 
-    # -- checkpoints (see rlbook.checkpoint) ------------------------------------------------
-    def _checkpoint(self, replay: bool = True):
-        spec = {"observation_space": ck.box_spec((self.obs_dim,), np.float32), "n_actions": self.n_actions,
-                "num_envs": self.num_envs, "baseline": self.config.baseline}
-        arrays = {**ck.model_arrays("weights.policy", self.policy), **ck.optimizer_arrays("optimizer.policy", self.optimizer)}
-        if self.critic is not None:
-            arrays.update({**ck.model_arrays("weights.value", self.critic),
-                           **ck.optimizer_arrays("optimizer.value", self.critic_optimizer)})
-        return spec, {"updates": self.updates, "rng": ck.rng_state(self.rng)}, arrays
+    def policy_gradient_step(self, obs, actions, returns):
+        """Baseline, policy-gradient step, baseline fit on ``N`` steps (compiled).
 
-    def _restore_checkpoint(self, counters: dict, arrays: dict) -> None:
-        ck.set_model("weights.policy", self.policy, arrays)
-        ck.set_optimizer("optimizer.policy", self.optimizer, arrays)
-        self._numpy_pi.sync()
-        if self.critic is not None:
-            ck.set_model("weights.value", self.critic, arrays)
-            ck.set_optimizer("optimizer.value", self.critic_optimizer, arrays)
-            self._numpy_v.sync()
-        self.updates = int(counters["updates"])
-        ck.set_rng_state(self.rng, counters["rng"])
-        self._collector = _EpisodeCollector(self.num_envs, self.obs_dim)  # running episodes start afresh
-        self._batch.clear()
+        Args:
+            obs: ``(N, d)``; actions: ``(N,)`` integers; returns: ``G_t``, ``(N,)``.
+
+        Returns:
+            The metrics: ``policy_loss``, ``entropy`` and, with a baseline,
+            ``value_loss`` (its error on this batch before the fit) and ``mean_v``.
+        """
+        import tensorflow as tf
+
+        from rlbook.losses import entropy, reinforce_loss, value_loss
+
+        c, metrics, baseline = self.config, {}, None
+        if self.value_network is not None:
+            # 3. The baseline b(s_t) = V(s_t) before this batch, one per step: (N,).
+            baseline = self.value_network(obs)[:, 0]
+            metrics = {"value_loss": value_loss(baseline, returns),  # before the fit
+                       "mean_v": tf.reduce_mean(baseline)}
+        # 4. The policy-gradient step on
+        #    L = -mean[(G_t - b(s_t)) log pi(a_t|s_t)] - c_H mean H,
+        #    the weight G_t - b(s_t) held fixed inside reinforce_loss.
+        with tf.GradientTape() as tape:
+            logits = self.policy(obs)
+            loss = reinforce_loss(logits, actions, returns, baseline,
+                                  c.entropy_coef, c.normalize)
+        self.apply_gradients(self.policy_optimizer, self.policy, tape, loss)
+        # 5. The baseline's fit: critic_steps steps regressing V(s_t) on G_t.
+        if self.value_network is not None:
+            self.fit_value_network(obs, returns, c.critic_steps)
+        entropy_mean = tf.reduce_mean(entropy(logits))
+        return {"policy_loss": loss, "entropy": entropy_mean, **metrics}
+
+    def reset_rollout(self) -> None:
+        """Forget the running and finished episodes (a restored agent starts new ones)."""
+        self._collector = _EpisodeCollector(self.num_envs, self.obs_dim)
+        self._episodes.clear()

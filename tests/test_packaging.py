@@ -1,4 +1,4 @@
-"""The repository's own conventions: one lock in sync with pyproject.toml, clean notebooks, a complete TOC."""
+"""The repository's conventions: a lock in sync with pyproject.toml, clean notebooks, a full TOC."""
 
 import importlib.util
 import json
@@ -23,7 +23,9 @@ def _lockfile():
 
 def _lock_extras() -> list[str]:
     """The extras `make lock` resolves (the Makefile's LOCK_EXTRAS line)."""
-    match = re.search(r"^LOCK_EXTRAS\s*:=\s*(.+)$", (ROOT / "Makefile").read_text(), flags=re.MULTILINE)
+    match = re.search(
+        r"^LOCK_EXTRAS\s*:=\s*(.+)$", (ROOT / "Makefile").read_text(), flags=re.MULTILINE
+    )
     assert match, "the Makefile should define LOCK_EXTRAS"
     return match.group(1).split()
 
@@ -47,7 +49,11 @@ def test_lock_pins_every_dependency_at_a_version_its_range_allows():
     lockfile = _lockfile()
     pins = lockfile.read_lock()
     # The lock is resolved for Binder's and CI's Python on Linux (`make lock`).
-    marker_env = {"python_version": lockfile.PYTHON, "sys_platform": "linux", "platform_system": "Linux"}
+    marker_env = {
+        "python_version": lockfile.PYTHON,
+        "sys_platform": "linux",
+        "platform_system": "Linux",
+    }
     problems = []
     for req in _locked_requirements():
         if req.marker and not req.marker.evaluate(marker_env):
@@ -57,15 +63,20 @@ def test_lock_pins_every_dependency_at_a_version_its_range_allows():
             problems.append(f"{req} is not in requirements.lock")
         elif not req.specifier.contains(pins[name], prereleases=True):
             problems.append(f"{req}: the lock has {name}=={pins[name]}, outside the range")
-    assert not problems, ("requirements.lock is out of date with pyproject.toml (run `make lock`):\n  "
-                          + "\n  ".join(problems))
+    assert not problems, (
+        "requirements.lock is out of date with pyproject.toml (run `make lock`):\n  "
+        + "\n  ".join(problems)
+    )
 
 
 def test_upper_bounds_at_the_next_major_version():
     """A new major release of these is not installed until someone has tried it (make test-latest):
     each has an upper bound `<N`, where N is the major version after the locked one."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    reqs = {Requirement(r).name: Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["book"]}
+    reqs = {
+        Requirement(r).name: Requirement(r)
+        for r in project["dependencies"] + project["optional-dependencies"]["book"]
+    }
     pins = _lockfile().read_lock()
     for name in ("tensorflow", "keras", "gymnasium", "numpy", "ipywidgets", "jupyter-book"):
         assert name in reqs, f"pyproject.toml should name {name}"
@@ -73,11 +84,13 @@ def test_upper_bounds_at_the_next_major_version():
         assert uppers, f"{reqs[name]} needs an upper bound at the next major version"
         locked_major = int(pins[name].split(".")[0])
         assert uppers == [str(locked_major + 1)], (
-            f"{reqs[name]}: the upper bound should be <{locked_major + 1} (the lock has {pins[name]})")
+            f"{reqs[name]}: the upper bound should be <{locked_major + 1} "
+            f"(the lock has {pins[name]})"
+        )
 
 
 def test_environment_yml_is_generated_from_the_lock():
-    """Binder installs exactly the lock: environment.yml is what `make lock` writes, byte for byte."""
+    """Binder installs exactly the lock: environment.yml is what `make lock` writes, to the byte."""
     lockfile = _lockfile()
     expected = lockfile.environment_yml(lockfile.read_lock())
     actual = (ROOT / "environment.yml").read_text()
@@ -85,10 +98,15 @@ def test_environment_yml_is_generated_from_the_lock():
     pip_lists = [d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d]
     assert len(pip_lists) == 1, "environment.yml needs exactly one pip: section"
     assert pip_lists[0] == [f"{n}=={v}" for n, v in lockfile.read_lock().items()], (
-        "environment.yml's pip list differs from requirements.lock: run `make lock`")
+        "environment.yml's pip list differs from requirements.lock: run `make lock`"
+    )
     assert f"python={lockfile.PYTHON}" in env["dependencies"]
-    assert actual == expected, "environment.yml was edited by hand: run `make lock` to regenerate it"
-    assert "make lock" in actual.splitlines()[0], "environment.yml's first line should say how to regenerate it"
+    assert actual == expected, (
+        "environment.yml was edited by hand: run `make lock` to regenerate it"
+    )
+    assert "make lock" in actual.splitlines()[0], (
+        "environment.yml's first line should say how to regenerate it"
+    )
 
 
 def test_lock_says_how_it_was_made():
@@ -101,12 +119,17 @@ def test_colab_like_versions_are_allowed_by_pyproject():
     install cell keeps them (the full check, with pip, is `make test-colab`)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     reqs = {Requirement(r).name: Requirement(r) for r in project["dependencies"]}
-    pins = [line.split("==") for line in (ROOT / "tests" / "colab_preinstalled.txt").read_text().splitlines()
-            if line.strip() and not line.startswith("#")]
+    pins = [
+        line.split("==")
+        for line in (ROOT / "tests" / "colab_preinstalled.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert {name for name, _ in pins} >= {"tensorflow", "numpy", "matplotlib"}
     for name, version in pins:
         if name in reqs:
-            assert reqs[name].specifier.contains(version), f"pyproject's {reqs[name]} excludes Colab's {version}"
+            assert reqs[name].specifier.contains(version), (
+                f"pyproject's {reqs[name]} excludes Colab's {version}"
+            )
 
 
 def _notebooks():
@@ -119,7 +142,9 @@ def test_notebooks_are_stored_without_outputs():
     for path in _notebooks():
         nb = json.loads(path.read_text())
         for i, cell in enumerate(nb["cells"]):
-            if cell["cell_type"] == "code" and (cell.get("outputs") or cell.get("execution_count") is not None):
+            if cell["cell_type"] == "code" and (
+                cell.get("outputs") or cell.get("execution_count") is not None
+            ):
                 dirty.append(f"{path.name} cell {i}")
     assert not dirty, f"notebooks must be committed without outputs: {dirty}"
 
@@ -129,20 +154,30 @@ def test_install_cell_is_skipped_by_build_and_nbval():
         code = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
         first = code[0]
         tags = set(first.get("metadata", {}).get("tags", []))
-        assert "pip install" in "".join(first["source"]), f"{path.name}: first code cell should install rlbook"
-        assert {"skip-execution", "nbval-skip"} <= tags, f"{path.name}: install cell must be tagged skip-execution and nbval-skip"
+        assert "pip install" in "".join(first["source"]), (
+            f"{path.name}: first code cell should install rlbook"
+        )
+        assert {"skip-execution", "nbval-skip"} <= tags, (
+            f"{path.name}: install cell must be tagged skip-execution and nbval-skip"
+        )
 
 
 def test_toc_lists_existing_files_in_order():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [toc["root"]] + [c["file"] for c in toc["chapters"]]
     for f in files:
-        assert any((ROOT / (f + ext)).exists() for ext in (".md", ".ipynb")), f"_toc.yml names missing {f}"
+        assert any((ROOT / (f + ext)).exists() for ext in (".md", ".ipynb")), (
+            f"_toc.yml names missing {f}"
+        )
     numbers = [int(m.group(1)) for f in files if (m := re.search(r"/(\d\d)_", f))]
     assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 7, numbers
 
 
 def test_binder_installs_the_package_after_the_environment():
     post_build = ROOT / "postBuild"
-    assert post_build.exists() and os.access(post_build, os.X_OK), "Binder needs an executable postBuild"
-    assert "pip install --no-deps" in post_build.read_text()  # environment.yml already has the dependencies
+    assert post_build.exists() and os.access(post_build, os.X_OK), (
+        "Binder needs an executable postBuild"
+    )
+    assert (
+        "pip install --no-deps" in post_build.read_text()
+    )  # environment.yml already has the dependencies

@@ -71,11 +71,17 @@ def compare(freeze_text: str, pins: dict[str, str]) -> list[str]:
         match = _PIN.match(line.strip())
         if match:
             got[canonical(match.group(1))] = match.group(2)
-    lines = [f"{name}: lock {pins[name]} -> {got[name]}"
-             for name in pins if name in got and got[name] != pins[name]]
+    lines = [
+        f"{name}: lock {pins[name]} -> {got[name]}"
+        for name in pins
+        if name in got and got[name] != pins[name]
+    ]
     lines += [f"{name}: lock {pins[name]} -> not installed" for name in pins if name not in got]
-    lines += [f"{name}: not in the lock -> {got[name]}" for name in got if name not in pins
-              and name != "rlbook"]
+    lines += [
+        f"{name}: not in the lock -> {got[name]}"
+        for name in got
+        if name not in pins and name != "rlbook"
+    ]
     return lines
 
 

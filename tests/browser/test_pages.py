@@ -226,7 +226,8 @@ THEBE_JS = r"""
 const cfg = document.querySelector('script[type="text/x-thebe-config"]');
 const live = [...document.querySelectorAll('button')].filter(
     b => (b.getAttribute('onclick') || '') === 'initThebeSBT()');
-const cells = typeof thebe_selector === 'undefined' ? [] : [...document.querySelectorAll(thebe_selector)];
+const cells = typeof thebe_selector === 'undefined' ? []
+  : [...document.querySelectorAll(thebe_selector)];
 return {
   config: cfg ? cfg.textContent : null,
   liveButtons: live.map(b => b.innerText.trim()),
@@ -253,7 +254,7 @@ def _thebe_problems(page: str, thebe: dict) -> list[str]:
     if thebe["liveButtons"] != ["Live Code"]:
         return [f"unexpected Thebe buttons: {thebe['liveButtons']}"]
     if not thebe["config"] or not thebe["ready"]:
-        return ["Thebe is not configured on the page (no x-thebe-config, or sphinx-thebe.js missing)"]
+        return ["Thebe is not configured on the page (no x-thebe-config or no sphinx-thebe.js)"]
     problems = []
     if thebe["loadedNow"]:
         problems.append(f"Thebe is loaded before the reader asks for it: {thebe['loadedNow']}")
@@ -272,10 +273,11 @@ def _thebe_problems(page: str, thebe: dict) -> list[str]:
                if c["cell_type"] == "code" and "".join(c["source"]).strip()]
     shown = [text.strip() for text in thebe["inputs"]]
     if len(shown) != len(sources) or any(_squash(a) != _squash(b) for a, b in zip(shown, sources)):
-        first = next((i for i, (a, b) in enumerate(zip(shown, sources)) if _squash(a) != _squash(b)),
+        pairs = enumerate(zip(shown, sources))
+        first = next((i for i, (a, b) in pairs if _squash(a) != _squash(b)),
                      min(len(shown), len(sources)))
-        problems.append(f"Thebe finds {len(shown)} runnable cells, the notebook has {len(sources)} code "
-                        f"cells; the first difference is at code cell {first}")
+        problems.append(f"Thebe finds {len(shown)} runnable cells, the notebook has {len(sources)} "
+                        f"code cells; the first difference is at code cell {first}")
     elif "pip install" not in sources[0]:
         problems.append("the first runnable cell is not the install cell")
     return problems

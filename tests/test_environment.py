@@ -147,7 +147,9 @@ def test_environment_yml_runs_every_notebook_import(tmp_path):
         "jupyterlab-myst is not an enabled JupyterLab extension:\n" + listing)
 
     imports = {m: sorted(n) for m, n in notebook_imports().items()}
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", MPLBACKEND="Agg")
+    # No PYTHONPATH: only what the venv installed may be imported (not a checkout on the path).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(TF_CPP_MIN_LOG_LEVEL="2", MPLBACKEND="Agg")
     result = subprocess.run([str(python), "-c", IMPORT_SCRIPT, json.dumps(imports)],
                             capture_output=True, text=True, cwd=BOOK, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]

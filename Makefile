@@ -134,7 +134,7 @@ test-latest:
 COLAB_PYTHON ?= $(PYTHON)
 test-colab: $(VENV)/.installed-test
 	RLBOOK_TEST_COLAB=1 RLBOOK_COLAB_PYTHON="$$(command -v $(COLAB_PYTHON))" \
-	  $(BIN)/python -m pytest tests/test_colab_install.py -p no:cacheprovider
+	  $(BIN)/python -m pytest tests/test_colab_install.py -p no:cacheprovider -rP
 
 notebooks: $(VENV)/.installed-test
 	$(BIN)/python -m pytest book --nbval-lax

@@ -118,7 +118,7 @@ test-latest:
 	$(LATEST_PYTHON) -m venv $(LATEST)
 	$(LATEST)/bin/python -m pip install --quiet --upgrade pip
 	$(LATEST)/bin/python -m pip install --quiet -e ".[$(subst $(space),$(comma),$(LOCK_EXTRAS))]"
-	$(LATEST)/bin/python -m pip freeze --exclude-editable > $(LATEST)/freeze.txt
+	$(LATEST)/bin/python -m pip freeze --all --exclude-editable > $(LATEST)/freeze.txt
 	@$(LATEST)/bin/python -c "import sys, importlib.metadata as m; \
 	print('=== newest versions pyproject.toml allows today: Python', sys.version.split()[0]); \
 	[print('   ', p, m.version(p)) for p in ('tensorflow', 'keras', 'gymnasium', 'numpy', \

@@ -77,10 +77,11 @@ def compare(freeze_text: str, pins: dict[str, str]) -> list[str]:
         if name in got and got[name] != pins[name]
     ]
     lines += [f"{name}: lock {pins[name]} -> not installed" for name in pins if name not in got]
+    # pip itself is the venv's, not a dependency (`pip freeze --all` lists it).
     lines += [
         f"{name}: not in the lock -> {got[name]}"
         for name in got
-        if name not in pins and name != "rlbook"
+        if name not in pins and name not in ("rlbook", "pip")
     ]
     return lines
 

@@ -1,12 +1,23 @@
 # Two entry points: `make book` builds the HTML book, `make test` runs every test.
-# Both create .venv on first use and reinstall when pyproject.toml changes.
+# Both create .venv on first use and install requirements.lock (exact versions) into it, then
+# rlbook itself; they reinstall when the lock or pyproject.toml changes.
 # More for CI and instructors: `make test-browser` (the built pages in headless Chromium),
 # `make test-env` (Binder's environment.yml in a fresh venv), `make book-student` (no solutions),
 # `make student` (regenerate the solution-free notebooks student/ from book/) and `make test-student`
 # (run them with every exercise stub left in).
+# For maintainers: `make lock` / `make lock-upgrade` (re-resolve the lock), `make test-latest`
+# (the newest versions pyproject.toml allows) and `make test-colab` (the Colab install cell).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+# The lock: pyproject.toml's dependencies plus these extras, resolved by uv for Binder's and
+# CI's Python. environment.yml's pip list is generated from it (tools/lockfile.py).
+LOCK        := requirements.lock
+LOCK_EXTRAS := book test browser lab
+LOCK_PYTHON := 3.11
+UV_VERSION  := 0.13.9
+comma := ,
+space := $(subst ,, )
 # TensorFlow's C++ start-up chatter goes to stderr; keep pages and logs clean.
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
@@ -17,7 +28,8 @@ export RLBOOK_PROGRESS := 0
 OWN_TARGETS := --ignore=tests/browser --ignore=tests/test_html_links.py
 STUDENT     := _build/student
 
-.PHONY: book book-student student test test-student unit lint notebooks test-browser test-env bench clean help
+.PHONY: book book-student student test test-student unit lint notebooks test-browser test-env \
+        test-latest test-colab lock lock-upgrade bench clean help
 
 help:
 	@echo "make book          build the HTML book into _build/html (executes every notebook)"
@@ -29,14 +41,43 @@ help:
 	@echo "make test-env      install environment.yml (what Binder builds) in a fresh venv and import what the notebooks import"
 	@echo "make lint          ruff over rlbook/, tests/ and the notebooks (settings in pyproject.toml, book/ruff.toml)"
 	@echo "make bench         time-to-solve benchmark of every algorithm, seeds 0-4"
+	@echo "make lock          re-resolve $(LOCK) after a change to pyproject.toml, regenerate environment.yml"
+	@echo "make lock-upgrade  the same, moving every package to the newest version pyproject.toml allows"
+	@echo "make test-latest   the unit tests and chapters 2-3 in a fresh venv with the newest allowed versions"
+	@echo "make test-colab    Colab's install cell in a fresh venv with Colab-like TensorFlow/NumPy/matplotlib"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed-%: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[$*]"
+# Everything the targets need comes from the one lock (it covers every extra they use), then
+# rlbook itself without dependencies. The .installed-<extra> names are kept for the targets.
+$(VENV)/.installed: $(LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
+
+$(VENV)/.installed-%: $(VENV)/.installed
+	@touch $@
+
+# The lock tool, pinned so that every maintainer's `make lock` writes the same file.
+$(BIN)/uv: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+
+# Resolve for Binder's and CI's Python on Linux, whatever machine runs this. `make lock` keeps
+# the versions already in the lock where pyproject.toml still allows them; `make lock-upgrade`
+# moves everything to the newest (run `make test-latest` first).
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml $(addprefix --extra ,$(LOCK_EXTRAS)) \
+  --python-version $(LOCK_PYTHON) --python-platform x86_64-manylinux_2_28 \
+  --custom-compile-command "make lock" --quiet -o $(LOCK)
+
+lock: $(BIN)/uv
+	$(UV_COMPILE)
+	$(BIN)/python tools/lockfile.py environment
+
+lock-upgrade: $(BIN)/uv
+	$(UV_COMPILE) --upgrade
+	$(BIN)/python tools/lockfile.py environment
 
 book: $(VENV)/.installed-book
 	$(BIN)/jupyter-book build . --warningiserror --keep-going --builder html
@@ -80,6 +121,36 @@ test-browser: $(VENV)/.installed-test $(VENV)/.installed-book $(VENV)/.installed
 # Slow (downloads or reuses pip's cache of TensorFlow & co.), so not part of `make test`.
 test-env: $(VENV)/.installed-test
 	RLBOOK_TEST_ENV=1 $(BIN)/python -m pytest tests/test_environment.py -p no:cacheprovider
+
+# The rot check (not part of .ci/run: an upstream release must not block a landing). A fresh
+# venv gets the newest versions pyproject.toml allows, with the same extras as the lock; it prints
+# them and what differs from the lock, then runs the unit tests and one tabular and one neural
+# chapter. When it passes, `make lock-upgrade` records those versions.
+LATEST        := _build/latest-venv
+LATEST_PYTHON ?= $(PYTHON)
+LATEST_CHAPTERS := book/02_tabular_q_learning.ipynb book/03_dqn.ipynb
+test-latest:
+	rm -rf $(LATEST)
+	$(LATEST_PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install --quiet --upgrade pip
+	$(LATEST)/bin/python -m pip install --quiet -e ".[$(subst $(space),$(comma),$(LOCK_EXTRAS))]"
+	$(LATEST)/bin/python -m pip freeze --all --exclude-editable > $(LATEST)/freeze.txt
+	@$(LATEST)/bin/python -c "import sys, importlib.metadata as m; \
+	print('=== newest versions pyproject.toml allows today: Python', sys.version.split()[0]); \
+	[print('   ', p, m.version(p)) for p in ('tensorflow', 'keras', 'gymnasium', 'numpy', \
+	'ale-py', 'matplotlib', 'ipywidgets', 'jupyter-book', 'myst-nb', 'sphinx')]"
+	$(LATEST)/bin/python tools/lockfile.py compare $(LATEST)/freeze.txt
+	env -u PYTHONPATH $(LATEST)/bin/python -m pytest tests -p no:cacheprovider $(OWN_TARGETS)
+	env -u PYTHONPATH $(LATEST)/bin/python -m pytest $(LATEST_CHAPTERS) --nbval-lax -p no:cacheprovider
+	@echo "test-latest passed: \`make lock-upgrade\` records these versions in $(LOCK)"
+
+# Colab's install cell as Colab runs it (tests/test_colab_install.py): Colab-like TensorFlow,
+# NumPy and matplotlib first (tests/colab_preinstalled.txt), then the notebooks' own `%pip
+# install` line against this checkout; nothing preinstalled may change; then chapter 1 with nbval.
+COLAB_PYTHON ?= $(PYTHON)
+test-colab: $(VENV)/.installed-test
+	RLBOOK_TEST_COLAB=1 RLBOOK_COLAB_PYTHON="$$(command -v $(COLAB_PYTHON))" \
+	  $(BIN)/python -m pytest tests/test_colab_install.py -p no:cacheprovider -rP
 
 notebooks: $(VENV)/.installed-test
 	$(BIN)/python -m pytest book --nbval-lax

@@ -1,9 +1,11 @@
 """Binder's environment: environment.yml alone is enough to run every notebook's imports.
 
 The slow test creates a fresh virtual environment, installs environment.yml's pip requirements
-into it (pip's download cache makes a rerun cheap), installs rlbook itself without dependencies
-(as each notebook's install cell does on Binder and Colab), runs ``pip check``, and imports every
-module that any notebook in book/ imports, checking that each ``from X import name`` name exists.
+into it (the exact versions of requirements.lock; pip's download cache makes a rerun cheap),
+installs rlbook itself without dependencies (as Binder's postBuild does), runs ``pip check``,
+checks that JupyterLab has the jupyterlab-myst extension (so Binder renders the notebooks' MyST),
+and imports every module that any notebook in book/ imports, checking that each
+``from X import name`` name exists.
 It runs only under ``make test-env`` (RLBOOK_TEST_ENV=1), which ``.ci/run`` calls.
 
 The fast tests always run: they check that the notebooks' install cell installs from the
@@ -136,8 +138,18 @@ def test_environment_yml_runs_every_notebook_import(tmp_path):
     pip("install", "--quiet", "--no-deps", str(source))
     pip("check")
 
+    # Binder's JupyterLab renders MyST (admonitions, exercises, math) through jupyterlab-myst.
+    labext = subprocess.run([str(ENV_DIR / "bin" / "jupyter"), "labextension", "list"],
+                            capture_output=True, text=True, check=False)
+    listing = re.sub(r"\x1b\[[0-9;]*m", "", labext.stdout + labext.stderr)  # drop colours
+    assert labext.returncode == 0, listing
+    assert re.search(r"jupyterlab-myst v\S+\s+enabled", listing), (
+        "jupyterlab-myst is not an enabled JupyterLab extension:\n" + listing)
+
     imports = {m: sorted(n) for m, n in notebook_imports().items()}
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", MPLBACKEND="Agg")
+    # No PYTHONPATH: only what the venv installed may be imported (not a checkout on the path).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(TF_CPP_MIN_LOG_LEVEL="2", MPLBACKEND="Agg")
     result = subprocess.run([str(python), "-c", IMPORT_SCRIPT, json.dumps(imports)],
                             capture_output=True, text=True, cwd=BOOK, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]

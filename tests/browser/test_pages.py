@@ -16,6 +16,12 @@ fails when the page shows:
   left in an output;
 * on a chapter page (``NN_name``): no Binder or no Colab launch link, or links that do not open
   ``book/NN_name.ipynb`` of the configured repository on the configured branch;
+* on a chapter page: no "Live Code" button (Thebe), a Thebe configuration that would start a
+  kernel other than the notebook's, from another repository or branch or outside book/, or a code
+  cell of the notebook that Thebe would not turn into a runnable cell (so "run the cells in
+  order", from the install cell on, works in the page). Nothing is clicked and nothing is
+  fetched: the test reads the page's configuration and the cells Thebe's selector finds;
+* a Binder or Colab link to a page that is not a notebook (the intro is MyST Markdown);
 * an exercise without a solution dropdown that opens on click.
 
 What is checked offline, and what is not. Chromium resolves no host name here (see
@@ -31,6 +37,7 @@ and static widget view (small multiples) is plain HTML and is checked fully.
 from __future__ import annotations
 
 import json
+import pathlib
 import re
 from urllib.parse import parse_qs, urlparse
 
@@ -44,7 +51,7 @@ CHAPTER = re.compile(r"(^|/)\d\d_[^/]+$")
 
 # Console messages of the book's toolchain, not of the book, that are harmless to a reader:
 # sphinx-thebe 0.3.1 registers its inline config script twice under Sphinx 7 (the second copy's
-# `const` redeclaration fails; the first defines everything thebe needs, and thebe is off), and
+# `const` redeclaration fails; the first defines everything Thebe needs), and
 # pydata-sphinx-theme reports a fresh browser profile's empty light/dark setting.
 KNOWN_THEME_MESSAGES = (
     "Identifier 'THEBE_JS_URL' has already been declared",
@@ -215,6 +222,71 @@ def _launch_problems(page: str, links: list[str]) -> list[str]:
     return problems
 
 
+THEBE_JS = r"""
+const cfg = document.querySelector('script[type="text/x-thebe-config"]');
+const live = [...document.querySelectorAll('button')].filter(
+    b => (b.getAttribute('onclick') || '') === 'initThebeSBT()');
+const cells = typeof thebe_selector === 'undefined' ? []
+  : [...document.querySelectorAll(thebe_selector)];
+return {
+  config: cfg ? cfg.textContent : null,
+  liveButtons: live.map(b => b.innerText.trim()),
+  ready: typeof initThebe === 'function' && typeof initThebeSBT === 'function' &&
+         typeof THEBE_JS_URL === 'string' && typeof thebe_selector_input === 'string',
+  // What Thebe would make runnable: the input of each cell its selector finds, in page order.
+  inputs: cells.map(c => c.querySelector('.cell_input ' + thebe_selector_input))
+               .filter(pre => pre).map(pre => pre.textContent),
+  loadedNow: [...document.scripts].filter(s => /thebe@|thebelab/.test(s.src)).map(s => s.src),
+};
+"""
+
+
+def _thebe_field(config: str, name: str) -> str | None:
+    match = re.search(rf"{name}:\s*\"([^\"]*)\"", config)
+    return match.group(1) if match else None
+
+
+def _thebe_problems(page: str, thebe: dict) -> list[str]:
+    """The Live Code button and Thebe's configuration, read from the page (nothing is fetched)."""
+    cfg = _config()
+    if not thebe["liveButtons"]:
+        return ["no Live Code (Thebe) button in the launch menu"]
+    if thebe["liveButtons"] != ["Live Code"]:
+        return [f"unexpected Thebe buttons: {thebe['liveButtons']}"]
+    if not thebe["config"] or not thebe["ready"]:
+        return ["Thebe is not configured on the page (no x-thebe-config or no sphinx-thebe.js)"]
+    problems = []
+    if thebe["loadedNow"]:
+        problems.append(f"Thebe is loaded before the reader asks for it: {thebe['loadedNow']}")
+    repo = urlparse(cfg["repository"]["url"]).path.strip("/")
+    notebook = json.loads((ROOT / f"{page}.ipynb").read_text())
+    expected = {"repo": repo, "ref": cfg["repository"]["branch"],
+                "name": notebook["metadata"]["kernelspec"]["name"],
+                "path": str(pathlib.PurePosixPath(page).parent)}
+    got = {key: _thebe_field(thebe["config"], key) for key in expected}
+    got["path"] = str(pathlib.PurePosixPath(got["path"] or ""))  # "./book" -> "book"
+    if got != expected:
+        problems.append(f"Thebe would start {got}, expected {expected}")
+    # Every code cell of the notebook, in order, is a cell Thebe can run (none removed from the
+    # page), starting with the install cell.
+    sources = ["".join(c["source"]).strip() for c in notebook["cells"]
+               if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    shown = [text.strip() for text in thebe["inputs"]]
+    if len(shown) != len(sources) or any(_squash(a) != _squash(b) for a, b in zip(shown, sources)):
+        pairs = enumerate(zip(shown, sources))
+        first = next((i for i, (a, b) in pairs if _squash(a) != _squash(b)),
+                     min(len(shown), len(sources)))
+        problems.append(f"Thebe finds {len(shown)} runnable cells, the notebook has {len(sources)} "
+                        f"code cells; the first difference is at code cell {first}")
+    elif "pip install" not in sources[0]:
+        problems.append("the first runnable cell is not the install cell")
+    return problems
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
 def _open_solutions_problems(driver) -> list[str]:
     """Click each solution's toggle button and check that its code becomes visible."""
     return driver.execute_script(r"""
@@ -265,8 +337,14 @@ def test_page_renders_without_a_kernel(page, driver, book_html, screenshots):
         if not anim["shown"] or anim["frames"] < 2 or not anim["advanced"]:
             problems.append(f"animation {k} did not render or play: {anim}")
     problems += _widget_problems(facts["widgets"])
+    thebe = driver.execute_script(THEBE_JS)
     if CHAPTER.search(page):
         problems += _launch_problems(page, facts["links"])
+        problems += _thebe_problems(page, thebe)
+    elif not (ROOT / f"{page}.ipynb").exists():
+        launch = [u for u in facts["links"] if "/v2/gh/" in u or "/github/" in u and "colab" in u]
+        if launch:
+            problems.append(f"Binder/Colab links to a page that is not a notebook: {launch}")
     for ex in facts["exercises"]:
         if ex["solutions"] == 0 or not ex["dropdown"]:
             problems.append(f"exercise {ex['id']} ({ex['title']}) has no solution dropdown")

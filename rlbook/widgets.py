@@ -108,8 +108,9 @@ def tabular_explorer(env_id: str = "CliffWalking-v1", episodes: int = 300, seed:
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
-    style = {"description_width": "initial"}
-    common = dict(continuous_update=False, style=style, layout=widgets.Layout(width="32%"))
+    # One slider per row, on a long track (easier to stop at a value), labels aligned.
+    common = dict(continuous_update=False, style={"description_width": "5em"},
+                  layout=widgets.Layout(width="min(100%, 40em)"))
     eps = widgets.FloatSlider(value=0.1, min=0.0, max=0.5, step=0.01, description="epsilon", **common)
     gam = gamma_slider(GAMMAS, 0.99, **common)
     alp = widgets.FloatSlider(value=0.5, min=0.05, max=1.0, step=0.05, description="alpha", **common)
@@ -126,7 +127,7 @@ def tabular_explorer(env_id: str = "CliffWalking-v1", episodes: int = 300, seed:
     for slider in (eps, gam, alp):
         slider.observe(redraw, names="value")
     redraw()
-    return widgets.VBox([widgets.HBox([eps, gam, alp]), out])
+    return widgets.VBox([widgets.VBox([eps, gam, alp]), out])
 
 
 def tabular_small_multiples(

@@ -101,9 +101,9 @@ def filtered_stderr():
             os.close(saved)
             tmp.seek(0)
             lines = tmp.read().decode(errors="replace").splitlines(keepends=True)
-            kept = "".join(filter_lines(lines, min_log_level(), nvidia_driver_present()))
-            if kept:
-                os.write(2, kept.encode())
+            kept = "".join(filter_lines(lines, min_log_level(), nvidia_driver_present())).encode()
+            while kept:
+                kept = kept[os.write(2, kept):]
 
 
 class _Loader(importlib.abc.Loader):

@@ -96,3 +96,15 @@ def test_install_cell_installs_a_missing_rlbook_from_the_repository(path):
     printed, calls = _run_cell(path, "missing")
     assert calls == [["pip", f'install --quiet "{_expected_requirement()}"']], calls
     assert len(printed) == 1 and "not installed" in printed[0] and "installing" in printed[0], printed
+
+
+def test_every_install_cell_is_the_canonical_one():
+    """tools/install_cell.py writes it (run it after merging notebooks from other branches)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("install_cell", ROOT / "tools" / "install_cell.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    stale = [p.name for p in NOTEBOOKS if tool.apply(p, write=False)]
+    assert not stale, f"run `python tools/install_cell.py book/*.ipynb`: {stale}"
+    assert _expected_requirement() in tool.source()

@@ -108,3 +108,28 @@ def test_every_install_cell_is_the_canonical_one():
     stale = [p.name for p in NOTEBOOKS if tool.apply(p, write=False)]
     assert not stale, f"run `python tools/install_cell.py book/*.ipynb`: {stale}"
     assert _expected_requirement() in tool.source()
+
+
+def test_install_cell_tool_moves_the_cell_above_code_added_before_it(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("install_cell", ROOT / "tools" / "install_cell.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+
+    def code(src, **meta):
+        return {"cell_type": "code", "id": src[:6], "metadata": meta, "execution_count": None, "outputs": [],
+                "source": [src]}
+
+    nb = {"cells": [{"cell_type": "markdown", "id": "title", "metadata": {}, "source": ["# T"]},
+                    code("from rlbook import diagrams"),
+                    code('%pip install --quiet "rlbook @ git+https://example.org/old@main"')],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "n.ipynb"
+    path.write_text(json.dumps(nb))
+    assert tool.main([str(path)]) == 0
+    cells = json.loads(path.read_text())["cells"]
+    assert [c["cell_type"] for c in cells] == ["markdown", "code", "code"]
+    assert "".join(cells[1]["source"]) == tool.source() and cells[2]["source"] == ["from rlbook import diagrams"]
+    assert {"skip-execution", "nbval-skip"} <= set(cells[1]["metadata"]["tags"])
+    assert tool.main(["--check", str(path)]) == 0  # idempotent

@@ -38,18 +38,34 @@ except ModuleNotFoundError:
     %pip install --quiet "{requirement()}"'''
 
 
+def _is_install_cell(cell: dict) -> bool:
+    text = "".join(cell["source"])
+    return cell["cell_type"] == "code" and "pip install" in text and "rlbook" in text
+
+
 def apply(path: pathlib.Path, write: bool = True) -> bool:
-    """Make the first code cell the install cell; returns whether the notebook changed."""
+    """Make the install cell canonical and the first code cell; returns whether anything changed.
+
+    The install cell is found by its content; if code cells were added above it (they would run
+    before rlbook is installed on Colab), it is moved up to just before the first of them.
+    """
     nb = json.loads(path.read_text(encoding="utf-8"))
-    cell = next(c for c in nb["cells"] if c["cell_type"] == "code")
-    if "pip install" not in "".join(cell["source"]):
-        raise SystemExit(f"{path}: the first code cell is not an install cell; add one by hand first")
+    cells = nb["cells"]
+    found = [i for i, c in enumerate(cells) if _is_install_cell(c)]
+    if len(found) != 1:
+        raise ValueError(f"{path}: expected one install cell (code with `pip install` and rlbook), "
+                         f"found {len(found)}; add one by hand first")
+    index = found[0]
+    cell = cells[index]
+    first_code = next(i for i, c in enumerate(cells) if c["cell_type"] == "code")
     wanted = source().splitlines(keepends=True)
     tags = cell.setdefault("metadata", {}).setdefault("tags", [])
-    if cell["source"] == wanted and all(t in tags for t in TAGS):
+    if cell["source"] == wanted and all(t in tags for t in TAGS) and index == first_code:
         return False
     cell["source"] = wanted
     tags.extend(t for t in TAGS if t not in tags)
+    if index != first_code:
+        cells.insert(first_code, cells.pop(index))
     if write:
         path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return True
@@ -60,10 +76,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="+", type=pathlib.Path)
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args(argv)
-    changed = [p for p in args.notebooks if apply(p, write=not args.check)]
-    for path in changed:
-        print(f"{path}: install cell {'would change' if args.check else 'rewritten'}")
-    return 1 if args.check and changed else 0
+    status = 0
+    for path in args.notebooks:
+        try:
+            if apply(path, write=not args.check):
+                print(f"{path}: install cell {'would change' if args.check else 'rewritten'}")
+                status = 1 if args.check else status
+        except ValueError as exc:
+            print(exc, file=sys.stderr)
+            status = 2
+    return status
 
 
 if __name__ == "__main__":

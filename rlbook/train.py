@@ -240,11 +240,13 @@ def train(
             return user_callback(h) if user_callback is not None else None
 
     loop = _Loop(agent, history, steps, episodes, eval_env, eval_every, eval_episodes, stop_at, callback, progress)
+    finished = False  # stays False when an exception (TrainingDiverged, ...) ends the run
     try:
         if isinstance(env, gym.vector.VectorEnv):
             loop.run_vector(env)
         else:
             loop.run_single(env)
+        finished = True
     except KeyboardInterrupt:
         history.interrupted = True
         print(
@@ -252,7 +254,7 @@ def train(
             "the agent and its history are kept."
         )
     finally:
-        loop.close()
+        loop.close(finished)
         if logger is not None:
             logger.close(history)
     return history
@@ -269,6 +271,7 @@ class _Loop:
         self.stop_at, self.callback = stop_at, callback
         self.next_eval = (history.steps // eval_every + 1) * eval_every if eval_every else None
         self.stop = False
+        self.stop_reason: str | None = None  # why the run stopped before its budget, for the bar
         self.clock = time.perf_counter()
         from tqdm.auto import tqdm
 
@@ -300,7 +303,7 @@ class _Loop:
         if not self.by_steps:
             self.bar.update(1)
         if self.callback is not None and self.callback(h):
-            self.stop = True
+            self.stop, self.stop_reason = True, f"stopped by the callback at step {h.steps:,}"
 
     def after_steps(self, n: int, info) -> None:
         """Log, advance the bar and evaluate when due (``history.steps`` already counts the n steps)."""
@@ -323,14 +326,36 @@ class _Loop:
         )
         self.bar.set_postfix(eval_mean=f"{returns.mean():.1f}", refresh=False)
         if self.stop_at is not None and returns.mean() >= self.stop_at:
-            self.stop = True
-        if self.callback is not None and self.callback(h):
-            self.stop = True
+            self.stop, self.stop_reason = True, f"solved at step {h.steps:,}"
+        if self.callback is not None and self.callback(h) and not self.stop:
+            self.stop, self.stop_reason = True, f"stopped by the callback at step {h.steps:,}"
         self.clock = time.perf_counter()  # evaluation time is not training time
 
-    def close(self) -> None:
+    def close(self, finished: bool = False) -> None:
+        """End the bar as what happened (in Jupyter, tqdm paints a bar closed before its total red).
+
+        Stopped early on purpose (goal reached, callback, the other budget): the bar is completed
+        and kept, with the reason. Interrupted: kept as it is, saying so. An exception such as
+        TrainingDiverged: left as it is (red), and the exception says why.
+        """
         self._tick()
-        self.bar.close()
+        bar, h = self.bar, self.history
+        reason = None
+        if bar.disable:
+            pass
+        elif h.interrupted:
+            reason = f"interrupted at step {h.steps:,}"
+        elif finished and bar.total is not None and bar.n < bar.total:
+            other = "episode" if self.by_steps else "step"
+            reason = self.stop_reason or f"{other} budget reached at step {h.steps:,}"
+            n, start = bar.n, bar.start_t
+            bar.reset(total=n)  # a complete bar, with the start time and count it had
+            bar.start_t = start
+            bar.update(n)
+        if reason is not None:
+            bar.leave = True
+            bar.set_postfix_str(", ".join(filter(None, [bar.postfix, reason])), refresh=False)
+        bar.close()
 
     # -- the loops -------------------------------------------------------------
     def run_single(self, env) -> None:

@@ -20,7 +20,28 @@ from rlbook.envs import make_env
 from rlbook.train import History, train
 
 __all__ = ["tabular_experiment", "tabular_explorer", "tabular_small_multiples", "grid_info",
-           "draw_gamma", "gamma_explorer", "gamma_small_multiples"]
+           "draw_gamma", "gamma_explorer", "gamma_small_multiples", "gamma_slider", "GAMMAS"]
+
+# The gamma slider's stops: effective horizons 1/(1 - gamma) of 1, 2, 5, 10, 20, 50, ... steps, a
+# log scale on which 0.9, 0.99 and 0.999 are each one notch apart from their neighbours, and
+# gamma = 1 (no discount) at the end. A linear slider over [0, 1] would give 0.9 to 0.999 a few
+# pixels at its right end.
+GAMMAS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.998, 0.999, 1.0)
+
+
+def gamma_slider(gammas: Sequence[float] = GAMMAS, value: float = 0.99, **kwargs):
+    """An ``ipywidgets.SelectionSlider`` over ``gammas``, labelled with gamma and its horizon.
+
+    Each notch is one gamma; the readout beside the slider shows it with its effective horizon
+    ``1 / (1 - gamma)`` ("0.99 (horizon 100)"), so the scale the student moves along is the
+    horizon's. ``value`` must be one of ``gammas``; ``kwargs`` go to the slider.
+    """
+    import ipywidgets as widgets
+
+    if value not in gammas:
+        raise ValueError(f"value={value!r} must be one of gammas={tuple(gammas)}")
+    options = [(f"{g:g} (horizon {'inf' if g >= 1 else f'{1 / (1 - g):.0f}'})", g) for g in gammas]
+    return widgets.SelectionSlider(options=options, value=value, description="gamma", **kwargs)
 
 
 def grid_info(env) -> tuple[tuple[int, int], dict[int, str], np.ndarray | None]:
@@ -71,12 +92,15 @@ def _draw(fig, env_id, agent, history, epsilon, gamma, alpha, window=20):
     learning_curve(history, window=window, ax=ax_curve)
     ax_curve.set_title(f"online return, last {window} episodes: {np.mean(history.episode_returns[-window:]):.1f}", fontsize="medium")
     q_grid(agent.q_table(env.observation_space.n), shape, arrows, desc=desc, ax=ax_grid,
-           title=f"greedy policy and max Q  (epsilon={epsilon:.2f}, gamma={gamma:.2f}, alpha={alpha:.2f})")
+           title=f"greedy policy and max Q  (epsilon={epsilon:.2f}, gamma={gamma:g}, alpha={alpha:.2f})")
     fig.tight_layout()
 
 
 def tabular_explorer(env_id: str = "CliffWalking-v1", episodes: int = 300, seed: int = 0):
     """Sliders for epsilon, gamma and alpha; each release retrains and redraws.
+
+    gamma moves along its effective horizon (see :func:`gamma_slider`); epsilon in steps of
+    0.01, alpha in steps of 0.05.
 
     Returns:
         An ``ipywidgets.VBox`` (display it, or leave it as the cell's last line).
@@ -84,10 +108,11 @@ def tabular_explorer(env_id: str = "CliffWalking-v1", episodes: int = 300, seed:
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
-    style = {"description_width": "initial"}
-    common = dict(continuous_update=False, style=style, layout=widgets.Layout(width="32%"))
+    # One slider per row, on a long track (easier to stop at a value), labels aligned.
+    common = dict(continuous_update=False, style={"description_width": "5em"},
+                  layout=widgets.Layout(width="min(100%, 40em)"))
     eps = widgets.FloatSlider(value=0.1, min=0.0, max=0.5, step=0.01, description="epsilon", **common)
-    gam = widgets.FloatSlider(value=0.99, min=0.0, max=1.0, step=0.01, description="gamma", **common)
+    gam = gamma_slider(GAMMAS, 0.99, **common)
     alp = widgets.FloatSlider(value=0.5, min=0.05, max=1.0, step=0.05, description="alpha", **common)
     out = widgets.Output()
 
@@ -102,7 +127,7 @@ def tabular_explorer(env_id: str = "CliffWalking-v1", episodes: int = 300, seed:
     for slider in (eps, gam, alp):
         slider.observe(redraw, names="value")
     redraw()
-    return widgets.VBox([widgets.HBox([eps, gam, alp]), out])
+    return widgets.VBox([widgets.VBox([eps, gam, alp]), out])
 
 
 def tabular_small_multiples(
@@ -177,8 +202,8 @@ def gamma_explorer(episode_length: int = 500):
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
-    slider = widgets.FloatSlider(value=0.99, min=0.5, max=0.999, step=0.001, readout_format=".3f",
-                                 description="gamma", continuous_update=False)
+    slider = gamma_slider([g for g in GAMMAS if 0.5 <= g < 1], 0.99, continuous_update=False,
+                          layout=widgets.Layout(width="60%"))
     out = widgets.Output()
 
     def redraw(_=None):

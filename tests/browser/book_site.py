@@ -23,7 +23,8 @@ ENABLE_HINT = (
 # Chromium flags: headless, no sandbox (CI runs as root), and no traffic of its own (no first-run,
 # sync, component updates, QUIC). host-resolver-rules makes every host name unresolvable, so
 # pages are tested as they are offline: CDN scripts (MathJax, the ipywidgets manager) and
-# external links are never fetched. Only file:// URLs are opened.
+# external links are never fetched. Only file:// URLs are opened, and the JupyterLab test's own
+# server on 127.0.0.1 (the one address the rule leaves alone).
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -34,7 +35,7 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
-    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
     "--window-size=1280,1000",
 ]
 

@@ -114,10 +114,11 @@ def _registered(algorithm: str):
 def algorithm_of(agent_or_class) -> str:
     """The registered algorithm name of an agent or agent class."""
     cls = agent_or_class if isinstance(agent_or_class, type) else type(agent_or_class)
-    for algorithm, target in ALGORITHMS.items():
-        module, name, _ = target.split(":")
-        if cls.__module__ == module and cls.__name__ == name:
-            return algorithm
+    for klass in cls.__mro__:  # a subclass (the recurrent DQN) belongs to its base's algorithm
+        for algorithm, target in ALGORITHMS.items():
+            module, name, _ = target.split(":")
+            if klass.__module__ == module and klass.__name__ == name:
+                return algorithm
     raise CheckpointError(f"{cls.__name__} is not a registered agent; known: {sorted(ALGORITHMS)}")
 
 

@@ -10,6 +10,7 @@ section for the whole-run effect):
   actions of a batch of CartPole observations costs about 10 microseconds with it,
   against about 500 for a compiled Keras call and 2,500 for an eager one. The agent
   calls :meth:`NumpyMLP.sync` after each training call so acting uses the new weights.
+  A linear map after the network (DQN's dueling combine) folds into its last layer.
 * :func:`repeat`, which runs a learning step on several stacked minibatches in one
   compiled call: TensorFlow's fixed cost per call (a few hundred microseconds) is then
   paid once per call instead of once per gradient step.
@@ -39,12 +40,17 @@ class NumpyMLP:
 
     Args:
         model: a Keras model made only of ``Dense`` layers (as built by :func:`rlbook.nets.mlp`).
+        output_map: optional matrix ``(outputs, k)`` that the model's outputs are multiplied
+            by, such as a linear combine after the last layer. It is folded into the last
+            layer's weights at :meth:`sync` (``h @ (W M) + b M = (h @ W + b) @ M``), so the
+            copy's outputs are the combined ones at no extra cost.
     """
 
-    def __init__(self, model):
+    def __init__(self, model, output_map: np.ndarray | None = None):
         import keras
 
         self.model = model
+        self.output_map = None if output_map is None else np.asarray(output_map, np.float32)
         self.layers = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
         for layer in self.layers:
             name = getattr(layer.activation, "__name__", None)
@@ -56,6 +62,9 @@ class NumpyMLP:
     def sync(self) -> None:
         """Copy the current Keras weights (call after every training step or batch of steps)."""
         self.params = [(layer.kernel.numpy(), layer.bias.numpy()) for layer in self.layers]
+        if self.output_map is not None:
+            w, b = self.params[-1]
+            self.params[-1] = (w @ self.output_map, b @ self.output_map)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Outputs for a batch ``x`` of shape ``(batch, input_dim)`` (float32 or float64)."""

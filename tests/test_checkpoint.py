@@ -72,10 +72,10 @@ def test_qlearning_table_counters_and_tie_breaking_state(agents, saved):
 def test_dqn_counters_optimizer_and_replay_resume(agents, saved):
     agent, loaded = agents["dqn"], checkpoint.load(saved["dqn"])
     assert loaded.env_steps == agent.env_steps > 0
-    assert int(loaded.gradient_steps_done.numpy()) == int(agent.gradient_steps_done.numpy()) > 0
+    assert int(loaded.gradient_steps.numpy()) == int(agent.gradient_steps.numpy()) > 0
     for a, b in zip(agent.optimizer.variables, loaded.optimizer.variables):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
-    for a, b in zip(agent.target_model.get_weights(), loaded.target_model.get_weights()):
+    for a, b in zip(agent.target_network.get_weights(), loaded.target_network.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert len(loaded.buffer) == len(agent.buffer) > 0 and loaded.buffer.cursor == agent.buffer.cursor
     np.testing.assert_array_equal(loaded.buffer.obs, agent.buffer.obs)
@@ -162,9 +162,9 @@ def test_wrong_architecture_is_refused(saved):
     with pytest.raises(CheckpointError, match=r"weight 'weights.online.000' has shape \(4, 16\) in the checkpoint "
                                               r"and \(4, 32\) in the agent"):
         wider.restore(saved["dqn"])
-    plain = DQNAgent(space.observation_space, space.action_space, **{**SMALL["dqn"], "dueling": False})
-    with pytest.raises(CheckpointError, match="saved from an agent with dueling=True, but this agent has dueling=False"):
-        plain.restore(saved["dqn"])
+    dueling = DQNAgent(space.observation_space, space.action_space, **{**SMALL["dqn"], "dueling": True})
+    with pytest.raises(CheckpointError, match="saved from an agent with dueling=False, but this agent has dueling=True"):
+        dueling.restore(saved["dqn"])
 
 
 def test_restore_into_a_matching_agent_keeps_its_config(saved, agents):

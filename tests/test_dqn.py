@@ -21,7 +21,7 @@ def _weights(model):
 def _fill_and_train(agent):
     env = make_env("CartPole-v1", seed=0)
     train(agent, env, steps=agent.config.learning_starts, progress=False)  # fills the buffer, no training call yet
-    before_online, before_target = _weights(agent.model), _weights(agent.target_model)
+    before_online, before_target = _weights(agent.q_network), _weights(agent.target_network)
     agent.train_step()
     return before_online, before_target
 
@@ -30,22 +30,22 @@ def test_hard_update_copies_exactly_every_c_gradient_steps():
     agent = _agent(tau=1.0, target_update_every=2, gradient_steps=2)
     _, before_target = _fill_and_train(agent)
     # after 2 gradient steps the target is an exact copy of the (changed) online net
-    for t, o, old in zip(agent.target_model.get_weights(), agent.model.get_weights(), before_target):
+    for t, o, old in zip(agent.target_network.get_weights(), agent.q_network.get_weights(), before_target):
         np.testing.assert_array_equal(t, o)
-    assert any(not np.array_equal(o, old) for o, old in zip(agent.model.get_weights(), before_target))
+    assert any(not np.array_equal(o, old) for o, old in zip(agent.q_network.get_weights(), before_target))
 
 
 def test_hard_update_waits_for_c():
     agent = _agent(tau=1.0, target_update_every=5, gradient_steps=2)
     _, before_target = _fill_and_train(agent)
-    for t, old in zip(agent.target_model.get_weights(), before_target):
+    for t, old in zip(agent.target_network.get_weights(), before_target):
         np.testing.assert_array_equal(t, old)  # only 2 of 5 steps done: target untouched
 
 
 def test_soft_update_is_polyak_average():
     agent = _agent(tau=0.25, target_update_every=1, gradient_steps=1)
     _, before_target = _fill_and_train(agent)
-    for t, o, old in zip(agent.target_model.get_weights(), agent.model.get_weights(), before_target):
+    for t, o, old in zip(agent.target_network.get_weights(), agent.q_network.get_weights(), before_target):
         np.testing.assert_allclose(t, 0.25 * o + 0.75 * old, rtol=1e-5, atol=1e-6)
 
 
@@ -54,7 +54,7 @@ def test_dueling_head_removes_mean_advantage():
     obs = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
     v, a = agent.value_advantage(obs)
     np.testing.assert_allclose(a.mean(axis=1), 0.0, atol=1e-5)
-    head = agent.model(obs).numpy()
+    head = agent.q_network(obs).numpy()
     np.testing.assert_allclose(v, head[:, 0] + 0 * head[:, 1], rtol=1e-5)  # V is the head's first output
     np.testing.assert_allclose(agent.q_values(obs), v[:, None] + a, rtol=1e-5)
 
@@ -62,7 +62,7 @@ def test_dueling_head_removes_mean_advantage():
 def test_numpy_acting_matches_keras():
     agent = _agent(dueling=False)
     obs = np.random.default_rng(1).normal(size=(6, 4)).astype(np.float32)
-    np.testing.assert_allclose(agent.q_values(obs), agent.model(obs).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(agent.q_values(obs), agent.q_network(obs).numpy(), rtol=1e-5, atol=1e-6)
 
 
 def _seeded_returns(seed):
@@ -104,7 +104,7 @@ def test_every_model_type_builds_and_trains(model_type, env_fn):
 def test_lstm_memory_is_reset_between_episodes():
     agent = _agent(model_type="lstm", seq_len=4)
     obs = np.ones(4, np.float32)
-    first = agent.act(obs, greedy=True) and agent._window.copy()
+    agent.act(obs, greedy=True)
     agent.reset_state(1)
     assert not agent._window.any()
     agent.act(obs, greedy=True)
@@ -131,7 +131,14 @@ def test_bad_spaces():
         DQNAgent(Pixels.observation_space, Pixels.action_space, model_type="dense")
     with pytest.raises(TypeError, match="tabular Q-learning"):
         DQNAgent(gym.spaces.Discrete(5), gym.spaces.Discrete(2))
-    assert DQNConfig().double and DQNConfig().dueling
+
+
+def test_defaults_are_vanilla_dqn():
+    # Chapter 3 teaches (and trains) the max target and a plain head; chapters 4-5 switch the flags on.
+    config = DQNConfig()
+    assert not config.double and not config.dueling
+    agent = _agent()
+    assert agent.q_network.output_shape[-1] == CARTPOLE.action_space.n  # no V output
 
 
 def test_lstm_evaluation_on_other_copies_keeps_the_training_memory():
@@ -149,7 +156,7 @@ def test_lstm_evaluation_on_other_copies_keeps_the_training_memory():
 
 def test_lstm_network_is_seeded():
     a, b = (_agent(model_type="lstm", seq_len=4, seed=5) for _ in range(2))
-    for wa, wb in zip(a.model.get_weights(), b.model.get_weights()):
+    for wa, wb in zip(a.q_network.get_weights(), b.q_network.get_weights()):
         np.testing.assert_array_equal(wa, wb)
 
 
@@ -164,4 +171,107 @@ def test_lstm_evaluation_on_as_many_copies_keeps_the_training_memory():
     assert returns.shape == (2,) and returns.min() >= 1
     np.testing.assert_array_equal(agent._window, before)
     np.testing.assert_array_equal(agent._window[:, -2:, 0], [[0.5, 0.25], [0.5, 0.25]])
-    assert _agent().recurrent_state is None  # dense networks have no memory to keep
+    assert getattr(_agent(), "recurrent_state", None) is None  # dense networks have no memory to keep
+
+
+# -- the learning step, on minibatches made by hand -------------------------------------------
+
+def _batch(n=6, seed=0):
+    rng = np.random.default_rng(seed)
+    obs = rng.normal(size=(n, 4)).astype(np.float32)
+    next_obs = rng.normal(size=(n, 4)).astype(np.float32)
+    action = rng.integers(0, 2, n)
+    reward = rng.normal(size=n).astype(np.float32)
+    terminated = (np.arange(n) % 3 == 0).astype(np.float32)
+    return obs, action, reward, next_obs, terminated
+
+
+def test_learn_moves_q_of_the_action_taken_towards_the_hand_computed_target():
+    agent = _agent(loss="mse", lr=1e-2, gamma=0.9, target_update_every=1000)
+    obs, next_obs = np.array([[0.1, -0.2, 0.3, 0.05]], np.float32), np.array([[0.2, 0.1, -0.1, 0.0]], np.float32)
+    # y = r + gamma * max_a' Q_target(s', a'), from the target network's numbers
+    y = 0.5 + 0.9 * agent.target_network(next_obs).numpy().max()
+    before = agent.q_network(obs).numpy()[0, 1]
+    out = agent.learn(obs, np.array([1]), np.array([0.5], np.float32), next_obs, np.array([0.0], np.float32))
+    assert float(out["loss"]) == pytest.approx((y - before) ** 2, rel=1e-5)  # the loss before the step
+    after = agent.q_network(obs).numpy()[0, 1]
+    assert abs(y - after) < abs(y - before)
+    # a terminated transition's target is its reward alone
+    before = agent.q_network(obs).numpy()[0, 0]
+    out = agent.learn(obs, np.array([0]), np.array([3.0], np.float32), next_obs, np.array([1.0], np.float32))
+    assert float(out["loss"]) == pytest.approx((3.0 - before) ** 2, rel=1e-5)
+    assert abs(3.0 - agent.q_network(obs).numpy()[0, 0]) < abs(3.0 - before)
+    assert int(agent.gradient_steps.numpy()) == 2
+
+
+@pytest.mark.parametrize("double", [False, True])
+def test_learn_uses_the_vanilla_or_the_double_target(double):
+    agent = _agent(loss="mse", gamma=0.9, double=double)
+    # a target network whose head swaps the two actions: it values highest what the online one ranks lowest
+    weights = agent.q_network.get_weights()
+    agent.target_network.set_weights(weights[:-2] + [weights[-2][:, ::-1], weights[-1][::-1]])
+    obs, action, reward, next_obs, terminated = _batch()
+    q, q_next = agent.q_network(obs).numpy(), agent.q_network(next_obs).numpy()
+    q_next_target = agent.target_network(next_obs).numpy()
+    rows = np.arange(len(action))
+    vanilla = reward + 0.9 * (1 - terminated) * q_next_target.max(axis=1)
+    double_y = reward + 0.9 * (1 - terminated) * q_next_target[rows, q_next.argmax(axis=1)]
+    assert not np.allclose(vanilla, double_y)  # the batch tells the two apart
+    y = double_y if double else vanilla
+    out = agent.learn(obs, action, reward, next_obs, terminated)
+    assert float(out["loss"]) == pytest.approx(np.mean((y - q[rows, action]) ** 2), rel=1e-5)
+    assert float(out["mean_q"]) == pytest.approx(q.max(axis=1).mean(), rel=1e-5)
+
+
+def test_target_network_moves_by_tau_on_every_c_th_gradient_step_only():
+    agent = _agent(tau=0.5, target_update_every=3)
+    batch = _batch()
+    for step in range(1, 7):
+        target, online = _weights(agent.target_network), _weights(agent.q_network)
+        agent.learn(*batch)
+        new_online = agent.q_network.get_weights()
+        for t_new, t_old, o_new in zip(agent.target_network.get_weights(), target, new_online):
+            expected = 0.5 * o_new + 0.5 * t_old if step % 3 == 0 else t_old
+            np.testing.assert_allclose(t_new, expected, rtol=1e-5, atol=1e-6)
+        assert any(not np.array_equal(a, b) for a, b in zip(new_online, online))
+
+
+def test_repeat_gives_the_weights_of_the_same_steps_run_one_by_one():
+    import tensorflow as tf
+
+    a, b = _agent(gradient_steps=3, target_update_every=2), _agent(gradient_steps=3, target_update_every=2)
+    batches = [_batch(seed=k) for k in range(3)]
+    stacked = [np.stack(field) for field in zip(*batches)]
+    together = a._learn_many(*stacked)  # one compiled call
+    one_step = tf.function(b.learn)
+    losses = [float(one_step(*batch)["loss"]) for batch in batches]
+    for wa, wb in zip(a.q_network.get_weights() + a.target_network.get_weights(),
+                      b.q_network.get_weights() + b.target_network.get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
+    assert float(together["loss"]) == pytest.approx(np.mean(losses), rel=1e-5)
+    assert int(a.gradient_steps.numpy()) == int(b.gradient_steps.numpy()) == 3
+
+
+def test_dueling_q_values_come_from_the_one_combine():
+    from rlbook.nets import q_from_head
+
+    agent = _agent(dueling=True)
+    obs = np.random.default_rng(2).normal(size=(7, 4)).astype(np.float32)
+    expected = q_from_head(agent.q_network(obs), dueling=True).numpy()
+    np.testing.assert_allclose(agent.q_values(obs), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(agent.act(obs, greedy=True), expected.argmax(axis=1))
+
+
+def test_lstm_flag_builds_the_recurrent_agent_and_it_checkpoints(tmp_path):
+    from rlbook.agents.recurrent_dqn import RecurrentDQNAgent
+
+    agent = _agent(model_type="lstm", seq_len=4)
+    assert type(agent) is RecurrentDQNAgent
+    env = make_env("CartPole-v1", seed=0)
+    train(agent, env, steps=40, progress=False)
+    loaded = DQNAgent.load(agent.save(str(tmp_path / "lstm.ckpt")))
+    assert type(loaded) is RecurrentDQNAgent and int(loaded.gradient_steps.numpy()) > 0
+    obs = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
+    np.testing.assert_allclose(loaded.q_values(obs), agent.q_values(obs), rtol=1e-6)
+    with pytest.raises(ValueError, match="model_type='lstm'"):
+        RecurrentDQNAgent(CARTPOLE.observation_space, CARTPOLE.action_space, **SMALL)

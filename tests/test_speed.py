@@ -20,6 +20,17 @@ def test_numpy_copy_matches_keras_and_follows_sync():
     np.testing.assert_allclose(copy(x), model(x).numpy(), rtol=1e-5, atol=1e-6)
 
 
+def test_numpy_copy_folds_a_linear_output_map_into_its_last_layer():
+    model = mlp(4, (8,), 3, seed=1)
+    combine = np.random.default_rng(1).normal(size=(3, 2)).astype(np.float32)
+    copy = NumpyMLP(model, output_map=combine)
+    x = np.random.default_rng(2).normal(size=(5, 4)).astype(np.float32)
+    np.testing.assert_allclose(copy(x), model(x).numpy() @ combine, rtol=1e-5, atol=1e-5)
+    model.layers[-1].bias.assign(np.arange(3, dtype=np.float32))
+    copy.sync()  # the map is folded again into the new weights
+    np.testing.assert_allclose(copy(x), model(x).numpy() @ combine, rtol=1e-5, atol=1e-5)
+
+
 def test_numpy_copy_rejects_unknown_activation():
     import keras
 

@@ -1,21 +1,17 @@
-"""Deep Q-networks (Mnih et al., 2015) with the double (chapter 4) and dueling
-(chapter 5) variants as flags; taught in chapter 3.
+"""Deep Q-networks (Mnih et al., 2015), taught in chapter 3, with the double target
+(chapter 4) and the dueling head (chapter 5) as flags.
 
 The agent in one paragraph: act epsilon-greedily with a Q-network; store every
 transition in a replay buffer; every ``train_every`` environment steps, draw
-``gradient_steps`` minibatches and take one Adam step on each, regressing
-``Q(s, a)`` towards a target computed with a slowly moving copy of the network
-(the *target network*); after every ``target_update_every`` gradient steps move
-the target network towards the online one by ``tau`` (``tau=1`` is a hard copy).
+``gradient_steps`` minibatches and :meth:`DQNAgent.learn` from each: regress
+``Q(s, a)`` towards a target computed with a slowly moving copy of the network (the
+*target network*), and after every ``target_update_every`` gradient steps move the
+target network towards the online one by ``tau`` (``tau=1`` is a hard copy).
 
-Speed (see DESIGN.md): acting with a dense network runs a NumPy copy of the
-weights (microseconds instead of a Keras call's milliseconds), and all the
-gradient steps of one training call run inside one compiled ``tf.function`` with a
-fixed input signature, so Python and TensorFlow's dispatch are paid once per call.
-
-Handy for the chapters: ``agent.q_values(obs_batch)`` (NumPy, ``(B, A)``),
-``agent.value_advantage(obs_batch)`` (dueling: V ``(B,)`` and A ``(B, A)``),
-``agent.model`` and ``agent.target_model``.
+``learn`` is the algorithm; the speed devices of :mod:`rlbook.speed` wrap it without
+changing it. Images (``model_type="conv"``) change only the network;
+sequences (``model_type="lstm"``) build the subclass in
+:mod:`rlbook.agents.recurrent_dqn`, which keeps the recurrent memory.
 """
 
 from __future__ import annotations
@@ -27,8 +23,10 @@ import numpy as np
 
 from rlbook import checkpoint as ck
 from rlbook._validate import non_negative_int, positive, unit_interval, with_overrides
+from rlbook.nets import q_from_head, q_network
 from rlbook.replay import ReplayBuffer
 from rlbook.schedules import make_schedule
+from rlbook.speed import NumpyMLP, repeat
 
 __all__ = ["DQNConfig", "DQNAgent"]
 
@@ -37,15 +35,16 @@ MODEL_TYPES = ("dense", "conv", "lstm")
 
 @dataclass(frozen=True)
 class DQNConfig:
-    """Hyperparameters of DQN. The defaults solve CartPole-v1 quickly (chapter 3)."""
+    """Hyperparameters of DQN. The defaults (vanilla DQN: max target, plain head) solve CartPole-v1
+    quickly (chapter 3); chapters 4 and 5 switch on ``double`` and ``dueling``."""
 
     model_type: str = "dense"
     """Q-network kind: ``"dense"`` (flat observations), ``"conv"`` (images) or ``"lstm"`` (sequences)."""
     hidden: tuple[int, ...] = (128, 128)
     """Units of the hidden Dense layers."""
-    double: bool = True
+    double: bool = False
     """Use the double-DQN target: the online net selects the next action, the target net values it."""
-    dueling: bool = True
+    dueling: bool = False
     """Use a dueling head: Q = V + A - mean(A)."""
     gamma: float = 0.99
     """Discount factor in [0, 1]."""
@@ -117,20 +116,30 @@ def _check_spaces(observation_space, action_space, model_type: str) -> None:
 
 
 class DQNAgent(ck.Checkpointable):
-    """DQN with replay, a target network, and optional double/dueling/recurrent variants.
+    """DQN with replay and a target network; double target and dueling head as flags.
 
     Args:
         observation_space: a ``Box`` (flat for dense/lstm, ``(H, W, C)`` for conv).
         action_space: a ``Discrete`` space.
         config: :class:`DQNConfig`; keyword arguments override single fields.
         num_envs: copies of the environment stepped together (a vector env's ``num_envs``).
+
+    Attributes: ``q_network`` and ``target_network`` (Keras models whose output is the
+    head: Q-values, or V then A for a dueling head), ``optimizer``, ``buffer``, and the
+    counters ``env_steps`` and ``gradient_steps``.
     """
 
-    def __init__(self, observation_space, action_space, config: DQNConfig | None = None, num_envs: int = 1, **overrides):
-        import tensorflow as tf
+    def __new__(cls, observation_space, action_space, config=None, num_envs=1, **overrides):
+        # model_type="lstm" is a flag like the others: it builds the recurrent subclass.
+        if cls is DQNAgent and with_overrides(config or DQNConfig(), overrides).model_type == "lstm":
+            from rlbook.agents.recurrent_dqn import RecurrentDQNAgent
 
-        from rlbook.nets import q_network
-        from rlbook.speed import NumpyMLP
+            return super().__new__(RecurrentDQNAgent)
+        return super().__new__(cls)
+
+    def __init__(self, observation_space, action_space, config: DQNConfig | None = None,
+                 num_envs: int = 1, **overrides):
+        import tensorflow as tf  # here, not at the top: importing the config stays fast
 
         config = with_overrides(config or DQNConfig(), overrides)
         _check_spaces(observation_space, action_space, config.model_type)
@@ -142,219 +151,174 @@ class DQNAgent(ck.Checkpointable):
         if config.seed is not None:
             tf.random.set_seed(config.seed)
         self.rng = np.random.default_rng(config.seed)
-        self.epsilon_fn = make_schedule(config.epsilon_schedule, config.epsilon_start, config.epsilon_end, config.epsilon_decay_steps)
-
-        def build(name):
-            return q_network(self.obs_shape, self.n_actions, config.model_type, config.hidden, config.dueling,
-                             config.lstm_units, pixels, config.seed, name)
-
-        self.model, self.target_model = build("q_online"), build("q_target")
-        self.target_model.set_weights(self.model.get_weights())
+        self.epsilon_fn = make_schedule(config.epsilon_schedule, config.epsilon_start,
+                                        config.epsilon_end, config.epsilon_decay_steps)
+        self.q_network, self.target_network = (
+            q_network(self.obs_shape, self.n_actions, config.model_type, config.hidden, config.dueling,
+                      config.lstm_units, pixels, config.seed, name) for name in ("q_online", "q_target"))
+        self.target_network.set_weights(self.q_network.get_weights())
         self.optimizer = tf.keras.optimizers.Adam(config.lr)
-        self.optimizer.build(self.model.trainable_variables)  # slots made now, not while tracing
-        self.buffer = ReplayBuffer(config.buffer_size, self.obs_shape, num_envs, np.uint8 if pixels else np.float32)
+        self.optimizer.build(self.q_network.trainable_variables)  # slots made now, not while tracing
+        self.buffer = ReplayBuffer(config.buffer_size, self.obs_shape, num_envs,
+                                   np.uint8 if pixels else np.float32)
         self.env_steps = 0
-        self.gradient_steps_done = tf.Variable(0, dtype=tf.int64, trainable=False)
-        self._numpy_q = NumpyMLP(self.model) if config.model_type == "dense" else None
-        self._build_functions(tf)
-        self._windows: dict[int, np.ndarray] = {}  # LSTM memory: number of copies -> their windows
-        self.reset_state(num_envs)
+        self.gradient_steps = tf.Variable(0, dtype=tf.int64, trainable=False)
 
-    # -- compiled functions ---------------------------------------------------------
-    def _build_functions(self, tf) -> None:
+        # Speed devices (rlbook.speed); neither changes what is computed.
+        # One compiled call runs `learn` on all the minibatches of a training call, so
+        # TensorFlow's fixed cost per call (a few hundred microseconds) is paid once.
+        self._learn_many = repeat(self.learn, config.gradient_steps)
+        # A dense network acts through a NumPy copy of itself (about 10 microseconds
+        # a batch, against 500 for a compiled Keras call). The dueling combine is
+        # linear in the head, so its matrix (q_from_head of the identity) folds into
+        # the copy's last layer.
+        self._numpy_q = None
+        if config.model_type == "dense":
+            combine = np.asarray(q_from_head(np.eye(self.q_network.output_shape[-1], dtype=np.float32),
+                                             config.dueling))
+            self._numpy_q = NumpyMLP(self.q_network, output_map=combine)
+        self._compiled_q = tf.function(self._online_q_values, reduce_retracing=True)  # conv, lstm
+
+    # -- the algorithm ---------------------------------------------------------------------
+    def q_of(self, network, obs):
+        """Q-values ``(B, A)`` of a batch of observations under ``network`` (a tensor)."""
+        return q_from_head(network(obs, training=False), self.config.dueling)
+
+    def learn(self, obs, action, reward, next_obs, terminated, weights=None):
+        """One gradient step of DQN on a minibatch of transitions.
+
+        Args:
+            obs, next_obs: ``(B, *obs_shape)``.
+            action, reward, terminated: ``(B,)``.
+            weights: optional ``(B,)``; 0 drops a transition from the loss (the
+                recurrent subclass passes the mask of its replayed sequences,
+                which add a time axis after ``B``).
+
+        Returns:
+            ``{"loss": ..., "mean_q": ...}``, scalar tensors (``mean_q`` is the
+            mean of ``max_a Q(s, a)`` over the minibatch).
+        """
+        import tensorflow as tf
+
         from rlbook.losses import double_td_target, q_loss, td_target
-        from rlbook.nets import q_from_head
 
         c = self.config
-        recurrent = c.model_type == "lstm"
-        K, B = c.gradient_steps, c.batch_size
-        seq = (c.seq_len,) if recurrent else ()
-        obs_dtype = tf.uint8 if self.buffer.obs.dtype == np.uint8 else tf.float32
-        online, target, optimizer = self.model, self.target_model, self.optimizer
-        q_of = lambda net, obs: q_from_head(net(obs, training=False), c.dueling)  # noqa: E731
-
-        def one_step(obs, action, reward, next_obs, terminated, mask):
-            next_q_target = q_of(target, next_obs)
-            # y = r + gamma (1 - terminated) Q_target(s', argmax_a' Q_online(s', a'))   (double)
-            # y = r + gamma (1 - terminated) max_a' Q_target(s', a')                     (vanilla)
-            if c.double:
-                y = double_td_target(reward, q_of(online, next_obs), next_q_target, terminated, c.gamma)
-            else:
-                y = td_target(reward, next_q_target, terminated, c.gamma)
-            with tf.GradientTape() as tape:
-                q = q_of(online, obs)
-                # Sequences (LSTM): shapes gain a time axis, and steps of the next episode
-                # inside a replayed sequence get weight 0.
-                loss = q_loss(q, action, y, c.loss, weights=mask if recurrent else None)
-            grads = tape.gradient(loss, online.trainable_variables)
-            optimizer.apply_gradients(zip(grads, online.trainable_variables))
-            self.gradient_steps_done.assign_add(1)
-            # The target network trails the online one: hard copy when tau == 1.
-            if self.gradient_steps_done % c.target_update_every == 0:
-                for t_var, o_var in zip(target.variables, online.variables):
-                    t_var.assign(c.tau * o_var + (1.0 - c.tau) * t_var)
-            return loss, tf.reduce_mean(tf.reduce_max(q, axis=-1))
-
-        spec = lambda shape, dtype: tf.TensorSpec((K, B) + seq + shape, dtype)  # noqa: E731
-
-        @tf.function(input_signature=[spec(self.obs_shape, obs_dtype), spec((), tf.int64), spec((), tf.float32),
-                                      spec(self.obs_shape, obs_dtype), spec((), tf.float32), spec((), tf.float32)])
-        def train_many(obs, action, reward, next_obs, terminated, mask):
-            losses, mean_qs = tf.TensorArray(tf.float32, K), tf.TensorArray(tf.float32, K)
-            for k in tf.range(K):
-                loss, mean_q = one_step(obs[k], action[k], reward[k], next_obs[k], terminated[k], mask[k])
-                losses, mean_qs = losses.write(k, loss), mean_qs.write(k, mean_q)
-            return tf.reduce_mean(losses.stack()), tf.reduce_mean(mean_qs.stack())
-
-        self._train_many = train_many
-        self._q_batch = tf.function(lambda obs: q_of(online, obs), reduce_retracing=True)
-
-    # -- acting -----------------------------------------------------------------------
-    @property
-    def epsilon(self) -> float:
-        return self.epsilon_fn(self.env_steps)
-
-    def reset_state(self, num_envs: int) -> None:
-        """Forget the LSTM's memory of ``num_envs`` parallel episodes (no-op for other models).
-
-        The memory is a window of each copy's last ``seq_len`` observations; all-zero
-        rows are padding, which the network's Masking layer skips, so a fresh window is
-        exactly a fresh LSTM state. One memory is kept per number of copies, so a greedy
-        evaluation on 10 copies in the middle of training on 4 leaves the memory of the
-        4 running training episodes alone.
-        """
-        if self.config.model_type == "lstm":
-            self._windows[num_envs] = np.zeros((num_envs, self.config.seq_len) + self.obs_shape, np.float32)
-
-    @property
-    def recurrent_state(self) -> dict[int, np.ndarray] | None:
-        """A copy of the LSTM's memory (``None`` for other models); assigning it puts a memory back.
-
-        :func:`rlbook.train.evaluate` saves it before a greedy evaluation and restores it after,
-        so evaluating, even on as many copies as training uses, never disturbs the memory of the
-        running training episodes.
-        """
-        if self.config.model_type != "lstm":
-            return None
-        return {n: w.copy() for n, w in self._windows.items()}
-
-    @recurrent_state.setter
-    def recurrent_state(self, memory: dict[int, np.ndarray] | None) -> None:
-        if memory is not None:
-            self._windows = {n: w.copy() for n, w in memory.items()}
-
-    @property
-    def _window(self) -> np.ndarray | None:
-        """The LSTM memory of the ``num_envs`` training copies, ``(num_envs, seq_len, *obs_shape)``."""
-        return self._windows.get(self.num_envs)
-
-    def q_values(self, obs) -> np.ndarray:
-        """Q-values of a batch of observations, shape ``(B, A)`` (the LSTM sees each alone)."""
-        obs = np.asarray(obs, dtype=self.buffer.obs.dtype).reshape((-1,) + self.obs_shape)
-        if self._numpy_q is not None:
-            head = self._numpy_q(obs)
-            return head[:, 1:] + head[:, :1] - head[:, 1:].mean(axis=1, keepdims=True) if self.config.dueling else head
-        if self.config.model_type == "lstm":
-            obs = obs[:, None]
-        q = self._q_batch(obs).numpy()
-        return q[:, -1] if self.config.model_type == "lstm" else q
-
-    def value_advantage(self, obs) -> tuple[np.ndarray, np.ndarray]:
-        """For a dueling network: V(s) ``(B,)`` and the mean-removed A(s, a) ``(B, A)``."""
-        if not self.config.dueling:
-            raise ValueError("value_advantage needs a dueling network (dueling=True)")
-        q = self.q_values(obs)
-        v = q.mean(axis=1)
-        return v, q - v[:, None]
-
-    def _recurrent_q(self, obs: np.ndarray) -> np.ndarray:
-        # Slide each copy's window by one step and rerun the LSTM over it: at act time the
-        # network sees the same kind of seq_len-step window it is trained on.
-        n = len(obs)
-        if n not in self._windows:
-            self.reset_state(n)
-        window = self._windows[n] = np.concatenate([self._windows[n][:, 1:], obs[:, None]], axis=1)
-        return self._q_batch(window).numpy()[:, -1]
-
-    def act(self, obs, greedy: bool = False):
-        """Epsilon-greedy action(s): an int for one observation, an array for a batch."""
-        obs = np.asarray(obs, dtype=self.buffer.obs.dtype)
-        batched = obs.ndim == len(self.obs_shape) + 1
-        if not batched:
-            obs = obs[None]
-        if self._numpy_q is not None:
-            head = self._numpy_q(obs)
-            # With a dueling head V(s) is the same for every action, so the greedy
-            # action is the argmax of the advantages alone.
-            actions = (head[:, 1:] if self.config.dueling else head).argmax(axis=1)
+        # 1. The target, a constant for the gradient (inside the loss functions).
+        next_q_target = self.q_of(self.target_network, next_obs)
+        if c.double:
+            # y = r + gamma (1 - terminated) Q_target(s', argmax_a' Q(s', a'))
+            next_q = self.q_of(self.q_network, next_obs)
+            y = double_td_target(reward, next_q, next_q_target, terminated,
+                                 c.gamma)
         else:
-            q = self._recurrent_q(obs) if self.config.model_type == "lstm" else self.q_values(obs)
-            actions = q.argmax(axis=1)
-        if not greedy:
-            explore = self.rng.random(len(actions)) < self.epsilon
-            if explore.any():
-                actions[explore] = self.rng.integers(0, self.n_actions, int(explore.sum()))
-        return actions if batched else int(actions[0])
+            # y = r + gamma (1 - terminated) max_a' Q_target(s', a')
+            y = td_target(reward, next_q_target, terminated, c.gamma)
+        # 2. The loss between Q(s, a) and y, and one gradient step on it.
+        with tf.GradientTape() as tape:
+            q = self.q_of(self.q_network, obs)
+            loss = q_loss(q, action, y, c.loss, weights)
+        variables = self.q_network.trainable_variables
+        grads = tape.gradient(loss, variables)
+        self.optimizer.apply_gradients(zip(grads, variables))
+        self.gradient_steps.assign_add(1)
+        # 3. Every C gradient steps, the target network moves towards the online
+        #    one: theta_target <- tau theta + (1 - tau) theta_target
+        #    (tau = 1: a hard copy).
+        if self.gradient_steps % c.target_update_every == 0:
+            pairs = zip(self.q_network.variables, self.target_network.variables)
+            for var, target_var in pairs:
+                target_var.assign(c.tau * var + (1.0 - c.tau) * target_var)
+        return {"loss": loss, "mean_q": tf.reduce_mean(tf.reduce_max(q, axis=-1))}
 
-    # -- learning ----------------------------------------------------------------------
     def observe(self, obs, action, reward, next_obs, terminated, truncated):
-        """Store the transition(s); train every ``train_every`` steps once ``learning_starts`` have passed."""
-        n = self.num_envs
+        """Store the transition(s); every ``train_every`` environment steps (once
+        ``learning_starts`` have passed) make a training call, whose metrics it returns."""
         self.buffer.add(obs, action, reward, next_obs, terminated, truncated)
-        if self.config.model_type == "lstm":  # a finished episode's memory is wiped
-            done = np.reshape(np.logical_or(terminated, truncated), (n,))
-            if done.any() and n in self._windows:
-                self._windows[n][done] = 0.0
-        before, self.env_steps = self.env_steps, self.env_steps + n
+        before, self.env_steps = self.env_steps, self.env_steps + self.num_envs
         c = self.config
         if self.env_steps < c.learning_starts or self.env_steps // c.train_every == before // c.train_every:
             return None
         return self.train_step()
 
     def train_step(self) -> dict[str, float]:
-        """One training call: ``gradient_steps`` minibatches, one compiled call."""
-        c = self.config
-        if c.model_type == "lstm":
-            batches = [self.buffer.sample_sequences(c.batch_size, c.seq_len, self.rng) for _ in range(c.gradient_steps)]
-            batch = {k: np.stack([b[k] for b in batches]) for k in batches[0]}
-        else:
-            batch = self.buffer.sample(c.batch_size, self.rng, num_batches=c.gradient_steps)
-            batch["mask"] = np.ones_like(batch["reward"])
-        loss, mean_q = self._train_many(batch["obs"], batch["action"], batch["reward"], batch["next_obs"],
-                                        batch["terminated"], batch["mask"])
+        """One training call: :meth:`learn` on ``gradient_steps`` fresh minibatches."""
+        metrics = self._learn_many(*self.sample_minibatches())
         if self._numpy_q is not None:
-            self._numpy_q.sync()
-        return {"loss": float(loss), "mean_q": float(mean_q), "epsilon": self.epsilon}
+            self._numpy_q.sync()  # act with the new weights
+        return {**{name: float(value) for name, value in metrics.items()}, "epsilon": self.epsilon}
 
-    # -- checkpoints (see rlbook.checkpoint) ------------------------------------------------
+    def sample_minibatches(self) -> tuple[np.ndarray, ...]:
+        """``gradient_steps`` minibatches, stacked: arrays ``(gradient_steps, batch_size, ...)``."""
+        c = self.config
+        b = self.buffer.sample(c.batch_size, self.rng, num_batches=c.gradient_steps)
+        return b["obs"], b["action"], b["reward"], b["next_obs"], b["terminated"]
+
+    # -- acting --------------------------------------------------------------------------------
+    @property
+    def epsilon(self) -> float:
+        return self.epsilon_fn(self.env_steps)
+
+    def q_values(self, obs) -> np.ndarray:
+        """Q-values of a batch of observations, NumPy ``(B, A)``."""
+        obs = np.asarray(obs, dtype=self.buffer.obs.dtype).reshape((-1,) + self.obs_shape)
+        if self._numpy_q is not None:
+            return self._numpy_q(obs)
+        return self._compiled_q(obs).numpy()
+
+    def value_advantage(self, obs) -> tuple[np.ndarray, np.ndarray]:
+        """For a dueling network: V(s) ``(B,)`` and the mean-removed A(s, a) ``(B, A)``."""
+        if not self.config.dueling:
+            raise ValueError("value_advantage needs a dueling network (dueling=True)")
+        q = self.q_values(obs)
+        v = q.mean(axis=1)  # the combine makes V the mean of Q over the actions
+        return v, q - v[:, None]
+
+    def act(self, obs, greedy: bool = False):
+        """Epsilon-greedy action(s): an int for one observation, an array for a batch."""
+        obs = np.asarray(obs, dtype=self.buffer.obs.dtype)
+        batched = obs.ndim == len(self.obs_shape) + 1
+        actions = self._acting_q_values(obs if batched else obs[None]).argmax(axis=1)
+        if not greedy:
+            explore = self.rng.random(len(actions)) < self.epsilon
+            if explore.any():
+                actions[explore] = self.rng.integers(0, self.n_actions, int(explore.sum()))
+        return actions if batched else int(actions[0])
+
+    def _online_q_values(self, obs):
+        return self.q_of(self.q_network, obs)
+
+    def _acting_q_values(self, obs: np.ndarray) -> np.ndarray:
+        # The Q-values `act` decides on (the recurrent subclass adds its memory).
+        return self.q_values(obs)
+
+    # -- checkpoints (see rlbook.checkpoint) -------------------------------------------------
     _REPLAY_FIELDS = ("obs", "next_obs", "action", "reward", "terminated", "done")
 
     def _checkpoint(self, replay: bool = True):
-        spec = {"observation_space": ck.box_spec(self.obs_shape, self.buffer.obs.dtype), "n_actions": self.n_actions,
-                "num_envs": self.num_envs, "model_type": self.config.model_type, "dueling": self.config.dueling}
-        counters = {"env_steps": self.env_steps, "gradient_steps": int(self.gradient_steps_done.numpy()),
+        b, c = self.buffer, self.config
+        spec = {"observation_space": ck.box_spec(self.obs_shape, b.obs.dtype), "n_actions": self.n_actions,
+                "num_envs": self.num_envs, "model_type": c.model_type, "dueling": c.dueling}
+        counters = {"env_steps": self.env_steps, "gradient_steps": int(self.gradient_steps.numpy()),
                     "rng": ck.rng_state(self.rng)}
-        arrays = {**ck.model_arrays("weights.online", self.model), **ck.model_arrays("weights.target", self.target_model),
+        arrays = {**ck.model_arrays("weights.online", self.q_network),
+                  **ck.model_arrays("weights.target", self.target_network),
                   **ck.optimizer_arrays("optimizer", self.optimizer)}
         if replay:  # only the rows written so far
-            b = self.buffer
             arrays.update({f"replay.{name}": getattr(b, name)[: b.filled] for name in self._REPLAY_FIELDS})
             counters["replay"] = {"cursor": b.cursor, "filled": b.filled, "rows": b.rows}
         return spec, counters, arrays
 
     def _restore_checkpoint(self, counters: dict, arrays: dict) -> None:
-        ck.set_model("weights.online", self.model, arrays)
-        ck.set_model("weights.target", self.target_model, arrays)
+        ck.set_model("weights.online", self.q_network, arrays)
+        ck.set_model("weights.target", self.target_network, arrays)
         ck.set_optimizer("optimizer", self.optimizer, arrays)
         self.env_steps = int(counters["env_steps"])
-        self.gradient_steps_done.assign(int(counters["gradient_steps"]))
+        self.gradient_steps.assign(int(counters["gradient_steps"]))
         ck.set_rng_state(self.rng, counters["rng"])
-        saved = counters.get("replay")
-        b = self.buffer
+        saved, b = counters.get("replay"), self.buffer
         if saved is not None and saved["rows"] == b.rows and arrays["replay.obs"].shape[1:] == b.obs.shape[1:]:
             for name in self._REPLAY_FIELDS:
                 getattr(b, name)[: saved["filled"]] = arrays[f"replay.{name}"]
             b.cursor, b.filled = saved["cursor"], saved["filled"]
         if self._numpy_q is not None:
             self._numpy_q.sync()
-        self.reset_state(self.num_envs)

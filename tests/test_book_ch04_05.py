@@ -36,7 +36,7 @@ def _cells(path: pathlib.Path) -> list[tuple[str, str]]:
         return [(c["cell_type"], "".join(c["source"])) for c in nb["cells"]]
     text = path.read_text()
     cells, pos = [], 0
-    for m in re.finditer(r"```\{code-cell\}[^\n]*\n(.*?)```", text, flags=re.S):
+    for m in re.finditer(r"```\{code-cell\}[^\n]*\n(.*?)```", text, flags=re.DOTALL):
         cells.append(("markdown", text[pos:m.start()]))
         cells.append(("code", m.group(1)))
         pos = m.end()

@@ -29,7 +29,7 @@ from typing import Any, Callable
 import gymnasium as gym
 import numpy as np
 
-__all__ = ["History", "train", "evaluate", "TrainingDiverged", "NonFiniteData"]
+__all__ = ["History", "train", "evaluate", "run_episode", "TrainingDiverged", "NonFiniteData"]
 
 
 class TrainingDiverged(FloatingPointError):
@@ -106,6 +106,23 @@ class History:
     def _log(self, step: int, info: dict[str, Any]) -> None:
         for key, value in info.items():
             self.metrics.setdefault(key, []).append((step, float(value)))
+
+
+def run_episode(env, policy: Callable[[Any], Any]) -> tuple[float, int, bool, bool]:
+    """Play one episode of a single ``gymnasium.Env`` with ``policy(obs) -> action`` (chapter 1).
+
+    Returns:
+        ``(total_reward, steps, terminated, truncated)``: the undiscounted return, the
+        number of steps, and how the episode ended (a real end, or a time limit).
+    """
+    obs, _ = env.reset()  # reset returns (obs, info)
+    total, steps = 0.0, 0
+    while True:
+        obs, reward, terminated, truncated, _ = env.step(policy(obs))
+        total += float(reward)
+        steps += 1
+        if terminated or truncated:
+            return total, steps, bool(terminated), bool(truncated)
 
 
 def evaluate(agent, env, episodes: int = 10, *, greedy: bool = True) -> np.ndarray:

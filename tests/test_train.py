@@ -351,3 +351,18 @@ def test_tabular_q_learning_stops_on_an_infinite_reward(every):
     ) as err:
         train(agent, env, steps=1_000, progress=False)
     assert err.value.step == every and err.value.history.steps == every - 1
+
+
+def test_run_episode_reports_return_length_and_how_it_ended():
+    import gymnasium as gym
+
+    from rlbook.train import run_episode
+
+    env = gym.make("CartPole-v1", max_episode_steps=7)
+    env.reset(seed=0)
+    total, steps, terminated, truncated = run_episode(env, lambda obs: 0 if obs[2] > 0 else 1)
+    assert (total, steps, terminated, truncated) == (7.0, 7, False, True)  # balanced until the limit
+    long_env = gym.make("CartPole-v1", max_episode_steps=100)
+    long_env.reset(seed=0)
+    total, steps, terminated, truncated = run_episode(long_env, lambda obs: 0)  # push left: falls
+    assert terminated and not truncated and total == steps and steps < 100

@@ -35,7 +35,9 @@ import tempfile
 # absl's log line: severity letter, MMDD, time, thread id, file:line], message.
 _ABSL_LINE = re.compile(r"^([IWEF])\d{4} \d+:\d+:\d+\.\d+\s+\d+\s+\S+:\d+\] (.*)")
 _PYTHON_LINE = re.compile(r"^(Traceback|\S*(Warning|Error)\b|\s+File )")  # Python's own output
-_ABSL_NOTE = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+_ABSL_NOTE = (
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+)
 # Present when an NVIDIA driver is loaded (Linux, Docker with the NVIDIA runtime, WSL2).
 _DRIVER_PATHS = ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/dxg")
 
@@ -103,7 +105,7 @@ def filtered_stderr():
             lines = tmp.read().decode(errors="replace").splitlines(keepends=True)
             kept = "".join(filter_lines(lines, min_log_level(), nvidia_driver_present())).encode()
             while kept:
-                kept = kept[os.write(2, kept):]
+                kept = kept[os.write(2, kept) :]
 
 
 class _Loader(importlib.abc.Loader):
@@ -121,7 +123,9 @@ class _Loader(importlib.abc.Loader):
                 self.loader.exec_module(module)
             finally:  # nothing after the import sees this wrapper
                 module.__loader__ = module.__spec__.loader = self.loader
-            with contextlib.suppress(Exception):  # the cuInit attempt happens here, not mid-cell later
+            with contextlib.suppress(
+                Exception
+            ):  # the cuInit attempt happens here, not mid-cell later
                 module.config.list_physical_devices("GPU")
 
     def __getattr__(self, name):

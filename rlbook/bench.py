@@ -22,7 +22,7 @@ import argparse
 import json
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 ENV_ID = "CartPole-v1"
 EVAL_EVERY = 2_000
@@ -57,7 +57,13 @@ def _dqn(seed: int, **overrides):
 
     env = make_vec_env(ENV_ID, DQN_ENVS, seed=seed)
     eval_env = make_vec_env(ENV_ID, EVAL_EPISODES, seed=seed + 10_000)
-    agent = DQNAgent(env.single_observation_space, env.single_action_space, num_envs=DQN_ENVS, seed=seed, **overrides)
+    agent = DQNAgent(
+        env.single_observation_space,
+        env.single_action_space,
+        num_envs=DQN_ENVS,
+        seed=seed,
+        **overrides,
+    )
     return agent, env, eval_env
 
 
@@ -95,7 +101,9 @@ def _policy_gradient(agent_class, seed: int):
 
     env = make_vec_env(ENV_ID, PG_ENVS, seed=seed)
     eval_env = make_vec_env(ENV_ID, EVAL_EPISODES, seed=seed + 10_000)
-    agent = agent_class(env.single_observation_space, env.single_action_space, num_envs=PG_ENVS, seed=seed)
+    agent = agent_class(
+        env.single_observation_space, env.single_action_space, num_envs=PG_ENVS, seed=seed
+    )
     return agent, env, eval_env
 
 
@@ -128,15 +136,20 @@ def qlearning_setup(seed: int):
     from rlbook.envs import DiscretizedObservationWrapper, make_env
 
     def discretized(s):
-        return DiscretizedObservationWrapper(make_env(ENV_ID, seed=s), n_bins=CARTPOLE_BINS,
-                                             low=CARTPOLE_LOW, high=CARTPOLE_HIGH)
+        return DiscretizedObservationWrapper(
+            make_env(ENV_ID, seed=s), n_bins=CARTPOLE_BINS, low=CARTPOLE_LOW, high=CARTPOLE_HIGH
+        )
 
     env, eval_env = discretized(seed), discretized(seed + 10_000)
-    agent = QLearningAgent(env.observation_space, env.action_space, seed=seed, epsilon_decay_steps=30_000)
+    agent = QLearningAgent(
+        env.observation_space, env.action_space, seed=seed, epsilon_decay_steps=30_000
+    )
     return agent, env, eval_env
 
 
-def run_history(algo: str, seed: int, max_steps: int | None = None, progress: bool = False, stop: bool = True):
+def run_history(
+    algo: str, seed: int, max_steps: int | None = None, progress: bool = False, stop: bool = True
+):
     """Run the protocol once; return the result row and the training :class:`~rlbook.train.History`.
 
     Args:
@@ -158,7 +171,9 @@ def run_history(algo: str, seed: int, max_steps: int | None = None, progress: bo
 
     start = time.perf_counter()
     agent, env, eval_env = setup(seed)
-    setup_s = time.perf_counter() - start  # building networks and environments counts as training time
+    setup_s = (
+        time.perf_counter() - start
+    )  # building networks and environments counts as training time
     history = train(
         agent,
         env,
@@ -200,10 +215,12 @@ def run_histories(tasks, workers: int = 2, max_steps: int | None = None, stop: b
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                             initializer=_one_thread_per_worker) as pool:
-        futures = [pool.submit(run_history, algo, seed, max_steps, False, stop)
-                   for algo, seed in tasks]
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_one_thread_per_worker
+    ) as pool:
+        futures = [
+            pool.submit(run_history, algo, seed, max_steps, False, stop) for algo, seed in tasks
+        ]
         return [future.result() for future in futures]
 
 
@@ -229,7 +246,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("algo", choices=sorted(ALGOS), help="algorithm to benchmark")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--max-steps", type=int, default=None, help="environment step budget (default: the algorithm's)")
+    parser.add_argument(
+        "--max-steps",
+        type=int,
+        default=None,
+        help="environment step budget (default: the algorithm's)",
+    )
     parser.add_argument("--progress", action="store_true", help="show a progress bar")
     args = parser.parse_args(argv)
     print(json.dumps(run(args.algo, args.seed, args.max_steps, args.progress)))

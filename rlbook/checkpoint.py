@@ -37,7 +37,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CheckpointError", "Checkpointable", "save", "load", "restore", "read_header", "ALGORITHMS"]
+__all__ = [
+    "CheckpointError",
+    "Checkpointable",
+    "save",
+    "load",
+    "restore",
+    "read_header",
+    "ALGORITHMS",
+]
 
 FORMAT = "rlbook-checkpoint"
 VERSION = 1
@@ -87,8 +95,12 @@ class Checkpointable:
     def _from_checkpoint_spec(cls, spec: dict, config):
         import gymnasium as gym
 
-        return cls(box_from_spec(spec["observation_space"]), gym.spaces.Discrete(spec["n_actions"]), config,
-                   num_envs=spec["num_envs"])
+        return cls(
+            box_from_spec(spec["observation_space"]),
+            gym.spaces.Discrete(spec["n_actions"]),
+            config,
+            num_envs=spec["num_envs"],
+        )
 
 
 # -- which agent is which -------------------------------------------------------------
@@ -158,7 +170,9 @@ def save(agent, path: str | os.PathLike, metadata: dict | None = None, replay: b
     try:
         text = json.dumps(header, allow_nan=False)
     except (TypeError, ValueError) as err:
-        raise CheckpointError(f"the checkpoint header is not JSON-serializable ({err}); check metadata={metadata!r}") from err
+        raise CheckpointError(
+            f"the checkpoint header is not JSON-serializable ({err}); check metadata={metadata!r}"
+        ) from err
     payload = {"header": np.array(text)}
     payload.update({name: np.asarray(value) for name, value in arrays.items()})
     path = os.fspath(path)
@@ -166,7 +180,9 @@ def save(agent, path: str | os.PathLike, metadata: dict | None = None, replay: b
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=os.path.basename(path) + ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            os.chmod(tmp, _file_mode(path))  # mkstemp makes the file private; give it the usual permissions
+            os.chmod(
+                tmp, _file_mode(path)
+            )  # mkstemp makes the file private; give it the usual permissions
             np.savez(f, **payload)
             f.flush()
             os.fsync(f.fileno())  # the bytes are on disk before the rename makes them visible
@@ -211,23 +227,36 @@ def _read(path, header_only: bool = False) -> tuple[dict, dict[str, np.ndarray]]
     try:
         with np.load(path, allow_pickle=False) as archive:
             if "header" not in archive.files:
-                raise CheckpointError(f"{path!r} is a NumPy archive but not an rlbook checkpoint (no header)")
+                raise CheckpointError(
+                    f"{path!r} is a NumPy archive but not an rlbook checkpoint (no header)"
+                )
             header = json.loads(str(archive["header"]))
             names = [] if header_only else [name for name in archive.files if name != "header"]
             arrays = {name: archive[name] for name in names}  # reading each member checks its CRC
     except CheckpointError:
         raise
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, json.JSONDecodeError) as err:
+    except (
+        zipfile.BadZipFile,
+        ValueError,
+        OSError,
+        EOFError,
+        KeyError,
+        json.JSONDecodeError,
+    ) as err:
         raise CheckpointError(
             f"{path!r} is not a readable rlbook checkpoint: it is truncated or corrupt ({type(err).__name__}: {err})"
         ) from err
     found = header.get("format") if isinstance(header, dict) else type(header).__name__
     if found != FORMAT:
-        raise CheckpointError(f"{path!r} is not an rlbook checkpoint (its header says {found!r} where {FORMAT!r} "
-                              "was expected)")
+        raise CheckpointError(
+            f"{path!r} is not an rlbook checkpoint (its header says {found!r} where {FORMAT!r} "
+            "was expected)"
+        )
     if header.get("version") != VERSION:
-        raise CheckpointError(f"{path!r} has checkpoint format version {header.get('version')!r}; "
-                              f"this rlbook reads version {VERSION}")
+        raise CheckpointError(
+            f"{path!r} has checkpoint format version {header.get('version')!r}; "
+            f"this rlbook reads version {VERSION}"
+        )
     missing = [] if header_only else sorted(set(header.get("arrays", [])) - set(arrays))
     if missing:
         raise CheckpointError(f"{path!r} is incomplete: arrays {missing} are missing")
@@ -276,8 +305,10 @@ def restore(agent, path) -> None:
     header, arrays = _read(path)
     algorithm = algorithm_of(agent)
     if header["algorithm"] != algorithm:
-        raise CheckpointError(f"{os.fspath(path)!r} holds a {header['algorithm']!r} agent "
-                              f"({header.get('agent_class')}), expected a {algorithm!r} agent")
+        raise CheckpointError(
+            f"{os.fspath(path)!r} holds a {header['algorithm']!r} agent "
+            f"({header.get('agent_class')}), expected a {algorithm!r} agent"
+        )
     spec, _, own = agent._checkpoint(replay=False)
     check_architecture(architecture(spec, own), header["architecture"], path)
     agent._restore_checkpoint(header["counters"], arrays)
@@ -293,8 +324,11 @@ def architecture(spec: dict, arrays: dict[str, Any]) -> dict:
     """
     return {
         "spec": {key: value for key, value in spec.items() if key != "num_envs"},
-        "weights": [[name, list(np.shape(arrays[name]))] for name in sorted(arrays) if name.startswith("weights.")
-                    and not name.startswith("weights.qtable.")],  # a Q-table's size grows with the states seen
+        "weights": [
+            [name, list(np.shape(arrays[name]))]
+            for name in sorted(arrays)
+            if name.startswith("weights.") and not name.startswith("weights.qtable.")
+        ],  # a Q-table's size grows with the states seen
     }
 
 
@@ -306,8 +340,10 @@ def check_architecture(found: dict, saved: dict, path) -> None:
     for key in sorted(set(found["spec"]) | set(saved["spec"])):
         a, b = found["spec"].get(key), saved["spec"].get(key)
         if a != b:
-            raise CheckpointError(f"{os.fspath(path)!r} was saved from an agent with {key}={b!r}, "
-                                  f"but this agent has {key}={a!r}")
+            raise CheckpointError(
+                f"{os.fspath(path)!r} was saved from an agent with {key}={b!r}, "
+                f"but this agent has {key}={a!r}"
+            )
     mine = {name: tuple(shape) for name, shape in found["weights"]}
     theirs = {name: tuple(shape) for name, shape in saved["weights"]}
     for name in sorted(set(mine) | set(theirs)):
@@ -333,8 +369,10 @@ def config_from_json(config_cls, values: dict):
     names = {f.name for f in dataclasses.fields(config_cls)}
     unknown = sorted(set(values) - names)
     if unknown:
-        raise CheckpointError(f"the checkpoint's configuration has fields {unknown} that {config_cls.__name__} "
-                              "does not know (saved by another version of rlbook?)")
+        raise CheckpointError(
+            f"the checkpoint's configuration has fields {unknown} that {config_cls.__name__} "
+            "does not know (saved by another version of rlbook?)"
+        )
     fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
     return config_cls(**fixed)
 
@@ -368,8 +406,11 @@ def set_model(prefix: str, model, arrays: dict[str, np.ndarray]) -> None:
 
 def optimizer_arrays(prefix: str, optimizer) -> dict[str, np.ndarray]:
     """Adam's state (step count and moment estimates); the learning rate comes from the config."""
-    return {f"{prefix}.{i:03d}": np.asarray(v) for i, v in enumerate(optimizer.variables)
-            if not v.path.endswith("learning_rate")}
+    return {
+        f"{prefix}.{i:03d}": np.asarray(v)
+        for i, v in enumerate(optimizer.variables)
+        if not v.path.endswith("learning_rate")
+    }
 
 
 def set_optimizer(prefix: str, optimizer, arrays: dict[str, np.ndarray]) -> None:
@@ -377,8 +418,10 @@ def set_optimizer(prefix: str, optimizer, arrays: dict[str, np.ndarray]) -> None
         key = f"{prefix}.{i:03d}"
         if key in arrays:
             if tuple(v.shape) != arrays[key].shape:
-                raise CheckpointError(f"optimizer variable {v.path} has shape {tuple(v.shape)}, "
-                                      f"the checkpoint has {arrays[key].shape}")
+                raise CheckpointError(
+                    f"optimizer variable {v.path} has shape {tuple(v.shape)}, "
+                    f"the checkpoint has {arrays[key].shape}"
+                )
             v.assign(arrays[key])
 
 
@@ -396,4 +439,3 @@ def set_rng_state(rng, state: dict) -> None:
     else:
         version, internal, gauss = state["python"]
         rng.setstate((version, tuple(internal), gauss))
-

@@ -46,10 +46,11 @@ class QVersusReturns:
         """
         if gamma >= 1.0:
             return ~self.truncated
-        missing = gamma ** self.steps_left * max_reward / (1.0 - gamma)
+        missing = gamma**self.steps_left * max_reward / (1.0 - gamma)
         return ~self.truncated | (missing <= tol)
 
 
+# fmt: off
 def q_versus_returns(agent, env, gamma: float, episodes: int = 1) -> QVersusReturns:
     """Play ``episodes`` greedy episodes and record predicted Q and realised discounted returns.
 
@@ -96,3 +97,4 @@ def q_versus_returns(agent, env, gamma: float, episodes: int = 1) -> QVersusRetu
         cols["steps_left"].append(np.arange(n, 0, -1))
         cols["truncated"].append(np.full(n, bool(truncated) and not terminated))
     return QVersusReturns(**{k: np.concatenate(v) for k, v in cols.items()})
+# fmt: on

@@ -55,35 +55,74 @@ def _canvas(height: float, xlim: float = 10.0, ylim: float | None = None):
     ax.set_aspect("equal")
     ax.axis("off")
     fig.patches.append(
-        Rectangle((0.003, 0.003), 0.994, 0.994, transform=fig.transFigure, fill=False,
-                  edgecolor=INK, linewidth=1.2)
+        Rectangle(
+            (0.003, 0.003),
+            0.994,
+            0.994,
+            transform=fig.transFigure,
+            fill=False,
+            edgecolor=INK,
+            linewidth=1.2,
+        )
     )
     return fig, ax
 
 
-def _box(ax, x: float, y: float, text: str, kind: str = "plain", w: float = 2.2,
-         h: float = 0.9, size: float = 10.5):
+def _box(
+    ax,
+    x: float,
+    y: float,
+    text: str,
+    kind: str = "plain",
+    w: float = 2.2,
+    h: float = 0.9,
+    size: float = 10.5,
+):
     """Draw a rounded box centred at ``(x, y)`` holding ``text``; return its edges."""
     from matplotlib.patches import FancyBboxPatch
 
     ax.add_patch(
-        FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02,rounding_size=0.15",
-                       facecolor=FILLS[kind], edgecolor=INK, linewidth=1.3)
+        FancyBboxPatch(
+            (x - w / 2, y - h / 2),
+            w,
+            h,
+            boxstyle="round,pad=0.02,rounding_size=0.15",
+            facecolor=FILLS[kind],
+            edgecolor=INK,
+            linewidth=1.3,
+        )
     )
     t = ax.text(x, y, text, ha="center", va="center", color=INK, fontsize=size)
     t.set_gid("box")
     return {"l": (x - w / 2, y), "r": (x + w / 2, y), "t": (x, y + h / 2), "b": (x, y - h / 2)}
 
 
-def _arrow(ax, start, end, label: str = "", offset=(0.0, 0.18), rad: float = 0.0,
-           dashed: bool = False, size: float = 9.5):
+def _arrow(
+    ax,
+    start,
+    end,
+    label: str = "",
+    offset=(0.0, 0.18),
+    rad: float = 0.0,
+    dashed: bool = False,
+    size: float = 9.5,
+):
     """An arrow from ``start`` to ``end`` with an optional label near its middle."""
     from matplotlib.patches import FancyArrowPatch
 
     ax.add_patch(
-        FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, color=INK,
-                        linewidth=1.3, linestyle="--" if dashed else "-",
-                        connectionstyle=f"arc3,rad={rad}", shrinkA=2, shrinkB=2)
+        FancyArrowPatch(
+            start,
+            end,
+            arrowstyle="-|>",
+            mutation_scale=14,
+            color=INK,
+            linewidth=1.3,
+            linestyle="--" if dashed else "-",
+            connectionstyle=f"arc3,rad={rad}",
+            shrinkA=2,
+            shrinkB=2,
+        )
     )
     if label:
         mx, my = (start[0] + end[0]) / 2 + offset[0], (start[1] + end[1]) / 2 + offset[1]
@@ -104,10 +143,25 @@ def agent_environment_loop():
     env = _box(ax, 8.0, 2.35, "Environment\n$p(s', r \\mid s, a)$", "env", w=2.6, h=1.1)
     _arrow(ax, agent["t"], env["t"], "action $a_t$", offset=(0, 1.4), rad=-0.35)
     _arrow(ax, env["b"], agent["b"], "", rad=-0.35)
-    ax.text(5.0, 0.38, "next_obs $s_{t+1}$,  reward $r_{t+1}$,  terminated,  truncated",
-            ha="center", va="center", color=INK, fontsize=9.5)
-    ax.text(5.0, 2.35, "$t \\leftarrow t + 1$", ha="center", va="center", color=INK,
-            fontsize=9.5, style="italic")
+    ax.text(
+        5.0,
+        0.38,
+        "next_obs $s_{t+1}$,  reward $r_{t+1}$,  terminated,  truncated",
+        ha="center",
+        va="center",
+        color=INK,
+        fontsize=9.5,
+    )
+    ax.text(
+        5.0,
+        2.35,
+        "$t \\leftarrow t + 1$",
+        ha="center",
+        va="center",
+        color=INK,
+        fontsize=9.5,
+        style="italic",
+    )
     return fig
 
 
@@ -124,31 +178,60 @@ def dqn_data_flow():
     """
     fig, ax = _canvas(4.0)
     env = _box(ax, 1.45, 4.7, "Environment", "env", w=2.3)
-    buf = _box(ax, 5.0, 4.7, "Replay buffer\n$(s, a, r, s', \\mathrm{terminated})$", "data", w=2.9,
-               h=1.0)
+    buf = _box(
+        ax, 5.0, 4.7, "Replay buffer\n$(s, a, r, s', \\mathrm{terminated})$", "data", w=2.9, h=1.0
+    )
     mb = _box(ax, 8.55, 4.7, "Minibatch\nof $B$ transitions", "data", w=2.4, h=1.0)
     online = _box(ax, 5.0, 2.55, "Online network\n$Q_\\theta(s, a)$", "agent", w=2.6, h=1.0)
-    target = _box(ax, 8.6, 2.55, "Target network\n$Q_{\\theta^-}(s', \\cdot)$", "agent",
-                  w=2.3, h=1.0)
-    loss = _box(ax, 7.3, 0.7,
-                "Loss: $(Q_\\theta(s,a) - y)^2$,\n"
-                "$y = r + \\gamma\\,(1-\\mathrm{terminated})\\max_{a'} Q_{\\theta^-}(s',a')$",
-                "loss", w=5.0, h=1.0, size=9.5)
+    target = _box(
+        ax, 8.6, 2.55, "Target network\n$Q_{\\theta^-}(s', \\cdot)$", "agent", w=2.3, h=1.0
+    )
+    loss = _box(
+        ax,
+        7.3,
+        0.7,
+        "Loss: $(Q_\\theta(s,a) - y)^2$,\n"
+        "$y = r + \\gamma\\,(1-\\mathrm{terminated})\\max_{a'} Q_{\\theta^-}(s',a')$",
+        "loss",
+        w=5.0,
+        h=1.0,
+        size=9.5,
+    )
     act = _box(ax, 1.45, 2.55, "$\\varepsilon$-greedy\naction", "agent", w=2.0, h=0.9)
     _arrow(ax, env["r"], buf["l"], "store", offset=(0, 0.2))
     _arrow(ax, buf["r"], mb["l"], "sample", offset=(0, 0.2))
     _arrow(ax, (mb["b"][0] - 0.8, mb["b"][1]), online["t"], "$s, a$", offset=(-0.3, 0.15))
     _arrow(ax, (mb["b"][0] + 0.05, mb["b"][1]), target["t"], "$s'$", offset=(0.25, 0.0))
-    _arrow(ax, online["b"], (online["b"][0] + 0.6, loss["t"][1]), "$Q_\\theta(s, a)$",
-           offset=(-0.65, 0.0), size=9)
-    _arrow(ax, target["b"], (target["b"][0], loss["t"][1]), "$y$ (no gradient)",
-           offset=(-0.95, 0.0), size=9)
-    _arrow(ax, online["r"], target["l"], "copy every\n$C$ steps", offset=(0.0, -0.45),
-           dashed=True, size=8.5)
+    _arrow(
+        ax,
+        online["b"],
+        (online["b"][0] + 0.6, loss["t"][1]),
+        "$Q_\\theta(s, a)$",
+        offset=(-0.65, 0.0),
+        size=9,
+    )
+    _arrow(
+        ax,
+        target["b"],
+        (target["b"][0], loss["t"][1]),
+        "$y$ (no gradient)",
+        offset=(-0.95, 0.0),
+        size=9,
+    )
+    _arrow(
+        ax,
+        online["r"],
+        target["l"],
+        "copy every\n$C$ steps",
+        offset=(0.0, -0.45),
+        dashed=True,
+        size=8.5,
+    )
     _arrow(ax, online["l"], act["r"], "$Q_\\theta(s,\\cdot)$", offset=(0, 0.2))
     _arrow(ax, act["t"], env["b"], "$a$", offset=(0.2, 0))
-    ax.text(2.9, 0.7, "gradient step\non $\\theta$", ha="center", va="center", color=INK,
-            fontsize=9)
+    ax.text(
+        2.9, 0.7, "gradient step\non $\\theta$", ha="center", va="center", color=INK, fontsize=9
+    )
     _arrow(ax, loss["l"], (3.9, 2.05), "", rad=-0.3, dashed=True)
     return fig
 
@@ -165,10 +248,26 @@ def dueling_architecture():
     obs = _box(ax, 1.0, 2.3, "State $s$", "env", w=1.6)
     trunk = _box(ax, 3.5, 2.3, "Shared trunk\n(dense + ReLU)", "agent", w=2.2, h=1.0)
     v = _box(ax, 6.3, 3.5, "V stream\n$V(s)$: 1 output", "agent", w=2.3, h=0.95)
-    a = _box(ax, 6.3, 1.1, "A stream\n$A(s, a)$: $|\\mathcal{A}|$ outputs", "agent", w=2.3,
-             h=0.95, size=9.5)
-    q = _box(ax, 8.95, 2.3, "$Q(s, a) =$\n$V(s) + A(s, a)$\n$- \\mathrm{mean}_{a'} A(s, a')$",
-             "loss", w=1.9, h=1.3, size=9.5)
+    a = _box(
+        ax,
+        6.3,
+        1.1,
+        "A stream\n$A(s, a)$: $|\\mathcal{A}|$ outputs",
+        "agent",
+        w=2.3,
+        h=0.95,
+        size=9.5,
+    )
+    q = _box(
+        ax,
+        8.95,
+        2.3,
+        "$Q(s, a) =$\n$V(s) + A(s, a)$\n$- \\mathrm{mean}_{a'} A(s, a')$",
+        "loss",
+        w=1.9,
+        h=1.3,
+        size=9.5,
+    )
     _arrow(ax, obs["r"], trunk["l"])
     _arrow(ax, (trunk["r"][0], trunk["r"][1] + 0.2), v["l"])
     _arrow(ax, (trunk["r"][0], trunk["r"][1] - 0.2), a["l"])
@@ -192,32 +291,71 @@ def actor_critic_rollout():
 
     fig, ax = _canvas(3.9)
     ys = (4.55, 3.8, 2.75)
-    ax.add_patch(FancyBboxPatch((0.15, 2.35), 3.95, 2.65, boxstyle="round,pad=0.02",
-                                facecolor="none", edgecolor=INK, linewidth=1.0,
-                                linestyle=":"))
+    ax.add_patch(
+        FancyBboxPatch(
+            (0.15, 2.35),
+            3.95,
+            2.65,
+            boxstyle="round,pad=0.02",
+            facecolor="none",
+            edgecolor=INK,
+            linewidth=1.0,
+            linestyle=":",
+        )
+    )
     for i, y in enumerate(ys):
         label = f"copy {i + 1}" if i < 2 else "copy $N$"
         _box(ax, 0.9, y, label, "env", w=1.35, h=0.55, size=9)
         for k in range(4):
             ax.add_patch(_cell(1.75 + 0.55 * k, y - 0.2, "data"))
     ax.text(0.9, 3.3, "$\\vdots$", ha="center", va="center", color=INK, fontsize=11)
-    ax.text(2.15, 5.25, "rollout: $n$ steps of $(s_t, a_t, r_{t+1})$, "
-            "$a_t \\sim \\pi_\\theta(\\cdot \\mid s_t)$",
-            ha="left", va="center", color=INK, fontsize=9.5)
-    tgt = _box(ax, 6.0, 3.75, "n-step targets\n$G_t = \\sum_{k<n} \\gamma^k r_{t+k}$\n"
-               "$+\\, \\gamma^n V_w(s_{t+n})$", "loss", w=2.6, h=1.35, size=9.5)
-    adv = _box(ax, 8.85, 3.75, "advantages\n$G_t - V_w(s_t)$", "loss", w=2.0, h=0.95,
-               size=9.5)
-    actor = _box(ax, 4.4, 0.95, "Actor step\n$-\\log\\pi_\\theta(a_t|s_t)\\,\\hat A_t$",
-                 "agent", w=2.8, h=0.95, size=9.5)
-    critic = _box(ax, 8.0, 0.95, "Critic steps\nmin $(V_w(s_t) - G_t)^2$", "agent", w=2.6,
-                  h=0.95, size=9.5)
+    ax.text(
+        2.15,
+        5.25,
+        "rollout: $n$ steps of $(s_t, a_t, r_{t+1})$, $a_t \\sim \\pi_\\theta(\\cdot \\mid s_t)$",
+        ha="left",
+        va="center",
+        color=INK,
+        fontsize=9.5,
+    )
+    tgt = _box(
+        ax,
+        6.0,
+        3.75,
+        "n-step targets\n$G_t = \\sum_{k<n} \\gamma^k r_{t+k}$\n$+\\, \\gamma^n V_w(s_{t+n})$",
+        "loss",
+        w=2.6,
+        h=1.35,
+        size=9.5,
+    )
+    adv = _box(ax, 8.85, 3.75, "advantages\n$G_t - V_w(s_t)$", "loss", w=2.0, h=0.95, size=9.5)
+    actor = _box(
+        ax,
+        4.4,
+        0.95,
+        "Actor step\n$-\\log\\pi_\\theta(a_t|s_t)\\,\\hat A_t$",
+        "agent",
+        w=2.8,
+        h=0.95,
+        size=9.5,
+    )
+    critic = _box(
+        ax, 8.0, 0.95, "Critic steps\nmin $(V_w(s_t) - G_t)^2$", "agent", w=2.6, h=0.95, size=9.5
+    )
     _arrow(ax, (4.15, 3.75), tgt["l"])
     _arrow(ax, tgt["r"], adv["l"])
     _arrow(ax, adv["b"], (actor["r"][0], actor["r"][1] + 0.25), rad=-0.15)
     _arrow(ax, (tgt["b"][0] + 0.6, tgt["b"][1]), critic["t"])
-    _arrow(ax, actor["l"], (0.9, 2.3), "next rollout", offset=(-1.3, -0.1),
-           rad=-0.3, dashed=True, size=9)
+    _arrow(
+        ax,
+        actor["l"],
+        (0.9, 2.3),
+        "next rollout",
+        offset=(-1.3, -0.1),
+        rad=-0.3,
+        dashed=True,
+        size=9,
+    )
     return fig
 
 

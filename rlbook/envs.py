@@ -8,12 +8,19 @@ Chapter 1 teaches :func:`make_env`; chapter 2 teaches
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
-__all__ = ["make_env", "make_vec_env", "DiscretizedObservationWrapper", "HideVelocities", "register_atari"]
+__all__ = [
+    "make_env",
+    "make_vec_env",
+    "DiscretizedObservationWrapper",
+    "HideVelocities",
+    "register_atari",
+]
 
 
 def register_atari() -> None:
@@ -61,7 +68,9 @@ def make_env(env_id: str, seed: int | None = None, **kwargs: Any) -> gym.Env:
     return env
 
 
-def make_vec_env(env_id: str, num_envs: int, seed: int | None = None, **kwargs: Any) -> gym.vector.VectorEnv:
+def make_vec_env(
+    env_id: str, num_envs: int, seed: int | None = None, **kwargs: Any
+) -> gym.vector.VectorEnv:
     """Create ``num_envs`` copies of an environment stepped together (synchronously).
 
     The copies are reset with seeds ``seed, seed + 1, ...``. Episodes restart
@@ -135,7 +144,9 @@ class DiscretizedObservationWrapper(gym.ObservationWrapper):
         high = _bound("high", space.high, high, dims)
         if np.any(low >= high):
             bad = np.flatnonzero(low >= high).tolist()
-            raise ValueError(f"low must be below high in every dimension; it is not in dimensions {bad}")
+            raise ValueError(
+                f"low must be below high in every dimension; it is not in dimensions {bad}"
+            )
         self.n_bins = bins
         self.low, self.high = low, high
         # The n_i - 1 inner edges of dimension i, padded with +inf to a (d, max n_i - 1)
@@ -147,6 +158,7 @@ class DiscretizedObservationWrapper(gym.ObservationWrapper):
         self._place_values = np.concatenate([[1], np.cumprod(bins[:-1])]).astype(np.int64)
         self.observation_space = gym.spaces.Discrete(int(np.prod(bins)))
 
+    # fmt: off
     def bins(self, observation: np.ndarray) -> np.ndarray:
         """The bin index of each dimension, shape ``(d,)``; entry ``i`` is in ``0 .. n_i - 1``."""
         flat = np.asarray(observation, dtype=np.float64).reshape(-1)
@@ -157,6 +169,7 @@ class DiscretizedObservationWrapper(gym.ObservationWrapper):
 
     def observation(self, observation: np.ndarray) -> int:
         return int(self.bins(observation) @ self._place_values)
+    # fmt: on
 
 
 class HideVelocities(gym.ObservationWrapper):
@@ -176,14 +189,26 @@ class HideVelocities(gym.ObservationWrapper):
         super().__init__(env)
         space = env.observation_space
         if not isinstance(space, gym.spaces.Box) or len(space.shape) != 1:
-            raise TypeError(f"HideVelocities needs a one-dimensional Box observation space, got {space!r}")
+            raise TypeError(
+                f"HideVelocities needs a one-dimensional Box observation space, got {space!r}"
+            )
         d = space.shape[0]
         keep = list(keep)
-        if (not keep or len(set(keep)) != len(keep)
-                or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) and 0 <= i < d for i in keep)):
-            raise ValueError(f"keep must be a non-empty sequence of distinct indices in 0..{d - 1}, got {keep!r}")
+        if (
+            not keep
+            or len(set(keep)) != len(keep)
+            or not all(
+                isinstance(i, (int, np.integer)) and not isinstance(i, bool) and 0 <= i < d
+                for i in keep
+            )
+        ):
+            raise ValueError(
+                f"keep must be a non-empty sequence of distinct indices in 0..{d - 1}, got {keep!r}"
+            )
         self.keep = np.asarray(keep, dtype=np.int64)
-        self.observation_space = gym.spaces.Box(space.low[self.keep], space.high[self.keep], dtype=space.dtype)
+        self.observation_space = gym.spaces.Box(
+            space.low[self.keep], space.high[self.keep], dtype=space.dtype
+        )
 
     def observation(self, observation: np.ndarray) -> np.ndarray:
         return np.asarray(observation, dtype=self.observation_space.dtype)[self.keep]

@@ -47,8 +47,14 @@ class ImageGridEnv(gym.Env):
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
 
-    def __init__(self, size: int = 5, max_steps: int = 20, goal_reward: float = 1.0, step_reward: float = -0.01,
-                 render_mode: str | None = None):
+    def __init__(
+        self,
+        size: int = 5,
+        max_steps: int = 20,
+        goal_reward: float = 1.0,
+        step_reward: float = -0.01,
+        render_mode: str | None = None,
+    ):
         for name, value, low in (("size", size, 2), ("max_steps", max_steps, 1)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
@@ -74,8 +80,11 @@ class ImageGridEnv(gym.Env):
         return obs
 
     def _info(self) -> dict:
-        return {"agent": tuple(int(x) for x in self.agent), "goal": tuple(int(x) for x in self.goal),
-                "distance": int(np.abs(self.agent - self.goal).sum())}
+        return {
+            "agent": tuple(int(x) for x in self.agent),
+            "goal": tuple(int(x) for x in self.goal),
+            "distance": int(np.abs(self.agent - self.goal).sum()),
+        }
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -90,7 +99,9 @@ class ImageGridEnv(gym.Env):
         if self.agent is None:
             raise RuntimeError("call reset() before step()")
         if not self.action_space.contains(action):
-            raise ValueError(f"action must be an integer in 0..3 ({', '.join(ACTION_NAMES)}), got {action!r}")
+            raise ValueError(
+                f"action must be an integer in 0..3 ({', '.join(ACTION_NAMES)}), got {action!r}"
+            )
         # Move, then clip back inside the walls: bumping into a wall wastes the step.
         self.agent = np.clip(self.agent + _MOVES[int(action)], 1, self.size)
         self.t += 1
@@ -102,7 +113,9 @@ class ImageGridEnv(gym.Env):
     def render(self, scale: int = 24):
         """The current observation enlarged ``scale`` times (``render_mode="rgb_array"``)."""
         if self.render_mode is None:
-            gym.logger.warn("render() needs render_mode='rgb_array' (e.g. make_env(..., render_mode='rgb_array'))")
+            gym.logger.warn(
+                "render() needs render_mode='rgb_array' (e.g. make_env(..., render_mode='rgb_array'))"
+            )
             return None
         if self.agent is None:
             raise RuntimeError("call reset() before render()")

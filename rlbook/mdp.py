@@ -73,6 +73,7 @@ def transition_arrays(env) -> TabularMDP:
     return TabularMDP(P, R, start)
 
 
+# fmt: off
 def value_iteration(P: np.ndarray, R: np.ndarray, gamma: float, tol: float = 1e-10,
                     max_iters: int = 100_000) -> np.ndarray:
     """Optimal action values by repeating the Bellman optimality backup until it stops moving.
@@ -100,10 +101,10 @@ def value_iteration(P: np.ndarray, R: np.ndarray, gamma: float, tol: float = 1e-
             return Q_next
         Q = Q_next
     raise RuntimeError(f"value iteration did not converge in {max_iters} sweeps (gamma={gamma})")
+# fmt: on
 
 
-def policy_evaluation(P: np.ndarray, R: np.ndarray, policy: np.ndarray,
-                      gamma: float) -> np.ndarray:
+def policy_evaluation(P: np.ndarray, R: np.ndarray, policy: np.ndarray, gamma: float) -> np.ndarray:
     """The action values ``Q^pi`` of a policy, exactly, from the Bellman expectation equation.
 
     ``V = R_pi + gamma * P_pi V`` is a linear system: ``V = (I - gamma P_pi)^-1 R_pi``,
@@ -133,8 +134,7 @@ def greedy_policy(Q: np.ndarray) -> np.ndarray:
     return np.asarray(Q).argmax(axis=1)
 
 
-def expected_return(mdp: TabularMDP, policy: np.ndarray, horizon: int,
-                    gamma: float = 1.0) -> float:
+def expected_return(mdp: TabularMDP, policy: np.ndarray, horizon: int, gamma: float = 1.0) -> float:
     """Exact expected return of ``policy`` from the start distribution within ``horizon`` steps.
 
     Backward induction over the time left: ``V_0 = 0`` and
@@ -170,8 +170,10 @@ def success_probability(mdp: TabularMDP, policy: np.ndarray, horizon: int) -> fl
     """
     rewards = np.unique(mdp.R[mdp.R != 0])
     if rewards.size and not np.all((rewards > 0) & (rewards <= 1)):
-        raise ValueError("success_probability needs rewards in [0, 1] that mark reaching the goal "
-                         "(as in FrozenLake); use expected_return for other tasks")
+        raise ValueError(
+            "success_probability needs rewards in [0, 1] that mark reaching the goal "
+            "(as in FrozenLake); use expected_return for other tasks"
+        )
     return expected_return(mdp, policy, horizon, gamma=1.0)
 
 
@@ -188,5 +190,6 @@ def _as_probabilities(policy: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         return np.eye(n_actions)[policy.astype(int)]
     if policy.shape == (n_states, n_actions):
         return policy.astype(float)
-    raise ValueError(f"policy must have shape ({n_states},) or ({n_states}, {n_actions}), "
-                     f"got {policy.shape}")
+    raise ValueError(
+        f"policy must have shape ({n_states},) or ({n_states}, {n_actions}), got {policy.shape}"
+    )

@@ -6,7 +6,7 @@ The fast NumPy copy of a network that agents act with is in :mod:`rlbook.speed`.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -38,20 +38,36 @@ def mlp(
     x = inputs
     for i, units in enumerate(hidden):
         x = keras.layers.Dense(
-            units, activation=activation, name=f"{name}_h{i}",
-            kernel_initializer=keras.initializers.GlorotUniform(seed=None if seed is None else seed + i),
+            units,
+            activation=activation,
+            name=f"{name}_h{i}",
+            kernel_initializer=keras.initializers.GlorotUniform(
+                seed=None if seed is None else seed + i
+            ),
         )(x)
     if output_dim is not None:
         x = keras.layers.Dense(
-            output_dim, activation=output_activation, name=f"{name}_out",
-            kernel_initializer=keras.initializers.GlorotUniform(seed=None if seed is None else seed + 1000),
+            output_dim,
+            activation=output_activation,
+            name=f"{name}_out",
+            kernel_initializer=keras.initializers.GlorotUniform(
+                seed=None if seed is None else seed + 1000
+            ),
         )(x)
     return keras.Model(inputs, x, name=name)
 
 
-def q_network(obs_shape: tuple[int, ...], n_actions: int, model_type: str = "dense", hidden: Sequence[int] = (64, 64),
-              dueling: bool = False, lstm_units: int = 64, pixels: bool = False, seed: int | None = None,
-              name: str = "q"):
+def q_network(
+    obs_shape: tuple[int, ...],
+    n_actions: int,
+    model_type: str = "dense",
+    hidden: Sequence[int] = (64, 64),
+    dueling: bool = False,
+    lstm_units: int = 64,
+    pixels: bool = False,
+    seed: int | None = None,
+    name: str = "q",
+):
     """The Q-network of chapters 3-5, for one of three observation kinds.
 
     * ``"dense"``: flat observations ``(d,)`` -> Dense layers (``hidden``);
@@ -80,21 +96,34 @@ def q_network(obs_shape: tuple[int, ...], n_actions: int, model_type: str = "den
     elif model_type == "conv":
         inputs = keras.Input(shape=tuple(obs_shape), name=f"{name}_obs")
         x = keras.layers.Rescaling(1.0 / 255.0)(inputs) if pixels else inputs
-        x = keras.layers.Conv2D(16, 3, strides=2, activation="relu", kernel_initializer=init(100))(x)
-        x = keras.layers.Conv2D(32, 3, strides=2, activation="relu", kernel_initializer=init(101))(x)
+        x = keras.layers.Conv2D(16, 3, strides=2, activation="relu", kernel_initializer=init(100))(
+            x
+        )
+        x = keras.layers.Conv2D(32, 3, strides=2, activation="relu", kernel_initializer=init(101))(
+            x
+        )
         x = keras.layers.Flatten()(x)
     elif model_type == "lstm":
         inputs = keras.Input(shape=(None,) + tuple(obs_shape), name=f"{name}_obs_seq")
         x = keras.layers.Masking(0.0)(inputs)  # all-zero steps are padding: the LSTM skips them
         x = keras.layers.Dense(hidden[0], activation="relu", kernel_initializer=init(200))(x)
         # Every initializer is seeded, the recurrent one too (its default draws from an unseeded generator).
-        x = keras.layers.LSTM(lstm_units, return_sequences=True, name=f"{name}_lstm", kernel_initializer=init(201),
-                              recurrent_initializer=keras.initializers.Orthogonal(seed=None if seed is None else seed + 202))(x)
+        x = keras.layers.LSTM(
+            lstm_units,
+            return_sequences=True,
+            name=f"{name}_lstm",
+            kernel_initializer=init(201),
+            recurrent_initializer=keras.initializers.Orthogonal(
+                seed=None if seed is None else seed + 202
+            ),
+        )(x)
         hidden = ()
     else:
         raise ValueError(f"model_type must be one of 'dense', 'conv', 'lstm', got {model_type!r}")
     for i, units in enumerate(hidden):
-        x = keras.layers.Dense(units, activation="relu", kernel_initializer=init(i), name=f"{name}_h{i}")(x)
+        x = keras.layers.Dense(
+            units, activation="relu", kernel_initializer=init(i), name=f"{name}_h{i}"
+        )(x)
     head = keras.layers.Dense(out_dim, kernel_initializer=init(1000), name=f"{name}_head")(x)
     return keras.Model(inputs, head, name=name)
 

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -34,7 +34,9 @@ def _axes(ax, figsize=(6, 3.5)):
     return ax
 
 
-def learning_curve(history, window: int = 100, ax=None, label: str | None = None, x: str = "episode", color=None):
+def learning_curve(
+    history, window: int = 100, ax=None, label: str | None = None, x: str = "episode", color=None
+):
     """Plot each episode's return (faint) and the rolling mean over ``window`` episodes.
 
     Args:
@@ -50,7 +52,11 @@ def learning_curve(history, window: int = 100, ax=None, label: str | None = None
     from rlbook.train import History
 
     ax = _axes(ax)
-    hist = history if isinstance(history, History) else History(episode_returns=list(map(float, history)))
+    hist = (
+        history
+        if isinstance(history, History)
+        else History(episode_returns=list(map(float, history)))
+    )
     returns = np.asarray(hist.episode_returns, dtype=float)
     if x == "episode":
         xs = np.arange(1, returns.size + 1)
@@ -59,7 +65,13 @@ def learning_curve(history, window: int = 100, ax=None, label: str | None = None
     else:
         raise ValueError(f"x must be 'episode' or 'step', got {x!r}")
     line = ax.plot(xs, returns, alpha=0.25, lw=0.8, color=color)[0]
-    ax.plot(xs, hist.rolling_mean(window), lw=2, color=line.get_color(), label=label or f"mean of last {window}")
+    ax.plot(
+        xs,
+        hist.rolling_mean(window),
+        lw=2,
+        color=line.get_color(),
+        label=label or f"mean of last {window}",
+    )
     ax.set_xlabel("episode" if x == "episode" else "environment steps")
     ax.set_ylabel("return")
     ax.grid(alpha=0.3)
@@ -68,7 +80,15 @@ def learning_curve(history, window: int = 100, ax=None, label: str | None = None
     return ax
 
 
-def curves_with_spread(histories: Sequence, label: str | None = None, x: str = "step", ax=None, points: int = 100, window: int = 20, color=None):
+def curves_with_spread(
+    histories: Sequence,
+    label: str | None = None,
+    x: str = "step",
+    ax=None,
+    points: int = 100,
+    window: int = 20,
+    color=None,
+):
     """Mean (line) and min-max spread (band) of several seeds' learning curves.
 
     Each history's rolling-mean return (over ``window`` episodes) is interpolated
@@ -94,7 +114,13 @@ def curves_with_spread(histories: Sequence, label: str | None = None, x: str = "
         raise ValueError("curves_with_spread needs at least one history with a finished episode")
     grid = np.linspace(0, min(xs[-1] for xs, _ in runs), points)
     ys = np.stack([np.interp(grid, xs, y) for xs, y in runs])
-    line = ax.plot(grid, ys.mean(axis=0), lw=2, label=f"{label} ({len(runs)} seeds)" if label else None, color=color)[0]
+    line = ax.plot(
+        grid,
+        ys.mean(axis=0),
+        lw=2,
+        label=f"{label} ({len(runs)} seeds)" if label else None,
+        color=color,
+    )[0]
     ax.fill_between(grid, ys.min(axis=0), ys.max(axis=0), alpha=0.2, color=line.get_color())
     ax.set_xlabel("environment steps" if x == "step" else "training seconds")
     ax.set_ylabel(f"return (mean of last {window} episodes)")
@@ -104,7 +130,16 @@ def curves_with_spread(histories: Sequence, label: str | None = None, x: str = "
     return ax
 
 
-def q_grid(q_table: np.ndarray, shape: tuple[int, int], arrows: dict[int, str], ax=None, title: str | None = None, desc=None, cmap: str = "viridis", annotate: bool = True):
+def q_grid(
+    q_table: np.ndarray,
+    shape: tuple[int, int],
+    arrows: dict[int, str],
+    ax=None,
+    title: str | None = None,
+    desc=None,
+    cmap: str = "viridis",
+    annotate: bool = True,
+):
     """Draw ``max_a Q(s, a)`` of a grid world as a heatmap with the greedy action in each cell.
 
     Args:
@@ -127,7 +162,9 @@ def q_grid(q_table: np.ndarray, shape: tuple[int, int], arrows: dict[int, str], 
     q_table = np.asarray(q_table, dtype=float)
     rows, cols = shape
     if q_table.shape[0] != rows * cols:
-        raise ValueError(f"q_table has {q_table.shape[0]} states but shape {shape} has {rows * cols} cells")
+        raise ValueError(
+            f"q_table has {q_table.shape[0]} states but shape {shape} has {rows * cols} cells"
+        )
     ax = _axes(ax, figsize=(cols * 0.6 + 1.5, rows * 0.6 + 0.8))
     untouched = np.all(q_table == q_table[:, :1], axis=1).reshape(rows, cols)  # never updated
     # Cells never updated (holes, cliff, goal, unvisited states) are left grey rather
@@ -147,8 +184,17 @@ def q_grid(q_table: np.ndarray, shape: tuple[int, int], arrows: dict[int, str], 
                 continue
             else:
                 text = arrows[int(greedy[r, c])]
-            ax.text(c, r, text, ha="center", va="center", color="white", fontsize=11, fontweight="bold",
-                    path_effects=[patheffects.withStroke(linewidth=2.5, foreground="black")])
+            ax.text(
+                c,
+                r,
+                text,
+                ha="center",
+                va="center",
+                color="white",
+                fontsize=11,
+                fontweight="bold",
+                path_effects=[patheffects.withStroke(linewidth=2.5, foreground="black")],
+            )
     ax.set_xticks([])
     ax.set_yticks([])
     if title:

@@ -8,7 +8,7 @@ reader without a kernel can still press play. matplotlib is imported lazily.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -65,7 +65,14 @@ def show_frame(frame: np.ndarray, title: str | None = None, ax=None, scale: floa
     return ax
 
 
-def animate(frames: Sequence[np.ndarray], fps: int = 15, stride: int = 1, max_frames: int = 120, width: float = 3.0, title: str | None = None):
+def animate(
+    frames: Sequence[np.ndarray],
+    fps: int = 15,
+    stride: int = 1,
+    max_frames: int = 120,
+    width: float = 3.0,
+    title: str | None = None,
+):
     """Turn frames into an animation that plays in the notebook *and* the static HTML book.
 
     Embedded frames cost page weight (about 5-20 kB each), so keep every ``stride``-th
@@ -87,7 +94,9 @@ def animate(frames: Sequence[np.ndarray], fps: int = 15, stride: int = 1, max_fr
     from matplotlib import animation
 
     if stride < 1 or max_frames < 1:
-        raise ValueError(f"stride and max_frames must be positive integers, got stride={stride}, max_frames={max_frames}")
+        raise ValueError(
+            f"stride and max_frames must be positive integers, got stride={stride}, max_frames={max_frames}"
+        )
     kept = list(frames)[::stride][:max_frames]
     if not kept:
         raise ValueError("animate needs at least one frame")

@@ -31,7 +31,9 @@ class ReplayBuffer:
         obs_dtype: dtype of stored observations (``uint8`` keeps images small).
     """
 
-    def __init__(self, capacity: int, obs_shape: tuple[int, ...], num_envs: int = 1, obs_dtype=np.float32):
+    def __init__(
+        self, capacity: int, obs_shape: tuple[int, ...], num_envs: int = 1, obs_dtype=np.float32
+    ):
         if not isinstance(capacity, int) or capacity < 1:
             raise ValueError(f"capacity must be a positive integer, got {capacity!r}")
         if not isinstance(num_envs, int) or num_envs < 1:
@@ -82,7 +84,9 @@ class ReplayBuffer:
                 f"{needed}; wait until it has filled (learning_starts) or lower batch_size"
             )
 
-    def sample(self, batch_size: int, rng: np.random.Generator, num_batches: int | None = None) -> dict[str, np.ndarray]:
+    def sample(
+        self, batch_size: int, rng: np.random.Generator, num_batches: int | None = None
+    ) -> dict[str, np.ndarray]:
         """Draw transitions uniformly (with replacement).
 
         Args:
@@ -110,7 +114,9 @@ class ReplayBuffer:
             "terminated": self.terminated[rows, cols],
         }
 
-    def sample_sequences(self, batch_size: int, length: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    def sample_sequences(
+        self, batch_size: int, length: int, rng: np.random.Generator
+    ) -> dict[str, np.ndarray]:
         """Draw ``batch_size`` runs of ``length`` consecutive steps of one copy each.
 
         A run never wraps over the ring's write position (where old and new data
@@ -124,7 +130,9 @@ class ReplayBuffer:
         if not isinstance(length, (int, np.integer)) or length < 1:
             raise ValueError(f"sequence length must be a positive integer, got {length!r}")
         if length > self.filled:
-            raise ValueError(f"cannot sample sequences of {length} steps: each copy has only {self.filled} stored steps")
+            raise ValueError(
+                f"cannot sample sequences of {length} steps: each copy has only {self.filled} stored steps"
+            )
         self._check(batch_size, length)
         # Start offsets counted from the oldest row, so a run [start, start + length)
         # is contiguous in time even after the ring has wrapped.

@@ -20,7 +20,7 @@ Both are generic: no agent's algorithm lives here.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -55,7 +55,9 @@ class NumpyMLP:
         for layer in self.layers:
             name = getattr(layer.activation, "__name__", None)
             if name not in _NUMPY_ACTIVATIONS:
-                raise ValueError(f"NumpyMLP supports activations {sorted(map(str, _NUMPY_ACTIVATIONS))}, got {name!r}")
+                raise ValueError(
+                    f"NumpyMLP supports activations {sorted(map(str, _NUMPY_ACTIVATIONS))}, got {name!r}"
+                )
         self.activations = [_NUMPY_ACTIVATIONS[layer.activation.__name__] for layer in self.layers]
         self.sync()
 

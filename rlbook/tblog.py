@@ -42,7 +42,9 @@ class TensorBoardLogger:
         self.logdir = os.fspath(logdir)
         os.makedirs(self.logdir, exist_ok=True)
         self._tf = tf
-        self.writer = tf.summary.create_file_writer(self.logdir, flush_millis=int(flush_seconds * 1000))
+        self.writer = tf.summary.create_file_writer(
+            self.logdir, flush_millis=int(flush_seconds * 1000)
+        )
         self.agent = agent
         self._episodes = 0
         self._evaluations = 0
@@ -66,14 +68,16 @@ class TensorBoardLogger:
                 scalar("episode/length", history.episode_lengths[i], step=step)
             own_epsilon = "epsilon" not in history.metrics and hasattr(self.agent, "epsilon")
             if own_epsilon and history.episodes > self._episodes:
-                scalar("agent/epsilon", float(self.agent.epsilon), step=history.episode_end_steps[-1])
+                scalar(
+                    "agent/epsilon", float(self.agent.epsilon), step=history.episode_end_steps[-1]
+                )
             self._episodes = history.episodes
             for name, values in history.metrics.items():
                 start = self._metric_counts.get(name, 0)
                 for step, value in values[start:]:
                     scalar(f"agent/{name}", value, step=step)
                 self._metric_counts[name] = len(values)
-            for e in history.evaluations[self._evaluations:]:
+            for e in history.evaluations[self._evaluations :]:
                 scalar("eval/mean_return", e["mean"], step=int(e["step"]))
                 scalar("eval/std_return", e["std"], step=int(e["step"]))
             self._evaluations = len(history.evaluations)

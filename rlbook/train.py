@@ -23,8 +23,9 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -39,7 +40,7 @@ class TrainingDiverged(FloatingPointError):
     corrupted by then, so reload a checkpoint rather than keep training it.
     """
 
-    def __init__(self, message: str, history: "History", step: int, metric: str, value: float):
+    def __init__(self, message: str, history: History, step: int, metric: str, value: float):
         super().__init__(message)
         self.history, self.step, self.metric, self.value = history, step, metric, value
 
@@ -53,8 +54,9 @@ class NonFiniteData(TrainingDiverged):
     non-finite number.
     """
 
-    def __init__(self, message: str, history: History, step: int, what: str, env_index: int,
-                 value: float):
+    def __init__(
+        self, message: str, history: History, step: int, what: str, env_index: int, value: float
+    ):
         super().__init__(message, history, step, what, value)
         self.what, self.env_index = what, env_index
 
@@ -108,6 +110,7 @@ class History:
             self.metrics.setdefault(key, []).append((step, float(value)))
 
 
+# fmt: off
 def run_episode(env, policy: Callable[[Any], Any]) -> tuple[float, int, bool, bool]:
     """Play one episode of a single ``gymnasium.Env`` with ``policy(obs) -> action`` (chapter 1).
 
@@ -123,6 +126,7 @@ def run_episode(env, policy: Callable[[Any], Any]) -> tuple[float, int, bool, bo
         steps += 1
         if terminated or truncated:
             return total, steps, bool(terminated), bool(truncated)
+# fmt: on
 
 
 def evaluate(agent, env, episodes: int = 10, *, greedy: bool = True) -> np.ndarray:
@@ -239,10 +243,14 @@ def train(
     if steps is None and episodes is None:
         raise ValueError("give a budget: steps=... (environment steps) or episodes=...")
     for name, value in (("steps", steps), ("episodes", episodes), ("eval_every", eval_every)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1
+        ):
             raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
     if eval_every is not None and eval_env is None:
-        raise ValueError("eval_every needs eval_env= (a separate environment for greedy evaluation)")
+        raise ValueError(
+            "eval_every needs eval_env= (a separate environment for greedy evaluation)"
+        )
     if progress is None:
         progress = os.environ.get("RLBOOK_PROGRESS", "1") != "0"
     history = history if history is not None else History()
@@ -256,7 +264,18 @@ def train(
             logger(h)
             return user_callback(h) if user_callback is not None else None
 
-    loop = _Loop(agent, history, steps, episodes, eval_env, eval_every, eval_episodes, stop_at, callback, progress)
+    loop = _Loop(
+        agent,
+        history,
+        steps,
+        episodes,
+        eval_env,
+        eval_every,
+        eval_episodes,
+        stop_at,
+        callback,
+        progress,
+    )
     finished = False  # stays False when an exception (TrainingDiverged, ...) ends the run
     try:
         if isinstance(env, gym.vector.VectorEnv):
@@ -280,7 +299,19 @@ def train(
 class _Loop:
     """The bookkeeping of :func:`train` (budgets, clock, evaluation, progress bar)."""
 
-    def __init__(self, agent, history, steps, episodes, eval_env, eval_every, eval_episodes, stop_at, callback, progress):
+    def __init__(
+        self,
+        agent,
+        history,
+        steps,
+        episodes,
+        eval_env,
+        eval_every,
+        eval_episodes,
+        stop_at,
+        callback,
+        progress,
+    ):
         self.agent, self.history = agent, history
         self.max_steps = history.steps + steps if steps is not None else None
         self.max_episodes = history.episodes + episodes if episodes is not None else None
@@ -339,7 +370,12 @@ class _Loop:
         self._tick()
         returns = evaluate(self.agent, self.eval_env, self.eval_episodes)
         h.evaluations.append(
-            {"step": h.steps, "train_seconds": h.train_seconds, "mean": float(returns.mean()), "std": float(returns.std())}
+            {
+                "step": h.steps,
+                "train_seconds": h.train_seconds,
+                "mean": float(returns.mean()),
+                "std": float(returns.std()),
+            }
         )
         self.bar.set_postfix(eval_mean=f"{returns.mean():.1f}", refresh=False)
         if self.stop_at is not None and returns.mean() >= self.stop_at:
@@ -440,8 +476,9 @@ def _check_finite(info: dict, history: History) -> None:
             raise TrainingDiverged(message, history, history.steps, name, float(value))
 
 
-def _check_data(history: History, obs, reward=0.0, *, step: int | None = None,
-                copies: int | None = None) -> None:
+def _check_data(
+    history: History, obs, reward=0.0, *, step: int | None = None, copies: int | None = None
+) -> None:
     """Raise :class:`NonFiniteData` if ``obs`` or ``reward`` holds a NaN or an infinity.
 
     One ``np.isfinite(...).all()`` per step on arrays the loop has anyway (a few

@@ -11,7 +11,7 @@ ipywidgets and matplotlib are imported lazily, so importing rlbook stays headles
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -19,8 +19,17 @@ from rlbook.agents.qlearning import QLearningAgent
 from rlbook.envs import make_env
 from rlbook.train import History, train
 
-__all__ = ["tabular_experiment", "tabular_explorer", "tabular_small_multiples", "grid_info",
-           "draw_gamma", "gamma_explorer", "gamma_small_multiples", "gamma_slider", "GAMMAS"]
+__all__ = [
+    "tabular_experiment",
+    "tabular_explorer",
+    "tabular_small_multiples",
+    "grid_info",
+    "draw_gamma",
+    "gamma_explorer",
+    "gamma_small_multiples",
+    "gamma_slider",
+    "GAMMAS",
+]
 
 # The gamma slider's stops: effective horizons 1/(1 - gamma) of 1, 2, 5, 10, 20, 50, ... steps, a
 # log scale on which 0.9, 0.99 and 0.999 are each one notch apart from their neighbours, and
@@ -51,13 +60,17 @@ def grid_info(env) -> tuple[tuple[int, int], dict[int, str], np.ndarray | None]:
     base = env.unwrapped
     if hasattr(base, "desc"):  # FrozenLake
         return tuple(base.desc.shape), FROZENLAKE_ARROWS, base.desc
-    if hasattr(base, "shape") and hasattr(base, "_cliff"):  # CliffWalking: build a FrozenLake-like map
+    if hasattr(base, "shape") and hasattr(
+        base, "_cliff"
+    ):  # CliffWalking: build a FrozenLake-like map
         desc = np.full(base.shape, "F")
         desc[base._cliff] = "C"
         desc[base.start_state_index // base.shape[1], base.start_state_index % base.shape[1]] = "S"
         desc[-1, -1] = "G"
         return tuple(base.shape), CLIFFWALKING_ARROWS, desc
-    raise ValueError(f"{base.spec.id if base.spec else base!r} is not a FrozenLake or CliffWalking grid world")
+    raise ValueError(
+        f"{base.spec.id if base.spec else base!r} is not a FrozenLake or CliffWalking grid world"
+    )
 
 
 def tabular_experiment(
@@ -75,8 +88,13 @@ def tabular_experiment(
     """
     env = make_env(env_id, seed=seed)
     agent = QLearningAgent(
-        env.observation_space, env.action_space,
-        alpha=alpha, gamma=gamma, epsilon_start=epsilon, epsilon_schedule="constant", seed=seed,
+        env.observation_space,
+        env.action_space,
+        alpha=alpha,
+        gamma=gamma,
+        epsilon_start=epsilon,
+        epsilon_schedule="constant",
+        seed=seed,
     )
     history = train(agent, env, episodes=episodes, progress=False)
     return agent, history
@@ -90,9 +108,18 @@ def _draw(fig, env_id, agent, history, epsilon, gamma, alpha, window=20):
     fig.clear()
     ax_curve, ax_grid = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.6]})
     learning_curve(history, window=window, ax=ax_curve)
-    ax_curve.set_title(f"online return, last {window} episodes: {np.mean(history.episode_returns[-window:]):.1f}", fontsize="medium")
-    q_grid(agent.q_table(env.observation_space.n), shape, arrows, desc=desc, ax=ax_grid,
-           title=f"greedy policy and max Q  (epsilon={epsilon:.2f}, gamma={gamma:g}, alpha={alpha:.2f})")
+    ax_curve.set_title(
+        f"online return, last {window} episodes: {np.mean(history.episode_returns[-window:]):.1f}",
+        fontsize="medium",
+    )
+    q_grid(
+        agent.q_table(env.observation_space.n),
+        shape,
+        arrows,
+        desc=desc,
+        ax=ax_grid,
+        title=f"greedy policy and max Q  (epsilon={epsilon:.2f}, gamma={gamma:g}, alpha={alpha:.2f})",
+    )
     fig.tight_layout()
 
 
@@ -109,11 +136,18 @@ def tabular_explorer(env_id: str = "CliffWalking-v1", episodes: int = 300, seed:
     import matplotlib.pyplot as plt
 
     # One slider per row, on a long track (easier to stop at a value), labels aligned.
-    common = dict(continuous_update=False, style={"description_width": "5em"},
-                  layout=widgets.Layout(width="min(100%, 40em)"))
-    eps = widgets.FloatSlider(value=0.1, min=0.0, max=0.5, step=0.01, description="epsilon", **common)
+    common = dict(
+        continuous_update=False,
+        style={"description_width": "5em"},
+        layout=widgets.Layout(width="min(100%, 40em)"),
+    )
+    eps = widgets.FloatSlider(
+        value=0.1, min=0.0, max=0.5, step=0.01, description="epsilon", **common
+    )
     gam = gamma_slider(GAMMAS, 0.99, **common)
-    alp = widgets.FloatSlider(value=0.5, min=0.05, max=1.0, step=0.05, description="alpha", **common)
+    alp = widgets.FloatSlider(
+        value=0.5, min=0.05, max=1.0, step=0.05, description="alpha", **common
+    )
     out = widgets.Output()
 
     def redraw(_=None):
@@ -153,13 +187,24 @@ def tabular_small_multiples(
 
     env = make_env(env_id)
     shape, arrows, desc = grid_info(env)
-    fig, axes = plt.subplots(len(gammas), len(epsilons), figsize=(4.2 * len(epsilons), 1.9 * len(gammas) + 0.6), squeeze=False)
+    fig, axes = plt.subplots(
+        len(gammas),
+        len(epsilons),
+        figsize=(4.2 * len(epsilons), 1.9 * len(gammas) + 0.6),
+        squeeze=False,
+    )
     for i, gamma in enumerate(gammas):
         for j, epsilon in enumerate(epsilons):
             agent, history = tabular_experiment(env_id, epsilon, gamma, alpha, episodes, seed)
             online = np.mean(history.episode_returns[-50:])
-            q_grid(agent.q_table(env.observation_space.n), shape, arrows, desc=desc, ax=axes[i, j],
-                   title=f"eps={epsilon}, gamma={gamma}: online {online:.0f}")
+            q_grid(
+                agent.q_table(env.observation_space.n),
+                shape,
+                arrows,
+                desc=desc,
+                ax=axes[i, j],
+                title=f"eps={epsilon}, gamma={gamma}: online {online:.0f}",
+            )
     fig.suptitle(f"{env_id}: Q-learning for {episodes} episodes (alpha={alpha})")
     fig.tight_layout()
     return fig
@@ -202,8 +247,12 @@ def gamma_explorer(episode_length: int = 500):
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
-    slider = gamma_slider([g for g in GAMMAS if 0.5 <= g < 1], 0.99, continuous_update=False,
-                          layout=widgets.Layout(width="60%"))
+    slider = gamma_slider(
+        [g for g in GAMMAS if 0.5 <= g < 1],
+        0.99,
+        continuous_update=False,
+        layout=widgets.Layout(width="60%"),
+    )
     out = widgets.Output()
 
     def redraw(_=None):

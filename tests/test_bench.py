@@ -8,7 +8,10 @@ from rlbook import bench
 from rlbook.train import History
 
 
-@pytest.mark.parametrize("algo", ["qlearning", "dqn", "dqn_vanilla", "double_dqn", "dueling_dqn", "reinforce", "actor_critic"])
+@pytest.mark.parametrize(
+    "algo",
+    ["qlearning", "dqn", "dqn_vanilla", "double_dqn", "dueling_dqn", "reinforce", "actor_critic"],
+)
 def test_every_algorithm_is_registered_with_a_budget(algo):
     setup, budget = bench.ALGOS[algo]
     assert callable(setup) and budget >= 50_000
@@ -30,9 +33,13 @@ def test_short_run_prints_one_json_line_with_the_protocol_fields(capsys):
 
 
 def test_solved_is_the_first_evaluation_at_or_above_475():
-    h = History(evaluations=[{"step": 2000, "train_seconds": 1.0, "mean": 474.9, "std": 0.0},
-                             {"step": 4000, "train_seconds": 2.0, "mean": 475.0, "std": 0.0},
-                             {"step": 6000, "train_seconds": 3.0, "mean": 500.0, "std": 0.0}])
+    h = History(
+        evaluations=[
+            {"step": 2000, "train_seconds": 1.0, "mean": 474.9, "std": 0.0},
+            {"step": 4000, "train_seconds": 2.0, "mean": 475.0, "std": 0.0},
+            {"step": 6000, "train_seconds": 3.0, "mean": 500.0, "std": 0.0},
+        ]
+    )
     assert h.solved_at(bench.SOLVED_AT)["step"] == 4000
 
 

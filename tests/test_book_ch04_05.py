@@ -37,7 +37,7 @@ def _cells(path: pathlib.Path) -> list[tuple[str, str]]:
     text = path.read_text()
     cells, pos = [], 0
     for m in re.finditer(r"```\{code-cell\}[^\n]*\n(.*?)```", text, flags=re.DOTALL):
-        cells.append(("markdown", text[pos:m.start()]))
+        cells.append(("markdown", text[pos : m.start()]))
         cells.append(("code", m.group(1)))
         pos = m.end()
     cells.append(("markdown", text[pos:]))
@@ -46,7 +46,9 @@ def _cells(path: pathlib.Path) -> list[tuple[str, str]]:
 
 def _code(source: str) -> str:
     """Drop IPython magics and shell lines so the cell parses as Python."""
-    return "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    return "\n".join(
+        line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))
+    )
 
 
 @pytest.mark.parametrize("stem", CHAPTERS)
@@ -56,12 +58,16 @@ def test_every_dqn_agent_names_both_variant_flags(stem):
         if kind != "code":
             continue
         for node in ast.walk(ast.parse(_code(source))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("DQNAgent", "DQNConfig"):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in (
+                "DQNAgent",
+                "DQNConfig",
+            ):
                 calls.append(node)
                 names = {k.arg for k in node.keywords}
                 assert {"double", "dueling"} <= names, (
                     f"{stem}: {node.func.id}(...) on line {node.lineno} of its cell must pass "
-                    f"double= and dueling= explicitly (got {sorted(n for n in names if n)})")
+                    f"double= and dueling= explicitly (got {sorted(n for n in names if n)})"
+                )
     assert calls, f"{stem} builds no DQNAgent: the test looks in the wrong place"
 
 
@@ -72,11 +78,14 @@ def _first_index(cells, needle: str, start: int = 0) -> int:
     raise AssertionError(f"{needle!r} not found after cell {start}")
 
 
-@pytest.mark.parametrize("stem, label, shown", [
-    ("04_double_dqn", "ex-double-td-target", "inspect.getsource(double_td_target)"),
-    ("05_dueling_dqn", "ex-dueling-combine", "inspect.getsource(dueling_q)"),
-    ("05_dueling_dqn", "ex-split-q", "inspect.getsource(dueling_q)"),
-])
+@pytest.mark.parametrize(
+    "stem, label, shown",
+    [
+        ("04_double_dqn", "ex-double-td-target", "inspect.getsource(double_td_target)"),
+        ("05_dueling_dqn", "ex-dueling-combine", "inspect.getsource(dueling_q)"),
+        ("05_dueling_dqn", "ex-split-q", "inspect.getsource(dueling_q)"),
+    ],
+)
 def test_library_answer_is_printed_after_the_exercise(stem, label, shown):
     cells = _cells(_chapter(stem))
     exercise = _first_index(cells, f":label: {label}")

@@ -12,8 +12,15 @@ from rlbook.train import evaluate, train
 
 # Small networks and budgets: each agent trains for a fraction of a second.
 SMALL = {
-    "dqn": dict(hidden=(16,), batch_size=16, learning_starts=64, train_every=16, gradient_steps=2,
-                target_update_every=4, buffer_size=1_000),
+    "dqn": dict(
+        hidden=(16,),
+        batch_size=16,
+        learning_starts=64,
+        train_every=16,
+        gradient_steps=2,
+        target_update_every=4,
+        buffer_size=1_000,
+    ),
     "reinforce": dict(hidden=(16,), batch_episodes=2, critic_steps=2),
     "actor_critic": dict(hidden=(16,), n_steps=8, critic_steps=2),
 }
@@ -29,7 +36,12 @@ def _trained(algo, steps=400, **overrides):
         return agent
     cls = checkpoint.agent_class(algo)
     env = make_vec_env("CartPole-v1", 2, seed=0)
-    agent = cls(env.single_observation_space, env.single_action_space, num_envs=2, **{**SMALL[algo], **overrides})
+    agent = cls(
+        env.single_observation_space,
+        env.single_action_space,
+        num_envs=2,
+        **{**SMALL[algo], **overrides},
+    )
     train(agent, env, steps=steps, progress=False)
     return agent
 
@@ -42,7 +54,10 @@ def agents():
 @pytest.fixture(scope="module")
 def saved(agents, tmp_path_factory):
     folder = tmp_path_factory.mktemp("ckpt")
-    return {algo: agent.save(str(folder / algo), metadata={"env_id": "x"}) for algo, agent in agents.items()}
+    return {
+        algo: agent.save(str(folder / algo), metadata={"env_id": "x"})
+        for algo, agent in agents.items()
+    }
 
 
 def _eval_env(algo):
@@ -77,7 +92,9 @@ def test_dqn_counters_optimizer_and_replay_resume(agents, saved):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     for a, b in zip(agent.target_network.get_weights(), loaded.target_network.get_weights()):
         np.testing.assert_array_equal(a, b)
-    assert len(loaded.buffer) == len(agent.buffer) > 0 and loaded.buffer.cursor == agent.buffer.cursor
+    assert (
+        len(loaded.buffer) == len(agent.buffer) > 0 and loaded.buffer.cursor == agent.buffer.cursor
+    )
     np.testing.assert_array_equal(loaded.buffer.obs, agent.buffer.obs)
     assert loaded.rng.bit_generator.state == agent.rng.bit_generator.state
     # Training continues from there (the buffer is full enough to sample at once).
@@ -135,9 +152,13 @@ def test_save_replaces_the_file_in_one_step(agents, tmp_path, monkeypatch):
     agents["qlearning"].save(path)
     replaced = []
     real_replace = os.replace
-    monkeypatch.setattr(checkpoint.os, "replace", lambda src, dst: (replaced.append((src, dst)), real_replace(src, dst)))
+    monkeypatch.setattr(
+        checkpoint.os,
+        "replace",
+        lambda src, dst: (replaced.append((src, dst)), real_replace(src, dst)),
+    )
     agents["qlearning"].save(path)
-    (src, dst), = replaced
+    ((src, dst),) = replaced
     assert dst == str(path) and os.path.dirname(src) == str(tmp_path) and src.endswith(".tmp")
 
 
@@ -148,7 +169,10 @@ def test_wrong_algorithm_is_refused(saved):
     from rlbook.agents.dqn import DQNAgent
     from rlbook.agents.reinforce import ReinforceAgent
 
-    with pytest.raises(CheckpointError, match=r"holds a 'qlearning' agent \(QLearningAgent\), expected a 'dqn' agent"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"holds a 'qlearning' agent \(QLearningAgent\), expected a 'dqn' agent",
+    ):
         DQNAgent.load(saved["qlearning"])
     with pytest.raises(CheckpointError, match="holds a 'actor_critic' agent"):
         ReinforceAgent.load(saved["actor_critic"])
@@ -158,12 +182,22 @@ def test_wrong_architecture_is_refused(saved):
     from rlbook.agents.dqn import DQNAgent
 
     space = make_env("CartPole-v1")
-    wider = DQNAgent(space.observation_space, space.action_space, **{**SMALL["dqn"], "hidden": (32,)})
-    with pytest.raises(CheckpointError, match=r"weight 'weights.online.000' has shape \(4, 16\) in the checkpoint "
-                                              r"and \(4, 32\) in the agent"):
+    wider = DQNAgent(
+        space.observation_space, space.action_space, **{**SMALL["dqn"], "hidden": (32,)}
+    )
+    with pytest.raises(
+        CheckpointError,
+        match=r"weight 'weights.online.000' has shape \(4, 16\) in the checkpoint "
+        r"and \(4, 32\) in the agent",
+    ):
         wider.restore(saved["dqn"])
-    dueling = DQNAgent(space.observation_space, space.action_space, **{**SMALL["dqn"], "dueling": True})
-    with pytest.raises(CheckpointError, match="saved from an agent with dueling=False, but this agent has dueling=True"):
+    dueling = DQNAgent(
+        space.observation_space, space.action_space, **{**SMALL["dqn"], "dueling": True}
+    )
+    with pytest.raises(
+        CheckpointError,
+        match="saved from an agent with dueling=False, but this agent has dueling=True",
+    ):
         dueling.restore(saved["dqn"])
 
 
@@ -171,8 +205,12 @@ def test_restore_into_a_matching_agent_keeps_its_config(saved, agents):
     from rlbook.agents.actor_critic import ActorCriticAgent
 
     env = make_vec_env("CartPole-v1", 2, seed=0)
-    fresh = ActorCriticAgent(env.single_observation_space, env.single_action_space, num_envs=2,
-                             **{**SMALL["actor_critic"], "lr": 1e-4})
+    fresh = ActorCriticAgent(
+        env.single_observation_space,
+        env.single_action_space,
+        num_envs=2,
+        **{**SMALL["actor_critic"], "lr": 1e-4},
+    )
     fresh.restore(saved["actor_critic"])
     assert fresh.config.lr == 1e-4 and fresh.updates == agents["actor_critic"].updates
     obs = np.random.default_rng(0).normal(size=(5, 4))
@@ -186,14 +224,16 @@ def test_corrupt_files_give_a_clear_error(saved, tmp_path, damage):
         data = data[: len(data) // 2]
     elif damage == "flip":  # one byte inside the stored weights: the zip's CRC catches it
         i = len(data) // 2
-        data = data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1:]
+        data = data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1 :]
     elif damage == "garbage":
         data = b"this is not a checkpoint"
     else:
         data = b""
     path = tmp_path / "bad.ckpt"
     path.write_bytes(data)
-    with pytest.raises(CheckpointError, match="is not a readable rlbook checkpoint: it is truncated or corrupt"):
+    with pytest.raises(
+        CheckpointError, match="is not a readable rlbook checkpoint: it is truncated or corrupt"
+    ):
         checkpoint.load(path)
 
 

@@ -8,11 +8,23 @@ from rlbook import diagrams
 
 EXPECTED = {
     "agent_environment_loop": ["Agent", "Environment"],
-    "dqn_data_flow": ["Environment", "Replay buffer", "Minibatch", "Online network",
-                      "Target network", "Loss"],
+    "dqn_data_flow": [
+        "Environment",
+        "Replay buffer",
+        "Minibatch",
+        "Online network",
+        "Target network",
+        "Loss",
+    ],
     "dueling_architecture": ["State", "Shared trunk", "V stream", "A stream", "Q(s, a)"],
-    "actor_critic_rollout": ["copy 1", "copy $N$", "n-step targets", "advantages",
-                             "Actor step", "Critic steps"],
+    "actor_critic_rollout": [
+        "copy 1",
+        "copy $N$",
+        "n-step targets",
+        "advantages",
+        "Actor step",
+        "Critic steps",
+    ],
 }
 
 

@@ -7,7 +7,9 @@ from rlbook.envs import make_env, make_vec_env
 from rlbook.train import train
 
 CARTPOLE = make_env("CartPole-v1")
-SMALL = dict(hidden=(16,), batch_size=8, buffer_size=500, learning_starts=16, train_every=8, gradient_steps=2)
+SMALL = dict(
+    hidden=(16,), batch_size=8, buffer_size=500, learning_starts=16, train_every=8, gradient_steps=2
+)
 
 
 def _agent(**kw):
@@ -20,7 +22,9 @@ def _weights(model):
 
 def _fill_and_train(agent):
     env = make_env("CartPole-v1", seed=0)
-    train(agent, env, steps=agent.config.learning_starts, progress=False)  # fills the buffer, no training call yet
+    train(
+        agent, env, steps=agent.config.learning_starts, progress=False
+    )  # fills the buffer, no training call yet
     before_online, before_target = _weights(agent.q_network), _weights(agent.target_network)
     agent.train_step()
     return before_online, before_target
@@ -30,9 +34,13 @@ def test_hard_update_copies_exactly_every_c_gradient_steps():
     agent = _agent(tau=1.0, target_update_every=2, gradient_steps=2)
     _, before_target = _fill_and_train(agent)
     # after 2 gradient steps the target is an exact copy of the (changed) online net
-    for t, o, old in zip(agent.target_network.get_weights(), agent.q_network.get_weights(), before_target):
+    for t, o, old in zip(
+        agent.target_network.get_weights(), agent.q_network.get_weights(), before_target
+    ):
         np.testing.assert_array_equal(t, o)
-    assert any(not np.array_equal(o, old) for o, old in zip(agent.q_network.get_weights(), before_target))
+    assert any(
+        not np.array_equal(o, old) for o, old in zip(agent.q_network.get_weights(), before_target)
+    )
 
 
 def test_hard_update_waits_for_c():
@@ -45,7 +53,9 @@ def test_hard_update_waits_for_c():
 def test_soft_update_is_polyak_average():
     agent = _agent(tau=0.25, target_update_every=1, gradient_steps=1)
     _, before_target = _fill_and_train(agent)
-    for t, o, old in zip(agent.target_network.get_weights(), agent.q_network.get_weights(), before_target):
+    for t, o, old in zip(
+        agent.target_network.get_weights(), agent.q_network.get_weights(), before_target
+    ):
         np.testing.assert_allclose(t, 0.25 * o + 0.75 * old, rtol=1e-5, atol=1e-6)
 
 
@@ -55,19 +65,25 @@ def test_dueling_head_removes_mean_advantage():
     v, a = agent.value_advantage(obs)
     np.testing.assert_allclose(a.mean(axis=1), 0.0, atol=1e-5)
     head = agent.q_network(obs).numpy()
-    np.testing.assert_allclose(v, head[:, 0] + 0 * head[:, 1], rtol=1e-5)  # V is the head's first output
+    np.testing.assert_allclose(
+        v, head[:, 0] + 0 * head[:, 1], rtol=1e-5
+    )  # V is the head's first output
     np.testing.assert_allclose(agent.q_values(obs), v[:, None] + a, rtol=1e-5)
 
 
 def test_numpy_acting_matches_keras():
     agent = _agent(dueling=False)
     obs = np.random.default_rng(1).normal(size=(6, 4)).astype(np.float32)
-    np.testing.assert_allclose(agent.q_values(obs), agent.q_network(obs).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        agent.q_values(obs), agent.q_network(obs).numpy(), rtol=1e-5, atol=1e-6
+    )
 
 
 def _seeded_returns(seed):
     env = make_vec_env("CartPole-v1", 2, seed=seed)
-    agent = DQNAgent(env.single_observation_space, env.single_action_space, num_envs=2, seed=seed, **SMALL)
+    agent = DQNAgent(
+        env.single_observation_space, env.single_action_space, num_envs=2, seed=seed, **SMALL
+    )
     return train(agent, env, steps=600, progress=False).episode_returns
 
 
@@ -87,15 +103,28 @@ class Pixels(gym.Env):
 
     def step(self, action):
         self.t += 1
-        return self.np_random.integers(0, 255, (12, 12, 3), dtype=np.uint8), float(action == 1), self.t >= 10, False, {}
+        return (
+            self.np_random.integers(0, 255, (12, 12, 3), dtype=np.uint8),
+            float(action == 1),
+            self.t >= 10,
+            False,
+            {},
+        )
 
 
-@pytest.mark.parametrize("model_type, env_fn", [("dense", lambda: make_env("CartPole-v1", seed=0)),
-                                                 ("conv", Pixels),
-                                                 ("lstm", lambda: make_env("CartPole-v1", seed=0))])
+@pytest.mark.parametrize(
+    "model_type, env_fn",
+    [
+        ("dense", lambda: make_env("CartPole-v1", seed=0)),
+        ("conv", Pixels),
+        ("lstm", lambda: make_env("CartPole-v1", seed=0)),
+    ],
+)
 def test_every_model_type_builds_and_trains(model_type, env_fn):
     env = env_fn()
-    agent = DQNAgent(env.observation_space, env.action_space, model_type=model_type, seq_len=4, **SMALL)
+    agent = DQNAgent(
+        env.observation_space, env.action_space, model_type=model_type, seq_len=4, **SMALL
+    )
     history = train(agent, env, steps=40, progress=False)
     assert "loss" in history.metrics and np.isfinite(history.metrics["loss"][-1][1])
     assert agent.q_values(env.observation_space.sample()[None]).shape == (1, env.action_space.n)
@@ -111,14 +140,21 @@ def test_lstm_memory_is_reset_between_episodes():
     np.testing.assert_array_equal(agent._window[0, -1], obs)
 
 
-@pytest.mark.parametrize("kw, error, message", [
-    (dict(model_type="rnn"), ValueError, "model_type must be one of"),
-    (dict(tau=0.0), ValueError, r"tau must be a number in \(0, 1\]"),
-    (dict(tau=1.5), ValueError, r"tau must be a number in \(0, 1\]"),
-    (dict(batch_size=1000, buffer_size=500), ValueError, r"batch_size \(1000\) must not exceed buffer_size \(500\)"),
-    (dict(gamma=1.2), ValueError, r"gamma must be a number in \[0, 1\]"),
-    (dict(model_type="conv"), ValueError, "needs image observations"),
-])
+@pytest.mark.parametrize(
+    "kw, error, message",
+    [
+        (dict(model_type="rnn"), ValueError, "model_type must be one of"),
+        (dict(tau=0.0), ValueError, r"tau must be a number in \(0, 1\]"),
+        (dict(tau=1.5), ValueError, r"tau must be a number in \(0, 1\]"),
+        (
+            dict(batch_size=1000, buffer_size=500),
+            ValueError,
+            r"batch_size \(1000\) must not exceed buffer_size \(500\)",
+        ),
+        (dict(gamma=1.2), ValueError, r"gamma must be a number in \[0, 1\]"),
+        (dict(model_type="conv"), ValueError, "needs image observations"),
+    ],
+)
 def test_bad_config(kw, error, message):
     with pytest.raises(error, match=message):
         DQNAgent(CARTPOLE.observation_space, CARTPOLE.action_space, **{**SMALL, **kw})
@@ -142,15 +178,26 @@ def test_defaults_are_vanilla_dqn():
 
 
 def test_lstm_evaluation_on_other_copies_keeps_the_training_memory():
-    agent = DQNAgent(CARTPOLE.observation_space, CARTPOLE.action_space, num_envs=2, model_type="lstm", seq_len=4, **SMALL)
+    agent = DQNAgent(
+        CARTPOLE.observation_space,
+        CARTPOLE.action_space,
+        num_envs=2,
+        model_type="lstm",
+        seq_len=4,
+        **SMALL,
+    )
     train_obs = np.full((2, 4), 0.5, np.float32)
     agent.act(train_obs)
     agent.reset_state(3)  # what an evaluation on 3 copies does
     agent.act(np.ones((3, 4), np.float32), greedy=True)
-    np.testing.assert_array_equal(agent._window[:, -1], train_obs)  # the training episodes still remember
+    np.testing.assert_array_equal(
+        agent._window[:, -1], train_obs
+    )  # the training episodes still remember
     # and the loop can interleave training on 2 copies with evaluations on 3
     env, eval_env = make_vec_env("CartPole-v1", 2, seed=0), make_vec_env("CartPole-v1", 3, seed=1)
-    history = train(agent, env, steps=60, eval_env=eval_env, eval_every=20, eval_episodes=3, progress=False)
+    history = train(
+        agent, env, steps=60, eval_env=eval_env, eval_every=20, eval_episodes=3, progress=False
+    )
     assert len(history.evaluations) == 3
 
 
@@ -163,18 +210,30 @@ def test_lstm_network_is_seeded():
 def test_lstm_evaluation_on_as_many_copies_keeps_the_training_memory():
     from rlbook.train import evaluate
 
-    agent = DQNAgent(CARTPOLE.observation_space, CARTPOLE.action_space, num_envs=2, model_type="lstm", seq_len=4, **SMALL)
+    agent = DQNAgent(
+        CARTPOLE.observation_space,
+        CARTPOLE.action_space,
+        num_envs=2,
+        model_type="lstm",
+        seq_len=4,
+        **SMALL,
+    )
     agent.act(np.full((2, 4), 0.5, np.float32))
     agent.act(np.full((2, 4), 0.25, np.float32))
     before = agent._window.copy()
-    returns = evaluate(agent, make_vec_env("CartPole-v1", 2, seed=1), episodes=2)  # same number of copies
+    returns = evaluate(
+        agent, make_vec_env("CartPole-v1", 2, seed=1), episodes=2
+    )  # same number of copies
     assert returns.shape == (2,) and returns.min() >= 1
     np.testing.assert_array_equal(agent._window, before)
     np.testing.assert_array_equal(agent._window[:, -2:, 0], [[0.5, 0.25], [0.5, 0.25]])
-    assert getattr(_agent(), "recurrent_state", None) is None  # dense networks have no memory to keep
+    assert (
+        getattr(_agent(), "recurrent_state", None) is None
+    )  # dense networks have no memory to keep
 
 
 # -- the learning step, on minibatches made by hand -------------------------------------------
+
 
 def _batch(n=6, seed=0):
     rng = np.random.default_rng(seed)
@@ -188,17 +247,26 @@ def _batch(n=6, seed=0):
 
 def test_learn_moves_q_of_the_action_taken_towards_the_hand_computed_target():
     agent = _agent(loss="mse", lr=1e-2, gamma=0.9, target_update_every=1000)
-    obs, next_obs = np.array([[0.1, -0.2, 0.3, 0.05]], np.float32), np.array([[0.2, 0.1, -0.1, 0.0]], np.float32)
+    obs, next_obs = (
+        np.array([[0.1, -0.2, 0.3, 0.05]], np.float32),
+        np.array([[0.2, 0.1, -0.1, 0.0]], np.float32),
+    )
     # y = r + gamma * max_a' Q_target(s', a'), from the target network's numbers
     y = 0.5 + 0.9 * agent.target_network(next_obs).numpy().max()
     before = agent.q_network(obs).numpy()[0, 1]
-    out = agent.learn(obs, np.array([1]), np.array([0.5], np.float32), next_obs, np.array([0.0], np.float32))
-    assert float(out["loss"]) == pytest.approx((y - before) ** 2, rel=1e-5)  # the loss before the step
+    out = agent.learn(
+        obs, np.array([1]), np.array([0.5], np.float32), next_obs, np.array([0.0], np.float32)
+    )
+    assert float(out["loss"]) == pytest.approx(
+        (y - before) ** 2, rel=1e-5
+    )  # the loss before the step
     after = agent.q_network(obs).numpy()[0, 1]
     assert abs(y - after) < abs(y - before)
     # a terminated transition's target is its reward alone
     before = agent.q_network(obs).numpy()[0, 0]
-    out = agent.learn(obs, np.array([0]), np.array([3.0], np.float32), next_obs, np.array([1.0], np.float32))
+    out = agent.learn(
+        obs, np.array([0]), np.array([3.0], np.float32), next_obs, np.array([1.0], np.float32)
+    )
     assert float(out["loss"]) == pytest.approx((3.0 - before) ** 2, rel=1e-5)
     assert abs(3.0 - agent.q_network(obs).numpy()[0, 0]) < abs(3.0 - before)
     assert int(agent.gradient_steps.numpy()) == 2
@@ -239,14 +307,19 @@ def test_target_network_moves_by_tau_on_every_c_th_gradient_step_only():
 def test_repeat_gives_the_weights_of_the_same_steps_run_one_by_one():
     import tensorflow as tf
 
-    a, b = _agent(gradient_steps=3, target_update_every=2), _agent(gradient_steps=3, target_update_every=2)
+    a, b = (
+        _agent(gradient_steps=3, target_update_every=2),
+        _agent(gradient_steps=3, target_update_every=2),
+    )
     batches = [_batch(seed=k) for k in range(3)]
     stacked = [np.stack(field) for field in zip(*batches)]
     together = a._learn_many(*stacked)  # one compiled call
     one_step = tf.function(b.learn)
     losses = [float(one_step(*batch)["loss"]) for batch in batches]
-    for wa, wb in zip(a.q_network.get_weights() + a.target_network.get_weights(),
-                      b.q_network.get_weights() + b.target_network.get_weights()):
+    for wa, wb in zip(
+        a.q_network.get_weights() + a.target_network.get_weights(),
+        b.q_network.get_weights() + b.target_network.get_weights(),
+    ):
         np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
     assert float(together["loss"]) == pytest.approx(np.mean(losses), rel=1e-5)
     assert int(a.gradient_steps.numpy()) == int(b.gradient_steps.numpy()) == 3

@@ -46,7 +46,9 @@ def _notebooks() -> list[pathlib.Path]:
 
 def _python_only(source: str) -> str:
     """Drop IPython magics and shell escapes (%pip, !ls), which are not Python."""
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    return "\n".join(
+        "" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()
+    )
 
 
 def notebook_imports() -> dict[str, set[str]]:
@@ -63,7 +65,9 @@ def notebook_imports() -> dict[str, set[str]]:
                     for alias in node.names:
                         found.setdefault(alias.name, set())
                 elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                    found.setdefault(node.module, set()).update(a.name for a in node.names if a.name != "*")
+                    found.setdefault(node.module, set()).update(
+                        a.name for a in node.names if a.name != "*"
+                    )
     return found
 
 
@@ -82,12 +86,16 @@ def test_install_cell_uses_the_configured_repository_and_branch():
     """The repository is named once in _config.yml; every install cell must agree with it."""
     repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
     url = repo["url"].rstrip("/")
-    expected = f'rlbook @ git+{url}@{repo["branch"]}'
+    expected = f"rlbook @ git+{url}@{repo['branch']}"
     for path in sorted(BOOK.glob("*.ipynb")):
         first = _code_cells(path)[0]
         pip_lines = [line for line in first.splitlines() if "pip install" in line]
-        assert len(pip_lines) == 1, f"{path.name}: the install cell should be one `%pip install` line"
-        assert expected in pip_lines[0], f"{path.name}: install cell should install {expected!r}: {pip_lines[0]}"
+        assert len(pip_lines) == 1, (
+            f"{path.name}: the install cell should be one `%pip install` line"
+        )
+        assert expected in pip_lines[0], (
+            f"{path.name}: install cell should install {expected!r}: {pip_lines[0]}"
+        )
 
 
 IMPORT_SCRIPT = r"""
@@ -109,8 +117,10 @@ print(json.dumps(failures))
 """
 
 
-@pytest.mark.skipif(not os.environ.get("RLBOOK_TEST_ENV"),
-                    reason="slow (installs TensorFlow into a fresh venv): run `make test-env`")
+@pytest.mark.skipif(
+    not os.environ.get("RLBOOK_TEST_ENV"),
+    reason="slow (installs TensorFlow into a fresh venv): run `make test-env`",
+)
 def test_environment_yml_runs_every_notebook_import(tmp_path):
     python = ENV_DIR / "bin" / "python"
     # Binder's Python is environment.yml's; this venv uses the interpreter running the tests
@@ -119,9 +129,14 @@ def test_environment_yml_runs_every_notebook_import(tmp_path):
     venv.EnvBuilder(with_pip=True, clear=True).create(ENV_DIR)
 
     def pip(*args):
-        result = subprocess.run([str(python), "-m", "pip", "--disable-pip-version-check", *args],
-                                capture_output=True, text=True)
-        assert result.returncode == 0, f"pip {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        result = subprocess.run(
+            [str(python), "-m", "pip", "--disable-pip-version-check", *args],
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, (
+            f"pip {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
         return result.stdout
 
     requirements = tmp_path / "requirements.txt"
@@ -134,28 +149,48 @@ def test_environment_yml_runs_every_notebook_import(tmp_path):
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, source / name)
-    shutil.copytree(ROOT / "rlbook", source / "rlbook", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "rlbook", source / "rlbook", ignore=shutil.ignore_patterns("__pycache__")
+    )
     pip("install", "--quiet", "--no-deps", str(source))
     pip("check")
 
     # Binder's JupyterLab renders MyST (admonitions, exercises, math) through jupyterlab-myst.
-    labext = subprocess.run([str(ENV_DIR / "bin" / "jupyter"), "labextension", "list"],
-                            capture_output=True, text=True, check=False)
+    labext = subprocess.run(
+        [str(ENV_DIR / "bin" / "jupyter"), "labextension", "list"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     listing = re.sub(r"\x1b\[[0-9;]*m", "", labext.stdout + labext.stderr)  # drop colours
     assert labext.returncode == 0, listing
     assert re.search(r"jupyterlab-myst v\S+\s+enabled", listing), (
-        "jupyterlab-myst is not an enabled JupyterLab extension:\n" + listing)
+        "jupyterlab-myst is not an enabled JupyterLab extension:\n" + listing
+    )
 
     imports = {m: sorted(n) for m, n in notebook_imports().items()}
     # No PYTHONPATH: only what the venv installed may be imported (not a checkout on the path).
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(TF_CPP_MIN_LOG_LEVEL="2", MPLBACKEND="Agg")
-    result = subprocess.run([str(python), "-c", IMPORT_SCRIPT, json.dumps(imports)],
-                            capture_output=True, text=True, cwd=BOOK, env=env, timeout=600)
+    result = subprocess.run(
+        [str(python), "-c", IMPORT_SCRIPT, json.dumps(imports)],
+        capture_output=True,
+        text=True,
+        cwd=BOOK,
+        env=env,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     failures = json.loads(result.stdout.strip().splitlines()[-1])
-    assert not failures, "environment.yml does not provide what the notebooks import:\n  " + "\n  ".join(failures)
+    assert not failures, (
+        "environment.yml does not provide what the notebooks import:\n  " + "\n  ".join(failures)
+    )
     # The installed rlbook must be this checkout's (not one found on sys.path by accident).
-    where = subprocess.run([str(python), "-c", "import rlbook, sys; print(rlbook.__file__)"],
-                           capture_output=True, text=True, cwd=BOOK, env=env)
+    where = subprocess.run(
+        [str(python), "-c", "import rlbook, sys; print(rlbook.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=BOOK,
+        env=env,
+    )
     assert str(ENV_DIR) in where.stdout, where.stdout + where.stderr

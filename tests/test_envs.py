@@ -9,16 +9,28 @@ from rlbook.envs import DiscretizedObservationWrapper, HideVelocities, make_env,
 
 def _box_env(low, high):
     class BoxEnv(gym.Env):
-        observation_space = gym.spaces.Box(np.asarray(low, np.float32), np.asarray(high, np.float32))
+        observation_space = gym.spaces.Box(
+            np.asarray(low, np.float32), np.asarray(high, np.float32)
+        )
         action_space = gym.spaces.Discrete(2)
 
     return BoxEnv()
 
 
 def test_declared_size_is_product_of_bins():
-    env = DiscretizedObservationWrapper(make_env("CartPole-v1", seed=0), n_bins=8, low=[-2.4, -2, -0.42, -3.5], high=[2.4, 2, 0.42, 3.5])
+    env = DiscretizedObservationWrapper(
+        make_env("CartPole-v1", seed=0),
+        n_bins=8,
+        low=[-2.4, -2, -0.42, -3.5],
+        high=[2.4, 2, 0.42, 3.5],
+    )
     assert env.observation_space == gym.spaces.Discrete(8**4)
-    mixed = DiscretizedObservationWrapper(make_env("CartPole-v1", seed=0), n_bins=(1, 1, 6, 12), low=[-2.4, -2, -0.42, -3.5], high=[2.4, 2, 0.42, 3.5])
+    mixed = DiscretizedObservationWrapper(
+        make_env("CartPole-v1", seed=0),
+        n_bins=(1, 1, 6, 12),
+        low=[-2.4, -2, -0.42, -3.5],
+        high=[2.4, 2, 0.42, 3.5],
+    )
     assert mixed.observation_space == gym.spaces.Discrete(72)
 
 
@@ -36,8 +48,10 @@ def test_hand_computed_codes():
 def test_original_encoding_collides_and_ours_does_not():
     """The errata: base n_bins + 1 over np.digitize's n_bins + 2 values collides; ours is a bijection."""
     n_bins = 3
+
     def original_code(digits):
         return sum(d * (n_bins + 1) ** i for i, d in enumerate(digits))
+
     digit_values = range(n_bins + 2)  # what np.digitize against n_bins + 1 edges can return
     codes = [original_code((a, b)) for a in digit_values for b in digit_values]
     assert len(set(codes)) < len(codes)  # (4, 0) and (0, 1) share the code 4
@@ -84,8 +98,14 @@ def test_distinct_bins_give_distinct_codes(n_bins, data):
         (dict(n_bins=0), "n_bins must be an integer >= 1"),
         (dict(n_bins=2.5), "n_bins must be an integer >= 1"),
         (dict(n_bins=(2, 2)), "sequence of 4"),
-        (dict(n_bins=4, low=[-1, -1, -1], high=[1, 1, 1, 1]), "low must have one value per observation dimension (4)"),
-        (dict(n_bins=4, low=[-1, -1, -1, -1], high=[1, 1]), "high must have one value per observation dimension (4)"),
+        (
+            dict(n_bins=4, low=[-1, -1, -1], high=[1, 1, 1, 1]),
+            "low must have one value per observation dimension (4)",
+        ),
+        (
+            dict(n_bins=4, low=[-1, -1, -1, -1], high=[1, 1]),
+            "high must have one value per observation dimension (4)",
+        ),
         (dict(n_bins=4, low=[1, -1, -1, -1], high=[-1, 1, 1, 1]), "low must be below high"),
         (dict(n_bins=4), "low is required"),  # CartPole's velocity bounds are infinite
     ],
@@ -130,7 +150,9 @@ def test_vec_env_seeded_and_validated():
 def test_hide_velocities_keeps_position_and_angle():
     full, masked = make_env("CartPole-v1", seed=5), HideVelocities(make_env("CartPole-v1", seed=5))
     space = full.observation_space
-    assert masked.observation_space == gym.spaces.Box(space.low[[0, 2]], space.high[[0, 2]], dtype=np.float32)
+    assert masked.observation_space == gym.spaces.Box(
+        space.low[[0, 2]], space.high[[0, 2]], dtype=np.float32
+    )
     obs_full, _ = full.reset()
     obs, _ = masked.reset()
     np.testing.assert_array_equal(obs, obs_full[[0, 2]])
@@ -146,7 +168,9 @@ def test_hide_velocities_custom_keep_and_vector_env():
     env = HideVelocities(make_env("CartPole-v1", seed=0), keep=(3, 1))
     obs, _ = env.reset()
     assert obs.shape == (2,) and env.observation_space.shape == (2,)
-    np.testing.assert_array_equal(env.observation_space.high, env.unwrapped.observation_space.high[[3, 1]])
+    np.testing.assert_array_equal(
+        env.observation_space.high, env.unwrapped.observation_space.high[[3, 1]]
+    )
     envs = make_vec_env("CartPole-v1", 3, seed=0, wrappers=[HideVelocities])
     assert envs.single_observation_space.shape == (2,)
     assert envs.reset()[0].shape == (3, 2)
@@ -154,7 +178,9 @@ def test_hide_velocities_custom_keep_and_vector_env():
 
 @pytest.mark.parametrize("keep", [(), (0, 0), (0, 4), (-1,), (1.0,), (True,)])
 def test_hide_velocities_bad_keep(keep):
-    with pytest.raises(ValueError, match=r"keep must be a non-empty sequence of distinct indices in 0..3"):
+    with pytest.raises(
+        ValueError, match=r"keep must be a non-empty sequence of distinct indices in 0..3"
+    ):
         HideVelocities(make_env("CartPole-v1", seed=0), keep=keep)
 
 

@@ -48,7 +48,12 @@ def test_moves_and_walls():
     for action, cell in expected.items():
         _place(env, (3, 3), (5, 5))
         _, reward, terminated, truncated, info = env.step(action)
-        assert info["agent"] == cell and reward == pytest.approx(-0.01) and not terminated and not truncated
+        assert (
+            info["agent"] == cell
+            and reward == pytest.approx(-0.01)
+            and not terminated
+            and not truncated
+        )
     _place(env, (1, 1), (5, 5))
     _, _, _, _, info = env.step(0)  # up into the top wall: stays
     assert info["agent"] == (1, 1)
@@ -106,7 +111,11 @@ def _episode_trace(seed):
 
 
 def test_seeding_is_deterministic():
-    (obs_a, rew_a), (obs_b, rew_b), (obs_c, _) = _episode_trace(3), _episode_trace(3), _episode_trace(4)
+    (obs_a, rew_a), (obs_b, rew_b), (obs_c, _) = (
+        _episode_trace(3),
+        _episode_trace(3),
+        _episode_trace(4),
+    )
     np.testing.assert_array_equal(obs_a, obs_b)
     assert rew_a == rew_b
     assert obs_a.shape != obs_c.shape or not np.array_equal(obs_a, obs_c)
@@ -157,12 +166,15 @@ def test_render_enlarges_the_observation():
     np.testing.assert_array_equal(frame[::4, ::4], obs)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(size=1), "size must be an integer >= 2"),
-    (dict(size=4.5), "size must be an integer >= 2"),
-    (dict(max_steps=0), "max_steps must be an integer >= 1"),
-    (dict(render_mode="human"), "render_mode must be None or 'rgb_array'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(size=1), "size must be an integer >= 2"),
+        (dict(size=4.5), "size must be an integer >= 2"),
+        (dict(max_steps=0), "max_steps must be an integer >= 1"),
+        (dict(render_mode="human"), "render_mode must be None or 'rgb_array'"),
+    ],
+)
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         ImageGridEnv(**kwargs)

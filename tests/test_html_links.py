@@ -23,8 +23,14 @@ HTML = ROOT / "_build" / "html"
 LINKS_PAGE = HTML / "book" / "references.html"
 
 # (tag, attribute) pairs that point at another resource.
-LINK_ATTRS = {("a", "href"), ("img", "src"), ("link", "href"), ("script", "src"), ("source", "src"),
-              ("iframe", "src")}
+LINK_ATTRS = {
+    ("a", "href"),
+    ("img", "src"),
+    ("link", "href"),
+    ("script", "src"),
+    ("source", "src"),
+    ("iframe", "src"),
+}
 
 
 class _Page(HTMLParser):
@@ -52,18 +58,34 @@ class _Page(HTMLParser):
         if tag == "meta" and (attrs.get("http-equiv") or "").lower() == "refresh":
             content = attrs.get("content") or ""
             if "url=" in content.lower():
-                self.meta_refresh = content[content.lower().index("url=") + 4:].strip()
+                self.meta_refresh = content[content.lower().index("url=") + 4 :].strip()
         for t, a in LINK_ATTRS:
             if tag == t and attrs.get(a):
                 self.links.append(attrs[a])
                 if t == "a" and urlparse(attrs[a]).scheme in ("http", "https"):
                     if self._inside(lambda tg, cl, i: tg == "article"):
                         self.article_external.append(attrs[a])
-                    if self._inside(lambda tg, cl, i: "citation" in cl or "bibliography" in cl or "footnote-list" in cl):
+                    if self._inside(
+                        lambda tg, cl, i: (
+                            "citation" in cl or "bibliography" in cl or "footnote-list" in cl
+                        )
+                    ):
                         self.bibliography_external.append(attrs[a])
                     if self._inside(lambda tg, cl, i: tg == "section" and i == "links"):
                         self.links_section_external.append(attrs[a])
-        if tag not in {"br", "img", "meta", "link", "input", "hr", "source", "wbr", "col", "area", "base"}:
+        if tag not in {
+            "br",
+            "img",
+            "meta",
+            "link",
+            "input",
+            "hr",
+            "source",
+            "wbr",
+            "col",
+            "area",
+            "base",
+        }:
             self._stack.append((tag, classes, attrs.get("id") or ""))
 
     def handle_endtag(self, tag):
@@ -82,7 +104,9 @@ def _parse(path: pathlib.Path) -> _Page:
 @pytest.fixture(scope="module")
 def pages() -> dict[pathlib.Path, _Page]:
     if not (HTML / "index.html").exists():
-        pytest.skip("the book is not built: run `make book` (or `make test-browser`, which builds it)")
+        pytest.skip(
+            "the book is not built: run `make book` (or `make test-browser`, which builds it)"
+        )
     return {p: _parse(p) for p in HTML.rglob("*.html") if "_static" not in p.parts}
 
 
@@ -109,7 +133,9 @@ def test_every_local_link_and_anchor_resolves(pages):
             target, fragment = resolved
             where = f"{page.relative_to(HTML)} -> {link}"
             if not target.exists():
-                dangling.append(f"{where}: no file {target.relative_to(ROOT) if ROOT in target.parents else target}")
+                dangling.append(
+                    f"{where}: no file {target.relative_to(ROOT) if ROOT in target.parents else target}"
+                )
             elif fragment and target.suffix == ".html":
                 ids = pages[target].ids if target in pages else _parse(target).ids
                 if fragment not in ids:
@@ -124,7 +150,9 @@ def _norm(url: str) -> str:
 def test_external_links_are_listed_in_one_place(pages):
     """Every external link in a page's content is on the references page's list (or is a citation)."""
     if LINKS_PAGE not in pages:
-        pytest.fail(f"{LINKS_PAGE.relative_to(ROOT)} is missing: it holds the list of external links")
+        pytest.fail(
+            f"{LINKS_PAGE.relative_to(ROOT)} is missing: it holds the list of external links"
+        )
     listed = {_norm(u) for u in pages[LINKS_PAGE].links_section_external}
     assert listed, "the references page has no 'Links' section with external links"
     unlisted = []
@@ -133,5 +161,7 @@ def test_external_links_are_listed_in_one_place(pages):
         for link in parsed.article_external:
             if _norm(link) not in allowed:
                 unlisted.append(f"{page.relative_to(HTML)}: {link}")
-    assert not unlisted, ("external links missing from the 'Links' section of book/references.md "
-                          "(add them there):\n  " + "\n  ".join(sorted(set(unlisted))))
+    assert not unlisted, (
+        "external links missing from the 'Links' section of book/references.md "
+        "(add them there):\n  " + "\n  ".join(sorted(set(unlisted)))
+    )

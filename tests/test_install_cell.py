@@ -31,7 +31,7 @@ def _install_cell(path: pathlib.Path) -> dict:
 
 def _expected_requirement() -> str:
     repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
-    return f'rlbook @ git+{repo["url"].rstrip("/")}@{repo["branch"]}'
+    return f"rlbook @ git+{repo['url'].rstrip('/')}@{repo['branch']}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -40,13 +40,21 @@ def test_install_cell_installs_only_when_import_fails(path):
     source = "".join(cell["source"])
     lines = source.splitlines()
     assert {"skip-execution", "nbval-skip"} <= set(cell["metadata"].get("tags", [])), path.name
-    assert "try:" in lines and "    import rlbook" in lines, f"{path.name}: the cell must try `import rlbook` first"
+    assert "try:" in lines and "    import rlbook" in lines, (
+        f"{path.name}: the cell must try `import rlbook` first"
+    )
     pip = [i for i, line in enumerate(lines) if "%pip install" in line]
     handler = [i for i, line in enumerate(lines) if line.startswith("except ModuleNotFoundError")]
-    assert len(pip) == 1 and len(handler) == 1, f"{path.name}: one %pip line, under `except ModuleNotFoundError:`"
-    assert pip[0] > handler[0] and lines[pip[0]].startswith("    "), f"{path.name}: %pip must run only in the except branch"
+    assert len(pip) == 1 and len(handler) == 1, (
+        f"{path.name}: one %pip line, under `except ModuleNotFoundError:`"
+    )
+    assert pip[0] > handler[0] and lines[pip[0]].startswith("    "), (
+        f"{path.name}: %pip must run only in the except branch"
+    )
     assert "--upgrade" not in source and "--force" not in source and "-U " not in source, path.name
-    assert max(len(line) for line in lines) <= 79, f"{path.name}: install cell has a line over 79 characters"
+    assert max(len(line) for line in lines) <= 79, (
+        f"{path.name}: install cell has a line over 79 characters"
+    )
 
 
 RUNNER = r"""
@@ -75,8 +83,15 @@ def _run_cell(path: pathlib.Path, mode: str) -> tuple[list[str], list[list[str]]
 
     code = TransformerManager().transform_cell("".join(_install_cell(path)["source"]))
     env = dict(os.environ, PYTHONPATH=str(ROOT), PIP_NO_INDEX="1")  # PIP_NO_INDEX: no network, ever
-    result = subprocess.run([sys.executable, "-c", RUNNER, code, mode], check=False, capture_output=True, text=True,
-                            env=env, cwd=ROOT, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", RUNNER, code, mode],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     *printed, calls = result.stdout.splitlines()
     assert calls.startswith("CALLS="), result.stdout
@@ -88,21 +103,27 @@ def test_install_cell_leaves_an_installed_rlbook_alone(path):
     printed, calls = _run_cell(path, "installed")
     assert calls == [], f"{path.name}: the cell ran {calls} although rlbook imports"
     assert len(printed) == 1 and "nothing to install" in printed[0], printed
-    assert str(ROOT / "rlbook") in printed[0], f"the line should say which rlbook is installed: {printed}"
+    assert str(ROOT / "rlbook") in printed[0], (
+        f"the line should say which rlbook is installed: {printed}"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_install_cell_installs_a_missing_rlbook_from_the_repository(path):
     printed, calls = _run_cell(path, "missing")
     assert calls == [["pip", f'install --quiet "{_expected_requirement()}"']], calls
-    assert len(printed) == 1 and "not installed" in printed[0] and "installing" in printed[0], printed
+    assert len(printed) == 1 and "not installed" in printed[0] and "installing" in printed[0], (
+        printed
+    )
 
 
 def test_every_install_cell_is_the_canonical_one():
     """tools/install_cell.py writes it (run it after merging notebooks from other branches)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("install_cell", ROOT / "tools" / "install_cell.py")
+    spec = importlib.util.spec_from_file_location(
+        "install_cell", ROOT / "tools" / "install_cell.py"
+    )
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     stale = [p.name for p in NOTEBOOKS if tool.apply(p, write=False)]
@@ -113,23 +134,39 @@ def test_every_install_cell_is_the_canonical_one():
 def test_install_cell_tool_moves_the_cell_above_code_added_before_it(tmp_path):
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("install_cell", ROOT / "tools" / "install_cell.py")
+    spec = importlib.util.spec_from_file_location(
+        "install_cell", ROOT / "tools" / "install_cell.py"
+    )
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
 
     def code(src, **meta):
-        return {"cell_type": "code", "id": src[:6], "metadata": meta, "execution_count": None, "outputs": [],
-                "source": [src]}
+        return {
+            "cell_type": "code",
+            "id": src[:6],
+            "metadata": meta,
+            "execution_count": None,
+            "outputs": [],
+            "source": [src],
+        }
 
-    nb = {"cells": [{"cell_type": "markdown", "id": "title", "metadata": {}, "source": ["# T"]},
-                    code("from rlbook import diagrams"),
-                    code('%pip install --quiet "rlbook @ git+https://example.org/old@main"')],
-          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": [
+            {"cell_type": "markdown", "id": "title", "metadata": {}, "source": ["# T"]},
+            code("from rlbook import diagrams"),
+            code('%pip install --quiet "rlbook @ git+https://example.org/old@main"'),
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     path = tmp_path / "n.ipynb"
     path.write_text(json.dumps(nb))
     assert tool.main([str(path)]) == 0
     cells = json.loads(path.read_text())["cells"]
     assert [c["cell_type"] for c in cells] == ["markdown", "code", "code"]
-    assert "".join(cells[1]["source"]) == tool.source() and cells[2]["source"] == ["from rlbook import diagrams"]
+    assert "".join(cells[1]["source"]) == tool.source() and cells[2]["source"] == [
+        "from rlbook import diagrams"
+    ]
     assert {"skip-execution", "nbval-skip"} <= set(cells[1]["metadata"]["tags"])
     assert tool.main(["--check", str(path)]) == 0  # idempotent

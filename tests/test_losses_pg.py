@@ -36,7 +36,9 @@ def test_returns_restart_after_an_episode_end_inside_the_batch():
 
 
 def test_bootstrap_is_ignored_when_the_last_step_ends_the_episode():
-    np.testing.assert_allclose(discounted_returns([1.0, 1.0], [0, 1], 0.9, bootstrap=100.0), [1.9, 1.0])
+    np.testing.assert_allclose(
+        discounted_returns([1.0, 1.0], [0, 1], 0.9, bootstrap=100.0), [1.9, 1.0]
+    )
 
 
 def test_returns_of_several_environments_time_first():
@@ -64,7 +66,9 @@ def test_td_errors_hand_computed_and_stop_on_terminated_only():
     rewards = np.array([1.0, 1.0, 1.0], np.float32)
     values = np.array([2.0, 2.0, 2.0], np.float32)
     next_values = np.array([10.0, 10.0, 10.0], np.float32)
-    terminated = np.array([0.0, 1.0, 0.0], np.float32)  # the third was truncated: not passed as terminated
+    terminated = np.array(
+        [0.0, 1.0, 0.0], np.float32
+    )  # the third was truncated: not passed as terminated
     delta = td_errors(rewards, values, next_values, terminated, 0.9)
     np.testing.assert_allclose(delta.numpy(), [8.0, -1.0, 8.0])
 
@@ -92,7 +96,9 @@ def test_reinforce_loss_hand_computed():
     assert reinforce_loss(LOGITS, ACTIONS, returns).numpy() == pytest.approx(want, rel=1e-6)
     baseline = np.array([1.0, 1.0], np.float32)  # weights G - b = (1, -2)
     want_b = -(1.0 * LOG_PI_TAKEN[0] - 2.0 * LOG_PI_TAKEN[1]) / 2
-    assert reinforce_loss(LOGITS, ACTIONS, returns, baseline).numpy() == pytest.approx(want_b, rel=1e-6)
+    assert reinforce_loss(LOGITS, ACTIONS, returns, baseline).numpy() == pytest.approx(
+        want_b, rel=1e-6
+    )
     h = entropy(LOGITS).numpy().mean()
     got = reinforce_loss(LOGITS, ACTIONS, returns, baseline, entropy_coef=0.1).numpy()
     assert got == pytest.approx(want_b - 0.1 * h, abs=1e-6)
@@ -134,7 +140,9 @@ def test_actor_critic_losses_hand_computed():
     want_actor = -(2.0 * LOG_PI_TAKEN[0] - 2.0 * LOG_PI_TAKEN[1]) / 2
     assert losses["policy_loss"].numpy() == pytest.approx(want_actor, rel=1e-6)
     with_bonus = actor_critic_losses(LOGITS, ACTIONS, values, targets, entropy_coef=0.5)
-    assert with_bonus["policy_loss"].numpy() == pytest.approx(want_actor - 0.5 * losses["entropy"].numpy(), rel=1e-6)
+    assert with_bonus["policy_loss"].numpy() == pytest.approx(
+        want_actor - 0.5 * losses["entropy"].numpy(), rel=1e-6
+    )
 
 
 def test_actor_critic_gradients_flow_where_they_should():
@@ -153,9 +161,13 @@ def test_actor_critic_gradients_flow_where_they_should():
 def test_reinforce_loss_normalized_weights():
     returns = np.array([3.0, 1.0], np.float32)  # normalized: (1, -1)
     want = -(1.0 * LOG_PI_TAKEN[0] - 1.0 * LOG_PI_TAKEN[1]) / 2
-    assert reinforce_loss(LOGITS, ACTIONS, returns, normalize=True).numpy() == pytest.approx(want, rel=1e-5)
+    assert reinforce_loss(LOGITS, ACTIONS, returns, normalize=True).numpy() == pytest.approx(
+        want, rel=1e-5
+    )
     # a constant baseline changes nothing once the weights are normalized
-    shifted = reinforce_loss(LOGITS, ACTIONS, returns, np.array([5.0, 5.0], np.float32), normalize=True)
+    shifted = reinforce_loss(
+        LOGITS, ACTIONS, returns, np.array([5.0, 5.0], np.float32), normalize=True
+    )
     assert shifted.numpy() == pytest.approx(want, rel=1e-5)
 
 
@@ -174,7 +186,9 @@ def test_normalize_advantages_is_the_one_both_losses_use():
     want = -(1.0 * LOG_PI_TAKEN[0] - 1.0 * LOG_PI_TAKEN[1]) / 2
     got = actor_critic_losses(LOGITS, ACTIONS, values, targets, normalize=True)
     assert got["policy_loss"].numpy() == pytest.approx(want, rel=1e-5)
-    assert got["value_loss"].numpy() == pytest.approx((9.0 + 4.0) / 2)  # the critic's loss is not normalized
+    assert got["value_loss"].numpy() == pytest.approx(
+        (9.0 + 4.0) / 2
+    )  # the critic's loss is not normalized
     weights = normalize_advantages(tf.constant(targets - values)).numpy()
     assert reinforce_loss(LOGITS, ACTIONS, weights).numpy() == pytest.approx(want, rel=1e-5)
 
@@ -192,7 +206,9 @@ def test_value_loss_holds_the_targets_fixed():
         loss = value_loss(values, targets)
     assert tape.gradient(loss, targets) is None  # the regression target gets no gradient
     # d/dV mean((y - V)^2) = -2 (y - V) / B = (-4/3, 4/3, 0): V moves towards y
-    np.testing.assert_allclose(tape.gradient(loss, values).numpy(), [-4.0 / 3.0, 4.0 / 3.0, 0.0], rtol=1e-6)
+    np.testing.assert_allclose(
+        tape.gradient(loss, values).numpy(), [-4.0 / 3.0, 4.0 / 3.0, 0.0], rtol=1e-6
+    )
 
 
 def test_actor_critic_value_loss_is_value_loss():

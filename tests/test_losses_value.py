@@ -35,7 +35,9 @@ def test_double_td_target_hand_computed():
 def test_targets_do_not_propagate_gradients():
     q = tf.Variable(NEXT_Q_TARGET)
     with tf.GradientTape() as tape:
-        y = tf.reduce_sum(td_target(REWARD, q, TERMINATED, 0.9) + double_td_target(REWARD, q, q, TERMINATED, 0.9))
+        y = tf.reduce_sum(
+            td_target(REWARD, q, TERMINATED, 0.9) + double_td_target(REWARD, q, q, TERMINATED, 0.9)
+        )
     assert tape.gradient(y, q) is None
 
 
@@ -74,4 +76,6 @@ def test_q_loss_gradient_moves_q_towards_target():
     with tf.GradientTape() as tape:
         loss = q_loss(q, np.array([0]), np.array([3.0], np.float32), "mse")
     grad = tape.gradient(loss, q).numpy()
-    np.testing.assert_allclose(grad, [[-4.0, 0.0]])  # d/dq (3 - q)^2 = -2 (3 - 1); other action untouched
+    np.testing.assert_allclose(
+        grad, [[-4.0, 0.0]]
+    )  # d/dq (3 - q)^2 = -2 (3 - 1); other action untouched

@@ -65,8 +65,9 @@ def test_policy_evaluation_hand_computed():
     np.testing.assert_allclose(Q2, Q)
     # Q* is the value of its own greedy policy (Bellman optimality = expectation under greedy)
     Qstar = value_iteration(mdp.P, mdp.R, gamma=0.9)
-    np.testing.assert_allclose(policy_evaluation(mdp.P, mdp.R, greedy_policy(Qstar), 0.9), Qstar,
-                               atol=1e-8)
+    np.testing.assert_allclose(
+        policy_evaluation(mdp.P, mdp.R, greedy_policy(Qstar), 0.9), Qstar, atol=1e-8
+    )
 
 
 def test_expected_return_within_a_time_limit_hand_computed():
@@ -77,7 +78,8 @@ def test_expected_return_within_a_time_limit_hand_computed():
     assert expected_return(mdp, always_0, horizon=2) == pytest.approx(2 * 0.5)
     assert expected_return(mdp, always_0, horizon=3) == pytest.approx(2 * 0.75)
     assert expected_return(mdp, always_0, horizon=3, gamma=0.9) == pytest.approx(
-        0.9 * 0.5 * 2 + 0.9**2 * 0.25 * 2)
+        0.9 * 0.5 * 2 + 0.9**2 * 0.25 * 2
+    )
 
 
 def test_bad_arguments_are_named():

@@ -47,17 +47,23 @@ def test_no_markdown_paragraph_appears_twice(notebook):
 
 @pytest.mark.parametrize("path", TEXT_FILES, ids=lambda p: str(p.relative_to(BOOK)))
 def test_no_leftover_tokens(path):
-    hits = [f"line {i}: {line.strip()[:100]}"
-            for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-            if TOKENS.search(line)]
+    hits = [
+        f"line {i}: {line.strip()[:100]}"
+        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if TOKENS.search(line)
+    ]
     assert not hits, f"{path.name} has leftover markers (SOLVED_, TODO, XXX): {hits}"
 
 
 def test_the_checks_catch_what_they_should(tmp_path):
     """The two checks themselves: a duplicated paragraph and a marker are found."""
     para = "A paragraph long enough to count, written once and then pasted a second time."
-    nb = {"cells": [{"cell_type": "markdown", "source": [para + "\n\nOther text.\n"]},
-                    {"cell_type": "markdown", "source": ["Intro.\n\n" + para]}]}
+    nb = {
+        "cells": [
+            {"cell_type": "markdown", "source": [para + "\n\nOther text.\n"]},
+            {"cell_type": "markdown", "source": ["Intro.\n\n" + para]},
+        ]
+    }
     path = tmp_path / "x.ipynb"
     path.write_text(json.dumps(nb))
     assert Counter(paragraphs(path))[para] == 2

@@ -5,7 +5,13 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
-from rlbook.plots import CLIFFWALKING_ARROWS, FROZENLAKE_ARROWS, curves_with_spread, learning_curve, q_grid
+from rlbook.plots import (
+    CLIFFWALKING_ARROWS,
+    FROZENLAKE_ARROWS,
+    curves_with_spread,
+    learning_curve,
+    q_grid,
+)
 from rlbook.train import History
 
 

@@ -33,14 +33,18 @@ def test_both_agents_share_one_base_and_one_set_of_names(cls):
         w.assign(w + 0.1)
     assert not np.allclose(agent.values(OBS), agent.value_network(OBS).numpy()[:, 0], atol=1e-6)
     agent.sync()
-    np.testing.assert_allclose(agent.values(OBS), agent.value_network(OBS).numpy()[:, 0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        agent.values(OBS), agent.value_network(OBS).numpy()[:, 0], rtol=1e-5, atol=1e-6
+    )
     np.testing.assert_allclose(agent.logits(OBS), agent.policy(OBS).numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_reinforce_without_baseline_has_no_value_network():
     agent = ReinforceAgent(OBS_SPACE, ACTIONS, hidden=(8,), baseline=None)
     assert agent.value_network is None and agent.value_optimizer is None
-    with pytest.raises(ValueError, match="values\\(\\) needs a value network; this REINFORCE agent has none"):
+    with pytest.raises(
+        ValueError, match="values\\(\\) needs a value network; this REINFORCE agent has none"
+    ):
         agent.values(OBS)
 
 
@@ -48,13 +52,17 @@ def test_reinforce_without_baseline_has_no_value_network():
 def test_reinforce_step_moves_log_pi_with_the_sign_of_the_return(advantage, direction):
     agent = ReinforceAgent(OBS_SPACE, ACTIONS, hidden=(8,), baseline=None, lr=0.01)
     before = _log_pi_taken(agent)
-    metrics = agent.compile_step(agent.policy_gradient_step, None)(OBS, TAKEN, np.full(4, advantage, np.float32))
+    metrics = agent.compile_step(agent.policy_gradient_step, None)(
+        OBS, TAKEN, np.full(4, advantage, np.float32)
+    )
     assert set(metrics) == {"policy_loss", "entropy"}
     assert np.all(np.sign(_log_pi_taken(agent) - before) == direction)
 
 
 def test_reinforce_step_weights_by_return_minus_baseline_and_then_fits_the_baseline():
-    agent = ReinforceAgent(OBS_SPACE, ACTIONS, hidden=(8,), baseline="value", critic_steps=30, critic_lr=0.01)
+    agent = ReinforceAgent(
+        OBS_SPACE, ACTIONS, hidden=(8,), baseline="value", critic_steps=30, critic_lr=0.01
+    )
     v = agent.value_network(OBS).numpy()[:, 0]
     # returns above V(s) in the first two states, below in the last two: G_t - V(s_t) = +-1
     returns = (v + np.array([1.0, 1.0, -1.0, -1.0])).astype(np.float32)
@@ -69,14 +77,18 @@ def test_reinforce_step_weights_by_return_minus_baseline_and_then_fits_the_basel
 
 
 def test_actor_critic_step_raises_log_pi_of_positive_td_errors_and_fits_the_fixed_targets():
-    agent = ActorCriticAgent(OBS_SPACE, ACTIONS, hidden=(8,), critic_steps=10, n_steps=4, max_grad_norm=None)
+    agent = ActorCriticAgent(
+        OBS_SPACE, ACTIONS, hidden=(8,), critic_steps=10, n_steps=4, max_grad_norm=None
+    )
     v = agent.value_network(OBS).numpy()[:, 0]
     targets = (v + np.array([2.0, 2.0, -2.0, -2.0])).astype(np.float32)  # delta = +-2
     targets_tensor = tf.constant(targets)
     before_pi, before_loss = _log_pi_taken(agent), value_loss(v, targets).numpy()
     metrics = agent._compiled_step(OBS, TAKEN, targets_tensor)
     assert set(metrics) == {"policy_loss", "value_loss", "entropy", "mean_v"}
-    assert float(metrics["value_loss"]) == pytest.approx(before_loss, rel=1e-5)  # measured before the update
+    assert float(metrics["value_loss"]) == pytest.approx(
+        before_loss, rel=1e-5
+    )  # measured before the update
     assert float(metrics["mean_v"]) == pytest.approx(v.mean(), rel=1e-5, abs=1e-6)
     np.testing.assert_array_equal(targets_tensor.numpy(), targets)  # the targets are held fixed
     # the critic steps regress V on those fixed targets: each V(s) moved towards its own y
@@ -91,7 +103,9 @@ def test_critic_steps_are_counted():
     # one critic step moves V less than ten steps do, from the same start and targets
     fitted = []
     for steps in (1, 10):
-        agent = ActorCriticAgent(OBS_SPACE, ACTIONS, hidden=(8,), critic_steps=steps, n_steps=4, seed=3)
+        agent = ActorCriticAgent(
+            OBS_SPACE, ACTIONS, hidden=(8,), critic_steps=steps, n_steps=4, seed=3
+        )
         targets = (agent.value_network(OBS).numpy()[:, 0] + 3.0).astype(np.float32)
         agent._compiled_step(OBS, TAKEN, targets)
         fitted.append(value_loss(agent.value_network(OBS)[:, 0], targets).numpy())
@@ -110,6 +124,9 @@ def test_compiled_step_traces_once():
     agent = ReinforceAgent(OBS_SPACE, ACTIONS, hidden=(8,))
     rng = np.random.default_rng(0)
     for n in (5, 17, 40):  # episodes of any total length share one graph
-        agent._compiled_step(rng.normal(size=(n, 3)).astype(np.float32), np.zeros(n, np.int32),
-                             np.ones(n, np.float32))
+        agent._compiled_step(
+            rng.normal(size=(n, 3)).astype(np.float32),
+            np.zeros(n, np.int32),
+            np.ones(n, np.float32),
+        )
     assert agent._compiled_step.experimental_get_tracing_count() == 1

@@ -72,7 +72,9 @@ def _style(bar) -> str:
 
 
 def test_a_solved_run_ends_with_a_complete_bar_that_says_so(bars):
-    history = train(Agent(), Walk(), steps=1000, eval_env=Walk(), eval_every=100, stop_at=5.0, progress=True)
+    history = train(
+        Agent(), Walk(), steps=1000, eval_env=Walk(), eval_every=100, stop_at=5.0, progress=True
+    )
     assert history.steps == 100 and not history.interrupted
     (bar,) = bars
     _, widget, _ = bar.container.children
@@ -115,5 +117,7 @@ def test_a_diverged_run_still_raises(bars):
 
 
 def test_without_a_bar_the_reasons_cost_nothing():
-    history = train(Agent(), Walk(), steps=1000, eval_env=Walk(), eval_every=100, stop_at=5.0, progress=False)
+    history = train(
+        Agent(), Walk(), steps=1000, eval_env=Walk(), eval_every=100, stop_at=5.0, progress=False
+    )
     assert history.steps == 100

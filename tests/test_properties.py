@@ -14,15 +14,26 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from rlbook.envs import DiscretizedObservationWrapper
-from rlbook.losses import discounted_returns, double_td_target, dueling_q, q_loss, td_errors, td_target
+from rlbook.losses import (
+    discounted_returns,
+    double_td_target,
+    dueling_q,
+    q_loss,
+    td_errors,
+    td_target,
+)
 
-finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, width=32, allow_subnormal=False)
+finite = st.floats(
+    -1e3, 1e3, allow_nan=False, allow_infinity=False, width=32, allow_subnormal=False
+)
 gammas = st.floats(0.0, 1.0)
 
 
 def _wrapper(n_bins, low, high):
     class BoxEnv(gym.Env):
-        observation_space = gym.spaces.Box(np.asarray(low, np.float32), np.asarray(high, np.float32))
+        observation_space = gym.spaces.Box(
+            np.asarray(low, np.float32), np.asarray(high, np.float32)
+        )
         action_space = gym.spaces.Discrete(2)
 
     return DiscretizedObservationWrapper(BoxEnv(), n_bins=n_bins, low=low, high=high)
@@ -43,7 +54,11 @@ def wrappers(draw, max_dims=4):
 @settings(max_examples=150, deadline=None)
 @given(env=wrappers(), data=st.data())
 def test_bins_agree_with_np_digitize_on_the_inner_edges(env, data):
-    obs = np.array(data.draw(st.lists(st.floats(-1e4, 1e4), min_size=len(env.n_bins), max_size=len(env.n_bins))))
+    obs = np.array(
+        data.draw(
+            st.lists(st.floats(-1e4, 1e4), min_size=len(env.n_bins), max_size=len(env.n_bins))
+        )
+    )
     for i, n in enumerate(env.n_bins):
         inner = np.linspace(env.low[i], env.high[i], n + 1)[1:-1]
         assert env.bins(obs)[i] == np.digitize(obs[i], inner)
@@ -56,7 +71,9 @@ def test_a_code_decodes_back_to_its_bins(env, data):
     d = len(env.n_bins)
     obs = np.array(data.draw(st.lists(st.floats(-1e4, 1e4), min_size=d, max_size=d)))
     code = env.observation(obs)
-    np.testing.assert_array_equal(np.unravel_index(code, tuple(env.n_bins), order="F"), env.bins(obs))
+    np.testing.assert_array_equal(
+        np.unravel_index(code, tuple(env.n_bins), order="F"), env.bins(obs)
+    )
 
 
 @settings(max_examples=150, deadline=None)
@@ -102,22 +119,33 @@ def test_returns_match_the_definition(rewards, gamma, bootstrap):
     """G_t = sum_k gamma^k r_{t+k} + gamma^(T-t) * bootstrap for one unfinished rollout."""
     r = np.array(rewards, np.float64)
     T = len(r)
-    want = [sum(gamma ** k * r[t + k] for k in range(T - t)) + gamma ** (T - t) * bootstrap for t in range(T)]
+    want = [
+        sum(gamma**k * r[t + k] for k in range(T - t)) + gamma ** (T - t) * bootstrap
+        for t in range(T)
+    ]
     got = discounted_returns(r, np.zeros(T), gamma, bootstrap=bootstrap)
     scale = 1.0 + np.abs(r).sum() + abs(bootstrap)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6 * scale)
 
 
 @settings(max_examples=100, deadline=None)
-@given(first=st.lists(finite, min_size=1, max_size=15), second=st.lists(finite, min_size=1, max_size=15),
-       gamma=gammas, bootstrap=finite)
+@given(
+    first=st.lists(finite, min_size=1, max_size=15),
+    second=st.lists(finite, min_size=1, max_size=15),
+    gamma=gammas,
+    bootstrap=finite,
+)
 def test_returns_restart_at_an_episode_end(first, second, gamma, bootstrap):
     """Two episodes back to back = each one alone (the first ended, so nothing leaks across)."""
     dones = np.zeros(len(first) + len(second))
     dones[len(first) - 1] = 1
     together = discounted_returns(first + second, dones, gamma, bootstrap=bootstrap)
-    alone = np.concatenate([discounted_returns(first, np.eye(len(first))[-1], gamma),
-                            discounted_returns(second, np.zeros(len(second)), gamma, bootstrap=bootstrap)])
+    alone = np.concatenate(
+        [
+            discounted_returns(first, np.eye(len(first))[-1], gamma),
+            discounted_returns(second, np.zeros(len(second)), gamma, bootstrap=bootstrap),
+        ]
+    )
     np.testing.assert_array_equal(together, alone)
 
 
@@ -130,8 +158,10 @@ def test_vector_returns_are_the_columns_computed_alone(data, gamma):
     bootstrap = data.draw(hnp.arrays(np.float64, (N,), elements=finite))
     together = discounted_returns(rewards, dones, gamma, bootstrap=bootstrap)
     for j in range(N):
-        np.testing.assert_array_equal(together[:, j], discounted_returns(rewards[:, j], dones[:, j], gamma,
-                                                                         bootstrap=bootstrap[j]))
+        np.testing.assert_array_equal(
+            together[:, j],
+            discounted_returns(rewards[:, j], dones[:, j], gamma, bootstrap=bootstrap[j]),
+        )
 
 
 @settings(max_examples=100, deadline=None)
@@ -145,7 +175,9 @@ def test_returns_are_bounded_by_the_geometric_series(rewards, gamma):
 @given(rewards=st.lists(st.floats(-10, 10), min_size=1, max_size=20))
 def test_gamma_zero_gives_the_rewards(rewards):
     got = discounted_returns(rewards, np.zeros(len(rewards)), 0.0, bootstrap=99.0)
-    np.testing.assert_array_equal(got, np.asarray(rewards, np.float32))  # float32 out: compare after the same cast
+    np.testing.assert_array_equal(
+        got, np.asarray(rewards, np.float32)
+    )  # float32 out: compare after the same cast
 
 
 # -- TD targets -----------------------------------------------------------------------------------------
@@ -158,7 +190,11 @@ def batches(draw):
     # not what these properties are about.
     q = st.floats(-100, 100, width=32, allow_subnormal=False)
     return {
-        "reward": draw(hnp.arrays(np.float32, (B,), elements=st.floats(-10, 10, width=32, allow_subnormal=False))),
+        "reward": draw(
+            hnp.arrays(
+                np.float32, (B,), elements=st.floats(-10, 10, width=32, allow_subnormal=False)
+            )
+        ),
         "q_online": draw(hnp.arrays(np.float32, (B, A), elements=q)),
         "q_target": draw(hnp.arrays(np.float32, (B, A), elements=q)),
         "terminated": draw(hnp.arrays(np.bool_, (B,))).astype(np.float32),
@@ -178,9 +214,13 @@ def test_td_target_matches_its_equation(b):
 @given(b=batches())
 def test_terminated_targets_are_the_reward_alone(b):
     ones = np.ones_like(b["terminated"])
-    np.testing.assert_array_equal(td_target(b["reward"], b["q_target"], ones, b["gamma"]).numpy(), b["reward"])
     np.testing.assert_array_equal(
-        double_td_target(b["reward"], b["q_online"], b["q_target"], ones, b["gamma"]).numpy(), b["reward"])
+        td_target(b["reward"], b["q_target"], ones, b["gamma"]).numpy(), b["reward"]
+    )
+    np.testing.assert_array_equal(
+        double_td_target(b["reward"], b["q_online"], b["q_target"], ones, b["gamma"]).numpy(),
+        b["reward"],
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -199,17 +239,23 @@ def test_double_target_with_one_network_is_the_vanilla_target(b):
     q = b["q_target"]
     assume(all(len(set(row)) == len(row) for row in q.tolist()))  # no ties: argmax is unambiguous
     args = (b["terminated"], b["gamma"])
-    np.testing.assert_array_equal(double_td_target(b["reward"], q, q, *args).numpy(),
-                                  td_target(b["reward"], q, *args).numpy())
+    np.testing.assert_array_equal(
+        double_td_target(b["reward"], q, q, *args).numpy(), td_target(b["reward"], q, *args).numpy()
+    )
 
 
 @settings(max_examples=40, deadline=None)
 @given(b=batches(), shift=st.floats(-50, 50, width=32, allow_subnormal=False))
 def test_dueling_q_is_unchanged_by_shifting_the_advantages(b, shift):
     value = b["reward"][:, None]
-    q1, q2 = dueling_q(value, b["q_online"]).numpy(), dueling_q(value, b["q_online"] + shift).numpy()
+    q1, q2 = (
+        dueling_q(value, b["q_online"]).numpy(),
+        dueling_q(value, b["q_online"] + shift).numpy(),
+    )
     np.testing.assert_allclose(q1, q2, rtol=1e-4, atol=1e-3)
-    np.testing.assert_allclose(q1.mean(axis=1), b["reward"], rtol=1e-4, atol=1e-3)  # V(s) = mean_a Q(s, a)
+    np.testing.assert_allclose(
+        q1.mean(axis=1), b["reward"], rtol=1e-4, atol=1e-3
+    )  # V(s) = mean_a Q(s, a)
 
 
 @settings(max_examples=40, deadline=None)
@@ -217,7 +263,10 @@ def test_dueling_q_is_unchanged_by_shifting_the_advantages(b, shift):
 def test_huber_is_below_half_the_squared_error(b):
     actions = np.zeros(len(b["reward"]), np.int64)
     y = td_target(b["reward"], b["q_target"], b["terminated"], b["gamma"])
-    huber, mse = q_loss(b["q_online"], actions, y, "huber").numpy(), q_loss(b["q_online"], actions, y, "mse").numpy()
+    huber, mse = (
+        q_loss(b["q_online"], actions, y, "huber").numpy(),
+        q_loss(b["q_online"], actions, y, "mse").numpy(),
+    )
     assert huber <= mse / 2 + 1e-3 * (1 + mse)
 
 

@@ -30,7 +30,12 @@ def test_update_stops_bootstrapping_only_on_terminated():
     q_update(terminated, [0, 1], 0, 1, 1.0, 1, terminated=True, alpha=0.5, gamma=0.9)
     assert terminated[0, 1] == pytest.approx(1.5)
     # truncated (time limit) still bootstraps, through the agent's observe()
-    agent = QLearningAgent(make_env("FrozenLake-v1").observation_space, make_env("FrozenLake-v1").action_space, alpha=0.5, gamma=0.9)
+    agent = QLearningAgent(
+        make_env("FrozenLake-v1").observation_space,
+        make_env("FrozenLake-v1").action_space,
+        alpha=0.5,
+        gamma=0.9,
+    )
     agent.Q = truncated
     agent.actions = [0, 1]
     agent.observe(0, 1, 1.0, 1, terminated=False, truncated=True)
@@ -52,7 +57,13 @@ def test_greedy_ties_are_broken_at_random():
 
 
 def test_epsilon_one_is_uniform_and_epsilon_anneals():
-    agent = _agent(seed=0, epsilon_start=1.0, epsilon_end=0.1, epsilon_decay_steps=100, epsilon_schedule="linear")
+    agent = _agent(
+        seed=0,
+        epsilon_start=1.0,
+        epsilon_end=0.1,
+        epsilon_decay_steps=100,
+        epsilon_schedule="linear",
+    )
     agent.Q[0, 2] = 10.0
     counts = np.bincount([agent.act(0) for _ in range(4000)], minlength=4)
     assert np.all(np.abs(counts / 4000 - 0.25) < 0.03)
@@ -68,6 +79,7 @@ def test_seeded_runs_identical():
         env = make_env("FrozenLake-v1", seed=7)
         agent = QLearningAgent(env.observation_space, env.action_space, seed=7)
         return train(agent, env, steps=3000, progress=False).episode_returns
+
     assert run() == run()
 
 

@@ -43,7 +43,7 @@ def test_returns_are_computed_backwards_per_episode():
     agent.observe(_obs(2, 1), [1, 1], [2.0, 9.0], _obs(2, 2), no, no)
     assert not calls
     agent.observe(_obs(2, 2), [0, 1], [4.0, 9.0], _obs(2, 3), yes, no)
-    (obs, actions, returns), = calls
+    ((obs, actions, returns),) = calls
     np.testing.assert_allclose(returns, [3.0, 4.0, 4.0])  # 1 + .5*4, 2 + .5*4, 4
     np.testing.assert_array_equal(actions, [0, 1, 0])
     np.testing.assert_array_equal(obs[:, 0], [0, 1, 2])
@@ -57,7 +57,7 @@ def test_truncated_episode_bootstraps_from_the_learned_value():
     v_last = agent.values(last)[0]  # the value network before the update
     agent.observe(np.zeros(4, np.float32), 0, 1.0, last, False, True)  # cut by the time limit
     agent.observe(np.zeros(4, np.float32), 0, 1.0, last, True, False)  # a real end: nothing follows
-    (_, _, returns), = calls
+    ((_, _, returns),) = calls
     np.testing.assert_allclose(returns, [1.0 + 0.5 * v_last, 1.0], rtol=1e-5)
 
 
@@ -66,7 +66,9 @@ def test_baseline_is_one_value_per_step():
     obs = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
     assert agent.value_network.output_shape == (None, 1)
     assert agent.values(obs).shape == (5,)  # squeezed, so G - V(s) stays (N,)
-    np.testing.assert_allclose(agent.values(obs), agent.value_network(obs).numpy()[:, 0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        agent.values(obs), agent.value_network(obs).numpy()[:, 0], rtol=1e-5, atol=1e-6
+    )
 
 
 def test_update_happens_after_batch_episodes_and_numpy_copy_follows():
@@ -75,7 +77,10 @@ def test_update_happens_after_batch_episodes_and_numpy_copy_follows():
     history = train(agent, env, episodes=4, progress=False)
     assert agent.updates == 2 and len(history.metrics["policy_loss"]) == 2
     assert agent.env_steps == history.steps
-    assert all(np.isfinite(history.metrics[k][-1][1]) for k in ("policy_loss", "value_loss", "entropy", "mean_v"))
+    assert all(
+        np.isfinite(history.metrics[k][-1][1])
+        for k in ("policy_loss", "value_loss", "entropy", "mean_v")
+    )
     obs = np.random.default_rng(1).normal(size=(3, 4)).astype(np.float32)
     np.testing.assert_allclose(agent.logits(obs), agent.policy(obs).numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(agent.probs(obs).sum(axis=1), 1.0)
@@ -87,7 +92,9 @@ def test_greedy_is_argmax_and_sampling_follows_pi():
     np.testing.assert_array_equal(agent.act(obs, greedy=True), agent.logits(obs).argmax(axis=1))
     logits = np.log(np.array([[0.2, 0.5, 0.3]]))
     draws = sample_categorical(np.repeat(logits, 20_000, axis=0), np.random.default_rng(0))
-    np.testing.assert_allclose(np.bincount(draws, minlength=3) / 20_000, softmax(logits)[0], atol=0.01)
+    np.testing.assert_allclose(
+        np.bincount(draws, minlength=3) / 20_000, softmax(logits)[0], atol=0.01
+    )
 
 
 def test_collector_keeps_episodes_intact_when_it_compacts_and_grows():
@@ -109,8 +116,14 @@ def test_collector_keeps_episodes_intact_when_it_compacts_and_grows():
 
 def _seeded_returns(seed):
     env = make_vec_env("CartPole-v1", 2, seed=seed)
-    agent = ReinforceAgent(env.single_observation_space, env.single_action_space, num_envs=2, seed=seed,
-                           critic_steps=2, **SMALL)
+    agent = ReinforceAgent(
+        env.single_observation_space,
+        env.single_action_space,
+        num_envs=2,
+        seed=seed,
+        critic_steps=2,
+        **SMALL,
+    )
     return train(agent, env, steps=500, progress=False).episode_returns
 
 
@@ -122,23 +135,28 @@ def test_same_seed_same_returns():
 
 def test_learns_on_cartpole_quickly():
     env = make_vec_env("CartPole-v1", 8, seed=0)
-    agent = ReinforceAgent(env.single_observation_space, env.single_action_space, num_envs=8, seed=0)
+    agent = ReinforceAgent(
+        env.single_observation_space, env.single_action_space, num_envs=8, seed=0
+    )
     history = train(agent, env, steps=6_000, progress=False)
     assert np.mean(history.episode_returns[-20:]) > 2 * np.mean(history.episode_returns[:20])
 
 
-@pytest.mark.parametrize("kw, message", [
-    (dict(gamma=1.5), r"gamma must be a number in \[0, 1\]"),
-    (dict(gamma=-0.1), r"gamma must be a number in \[0, 1\]"),
-    (dict(lr=0.0), "lr must be a positive number"),
-    (dict(lr=-1e-3), "lr must be a positive number"),
-    (dict(critic_lr=0), "critic_lr must be a positive number"),
-    (dict(baseline="critic"), "baseline must be None or 'value'"),
-    (dict(batch_episodes=0), "batch_episodes must be a positive integer"),
-    (dict(critic_steps=0), "critic_steps must be a positive integer"),
-    (dict(entropy_coef=-0.1), "entropy_coef must be a number >= 0"),
-    (dict(hidden=64), "hidden must be a tuple of positive integers"),
-])
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        (dict(gamma=1.5), r"gamma must be a number in \[0, 1\]"),
+        (dict(gamma=-0.1), r"gamma must be a number in \[0, 1\]"),
+        (dict(lr=0.0), "lr must be a positive number"),
+        (dict(lr=-1e-3), "lr must be a positive number"),
+        (dict(critic_lr=0), "critic_lr must be a positive number"),
+        (dict(baseline="critic"), "baseline must be None or 'value'"),
+        (dict(batch_episodes=0), "batch_episodes must be a positive integer"),
+        (dict(critic_steps=0), "critic_steps must be a positive integer"),
+        (dict(entropy_coef=-0.1), "entropy_coef must be a number >= 0"),
+        (dict(hidden=64), "hidden must be a tuple of positive integers"),
+    ],
+)
 def test_bad_config(kw, message):
     with pytest.raises(ValueError, match=message):
         ReinforceConfig(**kw)
@@ -152,7 +170,9 @@ def test_unknown_field():
 
 
 def test_bad_spaces():
-    with pytest.raises(TypeError, match="needs a Gaussian policy .* which chapters 6-7 do not build"):
+    with pytest.raises(
+        TypeError, match="needs a Gaussian policy .* which chapters 6-7 do not build"
+    ):
         ReinforceAgent(OBS_SPACE, gym.spaces.Box(-1, 1, (1,)))
     with pytest.raises(TypeError, match="FlattenObservation"):
         ReinforceAgent(gym.spaces.Discrete(16), ACTIONS)

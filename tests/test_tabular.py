@@ -50,8 +50,7 @@ def test_sarsa_acts_with_the_action_its_update_used():
 
 
 def test_sarsa_bootstraps_after_truncation_but_not_after_termination():
-    agent = SarsaAgent(*_spaces(2, 2), alpha=0.5, gamma=0.9, epsilon_start=0.0,
-                       epsilon_end=0.0)
+    agent = SarsaAgent(*_spaces(2, 2), alpha=0.5, gamma=0.9, epsilon_start=0.0, epsilon_end=0.0)
     agent.Q.update(_table())
     # greedy a' in state 1 is action 1 (Q = 5): target = 1 + 0.9 * 5 = 5.5; Q <- 2 + 0.5 * 3.5
     agent.observe(0, 1, 1.0, 1, terminated=False, truncated=True)
@@ -75,8 +74,15 @@ def test_cliffwalking_sarsa_walks_the_safe_path_and_qlearning_the_cliff_edge():
     greedy, online = {}, {}
     for cls in (SarsaAgent, QLearningAgent):
         env = make_env("CliffWalking-v1", seed=0)
-        agent = cls(env.observation_space, env.action_space, alpha=0.1, gamma=1.0,
-                    epsilon_start=0.1, epsilon_schedule="constant", seed=0)
+        agent = cls(
+            env.observation_space,
+            env.action_space,
+            alpha=0.1,
+            gamma=1.0,
+            epsilon_start=0.1,
+            epsilon_schedule="constant",
+            seed=0,
+        )
         history = train(agent, env, episodes=500, progress=False)
         online[cls] = np.mean(history.episode_returns[-100:])
         # CliffWalking has no time limit of its own: a greedy loop would never end
@@ -137,11 +143,12 @@ def test_greedy_action_reads_the_agents_own_table_at_the_given_obs(cls):
 def test_discretizing_wrapper_accepts_plain_lists_for_low_and_high():
     """Errata: the original called ``low.flatten()`` on the lists its own example passed."""
     env = make_env("CartPole-v1", seed=0)
-    as_lists = DiscretizedObservationWrapper(env, n_bins=8, low=[-2.4, -2.0, -0.42, -3.5],
-                                             high=[2.4, 2.0, 0.42, 3.5])
-    as_arrays = DiscretizedObservationWrapper(env, n_bins=8,
-                                              low=np.array([-2.4, -2.0, -0.42, -3.5]),
-                                              high=np.array([2.4, 2.0, 0.42, 3.5]))
+    as_lists = DiscretizedObservationWrapper(
+        env, n_bins=8, low=[-2.4, -2.0, -0.42, -3.5], high=[2.4, 2.0, 0.42, 3.5]
+    )
+    as_arrays = DiscretizedObservationWrapper(
+        env, n_bins=8, low=np.array([-2.4, -2.0, -0.42, -3.5]), high=np.array([2.4, 2.0, 0.42, 3.5])
+    )
     assert as_lists.observation_space == as_arrays.observation_space
     rng = np.random.default_rng(0)
     for obs in rng.uniform(-3, 3, size=(50, 4)):

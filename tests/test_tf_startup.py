@@ -23,27 +23,42 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 # What TensorFlow 2.21 prints on a CPU-only machine without the filter (see rlbook/_tf_startup.py).
 NOTE = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
-ONEDNN = ("I0000 00:00:1796164871.996653    8875 port.cc:153] oneDNN custom operations are on. "
-          "You may see slightly different numerical results.\n")
-CUDA = ("I0000 00:00:1796164871.997092    8875 cudart_stub.cc:31] Could not find cuda drivers on your "
-        "machine, GPU will not be used.\n")
-CUINIT = ("E0000 00:00:1796164877.654179    8875 cuda_platform.cc:52] failed call to cuInit: INTERNAL: "
-          "CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)\n")
+ONEDNN = (
+    "I0000 00:00:1796164871.996653    8875 port.cc:153] oneDNN custom operations are on. "
+    "You may see slightly different numerical results.\n"
+)
+CUDA = (
+    "I0000 00:00:1796164871.997092    8875 cudart_stub.cc:31] Could not find cuda drivers on your "
+    "machine, GPU will not be used.\n"
+)
+CUINIT = (
+    "E0000 00:00:1796164877.654179    8875 cuda_platform.cc:52] failed call to cuInit: INTERNAL: "
+    "CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)\n"
+)
 REAL_ERROR = "E0000 00:00:1796164877.7    8875 op_kernel.cc:1] OUT_OF_RANGE: a real error\n"
 REAL_WARNING = "W0000 00:00:1796164877.8    8875 loader.cc:2] a real warning\n"
-NOISE = re.compile(r"absl::InitializeLog|oneDNN custom operations|Could not find cuda drivers|cuInit|"
-                   r"^[IWE]\d{4} \d+:\d+:\d+\.\d+", re.MULTILINE)
+NOISE = re.compile(
+    r"absl::InitializeLog|oneDNN custom operations|Could not find cuda drivers|cuInit|"
+    r"^[IWE]\d{4} \d+:\d+:\d+\.\d+",
+    re.MULTILINE,
+)
 
 
 def test_keep_line_applies_the_log_level_and_drops_only_the_start_up_noise():
     for line in (NOTE, ONEDNN, CUDA, CUINIT):
         assert not _tf_startup.keep_line(line, level=2, driver=False), line
-    assert _tf_startup.keep_line(CUINIT, level=2, driver=True)  # a GPU machine whose CUDA fails: shown
+    assert _tf_startup.keep_line(
+        CUINIT, level=2, driver=True
+    )  # a GPU machine whose CUDA fails: shown
     assert _tf_startup.keep_line(REAL_ERROR, level=2, driver=False)
-    assert not _tf_startup.keep_line(REAL_WARNING, level=2, driver=False)  # level 2 hides warnings...
+    assert not _tf_startup.keep_line(
+        REAL_WARNING, level=2, driver=False
+    )  # level 2 hides warnings...
     assert _tf_startup.keep_line(REAL_WARNING, level=1, driver=False)  # ...level 1 shows them
     assert not _tf_startup.keep_line(REAL_ERROR, level=3, driver=False)
-    assert all(_tf_startup.keep_line(line, level=0, driver=False) for line in (NOTE, ONEDNN, CUINIT))
+    assert all(
+        _tf_startup.keep_line(line, level=0, driver=False) for line in (NOTE, ONEDNN, CUINIT)
+    )
     assert _tf_startup.keep_line("UserWarning: something\n", level=3, driver=False)
 
 
@@ -53,7 +68,8 @@ def test_a_dropped_log_line_takes_its_continuation_lines_along():
     lines = [guard, more, REAL_ERROR, "  more about the real error\n", "UserWarning: shown\n"]
     assert _tf_startup.filter_lines(lines, level=2, driver=False) == lines[2:]
     assert _tf_startup.filter_lines([CUDA, "Traceback (most recent call last):\n"], 2, False) == [
-        "Traceback (most recent call last):\n"]
+        "Traceback (most recent call last):\n"
+    ]
 
 
 FILTER_SCRIPT = r"""
@@ -67,9 +83,24 @@ with _tf_startup.filtered_stderr():
 
 def test_filtered_stderr_writes_back_what_it_keeps():
     env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="2")
-    result = subprocess.run([sys.executable, "-c", FILTER_SCRIPT, NOTE, ONEDNN, CUDA, REAL_ERROR, CUINIT,
-                             "Traceback (most recent call last):\n"],
-                            check=False, capture_output=True, text=True, env=env, timeout=60)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            FILTER_SCRIPT,
+            NOTE,
+            ONEDNN,
+            CUDA,
+            REAL_ERROR,
+            CUINIT,
+            "Traceback (most recent call last):\n",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     expected = REAL_ERROR + ("" if not _tf_startup.nvidia_driver_present() else CUINIT)
     assert result.stderr == expected + "Traceback (most recent call last):\n"
@@ -77,7 +108,11 @@ def test_filtered_stderr_writes_back_what_it_keeps():
 
 def _chapter_cell(path: pathlib.Path, needle: str) -> str:
     cells = json.loads(path.read_text())["cells"]
-    return next("".join(c["source"]) for c in cells if c["cell_type"] == "code" and needle in "".join(c["source"]))
+    return next(
+        "".join(c["source"])
+        for c in cells
+        if c["cell_type"] == "code" and needle in "".join(c["source"])
+    )
 
 
 TRAIN = """
@@ -103,14 +138,19 @@ def test_notebook_shows_no_tensorflow_start_up_noise():
     hidden = ("TF_CPP_MIN_LOG_LEVEL", "RLBOOK_PROGRESS", "PYTEST_CURRENT_TEST")
     env = {k: v for k, v in os.environ.items() if k not in hidden}
     env["PYTHONPATH"] = str(ROOT)
-    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                                     resources={"metadata": {"path": str(ROOT / "book")}})
+    client = nbclient.NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "book")}}
+    )
     client.execute(env=env)
     texts = []
     for cell in nb.cells:
         for out in cell.outputs:
             assert out["output_type"] != "error", out
-            texts.append(out.get("text", "") if out["output_type"] == "stream" else json.dumps(out.get("data", {})))
+            texts.append(
+                out.get("text", "")
+                if out["output_type"] == "stream"
+                else json.dumps(out.get("data", {}))
+            )
     shown = "".join(texts)
     assert "trained 200" in shown, shown
     assert "a real warning from the notebook" in shown, "real warnings must still show: " + shown

@@ -361,7 +361,12 @@ def test_run_episode_reports_return_length_and_how_it_ended():
     env = gym.make("CartPole-v1", max_episode_steps=7)
     env.reset(seed=0)
     total, steps, terminated, truncated = run_episode(env, lambda obs: 0 if obs[2] > 0 else 1)
-    assert (total, steps, terminated, truncated) == (7.0, 7, False, True)  # balanced until the limit
+    assert (total, steps, terminated, truncated) == (
+        7.0,
+        7,
+        False,
+        True,
+    )  # balanced until the limit
     long_env = gym.make("CartPole-v1", max_episode_steps=100)
     long_env.reset(seed=0)
     total, steps, terminated, truncated = run_episode(long_env, lambda obs: 0)  # push left: falls

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rlbook._validate import non_negative_int, positive, unit_interval, with_overrides
+from rlbook._validate import with_overrides
 from rlbook.agents.policy_gradient import PolicyGradientAgent
 
 __all__ = ["ActorCriticConfig", "ActorCriticAgent"]
@@ -82,11 +82,23 @@ class ActorCriticAgent(PolicyGradientAgent):
 
     title = "Actor-critic"
 
-    def __init__(self, observation_space, action_space, config: ActorCriticConfig | None = None,
-                 num_envs: int = 1, **overrides):
+    def __init__(
+        self,
+        observation_space,
+        action_space,
+        config: ActorCriticConfig | None = None,
+        num_envs: int = 1,
+        **overrides,
+    ):
         config = with_overrides(config or ActorCriticConfig(), overrides)
-        super().__init__(observation_space, action_space, config, num_envs, value_network=True,
-                         max_grad_norm=config.max_grad_norm)
+        super().__init__(
+            observation_space,
+            action_space,
+            config,
+            num_envs,
+            value_network=True,
+            max_grad_norm=config.max_grad_norm,
+        )
         # The rollout of the current batch, time-major: (n_steps, num_envs, ...).
         shape = (config.n_steps, num_envs)
         self._obs = np.zeros(shape + (self.obs_dim,), np.float32)
@@ -128,6 +140,7 @@ class ActorCriticAgent(PolicyGradientAgent):
         bootstrap = self.values(last_next_obs)
         return discounted_returns(self._reward, self._done, self.config.gamma, bootstrap=bootstrap)
 
+    # fmt: off
     def update(self, last_next_obs) -> dict[str, float]:
         """One update on the stored rollout: targets, one actor step, critic steps."""
         # 2. The n-step targets, from the critic before the update: held fixed.
@@ -167,6 +180,7 @@ class ActorCriticAgent(PolicyGradientAgent):
         #    targets held fixed (a regression needs several steps to keep up).
         self.fit_value_network(obs, targets, c.critic_steps)
         return {**losses, "mean_v": tf.reduce_mean(values)}
+    # fmt: on
 
     def reset_rollout(self) -> None:
         """Forget the rollout being collected (a restored agent starts a new one)."""

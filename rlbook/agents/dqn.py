@@ -22,7 +22,7 @@ import gymnasium as gym
 import numpy as np
 
 from rlbook import checkpoint as ck
-from rlbook._validate import non_negative_int, positive, unit_interval, with_overrides
+from rlbook._validate import positive, with_overrides
 from rlbook.nets import q_from_head, q_network
 from rlbook.replay import ReplayBuffer
 from rlbook.schedules import make_schedule
@@ -86,7 +86,9 @@ class DQNConfig:
 
         check_config(self, model_type=one_of(*MODEL_TYPES), loss=one_of("huber", "mse"))
         if self.batch_size > self.buffer_size:
-            raise ValueError(f"batch_size ({self.batch_size}) must not exceed buffer_size ({self.buffer_size})")
+            raise ValueError(
+                f"batch_size ({self.batch_size}) must not exceed buffer_size ({self.buffer_size})"
+            )
 
 
 def _check_spaces(observation_space, action_space, model_type: str) -> None:
@@ -96,15 +98,21 @@ def _check_spaces(observation_space, action_space, model_type: str) -> None:
             "continuous actions need a policy-gradient method with a Gaussian policy instead"
         )
     if not isinstance(observation_space, gym.spaces.Box):
-        raise TypeError(f"DQN needs a Box observation space, got {observation_space!r}; "
-                        "for Discrete observations use tabular Q-learning (chapter 2)")
+        raise TypeError(
+            f"DQN needs a Box observation space, got {observation_space!r}; "
+            "for Discrete observations use tabular Q-learning (chapter 2)"
+        )
     dims = len(observation_space.shape)
     if model_type in ("dense", "lstm") and dims != 1:
-        raise ValueError(f"model_type={model_type!r} needs flat observations of shape (d,), got shape "
-                         f"{observation_space.shape}; use model_type='conv' for images")
+        raise ValueError(
+            f"model_type={model_type!r} needs flat observations of shape (d,), got shape "
+            f"{observation_space.shape}; use model_type='conv' for images"
+        )
     if model_type == "conv" and dims != 3:
-        raise ValueError(f"model_type='conv' needs image observations of shape (H, W, C), got shape "
-                         f"{observation_space.shape}; use model_type='dense' for flat vectors")
+        raise ValueError(
+            f"model_type='conv' needs image observations of shape (H, W, C), got shape "
+            f"{observation_space.shape}; use model_type='dense' for flat vectors"
+        )
 
 
 class DQNAgent(ck.Checkpointable):
@@ -123,14 +131,23 @@ class DQNAgent(ck.Checkpointable):
 
     def __new__(cls, observation_space, action_space, config=None, num_envs=1, **overrides):
         # model_type="lstm" is a flag like the others: it builds the recurrent subclass.
-        if cls is DQNAgent and with_overrides(config or DQNConfig(), overrides).model_type == "lstm":
+        if (
+            cls is DQNAgent
+            and with_overrides(config or DQNConfig(), overrides).model_type == "lstm"
+        ):
             from rlbook.agents.recurrent_dqn import RecurrentDQNAgent
 
             return super().__new__(RecurrentDQNAgent)
         return super().__new__(cls)
 
-    def __init__(self, observation_space, action_space, config: DQNConfig | None = None,
-                 num_envs: int = 1, **overrides):
+    def __init__(
+        self,
+        observation_space,
+        action_space,
+        config: DQNConfig | None = None,
+        num_envs: int = 1,
+        **overrides,
+    ):
         import tensorflow as tf  # here, not at the top: importing the config stays fast
 
         config = with_overrides(config or DQNConfig(), overrides)
@@ -143,16 +160,34 @@ class DQNAgent(ck.Checkpointable):
         if config.seed is not None:
             tf.random.set_seed(config.seed)
         self.rng = np.random.default_rng(config.seed)
-        self.epsilon_fn = make_schedule(config.epsilon_schedule, config.epsilon_start,
-                                        config.epsilon_end, config.epsilon_decay_steps)
+        self.epsilon_fn = make_schedule(
+            config.epsilon_schedule,
+            config.epsilon_start,
+            config.epsilon_end,
+            config.epsilon_decay_steps,
+        )
         self.q_network, self.target_network = (
-            q_network(self.obs_shape, self.n_actions, config.model_type, config.hidden, config.dueling,
-                      config.lstm_units, pixels, config.seed, name) for name in ("q_online", "q_target"))
+            q_network(
+                self.obs_shape,
+                self.n_actions,
+                config.model_type,
+                config.hidden,
+                config.dueling,
+                config.lstm_units,
+                pixels,
+                config.seed,
+                name,
+            )
+            for name in ("q_online", "q_target")
+        )
         self.target_network.set_weights(self.q_network.get_weights())
         self.optimizer = tf.keras.optimizers.Adam(config.lr)
-        self.optimizer.build(self.q_network.trainable_variables)  # slots made now, not while tracing
-        self.buffer = ReplayBuffer(config.buffer_size, self.obs_shape, num_envs,
-                                   np.uint8 if pixels else np.float32)
+        self.optimizer.build(
+            self.q_network.trainable_variables
+        )  # slots made now, not while tracing
+        self.buffer = ReplayBuffer(
+            config.buffer_size, self.obs_shape, num_envs, np.uint8 if pixels else np.float32
+        )
         self.env_steps = 0
         self.gradient_steps = tf.Variable(0, dtype=tf.int64, trainable=False)
 
@@ -166,8 +201,11 @@ class DQNAgent(ck.Checkpointable):
         # the copy's last layer.
         self._numpy_q = None
         if config.model_type == "dense":
-            combine = np.asarray(q_from_head(np.eye(self.q_network.output_shape[-1], dtype=np.float32),
-                                             config.dueling))
+            combine = np.asarray(
+                q_from_head(
+                    np.eye(self.q_network.output_shape[-1], dtype=np.float32), config.dueling
+                )
+            )
             self._numpy_q = NumpyMLP(self.q_network, output_map=combine)
         self._compiled_q = tf.function(self._online_q_values, reduce_retracing=True)  # conv, lstm
 
@@ -176,6 +214,7 @@ class DQNAgent(ck.Checkpointable):
         """Q-values ``(B, A)`` of a batch of observations under ``network`` (a tensor)."""
         return q_from_head(network(obs, training=False), self.config.dueling)
 
+    # fmt: off
     def learn(self, obs, action, reward, next_obs, terminated, weights=None):
         """One gradient step of DQN on a minibatch of transitions.
 
@@ -221,6 +260,7 @@ class DQNAgent(ck.Checkpointable):
             for var, target_var in pairs:
                 target_var.assign(c.tau * var + (1.0 - c.tau) * target_var)
         return {"loss": loss, "mean_q": tf.reduce_mean(tf.reduce_max(q, axis=-1))}
+    # fmt: on
 
     def observe(self, obs, action, reward, next_obs, terminated, truncated):
         """Store the transition(s); every ``train_every`` environment steps (once
@@ -228,7 +268,10 @@ class DQNAgent(ck.Checkpointable):
         self.buffer.add(obs, action, reward, next_obs, terminated, truncated)
         before, self.env_steps = self.env_steps, self.env_steps + self.num_envs
         c = self.config
-        if self.env_steps < c.learning_starts or self.env_steps // c.train_every == before // c.train_every:
+        if (
+            self.env_steps < c.learning_starts
+            or self.env_steps // c.train_every == before // c.train_every
+        ):
             return None
         return self.train_step()
 
@@ -288,15 +331,27 @@ class DQNAgent(ck.Checkpointable):
 
     def _checkpoint(self, replay: bool = True):
         b, c = self.buffer, self.config
-        spec = {"observation_space": ck.box_spec(self.obs_shape, b.obs.dtype), "n_actions": self.n_actions,
-                "num_envs": self.num_envs, "model_type": c.model_type, "dueling": c.dueling}
-        counters = {"env_steps": self.env_steps, "gradient_steps": int(self.gradient_steps.numpy()),
-                    "rng": ck.rng_state(self.rng)}
-        arrays = {**ck.model_arrays("weights.online", self.q_network),
-                  **ck.model_arrays("weights.target", self.target_network),
-                  **ck.optimizer_arrays("optimizer", self.optimizer)}
+        spec = {
+            "observation_space": ck.box_spec(self.obs_shape, b.obs.dtype),
+            "n_actions": self.n_actions,
+            "num_envs": self.num_envs,
+            "model_type": c.model_type,
+            "dueling": c.dueling,
+        }
+        counters = {
+            "env_steps": self.env_steps,
+            "gradient_steps": int(self.gradient_steps.numpy()),
+            "rng": ck.rng_state(self.rng),
+        }
+        arrays = {
+            **ck.model_arrays("weights.online", self.q_network),
+            **ck.model_arrays("weights.target", self.target_network),
+            **ck.optimizer_arrays("optimizer", self.optimizer),
+        }
         if replay:  # only the rows written so far
-            arrays.update({f"replay.{name}": getattr(b, name)[: b.filled] for name in self._REPLAY_FIELDS})
+            arrays.update(
+                {f"replay.{name}": getattr(b, name)[: b.filled] for name in self._REPLAY_FIELDS}
+            )
             counters["replay"] = {"cursor": b.cursor, "filled": b.filled, "rows": b.rows}
         return spec, counters, arrays
 
@@ -308,7 +363,11 @@ class DQNAgent(ck.Checkpointable):
         self.gradient_steps.assign(int(counters["gradient_steps"]))
         ck.set_rng_state(self.rng, counters["rng"])
         saved, b = counters.get("replay"), self.buffer
-        if saved is not None and saved["rows"] == b.rows and arrays["replay.obs"].shape[1:] == b.obs.shape[1:]:
+        if (
+            saved is not None
+            and saved["rows"] == b.rows
+            and arrays["replay.obs"].shape[1:] == b.obs.shape[1:]
+        ):
             for name in self._REPLAY_FIELDS:
                 getattr(b, name)[: saved["filled"]] = arrays[f"replay.{name}"]
             b.cursor, b.filled = saved["cursor"], saved["filled"]

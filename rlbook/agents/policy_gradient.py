@@ -60,8 +60,16 @@ class PolicyGradientAgent(ck.Checkpointable):
     title = "policy gradient"
     """The name used in error messages."""
 
-    def __init__(self, observation_space, action_space, config, num_envs: int = 1, *,
-                 value_network: bool = True, max_grad_norm: float | None = None):
+    def __init__(
+        self,
+        observation_space,
+        action_space,
+        config,
+        num_envs: int = 1,
+        *,
+        value_network: bool = True,
+        max_grad_norm: float | None = None,
+    ):
         import tensorflow as tf
 
         from rlbook.nets import mlp
@@ -85,8 +93,13 @@ class PolicyGradientAgent(ck.Checkpointable):
         self.value_network = self.value_optimizer = self._numpy_value = None
         if value_network:
             # ONE output, V(s): the value of the state under the current policy.
-            self.value_network = mlp(self.obs_dim, config.hidden, 1, name="value",
-                                     seed=None if seed is None else seed + 100)
+            self.value_network = mlp(
+                self.obs_dim,
+                config.hidden,
+                1,
+                name="value",
+                seed=None if seed is None else seed + 100,
+            )
             self.value_optimizer = adam(config.critic_lr, self.value_network)
             self._numpy_value = NumpyMLP(self.value_network)
         self.env_steps = 0
@@ -108,8 +121,10 @@ class PolicyGradientAgent(ck.Checkpointable):
     def values(self, obs) -> np.ndarray:
         """The value network's ``V(s)`` for a batch of observations, ``(B,)``."""
         if self._numpy_value is None:
-            raise ValueError(f"values() needs a value network; this {self.title} agent has none "
-                             "(create it with baseline='value')")
+            raise ValueError(
+                f"values() needs a value network; this {self.title} agent has none "
+                "(create it with baseline='value')"
+            )
         return self._numpy_value(np.asarray(obs, np.float32).reshape(-1, self.obs_dim))[:, 0]
 
     def act(self, obs, greedy: bool = False):
@@ -127,6 +142,7 @@ class PolicyGradientAgent(ck.Checkpointable):
         return actions if batched else int(actions[0])
 
     # -- learning: what both algorithms' learning steps use ------------------------------------
+    # fmt: off
     def fit_value_network(self, obs, targets, steps):
         """``steps`` gradient steps of the value network on ``mean((y - V(s))^2)``.
 
@@ -147,6 +163,7 @@ class PolicyGradientAgent(ck.Checkpointable):
             with tf.GradientTape() as tape:
                 loss = value_loss(self.value_network(obs)[:, 0], targets)
             self.apply_gradients(self.value_optimizer, self.value_network, tape, loss)
+    # fmt: on
 
     @staticmethod
     def apply_gradients(optimizer, network, tape, loss) -> None:
@@ -162,11 +179,14 @@ class PolicyGradientAgent(ck.Checkpointable):
         """
         import tensorflow as tf
 
-        return tf.function(step, input_signature=[
-            tf.TensorSpec((batch_size, self.obs_dim), tf.float32),
-            tf.TensorSpec((batch_size,), tf.int32),
-            tf.TensorSpec((batch_size,), tf.float32),
-        ])
+        return tf.function(
+            step,
+            input_signature=[
+                tf.TensorSpec((batch_size, self.obs_dim), tf.float32),
+                tf.TensorSpec((batch_size,), tf.int32),
+                tf.TensorSpec((batch_size,), tf.float32),
+            ],
+        )
 
     def sync(self) -> None:
         """Copy the networks' new weights into the NumPy copies that act (after each learning step).
@@ -181,16 +201,28 @@ class PolicyGradientAgent(ck.Checkpointable):
 
     # -- checkpoints (see rlbook.checkpoint) ------------------------------------------------
     def _checkpoint(self, replay: bool = True):
-        spec = {"observation_space": ck.box_spec((self.obs_dim,), np.float32),
-                "n_actions": self.n_actions, "num_envs": self.num_envs,
-                "value_network": self.value_network is not None}
-        arrays = {**ck.model_arrays("weights.policy", self.policy),
-                  **ck.optimizer_arrays("optimizer.policy", self.policy_optimizer)}
+        spec = {
+            "observation_space": ck.box_spec((self.obs_dim,), np.float32),
+            "n_actions": self.n_actions,
+            "num_envs": self.num_envs,
+            "value_network": self.value_network is not None,
+        }
+        arrays = {
+            **ck.model_arrays("weights.policy", self.policy),
+            **ck.optimizer_arrays("optimizer.policy", self.policy_optimizer),
+        }
         if self.value_network is not None:
-            arrays.update({**ck.model_arrays("weights.value", self.value_network),
-                           **ck.optimizer_arrays("optimizer.value", self.value_optimizer)})
-        counters = {"env_steps": self.env_steps, "updates": self.updates,
-                    "rng": ck.rng_state(self.rng)}
+            arrays.update(
+                {
+                    **ck.model_arrays("weights.value", self.value_network),
+                    **ck.optimizer_arrays("optimizer.value", self.value_optimizer),
+                }
+            )
+        counters = {
+            "env_steps": self.env_steps,
+            "updates": self.updates,
+            "rng": ck.rng_state(self.rng),
+        }
         return spec, counters, arrays
 
     def _restore_checkpoint(self, counters: dict, arrays: dict) -> None:

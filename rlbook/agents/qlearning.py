@@ -26,6 +26,7 @@ class QLearningConfig(TabularConfig):
     """
 
 
+# fmt: off
 def q_update(Q, actions, obs, action, reward, next_obs, terminated, alpha, gamma) -> float:
     """Apply one Q-learning backup to the table ``Q`` in place and return the TD error.
 
@@ -38,6 +39,7 @@ def q_update(Q, actions, obs, action, reward, next_obs, terminated, alpha, gamma
     td_error = target - Q[obs, action]
     Q[obs, action] += alpha * td_error
     return td_error
+# fmt: on
 
 
 class QLearningAgent(TabularAgent):
@@ -53,8 +55,10 @@ class QLearningAgent(TabularAgent):
 
     config_class = QLearningConfig
 
+    # fmt: off
     def observe(self, obs, action, reward, next_obs, terminated, truncated):
         """Learn from one transition; ``truncated`` is accepted and deliberately unused."""
         q_update(self.Q, self.actions, obs, action, reward, next_obs, terminated,
                  self.config.alpha, self.config.gamma)
         self.steps += 1
+    # fmt: on

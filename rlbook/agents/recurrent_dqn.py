@@ -32,7 +32,9 @@ class RecurrentDQNAgent(DQNAgent):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.config.model_type != "lstm":
-            raise ValueError(f"RecurrentDQNAgent needs model_type='lstm', got {self.config.model_type!r}")
+            raise ValueError(
+                f"RecurrentDQNAgent needs model_type='lstm', got {self.config.model_type!r}"
+            )
         # One memory per number of copies, so a greedy evaluation on 10 copies in the
         # middle of training on 4 leaves the memory of the 4 training episodes alone.
         self._windows: dict[int, np.ndarray] = {}
@@ -40,7 +42,9 @@ class RecurrentDQNAgent(DQNAgent):
 
     def reset_state(self, num_envs: int) -> None:
         """Forget the memory of ``num_envs`` parallel episodes (the loop calls this before episodes)."""
-        self._windows[num_envs] = np.zeros((num_envs, self.config.seq_len) + self.obs_shape, np.float32)
+        self._windows[num_envs] = np.zeros(
+            (num_envs, self.config.seq_len) + self.obs_shape, np.float32
+        )
 
     @property
     def recurrent_state(self) -> dict[int, np.ndarray]:
@@ -83,9 +87,14 @@ class RecurrentDQNAgent(DQNAgent):
         """``gradient_steps`` minibatches of sequences, stacked: ``(gradient_steps, batch_size, seq_len, ...)``,
         the last array being the mask that :meth:`DQNAgent.learn` takes as ``weights``."""
         c = self.config
-        seqs = [self.buffer.sample_sequences(c.batch_size, c.seq_len, self.rng) for _ in range(c.gradient_steps)]
-        return tuple(np.stack([s[k] for s in seqs]) for k in
-                     ("obs", "action", "reward", "next_obs", "terminated", "mask"))
+        seqs = [
+            self.buffer.sample_sequences(c.batch_size, c.seq_len, self.rng)
+            for _ in range(c.gradient_steps)
+        ]
+        return tuple(
+            np.stack([s[k] for s in seqs])
+            for k in ("obs", "action", "reward", "next_obs", "terminated", "mask")
+        )
 
     def _restore_checkpoint(self, counters: dict, arrays: dict) -> None:
         super()._restore_checkpoint(counters, arrays)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rlbook._validate import non_negative_int, positive, unit_interval, with_overrides
+from rlbook._validate import with_overrides
 from rlbook.agents.policy_gradient import PolicyGradientAgent, check_policy_spaces
 
 __all__ = ["ReinforceConfig", "ReinforceAgent", "check_policy_spaces"]
@@ -104,7 +104,7 @@ class _EpisodeCollector:
             self.obs, self.action, self.reward = map(grow, (self.obs, self.action, self.reward))
             return
         for a in (self.obs, self.action, self.reward):
-            a[: self.t - shift] = a[shift: self.t]
+            a[: self.t - shift] = a[shift : self.t]
         self.start -= shift
         self.t -= shift
 
@@ -119,11 +119,22 @@ class ReinforceAgent(PolicyGradientAgent):
 
     title = "REINFORCE"
 
-    def __init__(self, observation_space, action_space, config: ReinforceConfig | None = None,
-                 num_envs: int = 1, **overrides):
+    def __init__(
+        self,
+        observation_space,
+        action_space,
+        config: ReinforceConfig | None = None,
+        num_envs: int = 1,
+        **overrides,
+    ):
         config = with_overrides(config or ReinforceConfig(), overrides)
-        super().__init__(observation_space, action_space, config, num_envs,
-                         value_network=config.baseline == "value")
+        super().__init__(
+            observation_space,
+            action_space,
+            config,
+            num_envs,
+            value_network=config.baseline == "value",
+        )
         self._collector = _EpisodeCollector(num_envs, self.obs_dim)
         # Finished episodes not learned from yet: (obs, actions, rewards, terminated, last_obs).
         self._episodes: list[tuple] = []
@@ -133,8 +144,9 @@ class ReinforceAgent(PolicyGradientAgent):
     def observe(self, obs, action, reward, next_obs, terminated, truncated):
         """Record the step(s); once ``batch_episodes`` episodes have ended, learn from them."""
         n = self.num_envs
-        self._collector.add(np.reshape(obs, (n, self.obs_dim)), np.reshape(action, (n,)),
-                            np.reshape(reward, (n,)))
+        self._collector.add(
+            np.reshape(obs, (n, self.obs_dim)), np.reshape(action, (n,)), np.reshape(reward, (n,))
+        )
         self.env_steps += n
         terminated, truncated = np.reshape(terminated, (n,)), np.reshape(truncated, (n,))
         next_obs = np.reshape(next_obs, (n, self.obs_dim))
@@ -144,6 +156,7 @@ class ReinforceAgent(PolicyGradientAgent):
             return None
         return self.update()
 
+    # fmt: off
     def update(self) -> dict[str, float]:
         """One REINFORCE update on the episodes finished so far (then forget them)."""
         from rlbook.losses import discounted_returns
@@ -200,6 +213,7 @@ class ReinforceAgent(PolicyGradientAgent):
             self.fit_value_network(obs, returns, c.critic_steps)
         entropy_mean = tf.reduce_mean(entropy(logits))
         return {"policy_loss": loss, "entropy": entropy_mean, **metrics}
+    # fmt: on
 
     def reset_rollout(self) -> None:
         """Forget the running and finished episodes (a restored agent starts new ones)."""

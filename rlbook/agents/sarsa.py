@@ -25,6 +25,7 @@ class SarsaConfig(TabularConfig):
     """Hyperparameters of SARSA (the same fields as Q-learning's)."""
 
 
+# fmt: off
 def sarsa_update(Q, obs, action, reward, next_obs, next_action, terminated, alpha, gamma) -> float:
     """Apply one SARSA backup to the table ``Q`` in place and return the TD error.
 
@@ -36,6 +37,7 @@ def sarsa_update(Q, obs, action, reward, next_obs, next_action, terminated, alph
     td_error = target - Q[obs, action]
     Q[obs, action] += alpha * td_error
     return td_error
+# fmt: on
 
 
 class SarsaAgent(TabularAgent):
@@ -53,8 +55,9 @@ class SarsaAgent(TabularAgent):
 
     config_class = SarsaConfig
 
-    def __init__(self, observation_space, action_space, config: SarsaConfig | None = None,
-                 **overrides):
+    def __init__(
+        self, observation_space, action_space, config: SarsaConfig | None = None, **overrides
+    ):
         super().__init__(observation_space, action_space, config, **overrides)
         self.next_action: tuple | None = None  # (next_obs, a') chosen by the last observe()
 
@@ -65,6 +68,7 @@ class SarsaAgent(TabularAgent):
             return action
         return super().act(obs, greedy)
 
+    # fmt: off
     def observe(self, obs, action, reward, next_obs, terminated, truncated):
         """Learn from one transition, choosing the next action a' on the way."""
         self.steps += 1
@@ -74,3 +78,4 @@ class SarsaAgent(TabularAgent):
                      self.config.alpha, self.config.gamma)
         if not (terminated or truncated):  # the episode goes on from next_obs with a'
             self.next_action = (next_obs, next_action)
+    # fmt: on

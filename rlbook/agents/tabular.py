@@ -62,8 +62,9 @@ class TabularAgent(ck.Checkpointable):
 
     config_class = TabularConfig
 
-    def __init__(self, observation_space, action_space, config: TabularConfig | None = None,
-                 **overrides):
+    def __init__(
+        self, observation_space, action_space, config: TabularConfig | None = None, **overrides
+    ):
         name = type(self).__name__
         if not isinstance(observation_space, gym.spaces.Discrete):
             raise TypeError(
@@ -80,8 +81,12 @@ class TabularAgent(ck.Checkpointable):
         self.actions = list(range(int(action_space.n)))  # one entry per action: action_space.n
         self.Q: defaultdict = defaultdict(float)
         self.rng = random.Random(config.seed)
-        self.epsilon_fn = make_schedule(config.epsilon_schedule, config.epsilon_start,
-                                        config.epsilon_end, config.epsilon_decay_steps)
+        self.epsilon_fn = make_schedule(
+            config.epsilon_schedule,
+            config.epsilon_start,
+            config.epsilon_end,
+            config.epsilon_decay_steps,
+        )
         self.steps = 0
 
     @property
@@ -89,6 +94,7 @@ class TabularAgent(ck.Checkpointable):
         """The current exploration rate (a function of the steps taken so far)."""
         return self.epsilon_fn(self.steps)
 
+    # fmt: off
     def greedy_action(self, obs) -> int:
         """An action with the highest Q(obs, a); ties are broken uniformly at random."""
         qvals = [self.Q[obs, a] for a in self.actions]
@@ -101,6 +107,7 @@ class TabularAgent(ck.Checkpointable):
         if not greedy and self.rng.random() < self.epsilon:
             return self.rng.choice(self.actions)
         return self.greedy_action(obs)
+    # fmt: on
 
     def observe(self, obs, action, reward, next_obs, terminated, truncated):
         """Learn from one transition (each algorithm defines its own update)."""

@@ -127,8 +127,10 @@ def check_dueling_combine(dueling_combine) -> Verdict:
 
 def _split_hint(err, line: str) -> str | None:
     if "broadcast" in str(err) or "Incompatible shapes" in str(err):
-        return ("v has shape (B,): to subtract it from every action of its row, use v[:, None] "
-                "(shape (B, 1)).")
+        return (
+            "v has shape (B,): to subtract it from every action of its row, use v[:, None] "
+            "(shape (B, 1))."
+        )
     return None
 
 

@@ -72,5 +72,7 @@ def ensure_built(html_dir: pathlib.Path, target: str) -> pathlib.Path:
     if not stamp.exists() or stamp.stat().st_mtime < newest_source:
         result = subprocess.run(["make", target], cwd=ROOT, capture_output=True, text=True)
         if result.returncode != 0:
-            pytest.fail(f"`make {target}` failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+            pytest.fail(
+                f"`make {target}` failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+            )
     return html_dir

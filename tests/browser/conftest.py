@@ -16,7 +16,6 @@ import pathlib
 import shutil
 
 import pytest
-
 from book_site import CHROMIUM_FLAGS, HTML, SCREENSHOTS, STUDENT_HTML, ensure_built, skip_or_fail
 
 
@@ -42,7 +41,11 @@ def screenshots() -> pathlib.Path:
 @pytest.fixture(scope="session")
 def driver(tmp_path_factory):
     """A headless Debian Chromium driven by selenium through Debian's chromedriver."""
-    chromium = os.environ.get("RLBOOK_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    chromium = (
+        os.environ.get("RLBOOK_CHROMIUM")
+        or shutil.which("chromium")
+        or shutil.which("chromium-browser")
+    )
     chromedriver = os.environ.get("RLBOOK_CHROMEDRIVER") or shutil.which("chromedriver")
     if not chromium or not chromedriver:
         skip_or_fail("Chromium or chromedriver not found")

@@ -35,8 +35,10 @@ REDRAW_TIMEOUT = 60
 
 # Settings of a fresh JupyterLab that would add network traffic or hide cells from the DOM.
 LAB_SETTINGS = {
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
-        {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
 }
 
@@ -89,18 +91,41 @@ def lab(tmp_path_factory):
     token, port = secrets.token_hex(16), _free_port()
     # As a student's JupyterLab: none of the variables `make` sets for headless runs (progress
     # bars are on), and no PYTEST_CURRENT_TEST (with it, ipykernel would not show C-level stderr).
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("RLBOOK_PROGRESS", "TF_CPP_MIN_LOG_LEVEL", "PYTEST_CURRENT_TEST", "MPLBACKEND")}
-    env.update(PYTHONPATH=str(ROOT), JUPYTERLAB_SETTINGS_DIR=str(settings),
-               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-               JUPYTER_CONFIG_DIR=str(home / "config"), IPYTHONDIR=str(home / "ipython"))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("RLBOOK_PROGRESS", "TF_CPP_MIN_LOG_LEVEL", "PYTEST_CURRENT_TEST", "MPLBACKEND")
+    }
+    env.update(
+        PYTHONPATH=str(ROOT),
+        JUPYTERLAB_SETTINGS_DIR=str(settings),
+        JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+        JUPYTER_CONFIG_DIR=str(home / "config"),
+        IPYTHONDIR=str(home / "ipython"),
+    )
     log = (root / "server.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}",
-         "--LabApp.expose_app_in_browser=True", "--LabApp.extension_manager=readonly",
-         "--ServerApp.port_retries=0", "--ServerApp.allow_root=True"],
-        cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={work}",
+            "--LabApp.expose_app_in_browser=True",
+            "--LabApp.extension_manager=readonly",
+            "--ServerApp.port_retries=0",
+            "--ServerApp.allow_root=True",
+        ],
+        cwd=work,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -111,7 +136,9 @@ def lab(tmp_path_factory):
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
                     log.flush()
-                    pytest.fail("JupyterLab did not start:\n" + (root / "server.log").read_text()[-3000:])
+                    pytest.fail(
+                        "JupyterLab did not start:\n" + (root / "server.log").read_text()[-3000:]
+                    )
                 time.sleep(0.5)
         yield f"{base}/lab/tree/{NOTEBOOK}?token={token}"
     finally:
@@ -202,7 +229,8 @@ def _run_chapter_2(lab, driver, screenshots, start):
     bars = driver.execute_script(
         "return [...document.querySelectorAll('.widget-hprogress')].map(p => "
         "[p.closest('.widget-hbox') ? p.closest('.widget-hbox').innerText : '', "
-        "p.querySelector('.progress-bar').className]);")
+        "p.querySelector('.progress-bar').className]);"
+    )
     red = [text for text, classes in bars if "progress-bar-danger" in classes]
     assert not red, f"progress bars left red: {red}"
     page_text = driver.find_element(By.CSS_SELECTOR, ".jp-NotebookPanel").text
@@ -211,7 +239,8 @@ def _run_chapter_2(lab, driver, screenshots, start):
 
     # How an exercise and its solution gate read in JupyterLab without jupyterlab-myst.
     exercise = driver.execute_script(
-        "return [...document.querySelectorAll('.jp-MarkdownCell')].find(c => c.innerText.includes('{exercise}'));")
+        "return [...document.querySelectorAll('.jp-MarkdownCell')].find(c => c.innerText.includes('{exercise}'));"
+    )
     if exercise is not None:
         _scroll_to(driver, exercise)
         _shot(driver, "02_exercise.png", screenshots)
@@ -230,32 +259,45 @@ def _run_chapter_2(lab, driver, screenshots, start):
     def figure():  # the src (a data: URL) of the explorer's figure; None while it is replaced
         return driver.execute_script(
             "const img = arguments[0].querySelector('.widget-output img'); return img ? img.src : null;",
-            explorer)
+            explorer,
+        )
 
     before = figure()
     assert before, "the explorer shows no figure"
-    sliders = [s for s in explorer.find_elements(By.CSS_SELECTOR, ".widget-slider, .widget-hslider")
-               if "gamma" in s.text]
+    sliders = [
+        s
+        for s in explorer.find_elements(By.CSS_SELECTOR, ".widget-slider, .widget-hslider")
+        if "gamma" in s.text
+    ]
     assert sliders, "no gamma slider"
     gamma = sliders[0]
     readout_before = gamma.find_element(By.CSS_SELECTOR, ".widget-readout").text
     handle = gamma.find_element(By.CSS_SELECTOR, ".noUi-handle")
     # A student's drag: press the handle, move it left, release (the explorer redraws on release).
-    ActionChains(driver).click_and_hold(handle).move_by_offset(-60, 0).pause(0.3).release().perform()
+    ActionChains(driver).click_and_hold(handle).move_by_offset(-60, 0).pause(
+        0.3
+    ).release().perform()
     deadline = time.monotonic() + REDRAW_TIMEOUT
     while figure() in (before, None):
         if time.monotonic() > deadline:
             _shot(driver, "02_no_redraw.png", screenshots)
-            pytest.fail(f"moving gamma ({readout_before!r} -> "
-                        f"{gamma.find_element(By.CSS_SELECTOR, '.widget-readout').text!r}) did not redraw")
+            pytest.fail(
+                f"moving gamma ({readout_before!r} -> "
+                f"{gamma.find_element(By.CSS_SELECTOR, '.widget-readout').text!r}) did not redraw"
+            )
         time.sleep(0.25)
     readout_after = gamma.find_element(By.CSS_SELECTOR, ".widget-readout").text
-    assert readout_after != readout_before and "horizon" in readout_after, (readout_before, readout_after)
+    assert readout_after != readout_before and "horizon" in readout_after, (
+        readout_before,
+        readout_after,
+    )
     state = driver.execute_script(STATE_JS)
     assert not _problems(state), _problems(state)
     _scroll_to(driver, explorer)
     _shot(driver, "02_after_slider.png", screenshots)
     total = time.monotonic() - start
-    print(f"JupyterLab chapter 2: Run All {run_all_seconds:.0f} s, whole test {total:.0f} s; "
-          f"gamma {readout_before} -> {readout_after}; progress bars left: {bars}")
+    print(
+        f"JupyterLab chapter 2: Run All {run_all_seconds:.0f} s, whole test {total:.0f} s; "
+        f"gamma {readout_before} -> {readout_after}; progress bars left: {bars}"
+    )
     assert total < RUN_ALL_TIMEOUT + 2 * REDRAW_TIMEOUT

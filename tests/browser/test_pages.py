@@ -43,7 +43,6 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import yaml
-
 from book_site import ROOT, toc_pages
 
 PAGES = toc_pages()
@@ -151,11 +150,17 @@ def _severe_console_errors(driver) -> list[str]:
 def _screenshot(driver, path):
     """A full-page PNG (the page's whole height, at most 30,000 px)."""
     height = driver.execute_script(
-        "return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)")
+        "return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)"
+    )
     width = driver.execute_script("return document.documentElement.clientWidth")
-    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
-        "format": "png", "captureBeyondViewport": True,
-        "clip": {"x": 0, "y": 0, "width": width, "height": min(int(height), 30000), "scale": 1}})
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": width, "height": min(int(height), 30000), "scale": 1},
+        },
+    )
     import base64
 
     path.write_bytes(base64.b64decode(shot["data"]))
@@ -169,7 +174,9 @@ def _widget_problems(widgets: dict) -> list[str]:
     if not views:
         return problems
     if not widgets["state"]:
-        return problems + [f"{len(views)} widget view(s) but no saved widget state: the page shows empty boxes"]
+        return problems + [
+            f"{len(views)} widget view(s) but no saved widget state: the page shows empty boxes"
+        ]
     state = json.loads(widgets["state"])["state"]
 
     def reachable(model_id, seen):
@@ -189,16 +196,24 @@ def _widget_problems(widgets: dict) -> list[str]:
         names = {state[m]["model_name"] for m in seen}
         for m in seen:
             if state[m]["model_name"] == "OutputModel" and not state[m]["state"].get("outputs"):
-                problems.append(f"widget {mid}: an Output widget saved no outputs (an empty box in the page)")
+                problems.append(
+                    f"widget {mid}: an Output widget saved no outputs (an empty box in the page)"
+                )
         if names & {"FloatProgressModel", "IntProgressModel"}:
-            problems.append(f"widget {mid}: a progress bar was saved into the page (set RLBOOK_PROGRESS=0)")
+            problems.append(
+                f"widget {mid}: a progress bar was saved into the page (set RLBOOK_PROGRESS=0)"
+            )
         if names <= {"LayoutModel", "DescriptionStyleModel", "BoxModel", "VBoxModel", "HBoxModel"}:
             problems.append(f"widget {mid}: no control or output in its saved state")
     if widgets["blank"]:
-        problems.append(f"{widgets['blank']} widget view(s) show nothing: neither drawn nor explained "
-                        "by the fallback note of _static/widget-fallback.js")
+        problems.append(
+            f"{widgets['blank']} widget view(s) show nothing: neither drawn nor explained "
+            "by the fallback note of _static/widget-fallback.js"
+        )
     if widgets["managerLoaded"] and widgets["drawn"] < len(views):
-        problems.append(f"the widget manager loaded but drew {widgets['drawn']} of {len(views)} widgets")
+        problems.append(
+            f"the widget manager loaded but drew {widgets['drawn']} of {len(views)} widgets"
+        )
     return problems
 
 
@@ -206,7 +221,9 @@ def _launch_problems(page: str, links: list[str]) -> list[str]:
     cfg = _config()
     repo = urlparse(cfg["repository"]["url"]).path.strip("/")
     branch = cfg["repository"]["branch"]
-    notebook = (cfg["repository"].get("path_to_book", "").strip("/") + "/" + page + ".ipynb").lstrip("/")
+    notebook = (
+        cfg["repository"].get("path_to_book", "").strip("/") + "/" + page + ".ipynb"
+    ).lstrip("/")
     problems = []
     if not (ROOT / notebook).exists():
         problems.append(f"{notebook} does not exist: Binder and Colab open the .ipynb file")
@@ -214,9 +231,13 @@ def _launch_problems(page: str, links: list[str]) -> list[str]:
     binder = [u for u in links if u.startswith(binder_base + "?")]
     if not binder:
         problems.append(f"no Binder link starting with {binder_base}")
-    elif not all(parse_qs(urlparse(u).query)["urlpath"][0].endswith("tree/" + notebook) for u in binder):
+    elif not all(
+        parse_qs(urlparse(u).query)["urlpath"][0].endswith("tree/" + notebook) for u in binder
+    ):
         problems.append(f"Binder link does not open {notebook}: {binder}")
-    colab = cfg["launch_buttons"]["colab_url"].rstrip("/") + f"/github/{repo}/blob/{branch}/{notebook}"
+    colab = (
+        cfg["launch_buttons"]["colab_url"].rstrip("/") + f"/github/{repo}/blob/{branch}/{notebook}"
+    )
     if colab not in links:
         problems.append(f"no Colab link {colab}")
     return problems
@@ -260,24 +281,33 @@ def _thebe_problems(page: str, thebe: dict) -> list[str]:
         problems.append(f"Thebe is loaded before the reader asks for it: {thebe['loadedNow']}")
     repo = urlparse(cfg["repository"]["url"]).path.strip("/")
     notebook = json.loads((ROOT / f"{page}.ipynb").read_text())
-    expected = {"repo": repo, "ref": cfg["repository"]["branch"],
-                "name": notebook["metadata"]["kernelspec"]["name"],
-                "path": str(pathlib.PurePosixPath(page).parent)}
+    expected = {
+        "repo": repo,
+        "ref": cfg["repository"]["branch"],
+        "name": notebook["metadata"]["kernelspec"]["name"],
+        "path": str(pathlib.PurePosixPath(page).parent),
+    }
     got = {key: _thebe_field(thebe["config"], key) for key in expected}
     got["path"] = str(pathlib.PurePosixPath(got["path"] or ""))  # "./book" -> "book"
     if got != expected:
         problems.append(f"Thebe would start {got}, expected {expected}")
     # Every code cell of the notebook, in order, is a cell Thebe can run (none removed from the
     # page), starting with the install cell.
-    sources = ["".join(c["source"]).strip() for c in notebook["cells"]
-               if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    sources = [
+        "".join(c["source"]).strip()
+        for c in notebook["cells"]
+        if c["cell_type"] == "code" and "".join(c["source"]).strip()
+    ]
     shown = [text.strip() for text in thebe["inputs"]]
     if len(shown) != len(sources) or any(_squash(a) != _squash(b) for a, b in zip(shown, sources)):
         pairs = enumerate(zip(shown, sources))
-        first = next((i for i, (a, b) in pairs if _squash(a) != _squash(b)),
-                     min(len(shown), len(sources)))
-        problems.append(f"Thebe finds {len(shown)} runnable cells, the notebook has {len(sources)} "
-                        f"code cells; the first difference is at code cell {first}")
+        first = next(
+            (i for i, (a, b) in pairs if _squash(a) != _squash(b)), min(len(shown), len(sources))
+        )
+        problems.append(
+            f"Thebe finds {len(shown)} runnable cells, the notebook has {len(sources)} "
+            f"code cells; the first difference is at code cell {first}"
+        )
     elif "pip install" not in sources[0]:
         problems.append("the first runnable cell is not the install cell")
     return problems
@@ -332,7 +362,11 @@ def test_page_renders_without_a_kernel(page, driver, book_html, screenshots):
     problems = [f"error shown: {e}" for e in facts["errors"]]
     problems += [f"JavaScript error: {e}" for e in _severe_console_errors(driver)]
     problems += [f"progress-bar clutter in an output: {t!r}" for t in facts["textClutter"]]
-    problems += [f"image did not load: {i['src']}" for i in facts["images"] if not (i["complete"] and i["width"] > 0)]
+    problems += [
+        f"image did not load: {i['src']}"
+        for i in facts["images"]
+        if not (i["complete"] and i["width"] > 0)
+    ]
     for k, anim in enumerate(facts["animations"]):
         if not anim["shown"] or anim["frames"] < 2 or not anim["advanced"]:
             problems.append(f"animation {k} did not render or play: {anim}")

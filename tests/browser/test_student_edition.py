@@ -19,7 +19,6 @@ from html.parser import HTMLParser
 
 import pytest
 import yaml
-
 from book_site import ROOT, toc_pages
 
 
@@ -68,8 +67,12 @@ def solution_lines(notebook: pathlib.Path) -> list[str]:
         elif cell["cell_type"] == "code":
             (solution if inside else other).append(source)
     elsewhere = {line.strip() for src in other for line in src.splitlines()}
-    return [line.strip() for src in solution for line in src.splitlines()
-            if len(line.strip()) >= 12 and line.strip() not in elsewhere]
+    return [
+        line.strip()
+        for src in solution
+        for line in src.splitlines()
+        if len(line.strip()) >= 12 and line.strip() not in elsewhere
+    ]
 
 
 CHAPTERS = [p for p in toc_pages() if (ROOT / f"{p}.ipynb").exists()]
@@ -84,11 +87,14 @@ def test_student_pages_have_exercises_but_no_solution_code(page, book_html, stud
     if "solution" in full.classes:
         assert lines, f"{page}: no solution line is distinctive enough to test the student edition"
 
-    assert full.classes.count("exercise") == student.classes.count("exercise"), \
+    assert full.classes.count("exercise") == student.classes.count("exercise"), (
         "the student edition must keep every exercise"
+    )
     assert "solution" not in student.classes, "a solution admonition is still in the student page"
     missing_in_full = [line for line in lines if line not in full_text]
-    assert not missing_in_full, f"solution lines not found in the full book (test out of date?): {missing_in_full}"
+    assert not missing_in_full, (
+        f"solution lines not found in the full book (test out of date?): {missing_in_full}"
+    )
     leaked = [line for line in lines if line in student_text]
     assert not leaked, f"{page}: solution code in the student edition:\n  " + "\n  ".join(leaked)
 
@@ -109,5 +115,7 @@ def test_student_launch_buttons_open_the_solution_free_notebook(page, student_ht
 
 def test_student_edition_ships_no_source_notebooks(student_html):
     """The downloadable sources hold the solutions: the student build does not copy them."""
-    leaked = sorted(str(p.relative_to(student_html)) for p in student_html.rglob("_sources/**/*.ipynb"))
+    leaked = sorted(
+        str(p.relative_to(student_html)) for p in student_html.rglob("_sources/**/*.ipynb")
+    )
     assert not leaked, f"source notebooks (with solutions) in the student edition: {leaked}"

@@ -85,7 +85,8 @@ def filter_lines(lines: list[str], level: int, driver: bool) -> list[str]:
 
 @contextlib.contextmanager
 def filtered_stderr():
-    """Send file descriptor 2 to a temporary file, then write back the lines :func:`filter_lines` keeps."""
+    """Send file descriptor 2 to a temporary file, then write back the lines :func:`filter_lines`
+    keeps."""
     try:
         sys.stderr.flush()
         saved = os.dup(2)

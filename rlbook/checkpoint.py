@@ -84,7 +84,8 @@ class Checkpointable:
 
     @classmethod
     def load(cls, path):
-        """A new agent from a file written by :meth:`save` (a checkpoint of another algorithm is refused)."""
+        """A new agent from a file written by :meth:`save` (a checkpoint of another algorithm is
+        refused)."""
         return load(path, expect=cls)
 
     def restore(self, path) -> None:
@@ -244,7 +245,8 @@ def _read(path, header_only: bool = False) -> tuple[dict, dict[str, np.ndarray]]
         json.JSONDecodeError,
     ) as err:
         raise CheckpointError(
-            f"{path!r} is not a readable rlbook checkpoint: it is truncated or corrupt ({type(err).__name__}: {err})"
+            f"{path!r} is not a readable rlbook checkpoint: it is truncated or corrupt "
+            f"({type(err).__name__}: {err})"
         ) from err
     found = header.get("format") if isinstance(header, dict) else type(header).__name__
     if found != FORMAT:
@@ -264,7 +266,8 @@ def _read(path, header_only: bool = False) -> tuple[dict, dict[str, np.ndarray]]
 
 
 def read_header(path) -> dict:
-    """The JSON header of a checkpoint (algorithm, config, counters, metadata, ...), without reading the arrays."""
+    """The JSON header of a checkpoint (algorithm, config, counters, metadata, ...), without reading
+    the arrays."""
     return _read(path, header_only=True)[0]
 
 
@@ -349,8 +352,9 @@ def check_architecture(found: dict, saved: dict, path) -> None:
     for name in sorted(set(mine) | set(theirs)):
         if mine.get(name) != theirs.get(name):
             raise CheckpointError(
-                f"{os.fspath(path)!r} does not fit this agent's architecture: weight {name!r} has shape "
-                f"{theirs.get(name, 'missing')} in the checkpoint and {mine.get(name, 'missing')} in the agent "
+                f"{os.fspath(path)!r} does not fit this agent's architecture: weight {name!r} "
+                f"has shape {theirs.get(name, 'missing')} in the checkpoint and "
+                f"{mine.get(name, 'missing')} in the agent "
                 "(different hidden sizes, dueling head or model_type?)"
             )
     raise CheckpointError(f"{os.fspath(path)!r} does not fit this agent's architecture")

@@ -24,7 +24,8 @@ class QVersusReturns:
     q: np.ndarray
     """The agent's prediction ``Q(s_t, a_t)`` for the action it took."""
     returns: np.ndarray
-    """The discounted return ``G_t = r_t + gamma r_{t+1} + ...`` realised from step ``t`` to the episode's end."""
+    """The discounted return ``G_t = r_t + gamma r_{t+1} + ...`` realised from step ``t`` to the
+    episode's end."""
     step: np.ndarray
     """``t``, the step's index inside its episode."""
     episode: np.ndarray
@@ -51,21 +52,26 @@ class QVersusReturns:
 
 
 # fmt: off
-def q_versus_returns(agent, env, gamma: float, episodes: int = 1) -> QVersusReturns:
-    """Play ``episodes`` greedy episodes and record predicted Q and realised discounted returns.
+def q_versus_returns(
+    agent, env, gamma: float, episodes: int = 1
+) -> QVersusReturns:
+    """Play ``episodes`` greedy episodes and record predicted Q and realised
+    discounted returns.
 
-    The agent acts greedily on its own Q-values (``argmax_a Q(s, a)``), so this works
-    for any feed-forward agent with a ``q_values(obs_batch) -> (B, A)`` method (not
-    the recurrent DQN, whose Q-values depend on earlier observations).
+    The agent acts greedily on its own Q-values (``argmax_a Q(s, a)``), so this
+    works for any feed-forward agent with a ``q_values(obs_batch) -> (B, A)``
+    method (not the recurrent DQN, whose Q-values depend on earlier
+    observations).
 
-    Use an environment with a longer time limit than the one trained on (for example
-    ``gym.make("CartPole-v1", max_episode_steps=2000)``) when the agent reaches the
-    limit: a DQN that bootstraps through truncations estimates the return of an
-    episode that goes on, which a cut episode cannot show.
+    Use an environment with a longer time limit than the one trained on (for
+    example ``gym.make("CartPole-v1", max_episode_steps=2000)``) when the agent
+    reaches the limit: a DQN that bootstraps through truncations estimates the
+    return of an episode that goes on, which a cut episode cannot show.
 
     Args:
         agent: has ``q_values``; e.g. :class:`rlbook.agents.dqn.DQNAgent`.
-        env: a single ``gymnasium.Env`` (not a vector env), seeded by the caller.
+        env: a single ``gymnasium.Env`` (not a vector env), seeded by the
+            caller.
         gamma: the discount factor the agent was trained with, in [0, 1].
         episodes: how many episodes to play.
 
@@ -76,7 +82,10 @@ def q_versus_returns(agent, env, gamma: float, episodes: int = 1) -> QVersusRetu
 
     unit_interval("gamma", gamma)
     positive("episodes", episodes, integer=True)
-    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("q", "returns", "step", "episode", "steps_left", "truncated")}
+    cols: dict[str, list[np.ndarray]] = {
+        k: []
+        for k in ("q", "returns", "step", "episode", "steps_left", "truncated")
+    }
     for ep in range(episodes):
         obs, _ = env.reset()
         qs, rewards = [], []
@@ -85,16 +94,21 @@ def q_versus_returns(agent, env, gamma: float, episodes: int = 1) -> QVersusRetu
             q = np.asarray(agent.q_values(np.asarray(obs)[None]))[0]
             action = int(q.argmax())
             obs, reward, terminated, truncated, _ = env.step(action)
-            qs.append(q[action])  # the prediction for the action actually taken
+            qs.append(q[action])  # the prediction for the action taken
             rewards.append(float(reward))
         n = len(rewards)
         done = np.zeros(n)
-        done[-1] = 1.0  # the return stops at the episode's end (cut short if truncated)
+        # the return stops at the episode's end (cut short if truncated)
+        done[-1] = 1.0
         cols["q"].append(np.asarray(qs, np.float64))
-        cols["returns"].append(discounted_returns(rewards, done, gamma).astype(np.float64))
+        cols["returns"].append(
+            discounted_returns(rewards, done, gamma).astype(np.float64)
+        )
         cols["step"].append(np.arange(n))
         cols["episode"].append(np.full(n, ep))
         cols["steps_left"].append(np.arange(n, 0, -1))
-        cols["truncated"].append(np.full(n, bool(truncated) and not terminated))
+        cols["truncated"].append(
+            np.full(n, bool(truncated) and not terminated)
+        )
     return QVersusReturns(**{k: np.concatenate(v) for k, v in cols.items()})
 # fmt: on

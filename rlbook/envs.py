@@ -160,11 +160,12 @@ class DiscretizedObservationWrapper(gym.ObservationWrapper):
 
     # fmt: off
     def bins(self, observation: np.ndarray) -> np.ndarray:
-        """The bin index of each dimension, shape ``(d,)``; entry ``i`` is in ``0 .. n_i - 1``."""
+        """The bin index of each dimension, shape ``(d,)``; entry ``i`` is in
+        ``0 .. n_i - 1``."""
         flat = np.asarray(observation, dtype=np.float64).reshape(-1)
-        # Counting the inner edges at or below x is np.digitize(x, inner_edges) for all
-        # dimensions at once: 0 .. n_i - 1, and values beyond low/high land in the
-        # edge bins automatically (clipping for free).
+        # Counting the inner edges at or below x is np.digitize(x, inner_edges)
+        # for all dimensions at once: 0 .. n_i - 1, and values beyond low/high
+        # land in the edge bins automatically (clipping for free).
         return (self.inner_edges <= flat[:, None]).sum(axis=1)
 
     def observation(self, observation: np.ndarray) -> int:
@@ -238,7 +239,8 @@ def _bound(name: str, default: np.ndarray, given, dims: int) -> np.ndarray:
     value = np.asarray(given, dtype=np.float64).reshape(-1)
     if value.shape != (dims,):
         raise ValueError(
-            f"{name} must have one value per observation dimension ({dims}), got {value.size} values"
+            f"{name} must have one value per observation dimension ({dims}), "
+            f"got {value.size} values"
         )
     if not np.all(np.isfinite(value)):
         raise ValueError(f"{name} must be finite, got {value.tolist()}")

@@ -114,7 +114,8 @@ class ImageGridEnv(gym.Env):
         """The current observation enlarged ``scale`` times (``render_mode="rgb_array"``)."""
         if self.render_mode is None:
             gym.logger.warn(
-                "render() needs render_mode='rgb_array' (e.g. make_env(..., render_mode='rgb_array'))"
+                "render() needs render_mode='rgb_array' "
+                "(e.g. make_env(..., render_mode='rgb_array'))"
             )
             return None
         if self.agent is None:

@@ -21,13 +21,16 @@ def td_target(reward, next_q_target, terminated, gamma: float) -> tf.Tensor:
 
     ``y = r + gamma * (1 - terminated) * max_a' Q_target(s', a')``
 
-    Bootstrapping stops only when the episode *terminated*; a time-limit truncation
-    keeps the next state's value (the caller passes ``terminated``, not ``done``).
+    Bootstrapping stops only when the episode *terminated*; a time-limit
+    truncation keeps the next state's value (the caller passes ``terminated``,
+    not ``done``).
 
     Args:
         reward: shape ``(B,)``.
-        next_q_target: the target network's Q-values of the next states, ``(B, A)``.
-        terminated: 1.0 where the transition ended the episode for real, ``(B,)``.
+        next_q_target: the target network's Q-values of the next states,
+            ``(B, A)``.
+        terminated: 1.0 where the transition ended the episode for real,
+            ``(B,)``.
         gamma: discount factor in [0, 1].
 
     Returns:
@@ -35,23 +38,32 @@ def td_target(reward, next_q_target, terminated, gamma: float) -> tf.Tensor:
     """
     reward = tf.convert_to_tensor(reward, tf.float32)
     not_end = 1.0 - tf.cast(terminated, tf.float32)
-    return tf.stop_gradient(reward + gamma * not_end * tf.reduce_max(next_q_target, axis=-1))
+    return tf.stop_gradient(
+        reward + gamma * not_end * tf.reduce_max(next_q_target, axis=-1)
+    )
 
 
-def double_td_target(reward, next_q_online, next_q_target, terminated, gamma: float) -> tf.Tensor:
+def double_td_target(
+    reward, next_q_online, next_q_target, terminated, gamma: float
+) -> tf.Tensor:
     """The double-DQN target (van Hasselt, Guez & Silver, 2016), held fixed.
 
-    ``y = r + gamma * (1 - terminated) * Q_target(s', argmax_a' Q_online(s', a'))``
+    ``y = r + gamma * (1 - terminated)
+    * Q_target(s', argmax_a' Q_online(s', a'))``
 
-    The online network *selects* the next action and the target network *evaluates*
-    it, so one network's overestimated action is not also the one whose value is used.
+    The online network *selects* the next action and the target network
+    *evaluates* it, so one network's overestimated action is not also the one
+    whose value is used.
 
-    Any leading batch shape works (``(B, T, A)`` for sequences); shapes below are the flat case.
+    Any leading batch shape works (``(B, T, A)`` for sequences); shapes below
+    are the flat case.
 
     Args:
         reward: shape ``(B,)``.
-        next_q_online: the online network's Q-values of the next states, ``(B, A)``.
-        next_q_target: the target network's Q-values of the next states, ``(B, A)``.
+        next_q_online: the online network's Q-values of the next states,
+            ``(B, A)``.
+        next_q_target: the target network's Q-values of the next states,
+            ``(B, A)``.
         terminated: ``(B,)``.
         gamma: discount factor in [0, 1].
 
@@ -60,8 +72,12 @@ def double_td_target(reward, next_q_online, next_q_target, terminated, gamma: fl
     """
     reward = tf.convert_to_tensor(reward, tf.float32)
     not_end = 1.0 - tf.cast(terminated, tf.float32)
-    best = tf.argmax(next_q_online, axis=-1, output_type=tf.int32)  # selected by the online net
-    evaluated = tf.gather(next_q_target, best, axis=-1, batch_dims=best.shape.rank)  # valued by the target net
+    # selected by the online net
+    best = tf.argmax(next_q_online, axis=-1, output_type=tf.int32)
+    # valued by the target net
+    evaluated = tf.gather(
+        next_q_target, best, axis=-1, batch_dims=best.shape.rank
+    )
     return tf.stop_gradient(reward + gamma * not_end * evaluated)
 
 
@@ -70,9 +86,9 @@ def dueling_q(value, advantage) -> tf.Tensor:
 
     ``Q(s, a) = V(s) + A(s, a) - mean_a' A(s, a')``
 
-    Without the subtracted mean, V and A are not identifiable (adding c to V and
-    subtracting c from every A gives the same Q); with it, the advantages of each
-    state average to zero and V(s) is the mean of Q(s, .).
+    Without the subtracted mean, V and A are not identifiable (adding c to V
+    and subtracting c from every A gives the same Q); with it, the advantages
+    of each state average to zero and V(s) is the mean of Q(s, .).
 
     Args:
         value: shape ``(B, 1)``.
@@ -81,44 +97,56 @@ def dueling_q(value, advantage) -> tf.Tensor:
     Returns:
         Q-values, shape ``(B, A)``.
     """
-    return value + advantage - tf.reduce_mean(advantage, axis=-1, keepdims=True)
+    return (
+        value + advantage - tf.reduce_mean(advantage, axis=-1, keepdims=True)
+    )
 
 
-def q_loss(q_values, actions, targets, kind: str = "huber", weights=None) -> tf.Tensor:
+def q_loss(
+    q_values, actions, targets, kind: str = "huber", weights=None
+) -> tf.Tensor:
     """Mean loss between ``Q(s, a)`` of the actions taken and their targets.
 
-    ``L = sum_i w_i l(y_i - Q(s_i, a_i)) / max(sum_i w_i, 1)`` with ``l(d) = d^2`` (``"mse"``)
-    or the Huber function (``"huber"``: ``d^2 / 2`` for ``|d| <= 1``, ``|d| - 1/2``
-    beyond), which keeps the gradient bounded when a target is far off. Without
-    ``weights`` every ``w_i = 1`` (a plain mean). With 0/1 weights (a mask) the ``max``
-    changes nothing unless every weight is 0, where it gives a loss of 0 instead of 0/0;
-    fractional weights that sum to less than 1 are not scaled up.
+    ``L = sum_i w_i l(y_i - Q(s_i, a_i)) / max(sum_i w_i, 1)`` with
+    ``l(d) = d^2`` (``"mse"``) or the Huber function (``"huber"``: ``d^2 / 2``
+    for ``|d| <= 1``, ``|d| - 1/2`` beyond), which keeps the gradient bounded
+    when a target is far off. Without ``weights`` every ``w_i = 1`` (a plain
+    mean). With 0/1 weights (a mask) the ``max`` changes nothing unless every
+    weight is 0, where it gives a loss of 0 instead of 0/0; fractional weights
+    that sum to less than 1 are not scaled up.
 
     Args:
-        q_values: the online network's Q-values, ``(B, A)`` (or ``(B, T, A)`` for sequences).
+        q_values: the online network's Q-values, ``(B, A)`` (or ``(B, T, A)``
+            for sequences).
         actions: the actions taken, integers ``(B,)`` (or ``(B, T)``).
         targets: ``(B,)`` (or ``(B, T)``), already held fixed.
         kind: ``"mse"`` or ``"huber"``.
-        weights: optional ``(B,)`` (or ``(B, T)``): 0 drops a term, e.g. the steps of a
-            replayed sequence that belong to the next episode.
+        weights: optional ``(B,)`` (or ``(B, T)``): 0 drops a term, e.g. the
+            steps of a replayed sequence that belong to the next episode.
 
     Returns:
         A scalar.
     """
     actions = tf.cast(actions, tf.int32)
-    q_taken = tf.gather(q_values, actions, axis=-1, batch_dims=actions.shape.rank)
+    q_taken = tf.gather(
+        q_values, actions, axis=-1, batch_dims=actions.shape.rank
+    )
     diff = tf.stop_gradient(targets) - q_taken
     if kind == "mse":
         per_term = tf.square(diff)
     elif kind == "huber":
         abs_diff = tf.abs(diff)
-        per_term = tf.where(abs_diff <= 1.0, 0.5 * tf.square(diff), abs_diff - 0.5)
+        per_term = tf.where(
+            abs_diff <= 1.0, 0.5 * tf.square(diff), abs_diff - 0.5
+        )
     else:
         raise ValueError(f"loss must be 'mse' or 'huber', got {kind!r}")
     if weights is None:
         return tf.reduce_mean(per_term)
     weights = tf.cast(weights, per_term.dtype)
-    return tf.reduce_sum(per_term * weights) / tf.maximum(tf.reduce_sum(weights), 1.0)
+    return tf.reduce_sum(per_term * weights) / tf.maximum(
+        tf.reduce_sum(weights), 1.0
+    )
 
 
 # -- returns and policy-gradient losses (chapters 6-7) --------------------------------
@@ -132,25 +160,29 @@ def q_loss(q_values, actions, targets, kind: str = "huber", weights=None) -> tf.
 def discounted_returns(rewards, dones, gamma: float, bootstrap=0.0):
     """Discounted returns of a rollout, computed backwards from its last step.
 
-    ``G_t = r_t + gamma * (1 - done_t) * G_{t+1}``, starting from ``G_T = bootstrap``.
+    ``G_t = r_t + gamma * (1 - done_t) * G_{t+1}``, starting from
+    ``G_T = bootstrap``.
 
-    ``done_t`` marks the last step of an episode: the return restarts there, so one
-    array can hold several episodes back to back (the Monte Carlo return of chapter 6
-    when every episode in it is complete, an n-step return of chapter 7 when the
-    rollout was cut and ``bootstrap`` is the critic's V of the state after its last
-    step). Computing backwards turns the double sum of the definition into one pass.
+    ``done_t`` marks the last step of an episode: the return restarts there, so
+    one array can hold several episodes back to back (the Monte Carlo return of
+    chapter 6 when every episode in it is complete, an n-step return of chapter
+    7 when the rollout was cut and ``bootstrap`` is the critic's V of the state
+    after its last step). Computing backwards turns the double sum of the
+    definition into one pass.
 
     A time-limit truncation is not a real end: a caller with a critic adds
-    ``gamma * V(s_{t+1})`` to the truncated step's reward and marks it done, so its
-    return is ``r_t + gamma * V(s_{t+1})`` (the agents of chapters 6-7 do this).
+    ``gamma * V(s_{t+1})`` to the truncated step's reward and marks it done, so
+    its return is ``r_t + gamma * V(s_{t+1})`` (the agents of chapters 6-7 do
+    this).
 
     Args:
-        rewards: ``(T,)``, or ``(T, N)`` for ``N`` environments stepped together
-            (time first, the order in which a vector environment produces them).
+        rewards: ``(T,)``, or ``(T, N)`` for ``N`` environments stepped
+            together (time first, the order in which a vector environment
+            produces them).
         dones: same shape as ``rewards``; 1 (or True) where an episode ended.
         gamma: discount factor in [0, 1].
-        bootstrap: the value of what follows step ``T - 1`` (a number, or ``(N,)``);
-            ignored where the last step is done.
+        bootstrap: the value of what follows step ``T - 1`` (a number, or
+            ``(N,)``); ignored where the last step is done.
 
     Returns:
         A float32 NumPy array of the returns, the shape of ``rewards``.
@@ -160,31 +192,39 @@ def discounted_returns(rewards, dones, gamma: float, bootstrap=0.0):
     rewards = np.asarray(rewards, dtype=np.float64)
     dones = np.asarray(dones, dtype=np.float64)
     if rewards.ndim not in (1, 2) or dones.shape != rewards.shape:
-        raise ValueError(f"rewards must have shape (T,) or (T, N) and dones the same shape; "
-                         f"got rewards {rewards.shape} and dones {dones.shape}")
+        raise ValueError(
+            "rewards must have shape (T,) or (T, N) and dones the same "
+            f"shape; got rewards {rewards.shape} and dones {dones.shape}"
+        )
     if not 0.0 <= gamma <= 1.0:
         raise ValueError(f"gamma must be a number in [0, 1], got {gamma!r}")
     returns = np.empty_like(rewards)
-    g = np.broadcast_to(np.asarray(bootstrap, dtype=np.float64), rewards.shape[1:]).copy()
+    g = np.broadcast_to(
+        np.asarray(bootstrap, dtype=np.float64), rewards.shape[1:]
+    ).copy()
     for t in range(len(rewards) - 1, -1, -1):
-        # G_t = r_t + gamma * (1 - done_t) * G_{t+1}: the future after an episode end is cut.
+        # G_t = r_t + gamma * (1 - done_t) * G_{t+1}: the future after an
+        # episode end is cut.
         g = rewards[t] + gamma * (1.0 - dones[t]) * g
         returns[t] = g
     return returns.astype(np.float32)
 
 
-def td_errors(rewards, values, next_values, terminated, gamma: float) -> tf.Tensor:
+def td_errors(
+    rewards, values, next_values, terminated, gamma: float
+) -> tf.Tensor:
     """One-step TD errors with the TD target held fixed (chapter 7).
 
     ``delta_t = [r_t + gamma * (1 - terminated_t) * V(s_{t+1})] - V(s_t)``,
     the bracket wrapped in ``stop_gradient``.
 
-    Bootstrapping stops only on ``terminated``: after a truncation the next state
-    still has a future worth ``V(s_{t+1})``.
+    Bootstrapping stops only on ``terminated``: after a truncation the next
+    state still has a future worth ``V(s_{t+1})``.
 
     Args:
         rewards, terminated: shape ``(B,)``.
-        values: ``V(s_t)``, shape ``(B,)`` (squeeze a critic's ``(B, 1)`` output first).
+        values: ``V(s_t)``, shape ``(B,)`` (squeeze a critic's ``(B, 1)``
+            output first).
         next_values: ``V(s_{t+1})``, shape ``(B,)``.
         gamma: discount factor in [0, 1].
 
@@ -222,14 +262,15 @@ def entropy(logits) -> tf.Tensor:
 
 
 def normalize_advantages(weights) -> tf.Tensor:
-    """Scale a batch of policy-gradient weights to mean 0 and standard deviation 1.
+    """Scale a batch of policy-gradient weights to mean 0 and standard
+    deviation 1.
 
     ``w_i <- (w_i - mean(w)) / (std(w) + 1e-8)``
 
-    A common trick (used by both losses below when ``normalize=True``): the step size
-    no longer depends on the scale of the rewards, and the subtracted batch mean acts
-    as one more, batch-wide, baseline. The small constant keeps a batch of equal
-    weights finite (they all become 0).
+    A common trick (used by both losses below when ``normalize=True``): the
+    step size no longer depends on the scale of the rewards, and the subtracted
+    batch mean acts as one more, batch-wide, baseline. The small constant keeps
+    a batch of equal weights finite (they all become 0).
 
     Args:
         weights: ``(B,)``, e.g. ``G_t - V(s_t)`` or the TD errors.
@@ -242,20 +283,24 @@ def normalize_advantages(weights) -> tf.Tensor:
 
 
 def value_loss(values, targets) -> tf.Tensor:
-    """The critic's regression: mean squared error of ``V(s_t)`` to fixed targets.
+    """The critic's regression: mean squared error of ``V(s_t)`` to fixed
+    targets.
 
-    ``L_V = mean_t (y_t - V(s_t))^2``, with ``y_t`` held fixed (``stop_gradient``).
+    ``L_V = mean_t (y_t - V(s_t))^2``, with ``y_t`` held fixed
+    (``stop_gradient``).
 
-    The targets are the returns ``G_t`` for REINFORCE's baseline (chapter 6) and the
-    n-step targets for the actor-critic's critic (chapter 7). The square makes it a
-    regression; without it, minimising ``V - y`` just pushes V down forever.
+    The targets are the returns ``G_t`` for REINFORCE's baseline (chapter 6)
+    and the n-step targets for the actor-critic's critic (chapter 7). The
+    square makes it a regression; without it, minimising ``V - y`` just pushes
+    V down forever.
 
     Args:
         values: ``V(s_t)``, ``(B,)`` (a ``(B, 1)`` network output is rejected).
         targets: ``y_t``, ``(B,)``.
 
     Returns:
-        A scalar; its gradient reaches ``values`` only: ``-2 (y_t - V(s_t)) / B``.
+        A scalar; its gradient reaches ``values`` only:
+        ``-2 (y_t - V(s_t)) / B``.
     """
     values = tf.convert_to_tensor(values, tf.float32)
     targets = tf.convert_to_tensor(targets, tf.float32)
@@ -263,26 +308,33 @@ def value_loss(values, targets) -> tf.Tensor:
     return tf.reduce_mean(tf.square(tf.stop_gradient(targets) - values))
 
 
-def reinforce_loss(logits, actions, returns, baseline=None, entropy_coef: float = 0.0,
-                   normalize: bool = False) -> tf.Tensor:
-    """The REINFORCE loss (Williams, 1992), optionally with a baseline (chapter 6).
+def reinforce_loss(
+    logits,
+    actions,
+    returns,
+    baseline=None,
+    entropy_coef: float = 0.0,
+    normalize: bool = False,
+) -> tf.Tensor:
+    """The REINFORCE loss (Williams, 1992), optionally with a baseline
+    (chapter 6).
 
     ``L = -mean_t[(G_t - b(s_t)) log pi(a_t|s_t)] - c_H mean_t H(pi(.|s_t))``
 
-    Its gradient is the policy-gradient estimate: it raises ``log pi`` of actions
-    that did better than the baseline and lowers the others. The weight
-    ``G_t - b(s_t)`` is held fixed (``stop_gradient``): the baseline is trained by
-    its own loss (:func:`value_loss`), never through the policy's.
+    Its gradient is the policy-gradient estimate: it raises ``log pi`` of
+    actions that did better than the baseline and lowers the others. The weight
+    ``G_t - b(s_t)`` is held fixed (``stop_gradient``): the baseline is trained
+    by its own loss (:func:`value_loss`), never through the policy's.
 
     Args:
         logits: the policy's logits, ``(B, A)``.
         actions: integers ``(B,)``.
         returns: ``G_t``, ``(B,)``.
-        baseline: ``None`` or ``b(s_t)``, shape ``(B,)``: one value *per step*. A
-            ``(B, 1)`` critic output is rejected, because ``(B,) - (B, 1)`` silently
-            broadcasts to a ``(B, B)`` matrix.
-        entropy_coef: ``c_H >= 0``; a positive value rewards uncertain policies, which
-            keeps them exploring.
+        baseline: ``None`` or ``b(s_t)``, shape ``(B,)``: one value *per step*.
+            A ``(B, 1)`` critic output is rejected, because ``(B,) - (B, 1)``
+            silently broadcasts to a ``(B, B)`` matrix.
+        entropy_coef: ``c_H >= 0``; a positive value rewards uncertain
+            policies, which keeps them exploring.
         normalize: scale the weights ``G_t - b(s_t)`` of the batch with
             :func:`normalize_advantages` first.
 
@@ -297,51 +349,70 @@ def reinforce_loss(logits, actions, returns, baseline=None, entropy_coef: float 
         weight = returns - baseline
     if normalize:
         weight = normalize_advantages(weight)
-    loss = -tf.reduce_mean(tf.stop_gradient(weight) * log_prob(logits, actions))
+    loss = -tf.reduce_mean(
+        tf.stop_gradient(weight) * log_prob(logits, actions)
+    )
     if entropy_coef:
         loss -= entropy_coef * tf.reduce_mean(entropy(logits))
     return loss
 
 
-def actor_critic_losses(logits, actions, values, targets, entropy_coef: float = 0.0,
-                        normalize: bool = False) -> dict[str, tf.Tensor]:
-    """Both losses of the advantage actor-critic (Mnih et al., 2016), chapter 7.
+def actor_critic_losses(
+    logits,
+    actions,
+    values,
+    targets,
+    entropy_coef: float = 0.0,
+    normalize: bool = False,
+) -> dict[str, tf.Tensor]:
+    """Both losses of the advantage actor-critic (Mnih et al., 2016),
+    chapter 7.
 
     ``delta_t = y_t - V(s_t)`` with the target ``y_t`` held fixed, then
 
-    * critic: ``L_V = mean_t delta_t^2``, :func:`value_loss` (a regression of V on y);
-    * actor: ``L_pi = -mean_t[delta_t log pi(a_t|s_t)] - c_H mean_t H(pi(.|s_t))``, with
-      ``delta_t`` held fixed: the critic is trained by ``L_V`` only.
+    * critic: ``L_V = mean_t delta_t^2``, :func:`value_loss` (a regression of
+      V on y);
+    * actor:
+      ``L_pi = -mean_t[delta_t log pi(a_t|s_t)] - c_H mean_t H(pi(.|s_t))``,
+      with ``delta_t`` held fixed: the critic is trained by ``L_V`` only.
 
-    ``y_t`` is the one-step TD target ``r_t + gamma (1 - terminated_t) V(s_{t+1})`` of
-    the one-step algorithm, or an n-step return from :func:`discounted_returns`.
+    ``y_t`` is the one-step TD target
+    ``r_t + gamma (1 - terminated_t) V(s_{t+1})`` of the one-step algorithm, or
+    an n-step return from :func:`discounted_returns`.
 
     Args:
         logits: the actor's logits, ``(B, A)``.
         actions: integers ``(B,)``.
-        values: the critic's ``V(s_t)``, ``(B,)`` (a ``(B, 1)`` output is rejected).
+        values: the critic's ``V(s_t)``, ``(B,)`` (a ``(B, 1)`` output is
+            rejected).
         targets: ``y_t``, ``(B,)``.
         entropy_coef: weight ``c_H >= 0`` of the entropy bonus.
         normalize: scale the actor's weights ``delta_t`` over the batch with
             :func:`normalize_advantages` (the critic's loss is unchanged).
 
     Returns:
-        ``{"policy_loss": L_pi, "value_loss": L_V, "entropy": mean H}``, scalars;
-        ``policy_loss`` sends gradients to ``logits`` only, ``value_loss`` to
-        ``values`` only.
+        ``{"policy_loss": L_pi, "value_loss": L_V, "entropy": mean H}``,
+        scalars; ``policy_loss`` sends gradients to ``logits`` only,
+        ``value_loss`` to ``values`` only.
     """
     values = tf.convert_to_tensor(values, tf.float32)
     targets = tf.convert_to_tensor(targets, tf.float32)
     _same_shape("values", values, "targets", targets)
-    # the TD error as the actor's weight, held fixed: the critic learns from L_V alone
+    # the TD error as the actor's weight, held fixed: the critic learns from
+    # L_V alone
     weight = tf.stop_gradient(targets - values)
     if normalize:
         weight = normalize_advantages(weight)
     mean_entropy = tf.reduce_mean(entropy(logits))
     log_pi = log_prob(logits, actions)
-    policy_loss = -tf.reduce_mean(weight * log_pi) - entropy_coef * mean_entropy
-    return {"policy_loss": policy_loss, "value_loss": value_loss(values, targets),
-            "entropy": mean_entropy}
+    policy_loss = (
+        -tf.reduce_mean(weight * log_pi) - entropy_coef * mean_entropy
+    )
+    return {
+        "policy_loss": policy_loss,
+        "value_loss": value_loss(values, targets),
+        "entropy": mean_entropy,
+    }
 
 
 def _same_shape(name: str, x: tf.Tensor, other_name: str, other: tf.Tensor) -> None:

@@ -74,16 +74,25 @@ def transition_arrays(env) -> TabularMDP:
 
 
 # fmt: off
-def value_iteration(P: np.ndarray, R: np.ndarray, gamma: float, tol: float = 1e-10,
-                    max_iters: int = 100_000) -> np.ndarray:
-    """Optimal action values by repeating the Bellman optimality backup until it stops moving.
+def value_iteration(
+    P: np.ndarray,
+    R: np.ndarray,
+    gamma: float,
+    tol: float = 1e-10,
+    max_iters: int = 100_000,
+) -> np.ndarray:
+    """Optimal action values by repeating the Bellman optimality backup until
+    it stops moving.
 
-    ``Q_{k+1}(s, a) = R(s, a) + gamma * sum_s' P(s' | s, a) * max_a' Q_k(s', a')``,
-    starting from ``Q_0 = 0``; for ``gamma < 1`` the backup is a contraction, so the
-    iterates converge to ``Q*`` (Bellman, 1957; Sutton & Barto, section 4.4).
+    ``Q_{k+1}(s, a) = R(s, a)
+    + gamma * sum_s' P(s' | s, a) * max_a' Q_k(s', a')``,
+    starting from ``Q_0 = 0``; for ``gamma < 1`` the backup is a contraction,
+    so the iterates converge to ``Q*`` (Bellman, 1957; Sutton & Barto, section
+    4.4).
 
     Args:
-        P: ``(S, A, S)`` transition probabilities (terminating transitions excluded).
+        P: ``(S, A, S)`` transition probabilities (terminating transitions
+            excluded).
         R: ``(S, A)`` expected rewards.
         gamma: discount factor in [0, 1].
         tol: stop when no entry changes by more than this.
@@ -100,7 +109,10 @@ def value_iteration(P: np.ndarray, R: np.ndarray, gamma: float, tol: float = 1e-
         if np.max(np.abs(Q_next - Q)) <= tol:
             return Q_next
         Q = Q_next
-    raise RuntimeError(f"value iteration did not converge in {max_iters} sweeps (gamma={gamma})")
+    raise RuntimeError(
+        f"value iteration did not converge in {max_iters} sweeps "
+        f"(gamma={gamma})"
+    )
 # fmt: on
 
 

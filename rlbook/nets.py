@@ -107,7 +107,8 @@ def q_network(
         inputs = keras.Input(shape=(None,) + tuple(obs_shape), name=f"{name}_obs_seq")
         x = keras.layers.Masking(0.0)(inputs)  # all-zero steps are padding: the LSTM skips them
         x = keras.layers.Dense(hidden[0], activation="relu", kernel_initializer=init(200))(x)
-        # Every initializer is seeded, the recurrent one too (its default draws from an unseeded generator).
+        # Every initializer is seeded, the recurrent one too (its
+        # default draws from an unseeded generator).
         x = keras.layers.LSTM(
             lstm_units,
             return_sequences=True,
@@ -138,7 +139,8 @@ def q_from_head(head, dueling: bool):
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax of a NumPy batch of logits ``(B, A)`` -> probabilities ``(B, A)`` (chapters 6-7)."""
+    """Row-wise softmax of a NumPy batch of logits ``(B, A)`` -> probabilities ``(B, A)`` (chapters
+    6-7)."""
     z = logits - logits.max(axis=-1, keepdims=True)  # shifting by the max avoids overflow in exp
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)

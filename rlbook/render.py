@@ -35,7 +35,8 @@ def record_episode(
     """
     if getattr(env, "render_mode", None) != "rgb_array":
         raise ValueError(
-            f"record_episode needs an environment made with render_mode='rgb_array', got render_mode={env.render_mode!r}"
+            "record_episode needs an environment made with render_mode='rgb_array', "
+            f"got render_mode={env.render_mode!r}"
         )
     if seed is not None:
         env.action_space.seed(seed)
@@ -95,7 +96,8 @@ def animate(
 
     if stride < 1 or max_frames < 1:
         raise ValueError(
-            f"stride and max_frames must be positive integers, got stride={stride}, max_frames={max_frames}"
+            "stride and max_frames must be positive integers, "
+            f"got stride={stride}, max_frames={max_frames}"
         )
     kept = list(frames)[::stride][:max_frames]
     if not kept:

@@ -80,7 +80,8 @@ class ReplayBuffer:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         if needed > len(self):
             raise ValueError(
-                f"cannot sample: the buffer holds {len(self)} transitions but this batch needs at least "
+                f"cannot sample: the buffer holds {len(self)} transitions "
+                "but this batch needs at least "
                 f"{needed}; wait until it has filled (learning_starts) or lower batch_size"
             )
 
@@ -131,7 +132,8 @@ class ReplayBuffer:
             raise ValueError(f"sequence length must be a positive integer, got {length!r}")
         if length > self.filled:
             raise ValueError(
-                f"cannot sample sequences of {length} steps: each copy has only {self.filled} stored steps"
+                f"cannot sample sequences of {length} steps: "
+                f"each copy has only {self.filled} stored steps"
             )
         self._check(batch_size, length)
         # Start offsets counted from the oldest row, so a run [start, start + length)

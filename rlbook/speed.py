@@ -56,7 +56,8 @@ class NumpyMLP:
             name = getattr(layer.activation, "__name__", None)
             if name not in _NUMPY_ACTIVATIONS:
                 raise ValueError(
-                    f"NumpyMLP supports activations {sorted(map(str, _NUMPY_ACTIVATIONS))}, got {name!r}"
+                    "NumpyMLP supports activations "
+                    f"{sorted(map(str, _NUMPY_ACTIVATIONS))}, got {name!r}"
                 )
         self.activations = [_NUMPY_ACTIVATIONS[layer.activation.__name__] for layer in self.layers]
         self.sync()

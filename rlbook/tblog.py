@@ -6,10 +6,10 @@ calls it (after every finished episode and every evaluation) it writes what the
 creates one for you and closes it at the end. The scalar tags:
 
 * ``episode/return`` and ``episode/length``, at the step each training episode ended;
-* ``agent/<name>`` for every number the agent reports from ``observe`` (``loss``,
-  ``epsilon``, ``mean_q`` for DQN; ``policy_loss``, ``value_loss``, ``entropy``,
-  ``mean_v`` for REINFORCE and the actor-critic), and ``agent/epsilon`` read from the agent itself when it has an
-  ``epsilon`` but does not report it (tabular Q-learning);
+* ``agent/<name>`` for every number the agent reports from ``observe`` (``loss``, ``epsilon``,
+  ``mean_q`` for DQN; ``policy_loss``, ``value_loss``, ``entropy``, ``mean_v`` for REINFORCE and the
+  actor-critic), and ``agent/epsilon`` read from the agent itself when it has an ``epsilon`` but
+  does not report it (tabular Q-learning);
 * ``eval/mean_return`` and ``eval/std_return`` of each greedy evaluation.
 
 The x axis is always environment steps. Open the logs with ``tensorboard --logdir DIR``

@@ -111,12 +111,16 @@ class History:
 
 
 # fmt: off
-def run_episode(env, policy: Callable[[Any], Any]) -> tuple[float, int, bool, bool]:
-    """Play one episode of a single ``gymnasium.Env`` with ``policy(obs) -> action`` (chapter 1).
+def run_episode(
+    env, policy: Callable[[Any], Any]
+) -> tuple[float, int, bool, bool]:
+    """Play one episode of a single ``gymnasium.Env`` with
+    ``policy(obs) -> action`` (chapter 1).
 
     Returns:
-        ``(total_reward, steps, terminated, truncated)``: the undiscounted return, the
-        number of steps, and how the episode ended (a real end, or a time limit).
+        ``(total_reward, steps, terminated, truncated)``: the undiscounted
+        return, the number of steps, and how the episode ended (a real end, or
+        a time limit).
     """
     obs, _ = env.reset()  # reset returns (obs, info)
     total, steps = 0.0, 0
@@ -354,7 +358,8 @@ class _Loop:
             self.stop, self.stop_reason = True, f"stopped by the callback at step {h.steps:,}"
 
     def after_steps(self, n: int, info) -> None:
-        """Log, advance the bar and evaluate when due (``history.steps`` already counts the n steps)."""
+        """Log, advance the bar and evaluate when due (``history.steps`` already counts the n
+        steps)."""
         h = self.history
         if info:
             h._log(h.steps, info)
@@ -468,10 +473,14 @@ def _check_finite(info: dict, history: History) -> None:
     for name, value in info.items():
         if not math.isfinite(value):
             message = (
-                f"training stopped at step {history.steps}: the agent reported {name}={value} (not finite), "
-                "so its network has diverged. Try a lower learning rate (lr=...), gradient clipping "
-                "(max_grad_norm=... where the agent has it), the Huber loss (loss='huber' for DQN), or "
-                "rewards of a smaller scale. The history up to this step is in the exception's .history."
+                f"training stopped at step {history.steps}: the agent reported "
+                f"{name}={value} (not finite), "
+                "so its network has diverged. Try a lower learning rate (lr=...), "
+                "gradient clipping "
+                "(max_grad_norm=... where the agent has it), the Huber loss "
+                "(loss='huber' for DQN), or "
+                "rewards of a smaller scale. The history up to this step is in the "
+                "exception's .history."
             )
             raise TrainingDiverged(message, history, history.steps, name, float(value))
 

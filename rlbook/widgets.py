@@ -118,7 +118,9 @@ def _draw(fig, env_id, agent, history, epsilon, gamma, alpha, window=20):
         arrows,
         desc=desc,
         ax=ax_grid,
-        title=f"greedy policy and max Q  (epsilon={epsilon:.2f}, gamma={gamma:g}, alpha={alpha:.2f})",
+        title=(
+            f"greedy policy and max Q  (epsilon={epsilon:.2f}, gamma={gamma:g}, alpha={alpha:.2f})"
+        ),
     )
     fig.tight_layout()
 
@@ -243,7 +245,8 @@ def draw_gamma(gamma: float, axes, episode_length: int = 500) -> None:
 
 
 def gamma_explorer(episode_length: int = 500):
-    """A gamma slider (redraws on release) for :func:`draw_gamma`; returns an ``ipywidgets.VBox``."""
+    """A gamma slider (redraws on release) for :func:`draw_gamma`; returns an
+    ``ipywidgets.VBox``."""
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 

@@ -1,4 +1,5 @@
-"""Actor-critic agent (chapter 7): TD/n-step targets, fixed targets, V(s) critic, sampling, seeding, bad input."""
+"""Actor-critic agent (chapter 7): TD/n-step targets, fixed targets, V(s) critic, sampling, seeding,
+bad input."""
 
 import gymnasium as gym
 import numpy as np

@@ -162,7 +162,7 @@ def test_save_replaces_the_file_in_one_step(agents, tmp_path, monkeypatch):
     assert dst == str(path) and os.path.dirname(src) == str(tmp_path) and src.endswith(".tmp")
 
 
-# -- errors ------------------------------------------------------------------------------------------
+# -- errors ----------------------------------------------------------------------------------------
 
 
 def test_wrong_algorithm_is_refused(saved):

@@ -55,7 +55,8 @@ def test_truncated_episodes_are_flagged_and_their_tail_dropped():
     r = q_versus_returns(FixedQ([0.0, 1.0]), env, gamma=0.5)
     np.testing.assert_allclose(r.returns, [1.875, 1.75, 1.5, 1.0])  # cut after 4 of 5 steps
     assert r.truncated.all()
-    # k steps before the cut the return misses at most 0.5^k * 1 / (1 - 0.5) = 2^(1 - k): 1/8, 1/4, 1/2, 1.
+    # k steps before the cut the return misses at most 0.5^k * 1 /
+    # (1 - 0.5) = 2^(1 - k): 1/8, 1/4, 1/2, 1.
     np.testing.assert_array_equal(
         r.reliable(0.5, max_reward=1.0, tol=0.2), [True, False, False, False]
     )

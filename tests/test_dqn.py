@@ -34,7 +34,7 @@ def test_hard_update_copies_exactly_every_c_gradient_steps():
     agent = _agent(tau=1.0, target_update_every=2, gradient_steps=2)
     _, before_target = _fill_and_train(agent)
     # after 2 gradient steps the target is an exact copy of the (changed) online net
-    for t, o, old in zip(
+    for t, o, _old in zip(
         agent.target_network.get_weights(), agent.q_network.get_weights(), before_target
     ):
         np.testing.assert_array_equal(t, o)
@@ -170,7 +170,8 @@ def test_bad_spaces():
 
 
 def test_defaults_are_vanilla_dqn():
-    # Chapter 3 teaches (and trains) the max target and a plain head; chapters 4-5 switch the flags on.
+    # Chapter 3 teaches (and trains) the max target and a plain
+    # head; chapters 4-5 switch the flags on.
     config = DQNConfig()
     assert not config.double and not config.dueling
     agent = _agent()
@@ -275,7 +276,8 @@ def test_learn_moves_q_of_the_action_taken_towards_the_hand_computed_target():
 @pytest.mark.parametrize("double", [False, True])
 def test_learn_uses_the_vanilla_or_the_double_target(double):
     agent = _agent(loss="mse", gamma=0.9, double=double)
-    # a target network whose head swaps the two actions: it values highest what the online one ranks lowest
+    # a target network whose head swaps the two actions: it values
+    # highest what the online one ranks lowest
     weights = agent.q_network.get_weights()
     agent.target_network.set_weights(weights[:-2] + [weights[-2][:, ::-1], weights[-1][::-1]])
     obs, action, reward, next_obs, terminated = _batch()

@@ -46,7 +46,8 @@ def test_hand_computed_codes():
 
 
 def test_original_encoding_collides_and_ours_does_not():
-    """The errata: base n_bins + 1 over np.digitize's n_bins + 2 values collides; ours is a bijection."""
+    """The errata: base n_bins + 1 over np.digitize's n_bins + 2 values collides; ours is a
+    bijection."""
     n_bins = 3
 
     def original_code(digits):
@@ -86,7 +87,10 @@ def test_distinct_bins_give_distinct_codes(n_bins, data):
     env = DiscretizedObservationWrapper(_box_env([0.0] * d, [1.0] * d), n_bins=n_bins)
     b1 = [data.draw(st.integers(0, n - 1)) for n in n_bins]
     b2 = [data.draw(st.integers(0, n - 1)) for n in n_bins]
-    centre = lambda b: np.array([(bi + 0.5) / n for bi, n in zip(b, n_bins)])
+
+    def centre(b):
+        return np.array([(bi + 0.5) / n for bi, n in zip(b, n_bins)])
+
     c1, c2 = env.observation(centre(b1)), env.observation(centre(b2))
     assert (c1 == c2) == (b1 == b2)
     assert list(env.bins(centre(b1))) == b1

@@ -134,7 +134,8 @@ def test_every_local_link_and_anchor_resolves(pages):
             where = f"{page.relative_to(HTML)} -> {link}"
             if not target.exists():
                 dangling.append(
-                    f"{where}: no file {target.relative_to(ROOT) if ROOT in target.parents else target}"
+                    f"{where}: no file "
+                    f"{target.relative_to(ROOT) if ROOT in target.parents else target}"
                 )
             elif fragment and target.suffix == ".html":
                 ids = pages[target].ids if target in pages else _parse(target).ids
@@ -148,7 +149,8 @@ def _norm(url: str) -> str:
 
 
 def test_external_links_are_listed_in_one_place(pages):
-    """Every external link in a page's content is on the references page's list (or is a citation)."""
+    """Every external link in a page's content is on the references page's list (or is a
+    citation)."""
     if LINKS_PAGE not in pages:
         pytest.fail(
             f"{LINKS_PAGE.relative_to(ROOT)} is missing: it holds the list of external links"

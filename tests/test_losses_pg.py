@@ -105,7 +105,8 @@ def test_reinforce_loss_hand_computed():
 
 
 def test_policy_gradient_step_makes_good_actions_more_likely():
-    # The sign: one gradient-descent step on the loss raises pi(a|s) when G > 0 and lowers it when G < 0.
+    # The sign: one gradient-descent step on the loss raises
+    # pi(a|s) when G > 0 and lowers it when G < 0.
     for ret, direction in ((1.0, +1), (-1.0, -1)):
         logits = tf.Variable([[0.0, 0.0]])
         with tf.GradientTape() as tape:

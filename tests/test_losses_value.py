@@ -24,7 +24,8 @@ def test_td_target_bootstraps_after_truncation():
 
 
 def test_double_td_target_hand_computed():
-    # online picks action 2 in row 0 -> target's Q = 3 -> y0 = 1 + 0.9 * 3 = 3.7 (vanilla would use 5)
+    # online picks action 2 in row 0 -> target's Q = 3 -> y0 = 1 +
+    # 0.9 * 3 = 3.7 (vanilla would use 5)
     y = double_td_target(REWARD, NEXT_Q_ONLINE, NEXT_Q_TARGET, TERMINATED, 0.9)
     np.testing.assert_allclose(y.numpy(), [3.7, 2.0])
     # row 1 not terminated: online picks action 1 -> target's Q = 0 -> y1 = 2

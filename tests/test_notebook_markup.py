@@ -68,7 +68,8 @@ def test_read_bib_gives_surnames_and_years():
 
 def test_citation_roles_become_author_year_links():
     assert convert("Q-learning {cite}`watkins1992` improves") == (
-        'Q-learning <a href="references.html#cite-watkins1992">Watkins and Dayan (1992)</a> improves'
+        'Q-learning <a href="references.html#cite-watkins1992">'
+        "Watkins and Dayan (1992)</a> improves"
     )
     assert convert("{cite:t}`mnih2015` showed") == (
         '<a href="references.html#cite-mnih2015">Mnih et al. (2015)</a> showed'
@@ -102,8 +103,8 @@ def test_exercise_gets_a_colon_fence_and_a_bold_title_line():
     link = '<a href="references.html#cite-williams1992">Williams (1992)</a>'
     # the blank line before ::: keeps the fence off the last sentence in Colab
     assert (
-        out
-        == f":::{{exercise}}\n:label: ex-run\n\n**One episode**\n\nWrite `run`, as in {link}.\n\n:::"
+        out == ":::{exercise}\n:label: ex-run\n\n**One episode**\n\n"
+        f"Write `run`, as in {link}.\n\n:::"
     )
     assert convert(out) == out  # idempotent
 
@@ -111,8 +112,8 @@ def test_exercise_gets_a_colon_fence_and_a_bold_title_line():
 def test_solution_gates_read_as_markdown():
     start = convert("```{solution-start} ex-run\n:class: dropdown\n```")
     assert (
-        start
-        == ":::{solution-start} ex-run\n:class: dropdown\n\n**Solution** (try the exercise first)\n\n:::"
+        start == ":::{solution-start} ex-run\n:class: dropdown\n\n"
+        "**Solution** (try the exercise first)\n\n:::"
     )
     assert convert("```{solution-end}\n```") == ":::{solution-end}\n:::"
     assert convert(start) == start
@@ -120,7 +121,8 @@ def test_solution_gates_read_as_markdown():
 
 def test_admonition_with_a_known_class_becomes_that_box_with_a_bold_title():
     text = (
-        "````{admonition} Errata: the original\n:class: warning\n\nIt did `x`:\n\n```python\ny = 1\n```\n"
+        "````{admonition} Errata: the original\n:class: warning\n\n"
+        "It did `x`:\n\n```python\ny = 1\n```\n"
         "````"
     )
     out = convert(text)

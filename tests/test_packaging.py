@@ -184,7 +184,8 @@ def test_binder_installs_the_package_after_the_environment():
 
 
 def test_compare_lists_what_differs_from_the_lock():
-    """`make test-latest` prints this: changed, missing and extra packages (pip itself is not one)."""
+    """`make test-latest` prints this: changed, missing and extra packages (pip itself is not
+    one)."""
     freeze = "Alpha_Pkg==1.0\nbeta==2.1\npip==26.0\nextra==0.1\nrlbook==0.1.0\n"
     lines = _lockfile().compare(freeze, {"alpha-pkg": "1.0", "beta": "2.0", "gamma": "3.0"})
     assert lines == [

@@ -1,4 +1,5 @@
-"""The policy-gradient base (rlbook/agents/policy_gradient.py) and the two learning steps on hand-made batches."""
+"""The policy-gradient base (rlbook/agents/policy_gradient.py) and the two learning steps on
+hand-made batches."""
 
 import gymnasium as gym
 import numpy as np

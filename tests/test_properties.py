@@ -102,7 +102,8 @@ def test_out_of_range_values_clip_into_the_edge_bins(env, data):
 @settings(max_examples=30, deadline=None)
 @given(n_bins=st.lists(st.integers(1, 4), min_size=1, max_size=3))
 def test_every_code_is_reached_by_some_observation(n_bins):
-    """Surjective: the declared Discrete(prod n_i) has no unreachable states (bin centres hit them all)."""
+    """Surjective: the declared Discrete(prod n_i) has no unreachable states (bin centres hit them
+    all)."""
     d = len(n_bins)
     env = _wrapper(n_bins, [0.0] * d, [1.0] * d)
     grids = np.meshgrid(*[(np.arange(n) + 0.5) / n for n in n_bins], indexing="ij")
@@ -110,7 +111,7 @@ def test_every_code_is_reached_by_some_observation(n_bins):
     assert codes == set(range(env.observation_space.n))
 
 
-# -- discounted returns -----------------------------------------------------------------------------
+# -- discounted returns ----------------------------------------------------------------------------
 
 
 @settings(max_examples=150, deadline=None)
@@ -180,7 +181,7 @@ def test_gamma_zero_gives_the_rewards(rewards):
     )  # float32 out: compare after the same cast
 
 
-# -- TD targets -----------------------------------------------------------------------------------------
+# -- TD targets ------------------------------------------------------------------------------------
 
 
 @st.composite
@@ -226,7 +227,8 @@ def test_terminated_targets_are_the_reward_alone(b):
 @settings(max_examples=60, deadline=None)
 @given(b=batches())
 def test_double_target_never_exceeds_the_vanilla_one(b):
-    """Q_target(s', argmax Q_online) <= max Q_target(s'): double DQN cannot overestimate more than DQN."""
+    """Q_target(s', argmax Q_online) <= max Q_target(s'): double DQN cannot overestimate more than
+    DQN."""
     args = (b["terminated"], b["gamma"])
     double = double_td_target(b["reward"], b["q_online"], b["q_target"], *args).numpy()
     vanilla = td_target(b["reward"], b["q_target"], *args).numpy()

@@ -1,4 +1,5 @@
-"""REINFORCE agent (chapter 6): returns per episode, baseline shapes, seeding, bad input, smoke runs."""
+"""REINFORCE agent (chapter 6): returns per episode, baseline shapes, seeding, bad input, smoke
+runs."""
 
 import gymnasium as gym
 import numpy as np

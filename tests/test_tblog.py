@@ -1,4 +1,5 @@
-"""TensorBoard logs: the event files hold the scalars the docs promise (read with TensorBoard's reader)."""
+"""TensorBoard logs: the event files hold the scalars the docs promise (read with TensorBoard's
+reader)."""
 
 import numpy as np
 import pytest

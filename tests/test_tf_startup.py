@@ -118,8 +118,9 @@ def _chapter_cell(path: pathlib.Path, needle: str) -> str:
 TRAIN = """
 import warnings
 env = make_env("CartPole-v1", seed=0)
-agent = DQNAgent(env.observation_space, env.action_space, DQNConfig(learning_starts=64, train_every=16,
-                 gradient_steps=2, buffer_size=1000), seed=0)
+agent = DQNAgent(env.observation_space, env.action_space,
+                 DQNConfig(learning_starts=64, train_every=16, gradient_steps=2,
+                           buffer_size=1000), seed=0)
 history = train(agent, env, steps=200, progress=True)
 print("trained", history.steps)
 warnings.warn("a real warning from the notebook")

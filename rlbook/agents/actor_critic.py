@@ -62,7 +62,7 @@ class ActorCriticConfig:
     normalize: bool = False
     """Scale each batch's TD errors to mean 0 and standard deviation 1 in the actor loss."""
     max_grad_norm: float | None = 0.5
-    """Shorten each network's gradient to at most this norm before the Adam step (``None``: never)."""
+    """Shorten each network's gradient to at most this norm before the Adam step (``None``: never)."""  # noqa: E501 (one line: --help prints it as is)
     seed: int | None = 0
     """Seed of the network weights and of the action sampling."""
 
@@ -142,21 +142,27 @@ class ActorCriticAgent(PolicyGradientAgent):
 
     # fmt: off
     def update(self, last_next_obs) -> dict[str, float]:
-        """One update on the stored rollout: targets, one actor step, critic steps."""
+        """One update on the stored rollout: targets, one actor step, critic
+        steps."""
         # 2. The n-step targets, from the critic before the update: held fixed.
         targets = self.targets(last_next_obs)
         # 3-5. The TD errors, the actor step and the critic steps: one call.
-        obs, actions = self._obs.reshape(-1, self.obs_dim), self._action.reshape(-1)
+        obs, actions = (
+            self._obs.reshape(-1, self.obs_dim),
+            self._action.reshape(-1),
+        )
         metrics = self._compiled_step(obs, actions, targets.reshape(-1))
         self.sync()  # acting and the next targets use the new weights
         self.updates += 1
         return {name: float(value) for name, value in metrics.items()}
 
     def actor_critic_step(self, obs, actions, targets):
-        """One actor step and ``critic_steps`` critic steps on ``B`` steps (compiled).
+        """One actor step and ``critic_steps`` critic steps on ``B`` steps
+        (compiled).
 
         Args:
-            obs: ``(B, d)``; actions: ``(B,)`` integers; targets: ``y_t``, ``(B,)``.
+            obs: ``(B, d)``; actions: ``(B,)`` integers; targets: ``y_t``,
+                ``(B,)``.
 
         Returns:
             The metrics: what :func:`rlbook.losses.actor_critic_losses` returns
@@ -169,9 +175,16 @@ class ActorCriticAgent(PolicyGradientAgent):
         c = self.config
         # 3. The TD errors delta_t = y_t - V(s_t), inside actor_critic_losses.
         with tf.GradientTape() as tape:
-            values = self.value_network(obs)[:, 0]  # (B, 1) -> (B,): one V per step
-            losses = actor_critic_losses(self.policy(obs), actions, values, targets,
-                                         c.entropy_coef, c.normalize)
+            # (B, 1) -> (B,): one V per step
+            values = self.value_network(obs)[:, 0]
+            losses = actor_critic_losses(
+                self.policy(obs),
+                actions,
+                values,
+                targets,
+                c.entropy_coef,
+                c.normalize,
+            )
         # 4. The actor: one step on L_pi (delta is held fixed inside it: no
         #    gradient reaches the critic). More steps would make it off-policy.
         self.apply_gradients(self.policy_optimizer, self.policy, tape,

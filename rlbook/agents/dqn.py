@@ -39,11 +39,11 @@ class DQNConfig:
     quickly (chapter 3); chapters 4 and 5 switch on ``double`` and ``dueling``."""
 
     model_type: str = "dense"
-    """Q-network kind: ``"dense"`` (flat observations), ``"conv"`` (images) or ``"lstm"`` (sequences)."""
+    """Q-network kind: ``"dense"`` (flat observations), ``"conv"`` (images) or ``"lstm"`` (sequences)."""  # noqa: E501 (one line: --help prints it as is)
     hidden: tuple[int, ...] = (128, 128)
     """Units of the hidden Dense layers."""
     double: bool = False
-    """Use the double-DQN target: the online net selects the next action, the target net values it."""
+    """Use the double-DQN target: the online net selects the next action, the target net values it."""  # noqa: E501 (one line: --help prints it as is)
     dueling: bool = False
     """Use a dueling head: Q = V + A - mean(A)."""
     gamma: float = 0.99
@@ -65,7 +65,7 @@ class DQNConfig:
     target_update_every: int = 50
     """Gradient steps between target-network updates."""
     tau: float = 1.0
-    """Target update rate in (0, 1]: target <- tau * online + (1 - tau) * target (1.0 = hard copy)."""
+    """Target update rate in (0, 1]: target <- tau * online + (1 - tau) * target (1.0 = hard copy)."""  # noqa: E501 (one line: --help prints it as is)
     epsilon_start: float = 1.0
     """Exploration rate at the start."""
     epsilon_end: float = 0.02
@@ -234,7 +234,8 @@ class DQNAgent(ck.Checkpointable):
         from rlbook.losses import double_td_target, q_loss, td_target
 
         c = self.config
-        # 1. The target, a constant for the gradient (inside the loss functions).
+        # 1. The target, a constant for the gradient (inside the loss
+        #    functions).
         next_q_target = self.q_of(self.target_network, next_obs)
         if c.double:
             # y = r + gamma (1 - terminated) Q_target(s', argmax_a' Q(s', a'))
@@ -252,14 +253,19 @@ class DQNAgent(ck.Checkpointable):
         grads = tape.gradient(loss, variables)
         self.optimizer.apply_gradients(zip(grads, variables))
         self.gradient_steps.assign_add(1)
-        # 3. Every C gradient steps, the target network moves towards the online
-        #    one: theta_target <- tau theta + (1 - tau) theta_target
+        # 3. Every C gradient steps, the target network moves towards the
+        #    online one: theta_target <- tau theta + (1 - tau) theta_target
         #    (tau = 1: a hard copy).
         if self.gradient_steps % c.target_update_every == 0:
-            pairs = zip(self.q_network.variables, self.target_network.variables)
+            pairs = zip(
+                self.q_network.variables, self.target_network.variables
+            )
             for var, target_var in pairs:
                 target_var.assign(c.tau * var + (1.0 - c.tau) * target_var)
-        return {"loss": loss, "mean_q": tf.reduce_mean(tf.reduce_max(q, axis=-1))}
+        return {
+            "loss": loss,
+            "mean_q": tf.reduce_mean(tf.reduce_max(q, axis=-1)),
+        }
     # fmt: on
 
     def observe(self, obs, action, reward, next_obs, terminated, truncated):

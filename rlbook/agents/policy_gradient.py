@@ -144,11 +144,13 @@ class PolicyGradientAgent(ck.Checkpointable):
     # -- learning: what both algorithms' learning steps use ------------------------------------
     # fmt: off
     def fit_value_network(self, obs, targets, steps):
-        """``steps`` gradient steps of the value network on ``mean((y - V(s))^2)``.
+        """``steps`` gradient steps of the value network on
+        ``mean((y - V(s))^2)``.
 
-        The targets ``y`` stay fixed for all the steps: a plain regression, which needs
-        several steps to keep up with a policy that keeps changing. Runs inside a
-        compiled learning step (autograph turns the loop into one graph loop).
+        The targets ``y`` stay fixed for all the steps: a plain regression,
+        which needs several steps to keep up with a policy that keeps changing.
+        Runs inside a compiled learning step (autograph turns the loop into one
+        graph loop).
 
         Args:
             obs: ``(B, d)``.
@@ -162,7 +164,9 @@ class PolicyGradientAgent(ck.Checkpointable):
         for _ in tf.range(steps):
             with tf.GradientTape() as tape:
                 loss = value_loss(self.value_network(obs)[:, 0], targets)
-            self.apply_gradients(self.value_optimizer, self.value_network, tape, loss)
+            self.apply_gradients(
+                self.value_optimizer, self.value_network, tape, loss
+            )
     # fmt: on
 
     @staticmethod

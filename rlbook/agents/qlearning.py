@@ -27,15 +27,22 @@ class QLearningConfig(TabularConfig):
 
 
 # fmt: off
-def q_update(Q, actions, obs, action, reward, next_obs, terminated, alpha, gamma) -> float:
-    """Apply one Q-learning backup to the table ``Q`` in place and return the TD error.
+def q_update(
+    Q, actions, obs, action, reward, next_obs, terminated, alpha, gamma
+) -> float:
+    """Apply one Q-learning backup to the table ``Q`` in place and return the
+    TD error.
 
     Bootstrapping stops only when the episode *terminated* (a real end such as
-    falling into a hole): after a time-limit *truncation* the next state still has a
-    future, so its value is kept in the target.
+    falling into a hole): after a time-limit *truncation* the next state still
+    has a future, so its value is kept in the target.
     """
     # target = r + gamma * max_a' Q(s', a'), and just r when s' is terminal
-    target = reward if terminated else reward + gamma * max(Q[next_obs, a] for a in actions)
+    target = (
+        reward
+        if terminated
+        else reward + gamma * max(Q[next_obs, a] for a in actions)
+    )
     td_error = target - Q[obs, action]
     Q[obs, action] += alpha * td_error
     return td_error
@@ -57,8 +64,18 @@ class QLearningAgent(TabularAgent):
 
     # fmt: off
     def observe(self, obs, action, reward, next_obs, terminated, truncated):
-        """Learn from one transition; ``truncated`` is accepted and deliberately unused."""
-        q_update(self.Q, self.actions, obs, action, reward, next_obs, terminated,
-                 self.config.alpha, self.config.gamma)
+        """Learn from one transition; ``truncated`` is accepted and
+        deliberately unused."""
+        q_update(
+            self.Q,
+            self.actions,
+            obs,
+            action,
+            reward,
+            next_obs,
+            terminated,
+            self.config.alpha,
+            self.config.gamma,
+        )
         self.steps += 1
     # fmt: on

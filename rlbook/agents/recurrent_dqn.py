@@ -41,7 +41,8 @@ class RecurrentDQNAgent(DQNAgent):
         self.reset_state(self.num_envs)
 
     def reset_state(self, num_envs: int) -> None:
-        """Forget the memory of ``num_envs`` parallel episodes (the loop calls this before episodes)."""
+        """Forget the memory of ``num_envs`` parallel episodes (the loop calls this before
+        episodes)."""
         self._windows[num_envs] = np.zeros(
             (num_envs, self.config.seq_len) + self.obs_shape, np.float32
         )
@@ -84,8 +85,9 @@ class RecurrentDQNAgent(DQNAgent):
         return super().observe(obs, action, reward, next_obs, terminated, truncated)
 
     def sample_minibatches(self) -> tuple[np.ndarray, ...]:
-        """``gradient_steps`` minibatches of sequences, stacked: ``(gradient_steps, batch_size, seq_len, ...)``,
-        the last array being the mask that :meth:`DQNAgent.learn` takes as ``weights``."""
+        """``gradient_steps`` minibatches of sequences, stacked:
+        ``(gradient_steps, batch_size, seq_len, ...)``, the last array being the mask that
+        :meth:`DQNAgent.learn` takes as ``weights``."""
         c = self.config
         seqs = [
             self.buffer.sample_sequences(c.batch_size, c.seq_len, self.rng)

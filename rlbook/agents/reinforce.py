@@ -50,7 +50,7 @@ class ReinforceConfig:
     lr: float = 0.01
     """Adam learning rate of the policy."""
     baseline: str | None = "value"
-    """``None`` (weight each step by its return G_t) or ``"value"`` (by G_t - V(s_t), with V learned)."""
+    """``None`` (weight each step by its return G_t) or ``"value"`` (by G_t - V(s_t), with V learned)."""  # noqa: E501 (one line: --help prints it as is)
     critic_lr: float = 0.01
     """Adam learning rate of the value baseline (``baseline="value"``)."""
     critic_steps: int = 20
@@ -158,37 +158,46 @@ class ReinforceAgent(PolicyGradientAgent):
 
     # fmt: off
     def update(self) -> dict[str, float]:
-        """One REINFORCE update on the episodes finished so far (then forget them)."""
+        """One REINFORCE update on the episodes finished so far (then forget
+        them)."""
         from rlbook.losses import discounted_returns
 
         obs, actions, rewards, terminated, last_obs = zip(*self._episodes)
         self._episodes.clear()
-        # 2. The returns G_t of each episode, computed backwards. A time limit is not
-        #    a failure: with a value network, what follows the last step is worth
-        #    V(s_T) (0 only if the episode terminated); without one, the return stops.
+        # 2. The returns G_t of each episode, computed backwards. A time limit
+        #    is not a failure: with a value network, what follows the last step
+        #    is worth V(s_T) (0 only if the episode terminated); without one,
+        #    the return stops.
         last_v = np.zeros(len(obs))
         if self.value_network is not None:
             last_v = self.values(np.stack(last_obs))
         returns = [discounted_returns(r, np.zeros_like(r), self.config.gamma,
                                       bootstrap=0.0 if ended else v)
                    for r, ended, v in zip(rewards, terminated, last_v)]
-        # 3-5. The baseline, the policy-gradient step, the baseline's fit: one call.
-        obs, actions, returns = (np.concatenate(x) for x in (obs, actions, returns))
+        # 3-5. The baseline, the policy-gradient step, the baseline's fit: one
+        #      call.
+        obs, actions, returns = (
+            np.concatenate(x) for x in (obs, actions, returns)
+        )
         metrics = self._compiled_step(obs, actions, returns)
-        self.sync()  # acting (and the next bootstrap values) use the new weights
+        # acting (and the next bootstrap values) use the new weights
+        self.sync()
         self.updates += 1
         metrics = {name: float(value) for name, value in metrics.items()}
         return {"batch_steps": float(len(returns)), **metrics}
 
     def policy_gradient_step(self, obs, actions, returns):
-        """Baseline, policy-gradient step, baseline fit on ``N`` steps (compiled).
+        """Baseline, policy-gradient step, baseline fit on ``N`` steps
+        (compiled).
 
         Args:
-            obs: ``(N, d)``; actions: ``(N,)`` integers; returns: ``G_t``, ``(N,)``.
+            obs: ``(N, d)``; actions: ``(N,)`` integers; returns: ``G_t``,
+                ``(N,)``.
 
         Returns:
             The metrics: ``policy_loss``, ``entropy`` and, with a baseline,
-            ``value_loss`` (its error on this batch before the fit) and ``mean_v``.
+            ``value_loss`` (its error on this batch before the fit) and
+            ``mean_v``.
         """
         import tensorflow as tf
 
@@ -196,10 +205,13 @@ class ReinforceAgent(PolicyGradientAgent):
 
         c, metrics, baseline = self.config, {}, None
         if self.value_network is not None:
-            # 3. The baseline b(s_t) = V(s_t) before this batch, one per step: (N,).
+            # 3. The baseline b(s_t) = V(s_t) before this batch, one per step:
+            #    (N,).
             baseline = self.value_network(obs)[:, 0]
-            metrics = {"value_loss": value_loss(baseline, returns),  # before the fit
-                       "mean_v": tf.reduce_mean(baseline)}
+            metrics = {
+                "value_loss": value_loss(baseline, returns),  # before the fit
+                "mean_v": tf.reduce_mean(baseline),
+            }
         # 4. The policy-gradient step on
         #    L = -mean[(G_t - b(s_t)) log pi(a_t|s_t)] - c_H mean H,
         #    the weight G_t - b(s_t) held fixed inside reinforce_loss.

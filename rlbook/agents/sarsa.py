@@ -26,14 +26,21 @@ class SarsaConfig(TabularConfig):
 
 
 # fmt: off
-def sarsa_update(Q, obs, action, reward, next_obs, next_action, terminated, alpha, gamma) -> float:
-    """Apply one SARSA backup to the table ``Q`` in place and return the TD error.
+def sarsa_update(
+    Q, obs, action, reward, next_obs, next_action, terminated, alpha, gamma
+) -> float:
+    """Apply one SARSA backup to the table ``Q`` in place and return the TD
+    error.
 
-    ``next_action`` is the action the agent takes in ``next_obs``; it is ignored when
-    the episode terminated (no future). A truncated episode still bootstraps.
+    ``next_action`` is the action the agent takes in ``next_obs``; it is
+    ignored when the episode terminated (no future). A truncated episode still
+    bootstraps.
     """
-    # target = r + gamma * Q(s', a') with a' the next action taken, and just r when s' is terminal
-    target = reward if terminated else reward + gamma * Q[next_obs, next_action]
+    # target = r + gamma * Q(s', a') with a' the next action taken, and just r
+    # when s' is terminal
+    target = (
+        reward if terminated else reward + gamma * Q[next_obs, next_action]
+    )
     td_error = target - Q[obs, action]
     Q[obs, action] += alpha * td_error
     return td_error
@@ -70,12 +77,23 @@ class SarsaAgent(TabularAgent):
 
     # fmt: off
     def observe(self, obs, action, reward, next_obs, terminated, truncated):
-        """Learn from one transition, choosing the next action a' on the way."""
+        """Learn from one transition, choosing the next action a' on the
+        way."""
         self.steps += 1
         self.next_action = None
         next_action = None if terminated else super().act(next_obs)
-        sarsa_update(self.Q, obs, action, reward, next_obs, next_action, terminated,
-                     self.config.alpha, self.config.gamma)
-        if not (terminated or truncated):  # the episode goes on from next_obs with a'
+        sarsa_update(
+            self.Q,
+            obs,
+            action,
+            reward,
+            next_obs,
+            next_action,
+            terminated,
+            self.config.alpha,
+            self.config.gamma,
+        )
+        # the episode goes on from next_obs with a'
+        if not (terminated or truncated):
             self.next_action = (next_obs, next_action)
     # fmt: on

@@ -96,11 +96,16 @@ class TabularAgent(ck.Checkpointable):
 
     # fmt: off
     def greedy_action(self, obs) -> int:
-        """An action with the highest Q(obs, a); ties are broken uniformly at random."""
+        """An action with the highest Q(obs, a); ties are broken uniformly at
+        random."""
         qvals = [self.Q[obs, a] for a in self.actions]
         best = max(qvals)
         best_actions = [a for a, q in zip(self.actions, qvals) if q == best]
-        return best_actions[0] if len(best_actions) == 1 else self.rng.choice(best_actions)
+        return (
+            best_actions[0]
+            if len(best_actions) == 1
+            else self.rng.choice(best_actions)
+        )
 
     def act(self, obs, greedy: bool = False) -> int:
         """Epsilon-greedy action for ``obs`` (greedy when ``greedy=True``)."""

@@ -247,7 +247,7 @@ def check_double_td_target(double_td_target) -> Verdict:
             continue
 
         def target(value, mask=(1 - t)):
-            return r + gamma * mask * value
+            return r + gamma * mask * value  # noqa: B023 (called at once, in this iteration)
 
         message = diagnose(
             got,

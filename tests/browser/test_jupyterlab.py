@@ -61,7 +61,8 @@ for (let i = 0; i < model.cells.length; i++) {
 }
 return {ready: true, kernel: kernel ? kernel.status : 'none', cells: cells,
         running: document.querySelectorAll('.jp-InputPrompt').length
-                 ? [...document.querySelectorAll('.jp-InputPrompt')].filter(p => p.innerText.includes('*')).length
+                 ? [...document.querySelectorAll('.jp-InputPrompt')]
+                     .filter(p => p.innerText.includes('*')).length
                  : 0};
 """
 
@@ -239,7 +240,8 @@ def _run_chapter_2(lab, driver, screenshots, start):
 
     # How an exercise and its solution gate read in JupyterLab without jupyterlab-myst.
     exercise = driver.execute_script(
-        "return [...document.querySelectorAll('.jp-MarkdownCell')].find(c => c.innerText.includes('{exercise}'));"
+        "return [...document.querySelectorAll('.jp-MarkdownCell')]"
+        ".find(c => c.innerText.includes('{exercise}'));"
     )
     if exercise is not None:
         _scroll_to(driver, exercise)
@@ -258,7 +260,8 @@ def _run_chapter_2(lab, driver, screenshots, start):
 
     def figure():  # the src (a data: URL) of the explorer's figure; None while it is replaced
         return driver.execute_script(
-            "const img = arguments[0].querySelector('.widget-output img'); return img ? img.src : null;",
+            "const img = arguments[0].querySelector('.widget-output img'); "
+            "return img ? img.src : null;",
             explorer,
         )
 

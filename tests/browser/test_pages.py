@@ -70,9 +70,11 @@ for (const el of document.querySelectorAll(
 }
 for (const el of document.querySelectorAll('.cell_output')) {
   const t = el.innerText;
-  if (t.includes('Traceback (most recent call last)')) out.errors.push('traceback: ' + t.slice(0, 300));
+  if (t.includes('Traceback (most recent call last)'))
+    out.errors.push('traceback: ' + t.slice(0, 300));
   // tqdm leaves "42%|####   | 21/50 [00:01<00:02, 12.3it/s]" lines behind.
-  if (/\d+%\|.*\|\s*\d+\/\d+/.test(t) || /\d+(\.\d+)?(it|s)\/(s|it)\]/.test(t)) out.textClutter.push(t.slice(0, 200));
+  if (/\d+%\|.*\|\s*\d+\/\d+/.test(t) || /\d+(\.\d+)?(it|s)\/(s|it)\]/.test(t))
+    out.textClutter.push(t.slice(0, 200));
 }
 
 // 2. Images (every <img>, including the frames of animations and the theme's icons).
@@ -85,7 +87,8 @@ for (const img of document.images) {
 for (const div of document.querySelectorAll('div.animation')) {
   const img = div.querySelector('img');
   const slider = div.querySelector('input.anim-slider');
-  const next = [...div.querySelectorAll('button')].find(b => (b.getAttribute('onclick') || '').includes('next_frame'));
+  const next = [...div.querySelectorAll('button')].find(
+      b => (b.getAttribute('onclick') || '').includes('next_frame'));
   const info = {shown: !!img && img.complete && img.naturalWidth > 0,
                 frames: slider ? Number(slider.max) + 1 : 0, advanced: false};
   if (img && next) {
@@ -99,23 +102,28 @@ for (const div of document.querySelectorAll('div.animation')) {
 // 4. Widgets: the saved state and the views that refer to it.
 const stateEl = document.querySelector('script[type="application/vnd.jupyter.widget-state+json"]');
 out.widgets.state = stateEl ? stateEl.textContent : null;
-out.widgets.views = [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')]
+const viewSelector = 'script[type="application/vnd.jupyter.widget-view+json"]';
+out.widgets.views = [...document.querySelectorAll(viewSelector)]
   .map(s => s.textContent);
 out.widgets.managerLoaded = typeof window.require !== 'undefined';
 out.widgets.drawn = document.querySelectorAll('.widget-subarea').length;
 // Each view must show something: the drawn widget, or (offline) _static/widget-fallback.js's note.
-out.widgets.blank = [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')]
+out.widgets.blank = [...document.querySelectorAll(viewSelector)]
   .filter(s => { const p = s.previousElementSibling;
                  return !(p && (p.classList.contains('widget-subarea') ||
-                                (p.classList.contains('widget-fallback') && p.offsetHeight > 0))); }).length;
-out.widgets.rawJsonVisible = /"model_id"|application\/vnd\.jupyter\.widget/.test(document.body.innerText);
+                                (p.classList.contains('widget-fallback') &&
+                                 p.offsetHeight > 0))); }).length;
+out.widgets.rawJsonVisible =
+  /"model_id"|application\/vnd\.jupyter\.widget/.test(document.body.innerText);
 
 // 5. Exercises and their solutions.
 for (const ex of document.querySelectorAll('div.exercise')) {
   const sols = [...document.querySelectorAll('div.solution')].filter(
       s => s.querySelector('.admonition-title a[href="#' + ex.id + '"]'));
-  out.exercises.push({id: ex.id, title: (ex.querySelector('.admonition-title') || ex).innerText.trim(),
-                      solutions: sols.length, dropdown: sols.some(s => s.classList.contains('dropdown'))});
+  out.exercises.push({id: ex.id,
+                      title: (ex.querySelector('.admonition-title') || ex).innerText.trim(),
+                      solutions: sols.length,
+                      dropdown: sols.some(s => s.classList.contains('dropdown'))});
 }
 
 // 6. Every link of the page (launch buttons are in the header, outside the article).
@@ -350,7 +358,8 @@ def test_page_renders_without_a_kernel(page, driver, book_html, screenshots):
       const t0 = Date.now();
       const settled = () => [...document.images].every(i => i.complete) &&
         [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')].every(
-          s => s.previousElementSibling && /widget-(subarea|fallback)/.test(s.previousElementSibling.className));
+          s => s.previousElementSibling &&
+               /widget-(subarea|fallback)/.test(s.previousElementSibling.className));
       (function poll() {
         if (settled() || Date.now() - t0 > 10000) done();
         else setTimeout(poll, 100);

@@ -33,7 +33,7 @@ STUDENT     := _build/student
 
 help:
 	@echo "make book          build the HTML book into _build/html (executes every notebook)"
-	@echo "make test          run the unit tests and execute every notebook with nbval"
+	@echo "make test          ruff, then the unit tests, then every notebook executed with nbval"
 	@echo "make book-student  the student edition (student/, no solutions), into $(STUDENT)/_build/html"
 	@echo "make student       regenerate the solution-free notebooks student/ from book/"
 	@echo "make test-student  run every student notebook with its exercise stubs left in (nbval)"
@@ -99,7 +99,9 @@ book-student: $(VENV)/.installed-book
 student: $(VENV)/.installed-test
 	$(BIN)/python -m rlbook.exercises.student
 
+# ruff first (seconds), then the tests and the notebooks (many minutes).
 test: $(VENV)/.installed-test
+	$(BIN)/ruff check rlbook tests book
 	$(BIN)/python -m pytest tests book --nbval-lax -p no:cacheprovider $(OWN_TARGETS)
 
 # "Run all" on every student notebook with the stubs left in: each check says "not yet" and no

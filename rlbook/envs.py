@@ -109,12 +109,9 @@ class DiscretizedObservationWrapper(gym.ObservationWrapper):
     and the declared space ``Discrete(n_0 * ... * n_{d-1})`` is exactly the set of codes.
     (With one ``n_bins`` for all dimensions that is base ``n_bins`` and ``Discrete(n_bins ** d)``.)
 
-    Errata (chapter 2): the original wrapper used ``np.digitize`` against the
-    ``n_bins + 1`` bin *edges*, which returns ``n_bins + 2`` possible values (below
-    the first edge, each bin, above the last edge), encoded them in base ``n_bins + 1``
-    (so two different bin tuples can share a code) and declared ``Discrete(n_bins ** d)``
-    (fewer states than codes). Here only the ``n_i - 1`` *inner* edges are used, so
-    ``np.digitize`` returns exactly ``n_i`` values.
+    Only the ``n_i - 1`` *inner* edges are passed to ``np.digitize``, so it returns
+    exactly ``n_i`` values per dimension (chapter 2 shows why the outer edges must stay
+    out).
 
     Args:
         env: an environment with a ``Box`` observation space.

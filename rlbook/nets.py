@@ -79,8 +79,7 @@ def q_network(
     ``1 + n_actions`` numbers, V(s) then A(s, .), that :func:`q_from_head` combines.
     ``pixels=True`` scales 0-255 images to [0, 1] inside the network.
     The torso ends with its nonlinearity (ReLU, or the LSTM's own), so both dueling
-    streams see a nonlinear feature of the state (errata: the original's shared
-    layer had none).
+    streams see a nonlinear feature of the state (chapter 5).
 
     Returns:
         A ``keras.Model``: ``(B, *obs_shape) -> (B, out)``, or for ``"lstm"``

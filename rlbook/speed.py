@@ -27,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["NumpyMLP", "NumpyLSTM", "repeat"]
+__all__ = ["NumpyLSTM", "NumpyMLP", "repeat"]
 
 
 _NUMPY_ACTIVATIONS = {

@@ -28,7 +28,7 @@ from rlbook.replay import ReplayBuffer
 from rlbook.schedules import make_schedule
 from rlbook.speed import NumpyMLP, repeat
 
-__all__ = ["DQNConfig", "DQNAgent"]
+__all__ = ["DQNAgent", "DQNConfig"]
 
 MODEL_TYPES = ("dense", "conv", "lstm")
 

@@ -11,6 +11,9 @@ section for the whole-run effect):
   against about 500 for a compiled Keras call and 2,500 for an eager one. The agent
   calls :meth:`NumpyMLP.sync` after each training call so acting uses the new weights.
   A linear map after the network (DQN's dueling combine) folds into its last layer.
+* :class:`NumpyLSTM`, the same for the recurrent Q-network of chapter 3 (Masking,
+  Dense, LSTM, Dense head): about 0.1 ms per batch of 4 windows of 4 steps, against
+  0.8 ms for a compiled Keras call.
 * :func:`repeat`, which runs a learning step on several stacked minibatches in one
   compiled call: TensorFlow's fixed cost per call (a few hundred microseconds) is then
   paid once per call instead of once per gradient step.
@@ -24,7 +27,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["NumpyMLP", "repeat"]
+__all__ = ["NumpyLSTM", "NumpyMLP", "repeat"]
 
 
 _NUMPY_ACTIVATIONS = {
@@ -75,6 +78,68 @@ class NumpyMLP:
         for (w, b), act in zip(self.params, self.activations):
             h = act(h @ w + b)
         return h
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (np.tanh(0.5 * x) + 1.0)  # = 1 / (1 + exp(-x)), without overflow
+
+
+class NumpyLSTM:
+    """Last-step outputs of :func:`rlbook.nets.q_network` with ``model_type="lstm"`` in NumPy.
+
+    The network is Masking (all-zero steps are padding) -> Dense (ReLU) -> LSTM ->
+    Dense head; this copy runs it on a batch of windows and returns the head's output
+    at each window's last step, as the agent acts on it.
+
+    Args:
+        model: the Keras model.
+        output_map: as for :class:`NumpyMLP`, folded into the head.
+    """
+
+    def __init__(self, model, output_map: np.ndarray | None = None):
+        import keras
+
+        self.model = model
+        self.output_map = None if output_map is None else np.asarray(output_map, np.float32)
+        self.dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+        self.lstm = next(layer for layer in model.layers if isinstance(layer, keras.layers.LSTM))
+        if len(self.dense) != 2:
+            raise ValueError("NumpyLSTM expects Masking -> Dense -> LSTM -> Dense")
+        self.sync()
+
+    def sync(self) -> None:
+        """Copy the current Keras weights (call after every training call)."""
+        (w1, b1), (wh, bh) = [(layer.kernel.numpy(), layer.bias.numpy()) for layer in self.dense]
+        if self.output_map is not None:
+            wh, bh = wh @ self.output_map, bh @ self.output_map
+        cell = self.lstm.cell
+        self.params = (
+            w1,
+            b1,
+            cell.kernel.numpy(),
+            cell.recurrent_kernel.numpy(),
+            cell.bias.numpy(),
+            wh,
+            bh,
+        )
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Outputs at the last step of a batch ``x`` of windows ``(batch, steps, input_dim)``."""
+        w1, b1, kernel, recurrent, bias, wh, bh = self.params
+        x = np.asarray(x, dtype=np.float32)
+        mask = np.any(x != 0.0, axis=-1)  # (batch, steps): False on padding
+        gates_in = np.maximum(x @ w1 + b1, 0.0) @ kernel + bias  # (batch, steps, 4 units)
+        units = recurrent.shape[0]
+        h = np.zeros((len(x), units), np.float32)
+        c = np.zeros_like(h)
+        for t in range(x.shape[1]):
+            z = gates_in[:, t] + h @ recurrent
+            i, f, g, o = (z[:, k * units : (k + 1) * units] for k in range(4))  # Keras' gate order
+            c_new = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
+            h_new = _sigmoid(o) * np.tanh(c_new)
+            keep = mask[:, t, None]  # a padded step leaves the state as it was
+            c, h = np.where(keep, c_new, c), np.where(keep, h_new, h)
+        return h @ wh + bh
 
 
 def repeat(step: Callable[..., dict], times: int) -> Callable[..., dict]:

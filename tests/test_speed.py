@@ -6,7 +6,7 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 
 from rlbook.nets import mlp  # noqa: E402
-from rlbook.speed import NumpyMLP, repeat  # noqa: E402
+from rlbook.speed import NumpyLSTM, NumpyMLP, repeat  # noqa: E402
 
 
 def test_numpy_copy_matches_keras_and_follows_sync():
@@ -29,6 +29,22 @@ def test_numpy_copy_folds_a_linear_output_map_into_its_last_layer():
     model.layers[-1].bias.assign(np.arange(3, dtype=np.float32))
     copy.sync()  # the map is folded again into the new weights
     np.testing.assert_allclose(copy(x), model(x).numpy() @ combine, rtol=1e-5, atol=1e-5)
+
+
+def test_numpy_lstm_matches_keras_at_the_last_step_and_skips_padding():
+    from rlbook.nets import q_network
+
+    net = q_network((3,), 2, model_type="lstm", hidden=(8,), lstm_units=6, seed=0)
+    copy = NumpyLSTM(net)
+    x = np.random.default_rng(0).normal(size=(5, 4, 3)).astype(np.float32)
+    x[1, :2] = 0.0  # two padding steps before the first real one
+    np.testing.assert_allclose(copy(x), net(x).numpy()[:, -1], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        copy(x[1:2, 2:]), copy(x[1:2]), rtol=1e-5, atol=1e-6
+    )  # padding is skipped
+    net.layers[-1].bias.assign(np.ones(2, np.float32))
+    copy.sync()
+    np.testing.assert_allclose(copy(x), net(x).numpy()[:, -1], rtol=1e-4, atol=1e-5)
 
 
 def test_numpy_copy_rejects_unknown_activation():

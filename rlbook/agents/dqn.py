@@ -28,7 +28,7 @@ from rlbook.replay import ReplayBuffer
 from rlbook.schedules import make_schedule
 from rlbook.speed import NumpyMLP, repeat
 
-__all__ = ["DQNConfig", "DQNAgent"]
+__all__ = ["DQNAgent", "DQNConfig"]
 
 MODEL_TYPES = ("dense", "conv", "lstm")
 
@@ -196,18 +196,12 @@ class DQNAgent(ck.Checkpointable):
         # TensorFlow's fixed cost per call (a few hundred microseconds) is paid once.
         self._learn_many = repeat(self.learn, config.gradient_steps)
         # A dense network acts through a NumPy copy of itself (about 10 microseconds
-        # a batch, against 500 for a compiled Keras call). The dueling combine is
-        # linear in the head, so its matrix (q_from_head of the identity) folds into
-        # the copy's last layer.
+        # a batch, against 500 for a compiled Keras call; the recurrent subclass has
+        # its own copy); images act through a compiled call.
         self._numpy_q = None
         if config.model_type == "dense":
-            combine = np.asarray(
-                q_from_head(
-                    np.eye(self.q_network.output_shape[-1], dtype=np.float32), config.dueling
-                )
-            )
-            self._numpy_q = NumpyMLP(self.q_network, output_map=combine)
-        self._compiled_q = tf.function(self._online_q_values, reduce_retracing=True)  # conv, lstm
+            self._numpy_q = NumpyMLP(self.q_network, output_map=self._combine_matrix())
+        self._compiled_q = tf.function(self._online_q_values, reduce_retracing=True)
 
     # -- the algorithm ---------------------------------------------------------------------
     def q_of(self, network, obs):
@@ -324,6 +318,12 @@ class DQNAgent(ck.Checkpointable):
             if explore.any():
                 actions[explore] = self.rng.integers(0, self.n_actions, int(explore.sum()))
         return actions if batched else int(actions[0])
+
+    def _combine_matrix(self) -> np.ndarray:
+        # The dueling combine is linear in the head, so it is a matrix (q_from_head of
+        # the identity) that the NumPy copies fold into their last layer.
+        head_size = self.q_network.output_shape[-1]
+        return np.asarray(q_from_head(np.eye(head_size, dtype=np.float32), self.config.dueling))
 
     def _online_q_values(self, obs):
         return self.q_of(self.q_network, obs)

@@ -583,7 +583,7 @@ def check_q_learning_agent(epsilon_greedy, update) -> Verdict:
             f"Why: {diagnosis}"
         )
     return wrong(
-        f"after {run} your agent {rate} (it needs {_PASS_RATE:.0%}), although {eps_name} and "
+        f"After {run} your agent {rate} (it needs {_PASS_RATE:.0%}), although {eps_name} and "
         f"{upd_name} pass their own checks. Does either keep state between calls (a global "
         "variable, a counter of its own)? The agent passes everything they need as arguments."
     )

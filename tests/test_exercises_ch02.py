@@ -4,14 +4,21 @@ import random
 
 import numpy as np
 from exercise_helpers import (
+    INTERNALS,
     accepts,
     check_leaves_inputs_alone,
     raising_shows_student_line,
     rejects,
+    stub,
     stub_is_not_yet,
 )
 
-from rlbook.exercises import check_encode, check_epsilon_greedy, check_q_update
+from rlbook.exercises import (
+    check_encode,
+    check_epsilon_greedy,
+    check_q_learning_agent,
+    check_q_update,
+)
 
 # -- the update ----------------------------------------------------------------------------------
 
@@ -237,3 +244,84 @@ def test_epsilon_greedy_typical_mistakes():
     rejects(check_epsilon_greedy, greater_than, "(not >)")
     rejects(check_epsilon_greedy, float_action, "return one action, an int")
     rejects(check_epsilon_greedy, adds_noise_in_place, "changed its argument `q_values` in place")
+
+
+# -- the student's own agent learns ---------------------------------------------------------------
+
+
+def test_q_learning_agent_learns_with_the_reference():
+    for _ in range(2):  # a new seed on every call
+        verdict = check_q_learning_agent(epsilon_greedy, update)
+        assert verdict.ok, verdict.message
+        assert "greedy episodes" in verdict.message and "your own code learns" in verdict.message
+
+
+def test_q_learning_agent_stubs_are_not_yet():
+    for verdict in (
+        check_q_learning_agent(stub, update),
+        check_q_learning_agent(epsilon_greedy, stub),
+        check_q_learning_agent(stub, stub),
+    ):
+        assert not verdict.ok and "NotImplementedError" in verdict.message
+        assert "stub" in verdict.message and str(verdict).startswith("Not yet.")
+    assert "pass your function itself" in check_q_learning_agent(epsilon_greedy, 42).message
+
+
+def _agent_rejects(eps_fn, update_fn, *phrases):
+    verdict = check_q_learning_agent(eps_fn, update_fn)
+    assert not verdict.ok, f"accepted: {verdict.message}"
+    for phrase in phrases:
+        assert phrase in verdict.message, f"{phrase!r} not in: {verdict.message}"
+    return verdict
+
+
+def test_q_learning_agent_typical_mistakes():
+    # Greedy without random tie-breaking: often learns nothing (all-zero rows always pick 0).
+    no_ties = _variant(greedy=lambda q, rng: int(np.argmax(q)))
+    _agent_rejects(no_ties, update, "ties are not broken at random")
+    # Epsilon never decays: Q-learning is off-policy, so the table may still be right.
+    _agent_rejects(_variant(epsilon=lambda t, s, e, d: s), update, "epsilon does not decay")
+
+    def truncation_ends_the_future(
+        Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions
+    ):
+        max_q_next = 0.0 if terminated or truncated else max(Q[next_obs, a] for a in actions)
+        Q[obs, action] += alpha * (reward + gamma * max_q_next - Q[obs, action])
+
+    def ignores_alpha(
+        Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions
+    ):
+        Q[obs, action] = reward + (
+            0.0 if terminated else gamma * max(Q[next_obs, a] for a in actions)
+        )
+
+    _agent_rejects(
+        epsilon_greedy, truncation_ends_the_future, "after a truncation the next state still"
+    )
+    _agent_rejects(epsilon_greedy, ignores_alpha, "fraction alpha")
+
+    def learns_nothing(
+        Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions
+    ):
+        pass
+
+    _agent_rejects(epsilon_greedy, learns_nothing, "it did not learn", "did not change")
+
+
+def test_q_learning_agent_constant_answers_fail_to_learn():
+    always_left = lambda q_values, step, rng, start, end, decay_steps: 0  # noqa: E731
+    verdict = _agent_rejects(always_left, update, "0% of 100 greedy episodes", "did not learn")
+    assert "60 times in a row" in verdict.message
+    verdict = _agent_rejects(epsilon_greedy, lambda *args: 0.0, "did not learn", "did not change")
+    assert "your function" in verdict.message
+
+
+def test_q_learning_agent_crash_shows_the_students_line():
+    def uses_numpy_on_a_dict(
+        Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions
+    ):
+        Q[obs, action] += alpha * (reward + gamma * Q[next_obs].max() - Q[obs, action])
+
+    verdict = _agent_rejects(epsilon_greedy, uses_numpy_on_a_dict, "Training stopped",
+                             "Q[next_obs].max()")
+    assert not any(s in verdict.message for s in INTERNALS), verdict.message

@@ -8,6 +8,7 @@ from collections import defaultdict
 import numpy as np
 
 from rlbook.exercises._core import (
+    StudentError,
     Verdict,
     assert_unchanged,
     call_student,
@@ -20,7 +21,7 @@ from rlbook.exercises._core import (
     wrong,
 )
 
-__all__ = ["check_q_update", "check_encode", "check_epsilon_greedy"]
+__all__ = ["check_q_update", "check_encode", "check_epsilon_greedy", "check_q_learning_agent"]
 
 
 # -- the Q-learning update ----------------------------------------------------------------------
@@ -481,4 +482,108 @@ def check_epsilon_greedy(epsilon_greedy) -> Verdict:
     return correct(
         f"{name} explores with the decaying epsilon, picks among all actions when it explores, "
         "breaks ties at random, and draws everything from the generator it is given."
+    )
+
+
+# -- the student's own agent learns ---------------------------------------------------------
+
+# The run the check trains: the deterministic 4x4 lake, epsilon linear from 1 to 0.05.
+_AGENT_RUN = dict(alpha=0.5, gamma=0.9, start=1.0, end=0.05, decay_steps=3_000, steps=5_000)
+_EVAL_EPISODES, _PASS_RATE = 100, 0.9
+
+
+def _student_agent(epsilon_greedy, update, observation_space, action_space, seed):
+    """rlbook's ``QLearningAgent`` whose ``act`` and ``observe`` call the student's functions.
+
+    Everything else (the table, the step counter, the training loop that drives it) is the
+    library's.
+    """
+    from rlbook.agents.qlearning import QLearningAgent
+
+    run = _AGENT_RUN
+    eps_name, upd_name = name_of(epsilon_greedy), name_of(update)
+    eps_sig = "epsilon_greedy(q_values, step, rng, start, end, decay_steps)"
+    upd_sig = (
+        "update(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions)"
+    )
+
+    class StudentQLearningAgent(QLearningAgent):
+        def act(self, obs, greedy=False):
+            q_values = np.array([self.Q[obs, a] for a in self.actions])
+            start, end = (0.0, 0.0) if greedy else (run["start"], run["end"])
+            action = call_student(epsilon_greedy, q_values, self.steps, self.np_rng, start, end,
+                                  run["decay_steps"], name=eps_name, signature=eps_sig)
+            return _pick_action(action, eps_name, len(self.actions))
+
+        def observe(self, obs, action, reward, next_obs, terminated, truncated):
+            call_student(update, self.Q, obs, action, reward, next_obs, terminated, truncated,
+                         self.config.alpha, self.config.gamma, list(self.actions),
+                         name=upd_name, signature=upd_sig)
+            self.steps += 1
+
+    agent = StudentQLearningAgent(observation_space, action_space, alpha=run["alpha"],
+                                  gamma=run["gamma"], seed=seed)
+    agent.np_rng = np.random.default_rng(seed)
+    return agent
+
+
+@check
+def check_q_learning_agent(epsilon_greedy, update) -> Verdict:
+    """Train rlbook's Q-learning agent with the student's ``epsilon_greedy`` and ``update``.
+
+    The agent acts with ``epsilon_greedy(q_values, step, rng, start, end, decay_steps)`` (epsilon
+    linear from 1 to 0.05 over 3,000 steps; greedy evaluation calls it with start = end = 0)
+    and learns with ``update(Q, obs, action, reward, next_obs, terminated, truncated, alpha,
+    gamma, actions)``, for 5,000 steps of the deterministic 4x4 FrozenLake (alpha 0.5, gamma
+    0.9, a new seed on every call) inside ``rlbook.train.train``. It passes when the greedy
+    policy reaches the goal in at least 90% of 100 episodes *and* both functions pass their own
+    checks (:func:`check_epsilon_greedy`, :func:`check_q_update`); when the agent does not
+    learn, those checks say why.
+    """
+    from rlbook.envs import make_env
+    from rlbook.train import evaluate, train
+
+    eps_name, upd_name = name_of(epsilon_greedy), name_of(update)
+    seed = int(fresh_rng().integers(2**31))
+    env = make_env("FrozenLake-v1", seed=seed, is_slippery=False)
+    eval_env = make_env("FrozenLake-v1", seed=seed + 1, is_slippery=False)
+    agent = _student_agent(epsilon_greedy, update, env.observation_space, env.action_space, seed)
+    problem = None
+    try:
+        train(agent, env, steps=_AGENT_RUN["steps"], progress=False)
+        success = float(np.mean(evaluate(agent, eval_env, episodes=_EVAL_EPISODES)))
+    except StudentError as err:
+        success, problem = None, err.verdict.message
+    finally:
+        env.close()
+        eval_env.close()
+
+    if problem is not None and "NotImplementedError" in problem:
+        return wrong(problem)  # a stub left: nothing to diagnose yet
+    units = [(eps_name, check_epsilon_greedy(epsilon_greedy)), (upd_name, check_q_update(update))]
+    failing = [(n, v) for n, v in units if not v.ok]
+    diagnosis = " ".join(f"About {n}: {v.message}" for n, v in failing)
+    run = (
+        f"{_AGENT_RUN['steps']:,} steps on the deterministic FrozenLake (acting with {eps_name}, "
+        f"learning with {upd_name})"
+    )
+    if problem is not None:
+        return wrong(f"Training stopped: {problem}" + (f" {diagnosis}" if diagnosis else ""))
+    rate = f"reached the goal in {success:.0%} of {_EVAL_EPISODES} greedy episodes"
+    if success >= _PASS_RATE and not failing:
+        return correct(f"After {run}, your agent {rate}: your own code learns.")
+    if success >= _PASS_RATE:
+        return wrong(
+            f"After {run} your agent {rate}, but this lake is forgiving; on harder tasks the "
+            f"mistake would show. {diagnosis}"
+        )
+    if failing:
+        return wrong(
+            f"After {run} your agent {rate} (it needs {_PASS_RATE:.0%}): it did not learn. "
+            f"Why: {diagnosis}"
+        )
+    return wrong(
+        f"After {run} your agent {rate} (it needs {_PASS_RATE:.0%}), although {eps_name} and "
+        f"{upd_name} pass their own checks. Does either keep state between calls (a global "
+        "variable, a counter of its own)? The agent passes everything they need as arguments."
     )

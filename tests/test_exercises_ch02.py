@@ -322,6 +322,7 @@ def test_q_learning_agent_crash_shows_the_students_line():
     ):
         Q[obs, action] += alpha * (reward + gamma * Q[next_obs].max() - Q[obs, action])
 
-    verdict = _agent_rejects(epsilon_greedy, uses_numpy_on_a_dict, "Training stopped",
-                             "Q[next_obs].max()")
+    verdict = _agent_rejects(
+        epsilon_greedy, uses_numpy_on_a_dict, "Training stopped", "Q[next_obs].max()"
+    )
     assert not any(s in verdict.message for s in INTERNALS), verdict.message

@@ -511,18 +511,40 @@ def _student_agent(epsilon_greedy, update, observation_space, action_space, seed
         def act(self, obs, greedy=False):
             q_values = np.array([self.Q[obs, a] for a in self.actions])
             start, end = (0.0, 0.0) if greedy else (run["start"], run["end"])
-            action = call_student(epsilon_greedy, q_values, self.steps, self.np_rng, start, end,
-                                  run["decay_steps"], name=eps_name, signature=eps_sig)
+            action = call_student(
+                epsilon_greedy,
+                q_values,
+                self.steps,
+                self.np_rng,
+                start,
+                end,
+                run["decay_steps"],
+                name=eps_name,
+                signature=eps_sig,
+            )
             return _pick_action(action, eps_name, len(self.actions))
 
         def observe(self, obs, action, reward, next_obs, terminated, truncated):
-            call_student(update, self.Q, obs, action, reward, next_obs, terminated, truncated,
-                         self.config.alpha, self.config.gamma, list(self.actions),
-                         name=upd_name, signature=upd_sig)
+            call_student(
+                update,
+                self.Q,
+                obs,
+                action,
+                reward,
+                next_obs,
+                terminated,
+                truncated,
+                self.config.alpha,
+                self.config.gamma,
+                list(self.actions),
+                name=upd_name,
+                signature=upd_sig,
+            )
             self.steps += 1
 
-    agent = StudentQLearningAgent(observation_space, action_space, alpha=run["alpha"],
-                                  gamma=run["gamma"], seed=seed)
+    agent = StudentQLearningAgent(
+        observation_space, action_space, alpha=run["alpha"], gamma=run["gamma"], seed=seed
+    )
     agent.np_rng = np.random.default_rng(seed)
     return agent
 

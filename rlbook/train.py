@@ -163,12 +163,7 @@ def _evaluate(agent, env, episodes: int, greedy: bool) -> np.ndarray:
     returns = np.zeros(episodes)
     for i in range(episodes):
         _reset_state(agent, 1)
-        obs, _ = env.reset()
-        done = False
-        while not done:
-            obs, reward, terminated, truncated, _ = env.step(agent.act(obs, greedy=greedy))
-            returns[i] += reward
-            done = terminated or truncated
+        returns[i] = run_episode(env, lambda obs: agent.act(obs, greedy=greedy))[0]
     return returns
 
 

@@ -24,6 +24,13 @@ export PYTHONHASHSEED := 0
 # No progress bars when notebooks run headless (book build, nbval): see rlbook.train.train.
 export RLBOOK_PROGRESS := 0
 
+# pytest workers (pytest-xdist) for `make test` and `make test-student`. A notebook, and most
+# tests, keep one core busy, so two workers take about half the time on a 2-core machine. Each
+# notebook file stays on one worker, in order (--dist loadfile). More workers need more memory
+# (each runs TensorFlow and a kernel); `make test WORKERS=1` runs everything in one process.
+WORKERS ?= 2
+XDIST    = $(if $(filter-out 0 1,$(WORKERS)),-n $(WORKERS) --dist loadfile)
+
 # Tests with their own targets (slow, or needing a built book or Chromium): not part of `make test`.
 OWN_TARGETS := --ignore=tests/browser --ignore=tests/test_html_links.py
 STUDENT     := _build/student
@@ -102,13 +109,13 @@ student: $(VENV)/.installed-test
 # ruff first (seconds), then the tests and the notebooks (many minutes).
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check rlbook tests book
-	$(BIN)/python -m pytest tests book --nbval-lax -p no:cacheprovider $(OWN_TARGETS)
+	$(BIN)/python -m pytest tests book --nbval-lax -p no:cacheprovider $(XDIST) $(OWN_TARGETS)
 
 # "Run all" on every student notebook with the stubs left in: each check says "not yet" and no
 # later cell may crash. Its own target (it executes every chapter once more), run by .ci/run.
 test-student: $(VENV)/.installed-test
 	$(BIN)/python -m rlbook.exercises.student --check
-	$(BIN)/python -m pytest student --nbval-lax -p no:cacheprovider
+	$(BIN)/python -m pytest student --nbval-lax -p no:cacheprovider $(XDIST)
 
 unit: $(VENV)/.installed-test
 	$(BIN)/python -m pytest tests $(OWN_TARGETS)

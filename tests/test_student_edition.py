@@ -140,3 +140,7 @@ def test_student_book_config_points_the_launch_buttons_at_student(tmp_path):
     )  # URL path = page path = student/NN_name.ipynb
     assert config["sphinx"]["config"]["hide_solutions"] is True
     assert "student edition" in config["title"]
+    # Its own execution cache: the two editions can be built at the same time (.ci/run does).
+    root_cache = yaml.safe_load((ROOT / "_config.yml").read_text())["execute"]["cache"]
+    assert config["execute"]["cache"] == str(tmp_path / ".jupyter_cache")
+    assert (ROOT / root_cache).resolve() != tmp_path / ".jupyter_cache"

@@ -159,9 +159,10 @@ def book_config(out_dir: pathlib.Path, root: pathlib.Path = ROOT) -> None:
     """Write the student edition's ``_config.yml`` and ``_toc.yml`` into ``out_dir``.
 
     The same configuration as the book, with the title marked, sphinx-exercise's
-    ``hide_solutions`` on (a second safety net), no copies of the sources, and a toc whose pages
-    are the ``student/`` files: the launch buttons are built from ``repository.path_to_book`` and
-    the page's path, so they open ``student/NN_name.ipynb``.
+    ``hide_solutions`` on (a second safety net), no copies of the sources, its own execution
+    cache in ``out_dir``, and a toc whose pages are the ``student/`` files: the launch buttons
+    are built from ``repository.path_to_book`` and the page's path, so they open
+    ``student/NN_name.ipynb``.
     """
     import yaml
 
@@ -173,6 +174,8 @@ def book_config(out_dir: pathlib.Path, root: pathlib.Path = ROOT) -> None:
         k: os.path.abspath(root / v) for k, v in sphinx.get("local_extensions", {}).items()
     }
     config.setdefault("repository", {})["path_to_book"] = ""
+    # An execution cache of its own, so that the two editions can be built at the same time.
+    config.setdefault("execute", {})["cache"] = os.path.abspath(out_dir / ".jupyter_cache")
 
     toc = yaml.safe_load((root / "_toc.yml").read_text())
 

@@ -224,6 +224,50 @@ def run_histories(tasks, workers: int = 2, max_steps: int | None = None, stop: b
         return [future.result() for future in futures]
 
 
+def run_parallel(fn: Callable, args, workers: int = 2) -> list:
+    """``[fn(*a) for a in args]``, computed on ``workers`` processes, in the order of ``args``.
+
+    For independent, seeded runs that a notebook defines itself (chapters 4 and 5): ``fn``
+    may be a function defined in the notebook, which a spawned process could not import,
+    so it travels to the workers by value with ``cloudpickle`` (a dependency of
+    Gymnasium). Workers are spawned and keep TensorFlow to one thread each, as in
+    :func:`run_histories`; each starts by importing what ``fn`` uses (TensorFlow takes a
+    few seconds). Start the longest runs first.
+
+    Args:
+        fn: a function of the items of ``args``; it and its results must be picklable
+            (functions and classes defined in the notebook are).
+        args: a sequence of argument tuples, one per call.
+        workers: processes to use (at most one per call).
+
+    Returns:
+        The results, ``[fn(*args[0]), fn(*args[1]), ...]``.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import cloudpickle
+
+    calls = [cloudpickle.dumps((fn, tuple(a))) for a in args]
+    if not calls:
+        return []
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=max(1, min(workers, len(calls))),
+        mp_context=context,
+        initializer=_one_thread_per_worker,
+    ) as pool:
+        futures = [pool.submit(_call_pickled, call) for call in calls]
+        return [future.result() for future in futures]
+
+
+def _call_pickled(call: bytes):
+    import pickle
+
+    fn, args = pickle.loads(call)
+    return fn(*args)
+
+
 def _one_thread_per_worker() -> None:
     # Runs before TensorFlow is imported in the worker. Two workers on two cores each
     # get one core; TensorFlow's own thread pools would otherwise oversubscribe them.

@@ -202,26 +202,61 @@ def run_histories(tasks, workers: int = 2, max_steps: int | None = None, stop: b
 
     The runs are independent and seeded, so each gives what it gives alone; on a
     2-core machine two at a time take about half the wall-clock time (chapter 8).
-    Tasks start in the order given: put the longest first. Processes are *spawned*
-    (fresh interpreters), never forked from a caller whose TensorFlow already runs
-    threads. Each worker keeps TensorFlow to one thread, so two runs use two cores
-    without fighting over them; ``train_s`` of runs sharing the machine is still a
-    little slower than alone.
+    Tasks start in the order given: put the longest first. The workers are those of
+    :func:`run_parallel`; ``train_s`` of runs sharing the machine is still a little
+    slower than alone.
 
     Returns:
         ``[(row, history), ...]`` in the order of ``tasks``.
     """
+    calls = [(algo, seed, max_steps, False, stop) for algo, seed in tasks]
+    return run_parallel(run_history, calls, workers)
+
+
+def run_parallel(fn: Callable, args, workers: int = 2) -> list:
+    """``[fn(*a) for a in args]``, computed on ``workers`` processes, in the order of ``args``.
+
+    For independent, seeded runs, such as those that chapters 4 and 5 define in the
+    notebook itself: a spawned process could not import a function defined there, so
+    ``fn`` travels to the workers by value with ``cloudpickle`` (a dependency of
+    Gymnasium). Processes are *spawned* (fresh interpreters), never forked from a caller
+    whose TensorFlow already runs threads, and each keeps TensorFlow to one thread, so
+    two runs use two cores without fighting over them. Each worker starts by importing
+    what ``fn`` uses (TensorFlow takes a few seconds). Calls start in the order given:
+    put the longest first.
+
+    Args:
+        fn: a function of the items of ``args``; it and its results must be picklable
+            (functions and classes defined in the notebook are).
+        args: a sequence of argument tuples, one per call.
+        workers: processes to use (at most one per call).
+
+    Returns:
+        The results, ``[fn(*args[0]), fn(*args[1]), ...]``.
+    """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    import cloudpickle
+
+    calls = [cloudpickle.dumps((fn, tuple(a))) for a in args]
+    if not calls:
+        return []
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_one_thread_per_worker
+        max_workers=max(1, min(workers, len(calls))),
+        mp_context=context,
+        initializer=_one_thread_per_worker,
     ) as pool:
-        futures = [
-            pool.submit(run_history, algo, seed, max_steps, False, stop) for algo, seed in tasks
-        ]
+        futures = [pool.submit(_call_pickled, call) for call in calls]
         return [future.result() for future in futures]
+
+
+def _call_pickled(call: bytes):
+    import pickle
+
+    fn, args = pickle.loads(call)
+    return fn(*args)
 
 
 def _one_thread_per_worker() -> None:

@@ -218,10 +218,10 @@ def run_parallel(fn: Callable, args, workers: int = 2) -> list:
 
     For independent, seeded runs, such as those that chapters 4 and 5 define in the
     notebook itself: a spawned process could not import a function defined there, so
-    ``fn`` travels to the workers by value with ``cloudpickle`` (a dependency of
-    Gymnasium). Processes are *spawned* (fresh interpreters), never forked from a caller
-    whose TensorFlow already runs threads, and each keeps TensorFlow to one thread, so
-    two runs use two cores without fighting over them. Each worker starts by importing
+    ``fn`` travels to the workers by value with ``cloudpickle``. Processes are *spawned*
+    (fresh interpreters), never forked from a caller whose TensorFlow already runs
+    threads, and each keeps TensorFlow to one thread, so two runs use two cores without
+    fighting over them. Each worker starts by importing
     what ``fn`` uses (TensorFlow takes a few seconds). Calls start in the order given:
     put the longest first.
 
@@ -239,6 +239,10 @@ def run_parallel(fn: Callable, args, workers: int = 2) -> list:
 
     import cloudpickle
 
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(
+            f"workers must be a whole number of processes, at least 1; got {workers!r}"
+        )
     calls = [cloudpickle.dumps((fn, tuple(a))) for a in args]
     if not calls:
         return []

@@ -73,3 +73,9 @@ def test_a_dqn_run_on_a_worker_equals_the_same_run_here():
     assert len(mean_q) > 5  # it trained
     assert returns == here_returns
     assert mean_q == here_mean_q
+
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5, "2", True])
+def test_bad_worker_counts_are_refused_by_name(workers):
+    with pytest.raises(ValueError, match="workers must be a whole number"):
+        bench.run_parallel(abs, [(1,)], workers=workers)

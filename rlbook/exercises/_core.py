@@ -20,6 +20,7 @@ import functools
 import html
 import inspect
 import os
+import re
 import sysconfig
 import traceback
 from collections.abc import Callable
@@ -122,8 +123,12 @@ def _is_library(filename: str) -> bool:
 
 
 def _short(text: str, limit: int = 240) -> str:
-    """The first line of an error message, cut to a readable length (TF's run to pages)."""
-    first = next((line.strip() for line in str(text).splitlines() if line.strip()), "")
+    """The first line of an error message, cut to a readable length (TF's run to pages), without
+    the names of TensorFlow's internal ops (``{{function_node __wrapped__Sub...}}``, ``[Op:Sub]``).
+    """
+    text = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", str(text))
+    text = re.sub(r"\s*\[Op:\w+\](\s*name:\s*\S*)?", "", text)
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     return first if len(first) <= limit else first[: limit - 3] + "..."
 
 

@@ -217,6 +217,11 @@ def test_dqn_learning_step_typical_mistakes():
         _step(loss=lambda y, q: tf.reduce_sum(tf.square(y - q))),
         "summed over the minibatch, not averaged",
     )
+    rejects(
+        check_dqn_learning_step,
+        _step(pick=lambda q, a: q, loss=lambda y, q: tf.reduce_mean(tf.square(y[:, None] - q))),
+        "every action",
+    )
     rejects(check_dqn_learning_step, _step(apply=False), "did not change q_network's weights")
     rejects(check_dqn_learning_step, updates_the_target, "changed target_network's weights")
     rejects(check_dqn_learning_step, loss_after_the_step, "took the right step but returned")
@@ -235,6 +240,13 @@ def test_dqn_learning_step_crashes_show_the_students_line():
     )
     assert "Incompatible shapes" in v.message and "batch_dims=1" in v.message
     assert "Op:" not in v.message and "function_node" not in v.message
+    # CartPole's 2 actions written in: the check's networks have 3 or 4.
+    v = raising_shows_student_line(
+        check_dqn_learning_step,
+        _step(pick=lambda q, a: tf.reduce_sum(q * tf.one_hot(a, 2), axis=1)),
+        "tf.one_hot(a, 2)",
+    )
+    assert "q_values.shape[-1]" in v.message
 
 
 def test_dqn_agent_learns_with_the_reference():

@@ -266,11 +266,17 @@ _SGD_LR = 0.01  # the unit cases hand the student plain SGD: the weights move by
 
 def _step_hint(err, line: str) -> str | None:
     text = str(err)
-    if "No gradients provided" in text or "NoneType" in text and "grad" in line:
+    if "No gradients provided" in text or ("NoneType" in text and "grad" in line):
         return (
             "The tape recorded no path from q_network's weights to the loss: call "
             "`q_network(obs)` and compute the loss inside `with tf.GradientTape() as tape:`, "
             "then `tape.gradient(loss, q_network.trainable_variables)`."
+        )
+    if "one_hot" in line:
+        return (
+            "tf.one_hot(action, depth) needs the number of actions as its depth, "
+            "q_values.shape[-1] (not a number written in: the check's networks have 3 or 4 "
+            "actions)."
         )
     if "Incompatible shapes" in text or "broadcast" in text:
         return (
@@ -316,7 +322,8 @@ def _unit_networks(rng: np.random.Generator):
     """An online and a target Q-network of one small architecture (weights set per case)."""
     from rlbook.nets import q_network
 
-    obs_dim, n_actions = int(rng.integers(3, 6)), int(rng.integers(2, 5))
+    # 3 or 4 actions: an answer written for CartPole's 2 alone fails every call, not one in three
+    obs_dim, n_actions = int(rng.integers(3, 6)), int(rng.integers(3, 5))
     hidden = (int(rng.integers(6, 12)),)
     nets = [
         q_network((obs_dim,), n_actions, hidden=hidden, seed=int(rng.integers(2**20)), name=n)
@@ -351,7 +358,7 @@ def _reference_step(online, target, batch, gamma, **mistake) -> dict:
 
     Mistakes: ``net="online"`` (target from the online net), ``stop=False`` (and the gradient
     flows through it), ``mask="none" | "flipped"``, ``best="batch"`` (one max over the batch),
-    ``discount="reward" | "none"``, ``pick="max" | "no_batch_dims" | "column"``,
+    ``discount="reward" | "none"``, ``pick="max" | "all" | "no_batch_dims" | "column"``,
     ``reduce="sum"``.
 
     Returns:
@@ -381,6 +388,9 @@ def _reference_step(online, target, batch, gamma, **mistake) -> dict:
         pick = mistake.get("pick")
         if pick == "max":
             q_taken = tf.reduce_max(q, axis=-1)
+        elif pick == "all":
+            q_taken = q  # (B, A): y[:, None] against every action's Q-value
+            y = y[:, None]
         elif pick == "no_batch_dims":
             q_taken = tf.gather(q, action, axis=1)  # (B, B)
         else:
@@ -440,6 +450,11 @@ _STEP_MISTAKES = [  # (mistake, message)
         dict(pick="max"),
         "Q(s, a) must be the Q-value of the action taken, not max_a Q(s, a): pick it with "
         "tf.gather(q_values, action, axis=1, batch_dims=1) (or a one-hot mask).",
+    ),
+    (
+        dict(pick="all"),
+        "you compared y with the Q-values of every action; the loss uses only Q(s, a), the "
+        "value of the action taken: tf.gather(q_values, action, axis=1, batch_dims=1).",
     ),
     (
         dict(pick="no_batch_dims"),

@@ -240,6 +240,15 @@ def test_dqn_learning_step_crashes_show_the_students_line():
     )
     assert "Incompatible shapes" in v.message and "batch_dims=1" in v.message
     assert "Op:" not in v.message and "function_node" not in v.message
+
+    # NumPy on a graph tensor raises NotImplementedError from inside TensorFlow: not the stub.
+    def numpy_in_a_graph(q_network, target_network, optimizer, batch, gamma):
+        best = tf.function(lambda q: np.max(q, axis=1))(target_network(batch[3]))
+        return best
+
+    v = raising_shows_student_line(check_dqn_learning_step, numpy_in_a_graph, "np.max(q, axis=1)")
+    assert "NotImplementedError" in v.message and "stub" not in v.message
+    assert "use TensorFlow operations" in v.message
     # CartPole's 2 actions written in: the check's networks have 3 or 4.
     v = raising_shows_student_line(
         check_dqn_learning_step,

@@ -289,6 +289,12 @@ def _step_hint(err, line: str) -> str | None:
             "`terminated` is a tensor, one flag per transition: `if` and `not` do not work on "
             "it. Multiply instead: (1 - terminated)."
         )
+    if "SymbolicTensor" in text or "symbolic tf.Tensor" in text or "symbolic tensor" in text:
+        return (
+            "Inside tf.function a tensor has no value yet, so .numpy(), float() and NumPy "
+            "functions cannot read it: use TensorFlow operations (tf.reduce_max, tf.gather, "
+            "tf.one_hot, tf.reduce_mean)."
+        )
     if "expected to be a" in text and "tensor" in text:
         return "Two tensors of different dtypes met: convert one with tf.cast(x, tf.float32)."
     return tensor_hint(err, line)

@@ -1,16 +1,24 @@
-"""Chapter 3's checks: the TD target and the soft target update."""
+"""Chapter 3's checks: the TD target, the soft target update, and the whole DQN learning step
+(alone, and inside rlbook's agent, which must learn CartPole with it)."""
 
 import numpy as np
 import tensorflow as tf
 from exercise_helpers import (
     accepts,
     check_leaves_inputs_alone,
+    not_a_function,
     raising_shows_student_line,
     rejects,
     stub_is_not_yet,
 )
 
-from rlbook.exercises import check_soft_update, check_td_target
+from rlbook.exercises import (
+    ch03,
+    check_dqn_agent,
+    check_dqn_learning_step,
+    check_soft_update,
+    check_td_target,
+)
 
 
 def my_td_target(reward, next_q_target, terminated, gamma):
@@ -111,4 +119,183 @@ def test_soft_update_typical_mistakes():
         check_soft_update,
         lambda target, online, tau: [tau * online + (1 - tau) * target],
         "tau * online + (1 - tau) * target",
+    )
+
+
+# -- the whole DQN learning step ------------------------------------------------------------------
+
+
+def dqn_learning_step(q_network, target_network, optimizer, batch, gamma):
+    obs, action, reward, next_obs, terminated = batch
+    next_q = target_network(next_obs)
+    y = reward + gamma * (1.0 - terminated) * tf.reduce_max(next_q, axis=-1)
+    with tf.GradientTape() as tape:
+        q_taken = tf.gather(q_network(obs), action, axis=1, batch_dims=1)
+        loss = tf.reduce_mean(tf.keras.losses.huber(y[:, None], q_taken[:, None]))
+    grads = tape.gradient(loss, q_network.trainable_variables)
+    optimizer.apply_gradients(zip(grads, q_network.trainable_variables))
+    return loss
+
+
+def _step(target=None, pick=None, loss=None, apply=True, numpy_target=False):
+    """A learning step with one piece swapped: ``target(q_network, target_network, reward,
+    next_obs, terminated, gamma)``, ``pick(q_values, action)``, ``loss(y, q_taken)``."""
+
+    def step(q_network, target_network, optimizer, batch, gamma):
+        obs, action, reward, next_obs, terminated = batch
+        if numpy_target:  # works eagerly, not inside tf.function
+            next_q = target_network(next_obs).numpy()
+            y = reward.numpy() + gamma * (1.0 - terminated.numpy()) * next_q.max(axis=1)
+        elif target is None:
+            next_q = target_network(next_obs)
+            y = reward + gamma * (1.0 - terminated) * tf.reduce_max(next_q, axis=-1)
+        with tf.GradientTape() as tape:
+            if target is not None:
+                y = target(q_network, target_network, reward, next_obs, terminated, gamma)
+            q = q_network(obs)
+            q_taken = pick(q, action) if pick else tf.gather(q, action, axis=1, batch_dims=1)
+            value = loss(y, q_taken) if loss else tf.reduce_mean(tf.square(y - q_taken))
+        if apply:
+            grads = tape.gradient(value, q_network.trainable_variables)
+            optimizer.apply_gradients(zip(grads, q_network.trainable_variables))
+        return value
+
+    return step
+
+
+def test_dqn_learning_step_accepts_huber_and_squared_error_and_a_one_hot_pick():
+    accepts(check_dqn_learning_step, dqn_learning_step)
+    one_hot = _step(pick=lambda q, a: tf.reduce_sum(q * tf.one_hot(a, q.shape[-1]), axis=1))
+    accepts(check_dqn_learning_step, one_hot, times=1)
+    half = _step(loss=lambda y, q: tf.reduce_mean(0.5 * tf.square(y - q)))
+    accepts(check_dqn_learning_step, half, times=1)
+    accepts(check_dqn_learning_step, _step(numpy_target=True), times=1)  # eager NumPy: fine here
+    stub_is_not_yet(check_dqn_learning_step)
+    not_a_function(check_dqn_learning_step)
+
+
+def test_dqn_learning_step_typical_mistakes():
+    def online_target(q_network, target_network, reward, next_obs, terminated, gamma):
+        best = tf.reduce_max(q_network(next_obs), axis=-1)
+        return tf.stop_gradient(reward + gamma * (1.0 - terminated) * best)
+
+    def online_target_with_gradient(q_network, target_network, reward, next_obs, terminated, gamma):
+        return reward + gamma * (1.0 - terminated) * tf.reduce_max(q_network(next_obs), axis=-1)
+
+    def no_mask(q_network, target_network, reward, next_obs, terminated, gamma):
+        return reward + gamma * tf.reduce_max(target_network(next_obs), axis=-1)
+
+    def updates_the_target(q_network, target_network, optimizer, batch, gamma):
+        loss = dqn_learning_step(q_network, target_network, optimizer, batch, gamma)
+        target_network.set_weights(q_network.get_weights())
+        return loss
+
+    def loss_after_the_step(q_network, target_network, optimizer, batch, gamma):
+        dqn_learning_step(q_network, target_network, optimizer, batch, gamma)
+        return 0.0
+
+    rejects(check_dqn_learning_step, _step(target=online_target), "uses `q_network`")
+    rejects(
+        check_dqn_learning_step,
+        _step(target=online_target_with_gradient),
+        "gradient also flows through the target",
+        "tf.stop_gradient",
+    )
+    rejects(check_dqn_learning_step, _step(target=no_mask), "(1 - terminated)")
+    rejects(
+        check_dqn_learning_step,
+        _step(pick=lambda q, a: tf.gather(q, a, axis=1)),
+        "without batch_dims=1",
+    )
+    rejects(
+        check_dqn_learning_step,
+        _step(pick=lambda q, a: tf.reduce_max(q, axis=1)),
+        "the action taken",
+    )
+    rejects(
+        check_dqn_learning_step,
+        _step(loss=lambda y, q: tf.reduce_sum(tf.square(y - q))),
+        "summed over the minibatch, not averaged",
+    )
+    rejects(
+        check_dqn_learning_step,
+        _step(pick=lambda q, a: q, loss=lambda y, q: tf.reduce_mean(tf.square(y[:, None] - q))),
+        "every action",
+    )
+    rejects(check_dqn_learning_step, _step(apply=False), "did not change q_network's weights")
+    rejects(check_dqn_learning_step, updates_the_target, "changed target_network's weights")
+    rejects(check_dqn_learning_step, loss_after_the_step, "took the right step but returned")
+    rejects(check_dqn_learning_step, _step(loss=lambda y, q: tf.square(y - q)), "tf.reduce_mean")
+    # constant answers
+    rejects(
+        check_dqn_learning_step, lambda q, t, o, b, g: 0.0, "did not change q_network's weights"
+    )
+    rejects(check_dqn_learning_step, lambda q, t, o, b, g: None, "did not change")
+
+
+def test_dqn_learning_step_crashes_show_the_students_line():
+    # tf.gather(q, action) picks rows: (B,) - (B, A) fails on the line with the subtraction.
+    v = raising_shows_student_line(
+        check_dqn_learning_step, _step(pick=lambda q, a: tf.gather(q, a)), "tf.square(y - q_taken)"
+    )
+    assert "Incompatible shapes" in v.message and "batch_dims=1" in v.message
+    assert "Op:" not in v.message and "function_node" not in v.message
+
+    # NumPy on a graph tensor raises NotImplementedError from inside TensorFlow: not the stub.
+    def numpy_in_a_graph(q_network, target_network, optimizer, batch, gamma):
+        best = tf.function(lambda q: np.max(q, axis=1))(target_network(batch[3]))
+        return best
+
+    v = raising_shows_student_line(check_dqn_learning_step, numpy_in_a_graph, "np.max(q, axis=1)")
+    assert "NotImplementedError" in v.message and "stub" not in v.message
+    assert "use TensorFlow operations" in v.message
+    # CartPole's 2 actions written in: the check's networks have 3 or 4.
+    v = raising_shows_student_line(
+        check_dqn_learning_step,
+        _step(pick=lambda q, a: tf.reduce_sum(q * tf.one_hot(a, 2), axis=1)),
+        "tf.one_hot(a, 2)",
+    )
+    assert "q_values.shape[-1]" in v.message
+
+
+def test_dqn_agent_learns_with_the_reference():
+    for _ in range(2):  # a new seed on every call
+        verdict = check_dqn_agent(dqn_learning_step)
+        assert verdict.ok, verdict.message
+        assert "your own learning step learns" in verdict.message
+        assert "eagerly" not in verdict.message  # the compiled path
+
+
+def test_dqn_agent_stub_and_misuse():
+    stub_is_not_yet(check_dqn_agent)
+    not_a_function(check_dqn_agent)
+
+
+def test_dqn_agent_that_does_not_learn_says_why():
+    # A step that computes the loss but never takes the optimizer step: nothing is learned.
+    verdict = rejects(check_dqn_agent, _step(apply=False), "it did not learn", "did not change")
+    assert "the best greedy evaluation" in verdict.message
+
+
+def test_dqn_agent_runs_a_step_that_tf_function_cannot_compile_eagerly(monkeypatch):
+    # Wrong as well as not compilable: the step's own check says why, no training needed.
+    def numpy_no_mask(q_network, target_network, optimizer, batch, gamma):
+        obs, action, reward, next_obs, terminated = batch
+        y = reward.numpy() + gamma * target_network(next_obs).numpy().max(axis=1)
+        with tf.GradientTape() as tape:
+            q_taken = tf.gather(q_network(obs), action, axis=1, batch_dims=1)
+            loss = tf.reduce_mean(tf.square(y - q_taken))
+        grads = tape.gradient(loss, q_network.trainable_variables)
+        optimizer.apply_gradients(zip(grads, q_network.trainable_variables))
+        return loss
+
+    rejects(check_dqn_agent, numpy_no_mask, "(1 - terminated)", "could not compile", ".numpy()")
+    # Right, but eager only: it trains eagerly. (Eager steps are slow: here the run passes at
+    # the first evaluation after the first training calls, which is all this test is about.)
+    monkeypatch.setattr(ch03, "_EVAL_EVERY", 600)
+    monkeypatch.setattr(ch03, "_PASS_RETURN", 0.0)
+    verdict = check_dqn_agent(_step(numpy_target=True))
+    assert verdict.ok, verdict.message
+    assert "ran it eagerly" in verdict.message and "next_q = target_network(next_obs).numpy()" in (
+        verdict.message
     )

@@ -20,6 +20,7 @@ import functools
 import html
 import inspect
 import os
+import re
 import sysconfig
 import traceback
 from collections.abc import Callable
@@ -108,6 +109,8 @@ def _is_library(filename: str) -> bool:
         ("<frozen", "<__array_function__")
     ):
         return True  # compiled modules (NumPy's random, ...) report relative or pseudo file names
+    if os.path.basename(filename).startswith("__autograph_generated_file"):
+        return True  # tf.function's rewrite of the student's code, not what they wrote
     if (
         not os.path.isabs(filename)
         and filename.replace("\\", "/").split("/")[0] in _COMPILED_PACKAGES
@@ -122,8 +125,15 @@ def _is_library(filename: str) -> bool:
 
 
 def _short(text: str, limit: int = 240) -> str:
-    """The first line of an error message, cut to a readable length (TF's run to pages)."""
-    first = next((line.strip() for line in str(text).splitlines() if line.strip()), "")
+    """The first line of an error message, cut to a readable length (TF's run to pages), without
+    the names of TensorFlow's internal ops (``{{function_node __wrapped__Sub...}}``, ``[Op:Sub]``).
+    """
+    text = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", str(text))
+    text = re.sub(r"\s*\[Op:\w+\](\s*name:\s*\S*)?", "", text)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if lines and lines[0] == "in user code:":  # tf.function's trace, then the error on the last
+        lines = lines[-1:]
+    first = lines[0] if lines else ""
     return first if len(first) <= limit else first[: limit - 3] + "..."
 
 
@@ -170,26 +180,36 @@ def call_student(
     name = name or name_of(fn)
     try:
         return fn(*args, **kwargs)
-    except NotImplementedError:
-        fail(
-            f"{name} still raises NotImplementedError: that is the stub. Replace "
-            "`raise NotImplementedError` with your code, run its cell, then run this check again."
-        )
+    except NotImplementedError as err:
+        # The stub raises it itself; NumPy on a TensorFlow graph tensor raises it from inside
+        # TensorFlow, which is a bug of the student's to report like any other.
+        raised_in = traceback.extract_tb(err.__traceback__)[-1].filename
+        if not _is_library(raised_in):
+            fail(
+                f"{name} still raises NotImplementedError: that is the stub. Replace "
+                "`raise NotImplementedError` with your code, run its cell, then run this check "
+                "again."
+            )
+        _report(err, name, signature, hint)
     except RecursionError:
         fail(
             f"{name} calls itself without end (RecursionError). Did you give your function the "
             "name of the library function it calls?"
         )
     except Exception as err:  # the student's bug, reported, never raised into the notebook
-        frame = student_frame(err)
-        if frame is None and isinstance(err, TypeError) and ("argument" in str(err)):
-            fail(
-                f"{name} cannot be called the way the exercise calls it ({_short(err)}). "
-                + (f"Its parameters must be {signature}." if signature else "Check its parameters.")
-            )
-        message = describe_error(err, name) + "."
-        extra = hint(err, (frame.line or "") if frame else "") if hint else None
-        fail(message + (" " + extra if extra else ""))
+        _report(err, name, signature, hint)
+
+
+def _report(err: BaseException, name: str, signature: str, hint) -> None:
+    frame = student_frame(err)
+    if frame is None and isinstance(err, TypeError) and ("argument" in str(err)):
+        fail(
+            f"{name} cannot be called the way the exercise calls it ({_short(err)}). "
+            + (f"Its parameters must be {signature}." if signature else "Check its parameters.")
+        )
+    message = describe_error(err, name) + "."
+    extra = hint(err, (frame.line or "") if frame else "") if hint else None
+    fail(message + (" " + extra if extra else ""))
 
 
 def check(grader: Callable[..., Verdict]) -> Callable[..., Verdict]:

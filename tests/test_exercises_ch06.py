@@ -351,16 +351,18 @@ def test_reinforce_agent_typical_mistakes():
         "not reset at episode ends",
     )
     _agent_rejects(episode_returns, _step(lambda g, v: g), "the baseline is missing")
-    # A mistake that does not learn: the policy climbs the loss.
-    verdict = _agent_rejects(episode_returns, _step(_fixed, sign=1.0), "it did not learn")
-    assert "the sign is flipped" in verdict.message
+    # (Adam divides the sum's gradient by its size: the same steps as the mean's, here.)
+    _agent_rejects(episode_returns, _step(_fixed, reduce=tf.reduce_sum), "not the sum")
 
 
-def test_reinforce_agent_constant_answer_does_not_learn():
+def test_reinforce_agent_constant_answer_and_a_sign_slip_do_not_learn():
     verdict = _agent_rejects(
         episode_returns, lambda *args: None, "it did not learn", "random play averages about 22"
     )
     assert "did not change the policy's weights" in verdict.message
+    # The policy climbs the loss: it gets worse, and the unit check says why.
+    verdict = _agent_rejects(episode_returns, _step(_fixed, sign=1.0), "it did not learn")
+    assert "the sign is flipped" in verdict.message
 
 
 def test_reinforce_agent_crash_shows_the_students_line():

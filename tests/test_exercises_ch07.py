@@ -397,6 +397,11 @@ def test_actor_critic_step_typical_mistakes():
         _ac_step(critic=lambda v, o, y: tf.reduce_sum(tf.square(y - v(o)[:, 0]))),
         "not the sum",
     )
+    rejects(
+        check_actor_critic_step,
+        _ac_step(critic=lambda v, o, y: tf.reduce_mean(tf.square(y - v(o)))),
+        "pulls every V(s) towards the *mean* target",
+    )
     rejects(check_actor_critic_step, _ac_step(steps=lambda k: 1), "take critic_steps")
     rejects(check_actor_critic_step, _ac_step(swap=True), "each network has its own optimizer")
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlbook.exercises._core import StudentError, Verdict, correct, wrong
+from rlbook.exercises._core import StudentError, Verdict, correct, tensor_hint, wrong
 
 # -- NumPy references ---------------------------------------------------------------------------
 
@@ -27,7 +27,7 @@ def log_softmax(logits):
 
 
 def policy_batch(rng, n, n_actions):
-    """Random logits (N, A), actions (N,) and weights: a batch of steps for a policy loss."""
+    """Random logits (N, A) and actions (N,): a batch of steps for a policy loss."""
     logits = np.round(rng.normal(0.0, 1.5, size=(n, n_actions)), 2).astype(np.float32)
     actions = rng.integers(n_actions, size=n).astype(np.int32)
     return logits, actions
@@ -392,8 +392,6 @@ def no_gradient_hint(err, line: str) -> str | None:
             "operations (no NumPy, no .numpy()), and differentiate it with "
             "tape.gradient(loss, network.trainable_variables)."
         )
-    from rlbook.exercises._core import tensor_hint
-
     return tensor_hint(err, line)
 
 

@@ -402,8 +402,8 @@ def check_reinforce_step(reinforce_step) -> Verdict:
 # The run the agent check trains: 8 copies of CartPole-v1, the chapter's REINFORCE defaults, and
 # every 1,000 steps 10 evaluation episodes with sampled actions, until their mean return reaches
 # the threshold. Random play averages about 22, and an untrained policy's sampled play never
-# reached 50 (300 seeds, 20 evaluations each); the reference solution passes after about 6,000 to
-# 15,000 steps.
+# reached 50 (300 seeds, 20 evaluations each); the reference solution passed on 32 fresh seeds out
+# of 32, after 5,000 to 12,100 steps.
 _AGENT_STEPS, _THRESHOLD = 30_000, 100.0
 
 

@@ -478,6 +478,12 @@ def _critic_mistake(got, value, obs, targets, lr_v, lr_pi, steps, log_pi) -> str
             "that recomputes V(s) and the loss each time.",
         ),
         (
+            lambda: after(lambda v: -2.0 * (targets.mean() - v) / n) if n > 1 else None,
+            "targets - values with values of shape (B, 1) broadcasts to a B x B matrix, which "
+            "pulls every V(s) towards the *mean* target. Squeeze the value network's output to "
+            "shape (B,) first, value_network(obs)[:, 0].",
+        ),
+        (
             lambda: after(lambda v: np.full(n, -1.0 / n)),
             "the critic's loss is missing its square: mean(y - V) is made smaller by pushing V "
             "up forever. Regress V on the targets: mean((y - V(s))^2).",
@@ -689,9 +695,9 @@ def check_actor_critic_step(actor_critic_step) -> Verdict:
 # The run the agent check trains: 8 copies of CartPole-v1 with the chapter's actor-critic
 # defaults (16 steps per copy between updates), and every 1,000 steps 10 evaluation episodes with
 # sampled actions, until their mean return reaches the threshold (the reasons and numbers are
-# those of chapter 6's agent check); the reference solution passes after about 3,000 to 7,000
-# steps.
-_AGENT_STEPS, _THRESHOLD = 20_000, 100.0
+# those of chapter 6's agent check); the reference solution passed on 32 fresh seeds out of 32,
+# after 2,000 to 12,200 steps.
+_AGENT_STEPS, _THRESHOLD = 30_000, 100.0
 
 
 def _student_actor_critic(n_step_targets, actor_critic_step, observation_space, action_space, seed):
@@ -770,7 +776,7 @@ def check_actor_critic_agent(n_step_targets, actor_critic_step) -> Verdict:
     ``n_step_targets(rewards, dones, last_values, gamma)`` and learns with
     ``actor_critic_step(policy, value_network, policy_optimizer, value_optimizer, obs, actions,
     targets, critic_steps)``, inside ``rlbook.train.train`` with a new seed on every call, for
-    at most 20,000 steps. Every 1,000 steps the agent plays 10 episodes sampling its actions; it
+    at most 30,000 steps. Every 1,000 steps the agent plays 10 episodes sampling its actions; it
     passes when their mean return reaches 100 *and* both functions pass their own checks
     (:func:`check_n_step_targets`, :func:`check_actor_critic_step`); when the agent does not
     learn, those checks say why.

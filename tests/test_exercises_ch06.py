@@ -291,6 +291,21 @@ def test_reinforce_step_typical_mistakes():
         "optimizer you are given",
     )
 
+    def normalised(g, v):
+        w = _fixed(g, v)
+        return (w - tf.reduce_mean(w)) / (tf.math.reduce_std(w) + 1e-8)
+
+    rejects(check_reinforce_step, _step(normalised), "normalised to mean 0")
+
+    def loss_outside_the_tape(policy, value_network, optimizer, obs, actions, returns):
+        loss = -tf.reduce_mean(_fixed(returns, value_network(obs)) * _log_pi(policy(obs), actions))
+        with tf.GradientTape() as tape:
+            pass
+        grads = tape.gradient(loss, policy.trainable_variables)
+        optimizer.apply_gradients(zip(grads, policy.trainable_variables))
+
+    rejects(check_reinforce_step, loss_outside_the_tape, "No gradient", "inside the `with")
+
 
 def test_reinforce_step_constant_and_numpy_answers():
     rejects(check_reinforce_step, lambda *args: None, "did not change the policy's weights")

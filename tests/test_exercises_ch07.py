@@ -253,7 +253,7 @@ def test_n_step_targets_typical_mistakes():
         "the time axis comes first",
     )
     rejects(
-        check_n_step_targets, lambda rewards, dones, last_values, gamma: np.ones((4, 3)), "shape"
+        check_n_step_targets, lambda rewards, dones, last_values, gamma: np.ones((4, 3)), "expected"
     )  # constant
 
     def in_place(rewards, dones, last_values, gamma):
@@ -403,6 +403,20 @@ def test_actor_critic_step_typical_mistakes():
         "pulls every V(s) towards the *mean* target",
     )
     rejects(check_actor_critic_step, _ac_step(steps=lambda k: 1), "take critic_steps")
+
+    def one_gradient_many_steps(
+        policy, value_network, policy_optimizer, value_optimizer, obs, actions, targets, k
+    ):
+        _ac_step(steps=lambda k: 0)(
+            policy, value_network, policy_optimizer, value_optimizer, obs, actions, targets, k
+        )
+        with tf.GradientTape() as tape:
+            loss = _mse(value_network, obs, targets)
+        grads = tape.gradient(loss, value_network.trainable_variables)
+        for _ in range(k):  # the gradient of the first step, applied k times
+            value_optimizer.apply_gradients(zip(grads, value_network.trainable_variables))
+
+    rejects(check_actor_critic_step, one_gradient_many_steps, "a new GradientTape inside the loop")
     rejects(check_actor_critic_step, _ac_step(swap=True), "each network has its own optimizer")
 
 

@@ -161,6 +161,15 @@ def check_td_targets(td_targets) -> Verdict:
     )
 
 
+def _mixed_signs(rng, n):
+    """n random signs, both present when n > 1: the TD errors then have both signs, so that
+    mean(|delta|) and mean(delta), and squares and absolute values, give different numbers."""
+    signs = rng.choice([-1.0, 1.0], size=n)
+    if n > 1:
+        signs[rng.permutation(n)[:2]] = [-1.0, 1.0]
+    return signs
+
+
 @check
 def check_actor_critic_losses(losses) -> Verdict:
     """Check ``losses(logits, actions, values, targets) -> (actor_loss, critic_loss)``.
@@ -185,7 +194,7 @@ def check_actor_critic_losses(losses) -> Verdict:
         logits_np, actions_np = policy_batch(rng, n, n_actions)
         values_np = np.round(rng.uniform(0.0, 5.0, size=n), 2).astype(np.float32)
         targets_np = np.round(
-            values_np + rng.choice([-1.0, 1.0], size=n) * rng.uniform(0.5, 3.0, size=n), 2
+            values_np + _mixed_signs(rng, n) * rng.uniform(0.5, 3.0, size=n), 2
         ).astype(np.float32)
         logits, values, targets = (
             tf.Variable(logits_np),
@@ -471,7 +480,17 @@ def _critic_mistake(got, value, obs, targets, lr_v, lr_pi, steps, log_pi) -> str
         return end
 
     mse = lambda v: -2.0 * (targets - v) / n  # noqa: E731
+
+    def same_gradient_each_step():
+        v = value(obs).numpy()[:, 0].astype(np.float64)
+        return start - steps * lr_v * backprop(value, obs, mse(v)[:, None])
+
     candidates = [
+        (
+            lambda: same_gradient_each_step() if steps > 1 else None,
+            "the value network applied the same gradient critic_steps times: recompute V(s), "
+            "its loss and its gradient at every step, a new GradientTape inside the loop.",
+        ),
         (
             lambda: after(mse, k=1) if steps > 1 else None,
             f"the value network took one step; take critic_steps ({steps}) steps, a loop "
@@ -567,7 +586,7 @@ def check_actor_critic_step(actor_critic_step) -> Verdict:
         if zero:
             targets = v0.copy()
         else:
-            signs = rng.choice([-1.0, 1.0], size=n)
+            signs = _mixed_signs(rng, n)
             targets = np.round(v0 + signs * rng.uniform(0.5, 3.0, size=n), 2).astype(np.float32)
         lr_pi, lr_v = float(rng.choice([0.05, 0.1])), float(rng.choice([0.2, 0.3]))
         policy0, value0 = flat(policy), flat(value)

@@ -488,8 +488,9 @@ def agent_verdict(run: str, best, threshold, problem, units) -> Verdict:
         reached = "was never evaluated (the run ended before the first evaluation)"
     else:
         reached = (
-            f"reached a mean return of {best:.0f} over 10 episodes, sampling its actions "
-            f"(random play averages about 22; the check asks for {threshold:.0f})"
+            f"{'reached' if best >= threshold else 'got at best'} a mean return of {best:.0f} "
+            "over 10 episodes, sampling its actions (random play averages about 22; the check "
+            f"asks for {threshold:.0f})"
         )
     if best is not None and best >= threshold and not failing:
         return correct(f"After {run}, your agent {reached}: your own code learns.")

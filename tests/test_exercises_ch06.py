@@ -388,3 +388,16 @@ def test_reinforce_agent_crash_shows_the_students_line():
         shape_slip, reinforce_step, "Training stopped", "gamma ** np.arange(4)"
     )
     assert "raised" in verdict.message
+
+
+def test_reinforce_agent_runs_a_step_that_cannot_be_compiled_eagerly():
+    def numpy_baseline(policy, value_network, optimizer, obs, actions, returns):
+        baseline = value_network(obs).numpy()[:, 0]  # .numpy(): fails inside tf.function
+        with tf.GradientTape() as tape:
+            log_pi = _log_pi(policy(obs), actions)
+            loss = -tf.reduce_mean((returns.numpy() - baseline) * log_pi)
+        grads = tape.gradient(loss, policy.trainable_variables)
+        optimizer.apply_gradients(zip(grads, policy.trainable_variables))
+
+    verdict = check_reinforce_agent(episode_returns, numpy_baseline)
+    assert verdict.ok, verdict.message

@@ -1,16 +1,25 @@
-"""Chapter 6's checks: discounted returns (one episode or several back to back), REINFORCE loss."""
+"""Chapter 6's checks: discounted returns (one episode or several back to back), the REINFORCE
+loss, the REINFORCE step, and the agent that learns with the student's returns and step."""
 
+import keras
 import numpy as np
 import tensorflow as tf
 from exercise_helpers import (
+    INTERNALS,
     accepts,
     check_leaves_inputs_alone,
     raising_shows_student_line,
     rejects,
+    stub,
     stub_is_not_yet,
 )
 
-from rlbook.exercises import check_episode_returns, check_reinforce_loss
+from rlbook.exercises import (
+    check_episode_returns,
+    check_reinforce_agent,
+    check_reinforce_loss,
+    check_reinforce_step,
+)
 
 
 def episode_returns(rewards, gamma):
@@ -201,3 +210,194 @@ def test_reinforce_loss_typical_mistakes():
         check_reinforce_loss, numpy_methods, "logits.max(axis=1, keepdims=True)"
     )
     assert "TensorFlow operations" in v.message and "ops.py" not in v.message
+
+
+# -- the REINFORCE step -------------------------------------------------------------------------
+
+
+def reinforce_step(policy, value_network, optimizer, obs, actions, returns):
+    baseline = value_network(obs)[:, 0]
+    with tf.GradientTape() as tape:
+        log_pi = _log_pi(policy(obs), actions)
+        loss = -tf.reduce_mean(tf.stop_gradient(returns - baseline) * log_pi)
+    grads = tape.gradient(loss, policy.trainable_variables)
+    optimizer.apply_gradients(zip(grads, policy.trainable_variables))
+
+
+def _step(weight, log_pi=_log_pi, reduce=tf.reduce_mean, sign=-1.0, variables=None, opt=None):
+    """A REINFORCE step with one part replaced (each a typical mistake)."""
+
+    def step(policy, value_network, optimizer, obs, actions, returns):
+        with tf.GradientTape() as tape:
+            loss = sign * reduce(weight(returns, value_network(obs)) * log_pi(policy(obs), actions))
+        chosen = (variables or (lambda p, v: p.trainable_variables))(policy, value_network)
+        grads = tape.gradient(loss, chosen)
+        (opt or optimizer).apply_gradients(zip(grads, chosen))
+
+    return step
+
+
+def _fixed(g, v):
+    return tf.stop_gradient(g - v[:, 0])
+
+
+def test_reinforce_step_accepts_the_reference_and_equivalent_forms():
+    accepts(check_reinforce_step, reinforce_step)
+    # No stop_gradient: harmless when only the policy's weights are differentiated.
+    accepts(check_reinforce_step, _step(lambda g, v: g - v[:, 0]), times=1)
+    # The loss from the chapter's earlier exercise, and cross-entropy instead of log-softmax.
+    accepts(check_reinforce_step, _step(_fixed, log_pi=lambda lg, a: -_ce(lg, a)), times=1)
+    stub_is_not_yet(check_reinforce_step)
+
+
+def _ce(logits, actions):
+    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=actions, logits=logits)
+
+
+def test_reinforce_step_typical_mistakes():
+    rejects(check_reinforce_step, _step(_fixed, sign=1.0), "the sign is flipped")
+    rejects(check_reinforce_step, _step(_fixed, reduce=tf.reduce_sum), "not the sum")
+    rejects(check_reinforce_step, _step(lambda g, v: g), "the baseline is missing")
+    rejects(check_reinforce_step, _step(lambda g, v: tf.stop_gradient(g - v)), "N x N")
+    rejects(
+        check_reinforce_step,
+        _step(_fixed, log_pi=lambda lg, a: tf.exp(_log_pi(lg, a))),
+        "use its logarithm",
+    )
+    rejects(
+        check_reinforce_step,
+        _step(_fixed, log_pi=lambda lg, a: tf.gather(lg, a, batch_dims=1)),
+        "tf.nn.log_softmax",
+    )
+    rejects(
+        check_reinforce_step,
+        _step(_fixed, log_pi=lambda lg, a: tf.nn.log_softmax(lg)[:, 0]),
+        "action 0",
+    )
+    rejects(
+        check_reinforce_step,
+        _step(lambda g, v: _fixed(g, v)[:, None], log_pi=lambda lg, a: tf.nn.log_softmax(lg)),
+        "all actions",
+    )
+    # The baseline trained through the policy's loss: both networks in one step.
+    both = _step(
+        lambda g, v: g - v[:, 0],
+        variables=lambda p, v: p.trainable_variables + v.trainable_variables,
+    )
+    rejects(check_reinforce_step, both, "changed the value network", "held fixed")
+    rejects(
+        check_reinforce_step,
+        _step(_fixed, opt=keras.optimizers.Adam(0.01)),
+        "optimizer you are given",
+    )
+
+    def normalised(g, v):
+        w = _fixed(g, v)
+        return (w - tf.reduce_mean(w)) / (tf.math.reduce_std(w) + 1e-8)
+
+    rejects(check_reinforce_step, _step(normalised), "normalised to mean 0")
+
+    def loss_outside_the_tape(policy, value_network, optimizer, obs, actions, returns):
+        loss = -tf.reduce_mean(_fixed(returns, value_network(obs)) * _log_pi(policy(obs), actions))
+        with tf.GradientTape() as tape:
+            pass
+        grads = tape.gradient(loss, policy.trainable_variables)
+        optimizer.apply_gradients(zip(grads, policy.trainable_variables))
+
+    rejects(check_reinforce_step, loss_outside_the_tape, "No gradient", "inside the `with")
+
+
+def test_reinforce_step_constant_and_numpy_answers():
+    rejects(check_reinforce_step, lambda *args: None, "did not change the policy's weights")
+    rejects(check_reinforce_step, lambda *args: 0.37, "did not change the policy's weights")
+
+    def numpy_loss(policy, value_network, optimizer, obs, actions, returns):
+        with tf.GradientTape() as tape:
+            probs = tf.nn.softmax(policy(obs)).numpy()[np.arange(len(actions)), actions.numpy()]
+            loss = -np.mean((returns.numpy() - value_network(obs).numpy()[:, 0]) * np.log(probs))
+        grads = tape.gradient(loss, policy.trainable_variables)
+        optimizer.apply_gradients(zip(grads, policy.trainable_variables))
+
+    verdict = raising_shows_student_line(
+        check_reinforce_step, numpy_loss, "grads = tape.gradient(loss, policy.trainable_variables)"
+    )
+    assert "TensorFlow operations" in verdict.message
+
+
+# -- the student's own agent ----------------------------------------------------------------------
+
+
+def test_reinforce_agent_learns_with_the_reference():
+    # (each call trains a fresh agent with a new seed, a few seconds each)
+    for returns_fn in (episode_returns, batch_returns):
+        verdict = check_reinforce_agent(returns_fn, reinforce_step)
+        assert verdict.ok, verdict.message
+        assert (
+            "sampling its actions" in verdict.message and "your own code learns" in verdict.message
+        )
+
+
+def test_reinforce_agent_stubs_are_not_yet():
+    for verdict in (
+        check_reinforce_agent(stub, reinforce_step),
+        check_reinforce_agent(episode_returns, stub),
+        check_reinforce_agent(stub, stub),
+    ):
+        assert not verdict.ok and "NotImplementedError" in verdict.message
+        assert "stub" in verdict.message and str(verdict).startswith("Not yet.")
+    assert "pass your function itself" in check_reinforce_agent(episode_returns, 42).message
+
+
+def _agent_rejects(returns_fn, step_fn, *phrases):
+    verdict = check_reinforce_agent(returns_fn, step_fn)
+    assert not verdict.ok, f"accepted: {verdict.message}"
+    for phrase in phrases:
+        assert phrase in verdict.message, f"{phrase!r} not in: {verdict.message}"
+    assert not any(s in verdict.message for s in INTERNALS), verdict.message
+    return verdict
+
+
+def test_reinforce_agent_typical_mistakes():
+    # Mistakes CartPole forgives: the agent learns, the unit checks name the mistake.
+    _agent_rejects(
+        lambda rewards, dones, gamma: batch_returns(rewards, np.zeros(len(rewards)), gamma),
+        reinforce_step,
+        "About your function",
+        "not reset at episode ends",
+    )
+    _agent_rejects(episode_returns, _step(lambda g, v: g), "the baseline is missing")
+    # (Adam divides the sum's gradient by its size: the same steps as the mean's, here.)
+    _agent_rejects(episode_returns, _step(_fixed, reduce=tf.reduce_sum), "not the sum")
+
+
+def test_reinforce_agent_constant_answer_and_a_sign_slip_do_not_learn():
+    verdict = _agent_rejects(
+        episode_returns, lambda *args: None, "it did not learn", "random play averages about 22"
+    )
+    assert "did not change the policy's weights" in verdict.message
+    # The policy climbs the loss: it gets worse, and the unit check says why.
+    verdict = _agent_rejects(episode_returns, _step(_fixed, sign=1.0), "it did not learn")
+    assert "the sign is flipped" in verdict.message
+
+
+def test_reinforce_agent_crash_shows_the_students_line():
+    def shape_slip(rewards, gamma):
+        return np.cumsum(rewards[::-1])[::-1] * gamma ** np.arange(4)
+
+    verdict = _agent_rejects(
+        shape_slip, reinforce_step, "Training stopped", "gamma ** np.arange(4)"
+    )
+    assert "raised" in verdict.message
+
+
+def test_reinforce_agent_runs_a_step_that_cannot_be_compiled_eagerly():
+    def numpy_baseline(policy, value_network, optimizer, obs, actions, returns):
+        baseline = value_network(obs).numpy()[:, 0]  # .numpy(): fails inside tf.function
+        with tf.GradientTape() as tape:
+            log_pi = _log_pi(policy(obs), actions)
+            loss = -tf.reduce_mean((returns.numpy() - baseline) * log_pi)
+        grads = tape.gradient(loss, policy.trainable_variables)
+        optimizer.apply_gradients(zip(grads, policy.trainable_variables))
+
+    verdict = check_reinforce_agent(episode_returns, numpy_baseline)
+    assert verdict.ok, verdict.message

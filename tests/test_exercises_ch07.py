@@ -1,16 +1,26 @@
-"""Chapter 7's checks: one-step TD targets, and the actor and critic losses with their gradients."""
+"""Chapter 7's checks: one-step TD targets, the actor and critic losses with their gradients,
+n-step targets, the actor-critic step, and the agent that learns with the student's targets and
+step."""
 
 import numpy as np
 import tensorflow as tf
 from exercise_helpers import (
+    INTERNALS,
     accepts,
     check_leaves_inputs_alone,
     raising_shows_student_line,
     rejects,
+    stub,
     stub_is_not_yet,
 )
 
-from rlbook.exercises import check_actor_critic_losses, check_td_targets
+from rlbook.exercises import (
+    check_actor_critic_agent,
+    check_actor_critic_losses,
+    check_actor_critic_step,
+    check_n_step_targets,
+    check_td_targets,
+)
 
 
 def td_targets(rewards, next_values, terminated, truncated, gamma):
@@ -170,3 +180,317 @@ def test_actor_critic_losses_typical_mistakes():
         lambda lg, a, v, y: (lg.max(axis=1), tf.reduce_mean((y - v) ** 2)),
         "lg.max(axis=1)",
     )
+
+
+# -- n-step targets -------------------------------------------------------------------------------
+
+
+def n_step_targets(rewards, dones, last_values, gamma):
+    targets = np.zeros_like(rewards)
+    y = last_values
+    for t in reversed(range(len(rewards))):
+        y = rewards[t] + gamma * (1.0 - dones[t]) * y
+        targets[t] = y
+    return targets
+
+
+def _backwards(step, start=lambda last_values: last_values, reverse=True):
+    """n-step targets with one part replaced (each a typical mistake)."""
+
+    def targets(rewards, dones, last_values, gamma):
+        y, out = start(last_values), []
+        for t in reversed(range(len(rewards))):
+            y = step(rewards[t], dones[t], y, gamma, t == len(rewards) - 1)
+            out.append(y)
+        return np.array(out[::-1] if reverse else out)
+
+    return targets
+
+
+def test_n_step_targets_accepts_the_reference():
+    accepts(check_n_step_targets, n_step_targets)
+    check_leaves_inputs_alone(check_n_step_targets, n_step_targets)
+    stub_is_not_yet(check_n_step_targets)
+
+
+def test_n_step_targets_typical_mistakes():
+    rejects(
+        check_n_step_targets,
+        _backwards(lambda r, d, y, g, last: r + g * y),
+        "not reset at episode ends",
+    )
+    rejects(
+        check_n_step_targets,
+        _backwards(lambda r, d, y, g, last: r + g * (1 - d) * y, start=lambda v: 0 * v),
+        "do not start from the bootstrap value",
+    )
+    rejects(
+        check_n_step_targets,
+        _backwards(lambda r, d, y, g, last: r + (1 if last else g) * (1 - d) * y),
+        "bootstrap value is not discounted",
+    )
+    rejects(
+        check_n_step_targets,
+        lambda rewards, dones, last_values, gamma: rewards + gamma * (1 - dones) * last_values,
+        "every y_t bootstraps from V(s_T) after one reward",
+    )
+    rejects(
+        check_n_step_targets,
+        _backwards(lambda r, d, y, g, last: r + g * (1 if last else 1 - d) * y),
+        "no bootstrapping through episode ends",
+    )
+    rejects(
+        check_n_step_targets,
+        _backwards(lambda r, d, y, g, last: r + g * (1 - d) * y, reverse=False),
+        "reverse order",
+    )
+    rejects(check_n_step_targets, _backwards(lambda r, d, y, g, last: r + g * d * y), "wrong way")
+    rejects(
+        check_n_step_targets,
+        lambda rewards, dones, last_values, gamma: (
+            n_step_targets(rewards, dones, last_values, gamma).T
+        ),
+        "the time axis comes first",
+    )
+    rejects(
+        check_n_step_targets, lambda rewards, dones, last_values, gamma: np.ones((4, 3)), "expected"
+    )  # constant
+
+    def in_place(rewards, dones, last_values, gamma):
+        rewards *= 1.0 - dones  # "clean" the rewards of ended episodes: the caller's array changes
+        return n_step_targets(rewards, dones, last_values, gamma)
+
+    rejects(check_n_step_targets, in_place, "`rewards` in place")
+
+    def python_if(rewards, dones, last_values, gamma):
+        targets, y = np.zeros_like(rewards), last_values
+        for t in reversed(range(len(rewards))):
+            if dones[t]:
+                y = 0.0
+            y = rewards[t] + gamma * y
+            targets[t] = y
+        return targets
+
+    raising_shows_student_line(check_n_step_targets, python_if, "if dones[t]:")
+
+
+# -- the actor-critic step ------------------------------------------------------------------------
+
+
+def actor_critic_step(
+    policy, value_network, policy_optimizer, value_optimizer, obs, actions, targets, critic_steps
+):
+    delta = tf.stop_gradient(targets - value_network(obs)[:, 0])
+    with tf.GradientTape() as tape:
+        log_pi = tf.gather(tf.nn.log_softmax(policy(obs)), actions, batch_dims=1)
+        actor_loss = -tf.reduce_mean(delta * log_pi)
+    grads = tape.gradient(actor_loss, policy.trainable_variables)
+    policy_optimizer.apply_gradients(zip(grads, policy.trainable_variables))
+    for _ in range(critic_steps):
+        with tf.GradientTape() as tape:
+            critic_loss = tf.reduce_mean(tf.square(targets - value_network(obs)[:, 0]))
+        grads = tape.gradient(critic_loss, value_network.trainable_variables)
+        value_optimizer.apply_gradients(zip(grads, value_network.trainable_variables))
+
+
+def _log_pi_of(policy, obs, actions):
+    return tf.gather(tf.nn.log_softmax(policy(obs)), actions, batch_dims=1)
+
+
+def _fixed_actor(p, v, o, a, y):
+    return -tf.reduce_mean(tf.stop_gradient(y - v(o)[:, 0]) * _log_pi_of(p, o, a))
+
+
+def _mse(v, o, y):
+    return tf.reduce_mean(tf.square(y - v(o)[:, 0]))
+
+
+def _ac_step(
+    actor=_fixed_actor,
+    critic=_mse,
+    steps=lambda k: k,
+    critic_first=False,
+    one_loss=False,
+    swap=False,
+):
+    """An actor-critic step with one part replaced (each a typical mistake)."""
+
+    def step(policy, value_network, policy_optimizer, value_optimizer, obs, actions, targets, k):
+        pi_opt, v_opt = (
+            (value_optimizer, policy_optimizer)
+            if swap
+            else (
+                policy_optimizer,
+                value_optimizer,
+            )
+        )
+
+        def fit_critic():
+            for _ in range(steps(k)):
+                with tf.GradientTape() as tape:
+                    loss = critic(value_network, obs, targets)
+                grads = tape.gradient(loss, value_network.trainable_variables)
+                v_opt.apply_gradients(zip(grads, value_network.trainable_variables))
+
+        if critic_first:
+            fit_critic()
+        with tf.GradientTape(persistent=True) as tape:
+            actor_loss = actor(policy, value_network, obs, actions, targets)
+            total = actor_loss + critic(value_network, obs, targets)
+        grads = tape.gradient(actor_loss, policy.trainable_variables)
+        pi_opt.apply_gradients(zip(grads, policy.trainable_variables))
+        if one_loss:  # the critic's step on actor_loss + critic_loss, as shared-network code does
+            grads = tape.gradient(total, value_network.trainable_variables)
+            v_opt.apply_gradients(zip(grads, value_network.trainable_variables))
+        elif not critic_first:
+            fit_critic()
+
+    return step
+
+
+def test_actor_critic_step_accepts_the_reference_and_equivalent_forms():
+    accepts(check_actor_critic_step, actor_critic_step)
+    half = _ac_step(critic=lambda v, o, y: 0.5 * _mse(v, o, y))
+    accepts(check_actor_critic_step, half, times=1)
+    stub_is_not_yet(check_actor_critic_step)
+
+
+def _no_stop_actor(p, v, o, a, y):
+    return -tf.reduce_mean((y - v(o)[:, 0]) * _log_pi_of(p, o, a))
+
+
+def test_actor_critic_step_typical_mistakes():
+    def sign(p, v, o, a, y):
+        return -_fixed_actor(p, v, o, a, y)
+
+    def summed(p, v, o, a, y):
+        return -tf.reduce_sum(tf.stop_gradient(y - v(o)[:, 0]) * _log_pi_of(p, o, a))
+
+    def by_target(p, v, o, a, y):
+        return -tf.reduce_mean(y * _log_pi_of(p, o, a))
+
+    def broadcast(p, v, o, a, y):
+        return -tf.reduce_mean(tf.stop_gradient(y - v(o)) * _log_pi_of(p, o, a))
+
+    rejects(check_actor_critic_step, _ac_step(actor=sign), "the sign is flipped")
+    rejects(check_actor_critic_step, _ac_step(actor=summed), "not the sum")
+    rejects(check_actor_critic_step, _ac_step(actor=by_target), "by the target y")
+    rejects(check_actor_critic_step, _ac_step(actor=broadcast), "B x B")
+    rejects(check_actor_critic_step, _ac_step(critic_first=True), "after the critic's steps")
+    rejects(
+        check_actor_critic_step,
+        _ac_step(actor=_no_stop_actor, one_loss=True),
+        "also got the gradient of the actor's loss",
+    )
+    rejects(
+        check_actor_critic_step,
+        _ac_step(critic=lambda v, o, y: tf.reduce_mean(v(o)[:, 0] - y)),
+        "missing its square",
+    )
+    rejects(
+        check_actor_critic_step,
+        _ac_step(critic=lambda v, o, y: tf.reduce_mean(tf.abs(y - v(o)[:, 0]))),
+        "not its absolute value",
+    )
+    rejects(
+        check_actor_critic_step,
+        _ac_step(critic=lambda v, o, y: tf.reduce_sum(tf.square(y - v(o)[:, 0]))),
+        "not the sum",
+    )
+    rejects(
+        check_actor_critic_step,
+        _ac_step(critic=lambda v, o, y: tf.reduce_mean(tf.square(y - v(o)))),
+        "pulls every V(s) towards the *mean* target",
+    )
+    rejects(check_actor_critic_step, _ac_step(steps=lambda k: 1), "take critic_steps")
+
+    def one_gradient_many_steps(
+        policy, value_network, policy_optimizer, value_optimizer, obs, actions, targets, k
+    ):
+        _ac_step(steps=lambda k: 0)(
+            policy, value_network, policy_optimizer, value_optimizer, obs, actions, targets, k
+        )
+        with tf.GradientTape() as tape:
+            loss = _mse(value_network, obs, targets)
+        grads = tape.gradient(loss, value_network.trainable_variables)
+        for _ in range(k):  # the gradient of the first step, applied k times
+            value_optimizer.apply_gradients(zip(grads, value_network.trainable_variables))
+
+    rejects(check_actor_critic_step, one_gradient_many_steps, "a new GradientTape inside the loop")
+    rejects(check_actor_critic_step, _ac_step(swap=True), "each network has its own optimizer")
+
+
+def test_actor_critic_step_constant_answers():
+    rejects(check_actor_critic_step, lambda *args: None, "did not change the value network")
+    rejects(
+        check_actor_critic_step, _ac_step(steps=lambda k: 0), "did not change the value network"
+    )
+
+
+# -- the student's own agent ----------------------------------------------------------------------
+
+
+def test_actor_critic_agent_learns_with_the_reference():
+    verdict = check_actor_critic_agent(n_step_targets, actor_critic_step)
+    assert verdict.ok, verdict.message
+    assert "sampling its actions" in verdict.message and "your own code learns" in verdict.message
+
+
+def test_actor_critic_agent_stubs_are_not_yet():
+    for verdict in (
+        check_actor_critic_agent(stub, actor_critic_step),
+        check_actor_critic_agent(n_step_targets, stub),
+        check_actor_critic_agent(stub, stub),
+    ):
+        assert not verdict.ok and "NotImplementedError" in verdict.message
+        assert "stub" in verdict.message and str(verdict).startswith("Not yet.")
+    assert "pass your function itself" in check_actor_critic_agent(n_step_targets, 42).message
+
+
+def _agent_rejects(targets_fn, step_fn, *phrases):
+    verdict = check_actor_critic_agent(targets_fn, step_fn)
+    assert not verdict.ok, f"accepted: {verdict.message}"
+    for phrase in phrases:
+        assert phrase in verdict.message, f"{phrase!r} not in: {verdict.message}"
+    assert not any(s in verdict.message for s in INTERNALS), verdict.message
+    return verdict
+
+
+def test_actor_critic_agent_typical_mistakes():
+    # Bootstrapping through episode ends: CartPole forgives it, the unit check names it.
+    _agent_rejects(
+        _backwards(lambda r, d, y, g, last: r + g * y), actor_critic_step, "not reset at episode"
+    )
+    # The critic never learns its values: no square.
+    _agent_rejects(
+        n_step_targets,
+        _ac_step(critic=lambda v, o, y: tf.reduce_mean(v(o)[:, 0] - y)),
+        "missing its square",
+    )
+    # The policy climbs the loss: it does not learn.
+    verdict = _agent_rejects(
+        n_step_targets, _ac_step(actor=lambda *a: -_fixed_actor(*a)), "it did not learn"
+    )
+    assert "the sign is flipped" in verdict.message
+
+
+def test_actor_critic_agent_constant_answer_does_not_learn():
+    verdict = _agent_rejects(
+        lambda rewards, dones, last_values, gamma: np.zeros_like(rewards),
+        actor_critic_step,
+        "it did not learn",
+    )
+    assert "About your function" in verdict.message
+
+
+def test_actor_critic_agent_crash_shows_the_students_line():
+    def numpy_method(
+        policy, value_network, policy_optimizer, value_optimizer, obs, actions, targets, k
+    ):
+        values = value_network(obs).reshape(-1)  # a NumPy method on a tensor
+        return values
+
+    verdict = _agent_rejects(
+        n_step_targets, numpy_method, "Training stopped", "value_network(obs).reshape(-1)"
+    )
+    assert "raised" in verdict.message and "TensorFlow operations" in verdict.message

@@ -4,8 +4,10 @@
 One module per chapter (``ch01`` ... ``ch08``); every check is re-exported here, so a
 notebook writes ``from rlbook.exercises import check_td_target``. ``_core`` holds what every
 check shares (random cases drawn afresh on each call, copies handed to the student, the
-student's line when their code raises); ``student`` generates the solution-free notebooks of
-the student edition (``student/``) from ``book/``.
+student's line when their code raises), ``_pg`` what the policy-gradient checks of chapters 6
+and 7 share (returns and their typical mistakes, reading a learning step from the weights, the
+agent that learns with the student's functions); ``student`` generates the solution-free
+notebooks of the student edition (``student/``) from ``book/``.
 """
 
 from rlbook.exercises._core import Verdict  # noqa: F401  (the type every check returns)

@@ -22,19 +22,33 @@ from rlbook.exercises._core import (
     to_array,
     wrong,
 )
+from rlbook.exercises._pg import (
+    StudentStep,
+    agent_verdict,
+    backprop,
+    discounted,
+    flat,
+    grads_or_none,
+    log_softmax,
+    moves,
+    near,
+    no_gradient_hint,
+    pg_output_grad,
+    policy_batch,
+    policy_step_mistake,
+    return_mistakes,
+    set_flat,
+    sgd,
+    tiny_networks,
+    train_on_cartpole,
+)
 
-__all__ = ["check_episode_returns", "check_reinforce_loss"]
-
-
-def _returns(rewards, dones, gamma, reset_offset=0):
-    """G_t = r_t + gamma * (1 - done_t) * G_{t+1}, from the last step back (a NumPy reference)."""
-    out, g = np.zeros(len(rewards)), 0.0
-    for t in range(len(rewards) - 1, -1, -1):
-        k = t + reset_offset
-        end = dones[k] if 0 <= k < len(dones) else 0.0
-        g = rewards[t] + gamma * (1.0 - end) * g
-        out[t] = g
-    return out
+__all__ = [
+    "check_episode_returns",
+    "check_reinforce_loss",
+    "check_reinforce_step",
+    "check_reinforce_agent",
+]
 
 
 def _n_parameters(fn) -> int | None:
@@ -91,7 +105,7 @@ def check_episode_returns(episode_returns) -> Verdict:
         assert_unchanged(name, before, [given], ["rewards"])
         got = to_array(got, name, f"one return per step, shape ({len(rewards)},)")
         r = np.array(rewards)
-        want = _returns(r, dones, gamma)
+        want = discounted(r, dones, gamma)
         what = (
             f"episodes of {lengths} steps back to back"
             if batched
@@ -106,79 +120,7 @@ def check_episode_returns(episode_returns) -> Verdict:
             )
         if close(got, want):
             continue
-        forward = np.zeros(len(r))
-        g = 0.0
-        for t in range(len(r)):
-            g = 0.0 if t > 0 and dones[t - 1] else g
-            g = r[t] + gamma * g
-            forward[t] = g
-        now = np.zeros(len(r))
-        g = 0.0
-        for t in range(len(r) - 1, -1, -1):
-            g = gamma * (r[t] + (1.0 - dones[t]) * g)
-            now[t] = g
-        candidates = []
-        if batched:
-            candidates += [
-                (
-                    _returns(r, np.zeros(len(r)), gamma),
-                    "returns are not reset at episode ends: after an "
-                    "episode's last step (dones[t] = 1) the next episode's "
-                    "rewards must not flow back into it. Restart the sum: "
-                    "G_t = r_t + gamma * (1 - dones[t]) * G_{t+1}.",
-                ),
-                (
-                    _returns(r, dones, gamma, reset_offset=1),
-                    "the reset is one step off: at an episode's last "
-                    "step t (dones[t] = 1) G_t = r_t, so use dones[t] "
-                    "(not dones[t + 1]) when computing G_t.",
-                ),
-                (
-                    _returns(r, dones, gamma, reset_offset=-1),
-                    "the reset is one step off: at an episode's last "
-                    "step t (dones[t] = 1) G_t = r_t, so use dones[t] "
-                    "(not dones[t - 1]) when computing G_t.",
-                ),
-            ]
-        candidates += [
-            (
-                want[::-1],
-                "the returns are right but in reverse order: after the backward loop, reverse the "
-                "list so that entry t is G_t.",
-            ),
-            (
-                forward,
-                "you accumulated rewards from the start of the episode; the return G_t looks "
-                "*forward*, "
-                "at the rewards from step t to the end. Loop over the rewards from the last one "
-                "back.",
-            ),
-            (
-                _returns(r, dones, 1.0),
-                "the returns are not discounted: each step further away should count "
-                "gamma times less.",
-            ),
-            (
-                now,
-                "the reward of step t itself is not discounted (it arrives now): G_t = r_t + gamma "
-                "* G_{t+1}.",
-            ),
-            (
-                np.full(len(r), want[0]),
-                "every step got the episode's total return G_0; G_t counts only the "
-                "rewards from step t on.",
-            ),
-            (
-                np.concatenate([[0.0], want[:-1]]) if len(r) > 1 else None,
-                "the returns are shifted by one step: entry t must be G_t.",
-            ),
-            (
-                np.concatenate([want[1:], [0.0]]) if len(r) > 1 else None,
-                "the returns are shifted by one step "
-                "(off by one): entry t must be G_t, "
-                "which includes r_t.",
-            ),
-        ]
+        candidates = return_mistakes(r, dones if batched else np.zeros(len(r)), gamma, want)
         message = diagnose(got, candidates)
         return wrong(
             f"for {what}: {message or 'expected ' + fmt(want, 4) + ', got ' + fmt(got, 4) + '.'} "
@@ -197,35 +139,6 @@ def check_episode_returns(episode_returns) -> Verdict:
 
 
 # -- the REINFORCE loss -------------------------------------------------------------------------
-
-
-def _log_softmax(logits):
-    z = logits - logits.max(axis=1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-
-
-def policy_batch(rng, n, n_actions):
-    """Random logits (N, A), actions (N,) and weights: a batch of steps for a policy loss."""
-    logits = np.round(rng.normal(0.0, 1.5, size=(n, n_actions)), 2).astype(np.float32)
-    actions = rng.integers(n_actions, size=n).astype(np.int32)
-    return logits, actions
-
-
-def grads_or_none(tape, loss, variables):
-    import tensorflow as tf
-
-    try:
-        grads = tape.gradient(loss, variables, unconnected_gradients=tf.UnconnectedGradients.NONE)
-    except Exception:  # noqa: BLE001 - e.g. a NumPy value: no gradient at all
-        return [None] * len(variables)
-    return [
-        None if g is None else np.asarray(tf.convert_to_tensor(g).numpy(), np.float64)
-        for g in grads
-    ]
-
-
-def moves(g) -> bool:
-    return g is not None and bool(np.any(np.abs(g) > 1e-7))
 
 
 @check
@@ -285,7 +198,7 @@ def check_reinforce_loss(reinforce_loss) -> Verdict:
                 f"the loss should be one number (the mean over steps), got shape {arr.shape}."
             )
         loss = float(arr.reshape(()))
-        lp = _log_softmax(logits_np.astype(np.float64))
+        lp = log_softmax(logits_np.astype(np.float64))
         rows = np.arange(n)
         log_pi = lp[rows, actions_np]
         adv = returns_np.astype(np.float64) - values_np[:, 0]
@@ -374,3 +287,244 @@ def check_reinforce_loss(reinforce_loss) -> Verdict:
         f"{name}: L = -mean[(G_t - V(s_t)) log pi(a_t|s_t)], one advantage per step, with the "
         "gradient flowing into the logits only."
     )
+
+
+# -- the REINFORCE step, and the student's own agent ----------------------------------------------
+
+_STEP_SIGNATURE = "reinforce_step(policy, value_network, optimizer, obs, actions, returns)"
+
+
+@check
+def check_reinforce_step(reinforce_step) -> Verdict:
+    """Check ``reinforce_step(policy, value_network, optimizer, obs, actions, returns)``.
+
+    It must take one step of ``optimizer`` on the policy's weights down the gradient of
+    ``-mean_t[(G_t - V(s_t)) log pi(a_t|s_t)]``, the baseline ``V(s_t)`` read from
+    ``value_network`` and held fixed, and leave the value network alone (the agent fits it
+    afterwards). Small random networks and a plain SGD optimizer on every call, so the step taken
+    is the change of the weights divided by the learning rate; the inputs are TensorFlow
+    tensors, as the agent passes them. Cases: a batch of several steps, a batch of one step, a
+    batch with three or four actions.
+    """
+    import tensorflow as tf
+
+    name = name_of(reinforce_step)
+    rng = fresh_rng()
+    for n, n_actions in (
+        (int(rng.integers(5, 9)), 2),
+        (1, 2),
+        (int(rng.integers(3, 7)), int(rng.integers(3, 5))),
+    ):
+        obs_dim = int(rng.integers(3, 6))
+        policy, value = tiny_networks(rng, obs_dim, n_actions, float(rng.uniform(2.0, 5.0)))
+        obs = rng.normal(size=(n, obs_dim)).astype(np.float32)
+        actions = rng.integers(n_actions, size=n).astype(np.int32)
+        returns = np.round(rng.uniform(0.0, 10.0, size=n), 2).astype(np.float32)
+        lr = float(rng.choice([0.05, 0.1, 0.2]))
+        policy0, value0 = flat(policy), flat(value)
+        v0 = value(obs).numpy()[:, 0].astype(np.float64)
+        logits0 = policy(obs).numpy().astype(np.float64)
+        weights = returns - v0
+        right = backprop(policy, obs, pg_output_grad(logits0, actions, weights))
+        call_student(
+            reinforce_step,
+            policy,
+            value,
+            sgd(lr),
+            tf.constant(obs),
+            tf.constant(actions),
+            tf.constant(returns),
+            name=name,
+            signature=_STEP_SIGNATURE,
+            hint=no_gradient_hint,
+        )
+        case = (
+            f"(a batch of {n} step{'s' if n > 1 else ''}, {n_actions} actions, returns "
+            f"{fmt(returns, 2)}, baseline V(s) {fmt(v0, 2)})"
+        )
+        if not np.array_equal(flat(value), value0):
+            return wrong(
+                f"{name} changed the value network's weights. In this step the baseline V(s_t) "
+                "is held fixed: differentiate the loss with respect to "
+                "policy.trainable_variables only (the agent fits the value network on the "
+                f"returns afterwards, with its own loss). {case}"
+            )
+        policy1 = flat(policy)
+        if np.array_equal(policy1, policy0):
+            return wrong(
+                f"{name} did not change the policy's weights. Compute the loss inside `with "
+                "tf.GradientTape() as tape:`, then take one step: grads = tape.gradient(loss, "
+                "policy.trainable_variables); optimizer.apply_gradients(zip(grads, "
+                f"policy.trainable_variables)). {case}"
+            )
+        taken = (policy0 - policy1) / lr
+        if near(taken, right):
+            continue
+        set_flat(policy, policy0)  # the candidates' gradients are taken where the step started
+        message = policy_step_mistake(
+            taken,
+            policy,
+            obs,
+            actions,
+            weights,
+            lr,
+            weight_name="G_t - V(s_t)",
+            others=[
+                (
+                    returns,
+                    "the baseline is missing: weight each log-probability by G_t - V(s_t), with "
+                    "V(s_t) = value_network(obs)[:, 0].",
+                ),
+                (
+                    returns - v0.mean(),
+                    "returns - values with values of shape (N, 1) broadcasts to an N x N matrix "
+                    "(every return minus every value), which weights every step by G_t minus "
+                    "the *mean* baseline. Squeeze the value network's output to shape (N,) "
+                    "first, value_network(obs)[:, 0].",
+                ),
+            ],
+        )
+        return wrong(
+            (
+                message
+                or "the policy's weights did not move by one step of the optimizer down the "
+                "gradient of -mean[(G_t - V(s_t)) log pi(a_t|s_t)] (the weights G_t - V(s_t) "
+                "held fixed)."
+            )
+            + f" {case}"
+        )
+    return correct(
+        f"{name} takes one optimizer step down -mean[(G_t - V(s_t)) log pi(a_t|s_t)], the "
+        "baseline held fixed and the value network left alone."
+    )
+
+
+# The run the agent check trains: 8 copies of CartPole-v1, the chapter's REINFORCE defaults, and
+# every 1,000 steps 10 evaluation episodes with sampled actions, until their mean return reaches
+# the threshold. Random play averages about 22, and an untrained policy's sampled play never
+# reached 50 (300 seeds, 20 evaluations each); the reference solution passed on 32 fresh seeds out
+# of 32, after 5,000 to 12,100 steps.
+_AGENT_STEPS, _THRESHOLD = 30_000, 100.0
+
+
+def _student_reinforce_agent(
+    episode_returns, reinforce_step, observation_space, action_space, seed
+):
+    """rlbook's ``ReinforceAgent`` whose returns and policy step are the student's functions.
+
+    The episodes, the value network's fit and the training loop are the library's. A time
+    limit's cut is folded into the episode's last reward (``+ gamma * V(s_T)``), so the
+    student's returns function sees complete episodes only.
+    """
+    import tensorflow as tf
+
+    from rlbook.agents.reinforce import ReinforceAgent
+
+    ret_name, step_name = name_of(episode_returns), name_of(reinforce_step)
+    batched = _n_parameters(episode_returns) == 3
+    ret_signature = "episode_returns" + (
+        "(rewards, dones, gamma)" if batched else "(rewards, gamma)"
+    )
+
+    def returns_of(rewards, gamma):
+        if batched:
+            dones = np.concatenate([np.eye(1, len(r), len(r) - 1)[0] for r in rewards])
+            flat_rewards = np.concatenate(rewards)
+            got = call_student(
+                episode_returns, flat_rewards, dones, gamma, name=ret_name, signature=ret_signature
+            )
+            what = f"one return per step, shape ({len(flat_rewards)},)"
+            return to_array(got, ret_name, what, shape=(len(flat_rewards),))
+        out = []
+        for r in rewards:
+            got = call_student(episode_returns, r, gamma, name=ret_name, signature=ret_signature)
+            out.append(
+                to_array(got, ret_name, f"one return per step, shape ({len(r)},)", (len(r),))
+            )
+        return np.concatenate(out)
+
+    class StudentReinforceAgent(ReinforceAgent):
+        def update(self):
+            obs, actions, rewards, terminated, last_obs = zip(*self._episodes)
+            self._episodes.clear()
+            gamma = self.config.gamma
+            rewards = [r.astype(np.float64) for r in rewards]  # copies, handed to the student
+            for r, ended, v in zip(rewards, terminated, self.values(np.stack(last_obs))):
+                if not ended:  # cut by the time limit: what follows is worth V(s_T)
+                    r[-1] += gamma * v
+            returns = returns_of(rewards, gamma).astype(np.float32)
+            self._compiled_step(np.concatenate(obs), np.concatenate(actions), returns)
+            self.sync()
+            self.updates += 1
+            return None
+
+        def policy_gradient_step(self, obs, actions, returns):
+            # compiled by ReinforceAgent.__init__ (with the student's step inside)
+            reinforce_step(
+                self.policy, self.value_network, self.policy_optimizer, obs, actions, returns
+            )
+            self.fit_value_network(obs, returns, self.config.critic_steps)
+            return {}
+
+    agent = StudentReinforceAgent(observation_space, action_space, num_envs=8, seed=seed)
+    d = agent.obs_dim
+    fit = tf.function(
+        lambda obs, returns: agent.fit_value_network(obs, returns, agent.config.critic_steps),
+        input_signature=[tf.TensorSpec((None, d), tf.float32), tf.TensorSpec((None,), tf.float32)],
+    )
+
+    def eager_step(obs, actions, returns):
+        obs, actions, returns = tf.constant(obs), tf.constant(actions), tf.constant(returns)
+        call_student(
+            reinforce_step,
+            agent.policy,
+            agent.value_network,
+            agent.policy_optimizer,
+            obs,
+            actions,
+            returns,
+            name=step_name,
+            signature=_STEP_SIGNATURE,
+            hint=no_gradient_hint,
+        )
+        fit(obs, returns)
+        return {}
+
+    agent._compiled_step = StudentStep(agent._compiled_step, eager_step)
+    return agent
+
+
+@check
+def check_reinforce_agent(episode_returns, reinforce_step) -> Verdict:
+    """Train rlbook's REINFORCE agent with the student's returns and policy step.
+
+    The agent (the chapter's defaults: 8 copies of CartPole-v1, 8 episodes per update, the
+    value baseline fitted by the library) computes each batch's returns with
+    ``episode_returns(rewards, gamma)`` (per episode) or ``episode_returns(rewards, dones,
+    gamma)`` (the batch, episodes back to back) and learns with ``reinforce_step(policy,
+    value_network, optimizer, obs, actions, returns)``, inside ``rlbook.train.train`` with a new
+    seed on every call, for at most 30,000 steps. Every 1,000 steps the agent plays 10 episodes
+    sampling its actions (see :func:`rlbook.exercises._pg.train_on_cartpole` for why not
+    greedily). It passes when an evaluation's mean return reaches 100 *and* both functions pass
+    their own checks (:func:`check_episode_returns`,
+    :func:`check_reinforce_step`); when the agent does not learn, those checks say why.
+    """
+    ret_name, step_name = name_of(episode_returns), name_of(reinforce_step)
+    best, steps, problem = train_on_cartpole(
+        lambda obs_space, act_space, seed: _student_reinforce_agent(
+            episode_returns, reinforce_step, obs_space, act_space, seed
+        ),
+        _AGENT_STEPS,
+        _THRESHOLD,
+    )
+    if problem is not None and "NotImplementedError" in problem:
+        return wrong(problem)  # a stub left: nothing to diagnose yet
+    units = [
+        (ret_name, check_episode_returns(episode_returns)),
+        (step_name, check_reinforce_step(reinforce_step)),
+    ]
+    run = (
+        f"{steps:,} steps on 8 copies of CartPole-v1 (returns by {ret_name}, policy steps by "
+        f"{step_name})"
+    )
+    return agent_verdict(run, best, _THRESHOLD, problem, units)

@@ -20,10 +20,35 @@ from rlbook.exercises._core import (
     to_array,
     wrong,
 )
+from rlbook.exercises._pg import (
+    StudentStep,
+    agent_verdict,
+    backprop,
+    discounted,
+    flat,
+    grads_or_none,
+    log_softmax,
+    moves,
+    near,
+    no_gradient_hint,
+    pg_output_grad,
+    policy_batch,
+    policy_step_mistake,
+    return_mistakes,
+    set_flat,
+    sgd,
+    tiny_networks,
+    train_on_cartpole,
+)
 from rlbook.exercises.ch03 import _flags_hint
-from rlbook.exercises.ch06 import _log_softmax, grads_or_none, moves, policy_batch
 
-__all__ = ["check_td_targets", "check_actor_critic_losses"]
+__all__ = [
+    "check_td_targets",
+    "check_actor_critic_losses",
+    "check_n_step_targets",
+    "check_actor_critic_step",
+    "check_actor_critic_agent",
+]
 
 
 @check
@@ -136,6 +161,15 @@ def check_td_targets(td_targets) -> Verdict:
     )
 
 
+def _mixed_signs(rng, n):
+    """n random signs, both present when n > 1: the TD errors then have both signs, so that
+    mean(|delta|) and mean(delta), and squares and absolute values, give different numbers."""
+    signs = rng.choice([-1.0, 1.0], size=n)
+    if n > 1:
+        signs[rng.permutation(n)[:2]] = [-1.0, 1.0]
+    return signs
+
+
 @check
 def check_actor_critic_losses(losses) -> Verdict:
     """Check ``losses(logits, actions, values, targets) -> (actor_loss, critic_loss)``.
@@ -160,7 +194,7 @@ def check_actor_critic_losses(losses) -> Verdict:
         logits_np, actions_np = policy_batch(rng, n, n_actions)
         values_np = np.round(rng.uniform(0.0, 5.0, size=n), 2).astype(np.float32)
         targets_np = np.round(
-            values_np + rng.choice([-1.0, 1.0], size=n) * rng.uniform(0.5, 3.0, size=n), 2
+            values_np + _mixed_signs(rng, n) * rng.uniform(0.5, 3.0, size=n), 2
         ).astype(np.float32)
         logits, values, targets = (
             tf.Variable(logits_np),
@@ -199,7 +233,7 @@ def check_actor_critic_losses(losses) -> Verdict:
                     f"{arr.shape}."
                 )
         actor, critic = (float(a.reshape(())) for a in arrays)
-        lp = _log_softmax(logits_np.astype(np.float64))
+        lp = log_softmax(logits_np.astype(np.float64))
         rows = np.arange(n)
         log_pi = lp[rows, actions_np]
         delta = targets_np.astype(np.float64) - values_np
@@ -329,3 +363,459 @@ def check_actor_critic_losses(losses) -> Verdict:
         "pi(a|s)) "
         "with delta held fixed. Gradients go where they should."
     )
+
+
+# -- n-step targets, the actor-critic step, and the student's own agent ---------------------------
+
+_TARGETS_SIGNATURE = "n_step_targets(rewards, dones, last_values, gamma)"
+_STEP_SIGNATURE = (
+    "actor_critic_step(policy, value_network, policy_optimizer, value_optimizer, obs, actions, "
+    "targets, critic_steps)"
+)
+
+
+@check
+def check_n_step_targets(n_step_targets) -> Verdict:
+    """Check ``n_step_targets(rewards, dones, last_values, gamma) -> (T, E)``.
+
+    ``rewards`` and ``dones`` are a rollout of ``T`` steps of ``E`` environment copies,
+    time-major ``(T, E)``; ``last_values`` is ``V(s_T)`` of each copy's observation after the
+    last step, ``(E,)``. The targets are ``y_t = r_t + gamma (1 - done_t) y_{t+1}``, backwards
+    from ``y_T = V(s_T)``. Cases (random on every call): a rollout with episode ends in the
+    middle and on the last step and a copy without any, a one-step rollout (T = 1), a rollout
+    where every step ends an episode, one copy (E = 1); gamma in {0.5, 0.9, 0.99}. The arrays
+    are NumPy, as the agent passes them, and must not be changed in place.
+    """
+    name = name_of(n_step_targets)
+    rng = fresh_rng()
+    cases = [  # (what, T, E, kind, gamma)
+        ("a rollout with episode ends", int(rng.integers(4, 7)), 3, "mixed", 0.9),
+        ("a one-step rollout (T = 1)", 1, int(rng.integers(2, 5)), "mixed", 0.5),
+        ("a rollout in which every step ends an episode", 3, 2, "all", 0.99),
+        ("one environment copy (E = 1)", int(rng.integers(3, 6)), 1, "none", 0.5),
+    ]
+    for what, n_steps, n_envs, kind, gamma in cases:
+        rewards = np.round(rng.uniform(-1.0, 2.0, size=(n_steps, n_envs)), 2).astype(np.float32)
+        last_values = np.round(rng.uniform(2.0, 10.0, size=n_envs), 2).astype(np.float32)
+        dones = np.zeros((n_steps, n_envs), np.float32)
+        if kind == "all":
+            dones[:] = 1.0
+        elif kind == "mixed" and n_steps > 1:
+            dones[int(rng.integers(1, n_steps - 1)), 0] = 1.0  # an end in the middle
+            dones[-1, 1] = 1.0  # an end on the rollout's last step
+            # (copy 2 runs through the whole rollout)
+        elif kind == "mixed":
+            dones[0, 0] = 1.0
+        given = snapshot(rewards, dones, last_values)
+        got = call_student(
+            n_step_targets,
+            *given,
+            gamma,
+            name=name,
+            hint=_flags_hint,
+            signature=_TARGETS_SIGNATURE,
+        )
+        assert_unchanged(
+            name, [rewards, dones, last_values], given, ["rewards", "dones", "last_values"]
+        )
+        shape = (n_steps, n_envs)
+        got = to_array(got, name, f"one target per step and copy, shape {shape}")
+        want = discounted(rewards, dones, gamma, bootstrap=last_values)
+        case = (
+            f"(rewards {fmt(rewards.T, 2)} and dones {fmt(dones.T, 0)} per copy, last_values "
+            f"{fmt(last_values, 2)}, gamma {gamma})"
+        )
+        if got.shape != shape:
+            hint = (
+                "the time axis comes first: entry [t, i] is step t of copy i"
+                if got.shape == shape[::-1]
+                else "keep the layout of rewards, one target per entry"
+            )
+            return wrong(
+                f"for {what} expected targets of shape {shape} (n_steps, num_envs), got shape "
+                f"{got.shape}: {hint}. {case}"
+            )
+        if close(got, want):
+            continue
+        message = diagnose(
+            got,
+            return_mistakes(
+                rewards, dones, gamma, want, bootstrap=last_values, symbol="y_t", what="targets"
+            ),
+        )
+        return wrong(
+            f"for {what}: {message or 'expected ' + fmt(want.T, 4) + ' per copy, got '}"
+            f"{'' if message else fmt(got.T, 4) + '.'} {case}"
+        )
+    return correct(
+        f"{name}: y_t = r_t + gamma * (1 - done_t) * y_(t+1), backwards from V(s_T), "
+        "restarting at every episode end."
+    )
+
+
+def _critic_after(value, obs, targets, lr, steps, scale=2.0):
+    """The value network's weights after ``steps`` SGD steps on ``scale / 2 * mean((y - V)^2)``
+    (``scale=2``: the plain mean squared error), from its current weights (left unchanged)."""
+    start = flat(value)
+    for _ in range(steps):
+        v = value(obs).numpy()[:, 0].astype(np.float64)
+        grad = backprop(value, obs, (-scale * (targets - v) / len(v))[:, None])
+        set_flat(value, flat(value) - lr * grad)
+    end = flat(value)
+    set_flat(value, start)
+    return end
+
+
+def _critic_mistake(got, value, obs, targets, lr_v, lr_pi, steps, log_pi) -> str | None:
+    """Which typical mistake explains the value network's weights after the student's step."""
+    n = len(targets)
+    start = flat(value)
+
+    def after(output_grad_fn, k=steps, lr=lr_v):
+        for _ in range(k):
+            v = value(obs).numpy()[:, 0].astype(np.float64)
+            set_flat(value, flat(value) - lr * backprop(value, obs, output_grad_fn(v)[:, None]))
+        end = flat(value)
+        set_flat(value, start)
+        return end
+
+    mse = lambda v: -2.0 * (targets - v) / n  # noqa: E731
+
+    def same_gradient_each_step():
+        v = value(obs).numpy()[:, 0].astype(np.float64)
+        return start - steps * lr_v * backprop(value, obs, mse(v)[:, None])
+
+    candidates = [
+        (
+            lambda: same_gradient_each_step() if steps > 1 else None,
+            "the value network applied the same gradient critic_steps times: recompute V(s), "
+            "its loss and its gradient at every step, a new GradientTape inside the loop.",
+        ),
+        (
+            lambda: after(mse, k=1) if steps > 1 else None,
+            f"the value network took one step; take critic_steps ({steps}) steps, a loop "
+            "that recomputes V(s) and the loss each time.",
+        ),
+        (
+            lambda: after(lambda v: -2.0 * (targets.mean() - v) / n) if n > 1 else None,
+            "targets - values with values of shape (B, 1) broadcasts to a B x B matrix, which "
+            "pulls every V(s) towards the *mean* target. Squeeze the value network's output to "
+            "shape (B,) first, value_network(obs)[:, 0].",
+        ),
+        (
+            lambda: after(lambda v: np.full(n, -1.0 / n)),
+            "the critic's loss is missing its square: mean(y - V) is made smaller by pushing V "
+            "up forever. Regress V on the targets: mean((y - V(s))^2).",
+        ),
+        (
+            lambda: after(lambda v: np.full(n, 1.0 / n)),
+            "the critic's loss is missing its square: mean(V - y) is made smaller by pushing V "
+            "down forever. Regress V on the targets: mean((y - V(s))^2).",
+        ),
+        (
+            lambda: after(lambda v: -np.sign(targets - v) / n),
+            "use the squared error for the critic, mean((y - V(s))^2), not its absolute value.",
+        ),
+        (
+            lambda: after(lambda v: n * mse(v)),
+            "the critic's steps are N times too large: use the mean over the batch, not the sum.",
+        ),
+        (
+            lambda: after(mse, lr=lr_pi),
+            "the value network moved with policy_optimizer's step size: each network has its "
+            "own optimizer, value_optimizer for the value network.",
+        ),
+        (
+            lambda: after(lambda v: mse(v) + log_pi / n, k=1) if steps == 1 else None,
+            "the value network also got the gradient of the actor's loss: hold the TD error "
+            "fixed in the actor's loss, tf.stop_gradient(targets - values), so that the critic "
+            "learns from its own loss only.",
+        ),
+    ]
+    for make, message in candidates:
+        expected = make()
+        if expected is not None and near(got - start, expected - start):
+            return message
+    return None
+
+
+@check
+def check_actor_critic_step(actor_critic_step) -> Verdict:
+    """Check ``actor_critic_step(policy, value_network, policy_optimizer, value_optimizer, obs,
+    actions, targets, critic_steps)``.
+
+    It must take one step of ``policy_optimizer`` on the policy down the gradient of
+    ``-mean_t[delta_t log pi(a_t|s_t)]``, with ``delta_t = y_t - V(s_t)`` from the value network
+    *before* this update and held fixed, and ``critic_steps`` steps of ``value_optimizer`` on the
+    value network down the gradient of ``mean_t (y_t - V(s_t))^2`` (half of it is accepted too).
+    Small random networks and plain SGD optimizers with two different learning rates on every
+    call, so each network's step is the change of its weights divided by its learning rate; the
+    inputs are TensorFlow tensors, as the agent passes them. Cases: a batch with one critic step,
+    one with every TD error 0 (targets = V(s): nothing may move, so no gradient of the actor's
+    loss may reach the critic), a batch of one step, three or four actions and several critic
+    steps.
+    """
+    import tensorflow as tf
+
+    name = name_of(actor_critic_step)
+    rng = fresh_rng()
+    cases = [  # (what, B, A, critic_steps, zero TD errors)
+        ("a batch", int(rng.integers(5, 9)), 2, 1, False),
+        (
+            "a batch whose targets equal V(s) (every TD error 0)",
+            int(rng.integers(4, 7)),
+            2,
+            1,
+            True,
+        ),
+        ("a batch of one step", 1, 2, 2, False),
+        (
+            "a batch with several actions",
+            int(rng.integers(4, 8)),
+            int(rng.integers(3, 5)),
+            int(rng.integers(2, 4)),
+            False,
+        ),
+    ]
+    for what, n, n_actions, critic_steps, zero in cases:
+        obs_dim = int(rng.integers(3, 6))
+        policy, value = tiny_networks(rng, obs_dim, n_actions, float(rng.uniform(2.0, 5.0)))
+        obs = rng.normal(size=(n, obs_dim)).astype(np.float32)
+        actions = rng.integers(n_actions, size=n).astype(np.int32)
+        v0 = value(obs).numpy()[:, 0]
+        if zero:
+            targets = v0.copy()
+        else:
+            signs = _mixed_signs(rng, n)
+            targets = np.round(v0 + signs * rng.uniform(0.5, 3.0, size=n), 2).astype(np.float32)
+        lr_pi, lr_v = float(rng.choice([0.05, 0.1])), float(rng.choice([0.2, 0.3]))
+        policy0, value0 = flat(policy), flat(value)
+        logits0 = policy(obs).numpy().astype(np.float64)
+        delta = targets.astype(np.float64) - v0
+        right_pi = backprop(policy, obs, pg_output_grad(logits0, actions, delta))
+        right_v = _critic_after(value, obs, targets.astype(np.float64), lr_v, critic_steps)
+        call_student(
+            actor_critic_step,
+            policy,
+            value,
+            sgd(lr_pi),
+            sgd(lr_v),
+            tf.constant(obs),
+            tf.constant(actions),
+            tf.constant(targets),
+            critic_steps,
+            name=name,
+            signature=_STEP_SIGNATURE,
+            hint=no_gradient_hint,
+        )
+        policy1, value1 = flat(policy), flat(value)
+        set_flat(value, value0)  # what the candidates below start from
+        case = (
+            f"({what}: {n} step{'s' if n > 1 else ''}, {n_actions} actions, targets "
+            f"{fmt(targets, 2)}, V(s) {fmt(v0, 2)}, critic_steps {critic_steps})"
+        )
+        # The critic: critic_steps steps on the squared error (or half of it).
+        y = targets.astype(np.float64)
+        if not near(value1 - value0, right_v - value0) and not near(
+            value1 - value0, _critic_after(value, obs, y, lr_v, critic_steps, scale=1.0) - value0
+        ):
+            if np.array_equal(value1, value0):
+                return wrong(
+                    f"{name} did not change the value network's weights. After the actor's "
+                    "step, take critic_steps steps of value_optimizer on mean((y - V(s))^2). "
+                    f"{case}"
+                )
+            log_pi = log_softmax(logits0)[np.arange(n), actions]
+            message = _critic_mistake(value1, value, obs, y, lr_v, lr_pi, critic_steps, log_pi)
+            if zero and message is None:
+                message = (
+                    "every TD error is 0 here, so neither network should move, but the value "
+                    "network did. Does the actor's loss send gradient into V(s)? Hold the TD "
+                    "error fixed there, tf.stop_gradient(targets - values)."
+                )
+            return wrong(
+                (
+                    message
+                    or "the value network's weights did not move by critic_steps steps of "
+                    "value_optimizer down the gradient of mean((y - V(s))^2), y held fixed."
+                )
+                + f" {case}"
+            )
+        # The actor: one step on -mean(delta log pi), delta from V(s) before the update.
+        if zero:
+            if not np.allclose(policy1, policy0, atol=1e-6):
+                return wrong(
+                    "every TD error is 0 here (targets = V(s)), so the policy should not move, "
+                    "but it did: weight each log-probability by delta = y - V(s), not by the "
+                    f"target y. {case}"
+                )
+            continue
+        if np.array_equal(policy1, policy0):
+            return wrong(
+                f"{name} did not change the policy's weights. Compute the actor's loss inside "
+                "`with tf.GradientTape() as tape:`, then take one step of policy_optimizer: "
+                "optimizer.apply_gradients(zip(grads, policy.trainable_variables)). "
+                f"{case}"
+            )
+        taken = (policy0 - policy1) / lr_pi
+        if near(taken, right_pi):
+            continue
+        set_flat(policy, policy0)
+        set_flat(value, right_v)
+        v_after = value(obs).numpy()[:, 0].astype(np.float64)
+        set_flat(value, value0)
+        message = policy_step_mistake(
+            taken,
+            policy,
+            obs,
+            actions,
+            delta,
+            lr_pi,
+            weight_name="delta_t",
+            others=[
+                (
+                    targets.astype(np.float64),
+                    "the actor weights each log-probability by the target y; use the TD error "
+                    "delta = y - V(s) (the critic's value subtracted).",
+                ),
+                (
+                    targets - v0.mean(),
+                    "targets - values with values of shape (B, 1) broadcasts to a B x B matrix; "
+                    "squeeze the value network's output to shape (B,) first, "
+                    "value_network(obs)[:, 0].",
+                ),
+                (
+                    targets - v_after,
+                    "the actor's TD errors used V(s) after the critic's steps: compute delta = "
+                    "y - V(s) first, from the value network before this update (step 3 of the "
+                    "algorithm), then the actor's step, then the critic's.",
+                ),
+                (
+                    delta * lr_v / lr_pi,
+                    "the policy moved with value_optimizer's step size: each network has its own "
+                    "optimizer, policy_optimizer for the policy.",
+                ),
+            ],
+        )
+        return wrong(
+            (
+                message
+                or "the policy's weights did not move by one step of policy_optimizer down the "
+                "gradient of -mean[delta_t log pi(a_t|s_t)], delta_t = y_t - V(s_t) held fixed."
+            )
+            + f" {case}"
+        )
+    return correct(
+        f"{name}: one actor step down -mean[delta log pi(a|s)] with delta = y - V(s) held "
+        "fixed, then critic_steps steps of the critic on mean((y - V(s))^2)."
+    )
+
+
+# The run the agent check trains: 8 copies of CartPole-v1 with the chapter's actor-critic
+# defaults (16 steps per copy between updates), and every 1,000 steps 10 evaluation episodes with
+# sampled actions, until their mean return reaches the threshold (the reasons and numbers are
+# those of chapter 6's agent check); the reference solution passed on 32 fresh seeds out of 32,
+# after 2,000 to 12,200 steps.
+_AGENT_STEPS, _THRESHOLD = 30_000, 100.0
+
+
+def _student_actor_critic(n_step_targets, actor_critic_step, observation_space, action_space, seed):
+    """rlbook's ``ActorCriticAgent`` whose targets and learning step are the student's functions.
+
+    The rollout (with a time limit's cut folded into the reward, ``+ gamma * V(s')``), acting
+    and the training loop are the library's.
+    """
+    import tensorflow as tf
+
+    from rlbook.agents.actor_critic import ActorCriticAgent
+
+    tgt_name, step_name = name_of(n_step_targets), name_of(actor_critic_step)
+
+    class StudentActorCritic(ActorCriticAgent):
+        def targets(self, last_next_obs):
+            shape = self._reward.shape
+            got = call_student(
+                n_step_targets,
+                self._reward.copy(),
+                self._done.copy(),
+                self.values(last_next_obs),
+                self.config.gamma,
+                name=tgt_name,
+                hint=_flags_hint,
+                signature=_TARGETS_SIGNATURE,
+            )
+            what = f"one target per step and copy, shape {shape}"
+            return to_array(got, tgt_name, what, shape=shape).astype(np.float32)
+
+        def actor_critic_step(self, obs, actions, targets):
+            # Compiled by ActorCriticAgent.__init__, with the student's step inside. critic_steps
+            # as a tensor: autograph makes their `for _ in range(critic_steps)` one graph loop
+            # instead of ten copies of the step, which would take seconds to trace.
+            actor_critic_step(
+                self.policy,
+                self.value_network,
+                self.policy_optimizer,
+                self.value_optimizer,
+                obs,
+                actions,
+                targets,
+                tf.constant(self.config.critic_steps),
+            )
+            return {}
+
+    agent = StudentActorCritic(observation_space, action_space, num_envs=8, seed=seed)
+
+    def eager_step(obs, actions, targets):
+        call_student(
+            actor_critic_step,
+            agent.policy,
+            agent.value_network,
+            agent.policy_optimizer,
+            agent.value_optimizer,
+            tf.constant(obs),
+            tf.constant(actions),
+            tf.constant(targets),
+            agent.config.critic_steps,
+            name=step_name,
+            signature=_STEP_SIGNATURE,
+            hint=no_gradient_hint,
+        )
+        return {}
+
+    agent._compiled_step = StudentStep(agent._compiled_step, eager_step)
+    return agent
+
+
+@check
+def check_actor_critic_agent(n_step_targets, actor_critic_step) -> Verdict:
+    """Train rlbook's actor-critic with the student's n-step targets and learning step.
+
+    The agent (the chapter's defaults: 8 copies of CartPole-v1, 16 steps per copy between
+    updates, 10 critic steps per update) computes each rollout's targets with
+    ``n_step_targets(rewards, dones, last_values, gamma)`` and learns with
+    ``actor_critic_step(policy, value_network, policy_optimizer, value_optimizer, obs, actions,
+    targets, critic_steps)``, inside ``rlbook.train.train`` with a new seed on every call, for
+    at most 30,000 steps. Every 1,000 steps the agent plays 10 episodes sampling its actions; it
+    passes when their mean return reaches 100 *and* both functions pass their own checks
+    (:func:`check_n_step_targets`, :func:`check_actor_critic_step`); when the agent does not
+    learn, those checks say why.
+    """
+    tgt_name, step_name = name_of(n_step_targets), name_of(actor_critic_step)
+    best, steps, problem = train_on_cartpole(
+        lambda obs_space, act_space, seed: _student_actor_critic(
+            n_step_targets, actor_critic_step, obs_space, act_space, seed
+        ),
+        _AGENT_STEPS,
+        _THRESHOLD,
+    )
+    if problem is not None and "NotImplementedError" in problem:
+        return wrong(problem)  # a stub left: nothing to diagnose yet
+    units = [
+        (tgt_name, check_n_step_targets(n_step_targets)),
+        (step_name, check_actor_critic_step(actor_critic_step)),
+    ]
+    run = (
+        f"{steps:,} steps on 8 copies of CartPole-v1 (targets by {tgt_name}, learning steps "
+        f"by {step_name})"
+    )
+    return agent_verdict(run, best, _THRESHOLD, problem, units)

@@ -184,3 +184,16 @@ def test_short_cartpole_raising_shows_the_line():
         return gym.wrappers.TimeLimit(gym.make("CartPole-v1"), max_episod_steps=max_steps)
 
     raising_shows_student_line(check_short_cartpole, typo, "max_episod_steps=max_steps")
+
+
+def test_a_verdict_reads_as_a_sentence_of_its_own():
+    from rlbook.exercises._core import correct, wrong
+
+    # Hints are written to follow "About `f`: ..."; shown alone they start with a capital.
+    assert str(wrong("the sign is flipped.")) == "Not yet. The sign is flipped."
+    assert "Not yet.</b> The sign is flipped." in wrong("the sign is flipped.")._repr_html_()
+    assert str(correct("`f` learns.")) == "Correct! `f` learns."
+    # A message that starts with a name keeps it as written.
+    name_first = "total_reward should be a number."
+    assert str(wrong(name_first)) == "Not yet. " + name_first
+    assert wrong("the sign is flipped.").message == "the sign is flipped."

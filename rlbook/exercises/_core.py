@@ -45,16 +45,26 @@ class Verdict:
         return self.ok
 
     def __str__(self) -> str:
-        return ("Correct! " if self.ok else "Not yet. ") + self.message
+        return ("Correct! " if self.ok else "Not yet. ") + self.sentence
 
     __repr__ = __str__
+
+    @property
+    def sentence(self) -> str:
+        """The message as a sentence of its own: a hint written to follow "About f: ..." starts
+        with a small letter, which becomes a capital here (not when it starts with a name such
+        as ``total_reward``)."""
+        first = self.message.split(" ", 1)[0]
+        if first[:1].islower() and first.isalpha():
+            return self.message[0].upper() + self.message[1:]
+        return self.message
 
     def _repr_html_(self) -> str:
         color, mark = ("#1a7f37", "&#10004;") if self.ok else ("#b35900", "&#10008;")
         title = "Correct!" if self.ok else "Not yet."
         return (
             f'<div style="border-left:4px solid {color};padding:0.4em 0.8em;">'
-            f'<b style="color:{color}">{mark} {title}</b> {html.escape(self.message)}</div>'
+            f'<b style="color:{color}">{mark} {title}</b> {html.escape(self.sentence)}</div>'
         )
 
 

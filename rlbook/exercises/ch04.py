@@ -20,7 +20,7 @@ from rlbook.exercises._core import (
     to_scalar,
     wrong,
 )
-from rlbook.exercises.ch03 import _flags_hint
+from rlbook.exercises.ch03 import _flags_hint, td_cases
 
 __all__ = ["check_max_bias", "check_double_td_target"]
 
@@ -200,13 +200,7 @@ def check_double_td_target(double_td_target) -> Verdict:
     name = name_of(double_td_target)
     rng = fresh_rng()
     n_actions = int(rng.integers(3, 5))
-    cases = [
-        (int(rng.integers(5, 9)), "mixed", float(rng.choice([0.9, 0.99]))),
-        (1, "none", 0.9),
-        (int(rng.integers(3, 6)), "all", 0.99),
-        (int(rng.integers(3, 6)), "mixed", 0.5),
-    ]
-    for batch, terminal, gamma in cases:
+    for batch, terminal, gamma in td_cases(rng):
         arrays = _double_batch(rng, batch, n_actions, terminal)
         given = snapshot(*arrays)
         got = call_student(

@@ -1,0 +1,215 @@
+"""The robustness sweep: does every training claim of the book hold on any machine?
+
+A chapter's runs are deterministic on one machine, not across machines: another CPU,
+oneDNN on or off, or another thread count changes the last bits of the arithmetic,
+and training drifts onto another trajectory. So each claim a chapter asserts with
+``rlbook.claims.expect`` must hold with a margin. This tool reruns every chapter
+
+* on shifted seeds: ``RLBOOK_SEED_OFFSET`` = 0, 100, 200, 300, 400 (every seed a
+  chapter uses is ``SEED`` plus a constant, and ``SEED`` is the offset), and
+* under four numeric configurations: oneDNN on and off (``TF_ENABLE_ONEDNN_OPTS``)
+  times one and two TensorFlow threads (``TF_NUM_INTRAOP_THREADS`` and
+  ``TF_NUM_INTEROP_THREADS``, which the worker processes of
+  ``rlbook.bench.run_parallel`` inherit),
+
+with ``RLBOOK_CLAIMS_LOG`` set, so that ``expect`` records every claim's value and
+margin instead of stopping at the first failure. The training unit tests and the
+exercise agent checks run under the same configurations (the agent checks draw fresh
+seeds on every call). Then it prints, for each claim, its pass count and its worst
+margin. It exits 1 if any claim failed or any run crashed.
+
+    make test-robust                               # everything: about 1.5 hours
+    python tools/robust.py --chapters 03 --offsets 0 100 --configs on-1 off-2
+    python tools/robust.py --report                # the table from the runs so far
+
+Runs go two at a time (``--jobs``). Results are kept in ``_build/robust/`` and a run
+whose result is there is not repeated (``--fresh`` starts over), so an interrupted
+sweep resumes. Run it before every release and whenever a chapter's settings change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "_build" / "robust"
+OFFSETS = (0, 100, 200, 300, 400)
+CONFIGS = {
+    f"{dnn}-{threads}": {
+        "TF_ENABLE_ONEDNN_OPTS": "1" if dnn == "on" else "0",
+        "TF_NUM_INTRAOP_THREADS": str(threads),
+        "TF_NUM_INTEROP_THREADS": str(threads),
+        "OMP_NUM_THREADS": str(threads),
+    }
+    for dnn in ("on", "off")
+    for threads in (1, 2)
+}
+# The unit tests that train an agent and assert that it learned, and the tests that
+# run each exercise's agent check on the reference solution.
+TRAINING_TESTS = (
+    "tests/test_qlearning.py",
+    "tests/test_tabular.py",
+    "tests/test_reinforce.py",
+    "tests/test_actor_critic.py",
+    "tests/test_dqn.py",
+    "tests/test_exercises_ch02.py::test_q_learning_agent_learns_with_the_reference",
+    "tests/test_exercises_ch03.py::test_dqn_agent_learns_with_the_reference",
+    "tests/test_exercises_ch06.py::test_reinforce_agent_learns_with_the_reference",
+    "tests/test_exercises_ch07.py::test_actor_critic_agent_learns_with_the_reference",
+)
+
+
+def chapters() -> dict[str, Path]:
+    return {p.name[:2]: p for p in sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))}
+
+
+def run_dir(target: str, config: str, offset: int) -> Path:
+    return OUT / target / config / str(offset)
+
+
+def run_one(target: str, config: str, offset: int) -> dict:
+    """One run: a chapter notebook under nbval, or the training tests ("tests")."""
+    folder = run_dir(target, config, offset)
+    status_file = folder / "status.json"
+    if status_file.exists():
+        return json.loads(status_file.read_text())
+    folder.mkdir(parents=True, exist_ok=True)
+    claims = folder / "claims.jsonl"
+    claims.unlink(missing_ok=True)
+    env = dict(os.environ, **CONFIGS[config])
+    env.update(
+        RLBOOK_SEED_OFFSET=str(offset),
+        RLBOOK_CLAIMS_LOG=str(claims),
+        RLBOOK_PROGRESS="0",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        PYTHONHASHSEED="0",
+    )
+    pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    if target == "tests":
+        command = [*pytest, *TRAINING_TESTS, "--junitxml", str(folder / "junit.xml")]
+    else:
+        command = [*pytest, str(chapters()[target].relative_to(ROOT)), "--nbval-lax"]
+    t0 = time.time()
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    (folder / "output.txt").write_text(done.stdout + done.stderr)
+    status = {"exit": done.returncode, "seconds": round(time.time() - t0, 1)}
+    status_file.write_text(json.dumps(status))
+    print(
+        f"{target:5s} {config:6s} offset {offset:>3}: exit {done.returncode}, "
+        f"{status['seconds']:.0f} s",
+        flush=True,
+    )
+    return status
+
+
+def results(folder: Path = OUT) -> tuple[dict, list]:
+    """(claims, crashed runs) from the stored runs.
+
+    claims[(target, claim)] is a list of (config, offset, record) with the record
+    of ``expect`` (value, op, bound, margin, passed); a training test counts as a
+    claim whose margin is None.
+    """
+    claims: dict = defaultdict(list)
+    crashed = []
+    for status_file in sorted(folder.glob("*/*/*/status.json")):
+        run = status_file.parent
+        target, config, offset = run.parent.parent.name, run.parent.name, int(run.name)
+        status = json.loads(status_file.read_text())
+        log = run / "claims.jsonl"
+        for line in log.read_text().splitlines() if log.exists() else []:
+            record = json.loads(line)
+            claims[target, record["claim"]].append((config, offset, record))
+        junit = run / "junit.xml"
+        if junit.exists():
+            for case in ET.parse(junit).iter("testcase"):
+                if case.find("skipped") is not None:
+                    continue
+                passed = case.find("failure") is None and case.find("error") is None
+                name = f"{case.get('classname', '').split('.')[-1]}::{case.get('name')}"
+                claims[target, name].append((config, offset, {"passed": passed}))
+        # In a notebook, expect() only records; a non-zero exit is a crash or a plain
+        # assert. For the tests, failures are listed above.
+        if status["exit"] != 0 and not (target == "tests" and junit.exists()):
+            tail = (run / "output.txt").read_text().strip().splitlines()[-3:]
+            crashed.append((target, config, offset, " | ".join(tail)))
+    return claims, crashed
+
+
+def report(folder: Path = OUT) -> int:
+    claims, crashed = results(folder)
+    runs = defaultdict(set)
+    for status_file in folder.glob("*/*/*/status.json"):
+        run = status_file.parent
+        runs[run.parent.parent.name].add((run.parent.name, int(run.name)))
+    print("| chapter | claim | passed | worst margin (value vs bound) | worst run |")
+    print("| --- | --- | --- | --- | --- |")
+    failed = 0
+    for (target, claim), seen in sorted(claims.items()):
+        passes = sum(r["passed"] for _, _, r in seen)
+        total = len(runs[target])  # a run that crashed before the claim counts as a fail
+        failed += total - passes
+        with_margin = [(r["margin"], c, o, r) for c, o, r in seen if "margin" in r]
+        if with_margin:
+            m, c, o, r = min(with_margin, key=lambda t: (t[0] != t[0], t[0]))
+            worst = f"{m:+.4g} ({r['value']:.4g} {r['op']} {r['bound']:.4g})"
+            where = f"{c}, offset {o}"
+        else:
+            bad = [(c, o) for c, o, r in seen if not r["passed"]]
+            worst, where = "n/a (pass or fail)", (f"{bad[0][0]}, offset {bad[0][1]}" if bad else "")
+        print(f"| {target} | {claim} | {passes}/{total} | {worst} | {where} |")
+    for target, config, offset, tail in crashed:
+        print(f"CRASHED: {target} {config} offset {offset}: {tail}")
+    runs_total = sum(len(v) for v in runs.values())
+    print(
+        f"{runs_total} runs, {len(claims)} claims, {failed} failed claim checks, "
+        f"{len(crashed)} crashed runs"
+    )
+    return 1 if failed or crashed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tools/robust.py", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--chapters",
+        nargs="*",
+        default=None,
+        help="two-digit chapter numbers, and/or 'tests' (default: all)",
+    )
+    parser.add_argument("--offsets", nargs="*", type=int, default=list(OFFSETS))
+    parser.add_argument("--configs", nargs="*", default=list(CONFIGS), choices=list(CONFIGS))
+    parser.add_argument("--jobs", type=int, default=2, help="runs at the same time (default 2)")
+    parser.add_argument("--fresh", action="store_true", help="forget the stored runs first")
+    parser.add_argument("--report", action="store_true", help="only print the table")
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
+    if args.report:
+        return report()
+    known = [*chapters(), "tests"]
+    targets = args.chapters or known
+    unknown = [t for t in targets if t not in known]
+    if unknown:
+        parser.error(f"--chapters: unknown {unknown}; choose from {known}")
+    if args.fresh:
+        import shutil
+
+        for t in targets:
+            shutil.rmtree(OUT / t, ignore_errors=True)
+    # Offsets first: the first pass over every chapter is the most informative.
+    jobs = [(t, c, o) for c in args.configs for o in args.offsets for t in targets]
+    with ThreadPoolExecutor(args.jobs) as pool:
+        list(pool.map(lambda job: run_one(*job), jobs))
+    return report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -36,7 +36,7 @@ OWN_TARGETS := --ignore=tests/browser --ignore=tests/test_html_links.py
 STUDENT     := _build/student
 
 .PHONY: book book-student student test test-student unit lint notebooks test-browser test-env \
-        test-latest test-colab lock lock-upgrade bench clean help
+        test-latest test-colab test-robust lock lock-upgrade bench clean help
 
 help:
 	@echo "make book          build the HTML book into _build/html (executes every notebook)"
@@ -48,6 +48,7 @@ help:
 	@echo "make test-env      install environment.yml (what Binder builds) in a fresh venv and import what the notebooks import"
 	@echo "make lint          ruff over rlbook/, tests/ and the notebooks (settings in pyproject.toml, book/ruff.toml)"
 	@echo "make bench         time-to-solve benchmark of every algorithm, seeds 0-4"
+	@echo "make test-robust   every chapter's claims over 5 seed offsets x oneDNN on/off x 1/2 threads (~1.5 h)"
 	@echo "make lock          re-resolve $(LOCK) after a change to pyproject.toml, regenerate environment.yml"
 	@echo "make lock-upgrade  the same, moving every package to the newest version pyproject.toml allows"
 	@echo "make test-latest   the unit tests and chapters 2-3 in a fresh venv with the newest allowed versions"
@@ -116,6 +117,13 @@ test: $(VENV)/.installed-test
 test-student: $(VENV)/.installed-test
 	$(BIN)/python -m rlbook.exercises.student --check
 	$(BIN)/python -m pytest student --nbval-lax -p no:cacheprovider $(XDIST)
+
+# The robustness sweep (tools/robust.py): every chapter and the training tests on seeds shifted by
+# 0-400 (RLBOOK_SEED_OFFSET) under oneDNN on and off and one and two TensorFlow threads; prints each
+# claim's pass count and worst margin. Too slow for .ci/run (about 1.5 hours on 2 cores): run it
+# before a release and after changing a chapter's settings. ROBUST_ARGS="--chapters 03" for less.
+test-robust: $(VENV)/.installed
+	$(BIN)/python tools/robust.py $(ROBUST_ARGS)
 
 unit: $(VENV)/.installed-test
 	$(BIN)/python -m pytest tests $(OWN_TARGETS)

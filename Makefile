@@ -92,20 +92,20 @@ book: $(VENV)/.installed-book
 	@test -f _build/html/index.html && echo "Book built: _build/html/index.html"
 
 # The student edition is built from student/, the notebooks without solutions that
-# rlbook/exercises/student.py generates from book/ (committed, kept in sync by
+# tools/student.py generates from book/ (committed, kept in sync by
 # tests/test_student_edition.py). Its own _config.yml (title, hide_solutions, no copies of the
 # sources) and _toc.yml (pages student/NN_name) go into $(STUDENT); the launch buttons are built
 # from the page's path, so Binder and Colab open student/NN_name.ipynb.
 book-student: $(VENV)/.installed-book
-	$(BIN)/python -m rlbook.exercises.student --check
-	$(BIN)/python -m rlbook.exercises.student --book-config $(STUDENT)
+	$(BIN)/python tools/student.py --check
+	$(BIN)/python tools/student.py --book-config $(STUDENT)
 	$(BIN)/jupyter-book build . --config $(STUDENT)/_config.yml --toc $(STUDENT)/_toc.yml \
 	  --path-output $(STUDENT) --warningiserror --keep-going --builder html
 	@test -f $(STUDENT)/_build/html/index.html && echo "Student edition built: $(STUDENT)/_build/html/index.html"
 
 # Regenerate student/ after editing a notebook in book/ (then commit both).
 student: $(VENV)/.installed-test
-	$(BIN)/python -m rlbook.exercises.student
+	$(BIN)/python tools/student.py
 
 # ruff first (seconds), then the tests and the notebooks (many minutes).
 test: $(VENV)/.installed-test
@@ -115,7 +115,7 @@ test: $(VENV)/.installed-test
 # "Run all" on every student notebook with the stubs left in: each check says "not yet" and no
 # later cell may crash. Its own target (it executes every chapter once more), run by .ci/run.
 test-student: $(VENV)/.installed-test
-	$(BIN)/python -m rlbook.exercises.student --check
+	$(BIN)/python tools/student.py --check
 	$(BIN)/python -m pytest student --nbval-lax -p no:cacheprovider $(XDIST)
 
 # The robustness sweep (tools/robust.py): every chapter and the training tests on seeds shifted by

@@ -6,8 +6,8 @@ notebook writes ``from rlbook.exercises import check_td_target``. ``_core`` hold
 check shares (random cases drawn afresh on each call, copies handed to the student, the
 student's line when their code raises), ``_pg`` what the policy-gradient checks of chapters 6
 and 7 share (returns and their typical mistakes, reading a learning step from the weights, the
-agent that learns with the student's functions); ``student`` generates the solution-free
-notebooks of the student edition (``student/``) from ``book/``.
+agent that learns with the student's functions). The solution-free notebooks of the student
+edition (``student/``) are generated from ``book/`` by ``tools/student.py``.
 """
 
 from rlbook.exercises._core import Verdict  # noqa: F401  (the type every check returns)

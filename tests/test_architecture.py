@@ -30,6 +30,10 @@ LAYERS = {
 }
 PREFIX_LAYERS = {"rlbook.agents.": "agents", "rlbook.exercises.": "exercises"}
 
+# Imports allowed to go up a layer (importer, imported), each with why. None today:
+# checkpoint.load finds agent classes through importlib strings, which this test does not see.
+ALLOWED_UP: set[tuple[str, str]] = set()
+
 # Import edges allowed to close a circle, each with why and when it goes. The test fails once an
 # edge here no longer exists, so that the exception is deleted with its cause.
 KNOWN_CIRCLES = {
@@ -107,7 +111,9 @@ def test_imports_go_down_never_up():
         f"{name} ({order[layer(name)]}) imports {target} ({order[layer(target)]})"
         for name, targets in GRAPH.items()
         for target in targets
-        if target.startswith("rlbook") and layer(target) > layer(name)
+        if target.startswith("rlbook")
+        and layer(target) > layer(name)
+        and (name, target) not in ALLOWED_UP
     ]
     assert not upward, "imports that go up a layer:\n" + "\n".join(upward)
 

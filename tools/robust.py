@@ -57,11 +57,10 @@ CONFIGS = {
 # The unit tests that train an agent and assert that it learned, and the tests that
 # run each exercise's agent check on the reference solution.
 TRAINING_TESTS = (
-    "tests/test_qlearning.py",
-    "tests/test_tabular.py",
-    "tests/test_reinforce.py",
-    "tests/test_actor_critic.py",
-    "tests/test_dqn.py",
+    "tests/test_qlearning.py::test_frozenlake_learns",
+    "tests/test_tabular.py::test_cliffwalking_sarsa_walks_the_safe_path_and_qlearning_the_cliff_edge",
+    "tests/test_reinforce.py::test_learns_on_cartpole_quickly",
+    "tests/test_actor_critic.py::test_learns_on_cartpole_quickly",
     "tests/test_exercises_ch02.py::test_q_learning_agent_learns_with_the_reference",
     "tests/test_exercises_ch03.py::test_dqn_agent_learns_with_the_reference",
     "tests/test_exercises_ch06.py::test_reinforce_agent_learns_with_the_reference",
@@ -151,6 +150,11 @@ def results(folder: Path = OUT) -> tuple[dict, list]:
                     continue
                 passed = case.find("failure") is None and case.find("error") is None
                 name = f"{case.get('classname', '').split('.')[-1]}::{case.get('name')}"
+                if not any(
+                    t.endswith(name.split("::", 1)[1]) and name.split("::")[0] in t
+                    for t in TRAINING_TESTS
+                ):
+                    continue  # an older run of whole files: only the training tests count
                 claims[target, name].append((config, offset, {"passed": passed}))
         # In a notebook, expect() only records; a non-zero exit is a crash or a plain
         # assert. For the tests, failures are listed above.

@@ -168,9 +168,9 @@ def discounted_returns(rewards, dones, gamma: float, bootstrap=0.0):
     ``dones[t]`` marks the last step of an episode: the return restarts there,
     so one array can hold several episodes back to back (the Monte Carlo return
     of chapter 6 when every episode in it is complete, an n-step return of
-    chapter 7 when the rollout was cut and ``bootstrap`` is the critic's V of the state
-    after its last step). Computing backwards turns the double sum of the
-    definition into one pass.
+    chapter 7 when the rollout was cut and ``bootstrap`` is the critic's V of
+    the state after its last step). Computing backwards turns the double sum of
+    the definition into one pass.
 
     A time-limit truncation is not a real end: a caller with a critic adds
     ``gamma * V(s_{t+1})`` to the truncated step's reward and marks it done, so

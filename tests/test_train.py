@@ -308,17 +308,17 @@ class Countdown3(gym.Env):
 
 
 def _real_agent(algo, env):
-    from rlbook.checkpoint import agent_class
+    from rlbook.agents import ALGORITHMS
 
     small = {
         "qlearning": {},
         "dqn": dict(
             hidden=(8,), learning_starts=32, batch_size=16, train_every=16, gradient_steps=1
         ),
-        "reinforce": dict(hidden=(8,), batch_episodes=1, critic_steps=1),
+        "reinforce": dict(hidden=(8,), batch_episodes=1, baseline_steps=1),
         "actor_critic": dict(hidden=(8,), n_steps=4, critic_steps=1),
     }[algo]
-    return agent_class(algo)(env.observation_space, env.action_space, **small)
+    return ALGORITHMS[algo].agent_class(env.observation_space, env.action_space, **small)
 
 
 @pytest.mark.parametrize("algo", ["dqn", "reinforce", "actor_critic"])

@@ -183,12 +183,14 @@ def test_keyboard_interrupt_keeps_a_real_agent_usable(capsys):
             raise KeyboardInterrupt  # what Jupyter's stop button raises, here inside the loop
 
     h = train(agent, env, steps=10_000, callback=interrupt_once, progress=False)
-    assert h.interrupted and h.episodes == 20 and 0 < h.steps < 10_000 and agent.env_steps == h.steps
+    assert (
+        h.interrupted and h.episodes == 20 and 0 < h.steps < 10_000 and agent.env_steps == h.steps
+    )
     assert "interrupted" in capsys.readouterr().out
     more = train(agent, env, steps=100, history=h, progress=False)
     assert (
         more is h
-        and h.steps >= agent.steps - 1
+        and h.steps >= agent.env_steps - 1
         and evaluate(agent, make_env("FrozenLake-v1", seed=1), 2).shape == (2,)
     )
 

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from rlbook import checkpoint
+from rlbook.agents import load
 from rlbook.agents.qlearning import QLearningAgent
-from rlbook.agents.sarsa import SarsaAgent, SarsaConfig, sarsa_update
+from rlbook.agents.sarsa import SarsaAgent, SarsaConfig
 from rlbook.claims import seed_offset
 from rlbook.envs import DiscretizedObservationWrapper, make_env
 from rlbook.train import evaluate, train
@@ -21,13 +22,14 @@ def _table():
     return Q
 
 
-def test_sarsa_update_uses_the_next_action_taken_not_the_best():
-    Q = _table()
+def test_sarsa_learn_uses_the_next_action_taken_not_the_best():
+    agent = SarsaAgent(gym.spaces.Discrete(2), gym.spaces.Discrete(2), alpha=0.5, gamma=0.9)
+    Q = agent.Q = _table()
     # a' = 0 (not the best, 1): target = 1 + 0.9 * Q(1, 0) = 3.7; Q <- 2 + 0.5 * (3.7 - 2) = 2.85
-    td = sarsa_update(Q, 0, 1, 1.0, 1, 0, terminated=False, alpha=0.5, gamma=0.9)
+    td = agent.learn(0, 1, 1.0, 1, 0, terminated=False)
     assert Q[0, 1] == pytest.approx(2.85) and td == pytest.approx(1.7)
     # terminated: target = r = 1; Q <- 2.85 + 0.5 * (1 - 2.85) = 1.925
-    sarsa_update(Q, 0, 1, 1.0, 1, None, terminated=True, alpha=0.5, gamma=0.9)
+    agent.learn(0, 1, 1.0, 1, None, terminated=True)
     assert Q[0, 1] == pytest.approx(1.925)
     assert Q[1, 0] == 3.0 and Q[1, 1] == 5.0
 
@@ -100,9 +102,9 @@ def test_sarsa_checkpoint_round_trip(tmp_path):
     agent = SarsaAgent(env.observation_space, env.action_space, seed=4, alpha=0.2)
     train(agent, env, steps=2000, progress=False)
     path = agent.save(tmp_path / "sarsa.ckpt")
-    loaded = checkpoint.load(path)
+    loaded = load(path)
     assert isinstance(loaded, SarsaAgent) and loaded.config == agent.config
-    assert loaded.steps == agent.steps and dict(loaded.Q) == dict(agent.Q)
+    assert loaded.env_steps == agent.env_steps and dict(loaded.Q) == dict(agent.Q)
     with pytest.raises(checkpoint.CheckpointError, match="expected a 'qlearning' agent"):
         QLearningAgent.load(path)
 

@@ -3,7 +3,7 @@
 # rlbook itself; they reinstall when the lock or pyproject.toml changes.
 # More for CI and instructors: `make test-browser` (the built pages in headless Chromium),
 # `make test-env` (Binder's environment.yml in a fresh venv), `make book-student` (no solutions),
-# `make student` (regenerate the solution-free notebooks student/ from book/) and `make test-student`
+# `make student` (regenerate student/ and the launch buttons' plain notebooks colab/ from book/) and `make test-student`
 # (run them with every exercise stub left in).
 # For maintainers: `make lock` / `make lock-upgrade` (re-resolve the lock), `make test-latest`
 # (the newest versions pyproject.toml allows) and `make test-colab` (the Colab install cell).
@@ -42,7 +42,7 @@ help:
 	@echo "make book          build the HTML book into _build/html (executes every notebook)"
 	@echo "make test          ruff, then the unit tests, then every notebook executed with nbval"
 	@echo "make book-student  the student edition (student/, no solutions), into $(STUDENT)/_build/html"
-	@echo "make student       regenerate the solution-free notebooks student/ from book/"
+	@echo "make student       regenerate student/ (no solutions) and colab/ (plain Markdown) from book/"
 	@echo "make test-student  run every student notebook with its exercise stubs left in (nbval)"
 	@echo "make test-browser  open every built page in headless Chromium, check links and the student edition"
 	@echo "make test-env      install environment.yml (what Binder builds) in a fresh venv and import what the notebooks import"
@@ -95,7 +95,7 @@ book: $(VENV)/.installed-book
 # tools/student.py generates from book/ (committed, kept in sync by
 # tests/test_student_edition.py). Its own _config.yml (title, hide_solutions, no copies of the
 # sources) and _toc.yml (pages student/NN_name) go into $(STUDENT); the launch buttons are built
-# from the page's path, so Binder and Colab open student/NN_name.ipynb.
+# from the page's path, so Binder and Colab open colab/student/NN_name.ipynb, its plain-Markdown copy.
 book-student: $(VENV)/.installed-book
 	$(BIN)/python tools/student.py --check
 	$(BIN)/python tools/student.py --book-config $(STUDENT)
@@ -103,7 +103,9 @@ book-student: $(VENV)/.installed-book
 	  --path-output $(STUDENT) --warningiserror --keep-going --builder html
 	@test -f $(STUDENT)/_build/html/index.html && echo "Student edition built: $(STUDENT)/_build/html/index.html"
 
-# Regenerate student/ after editing a notebook in book/ (then commit both).
+# Regenerate every generated edition after editing a notebook in book/ (then commit them all):
+# student/ (MyST, no solutions: the student HTML book) and the plain-Markdown notebooks that the
+# launch buttons open, colab/book/ and colab/student/ (tools/plain_markdown.py).
 student: $(VENV)/.installed-test
 	$(BIN)/python tools/student.py
 

@@ -21,7 +21,7 @@ CommonMark only and show MyST roles and directives as raw text. So, in every Mar
 * Its title is a bold first line of the body, not text after the braces, where it would be run
   together with the option lines (":::{exercise} One episode :label: ex-1" in Colab):
   - {exercise} and {prf:...}: the title argument moves into the body ("**One episode**"); the
-    HTML box still says "Exercise 3" and shows the same bold title;
+    HTML box still says "Exercise 3.2" and shows the same bold title;
   - {admonition} with ``:class: warning`` (or note, tip, ...): becomes {warning} (that box, in
     the HTML book) with the title as its bold first line;
   - {solution-start}: gets the line "**Solution** (try the exercise first)";

@@ -2,7 +2,7 @@
 
 It is built from ``student/`` (the solution-free notebooks generated from ``book/``), so the
 student page of ``book/NN_name`` is ``student/NN_name``, and its Binder and Colab buttons open
-``student/NN_name.ipynb``.
+``colab/student/NN_name.ipynb``, its plain-Markdown copy.
 
 A solution is the code between a notebook's ``{solution-start}`` and ``{solution-end}`` markdown
 cells. Its distinctive lines (those that appear nowhere in the full book's page outside its
@@ -106,11 +106,14 @@ def _student_page(page: str) -> str:
 @pytest.mark.parametrize("page", CHAPTERS)
 def test_student_launch_buttons_open_the_solution_free_notebook(page, student_html):
     html = (student_html / f"{_student_page(page)}.html").read_text(encoding="utf-8")
-    notebook = f"{_student_page(page)}.ipynb"
+    # The plain-Markdown copy of the student notebook (tools/plain_markdown.py), which Colab renders.
+    notebook = f"colab/{_student_page(page)}.ipynb"
     branch = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["branch"]
     assert f"/blob/{branch}/{notebook}" in html, f"no Colab link to {notebook}"
     assert f"tree/{notebook}" in html.replace("%2F", "/"), f"no Binder link to {notebook}"
-    assert f"/blob/{branch}/{page}.ipynb" not in html, "a launch button opens the full notebook"
+    for full in (f"{page}.ipynb", f"colab/{page}.ipynb"):
+        assert f"/blob/{branch}/{full}" not in html, "a launch button opens the full notebook"
+        assert f"tree/{full}" not in html.replace("%2F", "/"), "Binder opens the full notebook"
 
 
 def test_student_edition_ships_no_source_notebooks(student_html):

@@ -17,7 +17,9 @@ import pytest
 from markdown_it import MarkdownIt
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("plain_markdown", ROOT / "tools" / "plain_markdown.py")
+_spec = importlib.util.spec_from_file_location(
+    "plain_markdown", ROOT / "tools" / "plain_markdown.py"
+)
 plain = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(plain)
 sys.path.insert(0, str(ROOT / "_ext"))
@@ -31,9 +33,11 @@ COMMONMARK = MarkdownIt("commonmark")
 LEFTOVERS = {
     "colon fence": re.compile(r":::"),
     "role": re.compile(r"\{[a-z][\w:-]*\}\s*<code>"),
-    "directive": re.compile(r"\{(?:exercise|solution[\w-]*|prf:\w+|admonition|warning|note|tip|"
-                            r"important|caution|danger|hint|seealso|figure|glue[\w:]*|"
-                            r"code-cell|math|bibliography|dropdown|div|card)\}"),
+    "directive": re.compile(
+        r"\{(?:exercise|solution[\w-]*|prf:\w+|admonition|warning|note|tip|"
+        r"important|caution|danger|hint|seealso|figure|glue[\w:]*|"
+        r"code-cell|math|bibliography|dropdown|div|card)\}"
+    ),
     "option": re.compile(r"(?m)^\s*:(?:label|class|name|nonumber|width|align):"),
     "fenced directive": re.compile(r'class="language-\{'),
 }
@@ -92,12 +96,16 @@ def test_the_detector_finds_each_kind_of_leftover():
     assert not myst_leftovers("**Exercise 3.2: The soft update**\n\n> **Note**\n>\n> $x$")
 
 
-@pytest.mark.parametrize("path", [p for p in PLAIN if p.parent.name == "book"], ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", [p for p in PLAIN if p.parent.name == "book"], ids=lambda p: p.stem
+)
 def test_full_edition_hides_each_solution_under_a_solution_heading(path):
     cells = _cells(path)
     source = _cells(ROOT / "book" / path.name)
     n_solutions = sum("{solution-start}" in _source(c) for c in source)
-    headings = [i for i, c in enumerate(cells) if _source(c).startswith("#### Solution to Exercise")]
+    headings = [
+        i for i, c in enumerate(cells) if _source(c).startswith("#### Solution to Exercise")
+    ]
     assert len(headings) == n_solutions
     for i in headings:
         code = cells[i + 1]
@@ -106,7 +114,9 @@ def test_full_edition_hides_each_solution_under_a_solution_heading(path):
         assert code["metadata"]["jupyter"]["source_hidden"] is True, "JupyterLab: input collapsed"
         assert _source(code).startswith("#@title Solution to Exercise")
     # Every code cell of the source is there, with its code unchanged (the title line aside).
-    plain_code = [re.sub(r"^#@title.*\n", "", _source(c)) for c in cells if c["cell_type"] == "code"]
+    plain_code = [
+        re.sub(r"^#@title.*\n", "", _source(c)) for c in cells if c["cell_type"] == "code"
+    ]
     assert plain_code == [_source(c) for c in source if c["cell_type"] == "code"]
     assert all(len(line) <= 79 for c in plain_code for line in c.splitlines())
 
@@ -128,7 +138,9 @@ def _exercise_titles(cells):
     return re.findall(r"\*\*(Exercise \d+\.\d+): ", "\n".join(_source(c) for c in cells))
 
 
-@pytest.mark.parametrize("path", [p for p in PLAIN if p.parent.name == "book"], ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", [p for p in PLAIN if p.parent.name == "book"], ids=lambda p: p.stem
+)
 def test_exercises_are_numbered_per_chapter_in_order(path):
     chapter = int(path.name[:2])
     titles = _exercise_titles(_cells(path))
@@ -143,8 +155,11 @@ def test_html_book_numbers_exercises_and_algorithms_the_same_way():
     class Env:
         toc_fignumbers = {
             "book/intro": {},
-            "book/03_dqn": {"exercise": {"ex-b": (5,), "ex-a": (4,)}, "algorithm": {"alg": (1,)},
-                            "figure": {"f": (7,)}},
+            "book/03_dqn": {
+                "exercise": {"ex-b": (5,), "ex-a": (4,)},
+                "algorithm": {"alg": (1,)},
+                "figure": {"f": (7,)},
+            },
             "book/04_double_dqn": {"exercise": {"ex-c": (6,)}, "algorithm": {"alg-d": (2,)}},
         }
 
@@ -152,7 +167,8 @@ def test_html_book_numbers_exercises_and_algorithms_the_same_way():
     changed = chapter_numbers.renumber(None, env)
     assert changed == ["book/03_dqn", "book/04_double_dqn"]
     assert env.toc_fignumbers["book/03_dqn"] == {
-        "exercise": {"ex-a": (3, 1), "ex-b": (3, 2)}, "algorithm": {"alg": (3, 1)},
+        "exercise": {"ex-a": (3, 1), "ex-b": (3, 2)},
+        "algorithm": {"alg": (3, 1)},
         "figure": {"f": (7,)},
     }
     assert env.toc_fignumbers["book/04_double_dqn"]["algorithm"] == {"alg-d": (4, 1)}
@@ -160,8 +176,10 @@ def test_html_book_numbers_exercises_and_algorithms_the_same_way():
 
 
 def _convert(markdown, edition="book", refs=None):
-    nb = {"cells": [{"cell_type": "markdown", "id": "m", "metadata": {}, "source": markdown}],
-          "metadata": {}}
+    nb = {
+        "cells": [{"cell_type": "markdown", "id": "m", "metadata": {}, "source": markdown}],
+        "metadata": {},
+    }
     out = plain.plain_notebook(nb, "03_dqn.ipynb", edition, refs=refs or {})
     return _source(out["cells"][0])
 
@@ -173,17 +191,23 @@ def test_conversions():
     assert _convert("::::{warning}\n\n**Errata: x**\n\nText\nmore.\n\n::::") == (
         "> **Errata: x**\n>\n> Text\n> more."
     )
-    box = _convert(":::{prf:algorithm}\n:label: alg-dqn\n\n**DQN**\n\n1. a\n    1. b\n\n:::\n\n"
-                   "As {prf:ref}`alg-dqn` and {prf:ref}`alg-double-dqn` say.",
-                   refs={"alg-double-dqn": "Algorithm 4.1"})
-    assert box == ("**Algorithm 3.1: DQN**\n\n1. a\n    1. b\n\n"
-                   "As Algorithm 3.1 and Algorithm 4.1 say.")
+    box = _convert(
+        ":::{prf:algorithm}\n:label: alg-dqn\n\n**DQN**\n\n1. a\n    1. b\n\n:::\n\n"
+        "As {prf:ref}`alg-dqn` and {prf:ref}`alg-double-dqn` say.",
+        refs={"alg-double-dqn": "Algorithm 4.1"},
+    )
+    assert box == (
+        "**Algorithm 3.1: DQN**\n\n1. a\n    1. b\n\nAs Algorithm 3.1 and Algorithm 4.1 say."
+    )
     base = plain.published_url()
     assert base.startswith("https://") and base.endswith("/")
     assert _convert('<a href="references.html#cite-x">X</a>') == (
         f'<a href="{base}book/references.html#cite-x">X</a>'
     )
-    assert _convert("[chapter 4](04_double_dqn.ipynb)") == f"[chapter 4]({base}book/04_double_dqn.html)"
+    assert (
+        _convert("[chapter 4](04_double_dqn.ipynb)")
+        == f"[chapter 4]({base}book/04_double_dqn.html)"
+    )
     student = _convert("[chapter 4](04_double_dqn.ipynb)", edition="student")
     assert student == f"[chapter 4]({plain.colab_url('colab/student/04_double_dqn.ipynb')})"
     assert _convert("Text with $x$ and [a link](https://example.org).") == (

@@ -73,6 +73,15 @@ def test_student_notebook_keeps_exercises_and_drops_solutions(source):
     )
 
 
+def test_student_intro_promises_no_solutions():
+    """The student edition's intro (tools/student.py's STUDENT_TEXT) does not offer dropdowns."""
+    intro = (ROOT / "student" / "intro.md").read_text(encoding="utf-8")
+    assert "dropdown" not in intro.replace("behind dropdowns)", "")
+    assert "leaves the solutions out" in intro
+    with pytest.raises(ValueError, match="STUDENT_TEXT"):
+        student.student_page("intro.md", "An intro without the sentence.")
+
+
 def _nb(*cells):
     return {
         "cells": [

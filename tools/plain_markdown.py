@@ -37,7 +37,9 @@ import re
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("notebook_markup", ROOT / "tools" / "notebook_markup.py")
+_spec = importlib.util.spec_from_file_location(
+    "notebook_markup", ROOT / "tools" / "notebook_markup.py"
+)
 markup = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(markup)
 
@@ -254,8 +256,12 @@ def _solution_label(cell) -> str:
 
 
 def plain_notebook(
-    notebook: dict, name: str, edition: str, refs: dict[str, str] | None = None,
-    bib: dict | None = None, root: pathlib.Path = ROOT,
+    notebook: dict,
+    name: str,
+    edition: str,
+    refs: dict[str, str] | None = None,
+    bib: dict | None = None,
+    root: pathlib.Path = ROOT,
 ) -> dict:
     """The plain-Markdown copy of one chapter notebook (``edition``: "book" or "student")."""
     nb = copy.deepcopy(notebook)

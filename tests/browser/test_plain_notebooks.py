@@ -28,13 +28,26 @@ from test_jupyterlab import LAB_SETTINGS, _free_port
 
 NOTEBOOK = "03_dqn.ipynb"
 EDITIONS = ("book", "student")
-RAW = (":::{", "::::{", "{exercise}", "{solution", ":label:", ":class:", "{prf:", "{warning}",
-       "{admonition}", "{cite", "{doc}")
+RAW = (
+    ":::{",
+    "::::{",
+    "{exercise}",
+    "{solution",
+    ":label:",
+    ":class:",
+    "{prf:",
+    "{warning}",
+    "{admonition}",
+    "{cite",
+    "{doc}",
+)
 
 
 @pytest.fixture(scope="module")
 def plain_lab(tmp_path_factory):
-    """JupyterLab without jupyterlab-myst, serving work/<edition>/03_dqn.ipynb; yields (base, token)."""
+    """JupyterLab without jupyterlab-myst, serving work/<edition>/03_dqn.ipynb.
+
+    Yields (base URL, token)."""
     try:
         import jupyterlab  # noqa: F401
     except ImportError:
@@ -68,13 +81,24 @@ def plain_lab(tmp_path_factory):
     log = (root / "server.log").open("w")
     server = subprocess.Popen(
         [
-            sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
-            f"--port={port}", f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={work}", "--LabApp.expose_app_in_browser=True",
-            "--LabApp.extension_manager=readonly", "--ServerApp.port_retries=0",
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={work}",
+            "--LabApp.expose_app_in_browser=True",
+            "--LabApp.extension_manager=readonly",
+            "--ServerApp.port_retries=0",
             "--ServerApp.allow_root=True",
         ],
-        cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=work,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -86,7 +110,9 @@ def plain_lab(tmp_path_factory):
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
                     log.flush()
-                    pytest.fail("JupyterLab did not start:\n" + (root / "server.log").read_text()[-3000:])
+                    pytest.fail(
+                        "JupyterLab did not start:\n" + (root / "server.log").read_text()[-3000:]
+                    )
                 time.sleep(0.5)
         yield base, token
     finally:
@@ -130,7 +156,8 @@ def test_plain_notebook_shows_no_myst_in_jupyterlab_without_jupyterlab_myst(
 ):
     base, token = plain_lab
     expected = [
-        c for c in json.loads((ROOT / "colab" / edition / NOTEBOOK).read_text())["cells"]
+        c
+        for c in json.loads((ROOT / "colab" / edition / NOTEBOOK).read_text())["cells"]
         if c["cell_type"] == "markdown"
     ]
     driver.get(f"{base}/lab/tree/{edition}/{NOTEBOOK}?token={token}")

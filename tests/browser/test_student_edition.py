@@ -106,7 +106,7 @@ def _student_page(page: str) -> str:
 @pytest.mark.parametrize("page", CHAPTERS)
 def test_student_launch_buttons_open_the_solution_free_notebook(page, student_html):
     html = (student_html / f"{_student_page(page)}.html").read_text(encoding="utf-8")
-    # The plain-Markdown copy of the student notebook (tools/plain_markdown.py), which Colab renders.
+    # The plain-Markdown copy of the student notebook (tools/plain_markdown.py): Colab renders it.
     notebook = f"colab/{_student_page(page)}.ipynb"
     branch = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["branch"]
     assert f"/blob/{branch}/{notebook}" in html, f"no Colab link to {notebook}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -122,3 +123,25 @@ def test_student_edition_ships_no_source_notebooks(student_html):
         str(p.relative_to(student_html)) for p in student_html.rglob("_sources/**/*.ipynb")
     )
     assert not leaked, f"source notebooks (with solutions) in the student edition: {leaked}"
+
+
+def _numbers(text: str, kind: str) -> list[str]:
+    return re.findall(rf"\b{kind} (\d+\.\d+)\b", text)
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_html_and_plain_notebooks_number_exercises_and_algorithms_alike(
+    page, book_html, student_html
+):
+    """_ext/chapter_numbers.py (HTML) and tools/plain_markdown.py (colab/) agree: Exercise 3.2 is
+    the same exercise in the HTML book, its student edition and the notebooks Colab opens."""
+    for html_dir, html_page, edition in (
+        (book_html, page, "book"),
+        (student_html, _student_page(page), "student"),
+    ):
+        html = (html_dir / f"{html_page}.html").read_text(encoding="utf-8")
+        captions = re.findall(r'<span class="caption-number">(\w+) (\d+\.\d+) </span>', html)
+        notebook = ROOT / "colab" / edition / f"{page.split('/')[-1]}.ipynb"
+        text = "\n".join("".join(c["source"]) for c in json.loads(notebook.read_text())["cells"])
+        plain = re.findall(r"^\*\*(\w+) (\d+\.\d+): ", text, flags=re.M)
+        assert captions == plain, f"{html_page}: HTML {captions} != colab/{edition} {plain}"

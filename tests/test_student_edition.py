@@ -1,5 +1,7 @@
 """The student edition: student/ is what tools/student.py generates from book/, and it
-holds every exercise (statement, stub, check) and no solution."""
+holds every exercise (statement, stub, check) and no solution. The same generator writes the
+plain-Markdown notebooks colab/book/ and colab/student/ (tests/test_plain_notebooks.py); the sync
+test covers them too."""
 
 import importlib.util
 import json
@@ -16,7 +18,9 @@ CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
 
 def test_student_notebooks_are_in_sync_with_the_book():
     stale = student.out_of_date(ROOT)
-    assert not stale, f"student/ is out of date: {stale}. Run `make student` and commit the result."
+    assert not stale, (
+        f"student/ or colab/ is out of date: {stale}. Run `make student` and commit the result."
+    )
 
 
 def _cells(path):

@@ -389,9 +389,9 @@ def test_bad_arguments_get_one_clear_line(capsys, argv, code, message):
     assert message in err and "Traceback" not in err
 
 
-# -- the README's table of bad inputs -----------------------------------------------------
+# -- the table of bad inputs (docs/bad-input.md) ------------------------------------------
 #
-# Each row: (what the user wrote, a function doing it). The README's "Bad input" table is generated
+# Each row: (what the user wrote, a function doing it). The table of docs/bad-input.md is generated
 # from these calls, and the test below checks that the messages it shows are still what the code
 # says.
 
@@ -635,16 +635,16 @@ def bad_input_messages(folder) -> list[tuple[str, str, str]]:
         os.chdir(old)
 
 
-def test_readme_bad_input_table_is_what_the_code_says(tmp_path):
-    readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md")).read()
+def test_bad_input_table_is_what_the_code_says(tmp_path):
+    table = open(os.path.join(os.path.dirname(__file__), "..", "docs", "bad-input.md")).read()
     for what, error, message in bad_input_messages(tmp_path):
         cell = message.replace("|", "\\|").replace("\n", " ")
-        assert f"| {what} | {error} | {cell} |" in readme, (
-            f"README's Bad input table is out of date for {what}"
+        assert f"| {what} | {error} | {cell} |" in table, (
+            f"docs/bad-input.md is out of date for {what} (`python tests/test_cli.py` prints it)"
         )
 
 
-if __name__ == "__main__":  # `python tests/test_cli.py` prints the README's Bad input table
+if __name__ == "__main__":  # `python tests/test_cli.py` prints docs/bad-input.md's table
     import tempfile
 
     print("| what you did | error | message |\n| --- | --- | --- |")

@@ -144,9 +144,10 @@ class ActorCriticAgent(PolicyGradientAgent):
     def update(self, last_next_obs) -> dict[str, float]:
         """One update on the stored rollout: targets, one actor step, critic
         steps."""
-        # 2. The n-step targets, from the critic before the update: held fixed.
+        # 2.2 The n-step targets, from the critic before the update: held
+        #     fixed.
         targets = self.targets(last_next_obs)
-        # 3-5. The TD errors, the actor step and the critic steps: one call.
+        # 2.3-2.5 The TD errors, the actor step and the critic steps: one call.
         obs, actions = (
             self._obs.reshape(-1, self.obs_dim),
             self._action.reshape(-1),
@@ -173,7 +174,7 @@ class ActorCriticAgent(PolicyGradientAgent):
         from rlbook.losses import actor_critic_losses
 
         c = self.config
-        # 3. The TD errors delta_t = y_t - V(s_t), inside actor_critic_losses.
+        # 2.3 The TD errors delta_t = y_t - V(s_t), inside actor_critic_losses.
         with tf.GradientTape() as tape:
             # (B, 1) -> (B,): one V per step
             values = self.value_network(obs)[:, 0]
@@ -185,12 +186,14 @@ class ActorCriticAgent(PolicyGradientAgent):
                 c.entropy_coef,
                 c.normalize,
             )
-        # 4. The actor: one step on L_pi (delta is held fixed inside it: no
-        #    gradient reaches the critic). More steps would make it off-policy.
+        # 2.4 The actor: one step on L_pi (delta is held fixed inside it: no
+        #     gradient reaches the critic). More steps would make it
+        #     off-policy.
         self.apply_gradients(self.policy_optimizer, self.policy, tape,
                              losses["policy_loss"])
-        # 5. The critic: critic_steps steps on L_V = value_loss(V(s), y), the
-        #    targets held fixed (a regression needs several steps to keep up).
+        # 2.5 The critic: critic_steps steps on L_V = value_loss(V(s), y), the
+        #     targets held fixed (a regression needs several steps to keep
+        #     up).
         self.fit_value_network(obs, targets, c.critic_steps)
         return {**losses, "mean_v": tf.reduce_mean(values)}
     # fmt: on

@@ -229,8 +229,8 @@ class DQNAgent(ck.Checkpointable):
         from rlbook.losses import double_td_target, q_loss, td_target
 
         c = self.config
-        # 1. The target, a constant for the gradient (inside the loss
-        #    functions).
+        # 2.3.2 The target, a constant for the gradient (inside the loss
+        #       functions).
         next_q_target = self.q_of(self.target_network, next_obs)
         if c.double:
             # y = r + gamma (1 - terminated) Q_target(s', argmax_a' Q(s', a'))
@@ -240,17 +240,18 @@ class DQNAgent(ck.Checkpointable):
         else:
             # y = r + gamma (1 - terminated) max_a' Q_target(s', a')
             y = td_target(reward, next_q_target, terminated, c.gamma)
-        # 2. The loss between Q(s, a) and y, and one gradient step on it.
+        # 2.3.3 The loss between Q(s, a) and y.
         with tf.GradientTape() as tape:
             q = self.q_of(self.q_network, obs)
             loss = q_loss(q, action, y, c.loss, weights)
+        # 2.3.4 One gradient step on it.
         variables = self.q_network.trainable_variables
         grads = tape.gradient(loss, variables)
         self.optimizer.apply_gradients(zip(grads, variables))
         self.gradient_steps.assign_add(1)
-        # 3. Every C gradient steps, the target network moves towards the
-        #    online one: theta_target <- tau theta + (1 - tau) theta_target
-        #    (tau = 1: a hard copy).
+        # 2.3.5 Every C gradient steps, the target network moves towards the
+        #       online one: theta_target <- tau theta + (1 - tau) theta_target
+        #       (tau = 1: a hard copy).
         if self.gradient_steps % c.target_update_every == 0:
             pairs = zip(
                 self.q_network.variables, self.target_network.variables

@@ -164,18 +164,18 @@ class ReinforceAgent(PolicyGradientAgent):
 
         obs, actions, rewards, terminated, last_obs = zip(*self._episodes)
         self._episodes.clear()
-        # 2. The returns G_t of each episode, computed backwards. A time limit
-        #    is not a failure: with a value network, what follows the last step
-        #    is worth V(s_T) (0 only if the episode terminated); without one,
-        #    the return stops.
+        # 2.2 The returns G_t of each episode, computed backwards. A time
+        #     limit is not a failure: with a value network, what follows the
+        #     last step is worth V(s_T) (0 only if the episode terminated);
+        #     without one, the return stops.
         last_v = np.zeros(len(obs))
         if self.value_network is not None:
             last_v = self.values(np.stack(last_obs))
         returns = [discounted_returns(r, np.zeros_like(r), self.config.gamma,
                                       bootstrap=0.0 if ended else v)
                    for r, ended, v in zip(rewards, terminated, last_v)]
-        # 3-5. The baseline, the policy-gradient step, the baseline's fit: one
-        #      call.
+        # 2.3-2.5 The baseline, the policy-gradient step, the baseline's fit:
+        #         one call.
         obs, actions, returns = (
             np.concatenate(x) for x in (obs, actions, returns)
         )
@@ -205,22 +205,22 @@ class ReinforceAgent(PolicyGradientAgent):
 
         c, metrics, baseline = self.config, {}, None
         if self.value_network is not None:
-            # 3. The baseline b(s_t) = V(s_t) before this batch, one per step:
-            #    (N,).
+            # 2.3 The baseline b(s_t) = V(s_t) before this batch, one per
+            #     step: (N,).
             baseline = self.value_network(obs)[:, 0]
             metrics = {
                 "value_loss": value_loss(baseline, returns),  # before the fit
                 "mean_v": tf.reduce_mean(baseline),
             }
-        # 4. The policy-gradient step on
-        #    L = -mean[(G_t - b(s_t)) log pi(a_t|s_t)] - c_H mean H,
-        #    the weight G_t - b(s_t) held fixed inside reinforce_loss.
+        # 2.4 The policy-gradient step on
+        #     L = -mean[(G_t - b(s_t)) log pi(a_t|s_t)] - c_H mean H,
+        #     the weight G_t - b(s_t) held fixed inside reinforce_loss.
         with tf.GradientTape() as tape:
             logits = self.policy(obs)
             loss = reinforce_loss(logits, actions, returns, baseline,
                                   c.entropy_coef, c.normalize)
         self.apply_gradients(self.policy_optimizer, self.policy, tape, loss)
-        # 5. The baseline's fit: critic_steps steps regressing V(s_t) on G_t.
+        # 2.5 The baseline's fit: critic_steps steps regressing V(s_t) on G_t.
         if self.value_network is not None:
             self.fit_value_network(obs, returns, c.critic_steps)
         entropy_mean = tf.reduce_mean(entropy(logits))

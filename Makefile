@@ -3,8 +3,8 @@
 # rlbook itself; they reinstall when the lock or pyproject.toml changes.
 # More for CI and instructors: `make test-browser` (the built pages in headless Chromium),
 # `make test-env` (Binder's environment.yml in a fresh venv), `make book-student` (no solutions),
-# `make student` (regenerate the solution-free notebooks student/ from book/) and `make test-student`
-# (run them with every exercise stub left in).
+# `make student` (regenerate student/ and the launch buttons' plain notebooks colab/ from book/)
+# and `make test-student` (run the student notebooks with every exercise stub left in).
 # For maintainers: `make lock` / `make lock-upgrade` (re-resolve the lock), `make test-latest`
 # (the newest versions pyproject.toml allows) and `make test-colab` (the Colab install cell).
 PYTHON ?= python3
@@ -44,7 +44,7 @@ help:
 	@echo "make unit          the unit tests alone (tests/, without the browser and link tests)"
 	@echo "make notebooks     the notebooks of book/ alone, executed with nbval"
 	@echo "make book-student  the student edition (student/, no solutions), into $(STUDENT)/_build/html"
-	@echo "make student       regenerate the solution-free notebooks student/ from book/"
+	@echo "make student       regenerate student/ (no solutions) and colab/ (plain Markdown) from book/"
 	@echo "make test-student  run every student notebook with its exercise stubs left in (nbval)"
 	@echo "make test-browser  open every built page in headless Chromium, check links and the student edition"
 	@echo "make test-env      install environment.yml (what Binder builds) in a fresh venv and import what the notebooks import"
@@ -96,7 +96,7 @@ book: $(VENV)/.installed
 # tools/student.py generates from book/ (committed, kept in sync by
 # tests/test_student_edition.py). Its own _config.yml (title, hide_solutions, no copies of the
 # sources) and _toc.yml (pages student/NN_name) go into $(STUDENT); the launch buttons are built
-# from the page's path, so Binder and Colab open student/NN_name.ipynb.
+# from the page's path, so Binder and Colab open colab/student/NN_name.ipynb (plain Markdown).
 book-student: $(VENV)/.installed
 	$(BIN)/python tools/student.py --check
 	$(BIN)/python tools/student.py --book-config $(STUDENT)
@@ -104,7 +104,9 @@ book-student: $(VENV)/.installed
 	  --path-output $(STUDENT) --warningiserror --keep-going --builder html
 	@test -f $(STUDENT)/_build/html/index.html && echo "Student edition built: $(STUDENT)/_build/html/index.html"
 
-# Regenerate student/ after editing a notebook in book/ (then commit both).
+# Regenerate every generated edition after editing a notebook in book/ (then commit them all):
+# student/ (MyST, no solutions: the student HTML book) and the plain-Markdown notebooks that the
+# launch buttons open, colab/book/ and colab/student/ (tools/plain_markdown.py).
 student: $(VENV)/.installed
 	$(BIN)/python tools/student.py
 

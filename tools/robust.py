@@ -95,16 +95,19 @@ def run_dir(target: str, config: str, offset: int) -> Path:
 
 
 def source_hash(target: str) -> str:
-    """A hash of what a run executes: the notebook, or the training tests' files.
+    """A hash of what a run executes: the notebook's code, or the training tests' files.
 
     A stored run whose hash differs (the chapter changed since) is stale: it is run
     again, and the report leaves it out.
     """
     if target == "tests":
         paths = sorted({ROOT / t.split("::")[0] for t in TRAINING_TESTS})
-    else:
-        paths = [chapters()[target]]
-    return hashlib.sha256(b"".join(p.read_bytes() for p in paths)).hexdigest()[:16]
+        data = b"".join(p.read_bytes() for p in paths)
+    else:  # the code cells only: a change of prose does not change what runs
+        cells = json.loads(chapters()[target].read_text())["cells"]
+        code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+        data = "\n".join(code).encode()
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def stored(folder: Path, target: str) -> dict | None:

@@ -36,6 +36,7 @@ import argparse
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -69,6 +70,9 @@ TRAINING_TESTS = (
     "tests/test_exercises_ch06.py::test_reinforce_agent_learns_with_the_reference",
     "tests/test_exercises_ch07.py::test_actor_critic_agent_learns_with_the_reference",
 )
+
+
+RUNNING: set[subprocess.Popen] = set()  # the runs in progress, stopped with the sweep
 
 
 def plan(configs: list[str] | None, offsets: list[int] | None) -> list[tuple[str, int]]:
@@ -145,12 +149,27 @@ def run_one(target: str, config: str, offset: int) -> dict:
     else:
         command = [*pytest, str(chapters()[target].relative_to(ROOT)), "--nbval-lax"]
     t0 = time.time()
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    (folder / "output.txt").write_text(done.stdout + done.stderr)
-    status = {"exit": done.returncode, "seconds": round(time.time() - t0, 1), "source": source}
+    # Each run in its own process group: an interrupted sweep stops the notebook's kernel
+    # and its worker processes too, not only pytest.
+    proc = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    RUNNING.add(proc)
+    try:
+        output, _ = proc.communicate()
+    finally:
+        RUNNING.discard(proc)
+    (folder / "output.txt").write_text(output)
+    status = {"exit": proc.returncode, "seconds": round(time.time() - t0, 1), "source": source}
     status_file.write_text(json.dumps(status))
     print(
-        f"{target:5s} {config:6s} offset {offset:>3}: exit {done.returncode}, "
+        f"{target:5s} {config:6s} offset {offset:>3}: exit {proc.returncode}, "
         f"{status['seconds']:.0f} s",
         flush=True,
     )
@@ -277,8 +296,16 @@ def main(argv: list[str] | None = None) -> int:
         for t in targets:
             shutil.rmtree(OUT / t, ignore_errors=True)
     jobs = [(t, c, o) for c, o in plan(args.configs, args.offsets) for t in targets]
-    with ThreadPoolExecutor(args.jobs) as pool:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `kill` stops the runs too
+    pool = ThreadPoolExecutor(args.jobs)
+    try:
         list(pool.map(lambda job: run_one(*job), jobs))
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in list(RUNNING):
+            os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    pool.shutdown()
     return report()
 
 

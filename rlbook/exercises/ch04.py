@@ -20,7 +20,7 @@ from rlbook.exercises._core import (
     to_scalar,
     wrong,
 )
-from rlbook.exercises.ch03 import _flags_hint, td_cases
+from rlbook.exercises._core import flags_hint as _flags_hint, td_cases
 
 __all__ = ["check_max_bias", "check_double_td_target"]
 

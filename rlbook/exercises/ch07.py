@@ -40,7 +40,7 @@ from rlbook.exercises._pg import (
     tiny_networks,
     train_on_cartpole,
 )
-from rlbook.exercises.ch03 import _flags_hint
+from rlbook.exercises._core import flags_hint as _flags_hint
 
 __all__ = [
     "check_td_targets",

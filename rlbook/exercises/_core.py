@@ -408,7 +408,8 @@ def grade(
     copies, and an argument changed in place is a mistake of its own. ``read(got, case, name)``
     turns the answer into what is compared (default: a float array), failing with a message
     about its type or shape. When answers differ, the mistake of the table that explains the
-    most failing cases gives the hint (on the first case it explains); if none does, a generic
+    most failing cases (at least half of them) gives the hint, on the first case it explains;
+    if none does, a generic
     message shows the expected and the returned value (or ``explain(got, want, case)``).
     ``done`` is the "correct" message.
     """
@@ -442,7 +443,7 @@ def grade(
     for *_, matched in failures:
         for m in matched:
             counts[id(m)] = counts.get(id(m), 0) + 1
-    if counts:
+    if counts and 2 * max(counts.values()) >= len(failures):  # (not a coincidence on one case)
         best = next(m for m in mistakes if counts.get(id(m)) == max(counts.values()))
         case = next(c for c, *_, matched in failures if best in matched)
         return wrong(_about(case, best.message(case)))

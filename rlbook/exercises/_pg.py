@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlbook.exercises._core import StudentError, Verdict, correct, tensor_hint, wrong
+from rlbook.exercises._core import Mistake, StudentError, Verdict, correct, tensor_hint, wrong
 
 # -- NumPy references ---------------------------------------------------------------------------
 
@@ -71,115 +71,13 @@ def discounted(rewards, dones, gamma, bootstrap=0.0, reset_offset=0, first_disco
     return out
 
 
-def return_mistakes(r, dones, gamma, want, bootstrap=None, symbol="G_t", what="returns"):
-    """``(wrong answer, hint)`` for the typical slips in discounted returns (or n-step targets).
-
-    ``r`` and ``dones`` are ``(T,)`` or time-major ``(T, E)``; ``want`` is the right answer;
-    ``bootstrap`` is the value the sum starts from after the last step (``None``: 0, a complete
-    episode). ``symbol`` and ``what`` name the quantity in the chapter's terms (``"G_t"`` and
-    ``"returns"``, or ``"y_t"`` and ``"targets"``).
-    """
-    r, dones = np.asarray(r, np.float64), np.asarray(dones, np.float64)
-    b = 0.0 if bootstrap is None else bootstrap
-    nxt = symbol.replace("_t", "_{t+1}")
-    recursion = f"{symbol} = r_t + gamma * (1 - dones[t]) * {nxt}"
-    forward = np.zeros_like(r)
-    g = np.zeros_like(r[0])
+def _forward(r, dones, gamma):
+    """Rewards accumulated from the start of each episode (the wrong direction)."""
+    out, g = np.zeros_like(r), np.zeros_like(r[0])
     for t in range(len(r)):
         g = np.where(dones[t - 1] > 0, 0.0, g) if t > 0 else g
         g = r[t] + gamma * g
-        forward[t] = g
-    out = []
-    if dones.any():
-        out += [
-            (
-                discounted(r, np.zeros_like(dones), gamma, b),
-                f"{what} are not reset at episode ends: after an episode's last step "
-                "(dones[t] = 1) the next episode's rewards"
-                + (" and the bootstrap value" if bootstrap is not None else "")
-                + f" must not flow back into it. Restart the sum: {recursion}.",
-            ),
-            (
-                discounted(r, dones, gamma, b, reset_offset=1),
-                f"the reset is one step off: at an episode's last step t (dones[t] = 1) "
-                f"{symbol} = r_t, so use dones[t] (not dones[t + 1]) when computing {symbol}.",
-            ),
-            (
-                discounted(r, dones, gamma, b, reset_offset=-1),
-                f"the reset is one step off: at an episode's last step t (dones[t] = 1) "
-                f"{symbol} = r_t, so use dones[t] (not dones[t - 1]) when computing {symbol}.",
-            ),
-            (
-                discounted(r, 1.0 - dones, gamma, b),
-                "the end flag is the wrong way round: keep the future where the episode goes on, "
-                "(1 - dones[t]).",
-            ),
-        ]
-    if bootstrap is not None:
-        last_cut = dones.copy()
-        last_cut[-1] = 0.0
-        out += [
-            (
-                discounted(r, dones, gamma, 0.0),
-                f"the {what} do not start from the bootstrap value: after the rollout's last "
-                f"step the episode goes on, worth V(s_T) (last_values), so start the backward "
-                f"pass from it, not from 0.",
-            ),
-            (
-                discounted(r, dones, gamma, b, first_discount=1.0),
-                f"the bootstrap value is not discounted: the last step's {symbol} is "
-                "r + gamma * (1 - dones) * V(s_T).",
-            ),
-            (
-                r + gamma * (1.0 - dones) * np.asarray(b),
-                f"every {symbol} bootstraps from V(s_T) after one reward; an n-step target adds "
-                f"the rewards up to the rollout's end: {recursion}, backwards from V(s_T).",
-            ),
-            (
-                discounted(r, last_cut, gamma, b),
-                "the bootstrap value reaches steps where the episode ended (dones = 1 on the "
-                "last step): nothing follows a real end, so multiply V(s_T) by (1 - dones) too "
-                "(no bootstrapping through episode ends).",
-            ),
-        ]
-    out += [
-        (
-            want[::-1],
-            f"the {what} are right but in reverse order: after the backward loop, reverse the "
-            f"list so that entry t is {symbol}.",
-        ),
-        (
-            forward,
-            f"you accumulated rewards from the start of the episode; {symbol} looks *forward*, "
-            "at the rewards from step t to the end. Loop over the rewards from the last one back.",
-        ),
-        (
-            discounted(r, dones, 1.0, b),
-            f"the {what} are not discounted: each step further away should count gamma times less.",
-        ),
-        (
-            _discount_now(r, dones, gamma, b),
-            f"the reward of step t itself is not discounted (it arrives now): {symbol} = r_t + "
-            f"gamma * {nxt}.",
-        ),
-        (
-            np.broadcast_to(want[0], want.shape),
-            f"every step got the total return {symbol.replace('_t', '_0')} of the first step; "
-            f"{symbol} counts only the rewards from step t on.",
-        ),
-    ]
-    if len(r) > 1:
-        out += [
-            (
-                np.concatenate([np.zeros_like(want[:1]), want[:-1]]),
-                f"the {what} are shifted by one step: entry t must be {symbol}.",
-            ),
-            (
-                np.concatenate([want[1:], np.zeros_like(want[:1])]),
-                f"the {what} are shifted by one step (off by one): entry t must be {symbol}, "
-                "which includes r_t.",
-            ),
-        ]
+        out[t] = g
     return out
 
 
@@ -189,6 +87,136 @@ def _discount_now(r, dones, gamma, b):
         g = gamma * (r[t] + (1.0 - dones[t]) * g)
         out[t] = g
     return out
+
+
+def _ret(c, dones=None, gamma=None, bootstrap=None, **kw):
+    """The case's returns (or targets) with one part replaced by a typical slip."""
+    d = c.dones if dones is None else dones
+    b = c.b if bootstrap is None else bootstrap
+    return discounted(c.r, d, c.gamma if gamma is None else gamma, b, **kw)
+
+
+def _recursion(c) -> str:
+    return f"{c.symbol} = r_t + gamma * (1 - dones[t]) * {c.next_symbol}"
+
+
+def _if(condition, value):
+    return value if condition else None  # None: the mistake does not apply to this case
+
+
+def _cut_last(c):
+    last_cut = c.dones.copy()
+    last_cut[-1] = 0.0
+    return _ret(c, dones=last_cut)
+
+
+_ONE_OFF = (
+    "the reset is one step off: at an episode's last step t (dones[t] = 1) {s} = r_t, so use "
+    "dones[t] (not dones[t {sign} 1]) when computing {s}."
+)
+
+# The typical slips in discounted returns (chapter 6) and n-step targets (chapter 7). A case has
+# ``r`` and ``dones`` ((T,) or time-major (T, E)), ``gamma``, ``b`` (the bootstrap value, 0 for
+# complete episodes), ``bootstrapped`` (bool), ``symbol`` ("G_t" or "y_t"), ``next_symbol`` and
+# ``quantity`` ("returns" or "targets").
+RETURN_MISTAKES = [
+    Mistake(
+        lambda c: (
+            f"{c.quantity} are not reset at episode ends: after an episode's last step "
+            "(dones[t] = 1) the next episode's rewards"
+            + (" and the bootstrap value" if c.bootstrapped else "")
+            + f" must not flow back into it. Restart the sum: {_recursion(c)}."
+        ),
+        lambda c: _if(c.dones.any(), _ret(c, dones=np.zeros_like(c.dones))),
+    ),
+    Mistake(
+        lambda c: _ONE_OFF.format(s=c.symbol, sign="+"),
+        lambda c: _if(c.dones.any(), _ret(c, reset_offset=1)),
+    ),
+    Mistake(
+        lambda c: _ONE_OFF.format(s=c.symbol, sign="-"),
+        lambda c: _if(c.dones.any(), _ret(c, reset_offset=-1)),
+    ),
+    Mistake(
+        "the end flag is the wrong way round: keep the future where the episode goes on, "
+        "(1 - dones[t]).",
+        lambda c: _if(c.dones.any(), _ret(c, dones=1.0 - c.dones)),
+    ),
+    Mistake(
+        lambda c: (
+            f"the {c.quantity} do not start from the bootstrap value: after the rollout's last "
+            "step the episode goes on, worth V(s_T) (last_values), so start the backward pass "
+            "from it, not from 0."
+        ),
+        lambda c: _if(c.bootstrapped, _ret(c, bootstrap=0.0)),
+    ),
+    Mistake(
+        lambda c: (
+            f"the bootstrap value is not discounted: the last step's {c.symbol} is "
+            "r + gamma * (1 - dones) * V(s_T)."
+        ),
+        lambda c: _if(c.bootstrapped, _ret(c, first_discount=1.0)),
+    ),
+    Mistake(
+        lambda c: (
+            f"every {c.symbol} bootstraps from V(s_T) after one reward; an n-step target adds "
+            f"the rewards up to the rollout's end: {_recursion(c)}, backwards from V(s_T)."
+        ),
+        lambda c: _if(c.bootstrapped, c.r + c.gamma * (1.0 - c.dones) * np.asarray(c.b)),
+    ),
+    Mistake(
+        "the bootstrap value reaches steps where the episode ended (dones = 1 on the last step): "
+        "nothing follows a real end, so multiply V(s_T) by (1 - dones) too (no bootstrapping "
+        "through episode ends).",
+        lambda c: _if(c.bootstrapped, _cut_last(c)),
+    ),
+    Mistake(
+        lambda c: (
+            f"the {c.quantity} are right but in reverse order: after the backward loop, reverse "
+            f"the list so that entry t is {c.symbol}."
+        ),
+        lambda c: _ret(c)[::-1],
+    ),
+    Mistake(
+        lambda c: (
+            f"you accumulated rewards from the start of the episode; {c.symbol} looks *forward*, "
+            "at the rewards from step t to the end. Loop over the rewards from the last one back."
+        ),
+        lambda c: _forward(c.r, c.dones, c.gamma),
+    ),
+    Mistake(
+        lambda c: (
+            f"the {c.quantity} are not discounted: each step further away should count gamma "
+            "times less."
+        ),
+        lambda c: _ret(c, gamma=1.0),
+    ),
+    Mistake(
+        lambda c: (
+            f"the reward of step t itself is not discounted (it arrives now): {c.symbol} = r_t + "
+            f"gamma * {c.next_symbol}."
+        ),
+        lambda c: _discount_now(c.r, c.dones, c.gamma, c.b),
+    ),
+    Mistake(
+        lambda c: (
+            f"every step got the total return {c.symbol.replace('_t', '_0')} of the first step; "
+            f"{c.symbol} counts only the rewards from step t on."
+        ),
+        lambda c: np.broadcast_to(_ret(c)[0], c.r.shape),
+    ),
+    Mistake(
+        lambda c: f"the {c.quantity} are shifted by one step: entry t must be {c.symbol}.",
+        lambda c: _if(len(c.r) > 1, np.concatenate([np.zeros_like(c.r[:1]), _ret(c)[:-1]])),
+    ),
+    Mistake(
+        lambda c: (
+            f"the {c.quantity} are shifted by one step (off by one): entry t must be {c.symbol}, "
+            "which includes r_t."
+        ),
+        lambda c: _if(len(c.r) > 1, np.concatenate([_ret(c)[1:], np.zeros_like(c.r[:1])])),
+    ),
+]
 
 
 # -- the unit cases of a learning step ----------------------------------------------------------

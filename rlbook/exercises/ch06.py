@@ -7,6 +7,7 @@ import inspect
 import numpy as np
 
 from rlbook.exercises._core import (
+    Case,
     Verdict,
     assert_unchanged,
     call_student,
@@ -16,13 +17,14 @@ from rlbook.exercises._core import (
     diagnose,
     fmt,
     fresh_rng,
+    grade,
     name_of,
-    snapshot,
     tensor_hint,
     to_array,
     wrong,
 )
 from rlbook.exercises._pg import (
+    RETURN_MISTAKES,
     StudentStep,
     agent_verdict,
     backprop,
@@ -36,7 +38,6 @@ from rlbook.exercises._pg import (
     pg_output_grad,
     policy_batch,
     policy_step_mistake,
-    return_mistakes,
     set_flat,
     sgd,
     tiny_networks,
@@ -65,6 +66,37 @@ def _n_parameters(fn) -> int | None:
     )
 
 
+def _returns_cases(rng, batched: bool):
+    for i, gamma in enumerate([float(rng.choice([0.9, 0.8])), 0.5, 1.0]):
+        if batched:
+            lengths = [int(n) for n in rng.integers(2, 6, size=int(rng.integers(3, 5)))]
+            lengths[int(rng.integers(len(lengths)))] = 1
+            lengths = [int(rng.integers(3, 7))] if i == 2 else lengths
+        else:
+            lengths = [[int(rng.integers(4, 8))], [1], [int(rng.integers(2, 5))]][i]
+        rewards = [float(x) for x in np.round(rng.uniform(-1.0, 3.0, size=sum(lengths)), 1)]
+        dones = np.concatenate([np.eye(1, n, n - 1)[0] for n in lengths])
+        given = list(rewards) if i % 2 == 0 else np.array(rewards)
+        r = np.array(rewards)
+        yield Case(
+            (given, dones, gamma) if batched else (given, gamma),
+            ("rewards", "dones", "gamma") if batched else ("rewards", "gamma"),
+            f"(rewards {fmt(r)}{', dones ' + fmt(dones, 0) if batched else ''}, gamma {gamma})",
+            f"for episodes of {lengths} steps back to back"
+            if batched
+            else f"for an episode of {lengths[0]} step{'s' if lengths[0] > 1 else ''}",
+            what=f"one return per step, {len(r)} values",
+            r=r,
+            dones=dones if batched else np.zeros(len(r)),
+            gamma=gamma,
+            b=0.0,
+            bootstrapped=False,
+            symbol="G_t",
+            next_symbol="G_{t+1}",
+            quantity="returns",
+        )
+
+
 @check
 def check_episode_returns(episode_returns) -> Verdict:
     """Check discounted returns, for one episode at a time or several episodes back to back.
@@ -81,60 +113,21 @@ def check_episode_returns(episode_returns) -> Verdict:
     Rewards are random on every call, given as a list or an array, and never changed in place.
     """
     name = name_of(episode_returns)
-    rng = fresh_rng()
-    n_params = _n_parameters(episode_returns)
-    batched = n_params == 3
-    signature = "(rewards, dones, gamma)" if batched else "(rewards, gamma)"
-    gammas = [float(rng.choice([0.9, 0.8])), 0.5, 1.0]
-    for i, gamma in enumerate(gammas):
-        if batched:
-            lengths = [int(n) for n in rng.integers(2, 6, size=int(rng.integers(3, 5)))]
-            lengths[int(rng.integers(len(lengths)))] = 1
-            if i == 2:
-                lengths = [int(rng.integers(3, 7))]
-        else:
-            lengths = [[int(rng.integers(4, 8))], [1], [int(rng.integers(2, 5))]][i]
-        rewards = [float(x) for x in np.round(rng.uniform(-1.0, 3.0, size=sum(lengths)), 1)]
-        dones = np.concatenate([np.eye(1, n, n - 1)[0] for n in lengths])
-        given = list(rewards) if i % 2 == 0 else np.array(rewards)
-        before = snapshot(given)
-        args = (given, dones.copy(), gamma) if batched else (given, gamma)
-        got = call_student(
-            episode_returns, *args, name=name, signature=f"episode_returns{signature}"
-        )
-        assert_unchanged(name, before, [given], ["rewards"])
-        got = to_array(got, name, f"one return per step, shape ({len(rewards)},)")
-        r = np.array(rewards)
-        want = discounted(r, dones, gamma)
-        what = (
-            f"episodes of {lengths} steps back to back"
-            if batched
-            else f"an episode of {lengths[0]} step{'s' if lengths[0] > 1 else ''}"
-        )
-        case = f"(rewards {fmt(r)}{', dones ' + fmt(dones, 0) if batched else ''}, gamma {gamma})"
-        if got.shape != want.shape:
-            return wrong(
-                f"for {what} expected one return per step, {len(want)} values, got shape "
-                f"{got.shape}. "
-                f"{case}"
-            )
-        if close(got, want):
-            continue
-        candidates = return_mistakes(r, dones if batched else np.zeros(len(r)), gamma, want)
-        message = diagnose(got, candidates)
-        return wrong(
-            f"for {what}: {message or 'expected ' + fmt(want, 4) + ', got ' + fmt(got, 4) + '.'} "
-            f"{case}"
-        )
-    if batched:
-        return correct(
+    batched = _n_parameters(episode_returns) == 3
+    return grade(
+        episode_returns,
+        _returns_cases(fresh_rng(), batched),
+        lambda c: discounted(c.r, c.dones, c.gamma),
+        RETURN_MISTAKES,
+        signature="episode_returns"
+        + ("(rewards, dones, gamma)" if batched else "(rewards, gamma)"),
+        done=(
             f"{name}: G_t = r_t + gamma * (1 - done_t) * G_(t+1), from the last step back, "
-            "restarting "
-            "at every episode end."
-        )
-    return correct(
-        f"{name}: G_t = r_t + gamma * G_(t+1), computed from the last step back, one pass over the "
-        "episode."
+            "restarting at every episode end."
+            if batched
+            else f"{name}: G_t = r_t + gamma * G_(t+1), computed from the last step back, one "
+            "pass over the episode."
+        ),
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from rlbook.exercises._core import (
+    Case,
+    Mistake,
     Verdict,
     assert_unchanged,
     call_student,
@@ -12,15 +14,18 @@ from rlbook.exercises._core import (
     close,
     correct,
     diagnose,
+    flags_hint,
     fmt,
     fresh_rng,
+    grade,
     name_of,
-    snapshot,
     tensor_hint,
     to_array,
     wrong,
 )
+from rlbook.exercises._core import flags_hint as _flags_hint
 from rlbook.exercises._pg import (
+    RETURN_MISTAKES,
     StudentStep,
     agent_verdict,
     backprop,
@@ -34,13 +39,11 @@ from rlbook.exercises._pg import (
     pg_output_grad,
     policy_batch,
     policy_step_mistake,
-    return_mistakes,
     set_flat,
     sgd,
     tiny_networks,
     train_on_cartpole,
 )
-from rlbook.exercises._core import flags_hint as _flags_hint
 
 __all__ = [
     "check_td_targets",
@@ -51,6 +54,85 @@ __all__ = [
 ]
 
 
+def _td_cases(rng):
+    for kind, gamma in (
+        ("mixed", float(rng.choice([0.9, 0.99]))),
+        ("one", 0.9),
+        ("all", 0.99),
+        ("both", 0.5),
+    ):
+        batch = 1 if kind == "one" else int(rng.integers(5, 9))  # mixed: some have neither flag
+        rewards = np.round(rng.uniform(-1.0, 2.0, size=batch), 2).astype(np.float32)
+        next_values = np.round(rng.uniform(1.0, 10.0, size=batch), 2).astype(np.float32)
+        flags = rng.permutation(batch)
+        term, trunc = np.zeros(batch, np.float32), np.zeros(batch, np.float32)
+        if kind == "mixed":
+            term[flags[:2]], trunc[flags[2:4]] = 1.0, 1.0
+        elif kind == "all":
+            term[:] = 1.0
+        elif kind == "both":
+            term[flags[:2]], trunc[flags[1:3]] = 1.0, 1.0  # flags[1] is both
+        r, v, t, tr = (x.astype(np.float64) for x in (rewards, next_values, term, trunc))
+        yield Case(
+            (rewards, next_values, term, trunc, gamma),
+            ("rewards", "next_values", "terminated", "truncated", "gamma"),
+            f"(rewards {fmt(r)}, next_values {fmt(v)}, terminated {fmt(t, 0)}, truncated "
+            f"{fmt(tr, 0)}, gamma {gamma})",
+            what=f"one target per transition, shape ({batch},)",
+            r=r,
+            v=v,
+            t=t,
+            tr=tr,
+            gamma=gamma,
+        )
+
+
+def _td(c, mask=None, gamma=None):
+    return c.r + (c.gamma if gamma is None else gamma) * (1 - c.t if mask is None else mask) * c.v
+
+
+_TD_MISTAKES = [
+    Mistake(
+        "a truncated transition was cut by the time limit, not terminated: the pole was still "
+        "up, so its future is worth V(s'). Stop bootstrapping only on terminated (done = "
+        "terminated or truncated is the mistake).",
+        lambda c: _td(c, mask=1 - np.maximum(c.t, c.tr)),
+    ),
+    Mistake(
+        "a transition can be both terminated and truncated, and terminated alone decides: stop "
+        "bootstrapping only on terminated, (1 - terminated). Do not subtract truncated.",
+        lambda c: _td(c, mask=1 - c.t - c.tr),
+    ),
+    Mistake(
+        "you stopped bootstrapping on truncated instead of terminated: only a real end "
+        "(terminated) makes the future worth 0.",
+        lambda c: _td(c, mask=1 - c.tr),
+    ),
+    Mistake(
+        "the terminated transitions still bootstrap: nothing follows a real end, so their target "
+        "is just r. Multiply V(s') by (1 - terminated).",
+        lambda c: _td(c, mask=1.0),
+    ),
+    Mistake(
+        "the flag is the wrong way round: bootstrap when the episode goes on, (1 - terminated).",
+        lambda c: _td(c, mask=c.t),
+    ),
+    Mistake(
+        "the reward is not discounted (it arrives now); only V(s') is multiplied by gamma.",
+        lambda c: c.gamma * _td(c, gamma=1.0),
+    ),
+    Mistake(
+        "the next state's value must be discounted: multiply V(s') by gamma.",
+        lambda c: _td(c, gamma=1.0),
+    ),
+]
+
+
+def _targets_read(got, c, name):
+    got = to_array(got, name, c.what)
+    return got[:, 0] if got.shape == (len(c.r), 1) else got
+
+
 @check
 def check_td_targets(td_targets) -> Verdict:
     """Check ``td_targets(rewards, next_values, terminated, truncated, gamma) -> (B,)``.
@@ -59,105 +141,18 @@ def check_td_targets(td_targets) -> Verdict:
     one, an all-terminal batch, a transition both terminated and truncated (Gymnasium allows it:
     terminated wins), and gamma in {0.5, 0.9, 0.99}.
     """
-    name = name_of(td_targets)
-    rng = fresh_rng()
-    for kind, gamma in (
-        ("mixed", float(rng.choice([0.9, 0.99]))),
-        ("one", 0.9),
-        ("all", 0.99),
-        ("both", 0.5),
-    ):
-        batch = {"one": 1}.get(
-            kind, int(rng.integers(5, 9))
-        )  # mixed: some transitions have neither flag
-        rewards = np.round(rng.uniform(-1.0, 2.0, size=batch), 2).astype(np.float32)
-        next_values = np.round(rng.uniform(1.0, 10.0, size=batch), 2).astype(np.float32)
-        flags = rng.permutation(batch)
-        terminated, truncated = np.zeros(batch, np.float32), np.zeros(batch, np.float32)
-        if kind == "mixed":
-            terminated[flags[:2]], truncated[flags[2:4]] = 1.0, 1.0
-        elif kind == "all":
-            terminated[:] = 1.0
-        elif kind == "both":
-            terminated[flags[:2]], truncated[flags[1:3]] = 1.0, 1.0  # flags[1] is both
-        arrays = (rewards, next_values, terminated, truncated)
-        given = snapshot(*arrays)
-        got = call_student(
-            td_targets,
-            *given,
-            gamma,
-            name=name,
-            hint=_flags_hint,
-            signature="(rewards, next_values, terminated, truncated, gamma)",
-        )
-        assert_unchanged(
-            name, list(arrays), given, ["rewards", "next_values", "terminated", "truncated"]
-        )
-        got = to_array(got, name, f"one target per transition, shape ({batch},)")
-        if got.shape == (batch, 1):
-            got = got[:, 0]
-        r, v, term, trunc = (x.astype(np.float64) for x in arrays)
-        want = r + gamma * (1 - term) * v
-        case = (
-            f"(rewards {fmt(r)}, next_values {fmt(v)}, terminated {fmt(term, 0)}, truncated "
-            f"{fmt(trunc, 0)}, "
-            f"gamma {gamma})"
-        )
-        if got.shape != want.shape:
-            return wrong(
-                f"expected one target per transition, shape ({batch},), got shape {got.shape}. "
-                f"{case}"
-            )
-        if close(got, want):
-            continue
-        message = diagnose(
-            got,
-            [
-                (
-                    r + gamma * (1 - np.maximum(term, trunc)) * v,
-                    "a truncated transition was cut by the time limit, not terminated: the pole "
-                    "was still up, so its "
-                    "future is worth V(s'). Stop bootstrapping only on terminated (done = "
-                    "terminated or truncated is "
-                    "the mistake).",
-                ),
-                (
-                    r + gamma * (1 - term - trunc) * v,
-                    "a transition can be both terminated and truncated; terminated alone decides: "
-                    "(1 - terminated). "
-                    "Do not subtract truncated.",
-                ),
-                (
-                    r + gamma * (1 - trunc) * v,
-                    "you stopped bootstrapping on truncated instead of terminated: only "
-                    "a real end (terminated) makes the future worth 0.",
-                ),
-                (
-                    r + gamma * v,
-                    "the terminated transitions still bootstrap: nothing follows a real end, so "
-                    "their "
-                    "target is just r. Multiply V(s') by (1 - terminated).",
-                ),
-                (
-                    r + gamma * term * v,
-                    "the flag is the wrong way round: bootstrap when the episode goes on, "
-                    "(1 - terminated).",
-                ),
-                (
-                    gamma * (r + (1 - term) * v),
-                    "the reward is not discounted (it arrives now); only V(s') is "
-                    "multiplied by gamma.",
-                ),
-                (
-                    r + (1 - term) * v,
-                    "the next state's value must be discounted: multiply V(s') by gamma.",
-                ),
-            ],
-        )
-        return wrong(f"{message or 'expected ' + fmt(want) + ', got ' + fmt(got) + '.'} {case}")
-    return correct(
-        f"{name}: y = r + gamma * (1 - terminated) * V(s'); a truncated transition still "
-        "bootstraps."
+    return grade(
+        td_targets,
+        _td_cases(fresh_rng()),
+        _td,
+        _TD_MISTAKES,
+        read=_targets_read,
+        signature="(rewards, next_values, terminated, truncated, gamma)",
+        hint=flags_hint,
+        done=(
+            f"{name_of(td_targets)}: y = r + gamma * (1 - terminated) * V(s'); a truncated "
+            "transition still bootstraps."
+        ),
     )
 
 
@@ -374,6 +369,48 @@ _STEP_SIGNATURE = (
 )
 
 
+def _n_step_cases(rng):
+    for where, n_steps, n_envs, kind, gamma in [
+        ("a rollout with episode ends", int(rng.integers(4, 7)), 3, "mixed", 0.9),
+        ("a one-step rollout (T = 1)", 1, int(rng.integers(2, 5)), "mixed", 0.5),
+        ("a rollout in which every step ends an episode", 3, 2, "all", 0.99),
+        ("one environment copy (E = 1)", int(rng.integers(3, 6)), 1, "none", 0.5),
+    ]:
+        rewards = np.round(rng.uniform(-1.0, 2.0, size=(n_steps, n_envs)), 2).astype(np.float32)
+        last_values = np.round(rng.uniform(2.0, 10.0, size=n_envs), 2).astype(np.float32)
+        dones = np.full((n_steps, n_envs), 1.0 if kind == "all" else 0.0, np.float32)
+        if kind == "mixed" and n_steps > 1:
+            dones[int(rng.integers(1, n_steps - 1)), 0] = 1.0  # an end in the middle
+            dones[-1, 1] = 1.0  # an end on the rollout's last step (copy 2 runs through)
+        elif kind == "mixed":
+            dones[0, 0] = 1.0
+        yield Case(
+            (rewards, dones, last_values, gamma),
+            ("rewards", "dones", "last_values", "gamma"),
+            f"(rewards {fmt(rewards.T, 2)} and dones {fmt(dones.T, 0)} per copy, last_values "
+            f"{fmt(last_values, 2)}, gamma {gamma})",
+            f"for {where}",
+            what=f"one target per step and copy, shape {(n_steps, n_envs)}",
+            r=rewards.astype(np.float64),
+            dones=dones.astype(np.float64),
+            gamma=gamma,
+            b=last_values.astype(np.float64),
+            bootstrapped=True,
+            symbol="y_t",
+            next_symbol="y_{t+1}",
+            quantity="targets",
+        )
+
+
+_N_STEP_MISTAKES = RETURN_MISTAKES + [
+    Mistake(
+        "expected targets of shape (n_steps, num_envs): the time axis comes first, entry [t, i] "
+        "is step t of copy i.",
+        test=lambda c, got: np.shape(got) != c.r.shape and np.shape(got) == c.r.shape[::-1],
+    ),
+]
+
+
 @check
 def check_n_step_targets(n_step_targets) -> Verdict:
     """Check ``n_step_targets(rewards, dones, last_values, gamma) -> (T, E)``.
@@ -386,70 +423,17 @@ def check_n_step_targets(n_step_targets) -> Verdict:
     where every step ends an episode, one copy (E = 1); gamma in {0.5, 0.9, 0.99}. The arrays
     are NumPy, as the agent passes them, and must not be changed in place.
     """
-    name = name_of(n_step_targets)
-    rng = fresh_rng()
-    cases = [  # (what, T, E, kind, gamma)
-        ("a rollout with episode ends", int(rng.integers(4, 7)), 3, "mixed", 0.9),
-        ("a one-step rollout (T = 1)", 1, int(rng.integers(2, 5)), "mixed", 0.5),
-        ("a rollout in which every step ends an episode", 3, 2, "all", 0.99),
-        ("one environment copy (E = 1)", int(rng.integers(3, 6)), 1, "none", 0.5),
-    ]
-    for what, n_steps, n_envs, kind, gamma in cases:
-        rewards = np.round(rng.uniform(-1.0, 2.0, size=(n_steps, n_envs)), 2).astype(np.float32)
-        last_values = np.round(rng.uniform(2.0, 10.0, size=n_envs), 2).astype(np.float32)
-        dones = np.zeros((n_steps, n_envs), np.float32)
-        if kind == "all":
-            dones[:] = 1.0
-        elif kind == "mixed" and n_steps > 1:
-            dones[int(rng.integers(1, n_steps - 1)), 0] = 1.0  # an end in the middle
-            dones[-1, 1] = 1.0  # an end on the rollout's last step
-            # (copy 2 runs through the whole rollout)
-        elif kind == "mixed":
-            dones[0, 0] = 1.0
-        given = snapshot(rewards, dones, last_values)
-        got = call_student(
-            n_step_targets,
-            *given,
-            gamma,
-            name=name,
-            hint=_flags_hint,
-            signature=_TARGETS_SIGNATURE,
-        )
-        assert_unchanged(
-            name, [rewards, dones, last_values], given, ["rewards", "dones", "last_values"]
-        )
-        shape = (n_steps, n_envs)
-        got = to_array(got, name, f"one target per step and copy, shape {shape}")
-        want = discounted(rewards, dones, gamma, bootstrap=last_values)
-        case = (
-            f"(rewards {fmt(rewards.T, 2)} and dones {fmt(dones.T, 0)} per copy, last_values "
-            f"{fmt(last_values, 2)}, gamma {gamma})"
-        )
-        if got.shape != shape:
-            hint = (
-                "the time axis comes first: entry [t, i] is step t of copy i"
-                if got.shape == shape[::-1]
-                else "keep the layout of rewards, one target per entry"
-            )
-            return wrong(
-                f"for {what} expected targets of shape {shape} (n_steps, num_envs), got shape "
-                f"{got.shape}: {hint}. {case}"
-            )
-        if close(got, want):
-            continue
-        message = diagnose(
-            got,
-            return_mistakes(
-                rewards, dones, gamma, want, bootstrap=last_values, symbol="y_t", what="targets"
-            ),
-        )
-        return wrong(
-            f"for {what}: {message or 'expected ' + fmt(want.T, 4) + ' per copy, got '}"
-            f"{'' if message else fmt(got.T, 4) + '.'} {case}"
-        )
-    return correct(
-        f"{name}: y_t = r_t + gamma * (1 - done_t) * y_(t+1), backwards from V(s_T), "
-        "restarting at every episode end."
+    return grade(
+        n_step_targets,
+        _n_step_cases(fresh_rng()),
+        lambda c: discounted(c.r, c.dones, c.gamma, bootstrap=c.b),
+        _N_STEP_MISTAKES,
+        signature=_TARGETS_SIGNATURE,
+        hint=flags_hint,
+        done=(
+            f"{name_of(n_step_targets)}: y_t = r_t + gamma * (1 - done_t) * y_(t+1), backwards "
+            "from V(s_T), restarting at every episode end."
+        ),
     )
 
 

@@ -408,8 +408,8 @@ def grade(
     copies, and an argument changed in place is a mistake of its own. ``read(got, case, name)``
     turns the answer into what is compared (default: a float array), failing with a message
     about its type or shape. When answers differ, the mistake of the table that explains the
-    most failing cases (at least half of them) gives the hint, on the first case it explains;
-    if none does, a generic
+    most failing cases gives the hint, on the first case it explains; if none does (or one
+    explains a single case that is not the first to fail: a coincidence), a generic
     message shows the expected and the returned value (or ``explain(got, want, case)``).
     ``done`` is the "correct" message.
     """
@@ -435,16 +435,18 @@ def grade(
                 break
             raise
         if not same(got, want):
+            case.got, case.want, case.name = got, want, name  # (hints may quote them)
             matched = [m for m in mistakes if m.shown_by(case, got, want, same)]
             failures.append((case, got, want, matched))
     if not failures:
         return correct(done)
-    counts: dict[int, int] = {}
-    for *_, matched in failures:
-        for m in matched:
-            counts[id(m)] = counts.get(id(m), 0) + 1
-    if counts and 2 * max(counts.values()) >= len(failures):  # (not a coincidence on one case)
-        best = next(m for m in mistakes if counts.get(id(m)) == max(counts.values()))
+    # The mistake that explains the most failing cases (ties: the earliest case, then the
+    # table's order); one that explains a single later case only is taken for a coincidence.
+    counts = {id(m): sum(m in matched for *_, matched in failures) for m in mistakes}
+    first = [id(m) for m in failures[0][3]]
+    ranked = sorted(mistakes, key=lambda m: (-counts[id(m)], id(m) not in first))
+    if ranked and (counts[id(ranked[0])] > 1 or id(ranked[0]) in first):
+        best = ranked[0]
         case = next(c for c, *_, matched in failures if best in matched)
         return wrong(_about(case, best.message(case)))
     case, got, want, _ = failures[0]

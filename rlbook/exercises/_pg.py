@@ -14,9 +14,19 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-from rlbook.exercises._core import Mistake, StudentError, Verdict, correct, tensor_hint, wrong
+from rlbook.exercises._core import (
+    Mistake,
+    StudentError,
+    Verdict,
+    assert_unchanged,
+    correct,
+    tensor_hint,
+    wrong,
+)
 
 # -- NumPy references ---------------------------------------------------------------------------
 
@@ -31,6 +41,37 @@ def policy_batch(rng, n, n_actions):
     logits = np.round(rng.normal(0.0, 1.5, size=(n, n_actions)), 2).astype(np.float32)
     actions = rng.integers(n_actions, size=n).astype(np.int32)
     return logits, actions
+
+
+def taped(fn):
+    """``fn`` called inside a persistent ``GradientTape``: returns ``(its answer, the tape)``,
+    so that a check can read the gradients of the loss the student computed."""
+    import tensorflow as tf
+
+    @functools.wraps(fn)
+    def run(*args):
+        with tf.GradientTape(persistent=True) as tape:
+            out = fn(*args)
+        return out, tape
+
+    return run
+
+
+def loss_inputs(rng, n, n_actions, **arrays):
+    """Random logits and actions, and ``arrays`` (name: NumPy array), as the tensors the check
+    hands the student (Variables, so that gradients can be read; actions a constant)."""
+    import tensorflow as tf
+
+    logits, actions = policy_batch(rng, n, n_actions)
+    arrays = {"logits": logits, **arrays}
+    tensors = {k: tf.Variable(v) for k, v in arrays.items()}
+    return arrays, tensors, actions, tf.constant(actions)
+
+
+def assert_tensors_unchanged(name: str, arrays: dict, tensors: dict) -> None:
+    assert_unchanged(
+        name, list(arrays.values()), [tensors[k].numpy() for k in arrays], list(arrays)
+    )
 
 
 def grads_or_none(tape, loss, variables):

@@ -8,13 +8,13 @@ import numpy as np
 
 from rlbook.exercises._core import (
     Case,
+    Mistake,
     Verdict,
-    assert_unchanged,
     call_student,
     check,
     close,
     correct,
-    diagnose,
+    fail,
     fmt,
     fresh_rng,
     grade,
@@ -27,19 +27,21 @@ from rlbook.exercises._pg import (
     RETURN_MISTAKES,
     StudentStep,
     agent_verdict,
+    assert_tensors_unchanged,
     backprop,
     discounted,
     flat,
     grads_or_none,
     log_softmax,
+    loss_inputs,
     moves,
     near,
     no_gradient_hint,
     pg_output_grad,
-    policy_batch,
     policy_step_mistake,
     set_flat,
     sgd,
+    taped,
     tiny_networks,
     train_on_cartpole,
 )
@@ -134,6 +136,131 @@ def check_episode_returns(episode_returns) -> Verdict:
 # -- the REINFORCE loss -------------------------------------------------------------------------
 
 
+def _loss_cases(rng):
+    for n, n_actions in (
+        (int(rng.integers(5, 9)), 2),
+        (1, 2),
+        (int(rng.integers(3, 7)), int(rng.integers(3, 5))),
+    ):
+        returns = np.round(rng.uniform(0.0, 10.0, size=n), 2).astype(np.float32)
+        values = np.round(rng.uniform(0.0, 10.0, size=(n, 1)), 2).astype(np.float32)
+        arrays, tensors, actions, action_tensor = loss_inputs(
+            rng, n, n_actions, values=values, returns=returns
+        )
+        lp = log_softmax(arrays["logits"].astype(np.float64))
+        yield Case(
+            (tensors["logits"], action_tensor, tensors["returns"], tensors["values"]),
+            (None, None, None, None),
+            f"(logits {fmt(arrays['logits'])}, actions {actions.tolist()}, returns {fmt(returns)}, "
+            f"values {fmt(values[:, 0])} of shape ({n}, 1))",
+            arrays=arrays,
+            tensors=tensors,
+            lp=lp,
+            log_pi=lp[np.arange(n), actions],
+            actions=actions,
+            adv=returns.astype(np.float64) - values[:, 0],
+            g=returns.astype(np.float64),
+            v=values[:, 0],
+        )
+
+
+def _loss(c, weights=None, log_pi=None, reduce=np.mean):
+    """The REINFORCE loss of case ``c``, or a typical mistake's version of it."""
+    weights = c.adv if weights is None else weights
+    return -reduce(weights * (c.log_pi if log_pi is None else log_pi))
+
+
+def _read_loss(got, c, name):
+    """The loss's value; when it is right, its gradients are checked too."""
+    out, tape = got
+    assert_tensors_unchanged(name, c.arrays, c.tensors)
+    arr = to_array(out, name, "the loss, one number (a scalar tensor)")
+    n = len(c.adv)
+    if arr.shape == (n, n) and n > 1:
+        fail(
+            f"{name} returned a matrix of shape {arr.shape}: returns - values with values of "
+            "shape (N, 1) broadcasts to N x N (every return minus every value). Use values[:, 0]."
+        )
+    if arr.size != 1:
+        fail(f"the loss should be one number (the mean over steps), got shape {arr.shape}.")
+    loss = float(arr.reshape(()))
+    if np.isclose(loss, _loss(c), rtol=1e-4, atol=1e-5):
+        _check_loss_gradients(tape, out, c, name)
+    return loss
+
+
+def _check_loss_gradients(tape, out, c, name):
+    g_logits, g_values = grads_or_none(tape, out, [c.tensors["logits"], c.tensors["values"]])
+    if g_logits is None or not moves(g_logits):
+        fail(
+            "the value is right, but no gradient reaches the logits, so the policy could not "
+            f"learn from it: compute the loss with TensorFlow operations on the tensors {name} "
+            "receives (tf.nn.log_softmax, tf.gather, tf.reduce_mean), not NumPy or .numpy()."
+        )
+    if moves(g_values):
+        fail(
+            "the value is right, but the policy loss sends gradients into the baseline V(s). Hold "
+            "the advantage fixed with tf.stop_gradient(returns - values[:, 0]): the baseline "
+            "learns from its own loss."
+        )
+    n, n_actions = c.lp.shape
+    want = -(c.adv / n)[:, None] * (np.eye(n_actions)[c.actions] - np.exp(c.lp))
+    if not close(g_logits, want, rtol=1e-3, atol=1e-5):
+        fail(
+            "the value is right, but its gradient with respect to the logits is not the policy "
+            "gradient -(G - V) * grad log pi(a|s) / N. Is a tf.stop_gradient around log pi? "
+            + c.text
+        )
+
+
+_LOSS_MISTAKES = [
+    Mistake(
+        "returns - values with values of shape (N, 1) broadcasts to an N x N matrix (every "
+        "return minus every value). Squeeze the critic's output to shape (N,) first, e.g. "
+        "values[:, 0].",
+        lambda c: -np.mean((c.g[None, :] - c.v[:, None]) * c.log_pi),
+    ),
+    Mistake(
+        "the sign is flipped: minimizing this loss would make the better-than-expected actions "
+        "*less* likely. The loss is -mean(...).",
+        lambda c: -_loss(c),
+    ),
+    Mistake(
+        "the baseline is missing: weight each log-probability by G_t - V(s_t).",
+        lambda c: _loss(c, weights=c.g),
+    ),
+    Mistake(
+        "use the mean over steps, not the sum (the step size should not grow with the batch).",
+        lambda c: _loss(c, reduce=np.sum),
+    ),
+    Mistake(
+        "use the log-probability log pi(a|s), not the probability pi(a|s).",
+        lambda c: _loss(c, log_pi=np.exp(c.log_pi)),
+    ),
+    Mistake(
+        "logits are not log-probabilities: apply a log-softmax first (tf.nn.log_softmax).",
+        lambda c: _loss(c, log_pi=c.arrays["logits"][np.arange(len(c.adv)), c.actions]),
+    ),
+    Mistake(
+        "logits are not probabilities: use tf.nn.log_softmax(logits), not the log of the logits.",
+        lambda c: _loss(
+            c,
+            log_pi=np.log(np.maximum(c.arrays["logits"][np.arange(len(c.adv)), c.actions], 1e-30)),
+        ),
+    ),
+    Mistake(
+        "pick the log-probability of the action taken in each step (tf.gather(log_probs, "
+        "actions, batch_dims=1)), not all of them.",
+        lambda c: -np.mean(c.adv[:, None] * c.lp),
+    ),
+    Mistake(
+        "pick the log-probability of the action taken in each step, tf.gather(log_probs, "
+        "actions, batch_dims=1).",
+        lambda c: _loss(c, log_pi=c.lp[:, 0]),
+    ),
+]
+
+
 @check
 def check_reinforce_loss(reinforce_loss) -> Verdict:
     """Check ``reinforce_loss(logits, actions, returns, values) -> scalar``, values of shape (N, 1).
@@ -144,141 +271,20 @@ def check_reinforce_loss(reinforce_loss) -> Verdict:
     policy-gradient of the loss, and the baseline ``values`` must receive none (the advantage is
     held fixed with ``tf.stop_gradient``).
     """
-    import tensorflow as tf
-
-    name = name_of(reinforce_loss)
-    rng = fresh_rng()
-    for n, n_actions in (
-        (int(rng.integers(5, 9)), 2),
-        (1, 2),
-        (int(rng.integers(3, 7)), int(rng.integers(3, 5))),
-    ):
-        logits_np, actions_np = policy_batch(rng, n, n_actions)
-        returns_np = np.round(rng.uniform(0.0, 10.0, size=n), 2).astype(np.float32)
-        values_np = np.round(rng.uniform(0.0, 10.0, size=(n, 1)), 2).astype(np.float32)
-        logits, values = tf.Variable(logits_np), tf.Variable(values_np)
-        returns, actions = tf.Variable(returns_np), tf.constant(actions_np)
-        with tf.GradientTape(persistent=True) as tape:
-            got = call_student(
-                reinforce_loss,
-                logits,
-                actions,
-                returns,
-                values,
-                name=name,
-                hint=tensor_hint,
-                signature="(logits, actions, returns, values)",
-            )
-        assert_unchanged(
-            name,
-            [logits_np, values_np, returns_np],
-            [logits.numpy(), values.numpy(), returns.numpy()],
-            ["logits", "values", "returns"],
-        )
-        arr = to_array(got, name, "the loss, one number (a scalar tensor)")
-        case = (
-            f"(logits {fmt(logits_np)}, actions {actions_np.tolist()}, returns {fmt(returns_np)}, "
-            f"values {fmt(values_np[:, 0])} of shape ({n}, 1))"
-        )
-        if arr.shape == (n, n) and n > 1:
-            return wrong(
-                f"{name} returned a matrix of shape {arr.shape}: returns - values with values of "
-                "shape "
-                f"(N, 1) broadcasts to N x N (every return minus every value). Use values[:, 0]."
-            )
-        if arr.size != 1:
-            return wrong(
-                f"the loss should be one number (the mean over steps), got shape {arr.shape}."
-            )
-        loss = float(arr.reshape(()))
-        lp = log_softmax(logits_np.astype(np.float64))
-        rows = np.arange(n)
-        log_pi = lp[rows, actions_np]
-        adv = returns_np.astype(np.float64) - values_np[:, 0]
-        want = -np.mean(adv * log_pi)
-        if not np.isclose(loss, want, rtol=1e-4, atol=1e-5):
-            message = diagnose(
-                loss,
-                [
-                    (
-                        -np.mean((returns_np[None, :] - values_np) * log_pi),
-                        "returns - values with values of shape "
-                        "(N, 1) broadcasts to an N x N matrix (every return minus every value). "
-                        "Squeeze the critic's "
-                        "output to shape (N,) first, e.g. values[:, 0].",
-                    ),
-                    (
-                        np.mean(adv * log_pi),
-                        "the sign is flipped: minimizing this loss would make the "
-                        "better-than-expected actions *less* likely. The loss is -mean(...).",
-                    ),
-                    (
-                        -np.mean(returns_np * log_pi),
-                        "the baseline is missing: weight each log-probability by G_t - V(s_t).",
-                    ),
-                    (
-                        -np.sum(adv * log_pi),
-                        "use the mean over steps, not the sum (the step size should not grow "
-                        "with the batch).",
-                    ),
-                    (
-                        -np.mean(adv * np.exp(log_pi)),
-                        "use the log-probability log pi(a|s), not the probability pi(a|s).",
-                    ),
-                    (
-                        -np.mean(adv * logits_np[rows, actions_np]),
-                        "logits are not log-probabilities: apply a "
-                        "log-softmax first (tf.nn.log_softmax).",
-                    ),
-                    (
-                        -np.mean(adv * np.log(np.maximum(logits_np[rows, actions_np], 1e-30))),
-                        "logits are not probabilities: use tf.nn.log_softmax(logits), not the log "
-                        "of the logits.",
-                    ),
-                    (
-                        -np.mean(adv[:, None] * lp),
-                        "pick the log-probability of the action taken in each step "
-                        "(tf.gather(log_probs, actions, batch_dims=1)), not all of them.",
-                    ),
-                    (
-                        -np.mean(adv * lp[rows, 0]),
-                        "pick the log-probability of the action taken in each step, "
-                        "tf.gather(log_probs, actions, batch_dims=1).",
-                    ),
-                ],
-            )
-            return wrong(f"{message or f'expected {want:.4f}, got {loss:.4f}.'} {case}")
-        g_logits, g_values, g_returns = grads_or_none(tape, got, [logits, values, returns])
-        del tape
-        if g_logits is None or not moves(g_logits):
-            return wrong(
-                "the value is right, but no gradient reaches the logits, so the policy could not "
-                "learn "
-                f"from it: compute the loss with TensorFlow operations on the tensors {name} "
-                "receives "
-                "(tf.nn.log_softmax, tf.gather, tf.reduce_mean), not NumPy or .numpy()."
-            )
-        if moves(g_values):
-            return wrong(
-                "the value is right, but the policy loss sends gradients into the baseline V(s). "
-                "Hold "
-                "the advantage fixed with tf.stop_gradient(returns - values[:, 0]): the baseline "
-                "learns "
-                "from its own loss."
-            )
-        onehot = np.eye(n_actions)[actions_np]
-        want_grad = -(adv / n)[:, None] * (onehot - np.exp(lp))
-        if not close(g_logits, want_grad, rtol=1e-3, atol=1e-5):
-            return wrong(
-                "the value is right, but its gradient with respect to the logits is not the "
-                "policy "
-                "gradient -(G - V) * grad log pi(a|s) / N. Is a tf.stop_gradient around log pi? "
-                f"{case}"
-            )
-        del g_returns
-    return correct(
-        f"{name}: L = -mean[(G_t - V(s_t)) log pi(a_t|s_t)], one advantage per step, with the "
-        "gradient flowing into the logits only."
+    return grade(
+        taped(reinforce_loss),
+        _loss_cases(fresh_rng()),
+        _loss,
+        _LOSS_MISTAKES,
+        read=_read_loss,
+        same=lambda got, want: bool(np.isclose(got, want, rtol=1e-4, atol=1e-5)),
+        signature="(logits, actions, returns, values)",
+        hint=tensor_hint,
+        explain=lambda got, want, c: f"expected {want:.4f}, got {got:.4f}.",
+        done=(
+            f"{name_of(reinforce_loss)}: L = -mean[(G_t - V(s_t)) log pi(a_t|s_t)], one advantage "
+            "per step, with the gradient flowing into the logits only."
+        ),
     )
 
 

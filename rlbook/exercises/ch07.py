@@ -8,12 +8,11 @@ from rlbook.exercises._core import (
     Case,
     Mistake,
     Verdict,
-    assert_unchanged,
     call_student,
     check,
     close,
     correct,
-    diagnose,
+    fail,
     flags_hint,
     fmt,
     fresh_rng,
@@ -28,19 +27,21 @@ from rlbook.exercises._pg import (
     RETURN_MISTAKES,
     StudentStep,
     agent_verdict,
+    assert_tensors_unchanged,
     backprop,
     discounted,
     flat,
     grads_or_none,
     log_softmax,
+    loss_inputs,
     moves,
     near,
     no_gradient_hint,
     pg_output_grad,
-    policy_batch,
     policy_step_mistake,
     set_flat,
     sgd,
+    taped,
     tiny_networks,
     train_on_cartpole,
 )
@@ -165,6 +166,175 @@ def _mixed_signs(rng, n):
     return signs
 
 
+def _losses_cases(rng):
+    for n, n_actions in (
+        (int(rng.integers(5, 9)), 2),
+        (1, 2),
+        (int(rng.integers(3, 7)), int(rng.integers(3, 5))),
+    ):
+        values = np.round(rng.uniform(0.0, 5.0, size=n), 2).astype(np.float32)
+        noise = _mixed_signs(rng, n) * rng.uniform(0.5, 3.0, size=n)
+        targets = np.round(values + noise, 2).astype(np.float32)
+        arrays, tensors, actions, action_tensor = loss_inputs(
+            rng, n, n_actions, values=values, targets=targets
+        )
+        lp = log_softmax(arrays["logits"].astype(np.float64))
+        yield Case(
+            (tensors["logits"], action_tensor, tensors["values"], tensors["targets"]),
+            (None, None, None, None),
+            f"(logits {fmt(arrays['logits'])}, actions {actions.tolist()}, values {fmt(values)}, "
+            f"targets {fmt(targets)})",
+            arrays=arrays,
+            tensors=tensors,
+            lp=lp,
+            log_pi=lp[np.arange(n), actions],
+            actions=actions,
+            delta=targets.astype(np.float64) - values,
+            y=targets.astype(np.float64),
+        )
+
+
+def _ac_losses(c):
+    return -np.mean(c.delta * c.log_pi), np.mean(c.delta**2)
+
+
+def _critic_ok(got, want) -> bool:
+    return any(np.isclose(got[1], k * want[1], rtol=1e-4, atol=1e-6) for k in (1.0, 0.5))
+
+
+def _both_ok(got, want) -> bool:
+    return _critic_ok(got, want) and bool(np.isclose(got[0], want[0], rtol=1e-4, atol=1e-6))
+
+
+def _read_losses(out, c, name):
+    out, tape = out
+    assert_tensors_unchanged(name, c.arrays, c.tensors)
+    if out is None:
+        fail(f"{name} returned None: return the pair (actor_loss, critic_loss).")
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        fail(f"{name} should return two numbers, (actor_loss, critic_loss), in this order.")
+    arrays = [to_array(x, name, "two numbers, (actor_loss, critic_loss)") for x in out]
+    for arr, which in zip(arrays, ("actor", "critic")):
+        if arr.size != 1:
+            fail(
+                f"the {which} loss should be one number (a mean over the batch), "
+                f"got shape {arr.shape}."
+            )
+    got, want = tuple(float(a.reshape(())) for a in arrays), _ac_losses(c)
+    if np.isclose(got[0], want[1], rtol=1e-4) and np.isclose(got[1], want[0], rtol=1e-4):
+        fail("the two losses are swapped: return (actor_loss, critic_loss).")
+    if _both_ok(got, want):
+        _check_ac_gradients(tape, out, c, name, half=np.isclose(got[1], 0.5 * want[1]))
+    return got
+
+
+def _check_ac_gradients(tape, out, c, name, half):
+    variables = [c.tensors[k] for k in ("logits", "values", "targets")]
+    a_logits, a_values, a_targets = grads_or_none(tape, out[0], variables)
+    c_logits, c_values, c_targets = grads_or_none(tape, out[1], variables)
+    if a_logits is None or not moves(a_logits) or c_values is None or not moves(c_values):
+        which = (
+            "the logits (from the actor loss)"
+            if (a_logits is None or not moves(a_logits))
+            else "V(s) (from the critic loss)"
+        )
+        fail(
+            f"the numbers are right, but no gradient reaches {which}, so nothing could learn "
+            f"from it: compute both losses with TensorFlow operations on the tensors {name} "
+            "receives (tf.nn.log_softmax, tf.gather, tf.reduce_mean, tf.square), not NumPy."
+        )
+    if moves(c_targets) or moves(a_targets):
+        fail(
+            "the numbers are right, but the losses send gradients into the TD target: the target "
+            "must be held fixed (tf.stop_gradient(targets)), or V(s') is dragged towards V(s) as "
+            "well."
+        )
+    if moves(a_values):
+        fail(
+            "the numbers are right, but the actor loss sends gradients into V(s): hold the TD "
+            "error fixed in the actor loss (tf.stop_gradient(delta)); the critic learns from its "
+            "own loss."
+        )
+    if moves(c_logits):
+        fail(
+            "the critic loss sends gradients into the policy's logits: it should depend on V(s) "
+            "and the targets only."
+        )
+    n, n_actions = c.lp.shape
+    if not close(c_values, -(1.0 if half else 2.0) * c.delta / n, rtol=1e-3, atol=1e-6):
+        fail(
+            "the critic loss has the right value but not the gradient of mean((y - V)^2) with "
+            f"respect to V(s). {c.text}"
+        )
+    want_a = -(c.delta / n)[:, None] * (np.eye(n_actions)[c.actions] - np.exp(c.lp))
+    if not close(a_logits, want_a, rtol=1e-3, atol=1e-6):
+        fail(
+            "the actor loss has the right value but its gradient with respect to the logits is "
+            f"not -delta * grad log pi(a|s) / B. Is a tf.stop_gradient around log pi? {c.text}"
+        )
+
+
+def _critic(hint, value) -> Mistake:
+    return Mistake(
+        hint, test=lambda c, got: not _critic_ok(got, c.want) and np.isclose(got[1], value(c))
+    )
+
+
+def _actor(hint, value) -> Mistake:
+    return Mistake(
+        hint, test=lambda c, got: _critic_ok(got, c.want) and np.isclose(got[0], value(c))
+    )
+
+
+_AC_MISTAKES = [
+    _critic(
+        "the critic loss is missing its square: mean(V - y) can be made as small as you like by "
+        "pushing V down forever. Regress V on the target: mean((y - V)^2).",
+        lambda c: np.mean(-c.delta),
+    ),
+    _critic("the critic loss is missing its square: mean((y - V)^2).", lambda c: np.mean(c.delta)),
+    _critic(
+        "use the squared TD error for the critic, mean((y - V)^2), not its absolute value.",
+        lambda c: np.mean(np.abs(c.delta)),
+    ),
+    _critic(
+        "use the mean over the batch, not the sum: mean((y - V)^2).", lambda c: np.sum(c.delta**2)
+    ),
+    _critic(
+        "square each TD error, then average: mean((y - V)^2), not mean(y - V)^2.",
+        lambda c: np.mean(c.delta) ** 2,
+    ),
+    _actor(
+        "weight log pi(a|s) by the TD error delta = y - V(s), not by the target y.",
+        lambda c: -np.mean(c.y * c.log_pi),
+    ),
+    _actor(
+        "the actor loss has the wrong sign: it is -mean(delta * log pi(a|s)).",
+        lambda c: np.mean(c.delta * c.log_pi),
+    ),
+    _actor(
+        "the TD error is upside down: delta = y - V(s).", lambda c: -np.mean(-c.delta * c.log_pi)
+    ),
+    _actor("use log pi(a|s), not pi(a|s).", lambda c: -np.mean(c.delta * np.exp(c.log_pi))),
+    _actor("use the mean over the batch, not the sum.", lambda c: -np.sum(c.delta * c.log_pi)),
+    _actor(
+        "logits are not log-probabilities: apply tf.nn.log_softmax first.",
+        lambda c: -np.mean(c.delta * c.arrays["logits"][np.arange(len(c.y)), c.actions]),
+    ),
+    _actor(
+        "pick the log-probability of the action taken (tf.gather(log_probs, actions, "
+        "batch_dims=1)), not all of them.",
+        lambda c: -np.mean(c.delta[:, None] * c.lp),
+    ),
+]
+
+
+def _explain_losses(got, want, c) -> str:
+    if not _critic_ok(got, want):
+        return f"the critic loss should be mean((y - V(s))^2) = {want[1]:.4f}, got {got[1]:.4f}."
+    return f"the actor loss should be -mean(delta * log pi(a|s)) = {want[0]:.4f}, got {got[0]:.4f}."
+
+
 @check
 def check_actor_critic_losses(losses) -> Verdict:
     """Check ``losses(logits, actions, values, targets) -> (actor_loss, critic_loss)``.
@@ -177,186 +347,20 @@ def check_actor_critic_losses(losses) -> Verdict:
     and none to the targets; the actor loss sends the policy gradient to the logits and none to
     V(s) or the targets (the TD error is held fixed).
     """
-    import tensorflow as tf
-
-    name = name_of(losses)
-    rng = fresh_rng()
-    for n, n_actions in (
-        (int(rng.integers(5, 9)), 2),
-        (1, 2),
-        (int(rng.integers(3, 7)), int(rng.integers(3, 5))),
-    ):
-        logits_np, actions_np = policy_batch(rng, n, n_actions)
-        values_np = np.round(rng.uniform(0.0, 5.0, size=n), 2).astype(np.float32)
-        targets_np = np.round(
-            values_np + _mixed_signs(rng, n) * rng.uniform(0.5, 3.0, size=n), 2
-        ).astype(np.float32)
-        logits, values, targets = (
-            tf.Variable(logits_np),
-            tf.Variable(values_np),
-            tf.Variable(targets_np),
-        )
-        actions = tf.constant(actions_np)
-        with tf.GradientTape(persistent=True) as tape:
-            out = call_student(
-                losses,
-                logits,
-                actions,
-                values,
-                targets,
-                name=name,
-                hint=tensor_hint,
-                signature="(logits, actions, values, targets)",
-            )
-        assert_unchanged(
-            name,
-            [logits_np, values_np, targets_np],
-            [logits.numpy(), values.numpy(), targets.numpy()],
-            ["logits", "values", "targets"],
-        )
-        if out is None:
-            return wrong(f"{name} returned None: return the pair (actor_loss, critic_loss).")
-        if not isinstance(out, (tuple, list)) or len(out) != 2:
-            return wrong(
-                f"{name} should return two numbers, (actor_loss, critic_loss), in this order."
-            )
-        arrays = [to_array(x, name, "two numbers, (actor_loss, critic_loss)") for x in out]
-        for arr, which in zip(arrays, ("actor", "critic")):
-            if arr.size != 1:
-                return wrong(
-                    f"the {which} loss should be one number (a mean over the batch), got shape "
-                    f"{arr.shape}."
-                )
-        actor, critic = (float(a.reshape(())) for a in arrays)
-        lp = log_softmax(logits_np.astype(np.float64))
-        rows = np.arange(n)
-        log_pi = lp[rows, actions_np]
-        delta = targets_np.astype(np.float64) - values_np
-        want_actor, want_critic = -np.mean(delta * log_pi), np.mean(delta**2)
-        case = (
-            f"(logits {fmt(logits_np)}, actions {actions_np.tolist()}, values {fmt(values_np)}, "
-            f"targets {fmt(targets_np)})"
-        )
-        half = np.isclose(critic, 0.5 * want_critic, rtol=1e-4, atol=1e-6)
-        critic_ok = np.isclose(critic, want_critic, rtol=1e-4, atol=1e-6) or half
-        if np.isclose(actor, want_critic, rtol=1e-4) and np.isclose(critic, want_actor, rtol=1e-4):
-            return wrong("the two losses are swapped: return (actor_loss, critic_loss).")
-        if not critic_ok:
-            message = diagnose(
-                critic,
-                [
-                    (
-                        np.mean(-delta),
-                        "the critic loss is missing its square: mean(V - y) can be made as small "
-                        "as "
-                        "you like by pushing V down forever. Regress V on the target: mean((y - "
-                        "V)^2).",
-                    ),
-                    (np.mean(delta), "the critic loss is missing its square: mean((y - V)^2)."),
-                    (
-                        np.mean(np.abs(delta)),
-                        "use the squared TD error for the critic, mean((y - V)^2), not its "
-                        "absolute value.",
-                    ),
-                    (
-                        np.sum(delta**2),
-                        "use the mean over the batch, not the sum: mean((y - V)^2).",
-                    ),
-                    (
-                        np.mean(delta) ** 2,
-                        "square each TD error, then average: mean((y - V)^2), not mean(y - V)^2.",
-                    ),
-                ],
-            )
-            message = (
-                message
-                or f"the critic loss should be mean((y - V(s))^2) = {want_critic:.4f}, got "
-                f"{critic:.4f}."
-            )
-            return wrong(f"{message} {case}")
-        if not np.isclose(actor, want_actor, rtol=1e-4, atol=1e-6):
-            message = diagnose(
-                actor,
-                [
-                    (
-                        -np.mean(targets_np * log_pi),
-                        "weight log pi(a|s) by the TD error delta = y - V(s), not by the target y.",
-                    ),
-                    (
-                        np.mean(delta * log_pi),
-                        "the actor loss has the wrong sign: it is -mean(delta * log pi(a|s)).",
-                    ),
-                    (-np.mean(-delta * log_pi), "the TD error is upside down: delta = y - V(s)."),
-                    (-np.mean(delta * np.exp(log_pi)), "use log pi(a|s), not pi(a|s)."),
-                    (-np.sum(delta * log_pi), "use the mean over the batch, not the sum."),
-                    (
-                        -np.mean(delta * logits_np[rows, actions_np]),
-                        "logits are not log-probabilities: apply tf.nn.log_softmax first.",
-                    ),
-                    (
-                        -np.mean(delta[:, None] * lp),
-                        "pick the log-probability of the action taken "
-                        "(tf.gather(log_probs, actions, batch_dims=1)), not all of them.",
-                    ),
-                ],
-            )
-            message = (
-                message
-                or f"the actor loss should be -mean(delta * log pi(a|s)) = {want_actor:.4f}, got "
-                f"{actor:.4f}."
-            )
-            return wrong(f"{message} {case}")
-        a_logits, a_values, a_targets = grads_or_none(tape, out[0], [logits, values, targets])
-        c_logits, c_values, c_targets = grads_or_none(tape, out[1], [logits, values, targets])
-        del tape
-        if a_logits is None or not moves(a_logits) or c_values is None or not moves(c_values):
-            which = (
-                "the logits (from the actor loss)"
-                if (a_logits is None or not moves(a_logits))
-                else "V(s) (from the critic loss)"
-            )
-            return wrong(
-                f"the numbers are right, but no gradient reaches {which}, so nothing could learn "
-                f"from it: compute both losses with TensorFlow operations on the tensors {name} "
-                "receives (tf.nn.log_softmax, tf.gather, tf.reduce_mean, tf.square), not NumPy."
-            )
-        if moves(c_targets) or moves(a_targets):
-            return wrong(
-                "the numbers are right, but the losses send gradients into the TD target: the "
-                "target "
-                "must be held fixed (tf.stop_gradient(targets)), or V(s') is dragged towards V(s) "
-                "as well."
-            )
-        if moves(a_values):
-            return wrong(
-                "the numbers are right, but the actor loss sends gradients into V(s): hold the TD "
-                "error fixed in the actor loss (tf.stop_gradient(delta)); the critic learns from "
-                "its "
-                "own loss."
-            )
-        if moves(c_logits):
-            return wrong(
-                "the critic loss sends gradients into the policy's logits: it should depend on "
-                "V(s) "
-                "and the targets only."
-            )
-        want_c = -(1.0 if half else 2.0) * delta / n
-        if not close(c_values, want_c, rtol=1e-3, atol=1e-6):
-            return wrong(
-                f"the critic loss has the right value but not the gradient of mean((y - V)^2) with "
-                f"respect to V(s). {case}"
-            )
-        want_a = -(delta / n)[:, None] * (np.eye(n_actions)[actions_np] - np.exp(lp))
-        if not close(a_logits, want_a, rtol=1e-3, atol=1e-6):
-            return wrong(
-                "the actor loss has the right value but its gradient with respect to the logits "
-                "is "
-                f"not -delta * grad log pi(a|s) / B. Is a tf.stop_gradient around log pi? {case}"
-            )
-    return correct(
-        f"{name}: critic mean(delta^2) with the target held fixed; actor -mean(delta * log "
-        "pi(a|s)) "
-        "with delta held fixed. Gradients go where they should."
+    return grade(
+        taped(losses),
+        _losses_cases(fresh_rng()),
+        _ac_losses,
+        _AC_MISTAKES,
+        read=_read_losses,
+        same=_both_ok,
+        signature="(logits, actions, values, targets)",
+        hint=tensor_hint,
+        explain=_explain_losses,
+        done=(
+            f"{name_of(losses)}: critic mean(delta^2) with the target held fixed; actor "
+            "-mean(delta * log pi(a|s)) with delta held fixed. Gradients go where they should."
+        ),
     )
 
 

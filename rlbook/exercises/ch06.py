@@ -13,7 +13,6 @@ from rlbook.exercises._core import (
     call_student,
     check,
     close,
-    correct,
     fail,
     fmt,
     fresh_rng,
@@ -293,6 +292,102 @@ def check_reinforce_loss(reinforce_loss) -> Verdict:
 _STEP_SIGNATURE = "reinforce_step(policy, value_network, optimizer, obs, actions, returns)"
 
 
+def _step_cases(rng):
+    import tensorflow as tf
+
+    for n, n_actions in (
+        (int(rng.integers(5, 9)), 2),
+        (1, 2),
+        (int(rng.integers(3, 7)), int(rng.integers(3, 5))),
+    ):
+        obs_dim = int(rng.integers(3, 6))
+        policy, value = tiny_networks(rng, obs_dim, n_actions, float(rng.uniform(2.0, 5.0)))
+        obs = rng.normal(size=(n, obs_dim)).astype(np.float32)
+        actions = rng.integers(n_actions, size=n).astype(np.int32)
+        returns = np.round(rng.uniform(0.0, 10.0, size=n), 2).astype(np.float32)
+        lr = float(rng.choice([0.05, 0.1, 0.2]))
+        v0 = value(obs).numpy()[:, 0].astype(np.float64)
+        weights = returns - v0
+        right = backprop(
+            policy, obs, pg_output_grad(policy(obs).numpy().astype(np.float64), actions, weights)
+        )
+        yield Case(
+            (policy, value, sgd(lr), tf.constant(obs), tf.constant(actions), tf.constant(returns)),
+            (None,) * 6,
+            f"(a batch of {n} step{'s' if n > 1 else ''}, {n_actions} actions, returns "
+            f"{fmt(returns, 2)}, baseline V(s) {fmt(v0, 2)})",
+            policy=policy,
+            value=value,
+            obs=obs,
+            actions=actions,
+            returns=returns,
+            lr=lr,
+            v0=v0,
+            weights=weights,
+            right=right,
+            policy0=flat(policy),
+            value0=flat(value),
+        )
+
+
+_BASELINE_MISTAKES = [
+    (
+        lambda c: c.returns,
+        "the baseline is missing: weight each log-probability by G_t - V(s_t), with V(s_t) = "
+        "value_network(obs)[:, 0].",
+    ),
+    (
+        lambda c: c.returns - c.v0.mean(),
+        "returns - values with values of shape (N, 1) broadcasts to an N x N matrix (every return "
+        "minus every value), which weights every step by G_t minus the *mean* baseline. Squeeze "
+        "the value network's output to shape (N,) first, value_network(obs)[:, 0].",
+    ),
+]
+
+
+def _read_reinforce_step(got, c, name):
+    """Every problem of the step the student took fails here, in the order a student fixes them."""
+    if not np.array_equal(flat(c.value), c.value0):
+        fail(
+            f"{name} changed the value network's weights. In this step the baseline V(s_t) is "
+            "held fixed: differentiate the loss with respect to policy.trainable_variables only "
+            "(the agent fits the value network on the returns afterwards, with its own loss). "
+            + c.text
+        )
+    policy1 = flat(c.policy)
+    if np.array_equal(policy1, c.policy0):
+        fail(
+            f"{name} did not change the policy's weights. Compute the loss inside `with "
+            "tf.GradientTape() as tape:`, then take one step: grads = tape.gradient(loss, "
+            "policy.trainable_variables); optimizer.apply_gradients(zip(grads, "
+            f"policy.trainable_variables)). {c.text}"
+        )
+    taken = (c.policy0 - policy1) / c.lr
+    if not near(taken, c.right):
+        set_flat(c.policy, c.policy0)  # the candidates' gradients are taken where the step started
+        others = [(weights(c), hint) for weights, hint in _BASELINE_MISTAKES]
+        message = policy_step_mistake(
+            taken,
+            c.policy,
+            c.obs,
+            c.actions,
+            c.weights,
+            c.lr,
+            weight_name="G_t - V(s_t)",
+            others=others,
+        )
+        fail(
+            (
+                message
+                or "the policy's weights did not move by one step of the optimizer down the "
+                "gradient of -mean[(G_t - V(s_t)) log pi(a_t|s_t)] (the weights G_t - V(s_t) "
+                "held fixed)."
+            )
+            + f" {c.text}"
+        )
+    return None
+
+
 @check
 def check_reinforce_step(reinforce_step) -> Verdict:
     """Check ``reinforce_step(policy, value_network, optimizer, obs, actions, returns)``.
@@ -305,96 +400,18 @@ def check_reinforce_step(reinforce_step) -> Verdict:
     tensors, as the agent passes them. Cases: a batch of several steps, a batch of one step, a
     batch with three or four actions.
     """
-    import tensorflow as tf
-
-    name = name_of(reinforce_step)
-    rng = fresh_rng()
-    for n, n_actions in (
-        (int(rng.integers(5, 9)), 2),
-        (1, 2),
-        (int(rng.integers(3, 7)), int(rng.integers(3, 5))),
-    ):
-        obs_dim = int(rng.integers(3, 6))
-        policy, value = tiny_networks(rng, obs_dim, n_actions, float(rng.uniform(2.0, 5.0)))
-        obs = rng.normal(size=(n, obs_dim)).astype(np.float32)
-        actions = rng.integers(n_actions, size=n).astype(np.int32)
-        returns = np.round(rng.uniform(0.0, 10.0, size=n), 2).astype(np.float32)
-        lr = float(rng.choice([0.05, 0.1, 0.2]))
-        policy0, value0 = flat(policy), flat(value)
-        v0 = value(obs).numpy()[:, 0].astype(np.float64)
-        logits0 = policy(obs).numpy().astype(np.float64)
-        weights = returns - v0
-        right = backprop(policy, obs, pg_output_grad(logits0, actions, weights))
-        call_student(
-            reinforce_step,
-            policy,
-            value,
-            sgd(lr),
-            tf.constant(obs),
-            tf.constant(actions),
-            tf.constant(returns),
-            name=name,
-            signature=_STEP_SIGNATURE,
-            hint=no_gradient_hint,
-        )
-        case = (
-            f"(a batch of {n} step{'s' if n > 1 else ''}, {n_actions} actions, returns "
-            f"{fmt(returns, 2)}, baseline V(s) {fmt(v0, 2)})"
-        )
-        if not np.array_equal(flat(value), value0):
-            return wrong(
-                f"{name} changed the value network's weights. In this step the baseline V(s_t) "
-                "is held fixed: differentiate the loss with respect to "
-                "policy.trainable_variables only (the agent fits the value network on the "
-                f"returns afterwards, with its own loss). {case}"
-            )
-        policy1 = flat(policy)
-        if np.array_equal(policy1, policy0):
-            return wrong(
-                f"{name} did not change the policy's weights. Compute the loss inside `with "
-                "tf.GradientTape() as tape:`, then take one step: grads = tape.gradient(loss, "
-                "policy.trainable_variables); optimizer.apply_gradients(zip(grads, "
-                f"policy.trainable_variables)). {case}"
-            )
-        taken = (policy0 - policy1) / lr
-        if near(taken, right):
-            continue
-        set_flat(policy, policy0)  # the candidates' gradients are taken where the step started
-        message = policy_step_mistake(
-            taken,
-            policy,
-            obs,
-            actions,
-            weights,
-            lr,
-            weight_name="G_t - V(s_t)",
-            others=[
-                (
-                    returns,
-                    "the baseline is missing: weight each log-probability by G_t - V(s_t), with "
-                    "V(s_t) = value_network(obs)[:, 0].",
-                ),
-                (
-                    returns - v0.mean(),
-                    "returns - values with values of shape (N, 1) broadcasts to an N x N matrix "
-                    "(every return minus every value), which weights every step by G_t minus "
-                    "the *mean* baseline. Squeeze the value network's output to shape (N,) "
-                    "first, value_network(obs)[:, 0].",
-                ),
-            ],
-        )
-        return wrong(
-            (
-                message
-                or "the policy's weights did not move by one step of the optimizer down the "
-                "gradient of -mean[(G_t - V(s_t)) log pi(a_t|s_t)] (the weights G_t - V(s_t) "
-                "held fixed)."
-            )
-            + f" {case}"
-        )
-    return correct(
-        f"{name} takes one optimizer step down -mean[(G_t - V(s_t)) log pi(a_t|s_t)], the "
-        "baseline held fixed and the value network left alone."
+    return grade(
+        reinforce_step,
+        _step_cases(fresh_rng()),
+        lambda c: None,
+        read=_read_reinforce_step,
+        same=lambda got, want: True,  # (the step is judged by _read_reinforce_step)
+        signature=_STEP_SIGNATURE,
+        hint=no_gradient_hint,
+        done=(
+            f"{name_of(reinforce_step)} takes one optimizer step down -mean[(G_t - V(s_t)) log "
+            "pi(a_t|s_t)], the baseline held fixed and the value network left alone."
+        ),
     )
 
 

@@ -11,7 +11,6 @@ from rlbook.exercises._core import (
     call_student,
     check,
     close,
-    correct,
     fail,
     flags_hint,
     fmt,
@@ -527,27 +526,10 @@ def _critic_mistake(got, value, obs, targets, lr_v, lr_pi, steps, log_pi) -> str
     return None
 
 
-@check
-def check_actor_critic_step(actor_critic_step) -> Verdict:
-    """Check ``actor_critic_step(policy, value_network, policy_optimizer, value_optimizer, obs,
-    actions, targets, critic_steps)``.
-
-    It must take one step of ``policy_optimizer`` on the policy down the gradient of
-    ``-mean_t[delta_t log pi(a_t|s_t)]``, with ``delta_t = y_t - V(s_t)`` from the value network
-    *before* this update and held fixed, and ``critic_steps`` steps of ``value_optimizer`` on the
-    value network down the gradient of ``mean_t (y_t - V(s_t))^2`` (half of it is accepted too).
-    Small random networks and plain SGD optimizers with two different learning rates on every
-    call, so each network's step is the change of its weights divided by its learning rate; the
-    inputs are TensorFlow tensors, as the agent passes them. Cases: a batch with one critic step,
-    one with every TD error 0 (targets = V(s): nothing may move, so no gradient of the actor's
-    loss may reach the critic), a batch of one step, three or four actions and several critic
-    steps.
-    """
+def _ac_step_cases(rng):
     import tensorflow as tf
 
-    name = name_of(actor_critic_step)
-    rng = fresh_rng()
-    cases = [  # (what, B, A, critic_steps, zero TD errors)
+    for what, n, n_actions, critic_steps, zero in [  # (what, B, A, critic_steps, zero TD errors)
         ("a batch", int(rng.integers(5, 9)), 2, 1, False),
         (
             "a batch whose targets equal V(s) (every TD error 0)",
@@ -564,26 +546,18 @@ def check_actor_critic_step(actor_critic_step) -> Verdict:
             int(rng.integers(2, 4)),
             False,
         ),
-    ]
-    for what, n, n_actions, critic_steps, zero in cases:
+    ]:
         obs_dim = int(rng.integers(3, 6))
         policy, value = tiny_networks(rng, obs_dim, n_actions, float(rng.uniform(2.0, 5.0)))
         obs = rng.normal(size=(n, obs_dim)).astype(np.float32)
         actions = rng.integers(n_actions, size=n).astype(np.int32)
         v0 = value(obs).numpy()[:, 0]
-        if zero:
-            targets = v0.copy()
-        else:
-            signs = _mixed_signs(rng, n)
-            targets = np.round(v0 + signs * rng.uniform(0.5, 3.0, size=n), 2).astype(np.float32)
+        noise = 0.0 if zero else _mixed_signs(rng, n) * rng.uniform(0.5, 3.0, size=n)
+        targets = (v0 if zero else np.round(v0 + noise, 2)).astype(np.float32)
         lr_pi, lr_v = float(rng.choice([0.05, 0.1])), float(rng.choice([0.2, 0.3]))
-        policy0, value0 = flat(policy), flat(value)
+        y, delta = targets.astype(np.float64), targets.astype(np.float64) - v0
         logits0 = policy(obs).numpy().astype(np.float64)
-        delta = targets.astype(np.float64) - v0
-        right_pi = backprop(policy, obs, pg_output_grad(logits0, actions, delta))
-        right_v = _critic_after(value, obs, targets.astype(np.float64), lr_v, critic_steps)
-        call_student(
-            actor_critic_step,
+        args = (
             policy,
             value,
             sgd(lr_pi),
@@ -592,110 +566,149 @@ def check_actor_critic_step(actor_critic_step) -> Verdict:
             tf.constant(actions),
             tf.constant(targets),
             critic_steps,
-            name=name,
-            signature=_STEP_SIGNATURE,
-            hint=no_gradient_hint,
         )
-        policy1, value1 = flat(policy), flat(value)
-        set_flat(value, value0)  # what the candidates below start from
-        case = (
+        yield Case(
+            args,
+            (None,) * 7 + ("critic_steps",),
             f"({what}: {n} step{'s' if n > 1 else ''}, {n_actions} actions, targets "
-            f"{fmt(targets, 2)}, V(s) {fmt(v0, 2)}, critic_steps {critic_steps})"
+            f"{fmt(targets, 2)}, V(s) {fmt(v0, 2)}, critic_steps {critic_steps})",
+            policy=policy,
+            value=value,
+            obs=obs,
+            actions=actions,
+            targets=targets,
+            y=y,
+            v0=v0,
+            delta=delta,
+            lr_pi=lr_pi,
+            lr_v=lr_v,
+            steps=critic_steps,
+            zero=zero,
+            logits0=logits0,
+            policy0=flat(policy),
+            value0=flat(value),
+            right_pi=backprop(policy, obs, pg_output_grad(logits0, actions, delta)),
+            right_v=_critic_after(value, obs, y, lr_v, critic_steps),
         )
-        # The critic: critic_steps steps on the squared error (or half of it).
-        y = targets.astype(np.float64)
-        if not near(value1 - value0, right_v - value0) and not near(
-            value1 - value0, _critic_after(value, obs, y, lr_v, critic_steps, scale=1.0) - value0
-        ):
-            if np.array_equal(value1, value0):
-                return wrong(
-                    f"{name} did not change the value network's weights. After the actor's "
-                    "step, take critic_steps steps of value_optimizer on mean((y - V(s))^2). "
-                    f"{case}"
-                )
-            log_pi = log_softmax(logits0)[np.arange(n), actions]
-            message = _critic_mistake(value1, value, obs, y, lr_v, lr_pi, critic_steps, log_pi)
-            if zero and message is None:
-                message = (
-                    "every TD error is 0 here, so neither network should move, but the value "
-                    "network did. Does the actor's loss send gradient into V(s)? Hold the TD "
-                    "error fixed there, tf.stop_gradient(targets - values)."
-                )
-            return wrong(
-                (
-                    message
-                    or "the value network's weights did not move by critic_steps steps of "
-                    "value_optimizer down the gradient of mean((y - V(s))^2), y held fixed."
-                )
-                + f" {case}"
-            )
-        # The actor: one step on -mean(delta log pi), delta from V(s) before the update.
-        if zero:
-            if not np.allclose(policy1, policy0, atol=1e-6):
-                return wrong(
-                    "every TD error is 0 here (targets = V(s)), so the policy should not move, "
-                    "but it did: weight each log-probability by delta = y - V(s), not by the "
-                    f"target y. {case}"
-                )
-            continue
-        if np.array_equal(policy1, policy0):
-            return wrong(
-                f"{name} did not change the policy's weights. Compute the actor's loss inside "
-                "`with tf.GradientTape() as tape:`, then take one step of policy_optimizer: "
-                "optimizer.apply_gradients(zip(grads, policy.trainable_variables)). "
-                f"{case}"
-            )
-        taken = (policy0 - policy1) / lr_pi
-        if near(taken, right_pi):
-            continue
-        set_flat(policy, policy0)
-        set_flat(value, right_v)
-        v_after = value(obs).numpy()[:, 0].astype(np.float64)
-        set_flat(value, value0)
-        message = policy_step_mistake(
-            taken,
-            policy,
-            obs,
-            actions,
-            delta,
-            lr_pi,
-            weight_name="delta_t",
-            others=[
-                (
-                    targets.astype(np.float64),
-                    "the actor weights each log-probability by the target y; use the TD error "
-                    "delta = y - V(s) (the critic's value subtracted).",
-                ),
-                (
-                    targets - v0.mean(),
-                    "targets - values with values of shape (B, 1) broadcasts to a B x B matrix; "
-                    "squeeze the value network's output to shape (B,) first, "
-                    "value_network(obs)[:, 0].",
-                ),
-                (
-                    targets - v_after,
-                    "the actor's TD errors used V(s) after the critic's steps: compute delta = "
-                    "y - V(s) first, from the value network before this update (step 3 of the "
-                    "algorithm), then the actor's step, then the critic's.",
-                ),
-                (
-                    delta * lr_v / lr_pi,
-                    "the policy moved with value_optimizer's step size: each network has its own "
-                    "optimizer, policy_optimizer for the policy.",
-                ),
-            ],
+
+
+def _critic_problem(c, value1, name) -> str | None:
+    """What is wrong with the critic's steps (critic_steps on the squared error, or half of it)."""
+    half = _critic_after(c.value, c.obs, c.y, c.lr_v, c.steps, scale=1.0)
+    if near(value1 - c.value0, c.right_v - c.value0) or near(value1 - c.value0, half - c.value0):
+        return None
+    if np.array_equal(value1, c.value0):
+        return (
+            f"{name} did not change the value network's weights. After the actor's step, take "
+            "critic_steps steps of value_optimizer on mean((y - V(s))^2)."
         )
-        return wrong(
-            (
-                message
-                or "the policy's weights did not move by one step of policy_optimizer down the "
-                "gradient of -mean[delta_t log pi(a_t|s_t)], delta_t = y_t - V(s_t) held fixed."
-            )
-            + f" {case}"
+    log_pi = log_softmax(c.logits0)[np.arange(len(c.y)), c.actions]
+    message = _critic_mistake(value1, c.value, c.obs, c.y, c.lr_v, c.lr_pi, c.steps, log_pi)
+    if c.zero and message is None:
+        message = (
+            "every TD error is 0 here, so neither network should move, but the value network "
+            "did. Does the actor's loss send gradient into V(s)? Hold the TD error fixed there, "
+            "tf.stop_gradient(targets - values)."
         )
-    return correct(
-        f"{name}: one actor step down -mean[delta log pi(a|s)] with delta = y - V(s) held "
-        "fixed, then critic_steps steps of the critic on mean((y - V(s))^2)."
+    return message or (
+        "the value network's weights did not move by critic_steps steps of value_optimizer down "
+        "the gradient of mean((y - V(s))^2), y held fixed."
+    )
+
+
+def _actor_problem(c, policy1, name) -> str | None:
+    """What is wrong with the actor's step (one step down -mean(delta log pi), delta fixed)."""
+    if c.zero and not np.allclose(policy1, c.policy0, atol=1e-6):
+        return (
+            "every TD error is 0 here (targets = V(s)), so the policy should not move, but it "
+            "did: weight each log-probability by delta = y - V(s), not by the target y."
+        )
+    if c.zero:
+        return None
+    if np.array_equal(policy1, c.policy0):
+        return (
+            f"{name} did not change the policy's weights. Compute the actor's loss inside `with "
+            "tf.GradientTape() as tape:`, then take one step of policy_optimizer: "
+            "optimizer.apply_gradients(zip(grads, policy.trainable_variables))."
+        )
+    taken = (c.policy0 - policy1) / c.lr_pi
+    if near(taken, c.right_pi):
+        return None
+    set_flat(c.policy, c.policy0)
+    set_flat(c.value, c.right_v)
+    v_after = c.value(c.obs).numpy()[:, 0].astype(np.float64)
+    set_flat(c.value, c.value0)
+    others = [(weights(c, v_after), hint) for weights, hint in _ACTOR_MISTAKES]
+    return policy_step_mistake(
+        taken, c.policy, c.obs, c.actions, c.delta, c.lr_pi, weight_name="delta_t", others=others
+    ) or (
+        "the policy's weights did not move by one step of policy_optimizer down the gradient of "
+        "-mean[delta_t log pi(a_t|s_t)], delta_t = y_t - V(s_t) held fixed."
+    )
+
+
+_ACTOR_MISTAKES = [  # (the weights of the log-probabilities, hint)
+    (
+        lambda c, v_after: c.y,
+        "the actor weights each log-probability by the target y; use the TD error delta = "
+        "y - V(s) (the critic's value subtracted).",
+    ),
+    (
+        lambda c, v_after: c.y - c.v0.mean(),
+        "targets - values with values of shape (B, 1) broadcasts to a B x B matrix; squeeze the "
+        "value network's output to shape (B,) first, value_network(obs)[:, 0].",
+    ),
+    (
+        lambda c, v_after: c.y - v_after,
+        "the actor's TD errors used V(s) after the critic's steps: compute delta = y - V(s) "
+        "first, from the value network before this update (step 3 of the algorithm), then the "
+        "actor's step, then the critic's.",
+    ),
+    (
+        lambda c, v_after: c.delta * c.lr_v / c.lr_pi,
+        "the policy moved with value_optimizer's step size: each network has its own optimizer, "
+        "policy_optimizer for the policy.",
+    ),
+]
+
+
+def _read_ac_step(got, c, name):
+    policy1, value1 = flat(c.policy), flat(c.value)
+    set_flat(c.value, c.value0)  # what the candidates start from
+    message = _critic_problem(c, value1, name) or _actor_problem(c, policy1, name)
+    if message:
+        fail(f"{message} {c.text}")
+
+
+@check
+def check_actor_critic_step(actor_critic_step) -> Verdict:
+    """Check ``actor_critic_step(policy, value_network, policy_optimizer, value_optimizer, obs,
+    actions, targets, critic_steps)``.
+
+    It must take one step of ``policy_optimizer`` on the policy down the gradient of
+    ``-mean_t[delta_t log pi(a_t|s_t)]``, with ``delta_t = y_t - V(s_t)`` from the value network
+    *before* this update and held fixed, and ``critic_steps`` steps of ``value_optimizer`` on the
+    value network down the gradient of ``mean_t (y_t - V(s_t))^2`` (half of it is accepted too).
+    Small random networks and plain SGD optimizers with two different learning rates on every
+    call, so each network's step is the change of its weights divided by its learning rate; the
+    inputs are TensorFlow tensors, as the agent passes them. Cases: a batch with one critic step,
+    one with every TD error 0 (targets = V(s): nothing may move, so no gradient of the actor's
+    loss may reach the critic), a batch of one step, three or four actions and several critic
+    steps.
+    """
+    return grade(
+        actor_critic_step,
+        _ac_step_cases(fresh_rng()),
+        lambda c: None,
+        read=_read_ac_step,
+        same=lambda got, want: True,  # (the steps are judged by _read_ac_step)
+        signature=_STEP_SIGNATURE,
+        hint=no_gradient_hint,
+        done=(
+            f"{name_of(actor_critic_step)}: one actor step down -mean[delta log pi(a|s)] with "
+            "delta = y - V(s) held fixed, then critic_steps steps of the critic on "
+            "mean((y - V(s))^2)."
+        ),
     )
 
 

@@ -297,11 +297,6 @@ def to_scalar(value: Any, name: str, what: str) -> float:
     return float(array.reshape(()))
 
 
-def snapshot(*values):
-    """Deep copies taken before the student's call, to compare against afterwards."""
-    return [copy.deepcopy(v) for v in values]
-
-
 def _same(a, b) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         a, b = np.asarray(a), np.asarray(b)
@@ -522,14 +517,4 @@ def tensor_hint(err: BaseException, line: str) -> str | None:
         )
     if "NumPy array" in text or "__array__" in text:
         return "Use TensorFlow operations on the tensors you get, not NumPy ones."
-    return None
-
-
-def diagnose(got, candidates) -> str | None:  # TEMPORARY until every chapter uses grade
-    for value, message in candidates:
-        try:
-            if close(got, value):
-                return message
-        except Exception:  # noqa: BLE001
-            continue
     return None

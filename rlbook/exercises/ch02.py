@@ -249,18 +249,15 @@ def check_encode(encode) -> Verdict:
             if not 0 <= code < n_bins**dims:
                 return wrong(
                     f"encode({list(bins)}, n_bins={n_bins}) = {code}, outside 0 .. "
-                    f"{n_bins**dims - 1}: the "
-                    f"wrapper declares Discrete(n_bins ** d) = Discrete({n_bins**dims}). Base "
-                    "n_bins + 1 "
-                    "(the original's bug) overshoots; use base n_bins."
+                    f"{n_bins**dims - 1}: the wrapper declares Discrete(n_bins ** d) = "
+                    f"Discrete({n_bins**dims}). "
+                    "Base n_bins + 1 (the original's bug) overshoots; use base n_bins."
                 )
             if code in seen:
                 return wrong(
                     f"bins {list(seen[code])} and {list(bins)} (n_bins={n_bins}) both encode to "
-                    f"{code}: two "
-                    "different states would share one row of the Q-table. Read the bins as the "
-                    "digits of "
-                    "a number in base n_bins."
+                    f"{code}: two different states would share one row of the Q-table. "
+                    "Read the bins as the digits of a number in base n_bins."
                 )
             seen[code] = bins
     return correct(

@@ -1,16 +1,22 @@
 """The machinery shared by every check: run the student's code safely, say what is wrong.
 
-Every check follows the same rules:
+A check is three things, run by one driver (:func:`grade`):
 
-* it runs several cases, drawn from a generator seeded afresh on each call (so no fixed input
-  can be read from this source and answered by a constant), plus edge cases;
-* it hands the student copies, compares against values computed before the call, and reports
-  an argument changed in place as a mistake of its own;
-* it never raises into the notebook: whatever happens becomes a :class:`Verdict`;
-* when the student's code raises, the message shows the line of *their* code that raised
-  (the last frame outside rlbook, the standard library and installed packages such as
-  TensorFlow, NumPy, Keras or Gymnasium), never the grader's internals;
-* an untouched stub (``raise NotImplementedError``) gets a friendly "not yet" message.
+* its cases, a generator of :class:`Case` drawn from a random generator seeded afresh on each
+  call (so no fixed input can be read from this source and answered by a constant), plus edge
+  cases;
+* the reference, a function of a case that gives the right answer;
+* a table of typical mistakes (:class:`Mistake`): each a hint, and the wrong answer it gives
+  (or a test of the student's answer), so that the driver can recognise it.
+
+The driver hands the student copies and reports an argument changed in place as a mistake of
+its own; compares the student's answer with the reference on every case; on a mismatch shows
+the hint of the mistake that explains the most failing cases, or else what was expected and
+what came back. Whatever happens becomes a :class:`Verdict`, never an exception in the
+notebook: when the student's code raises, the message shows the line of *their* code that
+raised (the last frame outside rlbook, the standard library and installed packages such as
+TensorFlow, NumPy, Keras or Gymnasium), and an untouched stub (``raise NotImplementedError``)
+gets a friendly "not yet".
 """
 
 from __future__ import annotations

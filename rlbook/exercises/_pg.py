@@ -374,6 +374,22 @@ def policy_step_mistake(
     import tensorflow as tf
 
     logits = policy(tf.constant(obs)).numpy().astype(np.float64)
+    candidates = _policy_candidates(logits, actions, weights, weight_name)
+    candidates += [(pg_output_grad(logits, actions, other), message) for other, message in others]
+    right = backprop(policy, obs, pg_output_grad(logits, actions, weights))
+    for output_grad, message in candidates:
+        if len(actions) == 1 and message.startswith("the step is N times"):
+            continue
+        expected = backprop(policy, obs, output_grad)
+        if near(taken, expected) and not near(taken, right):
+            return message
+        if "all actions" in message and _parallel(taken, expected):
+            return message
+    return _step_size_problem(taken, right)
+
+
+def _policy_candidates(logits, actions, weights, weight_name):
+    """``(gradient of the loss with respect to the logits, hint)`` for the typical mistakes."""
     n, n_actions = logits.shape
     pi = np.exp(log_softmax(logits))
     onehot = np.eye(n_actions)[actions]
@@ -421,18 +437,11 @@ def policy_step_mistake(
                 f"agents' normalize=True does); this exercise asks for {weight_name} as it is.",
             )
         )
-    candidates += [(pg_output_grad(logits, actions, other), message) for other, message in others]
-    for output_grad, message in candidates:
-        if n == 1 and message.startswith("the step is N times"):
-            continue
-        expected = backprop(policy, obs, output_grad)
-        if near(taken, expected) and not near(
-            taken, backprop(policy, obs, pg_output_grad(logits, actions, weights))
-        ):
-            return message
-        if "all actions" in message and _parallel(taken, expected):
-            return message
-    right = backprop(policy, obs, pg_output_grad(logits, actions, weights))
+    return candidates
+
+
+def _step_size_problem(taken, right) -> str | None:
+    """A step in the right direction but of the wrong size (an optimizer of the student's own)."""
     moved = np.abs(right) > 1e-3 * np.abs(right).max()  # (Adam: tiny gradients, smaller steps)
     if (
         moved.any()

@@ -423,6 +423,25 @@ def check_reinforce_step(reinforce_step) -> Verdict:
 _AGENT_STEPS, _THRESHOLD = 30_000, 100.0
 
 
+def _student_returns(episode_returns, rewards, gamma) -> np.ndarray:
+    """The returns of complete episodes (a list of reward arrays), by the student's function:
+    one episode at a time, or all of them back to back with their ``dones``."""
+    name = name_of(episode_returns)
+    if _n_parameters(episode_returns) == 3:
+        dones = np.concatenate([np.eye(1, len(r), len(r) - 1)[0] for r in rewards])
+        flat_rewards = np.concatenate(rewards)
+        sig = "episode_returns(rewards, dones, gamma)"
+        got = call_student(episode_returns, flat_rewards, dones, gamma, name=name, signature=sig)
+        what = f"one return per step, shape ({len(flat_rewards)},)"
+        return to_array(got, name, what, shape=(len(flat_rewards),))
+    out = []
+    for r in rewards:
+        sig = "episode_returns(rewards, gamma)"
+        got = call_student(episode_returns, r, gamma, name=name, signature=sig)
+        out.append(to_array(got, name, f"one return per step, shape ({len(r)},)", (len(r),)))
+    return np.concatenate(out)
+
+
 def _student_reinforce_agent(
     episode_returns, reinforce_step, observation_space, action_space, seed
 ):
@@ -436,28 +455,7 @@ def _student_reinforce_agent(
 
     from rlbook.agents.reinforce import ReinforceAgent
 
-    ret_name, step_name = name_of(episode_returns), name_of(reinforce_step)
-    batched = _n_parameters(episode_returns) == 3
-    ret_signature = "episode_returns" + (
-        "(rewards, dones, gamma)" if batched else "(rewards, gamma)"
-    )
-
-    def returns_of(rewards, gamma):
-        if batched:
-            dones = np.concatenate([np.eye(1, len(r), len(r) - 1)[0] for r in rewards])
-            flat_rewards = np.concatenate(rewards)
-            got = call_student(
-                episode_returns, flat_rewards, dones, gamma, name=ret_name, signature=ret_signature
-            )
-            what = f"one return per step, shape ({len(flat_rewards)},)"
-            return to_array(got, ret_name, what, shape=(len(flat_rewards),))
-        out = []
-        for r in rewards:
-            got = call_student(episode_returns, r, gamma, name=ret_name, signature=ret_signature)
-            out.append(
-                to_array(got, ret_name, f"one return per step, shape ({len(r)},)", (len(r),))
-            )
-        return np.concatenate(out)
+    step_name = name_of(reinforce_step)
 
     class StudentReinforceAgent(ReinforceAgent):
         def update(self):
@@ -468,7 +466,7 @@ def _student_reinforce_agent(
             for r, ended, v in zip(rewards, terminated, self.values(np.stack(last_obs))):
                 if not ended:  # cut by the time limit: what follows is worth V(s_T)
                     r[-1] += gamma * v
-            returns = returns_of(rewards, gamma).astype(np.float32)
+            returns = _student_returns(episode_returns, rewards, gamma).astype(np.float32)
             self._compiled_step(np.concatenate(obs), np.concatenate(actions), returns)
             self.sync()
             self.updates += 1

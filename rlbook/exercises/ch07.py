@@ -21,7 +21,6 @@ from rlbook.exercises._core import (
     to_array,
     wrong,
 )
-from rlbook.exercises._core import flags_hint as _flags_hint
 from rlbook.exercises._pg import (
     RETURN_MISTAKES,
     StudentStep,
@@ -742,7 +741,7 @@ def _student_actor_critic(n_step_targets, actor_critic_step, observation_space, 
                 self.values(last_next_obs),
                 self.config.gamma,
                 name=tgt_name,
-                hint=_flags_hint,
+                hint=flags_hint,
                 signature=_TARGETS_SIGNATURE,
             )
             what = f"one target per step and copy, shape {shape}"

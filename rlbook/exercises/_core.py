@@ -480,6 +480,37 @@ def shape_is(*shapes) -> Callable[[Case, Any], bool]:
     return test
 
 
+def agent_verdict(run, reached, passed, problem, units, *, forgiving, learns="", note=""):
+    """Put an agent's training and the unit checks of the student's functions together.
+
+    ``run`` says what trained ("5,000 steps on ..."), ``reached`` what the agent reached and
+    ``passed`` whether that is enough; ``problem`` is the "not yet" that stopped training (or
+    None); ``units`` lists ``(name, verdict)`` of the student's functions' own checks, which say
+    why an agent does not learn. ``forgiving`` says why a run may pass with a mistake left;
+    ``note`` ends the verdict (for example: the step ran eagerly).
+    """
+    failing = [(n, v) for n, v in units if not v.ok]
+    diagnosis = " ".join(f"About {n}: {v.message}" for n, v in failing)
+    if problem is not None:
+        return wrong(f"Training stopped: {problem} {diagnosis}".strip())
+    if passed and not failing:
+        return correct(
+            f"After {run}, your agent {reached}: {learns or 'your own code learns'}.{note}"
+        )
+    if passed:
+        return wrong(f"After {run} your agent {reached}, but {forgiving} {diagnosis}")
+    if failing:
+        return wrong(f"After {run} your agent {reached}: it did not learn. Why: {diagnosis}")
+    names = " and ".join(n for n, _ in units)
+    return wrong(
+        f"After {run} your agent {reached}: it did not learn, although {names} "
+        f"{'passes its own check' if len(units) == 1 else 'pass their own checks'}.{note} "
+        "Run the check again (each run has a new seed); if it fails again, does your code keep "
+        "state between calls (a global variable, a counter, a network or an optimizer of its "
+        "own)? The agent passes everything it needs as arguments."
+    )
+
+
 # -- helpers the value-based chapters share (3, 4 and 7) ---------------------------------------
 
 

@@ -9,7 +9,7 @@
   (:func:`policy_step_mistake`).
 * The agent that trains with the student's functions (:class:`StudentStep`: compiled where
   their code allows, eager otherwise) and the verdict that puts training and unit checks
-  together (:func:`train_on_cartpole`, :func:`agent_verdict`).
+  together (:func:`train_on_cartpole`, :func:`cartpole_verdict`).
 """
 
 from __future__ import annotations
@@ -22,10 +22,9 @@ from rlbook.exercises._core import (
     Mistake,
     StudentError,
     Verdict,
+    agent_verdict,
     assert_unchanged,
-    correct,
     tensor_hint,
-    wrong,
 )
 
 # -- NumPy references ---------------------------------------------------------------------------
@@ -551,17 +550,8 @@ def train_on_cartpole(make_agent, steps: int, threshold: float, eval_every: int 
     return max(means, default=None), history.steps, problem
 
 
-def agent_verdict(run: str, best, threshold, problem, units) -> Verdict:
-    """Put training and the unit checks together, as chapter 2's agent check does.
-
-    ``run`` describes the training ("20,000 steps of CartPole ..."); ``best`` is the best
-    evaluation's mean return; ``units`` lists ``(name, verdict)`` of the unit checks of the
-    student's functions.
-    """
-    failing = [(n, v) for n, v in units if not v.ok]
-    diagnosis = " ".join(f"About {n}: {v.message}" for n, v in failing)
-    if problem is not None:
-        return wrong(f"Training stopped: {problem}" + (f" {diagnosis}" if diagnosis else ""))
+def cartpole_verdict(run: str, best, threshold, problem, units) -> Verdict:
+    """The agent verdict of chapters 6 and 7: ``best`` is the best evaluation's mean return."""
     if best is None:
         reached = "was never evaluated (the run ended before the first evaluation)"
     else:
@@ -570,18 +560,6 @@ def agent_verdict(run: str, best, threshold, problem, units) -> Verdict:
             "over 10 episodes, sampling its actions (random play averages about 22; the check "
             f"asks for {threshold:.0f})"
         )
-    if best is not None and best >= threshold and not failing:
-        return correct(f"After {run}, your agent {reached}: your own code learns.")
-    if best is not None and best >= threshold:
-        return wrong(
-            f"After {run} your agent {reached}, but CartPole is forgiving: the mistake would "
-            f"show on harder tasks, or on another seed. {diagnosis}"
-        )
-    if failing:
-        return wrong(f"After {run} your agent {reached}: it did not learn. Why: {diagnosis}")
-    return wrong(
-        f"After {run} your agent {reached}: it did not learn, although your functions pass "
-        "their own checks. Run the check again (each run has a new seed); if it fails again, "
-        "does one of your functions keep state between calls (a global variable, a counter of "
-        "its own)? The agent passes everything they need as arguments."
-    )
+    passed = best is not None and best >= threshold
+    forgiving = "CartPole is forgiving: the mistake would show on harder tasks, or on another seed."
+    return agent_verdict(run, reached, passed, problem, units, forgiving=forgiving)

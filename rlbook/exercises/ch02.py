@@ -12,6 +12,7 @@ from rlbook.exercises._core import (
     Mistake,
     StudentError,
     Verdict,
+    agent_verdict,
     assert_unchanged,
     call_student,
     check,
@@ -566,29 +567,12 @@ def check_q_learning_agent(epsilon_greedy, update) -> Verdict:
     if problem is not None and "NotImplementedError" in problem:
         return wrong(problem)  # a stub left: nothing to diagnose yet
     units = [(eps_name, check_epsilon_greedy(epsilon_greedy)), (upd_name, check_q_update(update))]
-    failing = [(n, v) for n, v in units if not v.ok]
-    diagnosis = " ".join(f"About {n}: {v.message}" for n, v in failing)
     run = (
         f"{_AGENT_RUN['steps']:,} steps on the deterministic FrozenLake (acting with {eps_name}, "
         f"learning with {upd_name})"
     )
-    if problem is not None:
-        return wrong(f"Training stopped: {problem}" + (f" {diagnosis}" if diagnosis else ""))
-    rate = f"reached the goal in {success:.0%} of {_EVAL_EPISODES} greedy episodes"
-    if success >= _PASS_RATE and not failing:
-        return correct(f"After {run}, your agent {rate}: your own code learns.")
-    if success >= _PASS_RATE:
-        return wrong(
-            f"After {run} your agent {rate}, but this lake is forgiving; on harder tasks the "
-            f"mistake would show. {diagnosis}"
-        )
-    if failing:
-        return wrong(
-            f"After {run} your agent {rate} (it needs {_PASS_RATE:.0%}): it did not learn. "
-            f"Why: {diagnosis}"
-        )
-    return wrong(
-        f"After {run} your agent {rate} (it needs {_PASS_RATE:.0%}), although {eps_name} and "
-        f"{upd_name} pass their own checks. Does either keep state between calls (a global "
-        "variable, a counter of its own)? The agent passes everything they need as arguments."
-    )
+    passed = success is not None and success >= _PASS_RATE
+    reached = "" if success is None else f"reached the goal in {success:.0%} of {_EVAL_EPISODES}"
+    reached += " greedy episodes" + ("" if passed else f" (it needs {_PASS_RATE:.0%})")
+    forgiving = "this lake is forgiving; on harder tasks the mistake would show."
+    return agent_verdict(run, reached, passed, problem, units, forgiving=forgiving)

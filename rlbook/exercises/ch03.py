@@ -10,10 +10,10 @@ from rlbook.exercises._core import (
     StudentError,
     Verdict,
     _short,
+    agent_verdict,
     call_student,
     check,
     close,
-    correct,
     fail,
     flags_hint,
     fmt,
@@ -799,31 +799,31 @@ def check_dqn_agent(dqn_learning_step) -> Verdict:
     if problem is not None and "NotImplementedError" in problem:
         return wrong(problem)  # the stub: nothing to diagnose yet
     unit = unit or check_dqn_learning_step(dqn_learning_step)
-    diagnosis = "" if unit.ok else f"About {name}: {unit.message}"
-    if problem is not None:
-        return wrong(f"Training stopped: {problem} {diagnosis}".strip())
-    run = f"CartPole-v1 (the agent learning with {name})"
-    if solved is not None and unit.ok:
-        return correct(
-            f"After {solved['step']:,} steps of {run}, the greedy policy's mean return over "
-            f"{_EVAL_EPISODES} episodes was {solved['mean']:.0f} (it needs "
-            f"{_PASS_RETURN:.0f}, and started below {_UNTRAINED_BELOW:.0f}): your own learning "
-            f"step learns.{note}"
-        )
     if solved is not None:
-        return wrong(
-            f"After {solved['step']:,} steps of {run} the greedy policy reached a mean return of "
-            f"{solved['mean']:.0f}, but CartPole forgives some mistakes for a while. {diagnosis}"
+        steps, reached = (
+            solved["step"],
+            (
+                f"reached a greedy mean return of {solved['mean']:.0f} over {_EVAL_EPISODES} "
+                f"episodes (it needs {_PASS_RETURN:.0f}, and started below {_UNTRAINED_BELOW:.0f})"
+            ),
         )
-    if not unit.ok:
-        return wrong(
-            f"After {_AGENT_STEPS:,} steps of {run}, the best greedy evaluation was a mean "
-            f"return of {best:.0f} (it needs {_PASS_RETURN:.0f}): it did not learn. Why: "
-            f"{diagnosis}"
+    else:
+        steps, reached = (
+            _AGENT_STEPS,
+            (
+                f"made {best:.0f} at best, the mean return of the best greedy evaluation (it needs "
+                f"{_PASS_RETURN:.0f})"
+            ),
         )
-    return wrong(
-        f"After {_AGENT_STEPS:,} steps of {run}, the best greedy evaluation was a mean return "
-        f"of {best:.0f} (it needs {_PASS_RETURN:.0f}), although {name} passes its own check."
-        f"{note} Does it keep state between calls (a global variable, a network or an "
-        "optimizer of its own)? The agent hands it everything it needs."
+    run = f"{steps:,} steps of CartPole-v1 (the agent learning with {name})"
+    forgiving = "CartPole forgives some mistakes for a while."
+    return agent_verdict(
+        run,
+        reached,
+        solved is not None,
+        problem,
+        [(name, unit)],
+        forgiving=forgiving,
+        learns="your own learning step learns",
+        note=note,
     )

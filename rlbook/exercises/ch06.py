@@ -25,9 +25,9 @@ from rlbook.exercises._core import (
 from rlbook.exercises._pg import (
     RETURN_MISTAKES,
     StudentStep,
-    agent_verdict,
     assert_tensors_unchanged,
     backprop,
+    cartpole_verdict,
     discounted,
     flat,
     grads_or_none,
@@ -541,4 +541,4 @@ def check_reinforce_agent(episode_returns, reinforce_step) -> Verdict:
         f"{steps:,} steps on 8 copies of CartPole-v1 (returns by {ret_name}, policy steps by "
         f"{step_name})"
     )
-    return agent_verdict(run, best, _THRESHOLD, problem, units)
+    return cartpole_verdict(run, best, _THRESHOLD, problem, units)

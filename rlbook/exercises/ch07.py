@@ -24,9 +24,9 @@ from rlbook.exercises._core import (
 from rlbook.exercises._pg import (
     RETURN_MISTAKES,
     StudentStep,
-    agent_verdict,
     assert_tensors_unchanged,
     backprop,
+    cartpole_verdict,
     discounted,
     flat,
     grads_or_none,
@@ -818,4 +818,4 @@ def check_actor_critic_agent(n_step_targets, actor_critic_step) -> Verdict:
         f"{steps:,} steps on 8 copies of CartPole-v1 (targets by {tgt_name}, learning steps "
         f"by {step_name})"
     )
-    return agent_verdict(run, best, _THRESHOLD, problem, units)
+    return cartpole_verdict(run, best, _THRESHOLD, problem, units)

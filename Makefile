@@ -3,8 +3,8 @@
 # rlbook itself; they reinstall when the lock or pyproject.toml changes.
 # More for CI and instructors: `make test-browser` (the built pages in headless Chromium),
 # `make test-env` (Binder's environment.yml in a fresh venv), `make book-student` (no solutions),
-# `make student` (regenerate the solution-free notebooks student/ from book/) and `make test-student`
-# (run them with every exercise stub left in).
+# `make student` (regenerate student/ and the launch buttons' plain notebooks colab/ from book/)
+# and `make test-student` (run the student notebooks with every exercise stub left in).
 # For maintainers: `make lock` / `make lock-upgrade` (re-resolve the lock), `make test-latest`
 # (the newest versions pyproject.toml allows) and `make test-colab` (the Colab install cell).
 PYTHON ?= python3
@@ -36,35 +36,37 @@ OWN_TARGETS := --ignore=tests/browser --ignore=tests/test_html_links.py
 STUDENT     := _build/student
 
 .PHONY: book book-student student test test-student unit lint notebooks test-browser test-env \
-        test-latest test-colab lock lock-upgrade bench clean help
+        test-latest test-colab test-robust lock lock-upgrade bench clean help
 
 help:
 	@echo "make book          build the HTML book into _build/html (executes every notebook)"
 	@echo "make test          ruff, then the unit tests, then every notebook executed with nbval"
+	@echo "make unit          the unit tests alone (tests/, without the browser and link tests)"
+	@echo "make notebooks     the notebooks of book/ alone, executed with nbval"
 	@echo "make book-student  the student edition (student/, no solutions), into $(STUDENT)/_build/html"
-	@echo "make student       regenerate the solution-free notebooks student/ from book/"
+	@echo "make student       regenerate student/ (no solutions) and colab/ (plain Markdown) from book/"
 	@echo "make test-student  run every student notebook with its exercise stubs left in (nbval)"
 	@echo "make test-browser  open every built page in headless Chromium, check links and the student edition"
 	@echo "make test-env      install environment.yml (what Binder builds) in a fresh venv and import what the notebooks import"
 	@echo "make lint          ruff over rlbook/, tests/ and the notebooks (settings in pyproject.toml, book/ruff.toml)"
 	@echo "make bench         time-to-solve benchmark of every algorithm, seeds 0-4"
+	@echo "make test-robust   every chapter's claims over shifted seeds, oneDNN on/off, 1/2 threads (~1.5 h)"
 	@echo "make lock          re-resolve $(LOCK) after a change to pyproject.toml, regenerate environment.yml"
 	@echo "make lock-upgrade  the same, moving every package to the newest version pyproject.toml allows"
 	@echo "make test-latest   the unit tests and chapters 2-3 in a fresh venv with the newest allowed versions"
 	@echo "make test-colab    Colab's install cell in a fresh venv with Colab-like TensorFlow/NumPy/matplotlib"
+	@echo "make clean         remove _build (the built books, the execution cache) and .pytest_cache"
+	@echo "make help          this list"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Everything the targets need comes from the one lock (it covers every extra they use), then
-# rlbook itself without dependencies. The .installed-<extra> names are kept for the targets.
+# rlbook itself without dependencies.
 $(VENV)/.installed: $(LOCK) pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps -e .
-	@touch $@
-
-$(VENV)/.installed-%: $(VENV)/.installed
 	@touch $@
 
 # The lock tool, pinned so that every maintainer's `make lock` writes the same file.
@@ -86,7 +88,7 @@ lock-upgrade: $(BIN)/uv
 	$(UV_COMPILE) --upgrade
 	$(BIN)/python tools/lockfile.py environment
 
-book: $(VENV)/.installed-book
+book: $(VENV)/.installed
 	$(BIN)/jupyter-book build . --warningiserror --keep-going --builder html
 	@test -f _build/html/index.html && echo "Book built: _build/html/index.html"
 
@@ -94,41 +96,50 @@ book: $(VENV)/.installed-book
 # tools/student.py generates from book/ (committed, kept in sync by
 # tests/test_student_edition.py). Its own _config.yml (title, hide_solutions, no copies of the
 # sources) and _toc.yml (pages student/NN_name) go into $(STUDENT); the launch buttons are built
-# from the page's path, so Binder and Colab open student/NN_name.ipynb.
-book-student: $(VENV)/.installed-book
+# from the page's path, so Binder and Colab open colab/student/NN_name.ipynb (plain Markdown).
+book-student: $(VENV)/.installed
 	$(BIN)/python tools/student.py --check
 	$(BIN)/python tools/student.py --book-config $(STUDENT)
 	$(BIN)/jupyter-book build . --config $(STUDENT)/_config.yml --toc $(STUDENT)/_toc.yml \
 	  --path-output $(STUDENT) --warningiserror --keep-going --builder html
 	@test -f $(STUDENT)/_build/html/index.html && echo "Student edition built: $(STUDENT)/_build/html/index.html"
 
-# Regenerate student/ after editing a notebook in book/ (then commit both).
-student: $(VENV)/.installed-test
+# Regenerate every generated edition after editing a notebook in book/ (then commit them all):
+# student/ (MyST, no solutions: the student HTML book) and the plain-Markdown notebooks that the
+# launch buttons open, colab/book/ and colab/student/ (tools/plain_markdown.py).
+student: $(VENV)/.installed
 	$(BIN)/python tools/student.py
 
 # ruff first (seconds), then the tests and the notebooks (many minutes).
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed
 	$(BIN)/ruff check rlbook tests book
 	$(BIN)/python -m pytest tests book --nbval-lax -p no:cacheprovider $(XDIST) $(OWN_TARGETS)
 
 # "Run all" on every student notebook with the stubs left in: each check says "not yet" and no
 # later cell may crash. Its own target (it executes every chapter once more), run by .ci/run.
-test-student: $(VENV)/.installed-test
+test-student: $(VENV)/.installed
 	$(BIN)/python tools/student.py --check
 	$(BIN)/python -m pytest student --nbval-lax -p no:cacheprovider $(XDIST)
 
-unit: $(VENV)/.installed-test
+# The robustness sweep (tools/robust.py): every chapter and the training tests on seeds shifted by
+# 0-400 (RLBOOK_SEED_OFFSET) under oneDNN on and off and one and two TensorFlow threads; prints each
+# claim's pass count and worst margin. Too slow for .ci/run (about 1.5 hours on 2 cores): run it
+# before a release and after changing a chapter's settings. ROBUST_ARGS="--chapters 03" for less.
+test-robust: $(VENV)/.installed
+	$(BIN)/python tools/robust.py $(ROBUST_ARGS)
+
+unit: $(VENV)/.installed
 	$(BIN)/python -m pytest tests $(OWN_TARGETS)
 
-lint: $(VENV)/.installed-test
+lint: $(VENV)/.installed
 	$(BIN)/ruff check rlbook tests book
 
 # Builds _build/html (and the student edition) first when missing or older than the sources.
-test-browser: $(VENV)/.installed-test $(VENV)/.installed-book $(VENV)/.installed-browser
+test-browser: $(VENV)/.installed
 	$(BIN)/python -m pytest tests/browser tests/test_html_links.py -p no:cacheprovider
 
 # Slow (downloads or reuses pip's cache of TensorFlow & co.), so not part of `make test`.
-test-env: $(VENV)/.installed-test
+test-env: $(VENV)/.installed
 	RLBOOK_TEST_ENV=1 $(BIN)/python -m pytest tests/test_environment.py -p no:cacheprovider
 
 # The rot check (not part of .ci/run: an upstream release must not block a landing). A fresh
@@ -157,14 +168,14 @@ test-latest:
 # NumPy and matplotlib first (tests/colab_preinstalled.txt), then the notebooks' own `%pip
 # install` line against this checkout; nothing preinstalled may change; then chapter 1 with nbval.
 COLAB_PYTHON ?= $(PYTHON)
-test-colab: $(VENV)/.installed-test
+test-colab: $(VENV)/.installed
 	RLBOOK_TEST_COLAB=1 RLBOOK_COLAB_PYTHON="$$(command -v $(COLAB_PYTHON))" \
 	  $(BIN)/python -m pytest tests/test_colab_install.py -p no:cacheprovider -rP
 
-notebooks: $(VENV)/.installed-test
+notebooks: $(VENV)/.installed
 	$(BIN)/python -m pytest book --nbval-lax
 
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/frozenlake.py
 	for algo in $$($(BIN)/python -c "from rlbook.bench import ALGOS; print(*ALGOS)"); do \
 	  for seed in 0 1 2 3 4; do $(BIN)/python -m rlbook.bench $$algo --seed $$seed; done; done

@@ -1,25 +1,39 @@
 """TensorFlow's start-up lines, filtered by the log level TensorFlow itself was asked for.
 
-Importing TensorFlow 2.21 on a machine without a GPU writes these lines to the process's
-standard error (file descriptor 2), which Jupyter kernels show as a pink block under the cell:
+What this module buys: a notebook's import cell (and a CLI run) shows nothing on standard error
+when TensorFlow loads on a machine without a GPU. Without it, TensorFlow 2.21 writes these lines
+(time stamps and thread ids cut) to the process's file descriptor 2, which Jupyter shows as
+a pink block under the cell, even with ``TF_CPP_MIN_LOG_LEVEL=2`` set before TensorFlow loads::
 
-* ``WARNING: All log messages before absl::InitializeLog() is called are written to STDERR``
-  (absl's note before its first message; printed once per TensorFlow shared library, so twice);
-* ``I... port.cc] oneDNN custom operations are on ...`` and
-  ``I... cudart_stub.cc] Could not find cuda drivers on your machine, GPU will not be used.``
-  (INFO lines logged while the shared libraries load, before TensorFlow reads
-  ``TF_CPP_MIN_LOG_LEVEL``, so that variable cannot hide them);
-* ``E... cuda_platform.cc] failed call to cuInit: ... (303)`` at the first device lookup, an
-  ERROR line although a machine without an NVIDIA driver has no GPU to initialise.
+    WARNING: All log messages before absl::InitializeLog() is called are written to STDERR
+    I... cudart_stub.cc:31] Could not find cuda drivers on your machine, GPU will not be used.
+    WARNING: All log messages before absl::InitializeLog() is called are written to STDERR
+    I... cudart_stub.cc:31] Could not find cuda drivers on your machine, GPU will not be used.
+    E... cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA error: Failed call to cuInit:
+        UNKNOWN ERROR (303)
 
-No environment variable stops them: ``TF_CPP_MIN_LOG_LEVEL`` is read too late for the first
-three, ``CUDA_VISIBLE_DEVICES`` does not stop the cuInit attempt (and would hide real GPUs), and
-``TF_ENABLE_ONEDNN_OPTS=0`` silences the oneDNN line only by turning oneDNN off. So
-:func:`install` (called by ``rlbook/__init__.py``) runs the first ``import tensorflow`` and the
+* absl's note comes once per TensorFlow shared library (so twice), before absl reads any setting;
+* the ``cudart_stub.cc`` INFO line (and, on some CPUs, ``port.cc] oneDNN custom operations are on
+  ...``) is logged while the shared libraries load, before TensorFlow reads
+  ``TF_CPP_MIN_LOG_LEVEL``, so that variable cannot hide it;
+* the ``cuInit`` ERROR line comes at the first device lookup (the first layer built), although a
+  machine without an NVIDIA driver has no GPU to initialise.
+
+No environment variable stops them. Tried on 2026-12 with TensorFlow 2.21.0, each set before the
+interpreter started: ``TF_CPP_MIN_LOG_LEVEL=3``, ``GLOG_minloglevel=3``, ``ABSL_MIN_LOG_LEVEL=3``,
+``TF_CPP_MAX_VLOG_LEVEL=-1``, ``TF_CPP_VMODULE=cudart_stub=-1``, ``GRPC_VERBOSITY=ERROR``,
+``CUDA_VISIBLE_DEVICES=-1`` (which would also hide real GPUs) and ``TF_ENABLE_ONEDNN_OPTS=0``
+(which silences the oneDNN line only by turning oneDNN off): the first four lines above remain,
+and the cuInit line too below level 3. ``TF_CPP_MIN_LOG_LEVEL`` does hide what comes later, such
+as ``cpu_feature_guard.cc] This TensorFlow binary is optimized ...``, so ``rlbook/__init__.py``
+sets it as well.
+
+So :func:`install` (called by ``rlbook/__init__.py``) runs the first ``import tensorflow`` and the
 first device lookup with descriptor 2 sent to a temporary file, then writes back every line
 except those that ``TF_CPP_MIN_LOG_LEVEL`` asks to hide (INFO at 1, WARNING too at 2, ERROR too
 at 3), absl's note, and the cuInit failure when no NVIDIA driver is present. Everything else,
 including real errors and Python warnings, still appears. ``TF_CPP_MIN_LOG_LEVEL=0`` shows all.
+It works only when ``rlbook`` is imported before TensorFlow (every chapter does; a test checks).
 """
 
 from __future__ import annotations

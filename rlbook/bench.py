@@ -11,9 +11,11 @@ Protocol (the same for every algorithm):
   TensorFlow's tracing of the training function, acting and learning.
 
 It prints one JSON line ``{"algo", "seed", "solved", "steps", "train_s", "eval_mean"}``.
-Each algorithm has a ``setup(seed) -> (agent, train_env, eval_env)`` function below,
-registered in :data:`ALGOS`, that builds exactly what its chapter uses, so the
-benchmark measures the book's code and nothing else.
+The benchmark knows *variants* (:data:`VARIANTS`): each is an algorithm of
+:data:`rlbook.agents.ALGORITHMS` with the flags of one chapter (``dqn_vanilla``,
+``double_dqn``, ``dueling_dqn`` and ``dqn`` are all the algorithm ``dqn``), and a
+``setup(seed) -> (agent, train_env, eval_env)`` function below that builds exactly what
+its chapter uses, so the benchmark measures the book's code and nothing else.
 """
 
 from __future__ import annotations
@@ -23,104 +25,100 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+
+from rlbook.agents import ALGORITHMS
+from rlbook.parallel import run_parallel
 
 ENV_ID = "CartPole-v1"
 EVAL_EVERY = 2_000
 EVAL_EPISODES = 10
 SOLVED_AT = 475.0
 
-# name -> (setup(seed) -> (agent, train_env, eval_env), default step budget)
-ALGOS: dict[str, tuple[Callable, int]] = {}
+
+@dataclass(frozen=True)
+class Variant:
+    """One benchmarked setting of a registered algorithm."""
+
+    algorithm: str
+    """Its name in :data:`rlbook.agents.ALGORITHMS`."""
+    setup: Callable
+    """``setup(seed) -> (agent, train_env, eval_env)``; its docstring says what it builds."""
+    max_steps: int
+    """Default budget of environment steps."""
 
 
-def register(name: str, max_steps: int):
-    """Decorator: add ``setup`` to the benchmark under ``name`` with a default budget."""
+VARIANTS: dict[str, Variant] = {}
+"""Variant name (the ``algo`` of the JSON line) -> :class:`Variant`."""
+
+
+def register(name: str, algorithm: str, max_steps: int | None = None):
+    """Decorator: add ``setup`` to the benchmark as ``name``, a variant of ``algorithm``
+    (the default budget is the algorithm's, from :data:`rlbook.agents.ALGORITHMS`)."""
 
     def deco(setup: Callable) -> Callable:
-        ALGOS[name] = (setup, max_steps)
+        VARIANTS[name] = Variant(algorithm, setup, max_steps or ALGORITHMS[algorithm].steps)
         return setup
 
     return deco
 
 
-# -- setups: one per algorithm, building exactly what its chapter uses -----------------
-# (each returns (agent, train_env, eval_env); add new algorithms below with @register)
+# -- setups: one per variant, building exactly what its chapter uses -------------------
+# (each returns (agent, train_env, eval_env); add new variants below with @register)
 
 
-DQN_ENVS = 4
-"""CartPole copies stepped together by the DQN of chapter 3 (batched acting)."""
-
-
-def _dqn(seed: int, **overrides):
-    from rlbook.agents.dqn import DQNAgent
+def _on_copies(algorithm: str, seed: int, **overrides):
+    """The algorithm's agent on its registered number of CartPole copies (batched acting)."""
     from rlbook.envs import make_vec_env
 
-    env = make_vec_env(ENV_ID, DQN_ENVS, seed=seed)
+    entry = ALGORITHMS[algorithm]
+    env = make_vec_env(ENV_ID, entry.num_envs, seed=seed)
     eval_env = make_vec_env(ENV_ID, EVAL_EPISODES, seed=seed + 10_000)
-    agent = DQNAgent(
+    agent = entry.agent_class(
         env.single_observation_space,
         env.single_action_space,
-        num_envs=DQN_ENVS,
+        num_envs=entry.num_envs,
         seed=seed,
         **overrides,
     )
     return agent, env, eval_env
 
 
-@register("dqn", 50_000)
+@register("dqn", "dqn")
 def dqn_setup(seed: int):
     """The book's best DQN: chapter 3's defaults with the double target and the dueling head
     (chapters 4 and 5) switched on, on 4 CartPole copies."""
-    return _dqn(seed, double=True, dueling=True)
+    return _on_copies("dqn", seed, double=True, dueling=True)
 
 
-@register("dqn_vanilla", 50_000)
+@register("dqn_vanilla", "dqn")
 def dqn_vanilla_setup(seed: int):
     """Chapter 3's DQN as it is taught and trained: its defaults, the max target and a plain head."""  # noqa: E501 (one line: chapter 8 prints it)
-    return _dqn(seed)
+    return _on_copies("dqn", seed)
 
 
-@register("double_dqn", 50_000)
+@register("double_dqn", "dqn")
 def double_dqn_setup(seed: int):
     """Double target, plain head (chapter 4)."""
-    return _dqn(seed, double=True, dueling=False)
+    return _on_copies("dqn", seed, double=True, dueling=False)
 
 
-@register("dueling_dqn", 50_000)
+@register("dueling_dqn", "dqn")
 def dueling_dqn_setup(seed: int):
     """Dueling head, plain max target (chapter 5)."""
-    return _dqn(seed, double=False, dueling=True)
+    return _on_copies("dqn", seed, double=False, dueling=True)
 
 
-PG_ENVS = 8
-"""CartPole copies stepped together by REINFORCE and the actor-critic (chapters 6-7)."""
-
-
-def _policy_gradient(agent_class, seed: int):
-    from rlbook.envs import make_vec_env
-
-    env = make_vec_env(ENV_ID, PG_ENVS, seed=seed)
-    eval_env = make_vec_env(ENV_ID, EVAL_EPISODES, seed=seed + 10_000)
-    agent = agent_class(
-        env.single_observation_space, env.single_action_space, num_envs=PG_ENVS, seed=seed
-    )
-    return agent, env, eval_env
-
-
-@register("reinforce", 300_000)
+@register("reinforce", "reinforce")
 def reinforce_setup(seed: int):
     """Chapter 6's REINFORCE with its defaults (learned value baseline) on 8 CartPole copies."""
-    from rlbook.agents.reinforce import ReinforceAgent
-
-    return _policy_gradient(ReinforceAgent, seed)
+    return _on_copies("reinforce", seed)
 
 
-@register("actor_critic", 100_000)
+@register("actor_critic", "actor_critic")
 def actor_critic_setup(seed: int):
     """Chapter 7's actor-critic with its defaults (n-step targets, batched updates) on 8 CartPole copies."""  # noqa: E501 (one line: chapter 8 prints it)
-    from rlbook.agents.actor_critic import ActorCriticAgent
-
-    return _policy_gradient(ActorCriticAgent, seed)
+    return _on_copies("actor_critic", seed)
 
 
 CARTPOLE_BINS = (1, 1, 6, 12)
@@ -129,10 +127,9 @@ CARTPOLE_LOW = (-2.4, -3.0, -0.21, -2.0)
 CARTPOLE_HIGH = (2.4, 3.0, 0.21, 2.0)
 
 
-@register("qlearning", 200_000)
+@register("qlearning", "qlearning", max_steps=200_000)
 def qlearning_setup(seed: int):
     """Chapter 2's tabular Q-learning on discretized CartPole (one environment, a table of 72 states)."""  # noqa: E501 (one line: chapter 8 prints it)
-    from rlbook.agents.qlearning import QLearningAgent
     from rlbook.envs import DiscretizedObservationWrapper, make_env
 
     def discretized(s):
@@ -141,7 +138,7 @@ def qlearning_setup(seed: int):
         )
 
     env, eval_env = discretized(seed), discretized(seed + 10_000)
-    agent = QLearningAgent(
+    agent = ALGORITHMS["qlearning"].agent_class(
         env.observation_space, env.action_space, seed=seed, epsilon_decay_steps=30_000
     )
     return agent, env, eval_env
@@ -153,7 +150,7 @@ def run_history(
     """Run the protocol once; return the result row and the training :class:`~rlbook.train.History`.
 
     Args:
-        algo: a name in :data:`ALGOS`.
+        algo: a variant name in :data:`VARIANTS`.
         seed: seeds the agent and the training environments (evaluation uses ``seed + 10_000``).
         max_steps: environment step budget (default: the algorithm's).
         progress: show a progress bar.
@@ -164,9 +161,9 @@ def run_history(
     """
     from rlbook.train import train
 
-    if algo not in ALGOS:
-        raise ValueError(f"unknown algorithm {algo!r}; choose one of {sorted(ALGOS)}")
-    setup, default_steps = ALGOS[algo]
+    if algo not in VARIANTS:
+        raise ValueError(f"unknown algorithm {algo!r}; choose one of {sorted(VARIANTS)}")
+    setup, default_steps = VARIANTS[algo].setup, VARIANTS[algo].max_steps
     import tensorflow  # noqa: F401  (importing TensorFlow takes seconds; that is not training)
 
     start = time.perf_counter()
@@ -203,7 +200,7 @@ def run_histories(tasks, workers: int = 2, max_steps: int | None = None, stop: b
     The runs are independent and seeded, so each gives what it gives alone; on a
     2-core machine two at a time take about half the wall-clock time (chapter 8).
     Tasks start in the order given: put the longest first. The workers are those of
-    :func:`run_parallel`; ``train_s`` of runs sharing the machine is still a little
+    :func:`rlbook.parallel.run_parallel`; ``train_s`` of runs sharing the machine is still a little
     slower than alone.
 
     Returns:
@@ -211,65 +208,6 @@ def run_histories(tasks, workers: int = 2, max_steps: int | None = None, stop: b
     """
     calls = [(algo, seed, max_steps, False, stop) for algo, seed in tasks]
     return run_parallel(run_history, calls, workers)
-
-
-def run_parallel(fn: Callable, args, workers: int = 2) -> list:
-    """``[fn(*a) for a in args]``, computed on ``workers`` processes, in the order of ``args``.
-
-    For independent, seeded runs, such as those that chapters 4 and 5 define in the
-    notebook itself: a spawned process could not import a function defined there, so
-    ``fn`` travels to the workers by value with ``cloudpickle``. Processes are *spawned*
-    (fresh interpreters), never forked from a caller whose TensorFlow already runs
-    threads, and each keeps TensorFlow to one thread, so two runs use two cores without
-    fighting over them. Each worker starts by importing
-    what ``fn`` uses (TensorFlow takes a few seconds). Calls start in the order given:
-    put the longest first.
-
-    Args:
-        fn: a function of the items of ``args``; it and its results must be picklable
-            (functions and classes defined in the notebook are).
-        args: a sequence of argument tuples, one per call.
-        workers: processes to use (at most one per call).
-
-    Returns:
-        The results, ``[fn(*args[0]), fn(*args[1]), ...]``.
-    """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    import cloudpickle
-
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(
-            f"workers must be a whole number of processes, at least 1; got {workers!r}"
-        )
-    calls = [cloudpickle.dumps((fn, tuple(a))) for a in args]
-    if not calls:
-        return []
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=max(1, min(workers, len(calls))),
-        mp_context=context,
-        initializer=_one_thread_per_worker,
-    ) as pool:
-        futures = [pool.submit(_call_pickled, call) for call in calls]
-        return [future.result() for future in futures]
-
-
-def _call_pickled(call: bytes):
-    import pickle
-
-    fn, args = pickle.loads(call)
-    return fn(*args)
-
-
-def _one_thread_per_worker() -> None:
-    # Runs before TensorFlow is imported in the worker. Two workers on two cores each
-    # get one core; TensorFlow's own thread pools would otherwise oversubscribe them.
-    import os
-
-    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
-    os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 
 
 def run(algo: str, seed: int, max_steps: int | None = None, progress: bool = False) -> dict:
@@ -283,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Time-to-solve on CartPole-v1: evaluate every 2,000 steps (10 greedy "
         "episodes); solved at the first mean return >= 475. Prints one JSON line.",
     )
-    parser.add_argument("algo", choices=sorted(ALGOS), help="algorithm to benchmark")
+    parser.add_argument("algo", choices=sorted(VARIANTS), help="algorithm (variant) to benchmark")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument(
         "--max-steps",

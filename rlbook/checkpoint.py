@@ -2,11 +2,14 @@
 
 Every agent has ``agent.save(path)``, ``AgentClass.load(path)`` (a new agent) and
 ``agent.restore(path)`` (into an agent that already exists, whose architecture must
-match). :func:`load` here returns the right agent whatever the algorithm.
+match). :func:`rlbook.agents.load` returns the right agent whatever the algorithm: it
+hands :func:`load` the classes of :data:`rlbook.agents.ALGORITHMS`, the only ones a
+checkpoint can name (this module never imports the agents: they import it).
 
 The file is a NumPy ``.npz`` archive (a zip of ``.npy`` arrays, each with a CRC):
 
-* ``header``: one JSON string with the format version, the algorithm, its
+* ``header``: one JSON string with the format version, the algorithm (its name in
+  :data:`rlbook.agents.ALGORITHMS`, which the agent class carries as ``algorithm``), its
   configuration, what the constructor needs (spaces, ``num_envs``), the training
   counters (steps, updates, random generator states), the *architecture signature*
   (the name and shape of every weight) and free-form ``metadata`` (the CLI stores the
@@ -28,11 +31,14 @@ starts new episodes; it continues the learning, not the exact random stream.
 from __future__ import annotations
 
 import dataclasses
-import importlib
+import io
 import json
 import os
+import struct
 import tempfile
 import zipfile
+import zlib
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -44,20 +50,11 @@ __all__ = [
     "load",
     "restore",
     "read_header",
-    "ALGORITHMS",
 ]
 
 FORMAT = "rlbook-checkpoint"
-VERSION = 1
-
-ALGORITHMS: dict[str, str] = {
-    "qlearning": "rlbook.agents.qlearning:QLearningAgent:QLearningConfig",
-    "sarsa": "rlbook.agents.sarsa:SarsaAgent:SarsaConfig",
-    "dqn": "rlbook.agents.dqn:DQNAgent:DQNConfig",
-    "reinforce": "rlbook.agents.reinforce:ReinforceAgent:ReinforceConfig",
-    "actor_critic": "rlbook.agents.actor_critic:ActorCriticAgent:ActorCriticConfig",
-}
-"""Algorithm name -> ``module:AgentClass:ConfigClass``."""
+VERSION = 2
+"""Version 2 (the agents' common vocabulary) reads version 1 files through :func:`_upgrade`."""
 
 
 class CheckpointError(ValueError):
@@ -67,8 +64,10 @@ class CheckpointError(ValueError):
 class Checkpointable:
     """``save``, ``load`` and ``restore`` for an agent class, written once for all four agents.
 
-    The agent supplies three hooks: ``_checkpoint(replay) -> (spec, counters, arrays)``
-    (what to write), ``_restore_checkpoint(counters, arrays)`` (put them back), and, when
+    The agent class names its algorithm (``algorithm``, its key in
+    :data:`rlbook.agents.ALGORITHMS`) and its ``config_class``, and supplies three hooks:
+    ``_checkpoint(replay) -> (spec, counters, arrays)`` (what to write),
+    ``_restore_checkpoint(counters, arrays)`` (put them back), and, when
     its constructor needs more than a flat ``Box`` observation space, a ``Discrete``
     action space and ``num_envs``, its own ``_from_checkpoint_spec(spec, config)``.
     """
@@ -86,7 +85,7 @@ class Checkpointable:
     def load(cls, path):
         """A new agent from a file written by :meth:`save` (a checkpoint of another algorithm is
         refused)."""
-        return load(path, expect=cls)
+        return load(path, cls)
 
     def restore(self, path) -> None:
         """Load a checkpoint into this agent, whose architecture must match (its config is kept)."""
@@ -107,33 +106,13 @@ class Checkpointable:
 # -- which agent is which -------------------------------------------------------------
 
 
-def agent_class(algorithm: str):
-    """The agent class registered under ``algorithm`` (imported on demand)."""
-    return _registered(algorithm)[0]
-
-
-def config_class(algorithm: str):
-    """The config dataclass of ``algorithm``'s agent (imported on demand)."""
-    return _registered(algorithm)[1]
-
-
-def _registered(algorithm: str):
-    if algorithm not in ALGORITHMS:
-        raise CheckpointError(f"unknown algorithm {algorithm!r}; known: {sorted(ALGORITHMS)}")
-    module, agent, config = ALGORITHMS[algorithm].split(":")
-    module = importlib.import_module(module)
-    return getattr(module, agent), getattr(module, config)
-
-
 def algorithm_of(agent_or_class) -> str:
-    """The registered algorithm name of an agent or agent class."""
+    """The algorithm name an agent (or agent class) writes into its checkpoints."""
     cls = agent_or_class if isinstance(agent_or_class, type) else type(agent_or_class)
-    for klass in cls.__mro__:  # a subclass (the recurrent DQN) belongs to its base's algorithm
-        for algorithm, target in ALGORITHMS.items():
-            module, name, _ = target.split(":")
-            if klass.__module__ == module and klass.__name__ == name:
-                return algorithm
-    raise CheckpointError(f"{cls.__name__} is not a registered agent; known: {sorted(ALGORITHMS)}")
+    name = getattr(cls, "algorithm", None)
+    if not isinstance(name, str):
+        raise CheckpointError(f"{cls.__name__} is not one of the book's agents (no algorithm name)")
+    return name
 
 
 # -- writing ----------------------------------------------------------------------------
@@ -221,29 +200,42 @@ def _fsync_directory(directory: str) -> None:
 # -- reading ----------------------------------------------------------------------------
 
 
+# Everything reading a damaged file can raise: a bit flip in a zip entry's header can ask
+# for an unknown compression method (NotImplementedError) or a password (RuntimeError),
+# break a length field (struct.error, EOFError, OverflowError, MemoryError), a name
+# (KeyError, UnicodeDecodeError) or the data (BadZipFile from the CRC, zlib.error, ValueError).
+_UNREADABLE = (
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+    RuntimeError,  # NotImplementedError is one
+    ValueError,  # json.JSONDecodeError and UnicodeDecodeError are
+    OSError,
+    EOFError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    MemoryError,
+)
+
+
 def _read(path, header_only: bool = False) -> tuple[dict, dict[str, np.ndarray]]:
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no checkpoint at {path!r}")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if "header" not in archive.files:
+        with zipfile.ZipFile(path) as archive:
+            members = {name.removesuffix(".npy"): name for name in archive.namelist()}
+            if "header" not in members:
                 raise CheckpointError(
                     f"{path!r} is a NumPy archive but not an rlbook checkpoint (no header)"
                 )
-            header = json.loads(str(archive["header"]))
-            names = [] if header_only else [name for name in archive.files if name != "header"]
-            arrays = {name: archive[name] for name in names}  # reading each member checks its CRC
+            header = json.loads(str(_read_member(archive, members["header"])))
+            names = [] if header_only else [name for name in members if name != "header"]
+            arrays = {name: _read_member(archive, members[name]) for name in names}
     except CheckpointError:
         raise
-    except (
-        zipfile.BadZipFile,
-        ValueError,
-        OSError,
-        EOFError,
-        KeyError,
-        json.JSONDecodeError,
-    ) as err:
+    except _UNREADABLE as err:
         raise CheckpointError(
             f"{path!r} is not a readable rlbook checkpoint: it is truncated or corrupt "
             f"({type(err).__name__}: {err})"
@@ -254,15 +246,55 @@ def _read(path, header_only: bool = False) -> tuple[dict, dict[str, np.ndarray]]
             f"{path!r} is not an rlbook checkpoint (its header says {found!r} where {FORMAT!r} "
             "was expected)"
         )
-    if header.get("version") != VERSION:
+    if header.get("version") not in (1, VERSION):
         raise CheckpointError(
             f"{path!r} has checkpoint format version {header.get('version')!r}; "
-            f"this rlbook reads version {VERSION}"
+            f"this rlbook reads versions 1 and {VERSION}"
         )
     missing = [] if header_only else sorted(set(header.get("arrays", [])) - set(arrays))
     if missing:
         raise CheckpointError(f"{path!r} is incomplete: arrays {missing} are missing")
-    return header, arrays
+    try:
+        return _upgrade(header), arrays
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise CheckpointError(
+            f"{path!r} has a malformed header ({type(err).__name__}: {err})"
+        ) from err
+
+
+def _read_member(archive: zipfile.ZipFile, name: str) -> np.ndarray:
+    # The whole member is read first, so zipfile checks its CRC before NumPy parses it.
+    return np.lib.format.read_array(io.BytesIO(archive.read(name)), allow_pickle=False)
+
+
+def _upgrade(header: dict) -> dict:
+    """A version-1 header in version 2's names (the agents' common vocabulary).
+
+    Version 1 called the tabular agents' step counter ``steps``, DQN's running count of
+    gradient steps ``gradient_steps`` (and had no count of training calls), REINFORCE's
+    baseline settings ``critic_lr`` and ``critic_steps``, and saved the recurrent DQN
+    under ``dqn``.
+    """
+    for key, kind in (("algorithm", str), ("config", dict), ("spec", dict), ("counters", dict)):
+        if not isinstance(header.get(key), kind):
+            raise ValueError(f"{key!r} is missing or not a {kind.__name__}")
+    if header["version"] == VERSION:
+        return header
+    header = json.loads(json.dumps(header))  # a copy
+    algorithm, config, counters = header["algorithm"], header["config"], header["counters"]
+    if algorithm == "dqn" and header.get("agent_class") == "RecurrentDQNAgent":
+        algorithm = header["algorithm"] = "recurrent_dqn"
+    if algorithm in ("qlearning", "sarsa"):
+        counters["env_steps"] = counters.pop("steps")
+    if algorithm in ("dqn", "recurrent_dqn"):
+        done = counters["gradient_steps_done"] = counters.pop("gradient_steps")
+        counters["updates"] = done // config.get("gradient_steps", 16)
+    if algorithm == "reinforce":
+        for old, new in (("critic_lr", "baseline_lr"), ("critic_steps", "baseline_steps")):
+            if old in config:
+                config[new] = config.pop(old)
+    header["version"] = VERSION
+    return header
 
 
 def read_header(path) -> dict:
@@ -271,30 +303,45 @@ def read_header(path) -> dict:
     return _read(path, header_only=True)[0]
 
 
-def load(path, expect: str | type | None = None):
+def load(path, agent_class: type | Mapping[str, type]):
     """Build the agent saved at ``path``: same configuration, weights and counters.
 
     Args:
         path: a file written by ``agent.save``.
-        expect: an algorithm name (``"dqn"``) or agent class; a checkpoint of another
-            algorithm is then refused with :class:`CheckpointError`.
+        agent_class: the agent class expected (a checkpoint of another algorithm is
+            refused with :class:`CheckpointError`), or a mapping from algorithm names
+            to the classes allowed (what :func:`rlbook.agents.load` passes). The file
+            only ever chooses among these classes.
 
     Returns:
         A new agent whose greedy actions are exactly those of the saved one.
     """
     header, arrays = _read(path)
     algorithm = header["algorithm"]
-    if expect is not None:
-        wanted = expect if isinstance(expect, str) else algorithm_of(expect)
-        if wanted != algorithm:
+    if isinstance(agent_class, Mapping):
+        if algorithm not in agent_class:
             raise CheckpointError(
-                f"{os.fspath(path)!r} holds a {algorithm!r} agent ({header.get('agent_class')}), "
-                f"expected a {wanted!r} agent; load it with rlbook.checkpoint.load(path) or "
-                f"{agent_class(algorithm).__name__}.load(path)"
+                f"{os.fspath(path)!r} holds an unknown algorithm {algorithm!r}; "
+                f"known: {sorted(agent_class)}"
             )
-    config = config_from_json(config_class(algorithm), header["config"])
-    agent = agent_class(algorithm)._from_checkpoint_spec(header["spec"], config)
-    agent._restore_checkpoint(header["counters"], arrays)
+        agent_class = agent_class[algorithm]
+    elif algorithm != algorithm_of(agent_class):
+        raise CheckpointError(
+            f"{os.fspath(path)!r} holds a {algorithm!r} agent ({header.get('agent_class')}), "
+            f"expected a {algorithm_of(agent_class)!r} agent; load it with "
+            f"rlbook.agents.load(path) or {header.get('agent_class')}.load(path)"
+        )
+    try:
+        config = config_from_json(agent_class.config_class, header["config"])
+        agent = agent_class._from_checkpoint_spec(header["spec"], config)
+        agent._restore_checkpoint(header["counters"], arrays)
+    except CheckpointError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
+        raise CheckpointError(
+            f"{os.fspath(path)!r} does not describe a {algorithm!r} agent this rlbook can build "
+            f"({type(err).__name__}: {err})"
+        ) from err
     return agent
 
 

@@ -11,10 +11,11 @@ The second command reports the same greedy mean as the first one's final evaluat
 both evaluate on a fresh environment seeded ``seed + 10000``, and the checkpoint holds
 the exact weights (and, for tabular Q-learning, the random state that breaks ties).
 
-The flags come from dataclasses, turned into a parser by ``tyro``: the run options below,
-and every field of the algorithm's config dataclass (``hidden`` -> ``--hidden 64 64``,
-``double`` -> ``--double`` / ``--no-double``), with the field's docstring as its help, so a
-field added to a config shows up here without editing this file.
+The algorithms are those of :data:`rlbook.agents.ALGORITHMS`, with its default environment,
+copies and step budget. The flags come from dataclasses, turned into a parser by ``tyro``:
+the run options below, and every field of the algorithm's config dataclass
+(``hidden`` -> ``--hidden 64 64``, ``double`` -> ``--double`` / ``--no-double``), with the
+field's docstring as its help, so a field added to a config shows up here without editing this file.
 """
 
 from __future__ import annotations
@@ -32,22 +33,8 @@ import tyro
 
 __all__ = ["main"]
 
-ALGOS = ("qlearning", "dqn", "reinforce", "actor_critic")
-
 EVAL_SEED_OFFSET = 10_000
 """The final evaluation's environment is seeded ``seed + EVAL_SEED_OFFSET`` (as the benchmark's)."""
-
-
-def _defaults(algo: str) -> dict:
-    """The environment, copies and step budget the CLI uses when they are not given."""
-    from rlbook.bench import DQN_ENVS, PG_ENVS
-
-    return {
-        "qlearning": {"env": "FrozenLake-v1", "num_envs": 1, "steps": 60_000},
-        "dqn": {"env": "CartPole-v1", "num_envs": DQN_ENVS, "steps": 50_000},
-        "reinforce": {"env": "CartPole-v1", "num_envs": PG_ENVS, "steps": 300_000},
-        "actor_critic": {"env": "CartPole-v1", "num_envs": PG_ENVS, "steps": 100_000},
-    }[algo]
 
 
 MAX_EPISODE_STEPS = 10_000
@@ -154,17 +141,18 @@ def _train_command(algo: str) -> type:
     The config's own ``seed`` is hidden: ``--seed`` (a run option) seeds the environments and the
     agent.
     """
-    from rlbook.checkpoint import config_class
+    from rlbook.agents import ALGORITHMS
 
-    config_cls, d = config_class(algo), _defaults(algo)
+    entry = ALGORITHMS[algo]
+    config_cls = entry.config_class
     # The run and output options with this algorithm's defaults (the docstrings are inherited).
-    steps_hint = f"(default: {d['steps']:,} unless --episodes is given)"
+    steps_hint = f"(default: {entry.steps:,} unless --episodes is given)"
     steps = Annotated[int | None, tyro.conf.arg(metavar="N", help_behavior_hint=steps_hint)]
     progress = os.environ.get("RLBOOK_PROGRESS", "1") != "0"
     run = dataclasses.make_dataclass("run", [
-        ("env", Annotated[str, _flag("ID")], field(default=d["env"])),
+        ("env", Annotated[str, _flag("ID")], field(default=entry.env)),
         ("steps", steps, field(default=None)),
-        ("num_envs", Annotated[int, _flag("N")], field(default=d["num_envs"])),
+        ("num_envs", Annotated[int, _flag("N")], field(default=entry.num_envs)),
     ], bases=(RunOptions,))  # fmt: skip
     output = dataclasses.make_dataclass("output", [
         ("progress", Annotated[bool, _flag(default_in_doc=True)], field(default=progress)),
@@ -176,7 +164,7 @@ def _train_command(algo: str) -> type:
     ], bases=(config_cls,), frozen=True, namespace={"__post_init__": lambda _: None})  # fmt: skip
     hyper.__doc__ = "Hyperparameters (flags not given keep the config's default)."
     fields = [("run", run), ("output", output)]
-    if algo == "qlearning":
+    if entry.tabular:
         fields.append(("discretize", DiscretizeOptions))
     fields.append(("config", Annotated[hyper, tyro.conf.arg(name=f"{config_cls.__name__}")]))
     return dataclasses.make_dataclass(f"train_{algo}", fields)
@@ -184,11 +172,11 @@ def _train_command(algo: str) -> type:
 
 def _command_type():
     """The whole command line as one type: ``train ALGO``, ``evaluate`` or ``bench``."""
-    from rlbook.checkpoint import config_class
+    from rlbook.agents import ALGORITHMS
 
     algos = []
-    for algo in ALGOS:
-        doc = (config_class(algo).__doc__ or "").strip()
+    for algo, entry in ALGORITHMS.items():
+        doc = (entry.config_class.__doc__ or "").strip()
         algos.append(
             Annotated[
                 _train_command(algo),
@@ -282,15 +270,12 @@ def cmd_train(algo: str, args) -> int:
     import gymnasium as gym
     import numpy as np
 
-    from rlbook.checkpoint import agent_class, config_class
+    from rlbook.agents import ALGORITHMS
     from rlbook.train import TrainingDiverged, evaluate, train
 
+    entry = ALGORITHMS[algo]
     run, out = args.run, args.output
-    steps = (
-        run.steps
-        if (run.steps is not None or run.episodes is not None)
-        else _defaults(algo)["steps"]
-    )
+    steps = run.steps if (run.steps is not None or run.episodes is not None) else entry.steps
     if run.stop_at is not None and run.eval_every is None:
         raise CLIError("--stop-at needs --eval-every (evaluations decide when to stop)")
     for flag, value in (
@@ -307,9 +292,9 @@ def cmd_train(algo: str, args) -> int:
     if run.max_episode_steps is not None:
         env_kwargs["max_episode_steps"] = run.max_episode_steps
     discretize = None
-    if algo == "qlearning":
+    if entry.tabular:
         if run.num_envs != 1:
-            raise CLIError("tabular Q-learning steps one environment: use --num-envs 1")
+            raise CLIError(f"{entry.agent_class.__name__} steps one environment: use --num-envs 1")
         d = args.discretize
         if d.bins:
             discretize = {
@@ -319,25 +304,23 @@ def cmd_train(algo: str, args) -> int:
             }
         elif d.low or d.high:
             raise CLIError("--low/--high need --bins")
-    config_cls = config_class(algo)
+    config_cls = entry.config_class
     try:
         values = {f.name: getattr(args.config, f.name) for f in dataclasses.fields(config_cls)}
         config = config_cls(**{**values, "seed": run.seed})
         env = make_envs(run.env, run.num_envs, run.seed, env_kwargs, discretize)
         eval_seed = run.seed + EVAL_SEED_OFFSET
         obs_space, act_space = _spaces(env)
-        kwargs = {} if algo == "qlearning" else {"num_envs": run.num_envs}
-        agent = agent_class(algo)(obs_space, act_space, config, **kwargs)
+        kwargs = {} if entry.tabular else {"num_envs": run.num_envs}
+        agent = entry.agent_class(obs_space, act_space, config, **kwargs)
     except gym.error.Error as err:
         raise CLIError(f"cannot make environment {run.env!r}: {err}") from err
     except (TypeError, ValueError) as err:
         hint = ""
-        if (
-            algo == "qlearning"
-            and isinstance(err, TypeError)
-            and "Discrete observation" in str(err)
-        ):
+        if entry.tabular and isinstance(err, TypeError) and "Discrete observation" in str(err):
             hint = " On the command line: --bins N [N ...] [--low X ... --high X ...]."
+        elif "RecurrentDQNAgent(...)" in str(err):
+            hint = " On the command line: rlbook train recurrent_dqn."
         raise CLIError(f"{err}{hint}") from err
 
     periodic_eval = (
@@ -455,7 +438,8 @@ def _write_history(path, history) -> None:
 def cmd_evaluate(args) -> int:
     import gymnasium as gym
 
-    from rlbook.checkpoint import CheckpointError, load, read_header
+    from rlbook.agents import load
+    from rlbook.checkpoint import CheckpointError, read_header
     from rlbook.train import evaluate
 
     if args.episodes < 1:
@@ -534,6 +518,62 @@ def _write_gif(frames, path: str, fps: int, max_width: int = 320) -> None:
     os.replace(tmp, path)
 
 
+def _one_line_value_errors(argv: list[str]):
+    """While tyro parses, a value it cannot convert (``--steps abc``) raises :class:`CLIError`.
+
+    Without this tyro draws a box of a dozen lines with no ``error:`` line; with it the
+    mistake reads like a bad config value: ``rlbook train dqn: error: --steps expects an
+    integer, got 'abc'``. The hook is tyro's ``on_parse_error``, where tyro has it; with an
+    older tyro, its box stays.
+    """
+    import contextlib
+
+    try:
+        from tyro import _errors
+    except ImportError:
+        return contextlib.nullcontext()
+    if not hasattr(_errors, "on_parse_error"):
+        return contextlib.nullcontext()
+
+    def hook(event) -> None:
+        argument = getattr(event, "argument", None)
+        if argument is None:
+            return  # unknown flags, missing arguments: tyro's message suggests the fix
+        flag = argument.display_name()
+        if isinstance(event, _errors.InvalidChoice):
+            raise CLIError(f"{flag} must be one of {', '.join(event.choices)}, got {event.value!r}")
+        if isinstance(event, (_errors.InstantiationFailure, _errors.BadValue)):
+            given = _tokens_after(flag, argv)
+            got = f", got {' '.join(given)!r}" if given else ", got nothing"
+            raise CLIError(f"{flag} expects {_kind(argument.field.type_stripped)}{got}")
+
+    return _errors.on_parse_error(hook)
+
+
+def _tokens_after(flag: str, argv: list[str]) -> list[str]:
+    """The values given to ``flag`` on the command line (its last use)."""
+    if flag not in argv:
+        return []
+    start = len(argv) - argv[::-1].index(flag)
+    end = next((i for i in range(start, len(argv)) if argv[i].startswith("--")), len(argv))
+    return argv[start:end]
+
+
+def _kind(type_) -> str:
+    """What a value of ``type_`` looks like, in words (``int | None`` -> "an integer")."""
+    import types
+    import typing
+
+    args = [a for a in typing.get_args(type_) if a is not type(None)]
+    if typing.get_origin(type_) in (typing.Union, types.UnionType) and len(args) == 1:
+        return _kind(args[0])
+    if typing.get_origin(type_) is tuple:
+        return f"one or more {_kind(args[0]).split(' ', 1)[-1]}s" if args else "values"
+    return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(
+        type_, getattr(type_, "__name__", str(type_))
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 on success)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -547,17 +587,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rlbook {__version__}")
         return 0
     sub = " ".join(argv[:2]) if argv[:1] == ["train"] else "evaluate"
-    # Parse errors and --help are tyro's: it prints them and exits (SystemExit, code 2 or 0).
-    args = tyro.cli(
-        _command_type(),
-        prog="rlbook",
-        args=argv,
-        config=(tyro.conf.OmitArgPrefixes,),
-        description="Train, evaluate and benchmark the agents of the rlbook deep RL book. "
-        "Example: rlbook train dqn --env CartPole-v1 --steps 20000 --seed 0 "
-        "--save ckpt && rlbook evaluate ckpt --episodes 10",
-    )
     try:
+        # --help, unknown flags and missing arguments are tyro's: it prints them and exits
+        # (SystemExit, code 0 or 2). A value of the wrong type is reported here, as one line.
+        with _one_line_value_errors(argv):
+            args = tyro.cli(
+                _command_type(),
+                prog="rlbook",
+                args=argv,
+                config=(tyro.conf.OmitArgPrefixes,),
+                description="Train, evaluate and benchmark the agents of the rlbook deep RL "
+                "book. Example: rlbook train dqn --env CartPole-v1 --steps 20000 --seed 0 "
+                "--save ckpt && rlbook evaluate ckpt --episodes 10",
+            )
         if isinstance(args, EvaluateCommand):
             return cmd_evaluate(args)
         return cmd_train(type(args.algo).__name__.removeprefix("train_"), args.algo)

@@ -160,20 +160,22 @@ def q_loss(
 def discounted_returns(rewards, dones, gamma: float, bootstrap=0.0):
     """Discounted returns of a rollout, computed backwards from its last step.
 
-    ``G_t = r_t + gamma * (1 - done_t) * G_{t+1}``, starting from
-    ``G_T = bootstrap``.
+    ``G_t = r_{t+1} + gamma * (1 - done_{t+1}) * G_{t+1}``, starting from
+    ``G_T = bootstrap``. The indices are Sutton & Barto's: ``r_{t+1}`` is the
+    reward that follows the action of step ``t``, stored at ``rewards[t]``, and
+    ``done_{t+1}`` (``dones[t]``) says whether the episode ended with it.
 
-    ``done_t`` marks the last step of an episode: the return restarts there, so
-    one array can hold several episodes back to back (the Monte Carlo return of
-    chapter 6 when every episode in it is complete, an n-step return of chapter
-    7 when the rollout was cut and ``bootstrap`` is the critic's V of the state
-    after its last step). Computing backwards turns the double sum of the
-    definition into one pass.
+    ``dones[t]`` marks the last step of an episode: the return restarts there,
+    so one array can hold several episodes back to back (the Monte Carlo return
+    of chapter 6 when every episode in it is complete, an n-step return of
+    chapter 7 when the rollout was cut and ``bootstrap`` is the critic's V of
+    the state after its last step). Computing backwards turns the double sum of
+    the definition into one pass.
 
     A time-limit truncation is not a real end: a caller with a critic adds
     ``gamma * V(s_{t+1})`` to the truncated step's reward and marks it done, so
-    its return is ``r_t + gamma * V(s_{t+1})`` (the agents of chapters 6-7 do
-    this).
+    its return is ``r_{t+1} + gamma * V(s_{t+1})`` (the agents of chapters 6-7
+    do this).
 
     Args:
         rewards: ``(T,)``, or ``(T, N)`` for ``N`` environments stepped
@@ -203,8 +205,8 @@ def discounted_returns(rewards, dones, gamma: float, bootstrap=0.0):
         np.asarray(bootstrap, dtype=np.float64), rewards.shape[1:]
     ).copy()
     for t in range(len(rewards) - 1, -1, -1):
-        # G_t = r_t + gamma * (1 - done_t) * G_{t+1}: the future after an
-        # episode end is cut.
+        # G_t = r_{t+1} + gamma * (1 - done_{t+1}) * G_{t+1}, r_{t+1} being
+        # rewards[t]: the future after an episode end is cut.
         g = rewards[t] + gamma * (1.0 - dones[t]) * g
         returns[t] = g
     return returns.astype(np.float32)
@@ -215,7 +217,8 @@ def td_errors(
 ) -> tf.Tensor:
     """One-step TD errors with the TD target held fixed (chapter 7).
 
-    ``delta_t = [r_t + gamma * (1 - terminated_t) * V(s_{t+1})] - V(s_t)``,
+    ``delta_t = [r_{t+1} + gamma * (1 - terminated_{t+1}) * V(s_{t+1})]
+    - V(s_t)``,
     the bracket wrapped in ``stop_gradient``.
 
     Bootstrapping stops only on ``terminated``: after a truncation the next
@@ -377,7 +380,8 @@ def actor_critic_losses(
       with ``delta_t`` held fixed: the critic is trained by ``L_V`` only.
 
     ``y_t`` is the one-step TD target
-    ``r_t + gamma (1 - terminated_t) V(s_{t+1})`` of the one-step algorithm, or
+    ``r_{t+1} + gamma (1 - terminated_{t+1}) V(s_{t+1})`` of the one-step
+    algorithm, or
     an n-step return from :func:`discounted_returns`.
 
     Args:

@@ -9,7 +9,9 @@ Gymnasium's toy-text environments (FrozenLake, CliffWalking, Taxi) publish their
   equation, solved as a linear system);
 * :func:`greedy_policy` - the greedy policy of a table of action values;
 * :func:`expected_return` and :func:`success_probability` - what a policy collects
-  within a time limit, exactly (what a greedy evaluation estimates by sampling).
+  within a time limit, exactly (what a greedy evaluation estimates by sampling);
+* :func:`finite_horizon_optimum` - the best any policy can collect within a time limit,
+  when its action may also depend on the time left (backward induction).
 
 Conventions: ``S`` states and ``A`` actions. ``P[s, a, s']`` is the probability of
 moving from ``s`` to ``s'`` under ``a`` *without* terminating: a transition that
@@ -32,6 +34,7 @@ __all__ = [
     "greedy_policy",
     "expected_return",
     "success_probability",
+    "finite_horizon_optimum",
 ]
 
 
@@ -187,6 +190,43 @@ def success_probability(mdp: TabularMDP, policy: np.ndarray, horizon: int) -> fl
             "(as in FrozenLake); use expected_return for other tasks"
         )
     return expected_return(mdp, policy, horizon, gamma=1.0)
+
+
+def finite_horizon_optimum(
+    mdp: TabularMDP, horizon: int, gamma: float = 1.0
+) -> tuple[float, np.ndarray]:
+    """The best expected return within ``horizon`` steps, and a policy that reaches it.
+
+    With a time limit the best action can depend on the time left: near the end a
+    risky shortcut may beat a safe detour. So the optimum is over *time-indexed*
+    policies, by backward induction over the steps left (Puterman, 1994, chapter 4):
+    ``V_0 = 0``, ``Q_k(s, a) = R(s, a) + gamma * sum_s' P(s' | s, a) V_{k-1}(s')`` and
+    ``V_k(s) = max_a Q_k(s, a)``; the answer is ``start . V_horizon``. No policy, with
+    or without the clock, collects more within ``horizon`` steps. (Value iteration's
+    stationary policy maximises the *discounted* return of an endless episode instead;
+    for FrozenLake, whose only reward is reaching the goal, this function's value is the
+    best success rate within the time limit.)
+
+    Args:
+        mdp: the model (:func:`transition_arrays`).
+        horizon: the time limit, in steps (>= 1).
+        gamma: discount factor (1, the default, for the plain sum of rewards).
+
+    Returns:
+        ``(value, policy)``: the optimal expected return from the start distribution, and
+        ``policy`` of shape ``(horizon, S)``, where ``policy[t, s]`` is the action to take
+        in ``s`` after ``t`` steps (``horizon - t`` steps left).
+    """
+    _check_gamma(gamma)
+    if not isinstance(horizon, (int, np.integer)) or horizon < 1:
+        raise ValueError(f"horizon must be a positive integer, got {horizon!r}")
+    V = np.zeros(len(mdp.R))
+    policy = np.zeros((horizon, len(mdp.R)), dtype=int)
+    for steps_left in range(1, horizon + 1):
+        Q = mdp.R + gamma * mdp.P @ V
+        policy[horizon - steps_left] = Q.argmax(axis=1)
+        V = Q.max(axis=1)
+    return float(mdp.start @ V), policy
 
 
 def _check_gamma(gamma: float) -> None:

@@ -60,6 +60,7 @@ def mlp(
 def q_network(
     obs_shape: tuple[int, ...],
     n_actions: int,
+    *,
     model_type: str = "dense",
     hidden: Sequence[int] = (64, 64),
     dueling: bool = False,
@@ -76,8 +77,9 @@ def q_network(
     * ``"lstm"``: flat observations in sequences ``(T, d)`` -> Dense -> LSTM, for
       partially observed tasks (the network remembers earlier observations).
 
-    The output is the *head*: ``n_actions`` Q-values, or with ``dueling=True``
-    ``1 + n_actions`` numbers, V(s) then A(s, .), that :func:`q_from_head` combines.
+    Everything after ``n_actions`` is passed by keyword. The output is the *head*:
+    ``n_actions`` Q-values, or with ``dueling=True`` ``1 + n_actions`` numbers, V(s) then
+    A(s, .), that :func:`q_from_head` combines.
     ``pixels=True`` scales 0-255 images to [0, 1] inside the network. ``seq_len`` fixes
     the LSTM's window ``T`` (``None``: any length).
     The torso ends with its nonlinearity (ReLU, or the LSTM's own), so both dueling

@@ -3,8 +3,8 @@ on a CPU without changing what they compute.
 
 An agent's learning step is written to be read (its chapter prints it). The devices
 below wrap such a step, or the network it trains, and each says what it buys, as
-measured on a 2-core CPU (``python -m rlbook.bench``, see the README's Performance
-section for the whole-run effect):
+measured on a 2-core CPU (``python -m rlbook.bench``, see ``docs/performance.md``
+for the whole-run effect):
 
 * :class:`NumpyMLP`, a NumPy copy of a dense Keras network for *acting*. Choosing the
   actions of a batch of CartPole observations costs about 10 microseconds with it,

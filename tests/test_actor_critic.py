@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from rlbook.agents.actor_critic import ActorCriticAgent, ActorCriticConfig
+from rlbook.claims import seed_offset
 from rlbook.envs import make_env, make_vec_env
 from rlbook.train import train
 
@@ -128,9 +129,10 @@ def test_one_step_algorithm_on_a_single_env():
 
 
 def test_learns_on_cartpole_quickly():
-    env = make_vec_env("CartPole-v1", 8, seed=0)
+    seed = seed_offset()  # 0; the robustness sweep (tools/robust.py) shifts it
+    env = make_vec_env("CartPole-v1", 8, seed=seed)
     agent = ActorCriticAgent(
-        env.single_observation_space, env.single_action_space, num_envs=8, seed=0
+        env.single_observation_space, env.single_action_space, num_envs=8, seed=seed
     )
     history = train(agent, env, steps=6_000, progress=False)
     assert np.mean(history.episode_returns[-20:]) > 2 * np.mean(history.episode_returns[:20])

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from rlbook import bench
+from rlbook.agents import ALGORITHMS
 from rlbook.train import History
 
 
@@ -13,10 +14,13 @@ from rlbook.train import History
     ["qlearning", "dqn", "dqn_vanilla", "double_dqn", "dueling_dqn", "reinforce", "actor_critic"],
 )
 def test_every_algorithm_is_registered_with_a_budget(algo):
-    setup, budget = bench.ALGOS[algo]
-    assert callable(setup) and budget >= 50_000
-    agent, env, eval_env = setup(0)
+    variant = bench.VARIANTS[algo]
+    assert callable(variant.setup) and variant.max_steps >= 50_000
+    agent, env, eval_env = variant.setup(0)
     assert hasattr(agent, "act") and hasattr(agent, "observe")
+    # every variant is an algorithm of the one registry, built by its agent class
+    entry = ALGORITHMS[variant.algorithm]
+    assert type(agent) is entry.agent_class and isinstance(agent.config, entry.config_class)
 
 
 def test_short_run_prints_one_json_line_with_the_protocol_fields(capsys):

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from rlbook import checkpoint
+from rlbook.agents import ALGORITHMS
 from rlbook.cli import main
 
 # Budgets and networks small enough for a second or two per algorithm.
@@ -38,7 +39,7 @@ FAST = {
         "16",
         "--batch-episodes",
         "2",
-        "--critic-steps",
+        "--baseline-steps",
         "2",
         "--num-envs",
         "2",
@@ -103,7 +104,7 @@ def test_help_lists_every_config_field(capsys):
             main(["train", algo, "--help"])
         assert exit_.value.code == 0
         text = capsys.readouterr().out
-        for field in dataclasses.fields(checkpoint.config_class(algo)):
+        for field in dataclasses.fields(ALGORITHMS[algo].config_class):
             if field.name != "seed":  # --seed is the run's seed, shared by env and agent
                 assert "--" + field.name.replace("_", "-") in text, (algo, field.name)
         for flag in ("--env", "--steps", "--episodes", "--seed", "--logdir", "--save"):
@@ -357,6 +358,30 @@ def test_a_nan_observation_stops_the_cli_with_one_line_and_exit_code_1(capsys, t
 
 
 @pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "dqn", "--steps", "abc"], "--steps expects an integer, got 'abc'"),
+        (["train", "dqn", "--hidden", "64x"], "--hidden expects one or more integers, got '64x'"),
+        (["train", "dqn", "--gamma", "x"], "--gamma expects a number, got 'x'"),
+        (["train", "dqn", "--gamma"], "--gamma expects a number, got nothing"),
+        (
+            ["train", "qlearning", "--bins", "6", "a"],
+            "--bins expects one or more integers, got '6 a'",
+        ),
+        (["evaluate", "ckpt", "--episodes", "ten"], "--episodes expects an integer, got 'ten'"),
+    ],
+)
+def test_a_value_of_the_wrong_type_gets_the_one_line_error_of_a_bad_config_value(
+    capsys, argv, message
+):
+    # the same format as `rlbook train dqn --gamma 1.5` (a value the config refuses)
+    sub = " ".join(argv[:2]) if argv[0] == "train" else "evaluate"
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == f"rlbook {sub}: error: {message}\n"
+
+
+@pytest.mark.parametrize(
     "argv, code, message",
     [
         (["train", "dqn", "--gamma", "1.5"], 2, "gamma must be a number in [0, 1], got 1.5"),
@@ -368,10 +393,15 @@ def test_a_nan_observation_stops_the_cli_with_one_line_and_exit_code_1(capsys, t
         (["train", "dqn", "--env", "FrozenLake-v1"], 2, "DQN needs a Box observation space"),
         (["train", "dqn", "--env", "NoSuchEnv-v0"], 2, "cannot make environment 'NoSuchEnv-v0'"),
         (["train", "qlearning", "--env", "CartPole-v1"], 2, "On the command line: --bins N"),
-        (["train", "qlearning", "--num-envs", "4"], 2, "tabular Q-learning steps one environment"),
+        (["train", "qlearning", "--num-envs", "4"], 2, "QLearningAgent steps one environment"),
         (["train", "reinforce", "--stop-at", "400"], 2, "--stop-at needs --eval-every"),
         (["train", "dqn", "--lrr", "0.1"], 2, "Unrecognized options: --lrr"),
-        (["train", "dqn", "--hidden", "64x"], 2, "Error parsing --hidden"),
+        (
+            ["train", "dqn", "--model-type", "lstm"],
+            2,
+            "RecurrentDQNAgent(...) (rlbook.agents.recurrent_dqn) "
+            "On the command line: rlbook train recurrent_dqn.",
+        ),
         (["train", "dqn", "--hidden", "0"], 2, "hidden must be a tuple of positive integers"),
         (["train", "dqn", "--seed", "-3"], 2, "seed must be an integer >= 0 (or None), got -3"),
         (["train", "dqn", "--env-kwarg", "oops"], 2, "--env-kwarg expects KEY=VALUE, got 'oops'"),
@@ -389,9 +419,9 @@ def test_bad_arguments_get_one_clear_line(capsys, argv, code, message):
     assert message in err and "Traceback" not in err
 
 
-# -- the README's table of bad inputs -----------------------------------------------------
+# -- the table of bad inputs (docs/bad-input.md) ------------------------------------------
 #
-# Each row: (what the user wrote, a function doing it). The README's "Bad input" table is generated
+# Each row: (what the user wrote, a function doing it). The table of docs/bad-input.md is generated
 # from these calls, and the test below checks that the messages it shows are still what the code
 # says.
 
@@ -542,7 +572,7 @@ def _bad_wrong_architecture():
 
 
 def _bad_corrupt():
-    from rlbook.checkpoint import load
+    from rlbook.agents import load
 
     load("broken.ckpt")
 
@@ -553,6 +583,17 @@ def _bad_cli_box_qlearning():
 
 def _bad_cli_gamma():
     return main(["train", "dqn", "--gamma", "1.5"])
+
+
+def _bad_cli_type():
+    return main(["train", "dqn", "--steps", "abc"])
+
+
+def _bad_dqn_lstm():
+    from rlbook.agents.dqn import DQNAgent
+
+    env = _cartpole()
+    DQNAgent(env.observation_space, env.action_space, model_type="lstm")
 
 
 BAD_INPUTS = [
@@ -568,6 +609,7 @@ BAD_INPUTS = [
     ("`ReinforceAgent(pendulum.observation_space, pendulum.action_space)`", _bad_pg_action),
     ("`DQNConfig(gamma=1.5)`", _bad_gamma),
     ('`DQNConfig(model_type="cnn")`', _bad_model_type),
+    ('`DQNAgent(..., model_type="lstm")`', _bad_dqn_lstm),
     ("`DQNConfig(hidden=64)`", _bad_hidden),
     ("`QLearningConfig(seed=-3)`", _bad_seed),
     ("`ActorCriticAgent(..., learning_rate=0.1)` (no such field)", _bad_field),
@@ -594,9 +636,10 @@ BAD_INPUTS = [
         '`DQNAgent(..., hidden=(32,)).restore("dqn.ckpt")` (saved with `hidden=(16,)`)',
         _bad_wrong_architecture,
     ),
-    ('`rlbook.checkpoint.load("broken.ckpt")` (a truncated file)', _bad_corrupt),
+    ('`rlbook.agents.load("broken.ckpt")` (a truncated file)', _bad_corrupt),
     ("`rlbook train qlearning --env CartPole-v1`", _bad_cli_box_qlearning),
     ("`rlbook train dqn --gamma 1.5`", _bad_cli_gamma),
+    ("`rlbook train dqn --steps abc`", _bad_cli_type),
 ]
 
 
@@ -635,16 +678,16 @@ def bad_input_messages(folder) -> list[tuple[str, str, str]]:
         os.chdir(old)
 
 
-def test_readme_bad_input_table_is_what_the_code_says(tmp_path):
-    readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md")).read()
+def test_bad_input_table_is_what_the_code_says(tmp_path):
+    table = open(os.path.join(os.path.dirname(__file__), "..", "docs", "bad-input.md")).read()
     for what, error, message in bad_input_messages(tmp_path):
         cell = message.replace("|", "\\|").replace("\n", " ")
-        assert f"| {what} | {error} | {cell} |" in readme, (
-            f"README's Bad input table is out of date for {what}"
+        assert f"| {what} | {error} | {cell} |" in table, (
+            f"docs/bad-input.md is out of date for {what} (`python tests/test_cli.py` prints it)"
         )
 
 
-if __name__ == "__main__":  # `python tests/test_cli.py` prints the README's Bad input table
+if __name__ == "__main__":  # `python tests/test_cli.py` prints docs/bad-input.md's table
     import tempfile
 
     print("| what you did | error | message |\n| --- | --- | --- |")

@@ -5,7 +5,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # A repository path as the package cites one: a top-level folder or file of this repository.
-CITED = re.compile(r"``?((?:rlbook|tests|book|benchmarks|tools|_ext|student)/[\w./-]+\.\w+)``?")
+CITED = re.compile(
+    r"``?((?:rlbook|tests|book|benchmarks|tools|_ext|student|docs)/[\w./-]+\.\w+)``?"
+)
 
 
 def test_cited_files_exist():

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from rlbook.agents.dqn import DQNAgent, DQNConfig
+from rlbook.agents.recurrent_dqn import RecurrentDQNAgent
 from rlbook.envs import make_env, make_vec_env
 from rlbook.train import train
 
@@ -16,6 +17,12 @@ def _agent(**kw):
     return DQNAgent(CARTPOLE.observation_space, CARTPOLE.action_space, **{**SMALL, **kw})
 
 
+def _recurrent(**kw):
+    return RecurrentDQNAgent(
+        CARTPOLE.observation_space, CARTPOLE.action_space, **{**SMALL, "seq_len": 4, **kw}
+    )
+
+
 def _weights(model):
     return [w.copy() for w in model.get_weights()]
 
@@ -26,7 +33,7 @@ def _fill_and_train(agent):
         agent, env, steps=agent.config.learning_starts, progress=False
     )  # fills the buffer, no training call yet
     before_online, before_target = _weights(agent.q_network), _weights(agent.target_network)
-    agent.train_step()
+    agent.update()
     return before_online, before_target
 
 
@@ -122,16 +129,15 @@ class Pixels(gym.Env):
 )
 def test_every_model_type_builds_and_trains(model_type, env_fn):
     env = env_fn()
-    agent = DQNAgent(
-        env.observation_space, env.action_space, model_type=model_type, seq_len=4, **SMALL
-    )
+    cls = RecurrentDQNAgent if model_type == "lstm" else DQNAgent
+    agent = cls(env.observation_space, env.action_space, model_type=model_type, seq_len=4, **SMALL)
     history = train(agent, env, steps=40, progress=False)
     assert "loss" in history.metrics and np.isfinite(history.metrics["loss"][-1][1])
     assert agent.q_values(env.observation_space.sample()[None]).shape == (1, env.action_space.n)
 
 
 def test_lstm_memory_is_reset_between_episodes():
-    agent = _agent(model_type="lstm", seq_len=4)
+    agent = _recurrent()
     obs = np.ones(4, np.float32)
     agent.act(obs, greedy=True)
     agent.reset_state(1)
@@ -179,14 +185,7 @@ def test_defaults_are_vanilla_dqn():
 
 
 def test_lstm_evaluation_on_other_copies_keeps_the_training_memory():
-    agent = DQNAgent(
-        CARTPOLE.observation_space,
-        CARTPOLE.action_space,
-        num_envs=2,
-        model_type="lstm",
-        seq_len=4,
-        **SMALL,
-    )
+    agent = _recurrent(num_envs=2)
     train_obs = np.full((2, 4), 0.5, np.float32)
     agent.act(train_obs)
     agent.reset_state(3)  # what an evaluation on 3 copies does
@@ -203,7 +202,7 @@ def test_lstm_evaluation_on_other_copies_keeps_the_training_memory():
 
 
 def test_lstm_network_is_seeded():
-    a, b = (_agent(model_type="lstm", seq_len=4, seed=5) for _ in range(2))
+    a, b = (_recurrent(seed=5) for _ in range(2))
     for wa, wb in zip(a.q_network.get_weights(), b.q_network.get_weights()):
         np.testing.assert_array_equal(wa, wb)
 
@@ -211,14 +210,7 @@ def test_lstm_network_is_seeded():
 def test_lstm_evaluation_on_as_many_copies_keeps_the_training_memory():
     from rlbook.train import evaluate
 
-    agent = DQNAgent(
-        CARTPOLE.observation_space,
-        CARTPOLE.action_space,
-        num_envs=2,
-        model_type="lstm",
-        seq_len=4,
-        **SMALL,
-    )
+    agent = _recurrent(num_envs=2)
     agent.act(np.full((2, 4), 0.5, np.float32))
     agent.act(np.full((2, 4), 0.25, np.float32))
     before = agent._window.copy()
@@ -270,7 +262,7 @@ def test_learn_moves_q_of_the_action_taken_towards_the_hand_computed_target():
     )
     assert float(out["loss"]) == pytest.approx((3.0 - before) ** 2, rel=1e-5)
     assert abs(3.0 - agent.q_network(obs).numpy()[0, 0]) < abs(3.0 - before)
-    assert int(agent.gradient_steps.numpy()) == 2
+    assert int(agent.gradient_steps_done.numpy()) == 2
 
 
 @pytest.mark.parametrize("double", [False, True])
@@ -324,7 +316,7 @@ def test_repeat_gives_the_weights_of_the_same_steps_run_one_by_one():
     ):
         np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
     assert float(together["loss"]) == pytest.approx(np.mean(losses), rel=1e-5)
-    assert int(a.gradient_steps.numpy()) == int(b.gradient_steps.numpy()) == 3
+    assert int(a.gradient_steps_done.numpy()) == int(b.gradient_steps_done.numpy()) == 3
 
 
 def test_dueling_q_values_come_from_the_one_combine():
@@ -337,16 +329,23 @@ def test_dueling_q_values_come_from_the_one_combine():
     np.testing.assert_array_equal(agent.act(obs, greedy=True), expected.argmax(axis=1))
 
 
-def test_lstm_flag_builds_the_recurrent_agent_and_it_checkpoints(tmp_path):
-    from rlbook.agents.recurrent_dqn import RecurrentDQNAgent
+def test_the_recurrent_agent_is_built_by_its_own_class_and_it_checkpoints(tmp_path):
+    from rlbook.agents import load
+    from rlbook.checkpoint import CheckpointError
 
-    agent = _agent(model_type="lstm", seq_len=4)
-    assert type(agent) is RecurrentDQNAgent
+    agent = _recurrent()  # model_type="lstm" is its config's default
+    assert type(agent) is RecurrentDQNAgent and agent.config.model_type == "lstm"
     env = make_env("CartPole-v1", seed=0)
     train(agent, env, steps=40, progress=False)
-    loaded = DQNAgent.load(agent.save(str(tmp_path / "lstm.ckpt")))
-    assert type(loaded) is RecurrentDQNAgent and int(loaded.gradient_steps.numpy()) > 0
-    obs = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
-    np.testing.assert_allclose(loaded.q_values(obs), agent.q_values(obs), rtol=1e-6)
-    with pytest.raises(ValueError, match="model_type='lstm'"):
-        RecurrentDQNAgent(CARTPOLE.observation_space, CARTPOLE.action_space, **SMALL)
+    path = agent.save(str(tmp_path / "lstm.ckpt"))
+    for loaded in (RecurrentDQNAgent.load(path), load(path)):
+        assert type(loaded) is RecurrentDQNAgent and int(loaded.gradient_steps_done.numpy()) > 0
+        obs = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
+        np.testing.assert_allclose(loaded.q_values(obs), agent.q_values(obs), rtol=1e-6)
+    with pytest.raises(CheckpointError, match="holds a 'recurrent_dqn' agent"):
+        DQNAgent.load(path)
+    # each class builds its own kind of network, and says which class builds the other
+    with pytest.raises(ValueError, match=r"model_type='lstm' needs a memory: .*RecurrentDQNAgent"):
+        _agent(model_type="lstm")
+    with pytest.raises(ValueError, match="RecurrentDQNAgent needs model_type='lstm', got 'dense'"):
+        _recurrent(model_type="dense")

@@ -10,7 +10,7 @@ def test_trunk_ends_with_a_nonlinearity_before_the_heads():
     # feeds V and A is a ReLU layer.
     import keras
 
-    net = q_network((4,), 3, hidden=(16, 8), dueling=True, seed=0)
+    net = q_network(obs_shape=(4,), n_actions=3, hidden=(16, 8), dueling=True, seed=0)
     dense = [layer for layer in net.layers if isinstance(layer, keras.layers.Dense)]
     feeding, head = dense[-2], dense[-1]
     assert head.name == "q_head" and feeding.name == "q_h1"
@@ -21,7 +21,7 @@ def test_trunk_ends_with_a_nonlinearity_before_the_heads():
 def test_dueling_streams_are_not_affine_in_the_observation():
     # An affine map f satisfies f((x + y) / 2) = (f(x) + f(y)) / 2 for every pair; a
     # linear trunk under linear heads would be affine. The ReLU trunk breaks this.
-    net = q_network((4,), 2, hidden=(32,), dueling=True, seed=0)
+    net = q_network(obs_shape=(4,), n_actions=2, hidden=(32,), dueling=True, seed=0)
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(2, 64, 4)).astype(np.float32) * 3
     f = lambda obs: net(obs).numpy()  # noqa: E731

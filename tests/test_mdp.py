@@ -8,6 +8,7 @@ import pytest
 from rlbook.envs import make_env
 from rlbook.mdp import (
     expected_return,
+    finite_horizon_optimum,
     greedy_policy,
     policy_evaluation,
     success_probability,
@@ -121,3 +122,46 @@ def test_slippery_frozenlake_exact_success_matches_sampling():
         wins += reward
     # 2000 samples: standard error about 0.01
     assert abs(wins / 2000 - exact) < 0.035
+
+
+def test_finite_horizon_optimum_hand_computed():
+    # TINY, by hand, with V_k the best return with k steps left:
+    #   V_1 = (1, 2): in state 0 end at once for 1; in state 1 end with 2.
+    #   V_2(0) = max(1, 0.5 * V_1(1) + 0.5 * V_1(0)) = max(1, 1.5) = 1.5 (action 0),
+    #   V_2(1) = max(2, V_1(0)) = 2.
+    #   V_3(0) = max(1, 0.5 * 2 + 0.5 * 1.5) = 1.75.
+    mdp = _tiny()
+    assert finite_horizon_optimum(mdp, 1)[0] == pytest.approx(1.0)
+    value, policy = finite_horizon_optimum(mdp, 2)
+    assert value == pytest.approx(1.5)
+    np.testing.assert_array_equal(policy, [[0, 0], [1, 0]])  # the last step: take the 1
+    assert finite_horizon_optimum(mdp, 3)[0] == pytest.approx(1.75)
+
+
+def test_finite_horizon_optimum_beats_every_stationary_policy():
+    # With 2 steps, the clock matters: "try for the 2, take the 1 on the last step"
+    # (1.5) beats both stationary choices in state 0 (1.0 each).
+    mdp = _tiny()
+    best_stationary = max(
+        expected_return(mdp, np.array(p), horizon=2) for p in [(0, 0), (1, 0), (0, 1), (1, 1)]
+    )
+    assert best_stationary == pytest.approx(1.0)
+    assert finite_horizon_optimum(mdp, 2)[0] == pytest.approx(1.5)
+
+
+def test_finite_horizon_optimum_on_frozenlake_bounds_value_iteration():
+    lake = transition_arrays(make_env("FrozenLake-v1", seed=0))
+    best, policy = finite_horizon_optimum(lake, 100)
+    stationary = success_probability(
+        lake, greedy_policy(value_iteration(lake.P, lake.R, gamma=0.99)), horizon=100
+    )
+    assert policy.shape == (100, 16)
+    assert stationary <= best <= 1.0
+    assert best - stationary < 0.02  # close, but the clock buys a little
+    # Its own time-indexed policy, evaluated forward, achieves the value.
+    dist, total = lake.start.copy(), 0.0
+    for t in range(100):
+        onehot = np.eye(4)[policy[t]]
+        total += dist @ (onehot * lake.R).sum(axis=1)
+        dist = dist @ np.einsum("sa,sat->st", onehot, lake.P)
+    assert total == pytest.approx(best)

@@ -53,22 +53,20 @@ def test_reinforce_without_baseline_has_no_value_network():
 def test_reinforce_step_moves_log_pi_with_the_sign_of_the_return(advantage, direction):
     agent = ReinforceAgent(OBS_SPACE, ACTIONS, hidden=(8,), baseline=None, lr=0.01)
     before = _log_pi_taken(agent)
-    metrics = agent.compile_step(agent.policy_gradient_step, None)(
-        OBS, TAKEN, np.full(4, advantage, np.float32)
-    )
+    metrics = agent.compile_step(agent.learn, None)(OBS, TAKEN, np.full(4, advantage, np.float32))
     assert set(metrics) == {"policy_loss", "entropy"}
     assert np.all(np.sign(_log_pi_taken(agent) - before) == direction)
 
 
 def test_reinforce_step_weights_by_return_minus_baseline_and_then_fits_the_baseline():
     agent = ReinforceAgent(
-        OBS_SPACE, ACTIONS, hidden=(8,), baseline="value", critic_steps=30, critic_lr=0.01
+        OBS_SPACE, ACTIONS, hidden=(8,), baseline="value", baseline_steps=30, baseline_lr=0.01
     )
     v = agent.value_network(OBS).numpy()[:, 0]
     # returns above V(s) in the first two states, below in the last two: G_t - V(s_t) = +-1
     returns = (v + np.array([1.0, 1.0, -1.0, -1.0])).astype(np.float32)
     before_pi, before_loss = _log_pi_taken(agent), value_loss(v, returns).numpy()
-    step = agent.compile_step(agent.policy_gradient_step, None)
+    step = agent.compile_step(agent.learn, None)
     metrics = step(OBS, TAKEN, tf.constant(returns))
     # the reported value loss is the one before fitting, and the fit reduced it
     assert float(metrics["value_loss"]) == pytest.approx(before_loss, rel=1e-5)

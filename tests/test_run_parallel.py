@@ -1,4 +1,4 @@
-"""bench.run_parallel: a notebook's own functions run on worker processes, results in task order.
+"""run_parallel: a notebook's own functions run on worker processes, results in task order.
 
 Chapters 4 and 5 define their training function in the notebook and hand it to
 ``run_parallel``; a spawned worker cannot import such a function, so it travels by value.
@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from rlbook import bench
+from rlbook.parallel import run_parallel
 
 
 def test_local_function_and_class_run_on_workers_in_task_order():
@@ -25,7 +25,7 @@ def test_local_function_and_class_run_on_workers_in_task_order():
         return Doubler()(x) + y + offset, os.getpid(), os.environ.get("TF_NUM_INTRAOP_THREADS")
 
     args = [(1, 2), (3, 4), (5, 6)]
-    results = bench.run_parallel(task, args, workers=2)
+    results = run_parallel(task, args, workers=2)
     assert [value for value, _, _ in results] == [14, 20, 26]
     pids = {pid for _, pid, _ in results}
     assert os.getpid() not in pids and 1 <= len(pids) <= 2
@@ -34,7 +34,7 @@ def test_local_function_and_class_run_on_workers_in_task_order():
 
 
 def test_no_tasks_start_no_workers():
-    assert bench.run_parallel(print, [], workers=2) == []
+    assert run_parallel(print, [], workers=2) == []
 
 
 def test_an_error_in_a_task_reaches_the_caller():
@@ -44,7 +44,7 @@ def test_an_error_in_a_task_reaches_the_caller():
         return x
 
     with pytest.raises(ValueError, match="bad task 2"):
-        bench.run_parallel(task, [(1,), (2,)], workers=2)
+        run_parallel(task, [(1,), (2,)], workers=2)
 
 
 def test_a_dqn_run_on_a_worker_equals_the_same_run_here():
@@ -68,7 +68,7 @@ def test_a_dqn_run_on_a_worker_equals_the_same_run_here():
         history = train(agent, env, steps=1_500, progress=False)
         return history.episode_returns, [q for _, q in history.metrics["mean_q"]]
 
-    ((returns, mean_q),) = bench.run_parallel(run, [(3,)], workers=2)
+    ((returns, mean_q),) = run_parallel(run, [(3,)], workers=2)
     here_returns, here_mean_q = run(3)
     assert len(mean_q) > 5  # it trained
     assert returns == here_returns
@@ -78,4 +78,4 @@ def test_a_dqn_run_on_a_worker_equals_the_same_run_here():
 @pytest.mark.parametrize("workers", [0, -1, 1.5, "2", True])
 def test_bad_worker_counts_are_refused_by_name(workers):
     with pytest.raises(ValueError, match="workers must be a whole number"):
-        bench.run_parallel(abs, [(1,)], workers=workers)
+        run_parallel(abs, [(1,)], workers=workers)

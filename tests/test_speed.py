@@ -34,7 +34,9 @@ def test_numpy_copy_folds_a_linear_output_map_into_its_last_layer():
 def test_numpy_lstm_matches_keras_at_the_last_step_and_skips_padding():
     from rlbook.nets import q_network
 
-    net = q_network((3,), 2, model_type="lstm", hidden=(8,), lstm_units=6, seed=0)
+    net = q_network(
+        obs_shape=(3,), n_actions=2, model_type="lstm", hidden=(8,), lstm_units=6, seed=0
+    )
     copy = NumpyLSTM(net)
     x = np.random.default_rng(0).normal(size=(5, 4, 3)).astype(np.float32)
     x[1, :2] = 0.0  # two padding steps before the first real one

@@ -1,5 +1,7 @@
 """The student edition: student/ is what tools/student.py generates from book/, and it
-holds every exercise (statement, stub, check) and no solution."""
+holds every exercise (statement, stub, check) and no solution. The same generator writes the
+plain-Markdown notebooks colab/book/ and colab/student/ (tests/test_plain_notebooks.py); the sync
+test covers them too."""
 
 import importlib.util
 import json
@@ -16,7 +18,9 @@ CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
 
 def test_student_notebooks_are_in_sync_with_the_book():
     stale = student.out_of_date(ROOT)
-    assert not stale, f"student/ is out of date: {stale}. Run `make student` and commit the result."
+    assert not stale, (
+        f"student/ or colab/ is out of date: {stale}. Run `make student` and commit the result."
+    )
 
 
 def _cells(path):
@@ -71,6 +75,15 @@ def test_student_notebook_keeps_exercises_and_drops_solutions(source):
         for c in kept
         if c["cell_type"] == "code"
     )
+
+
+def test_student_intro_promises_no_solutions():
+    """The student edition's intro (tools/student.py's STUDENT_TEXT) does not offer dropdowns."""
+    intro = (ROOT / "student" / "intro.md").read_text(encoding="utf-8")
+    assert "dropdown" not in intro.replace("behind dropdowns)", "")
+    assert "leaves the solutions out" in intro
+    with pytest.raises(ValueError, match="STUDENT_TEXT"):
+        student.student_page("intro.md", "An intro without the sentence.")
 
 
 def _nb(*cells):

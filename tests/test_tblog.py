@@ -98,14 +98,16 @@ def test_real_agent_metrics_reach_tensorboard(tmp_path):
     from rlbook.agents.reinforce import ReinforceAgent
 
     # both policy-gradient agents report the same metric names
-    for cls, kw in ((ActorCriticAgent, dict(n_steps=8)), (ReinforceAgent, dict(batch_episodes=2))):
+    for cls, kw in (
+        (ActorCriticAgent, dict(n_steps=8, critic_steps=1)),
+        (ReinforceAgent, dict(batch_episodes=2, baseline_steps=1)),
+    ):
         env = make_vec_env("CartPole-v1", 2, seed=0)
         agent = cls(
             env.single_observation_space,
             env.single_action_space,
             num_envs=2,
             hidden=(8,),
-            critic_steps=1,
             **kw,
         )
         train(agent, env, steps=200, logdir=tmp_path / cls.__name__, progress=False)

@@ -183,12 +183,14 @@ def test_keyboard_interrupt_keeps_a_real_agent_usable(capsys):
             raise KeyboardInterrupt  # what Jupyter's stop button raises, here inside the loop
 
     h = train(agent, env, steps=10_000, callback=interrupt_once, progress=False)
-    assert h.interrupted and h.episodes == 20 and 0 < h.steps < 10_000 and agent.steps == h.steps
+    assert (
+        h.interrupted and h.episodes == 20 and 0 < h.steps < 10_000 and agent.env_steps == h.steps
+    )
     assert "interrupted" in capsys.readouterr().out
     more = train(agent, env, steps=100, history=h, progress=False)
     assert (
         more is h
-        and h.steps >= agent.steps - 1
+        and h.steps >= agent.env_steps - 1
         and evaluate(agent, make_env("FrozenLake-v1", seed=1), 2).shape == (2,)
     )
 
@@ -308,17 +310,17 @@ class Countdown3(gym.Env):
 
 
 def _real_agent(algo, env):
-    from rlbook.checkpoint import agent_class
+    from rlbook.agents import ALGORITHMS
 
     small = {
         "qlearning": {},
         "dqn": dict(
             hidden=(8,), learning_starts=32, batch_size=16, train_every=16, gradient_steps=1
         ),
-        "reinforce": dict(hidden=(8,), batch_episodes=1, critic_steps=1),
+        "reinforce": dict(hidden=(8,), batch_episodes=1, baseline_steps=1),
         "actor_critic": dict(hidden=(8,), n_steps=4, critic_steps=1),
     }[algo]
-    return agent_class(algo)(env.observation_space, env.action_space, **small)
+    return ALGORITHMS[algo].agent_class(env.observation_space, env.action_space, **small)
 
 
 @pytest.mark.parametrize("algo", ["dqn", "reinforce", "actor_critic"])

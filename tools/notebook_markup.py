@@ -12,7 +12,8 @@ CommonMark only and show MyST roles and directives as raw text. So, in every Mar
   ({cite}, {cite:t}, {cite:ts}: "Authors (Year)"; {cite:p}, {cite:ps}: "(Authors, Year)";
   several keys are joined). Authors and years come from book/references.bib; the anchor is the
   id that _config.yml's ``bibtex_cite_id: "cite-{key}"`` gives each entry. (Inline HTML, because
-  MyST checks the #anchor of a Markdown link against the page's headings and would warn.) {doc}`text <name>`
+  MyST checks the #anchor of a Markdown link against the page's headings and would warn.)
+  {doc}`text <name>`
   becomes [text](name.ipynb) and {math}`x` becomes $x$.
 * A directive that must stay (exercise, solution gates, admonitions, prf:algorithm, ...) uses a
   colon fence, :::{name}, so its body renders as Markdown everywhere (a backtick fence shows the
@@ -21,7 +22,7 @@ CommonMark only and show MyST roles and directives as raw text. So, in every Mar
 * Its title is a bold first line of the body, not text after the braces, where it would be run
   together with the option lines (":::{exercise} One episode :label: ex-1" in Colab):
   - {exercise} and {prf:...}: the title argument moves into the body ("**One episode**"); the
-    HTML box still says "Exercise 3" and shows the same bold title;
+    HTML box still says "Exercise 3.2" and shows the same bold title;
   - {admonition} with ``:class: warning`` (or note, tip, ...): becomes {warning} (that box, in
     the HTML book) with the title as its bold first line;
   - {solution-start}: gets the line "**Solution** (try the exercise first)";
@@ -67,7 +68,10 @@ def _strip_braces(text: str) -> str:
 
 
 def read_bib(path: pathlib.Path = BIB) -> dict[str, tuple[list[str], str]]:
-    """``{key: (surnames, year)}`` of every entry of a BibTeX file ("van Hasselt, Hado" -> "van Hasselt")."""
+    """``{key: (surnames, year)}`` of every entry of a BibTeX file.
+
+    "van Hasselt, Hado" gives the surname "van Hasselt".
+    """
     entries = {}
     text = path.read_text(encoding="utf-8")
     for match in re.finditer(r"@\w+\s*\{\s*([^,\s]+)\s*,(.*?)\n\}", text, flags=re.DOTALL):
@@ -130,7 +134,9 @@ def _role(match: re.Match, bib: dict) -> str:
     # {doc}`text <target>` or {doc}`target`: a link to the notebook (Sphinx resolves it too)
     m = re.fullmatch(r"(.*?)\s*<([^>]+)>", text, flags=re.DOTALL)
     label, target = (m.group(1), m.group(2)) if m else (text, text)
-    return f"[{label}]({target}.ipynb)" if "." not in target.rsplit("/", 1)[-1] else f"[{label}]({target})"
+    if "." not in target.rsplit("/", 1)[-1]:
+        return f"[{label}]({target}.ipynb)"
+    return f"[{label}]({target})"
 
 
 def convert_roles(text: str, bib: dict) -> str:
@@ -142,7 +148,8 @@ def convert_roles(text: str, bib: dict) -> str:
 
 class _Directive:
     def __init__(self, indent: str, fence: str, name: str, arg: str, children: list):
-        self.indent, self.fence, self.name, self.arg, self.children = indent, fence, name, arg, children
+        self.indent, self.fence, self.name = indent, fence, name
+        self.arg, self.children = arg, children
 
 
 class _Literal:
@@ -238,7 +245,7 @@ def convert_directives(text: str, bib: dict) -> str:
 
 
 def convert_markdown(text: str, bib: dict) -> str:
-    """The converted text of one Markdown cell (unchanged when it already follows the convention)."""
+    """The converted text of one Markdown cell (unchanged if it already follows the convention)."""
     return convert_directives(text, bib)
 
 
@@ -263,14 +270,17 @@ def convert_notebook(path: pathlib.Path, bib: dict, write: bool = True) -> list[
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="+", type=pathlib.Path)
-    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a cell would change")
+    parser.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if a cell would change"
+    )
     args = parser.parse_args(argv)
     bib = read_bib()
     status = 0
     for path in args.notebooks:
         changed = convert_notebook(path, bib, write=not args.check)
         if changed:
-            print(f"{path}: {'would change' if args.check else 'changed'} cells {', '.join(changed)}")
+            verb = "would change" if args.check else "changed"
+            print(f"{path}: {verb} cells {', '.join(changed)}")
             status = 1 if args.check else status
     return status
 

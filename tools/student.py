@@ -4,7 +4,12 @@
 ``{solution-end}`` markdown cell (a dropdown in the full, instructor's edition). The student
 edition is ``student/``: the same notebooks without those cells, without outputs, plus copies of
 the book's other pages, so that it builds as a book of its own (``make book-student``) whose
-Binder and Colab buttons open ``student/NN_name.ipynb``.
+launch buttons open the plain-Markdown copy of it.
+
+It also writes the notebooks that the launch buttons (Binder and Colab) of both HTML editions
+open: ``colab/book/NN_name.ipynb`` (the full edition) and ``colab/student/NN_name.ipynb`` (the
+student edition), in plain Markdown that Colab renders (tools/plain_markdown.py). ``student/``
+stays MyST, so that the student HTML book keeps its exercise boxes.
 
 What is removed from a notebook:
 
@@ -15,8 +20,8 @@ What is removed from a notebook:
 
 Usage::
 
-    python tools/student.py            # (re)write student/ from book/
-    python tools/student.py --check    # exit 1 if student/ is out of date
+    python tools/student.py            # (re)write student/ and colab/ from book/
+    python tools/student.py --check    # exit 1 if student/ or colab/ is out of date
     python tools/student.py --book-config DIR   # student _config.yml and _toc.yml in DIR
 """
 
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import importlib.util
 import json
 import os
 import pathlib
@@ -36,6 +42,15 @@ REMOVE_TAGS = {"solution", "remove-student"}
 # Pages copied unchanged (they hold no solutions); the student edition's toc needs them beside
 # the notebooks for their relative {doc} links.
 PAGES = ("intro.md", "references.md")
+# What the student edition's copies of those pages say instead (each text must occur once).
+STUDENT_TEXT = {
+    "intro.md": {
+        "the solution is behind a dropdown.": (
+            "this edition leaves the solutions out (the full edition has them, behind "
+            "dropdowns)."
+        ),
+    },
+}
 
 _SOLUTION_BLOCK = re.compile(
     r"^(?P<fence>`{3,}|:{3,})\{solution\}.*?^(?P=fence)\s*$\n?", re.M | re.S
@@ -108,16 +123,55 @@ def dumps(notebook: dict) -> str:
     return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
 
 
+def _plain():
+    """tools/plain_markdown.py (loaded by path: tools/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(
+        "plain_markdown", pathlib.Path(__file__).resolve().parent / "plain_markdown.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def student_page(page: str, text: str) -> str:
+    """A page of the book as the student edition shows it (STUDENT_TEXT replaced)."""
+    for old, new in STUDENT_TEXT.get(page, {}).items():
+        if text.count(old) != 1:
+            raise ValueError(
+                f"{SOURCE}/{page}: expected the text {old!r} once (tools/student.py's "
+                f"STUDENT_TEXT replaces it in the student edition); update STUDENT_TEXT"
+            )
+        text = text.replace(old, new)
+    return text
+
+
 def expected_files(root: pathlib.Path = ROOT) -> dict[str, str]:
-    """Every file of the student edition, ``{relative path: text}``, generated from ``book/``."""
+    """Every generated file, ``{relative path: text}``, from ``book/``: the student edition
+    ``student/`` and the plain-Markdown editions ``colab/book/`` and ``colab/student/``."""
+    plain = _plain()
+    bib = plain.markup.read_bib()
+    sources = {
+        path.name: json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted((root / SOURCE).glob("[0-9][0-9]_*.ipynb"))
+    }
+    refs = {k: v for name, nb in sources.items() for k, v in plain.labels(nb, name).items()}
     files = {}
-    for path in sorted((root / SOURCE).glob("[0-9][0-9]_*.ipynb")):
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        files[f"{TARGET}/{path.name}"] = dumps(student_notebook(nb, path.name))
+    for name, nb in sources.items():
+        student = student_notebook(nb, name)
+        files[f"{TARGET}/{name}"] = dumps(student)
+        for edition, notebook in (("book", nb), ("student", student)):
+            files[f"{plain.TARGET}/{edition}/{name}"] = dumps(
+                plain.plain_notebook(notebook, name, edition, refs, bib, root)
+            )
     for page in PAGES:
         if (root / SOURCE / page).exists():
-            files[f"{TARGET}/{page}"] = (root / SOURCE / page).read_text(encoding="utf-8")
+            text = (root / SOURCE / page).read_text(encoding="utf-8")
+            files[f"{TARGET}/{page}"] = student_page(page, text)
     return files
+
+
+def _generated_dirs(root: pathlib.Path) -> list[pathlib.Path]:
+    return [root / TARGET, root / "colab" / "book", root / "colab" / "student"]
 
 
 def out_of_date(root: pathlib.Path = ROOT) -> list[str]:
@@ -130,7 +184,8 @@ def out_of_date(root: pathlib.Path = ROOT) -> list[str]:
     ]
     extra = [
         str(p.relative_to(root))
-        for p in (root / TARGET).glob("*")
+        for folder in _generated_dirs(root)
+        for p in folder.glob("*")
         if p.is_file() and str(p.relative_to(root)) not in want and p.name != "README.md"
     ]
     return sorted(stale + extra)
@@ -138,15 +193,15 @@ def out_of_date(root: pathlib.Path = ROOT) -> list[str]:
 
 def write(root: pathlib.Path = ROOT) -> list[str]:
     """(Re)write ``student/`` from ``book/``; returns the files that changed."""
-    (root / TARGET).mkdir(exist_ok=True)
     changed = []
     want = expected_files(root)
     for rel, text in want.items():
         path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
             changed.append(rel)
-    for path in (root / TARGET).glob("*"):
+    for path in (p for folder in _generated_dirs(root) for p in folder.glob("*")):
         rel = str(path.relative_to(root))
         if path.is_file() and rel not in want and path.name != "README.md":
             path.unlink()

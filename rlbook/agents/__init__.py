@@ -1,2 +1,95 @@
-"""One module per algorithm: ``qlearning`` (chapter 2), ``dqn`` (chapters 3-5),
-``reinforce`` (chapter 6) and ``actor_critic`` (chapter 7)."""
+"""The book's agents, one module per algorithm, and :data:`ALGORITHMS`, the table of them.
+
+Modules: ``qlearning`` and ``sarsa`` (chapter 2, sharing ``tabular``), ``dqn`` and
+``recurrent_dqn`` (chapters 3-5), ``reinforce`` (chapter 6) and ``actor_critic``
+(chapter 7), the last two sharing ``policy_gradient``.
+
+Every agent has the same vocabulary: ``act(obs, greedy=False)``; ``observe(...)``,
+which the training loop calls after every step; the training call ``update()`` of the
+agents that learn from a batch (DQN, REINFORCE, the actor-critic), which ``observe``
+makes when a batch is ready; ``learn(...)``, the algorithm's learning step that the
+chapter prints (called by ``update``, or by ``observe`` for the tabular agents); and
+the running counters ``env_steps`` (environment steps observed) and ``updates``
+(training calls made).
+
+:data:`ALGORITHMS` is the one list of algorithms: the command line (``rlbook train
+NAME``), the checkpoints (:func:`load` builds only the classes it lists) and the
+benchmark (:mod:`rlbook.bench`) read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rlbook import checkpoint
+from rlbook.agents.actor_critic import ActorCriticAgent, ActorCriticConfig
+from rlbook.agents.dqn import DQNAgent, DQNConfig
+from rlbook.agents.qlearning import QLearningAgent, QLearningConfig
+from rlbook.agents.recurrent_dqn import RecurrentDQNAgent, RecurrentDQNConfig
+from rlbook.agents.reinforce import ReinforceAgent, ReinforceConfig
+from rlbook.agents.sarsa import SarsaAgent, SarsaConfig
+from rlbook.agents.tabular import TabularAgent
+
+__all__ = ["Algorithm", "ALGORITHMS", "algorithm", "load"]
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    """One algorithm: its agent and config classes, and what it runs on by default."""
+
+    name: str
+    """The name on the command line, in checkpoints and in the benchmark."""
+    agent_class: type
+    """Builds the agent: ``agent_class(observation_space, action_space, config, ...)``."""
+    config_class: type
+    """The frozen dataclass of its hyperparameters."""
+    env: str
+    """The Gymnasium environment it runs on by default (the command line's ``--env``)."""
+    num_envs: int
+    """Copies of the environment stepped together by default (command line and benchmark)."""
+    steps: int
+    """Default budget of environment steps (command line and benchmark)."""
+
+    def __post_init__(self):
+        # The agent class writes its algorithm's name into checkpoints: the two must agree.
+        if (self.agent_class.algorithm, self.agent_class.config_class) != (
+            self.name,
+            self.config_class,
+        ):
+            raise ValueError(f"{self.agent_class.__name__} does not match its entry {self.name!r}")
+
+    @property
+    def tabular(self) -> bool:
+        """Whether the agent keeps a table (a ``Discrete`` observation space, one environment)."""
+        return issubclass(self.agent_class, TabularAgent)
+
+
+ALGORITHMS: dict[str, Algorithm] = {
+    entry.name: entry
+    for entry in (
+        Algorithm("qlearning", QLearningAgent, QLearningConfig, "FrozenLake-v1", 1, 60_000),
+        Algorithm("sarsa", SarsaAgent, SarsaConfig, "FrozenLake-v1", 1, 60_000),
+        Algorithm("dqn", DQNAgent, DQNConfig, "CartPole-v1", 4, 50_000),
+        Algorithm("recurrent_dqn", RecurrentDQNAgent, RecurrentDQNConfig, "CartPole-v1", 4, 50_000),
+        Algorithm("reinforce", ReinforceAgent, ReinforceConfig, "CartPole-v1", 8, 300_000),
+        Algorithm("actor_critic", ActorCriticAgent, ActorCriticConfig, "CartPole-v1", 8, 100_000),
+    )
+}
+"""Every algorithm of the book, by name. DQN's variants (double target, dueling head,
+image network) are flags of its config; the recurrent DQN has its own agent class."""
+
+
+def algorithm(name: str) -> Algorithm:
+    """The entry of :data:`ALGORITHMS` called ``name`` (a ``ValueError`` lists the names)."""
+    if name not in ALGORITHMS:
+        raise ValueError(f"unknown algorithm {name!r}; choose one of {sorted(ALGORITHMS)}")
+    return ALGORITHMS[name]
+
+
+def load(path):
+    """The agent saved at ``path``, whatever its algorithm (one of :data:`ALGORITHMS`).
+
+    A checkpoint naming an algorithm outside the table is refused with
+    :class:`rlbook.checkpoint.CheckpointError`: a file never chooses what code runs.
+    """
+    return checkpoint.load(path, {name: a.agent_class for name, a in ALGORITHMS.items()})

@@ -22,11 +22,11 @@ a regression needs several to keep up with the policy, and a well-fitted critic 
 the actor stable long after CartPole is solved.
 
 Targets are computed in NumPy from the critic's weights *before* the update (that is
-what holds them fixed). The learning step, :meth:`ActorCriticAgent.actor_critic_step`,
-reads as the algorithm: the actor's step, then the critic's. The actor is the agent's
-``policy`` network and the critic its ``value_network``; what the agent shares with
-REINFORCE (networks, acting, the value fit, checkpoints) is in
-:mod:`rlbook.agents.policy_gradient`.
+what holds them fixed), by the training call :meth:`ActorCriticAgent.update`. The
+learning step, :meth:`ActorCriticAgent.learn`, reads as the algorithm: the actor's step,
+then the critic's. The actor is the agent's ``policy`` network and the critic its
+``value_network``; what the agent shares with REINFORCE (networks, acting, the value fit,
+checkpoints) is in :mod:`rlbook.agents.policy_gradient`.
 """
 
 from __future__ import annotations
@@ -81,6 +81,9 @@ class ActorCriticAgent(PolicyGradientAgent):
     """
 
     title = "Actor-critic"
+    algorithm = "actor_critic"
+    """The name of the algorithm in :data:`rlbook.agents.ALGORITHMS` and in checkpoints."""
+    config_class = ActorCriticConfig
 
     def __init__(
         self,
@@ -96,7 +99,7 @@ class ActorCriticAgent(PolicyGradientAgent):
             action_space,
             config,
             num_envs,
-            value_network=True,
+            value_lr=config.critic_lr,
             max_grad_norm=config.max_grad_norm,
         )
         # The rollout of the current batch, time-major: (n_steps, num_envs, ...).
@@ -105,9 +108,10 @@ class ActorCriticAgent(PolicyGradientAgent):
         self._action = np.zeros(shape, np.int32)
         self._reward = np.zeros(shape, np.float32)
         self._done = np.zeros(shape, np.float32)
+        self._last_next_obs = np.zeros((num_envs, self.obs_dim), np.float32)
         self._t = 0
         batch_size = config.n_steps * num_envs  # a fixed shape: traced once
-        self._compiled_step = self.compile_step(self.actor_critic_step, batch_size)
+        self._compiled_step = self.compile_step(self.learn, batch_size)
 
     def observe(self, obs, action, reward, next_obs, terminated, truncated):
         """Record the step(s); every ``n_steps`` steps, update both networks."""
@@ -127,26 +131,28 @@ class ActorCriticAgent(PolicyGradientAgent):
         if self._t < self.config.n_steps:
             return None
         self._t = 0
-        return self.update(next_obs)
+        self._last_next_obs = next_obs
+        return self.update()
 
-    def targets(self, last_next_obs) -> np.ndarray:
+    def targets(self) -> np.ndarray:
         """The n-step targets of the stored rollout, ``(n_steps, num_envs)``, from the critic.
 
         ``y_t = r_t + gamma (1 - done_t) y_{t+1}``, starting from ``V(s_T)`` of the
-        observations after the last step (``last_next_obs``, ``(num_envs, d)``).
+        observations after the rollout's last step (``(num_envs, d)``).
         """
         from rlbook.losses import discounted_returns
 
-        bootstrap = self.values(last_next_obs)
+        bootstrap = self.values(self._last_next_obs)
         return discounted_returns(self._reward, self._done, self.config.gamma, bootstrap=bootstrap)
 
     # fmt: off
-    def update(self, last_next_obs) -> dict[str, float]:
-        """One update on the stored rollout: targets, one actor step, critic
-        steps."""
-        # 2. The n-step targets, from the critic before the update: held fixed.
-        targets = self.targets(last_next_obs)
-        # 3-5. The TD errors, the actor step and the critic steps: one call.
+    def update(self) -> dict[str, float]:
+        """One training call on the stored rollout: the targets, then
+        :meth:`learn` (one actor step, critic steps)."""
+        # 2.2 The n-step targets, from the critic before the update: held
+        #     fixed.
+        targets = self.targets()
+        # 2.3-2.5 The TD errors, the actor step and the critic steps: one call.
         obs, actions = (
             self._obs.reshape(-1, self.obs_dim),
             self._action.reshape(-1),
@@ -156,7 +162,7 @@ class ActorCriticAgent(PolicyGradientAgent):
         self.updates += 1
         return {name: float(value) for name, value in metrics.items()}
 
-    def actor_critic_step(self, obs, actions, targets):
+    def learn(self, obs, actions, targets):
         """One actor step and ``critic_steps`` critic steps on ``B`` steps
         (compiled).
 
@@ -173,7 +179,7 @@ class ActorCriticAgent(PolicyGradientAgent):
         from rlbook.losses import actor_critic_losses
 
         c = self.config
-        # 3. The TD errors delta_t = y_t - V(s_t), inside actor_critic_losses.
+        # 2.3 The TD errors delta_t = y_t - V(s_t), inside actor_critic_losses.
         with tf.GradientTape() as tape:
             # (B, 1) -> (B,): one V per step
             values = self.value_network(obs)[:, 0]
@@ -185,12 +191,14 @@ class ActorCriticAgent(PolicyGradientAgent):
                 c.entropy_coef,
                 c.normalize,
             )
-        # 4. The actor: one step on L_pi (delta is held fixed inside it: no
-        #    gradient reaches the critic). More steps would make it off-policy.
+        # 2.4 The actor: one step on L_pi (delta is held fixed inside it: no
+        #     gradient reaches the critic). More steps would make it
+        #     off-policy.
         self.apply_gradients(self.policy_optimizer, self.policy, tape,
                              losses["policy_loss"])
-        # 5. The critic: critic_steps steps on L_V = value_loss(V(s), y), the
-        #    targets held fixed (a regression needs several steps to keep up).
+        # 2.5 The critic: critic_steps steps on L_V = value_loss(V(s), y), the
+        #     targets held fixed (a regression needs several steps to keep
+        #     up).
         self.fit_value_network(obs, targets, c.critic_steps)
         return {**losses, "mean_v": tf.reduce_mean(values)}
     # fmt: on

@@ -2,16 +2,17 @@
 (chapter 4) and the dueling head (chapter 5) as flags.
 
 The agent in one paragraph: act epsilon-greedily with a Q-network; store every
-transition in a replay buffer; every ``train_every`` environment steps, draw
-``gradient_steps`` minibatches and :meth:`DQNAgent.learn` from each: regress
+transition in a replay buffer; every ``train_every`` environment steps, make a
+training call (:meth:`DQNAgent.update`): draw ``gradient_steps`` minibatches and
+:meth:`DQNAgent.learn` from each: regress
 ``Q(s, a)`` towards a target computed with a slowly moving copy of the network (the
 *target network*), and after every ``target_update_every`` gradient steps move the
 target network towards the online one by ``tau`` (``tau=1`` is a hard copy).
 
 ``learn`` is the algorithm; the speed devices of :mod:`rlbook.speed` wrap it without
-changing it. Images (``model_type="conv"``) change only the network;
-sequences (``model_type="lstm"``) build the subclass in
-:mod:`rlbook.agents.recurrent_dqn`, which keeps the recurrent memory.
+changing it. Images (``model_type="conv"``) change only the network; sequences
+(``model_type="lstm"``) need a memory, kept by the subclass
+:class:`rlbook.agents.recurrent_dqn.RecurrentDQNAgent`, which is built by its own class.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class DQNConfig:
     quickly (chapter 3); chapters 4 and 5 switch on ``double`` and ``dueling``."""
 
     model_type: str = "dense"
-    """Q-network kind: ``"dense"`` (flat observations), ``"conv"`` (images) or ``"lstm"`` (sequences)."""  # noqa: E501 (one line: --help prints it as is)
+    """Q-network kind: ``"dense"`` (flat observations), ``"conv"`` (images) or ``"lstm"`` (RecurrentDQNAgent)."""  # noqa: E501 (one line: --help prints it as is)
     hidden: tuple[int, ...] = (128, 128)
     """Units of the hidden Dense layers."""
     double: bool = False
@@ -61,7 +62,7 @@ class DQNConfig:
     train_every: int = 64
     """Environment steps between training calls."""
     gradient_steps: int = 16
-    """Gradient steps per training call (one compiled call does them all)."""
+    """Gradient steps per training call, each on a fresh minibatch (one compiled call does them all)."""  # noqa: E501 (one line: --help prints it as is)
     target_update_every: int = 50
     """Gradient steps between target-network updates."""
     tau: float = 1.0
@@ -126,19 +127,17 @@ class DQNAgent(ck.Checkpointable):
 
     Attributes: ``q_network`` and ``target_network`` (Keras models whose output is the
     head: Q-values, or V then A for a dueling head), ``optimizer``, ``buffer``, and the
-    counters ``env_steps`` and ``gradient_steps``.
+    running counters ``env_steps`` (environment steps observed), ``updates`` (training
+    calls made) and ``gradient_steps_done`` (a ``tf.Variable``: the target update reads it).
+    ``model_type="lstm"`` is refused: :class:`~rlbook.agents.recurrent_dqn.RecurrentDQNAgent`
+    builds that agent.
     """
 
-    def __new__(cls, observation_space, action_space, config=None, num_envs=1, **overrides):
-        # model_type="lstm" is a flag like the others: it builds the recurrent subclass.
-        if (
-            cls is DQNAgent
-            and with_overrides(config or DQNConfig(), overrides).model_type == "lstm"
-        ):
-            from rlbook.agents.recurrent_dqn import RecurrentDQNAgent
-
-            return super().__new__(RecurrentDQNAgent)
-        return super().__new__(cls)
+    algorithm = "dqn"
+    """The name of the algorithm in :data:`rlbook.agents.ALGORITHMS` and in checkpoints."""
+    config_class = DQNConfig
+    recurrent = False
+    """Whether the agent keeps a memory (``model_type="lstm"`` needs one)."""
 
     def __init__(
         self,
@@ -150,7 +149,15 @@ class DQNAgent(ck.Checkpointable):
     ):
         import tensorflow as tf  # here, not at the top: importing the config stays fast
 
-        config = with_overrides(config or DQNConfig(), overrides)
+        config = with_overrides(config or self.config_class(), overrides)
+        if (config.model_type == "lstm") != self.recurrent:
+            raise ValueError(
+                "model_type='lstm' needs a memory: build the agent with RecurrentDQNAgent(...) "
+                "(rlbook.agents.recurrent_dqn)"
+                if not self.recurrent
+                else f"{type(self).__name__} needs model_type='lstm', got {config.model_type!r}; "
+                "use DQNAgent(...) for the other network kinds"
+            )
         _check_spaces(observation_space, action_space, config.model_type)
         positive("num_envs", num_envs, integer=True)
         self.config, self.num_envs = config, num_envs
@@ -168,16 +175,16 @@ class DQNAgent(ck.Checkpointable):
         )
         self.q_network, self.target_network = (
             q_network(
-                self.obs_shape,
-                self.n_actions,
-                config.model_type,
-                config.hidden,
-                config.dueling,
-                config.lstm_units,
-                pixels,
-                config.seed,
-                name,
-                config.seq_len if config.model_type == "lstm" else None,
+                obs_shape=self.obs_shape,
+                n_actions=self.n_actions,
+                model_type=config.model_type,
+                hidden=config.hidden,
+                dueling=config.dueling,
+                lstm_units=config.lstm_units,
+                pixels=pixels,
+                seed=config.seed,
+                name=name,
+                seq_len=config.seq_len if self.recurrent else None,
             )
             for name in ("q_online", "q_target")
         )
@@ -190,7 +197,8 @@ class DQNAgent(ck.Checkpointable):
             config.buffer_size, self.obs_shape, num_envs, np.uint8 if pixels else np.float32
         )
         self.env_steps = 0
-        self.gradient_steps = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self.updates = 0
+        self.gradient_steps_done = tf.Variable(0, dtype=tf.int64, trainable=False)
 
         # Speed devices (rlbook.speed); neither changes what is computed.
         # One compiled call runs `learn` on all the minibatches of a training call, so
@@ -229,8 +237,8 @@ class DQNAgent(ck.Checkpointable):
         from rlbook.losses import double_td_target, q_loss, td_target
 
         c = self.config
-        # 1. The target, a constant for the gradient (inside the loss
-        #    functions).
+        # 2.3.2 The target, a constant for the gradient (inside the loss
+        #       functions).
         next_q_target = self.q_of(self.target_network, next_obs)
         if c.double:
             # y = r + gamma (1 - terminated) Q_target(s', argmax_a' Q(s', a'))
@@ -240,18 +248,19 @@ class DQNAgent(ck.Checkpointable):
         else:
             # y = r + gamma (1 - terminated) max_a' Q_target(s', a')
             y = td_target(reward, next_q_target, terminated, c.gamma)
-        # 2. The loss between Q(s, a) and y, and one gradient step on it.
+        # 2.3.3 The loss between Q(s, a) and y.
         with tf.GradientTape() as tape:
             q = self.q_of(self.q_network, obs)
             loss = q_loss(q, action, y, c.loss, weights)
+        # 2.3.4 One gradient step on it.
         variables = self.q_network.trainable_variables
         grads = tape.gradient(loss, variables)
         self.optimizer.apply_gradients(zip(grads, variables))
-        self.gradient_steps.assign_add(1)
-        # 3. Every C gradient steps, the target network moves towards the
-        #    online one: theta_target <- tau theta + (1 - tau) theta_target
-        #    (tau = 1: a hard copy).
-        if self.gradient_steps % c.target_update_every == 0:
+        self.gradient_steps_done.assign_add(1)
+        # 2.3.5 Every C gradient steps, the target network moves towards the
+        #       online one: theta_target <- tau theta + (1 - tau) theta_target
+        #       (tau = 1: a hard copy).
+        if self.gradient_steps_done % c.target_update_every == 0:
             pairs = zip(
                 self.q_network.variables, self.target_network.variables
             )
@@ -274,13 +283,14 @@ class DQNAgent(ck.Checkpointable):
             or self.env_steps // c.train_every == before // c.train_every
         ):
             return None
-        return self.train_step()
+        return self.update()
 
-    def train_step(self) -> dict[str, float]:
+    def update(self) -> dict[str, float]:
         """One training call: :meth:`learn` on ``gradient_steps`` fresh minibatches."""
         metrics = self._learn_many(*self.sample_minibatches())
         if self._numpy_q is not None:
             self._numpy_q.sync()  # act with the new weights
+        self.updates += 1
         return {**{name: float(value) for name, value in metrics.items()}, "epsilon": self.epsilon}
 
     def sample_minibatches(self) -> tuple[np.ndarray, ...]:
@@ -347,7 +357,8 @@ class DQNAgent(ck.Checkpointable):
         }
         counters = {
             "env_steps": self.env_steps,
-            "gradient_steps": int(self.gradient_steps.numpy()),
+            "updates": self.updates,
+            "gradient_steps_done": int(self.gradient_steps_done.numpy()),
             "rng": ck.rng_state(self.rng),
         }
         arrays = {
@@ -366,8 +377,8 @@ class DQNAgent(ck.Checkpointable):
         ck.set_model("weights.online", self.q_network, arrays)
         ck.set_model("weights.target", self.target_network, arrays)
         ck.set_optimizer("optimizer", self.optimizer, arrays)
-        self.env_steps = int(counters["env_steps"])
-        self.gradient_steps.assign(int(counters["gradient_steps"]))
+        self.env_steps, self.updates = int(counters["env_steps"]), int(counters["updates"])
+        self.gradient_steps_done.assign(int(counters["gradient_steps_done"]))
         ck.set_rng_state(self.rng, counters["rng"])
         saved, b = counters.get("replay"), self.buffer
         if (

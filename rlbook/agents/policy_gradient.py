@@ -44,15 +44,16 @@ def check_policy_spaces(observation_space, action_space, algo: str) -> None:
 class PolicyGradientAgent(ck.Checkpointable):
     """A softmax policy network and an optional state-value network, for Discrete actions.
 
-    Subclasses pass their validated config (it needs the fields ``hidden``, ``lr``,
-    ``critic_lr`` and ``seed``) and implement ``observe`` and a learning step.
+    Subclasses pass their validated config (it needs the fields ``hidden``, ``lr`` and
+    ``seed``) and implement ``observe``, the training call ``update()`` and the learning
+    step ``learn``.
 
     Args:
         observation_space: a ``Box`` of shape ``(d,)``.
         action_space: a ``Discrete`` space.
         config: the algorithm's config.
         num_envs: copies of the environment stepped together (a vector env's ``num_envs``).
-        value_network: build the value network ``V(s)`` (and its optimizer).
+        value_lr: Adam learning rate of the value network ``V(s)``; ``None`` builds none.
         max_grad_norm: shorten each network's gradient to at most this norm before
             the Adam step (``None``: never).
     """
@@ -67,7 +68,7 @@ class PolicyGradientAgent(ck.Checkpointable):
         config,
         num_envs: int = 1,
         *,
-        value_network: bool = True,
+        value_lr: float | None,
         max_grad_norm: float | None = None,
     ):
         import tensorflow as tf
@@ -91,7 +92,7 @@ class PolicyGradientAgent(ck.Checkpointable):
         self.policy_optimizer = adam(config.lr, self.policy)
         self._numpy_policy = NumpyMLP(self.policy)
         self.value_network = self.value_optimizer = self._numpy_value = None
-        if value_network:
+        if value_lr is not None:
             # ONE output, V(s): the value of the state under the current policy.
             self.value_network = mlp(
                 self.obs_dim,
@@ -100,12 +101,12 @@ class PolicyGradientAgent(ck.Checkpointable):
                 name="value",
                 seed=None if seed is None else seed + 100,
             )
-            self.value_optimizer = adam(config.critic_lr, self.value_network)
+            self.value_optimizer = adam(value_lr, self.value_network)
             self._numpy_value = NumpyMLP(self.value_network)
         self.env_steps = 0
         """Environment steps observed (``num_envs`` per call of ``observe``)."""
         self.updates = 0
-        """Learning steps taken."""
+        """Training calls made (``update()``, one learning step each)."""
 
     # -- acting -----------------------------------------------------------------------------
     def logits(self, obs) -> np.ndarray:
@@ -141,7 +142,7 @@ class PolicyGradientAgent(ck.Checkpointable):
         actions = logits.argmax(axis=1) if greedy else sample_categorical(logits, self.rng)
         return actions if batched else int(actions[0])
 
-    # -- learning: what both algorithms' learning steps use ------------------------------------
+    # -- learning: what both algorithms' learning steps (``learn``) use -------------------------
     # fmt: off
     def fit_value_network(self, obs, targets, steps):
         """``steps`` gradient steps of the value network on

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from rlbook.agents.tabular import TabularAgent, TabularConfig
 
-__all__ = ["QLearningConfig", "QLearningAgent", "q_update"]
+__all__ = ["QLearningConfig", "QLearningAgent"]
 
 
 @dataclass(frozen=True)
@@ -24,29 +24,6 @@ class QLearningConfig(TabularConfig):
 
     The defaults solve FrozenLake-v1 (4x4, slippery) in 60,000 steps.
     """
-
-
-# fmt: off
-def q_update(
-    Q, actions, obs, action, reward, next_obs, terminated, alpha, gamma
-) -> float:
-    """Apply one Q-learning backup to the table ``Q`` in place and return the
-    TD error.
-
-    Bootstrapping stops only when the episode *terminated* (a real end such as
-    falling into a hole): after a time-limit *truncation* the next state still
-    has a future, so its value is kept in the target.
-    """
-    # target = r + gamma * max_a' Q(s', a'), and just r when s' is terminal
-    target = (
-        reward
-        if terminated
-        else reward + gamma * max(Q[next_obs, a] for a in actions)
-    )
-    td_error = target - Q[obs, action]
-    Q[obs, action] += alpha * td_error
-    return td_error
-# fmt: on
 
 
 class QLearningAgent(TabularAgent):
@@ -60,22 +37,32 @@ class QLearningAgent(TabularAgent):
             override single fields, e.g. ``QLearningAgent(obs_sp, act_sp, gamma=0.9)``.
     """
 
+    algorithm = "qlearning"
+    """The name of the algorithm in :data:`rlbook.agents.ALGORITHMS` and in checkpoints."""
     config_class = QLearningConfig
 
     # fmt: off
     def observe(self, obs, action, reward, next_obs, terminated, truncated):
         """Learn from one transition; ``truncated`` is accepted and
         deliberately unused."""
-        q_update(
-            self.Q,
-            self.actions,
-            obs,
-            action,
-            reward,
-            next_obs,
-            terminated,
-            self.config.alpha,
-            self.config.gamma,
+        self.learn(obs, action, reward, next_obs, terminated)
+        self.env_steps += 1
+
+    def learn(self, obs, action, reward, next_obs, terminated) -> float:
+        """One Q-learning backup of the table ``self.Q``; returns the TD error.
+
+        Bootstrapping stops only when the episode *terminated* (a real end such
+        as falling into a hole): after a time-limit *truncation* the next state
+        still has a future, so its value is kept in the target.
+        """
+        Q, c = self.Q, self.config
+        # target = r + gamma * max_a' Q(s', a'), and just r when s' is terminal
+        target = (
+            reward
+            if terminated
+            else reward + c.gamma * max(Q[next_obs, a] for a in self.actions)
         )
-        self.steps += 1
+        td_error = target - Q[obs, action]
+        Q[obs, action] += c.alpha * td_error
+        return td_error
     # fmt: on

@@ -1,8 +1,9 @@
 """Recurrent DQN (chapter 3's last section): DQN with an LSTM Q-network, for tasks
 where one observation does not reveal the state.
 
-``DQNAgent(..., model_type="lstm")`` builds :class:`RecurrentDQNAgent`. The algorithm
-is :meth:`DQNAgent.learn` unchanged; what this subclass adds is the memory:
+:class:`RecurrentDQNAgent` takes DQN's arguments and config; its config's
+``model_type`` is ``"lstm"`` (:class:`RecurrentDQNConfig`). The algorithm is
+:meth:`DQNAgent.learn` unchanged; what this subclass adds is the memory:
 
 * **Acting.** For each running episode the agent keeps a window of its last
   ``seq_len`` observations. Every step it slides the window by one and runs the LSTM
@@ -16,26 +17,38 @@ is :meth:`DQNAgent.learn` unchanged; what this subclass adds is the memory:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from rlbook.agents.dqn import DQNAgent
+from rlbook.agents.dqn import DQNAgent, DQNConfig
 from rlbook.speed import NumpyLSTM
 
-__all__ = ["RecurrentDQNAgent"]
+__all__ = ["RecurrentDQNAgent", "RecurrentDQNConfig"]
+
+
+@dataclass(frozen=True)
+class RecurrentDQNConfig(DQNConfig):
+    """Hyperparameters of recurrent DQN: DQN's, with an LSTM Q-network (chapter 3's last section)."""  # noqa: E501 (one line: --help prints it as is)
+
+    model_type: str = "lstm"
+    """Q-network kind: ``"lstm"`` (the only kind this agent builds)."""
 
 
 class RecurrentDQNAgent(DQNAgent):
     """DQN with an LSTM Q-network and a memory of each running episode's last ``seq_len`` steps.
 
-    Takes the arguments of :class:`~rlbook.agents.dqn.DQNAgent`, with ``model_type="lstm"``.
+    ``RecurrentDQNAgent(observation_space, action_space, config=None, num_envs=1, **overrides)``
+    takes the arguments of :class:`~rlbook.agents.dqn.DQNAgent`; its config (default
+    :class:`RecurrentDQNConfig`) must have ``model_type="lstm"``.
     """
+
+    algorithm = "recurrent_dqn"
+    config_class = RecurrentDQNConfig
+    recurrent = True
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.config.model_type != "lstm":
-            raise ValueError(
-                f"RecurrentDQNAgent needs model_type='lstm', got {self.config.model_type!r}"
-            )
         # One memory per number of copies, so a greedy evaluation on 10 copies in the
         # middle of training on 4 leaves the memory of the 4 training episodes alone.
         self._windows: dict[int, np.ndarray] = {}

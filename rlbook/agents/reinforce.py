@@ -10,7 +10,7 @@ are finished, one gradient step on
 
 makes the actions that were followed by a better-than-expected return more likely.
 The baseline ``b`` is nothing (``baseline=None``) or a second network's estimate
-``V(s_t)`` of the return, regressed on ``G_t`` for ``critic_steps`` gradient steps
+``V(s_t)`` of the return, regressed on ``G_t`` for ``baseline_steps`` gradient steps
 per batch (``baseline="value"``): it does not change the gradient's expectation but
 shrinks its variance.
 
@@ -19,10 +19,10 @@ update per episode). With a vector environment, copies whose episode is still
 running when an update happens keep their earlier steps, so a small part of a batch
 comes from the policy one update older (a small bias, traded for never wasting steps).
 
-The learning step, :meth:`ReinforceAgent.policy_gradient_step`, reads as the
-algorithm: the baseline, the policy-gradient step, the baseline's fit. What the agent
-shares with the actor-critic (networks, acting, the value fit, checkpoints) is in
-:mod:`rlbook.agents.policy_gradient`.
+The training call, :meth:`ReinforceAgent.update`, computes the returns; the learning
+step, :meth:`ReinforceAgent.learn`, reads as the algorithm: the baseline, the
+policy-gradient step, the baseline's fit. What the agent shares with the actor-critic
+(networks, acting, the value fit, checkpoints) is in :mod:`rlbook.agents.policy_gradient`.
 """
 
 from __future__ import annotations
@@ -51,9 +51,9 @@ class ReinforceConfig:
     """Adam learning rate of the policy."""
     baseline: str | None = "value"
     """``None`` (weight each step by its return G_t) or ``"value"`` (by G_t - V(s_t), with V learned)."""  # noqa: E501 (one line: --help prints it as is)
-    critic_lr: float = 0.01
+    baseline_lr: float = 0.01
     """Adam learning rate of the value baseline (``baseline="value"``)."""
-    critic_steps: int = 20
+    baseline_steps: int = 20
     """Gradient steps of the value baseline on each batch (its regression needs more than one)."""
     normalize: bool = False
     """Scale each batch's weights G_t - b(s_t) to mean 0 and standard deviation 1."""
@@ -118,6 +118,9 @@ class ReinforceAgent(PolicyGradientAgent):
     """
 
     title = "REINFORCE"
+    algorithm = "reinforce"
+    """The name of the algorithm in :data:`rlbook.agents.ALGORITHMS` and in checkpoints."""
+    config_class = ReinforceConfig
 
     def __init__(
         self,
@@ -133,13 +136,13 @@ class ReinforceAgent(PolicyGradientAgent):
             action_space,
             config,
             num_envs,
-            value_network=config.baseline == "value",
+            value_lr=config.baseline_lr if config.baseline == "value" else None,
         )
         self._collector = _EpisodeCollector(num_envs, self.obs_dim)
         # Finished episodes not learned from yet: (obs, actions, rewards, terminated, last_obs).
         self._episodes: list[tuple] = []
         # Batches of any total length run the same compiled graph (traced once).
-        self._compiled_step = self.compile_step(self.policy_gradient_step, batch_size=None)
+        self._compiled_step = self.compile_step(self.learn, batch_size=None)
 
     def observe(self, obs, action, reward, next_obs, terminated, truncated):
         """Record the step(s); once ``batch_episodes`` episodes have ended, learn from them."""
@@ -158,24 +161,24 @@ class ReinforceAgent(PolicyGradientAgent):
 
     # fmt: off
     def update(self) -> dict[str, float]:
-        """One REINFORCE update on the episodes finished so far (then forget
-        them)."""
+        """One training call: the returns, then :meth:`learn` on the episodes
+        finished so far (then forget them)."""
         from rlbook.losses import discounted_returns
 
         obs, actions, rewards, terminated, last_obs = zip(*self._episodes)
         self._episodes.clear()
-        # 2. The returns G_t of each episode, computed backwards. A time limit
-        #    is not a failure: with a value network, what follows the last step
-        #    is worth V(s_T) (0 only if the episode terminated); without one,
-        #    the return stops.
+        # 2.2 The returns G_t of each episode, computed backwards. A time
+        #     limit is not a failure: with a value network, what follows the
+        #     last step is worth V(s_T) (0 only if the episode terminated);
+        #     without one, the return stops.
         last_v = np.zeros(len(obs))
         if self.value_network is not None:
             last_v = self.values(np.stack(last_obs))
         returns = [discounted_returns(r, np.zeros_like(r), self.config.gamma,
                                       bootstrap=0.0 if ended else v)
                    for r, ended, v in zip(rewards, terminated, last_v)]
-        # 3-5. The baseline, the policy-gradient step, the baseline's fit: one
-        #      call.
+        # 2.3-2.5 The baseline, the policy-gradient step, the baseline's fit:
+        #         one call.
         obs, actions, returns = (
             np.concatenate(x) for x in (obs, actions, returns)
         )
@@ -186,7 +189,7 @@ class ReinforceAgent(PolicyGradientAgent):
         metrics = {name: float(value) for name, value in metrics.items()}
         return {"batch_steps": float(len(returns)), **metrics}
 
-    def policy_gradient_step(self, obs, actions, returns):
+    def learn(self, obs, actions, returns):
         """Baseline, policy-gradient step, baseline fit on ``N`` steps
         (compiled).
 
@@ -205,24 +208,25 @@ class ReinforceAgent(PolicyGradientAgent):
 
         c, metrics, baseline = self.config, {}, None
         if self.value_network is not None:
-            # 3. The baseline b(s_t) = V(s_t) before this batch, one per step:
-            #    (N,).
+            # 2.3 The baseline b(s_t) = V(s_t) before this batch, one per
+            #     step: (N,).
             baseline = self.value_network(obs)[:, 0]
             metrics = {
                 "value_loss": value_loss(baseline, returns),  # before the fit
                 "mean_v": tf.reduce_mean(baseline),
             }
-        # 4. The policy-gradient step on
-        #    L = -mean[(G_t - b(s_t)) log pi(a_t|s_t)] - c_H mean H,
-        #    the weight G_t - b(s_t) held fixed inside reinforce_loss.
+        # 2.4 The policy-gradient step on
+        #     L = -mean[(G_t - b(s_t)) log pi(a_t|s_t)] - c_H mean H,
+        #     the weight G_t - b(s_t) held fixed inside reinforce_loss.
         with tf.GradientTape() as tape:
             logits = self.policy(obs)
             loss = reinforce_loss(logits, actions, returns, baseline,
                                   c.entropy_coef, c.normalize)
         self.apply_gradients(self.policy_optimizer, self.policy, tape, loss)
-        # 5. The baseline's fit: critic_steps steps regressing V(s_t) on G_t.
+        # 2.5 The baseline's fit: baseline_steps steps regressing V(s_t) on
+        #     G_t.
         if self.value_network is not None:
-            self.fit_value_network(obs, returns, c.critic_steps)
+            self.fit_value_network(obs, returns, c.baseline_steps)
         entropy_mean = tf.reduce_mean(entropy(logits))
         return {"policy_loss": loss, "entropy": entropy_mean, **metrics}
     # fmt: on

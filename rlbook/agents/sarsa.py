@@ -17,34 +17,12 @@ from dataclasses import dataclass
 
 from rlbook.agents.tabular import TabularAgent, TabularConfig
 
-__all__ = ["SarsaConfig", "SarsaAgent", "sarsa_update"]
+__all__ = ["SarsaConfig", "SarsaAgent"]
 
 
 @dataclass(frozen=True)
 class SarsaConfig(TabularConfig):
     """Hyperparameters of SARSA (the same fields as Q-learning's)."""
-
-
-# fmt: off
-def sarsa_update(
-    Q, obs, action, reward, next_obs, next_action, terminated, alpha, gamma
-) -> float:
-    """Apply one SARSA backup to the table ``Q`` in place and return the TD
-    error.
-
-    ``next_action`` is the action the agent takes in ``next_obs``; it is
-    ignored when the episode terminated (no future). A truncated episode still
-    bootstraps.
-    """
-    # target = r + gamma * Q(s', a') with a' the next action taken, and just r
-    # when s' is terminal
-    target = (
-        reward if terminated else reward + gamma * Q[next_obs, next_action]
-    )
-    td_error = target - Q[obs, action]
-    Q[obs, action] += alpha * td_error
-    return td_error
-# fmt: on
 
 
 class SarsaAgent(TabularAgent):
@@ -60,6 +38,8 @@ class SarsaAgent(TabularAgent):
             single fields, e.g. ``SarsaAgent(obs_sp, act_sp, alpha=0.5)``.
     """
 
+    algorithm = "sarsa"
+    """The name of the algorithm in :data:`rlbook.agents.ALGORITHMS` and in checkpoints."""
     config_class = SarsaConfig
 
     def __init__(
@@ -79,21 +59,32 @@ class SarsaAgent(TabularAgent):
     def observe(self, obs, action, reward, next_obs, terminated, truncated):
         """Learn from one transition, choosing the next action a' on the
         way."""
-        self.steps += 1
+        self.env_steps += 1
         self.next_action = None
         next_action = None if terminated else super().act(next_obs)
-        sarsa_update(
-            self.Q,
-            obs,
-            action,
-            reward,
-            next_obs,
-            next_action,
-            terminated,
-            self.config.alpha,
-            self.config.gamma,
-        )
+        self.learn(obs, action, reward, next_obs, next_action, terminated)
         # the episode goes on from next_obs with a'
         if not (terminated or truncated):
             self.next_action = (next_obs, next_action)
+
+    def learn(
+        self, obs, action, reward, next_obs, next_action, terminated
+    ) -> float:
+        """One SARSA backup of the table ``self.Q``; returns the TD error.
+
+        ``next_action`` is the action the agent takes in ``next_obs``; it is
+        ignored when the episode terminated (no future). A truncated episode
+        still bootstraps.
+        """
+        Q, c = self.Q, self.config
+        # target = r + gamma * Q(s', a') with a' the next action taken, and
+        # just r when s' is terminal
+        target = (
+            reward
+            if terminated
+            else reward + c.gamma * Q[next_obs, next_action]
+        )
+        td_error = target - Q[obs, action]
+        Q[obs, action] += c.alpha * td_error
+        return td_error
     # fmt: on

@@ -2,7 +2,7 @@
 
 :class:`TabularAgent` holds a Q-table, picks actions epsilon-greedily with random
 tie-breaking, anneals epsilon with the environment steps, and saves and loads its
-table. A subclass adds only ``observe``: the learning step that makes it Q-learning
+table. A subclass adds ``observe`` and its learning step ``learn``, which make it Q-learning
 (:mod:`rlbook.agents.qlearning`) or SARSA (:mod:`rlbook.agents.sarsa`).
 
 The Q-table is a ``defaultdict(float)`` keyed by ``(state, action)``: unseen pairs
@@ -87,12 +87,13 @@ class TabularAgent(ck.Checkpointable):
             config.epsilon_end,
             config.epsilon_decay_steps,
         )
-        self.steps = 0
+        self.env_steps = 0
+        """Environment steps observed (one learning step each)."""
 
     @property
     def epsilon(self) -> float:
         """The current exploration rate (a function of the steps taken so far)."""
-        return self.epsilon_fn(self.steps)
+        return self.epsilon_fn(self.env_steps)
 
     # fmt: off
     def greedy_action(self, obs) -> int:
@@ -115,7 +116,7 @@ class TabularAgent(ck.Checkpointable):
     # fmt: on
 
     def observe(self, obs, action, reward, next_obs, terminated, truncated):
-        """Learn from one transition (each algorithm defines its own update)."""
+        """Learn from one transition (each algorithm defines its own ``learn``)."""
         raise NotImplementedError
 
     def q_table(self, n_states: int) -> np.ndarray:
@@ -137,7 +138,7 @@ class TabularAgent(ck.Checkpointable):
             "weights.qtable.actions": np.array([a for _, a in keys], dtype=np.int64),
             "weights.qtable.values": np.array([self.Q[k] for k in keys], dtype=np.float64),
         }
-        counters = {"steps": self.steps, "rng": ck.rng_state(self.rng)}
+        counters = {"env_steps": self.env_steps, "rng": ck.rng_state(self.rng)}
         return {"n_actions": len(self.actions)}, counters, arrays
 
     @classmethod
@@ -150,5 +151,5 @@ class TabularAgent(ck.Checkpointable):
         actions = arrays["weights.qtable.actions"].tolist()
         values = arrays["weights.qtable.values"].tolist()
         self.Q = defaultdict(float, zip(zip(states, actions), values))
-        self.steps = int(counters["steps"])
+        self.env_steps = int(counters["env_steps"])
         ck.set_rng_state(self.rng, counters["rng"])

@@ -498,7 +498,7 @@ def _student_agent(epsilon_greedy, update, observation_space, action_space, seed
             action = call_student(
                 epsilon_greedy,
                 q_values,
-                self.steps,
+                self.env_steps,
                 self.np_rng,
                 start,
                 end,
@@ -524,7 +524,7 @@ def _student_agent(epsilon_greedy, update, observation_space, action_space, seed
                 name=upd_name,
                 signature=_UPDATE_SIG,
             )
-            self.steps += 1
+            self.env_steps += 1
 
     agent = StudentQLearningAgent(
         observation_space, action_space, alpha=run["alpha"], gamma=run["gamma"], seed=seed

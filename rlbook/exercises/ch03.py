@@ -681,9 +681,9 @@ def _student_agent(step, name: str, env, seed: int, compiled: bool):
             except StudentError as err:
                 self.student_error = err
                 raise
-            self.gradient_steps.assign_add(1)
+            self.gradient_steps_done.assign_add(1)
             # Every C gradient steps the target network moves towards the online one.
-            due = tf.equal(self.gradient_steps % c.target_update_every, 0)
+            due = tf.equal(self.gradient_steps_done % c.target_update_every, 0)
             for var, target_var in zip(self.q_network.variables, self.target_network.variables):
                 target_var.assign(
                     tf.where(due, c.tau * var + (1.0 - c.tau) * target_var, target_var)

@@ -472,18 +472,18 @@ def _student_reinforce_agent(
             self.updates += 1
             return None
 
-        def policy_gradient_step(self, obs, actions, returns):
+        def learn(self, obs, actions, returns):
             # compiled by ReinforceAgent.__init__ (with the student's step inside)
             reinforce_step(
                 self.policy, self.value_network, self.policy_optimizer, obs, actions, returns
             )
-            self.fit_value_network(obs, returns, self.config.critic_steps)
+            self.fit_value_network(obs, returns, self.config.baseline_steps)
             return {}
 
     agent = StudentReinforceAgent(observation_space, action_space, num_envs=8, seed=seed)
     d = agent.obs_dim
     fit = tf.function(
-        lambda obs, returns: agent.fit_value_network(obs, returns, agent.config.critic_steps),
+        lambda obs, returns: agent.fit_value_network(obs, returns, agent.config.baseline_steps),
         input_signature=[tf.TensorSpec((None, d), tf.float32), tf.TensorSpec((None,), tf.float32)],
     )
 

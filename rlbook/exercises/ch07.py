@@ -732,13 +732,13 @@ def _student_actor_critic(n_step_targets, actor_critic_step, observation_space, 
     tgt_name, step_name = name_of(n_step_targets), name_of(actor_critic_step)
 
     class StudentActorCritic(ActorCriticAgent):
-        def targets(self, last_next_obs):
+        def targets(self):
             shape = self._reward.shape
             got = call_student(
                 n_step_targets,
                 self._reward.copy(),
                 self._done.copy(),
-                self.values(last_next_obs),
+                self.values(self._last_next_obs),
                 self.config.gamma,
                 name=tgt_name,
                 hint=flags_hint,
@@ -747,7 +747,7 @@ def _student_actor_critic(n_step_targets, actor_critic_step, observation_space, 
             what = f"one target per step and copy, shape {shape}"
             return to_array(got, tgt_name, what, shape=shape).astype(np.float32)
 
-        def actor_critic_step(self, obs, actions, targets):
+        def learn(self, obs, actions, targets):
             # Compiled by ActorCriticAgent.__init__, with the student's step inside. critic_steps
             # as a tensor: autograph makes their `for _ in range(critic_steps)` one graph loop
             # instead of ten copies of the step, which would take seconds to trace.

@@ -229,7 +229,9 @@ def _launch_problems(page: str, links: list[str]) -> list[str]:
     cfg = _config()
     repo = urlparse(cfg["repository"]["url"]).path.strip("/")
     branch = cfg["repository"]["branch"]
-    notebook = (
+    # The launch buttons open the page's plain-Markdown copy, colab/ + the page's path
+    # (tools/plain_markdown.py; _ext/launch_links_for_notebooks.py).
+    notebook = "colab/" + (
         cfg["repository"].get("path_to_book", "").strip("/") + "/" + page + ".ipynb"
     ).lstrip("/")
     problems = []

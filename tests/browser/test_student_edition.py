@@ -2,7 +2,7 @@
 
 It is built from ``student/`` (the solution-free notebooks generated from ``book/``), so the
 student page of ``book/NN_name`` is ``student/NN_name``, and its Binder and Colab buttons open
-``student/NN_name.ipynb``.
+``colab/student/NN_name.ipynb``, its plain-Markdown copy.
 
 A solution is the code between a notebook's ``{solution-start}`` and ``{solution-end}`` markdown
 cells. Its distinctive lines (those that appear nowhere in the full book's page outside its
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -106,11 +107,14 @@ def _student_page(page: str) -> str:
 @pytest.mark.parametrize("page", CHAPTERS)
 def test_student_launch_buttons_open_the_solution_free_notebook(page, student_html):
     html = (student_html / f"{_student_page(page)}.html").read_text(encoding="utf-8")
-    notebook = f"{_student_page(page)}.ipynb"
+    # The plain-Markdown copy of the student notebook (tools/plain_markdown.py): Colab renders it.
+    notebook = f"colab/{_student_page(page)}.ipynb"
     branch = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["branch"]
     assert f"/blob/{branch}/{notebook}" in html, f"no Colab link to {notebook}"
     assert f"tree/{notebook}" in html.replace("%2F", "/"), f"no Binder link to {notebook}"
-    assert f"/blob/{branch}/{page}.ipynb" not in html, "a launch button opens the full notebook"
+    for full in (f"{page}.ipynb", f"colab/{page}.ipynb"):
+        assert f"/blob/{branch}/{full}" not in html, "a launch button opens the full notebook"
+        assert f"tree/{full}" not in html.replace("%2F", "/"), "Binder opens the full notebook"
 
 
 def test_student_edition_ships_no_source_notebooks(student_html):
@@ -119,3 +123,25 @@ def test_student_edition_ships_no_source_notebooks(student_html):
         str(p.relative_to(student_html)) for p in student_html.rglob("_sources/**/*.ipynb")
     )
     assert not leaked, f"source notebooks (with solutions) in the student edition: {leaked}"
+
+
+def _numbers(text: str, kind: str) -> list[str]:
+    return re.findall(rf"\b{kind} (\d+\.\d+)\b", text)
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_html_and_plain_notebooks_number_exercises_and_algorithms_alike(
+    page, book_html, student_html
+):
+    """_ext/chapter_numbers.py (HTML) and tools/plain_markdown.py (colab/) agree: Exercise 3.2 is
+    the same exercise in the HTML book, its student edition and the notebooks Colab opens."""
+    for html_dir, html_page, edition in (
+        (book_html, page, "book"),
+        (student_html, _student_page(page), "student"),
+    ):
+        html = (html_dir / f"{html_page}.html").read_text(encoding="utf-8")
+        captions = re.findall(r'<span class="caption-number">(\w+) (\d+\.\d+) </span>', html)
+        notebook = ROOT / "colab" / edition / f"{page.split('/')[-1]}.ipynb"
+        text = "\n".join("".join(c["source"]) for c in json.loads(notebook.read_text())["cells"])
+        plain = re.findall(r"^\*\*(\w+) (\d+\.\d+): ", text, flags=re.M)
+        assert captions == plain, f"{html_page}: HTML {captions} != colab/{edition} {plain}"

@@ -1,16 +1,22 @@
 """The machinery shared by every check: run the student's code safely, say what is wrong.
 
-Every check follows the same rules:
+A check is three things, run by one driver (:func:`grade`):
 
-* it runs several cases, drawn from a generator seeded afresh on each call (so no fixed input
-  can be read from this source and answered by a constant), plus edge cases;
-* it hands the student copies, compares against values computed before the call, and reports
-  an argument changed in place as a mistake of its own;
-* it never raises into the notebook: whatever happens becomes a :class:`Verdict`;
-* when the student's code raises, the message shows the line of *their* code that raised
-  (the last frame outside rlbook, the standard library and installed packages such as
-  TensorFlow, NumPy, Keras or Gymnasium), never the grader's internals;
-* an untouched stub (``raise NotImplementedError``) gets a friendly "not yet" message.
+* its cases, a generator of :class:`Case` drawn from a random generator seeded afresh on each
+  call (so no fixed input can be read from this source and answered by a constant), plus edge
+  cases;
+* the reference, a function of a case that gives the right answer;
+* a table of typical mistakes (:class:`Mistake`): each a hint, and the wrong answer it gives
+  (or a test of the student's answer), so that the driver can recognise it.
+
+The driver hands the student copies and reports an argument changed in place as a mistake of
+its own; compares the student's answer with the reference on every case; on a mismatch shows
+the hint of the mistake that explains the most failing cases, or else what was expected and
+what came back. Whatever happens becomes a :class:`Verdict`, never an exception in the
+notebook: when the student's code raises, the message shows the line of *their* code that
+raised (the last frame outside rlbook, the standard library and installed packages such as
+TensorFlow, NumPy, Keras or Gymnasium), and an untouched stub (``raise NotImplementedError``)
+gets a friendly "not yet".
 """
 
 from __future__ import annotations
@@ -297,11 +303,6 @@ def to_scalar(value: Any, name: str, what: str) -> float:
     return float(array.reshape(()))
 
 
-def snapshot(*values):
-    """Deep copies taken before the student's call, to compare against afterwards."""
-    return [copy.deepcopy(v) for v in values]
-
-
 def _same(a, b) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         a, b = np.asarray(a), np.asarray(b)
@@ -340,14 +341,205 @@ def close(a, b, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
 
 
-def diagnose(got, candidates) -> str | None:
-    """The message of the first ``(value, message)`` candidate that ``got`` matches."""
-    for value, message in candidates:
+# -- the driver: cases, a reference, a table of typical mistakes -------------------------------
+
+
+class Case:
+    """One case of a check: what the student's function is given and how messages describe it.
+
+    ``args`` are handed to the student as deep copies (``names[i]`` is how the exercise calls
+    ``args[i]``; a name of None hands the object itself and does not compare it afterwards, for
+    networks, optimizers and generators). ``text`` ends every message about this case, ``where``
+    (if set) starts it ("for an episode of 3 steps"). Any other keyword is data the reference and
+    the mistakes read (``case.gamma``, ``case.q``, ...).
+    """
+
+    def __init__(self, args=(), names=(), text: str = "", where: str = "", **data):
+        self.args, self.names, self.text, self.where = tuple(args), tuple(names), text, where
+        self.given = None  # the copies handed to the student (set by :func:`grade`)
+        self.__dict__.update(data)
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A typical mistake: its hint, and how to recognise it.
+
+    Either ``variant(case)`` computes the wrong answer the mistake gives (recognised when the
+    student's answer equals it and it differs from the right one), or ``test(case, got)`` says
+    whether the student's answer shows the mistake. ``hint`` is text, or ``hint(case)``.
+    """
+
+    hint: str | Callable[[Case], str]
+    variant: Callable[[Case], Any] | None = None
+    test: Callable[[Case, Any], bool] | None = None
+
+    def shown_by(self, case: Case, got, want, same) -> bool:
         try:
-            if close(got, value):
-                return message
-        except Exception:  # noqa: BLE001 - a candidate that does not apply to this case
-            continue
+            if self.test is not None:
+                return bool(self.test(case, got))
+            wrong_answer = self.variant(case)
+            return (
+                wrong_answer is not None
+                and same(got, wrong_answer)
+                and not same(want, wrong_answer)
+            )
+        except Exception:  # noqa: BLE001 - a mistake that does not apply to this case
+            return False
+
+    def message(self, case: Case) -> str:
+        return self.hint(case) if callable(self.hint) else self.hint
+
+
+def grade(
+    fn: Callable,
+    cases,
+    reference: Callable[[Case], Any],
+    mistakes=(),
+    *,
+    read: Callable[[Any, Case, str], Any] | None = None,
+    same: Callable[[Any, Any], bool] = None,
+    signature: str = "",
+    hint=None,
+    explain: Callable[[Any, Any, Case], str] | None = None,
+    done: str,
+) -> Verdict:
+    """Run ``fn`` on every case and compare its answer with ``reference(case)``.
+
+    The reference is computed before the call, on the case's own arguments; the student gets
+    copies, and an argument changed in place is a mistake of its own. ``read(got, case, name)``
+    turns the answer into what is compared (default: a float array), failing with a message
+    about its type or shape. When answers differ, the mistake of the table that explains the
+    most failing cases gives the hint, on the first case it explains; if none does (or one
+    explains a single case that is not the first to fail: a coincidence), a generic
+    message shows the expected and the returned value (or ``explain(got, want, case)``).
+    ``done`` is the "correct" message.
+    """
+    name = name_of(fn)
+    read = read or (lambda got, case, name: to_array(got, name, getattr(case, "what", "an array")))
+    same = same or close
+    failures = []
+    for case in cases:
+        want = reference(case)
+        kept = [i for i, n in enumerate(case.names) if n is not None]
+        case.given = [copy.deepcopy(a) if i in kept else a for i, a in enumerate(case.args)]
+        try:
+            got = call_student(fn, *case.given, name=name, signature=signature, hint=hint)
+            assert_unchanged(
+                name,
+                [case.args[i] for i in kept],
+                [case.given[i] for i in kept],
+                [case.names[i] for i in kept],
+            )
+            got = read(got, case, name)
+        except StudentError:
+            if failures:  # a crash in a later case: the mismatch before it says more
+                break
+            raise
+        if not same(got, want):
+            case.got, case.want, case.name = got, want, name  # (hints may quote them)
+            matched = [m for m in mistakes if m.shown_by(case, got, want, same)]
+            failures.append((case, got, want, matched))
+    if not failures:
+        return correct(done)
+    # The mistake that explains the most failing cases (ties: the earliest case, then the
+    # table's order); one that explains a single later case only is taken for a coincidence.
+    counts = {id(m): sum(m in matched for *_, matched in failures) for m in mistakes}
+    first = [id(m) for m in failures[0][3]]
+    ranked = sorted(mistakes, key=lambda m: (-counts[id(m)], id(m) not in first))
+    if ranked and (counts[id(ranked[0])] > 1 or id(ranked[0]) in first):
+        best = ranked[0]
+        case = next(c for c, *_, matched in failures if best in matched)
+        return wrong(_about(case, best.message(case)))
+    case, got, want, _ = failures[0]
+    return wrong(_about(case, (explain or expected)(got, want, case)))
+
+
+def _about(case: Case, message: str) -> str:
+    text = f"{case.where}: {message}" if case.where else message
+    return f"{text} {case.text}".strip()
+
+
+def expected(got, want, case: Case) -> str:
+    """The generic message: the expected answer and the student's, in the exercise's terms."""
+    got_shape, want_shape = np.shape(got), np.shape(want)
+    if got_shape != want_shape:
+        return (
+            f"expected {getattr(case, 'what', 'an array')}, shape {want_shape}; "
+            f"got shape {got_shape}."
+        )
+    return f"expected {fmt(want, 4)}, got {fmt(got, 4)}."
+
+
+def shape_is(*shapes) -> Callable[[Case, Any], bool]:
+    """A mistake's test: the answer has one of these shapes (functions of the case allowed)."""
+
+    def test(case, got):
+        wanted = [s(case) if callable(s) else s for s in shapes]
+        return np.shape(got) in [tuple(s) for s in wanted]
+
+    return test
+
+
+def agent_verdict(run, reached, passed, problem, units, *, forgiving, learns="", note=""):
+    """Put an agent's training and the unit checks of the student's functions together.
+
+    ``run`` says what trained ("5,000 steps on ..."), ``reached`` what the agent reached and
+    ``passed`` whether that is enough; ``problem`` is the "not yet" that stopped training (or
+    None); ``units`` lists ``(name, verdict)`` of the student's functions' own checks, which say
+    why an agent does not learn. ``forgiving`` says why a run may pass with a mistake left;
+    ``note`` ends the verdict (for example: the step ran eagerly).
+    """
+    failing = [(n, v) for n, v in units if not v.ok]
+    diagnosis = " ".join(f"About {n}: {v.message}" for n, v in failing)
+    if problem is not None:
+        return wrong(f"Training stopped: {problem} {diagnosis}".strip())
+    if passed and not failing:
+        return correct(
+            f"After {run}, your agent {reached}: {learns or 'your own code learns'}.{note}"
+        )
+    if passed:
+        return wrong(f"After {run} your agent {reached}, but {forgiving} {diagnosis}")
+    if failing:
+        return wrong(f"After {run} your agent {reached}: it did not learn. Why: {diagnosis}")
+    names = " and ".join(n for n, _ in units)
+    return wrong(
+        f"After {run} your agent {reached}: it did not learn, although {names} "
+        f"{'passes its own check' if len(units) == 1 else 'pass their own checks'}.{note} "
+        "Run the check again (each run has a new seed); if it fails again, does your code keep "
+        "state between calls (a global variable, a counter, a network or an optimizer of its "
+        "own)? The agent passes everything it needs as arguments."
+    )
+
+
+# -- helpers the value-based chapters share (3, 4 and 7) ---------------------------------------
+
+
+def td_cases(rng: np.random.Generator) -> list[tuple[int, str, float]]:
+    """The minibatches a target check runs, ``(batch size, terminal, gamma)``: a mixed batch, a
+    batch of one with no terminal, an all-terminal batch, and a mixed batch at gamma 0.5."""
+    return [
+        (int(rng.integers(5, 9)), "mixed", float(rng.choice([0.9, 0.99]))),
+        (1, "none", 0.9),
+        (int(rng.integers(3, 6)), "all", 0.99),
+        (int(rng.integers(3, 6)), "mixed", 0.5),
+    ]
+
+
+def terminal_flags(rng: np.random.Generator, batch: int, terminal: str) -> np.ndarray:
+    """Flags ``(B,)``: "all", "none" or "mixed" (about a third, at least one of each if B > 1)."""
+    flags = np.full(batch, 1.0 if terminal == "all" else 0.0, np.float32)
+    if terminal == "mixed":
+        flags[rng.permutation(batch)[: max(1, batch // 3)]] = 1.0
+    return flags
+
+
+def flags_hint(err, line: str) -> str | None:
+    """A hint for ``if terminated:`` on an array of flags."""
+    if "truth value" in str(err) and "ambiguous" in str(err):
+        return (
+            "`terminated` is an array, one flag per transition: `if` and `not` do not work on it. "
+            "Multiply instead: (1 - terminated)."
+        )
     return None
 
 

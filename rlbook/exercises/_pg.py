@@ -9,14 +9,23 @@
   (:func:`policy_step_mistake`).
 * The agent that trains with the student's functions (:class:`StudentStep`: compiled where
   their code allows, eager otherwise) and the verdict that puts training and unit checks
-  together (:func:`train_on_cartpole`, :func:`agent_verdict`).
+  together (:func:`train_on_cartpole`, :func:`cartpole_verdict`).
 """
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-from rlbook.exercises._core import StudentError, Verdict, correct, tensor_hint, wrong
+from rlbook.exercises._core import (
+    Mistake,
+    StudentError,
+    Verdict,
+    agent_verdict,
+    assert_unchanged,
+    tensor_hint,
+)
 
 # -- NumPy references ---------------------------------------------------------------------------
 
@@ -31,6 +40,37 @@ def policy_batch(rng, n, n_actions):
     logits = np.round(rng.normal(0.0, 1.5, size=(n, n_actions)), 2).astype(np.float32)
     actions = rng.integers(n_actions, size=n).astype(np.int32)
     return logits, actions
+
+
+def taped(fn):
+    """``fn`` called inside a persistent ``GradientTape``: returns ``(its answer, the tape)``,
+    so that a check can read the gradients of the loss the student computed."""
+    import tensorflow as tf
+
+    @functools.wraps(fn)
+    def run(*args):
+        with tf.GradientTape(persistent=True) as tape:
+            out = fn(*args)
+        return out, tape
+
+    return run
+
+
+def loss_inputs(rng, n, n_actions, **arrays):
+    """Random logits and actions, and ``arrays`` (name: NumPy array), as the tensors the check
+    hands the student (Variables, so that gradients can be read; actions a constant)."""
+    import tensorflow as tf
+
+    logits, actions = policy_batch(rng, n, n_actions)
+    arrays = {"logits": logits, **arrays}
+    tensors = {k: tf.Variable(v) for k, v in arrays.items()}
+    return arrays, tensors, actions, tf.constant(actions)
+
+
+def assert_tensors_unchanged(name: str, arrays: dict, tensors: dict) -> None:
+    assert_unchanged(
+        name, list(arrays.values()), [tensors[k].numpy() for k in arrays], list(arrays)
+    )
 
 
 def grads_or_none(tape, loss, variables):
@@ -71,115 +111,13 @@ def discounted(rewards, dones, gamma, bootstrap=0.0, reset_offset=0, first_disco
     return out
 
 
-def return_mistakes(r, dones, gamma, want, bootstrap=None, symbol="G_t", what="returns"):
-    """``(wrong answer, hint)`` for the typical slips in discounted returns (or n-step targets).
-
-    ``r`` and ``dones`` are ``(T,)`` or time-major ``(T, E)``; ``want`` is the right answer;
-    ``bootstrap`` is the value the sum starts from after the last step (``None``: 0, a complete
-    episode). ``symbol`` and ``what`` name the quantity in the chapter's terms (``"G_t"`` and
-    ``"returns"``, or ``"y_t"`` and ``"targets"``).
-    """
-    r, dones = np.asarray(r, np.float64), np.asarray(dones, np.float64)
-    b = 0.0 if bootstrap is None else bootstrap
-    nxt = symbol.replace("_t", "_{t+1}")
-    recursion = f"{symbol} = r_t + gamma * (1 - dones[t]) * {nxt}"
-    forward = np.zeros_like(r)
-    g = np.zeros_like(r[0])
+def _forward(r, dones, gamma):
+    """Rewards accumulated from the start of each episode (the wrong direction)."""
+    out, g = np.zeros_like(r), np.zeros_like(r[0])
     for t in range(len(r)):
         g = np.where(dones[t - 1] > 0, 0.0, g) if t > 0 else g
         g = r[t] + gamma * g
-        forward[t] = g
-    out = []
-    if dones.any():
-        out += [
-            (
-                discounted(r, np.zeros_like(dones), gamma, b),
-                f"{what} are not reset at episode ends: after an episode's last step "
-                "(dones[t] = 1) the next episode's rewards"
-                + (" and the bootstrap value" if bootstrap is not None else "")
-                + f" must not flow back into it. Restart the sum: {recursion}.",
-            ),
-            (
-                discounted(r, dones, gamma, b, reset_offset=1),
-                f"the reset is one step off: at an episode's last step t (dones[t] = 1) "
-                f"{symbol} = r_t, so use dones[t] (not dones[t + 1]) when computing {symbol}.",
-            ),
-            (
-                discounted(r, dones, gamma, b, reset_offset=-1),
-                f"the reset is one step off: at an episode's last step t (dones[t] = 1) "
-                f"{symbol} = r_t, so use dones[t] (not dones[t - 1]) when computing {symbol}.",
-            ),
-            (
-                discounted(r, 1.0 - dones, gamma, b),
-                "the end flag is the wrong way round: keep the future where the episode goes on, "
-                "(1 - dones[t]).",
-            ),
-        ]
-    if bootstrap is not None:
-        last_cut = dones.copy()
-        last_cut[-1] = 0.0
-        out += [
-            (
-                discounted(r, dones, gamma, 0.0),
-                f"the {what} do not start from the bootstrap value: after the rollout's last "
-                f"step the episode goes on, worth V(s_T) (last_values), so start the backward "
-                f"pass from it, not from 0.",
-            ),
-            (
-                discounted(r, dones, gamma, b, first_discount=1.0),
-                f"the bootstrap value is not discounted: the last step's {symbol} is "
-                "r + gamma * (1 - dones) * V(s_T).",
-            ),
-            (
-                r + gamma * (1.0 - dones) * np.asarray(b),
-                f"every {symbol} bootstraps from V(s_T) after one reward; an n-step target adds "
-                f"the rewards up to the rollout's end: {recursion}, backwards from V(s_T).",
-            ),
-            (
-                discounted(r, last_cut, gamma, b),
-                "the bootstrap value reaches steps where the episode ended (dones = 1 on the "
-                "last step): nothing follows a real end, so multiply V(s_T) by (1 - dones) too "
-                "(no bootstrapping through episode ends).",
-            ),
-        ]
-    out += [
-        (
-            want[::-1],
-            f"the {what} are right but in reverse order: after the backward loop, reverse the "
-            f"list so that entry t is {symbol}.",
-        ),
-        (
-            forward,
-            f"you accumulated rewards from the start of the episode; {symbol} looks *forward*, "
-            "at the rewards from step t to the end. Loop over the rewards from the last one back.",
-        ),
-        (
-            discounted(r, dones, 1.0, b),
-            f"the {what} are not discounted: each step further away should count gamma times less.",
-        ),
-        (
-            _discount_now(r, dones, gamma, b),
-            f"the reward of step t itself is not discounted (it arrives now): {symbol} = r_t + "
-            f"gamma * {nxt}.",
-        ),
-        (
-            np.broadcast_to(want[0], want.shape),
-            f"every step got the total return {symbol.replace('_t', '_0')} of the first step; "
-            f"{symbol} counts only the rewards from step t on.",
-        ),
-    ]
-    if len(r) > 1:
-        out += [
-            (
-                np.concatenate([np.zeros_like(want[:1]), want[:-1]]),
-                f"the {what} are shifted by one step: entry t must be {symbol}.",
-            ),
-            (
-                np.concatenate([want[1:], np.zeros_like(want[:1])]),
-                f"the {what} are shifted by one step (off by one): entry t must be {symbol}, "
-                "which includes r_t.",
-            ),
-        ]
+        out[t] = g
     return out
 
 
@@ -189,6 +127,136 @@ def _discount_now(r, dones, gamma, b):
         g = gamma * (r[t] + (1.0 - dones[t]) * g)
         out[t] = g
     return out
+
+
+def _ret(c, dones=None, gamma=None, bootstrap=None, **kw):
+    """The case's returns (or targets) with one part replaced by a typical slip."""
+    d = c.dones if dones is None else dones
+    b = c.b if bootstrap is None else bootstrap
+    return discounted(c.r, d, c.gamma if gamma is None else gamma, b, **kw)
+
+
+def _recursion(c) -> str:
+    return f"{c.symbol} = r_t + gamma * (1 - dones[t]) * {c.next_symbol}"
+
+
+def _if(condition, value):
+    return value if condition else None  # None: the mistake does not apply to this case
+
+
+def _cut_last(c):
+    last_cut = c.dones.copy()
+    last_cut[-1] = 0.0
+    return _ret(c, dones=last_cut)
+
+
+_ONE_OFF = (
+    "the reset is one step off: at an episode's last step t (dones[t] = 1) {s} = r_t, so use "
+    "dones[t] (not dones[t {sign} 1]) when computing {s}."
+)
+
+# The typical slips in discounted returns (chapter 6) and n-step targets (chapter 7). A case has
+# ``r`` and ``dones`` ((T,) or time-major (T, E)), ``gamma``, ``b`` (the bootstrap value, 0 for
+# complete episodes), ``bootstrapped`` (bool), ``symbol`` ("G_t" or "y_t"), ``next_symbol`` and
+# ``quantity`` ("returns" or "targets").
+RETURN_MISTAKES = [
+    Mistake(
+        lambda c: (
+            f"{c.quantity} are not reset at episode ends: after an episode's last step "
+            "(dones[t] = 1) the next episode's rewards"
+            + (" and the bootstrap value" if c.bootstrapped else "")
+            + f" must not flow back into it. Restart the sum: {_recursion(c)}."
+        ),
+        lambda c: _if(c.dones.any(), _ret(c, dones=np.zeros_like(c.dones))),
+    ),
+    Mistake(
+        lambda c: _ONE_OFF.format(s=c.symbol, sign="+"),
+        lambda c: _if(c.dones.any(), _ret(c, reset_offset=1)),
+    ),
+    Mistake(
+        lambda c: _ONE_OFF.format(s=c.symbol, sign="-"),
+        lambda c: _if(c.dones.any(), _ret(c, reset_offset=-1)),
+    ),
+    Mistake(
+        "the end flag is the wrong way round: keep the future where the episode goes on, "
+        "(1 - dones[t]).",
+        lambda c: _if(c.dones.any(), _ret(c, dones=1.0 - c.dones)),
+    ),
+    Mistake(
+        lambda c: (
+            f"the {c.quantity} do not start from the bootstrap value: after the rollout's last "
+            "step the episode goes on, worth V(s_T) (last_values), so start the backward pass "
+            "from it, not from 0."
+        ),
+        lambda c: _if(c.bootstrapped, _ret(c, bootstrap=0.0)),
+    ),
+    Mistake(
+        lambda c: (
+            f"the bootstrap value is not discounted: the last step's {c.symbol} is "
+            "r + gamma * (1 - dones) * V(s_T)."
+        ),
+        lambda c: _if(c.bootstrapped, _ret(c, first_discount=1.0)),
+    ),
+    Mistake(
+        lambda c: (
+            f"every {c.symbol} bootstraps from V(s_T) after one reward; an n-step target adds "
+            f"the rewards up to the rollout's end: {_recursion(c)}, backwards from V(s_T)."
+        ),
+        lambda c: _if(c.bootstrapped, c.r + c.gamma * (1.0 - c.dones) * np.asarray(c.b)),
+    ),
+    Mistake(
+        "the bootstrap value reaches steps where the episode ended (dones = 1 on the last step): "
+        "nothing follows a real end, so multiply V(s_T) by (1 - dones) too (no bootstrapping "
+        "through episode ends).",
+        lambda c: _if(c.bootstrapped, _cut_last(c)),
+    ),
+    Mistake(
+        lambda c: (
+            f"the {c.quantity} are right but in reverse order: after the backward loop, reverse "
+            f"the list so that entry t is {c.symbol}."
+        ),
+        lambda c: _ret(c)[::-1],
+    ),
+    Mistake(
+        lambda c: (
+            f"you accumulated rewards from the start of the episode; {c.symbol} looks *forward*, "
+            "at the rewards from step t to the end. Loop over the rewards from the last one back."
+        ),
+        lambda c: _forward(c.r, c.dones, c.gamma),
+    ),
+    Mistake(
+        lambda c: (
+            f"the {c.quantity} are not discounted: each step further away should count gamma "
+            "times less."
+        ),
+        lambda c: _ret(c, gamma=1.0),
+    ),
+    Mistake(
+        lambda c: (
+            f"the reward of step t itself is not discounted (it arrives now): {c.symbol} = r_t + "
+            f"gamma * {c.next_symbol}."
+        ),
+        lambda c: _discount_now(c.r, c.dones, c.gamma, c.b),
+    ),
+    Mistake(
+        lambda c: (
+            f"every step got the total return {c.symbol.replace('_t', '_0')} of the first step; "
+            f"{c.symbol} counts only the rewards from step t on."
+        ),
+        lambda c: np.broadcast_to(_ret(c)[0], c.r.shape),
+    ),
+    Mistake(
+        lambda c: f"the {c.quantity} are shifted by one step: entry t must be {c.symbol}.",
+        lambda c: _if(len(c.r) > 1, np.concatenate([np.zeros_like(c.r[:1]), _ret(c)[:-1]])),
+    ),
+    Mistake(
+        lambda c: (
+            f"the {c.quantity} are shifted by one step (off by one): entry t must be {c.symbol}, "
+            "which includes r_t."
+        ),
+        lambda c: _if(len(c.r) > 1, np.concatenate([_ret(c)[1:], np.zeros_like(c.r[:1])])),
+    ),
+]
 
 
 # -- the unit cases of a learning step ----------------------------------------------------------
@@ -305,6 +373,22 @@ def policy_step_mistake(
     import tensorflow as tf
 
     logits = policy(tf.constant(obs)).numpy().astype(np.float64)
+    candidates = _policy_candidates(logits, actions, weights, weight_name)
+    candidates += [(pg_output_grad(logits, actions, other), message) for other, message in others]
+    right = backprop(policy, obs, pg_output_grad(logits, actions, weights))
+    for output_grad, message in candidates:
+        if len(actions) == 1 and message.startswith("the step is N times"):
+            continue
+        expected = backprop(policy, obs, output_grad)
+        if near(taken, expected) and not near(taken, right):
+            return message
+        if "all actions" in message and _parallel(taken, expected):
+            return message
+    return _step_size_problem(taken, right)
+
+
+def _policy_candidates(logits, actions, weights, weight_name):
+    """``(gradient of the loss with respect to the logits, hint)`` for the typical mistakes."""
     n, n_actions = logits.shape
     pi = np.exp(log_softmax(logits))
     onehot = np.eye(n_actions)[actions]
@@ -352,18 +436,11 @@ def policy_step_mistake(
                 f"agents' normalize=True does); this exercise asks for {weight_name} as it is.",
             )
         )
-    candidates += [(pg_output_grad(logits, actions, other), message) for other, message in others]
-    for output_grad, message in candidates:
-        if n == 1 and message.startswith("the step is N times"):
-            continue
-        expected = backprop(policy, obs, output_grad)
-        if near(taken, expected) and not near(
-            taken, backprop(policy, obs, pg_output_grad(logits, actions, weights))
-        ):
-            return message
-        if "all actions" in message and _parallel(taken, expected):
-            return message
-    right = backprop(policy, obs, pg_output_grad(logits, actions, weights))
+    return candidates
+
+
+def _step_size_problem(taken, right) -> str | None:
+    """A step in the right direction but of the wrong size (an optimizer of the student's own)."""
     moved = np.abs(right) > 1e-3 * np.abs(right).max()  # (Adam: tiny gradients, smaller steps)
     if (
         moved.any()
@@ -473,17 +550,8 @@ def train_on_cartpole(make_agent, steps: int, threshold: float, eval_every: int 
     return max(means, default=None), history.steps, problem
 
 
-def agent_verdict(run: str, best, threshold, problem, units) -> Verdict:
-    """Put training and the unit checks together, as chapter 2's agent check does.
-
-    ``run`` describes the training ("20,000 steps of CartPole ..."); ``best`` is the best
-    evaluation's mean return; ``units`` lists ``(name, verdict)`` of the unit checks of the
-    student's functions.
-    """
-    failing = [(n, v) for n, v in units if not v.ok]
-    diagnosis = " ".join(f"About {n}: {v.message}" for n, v in failing)
-    if problem is not None:
-        return wrong(f"Training stopped: {problem}" + (f" {diagnosis}" if diagnosis else ""))
+def cartpole_verdict(run: str, best, threshold, problem, units) -> Verdict:
+    """The agent verdict of chapters 6 and 7: ``best`` is the best evaluation's mean return."""
     if best is None:
         reached = "was never evaluated (the run ended before the first evaluation)"
     else:
@@ -492,18 +560,6 @@ def agent_verdict(run: str, best, threshold, problem, units) -> Verdict:
             "over 10 episodes, sampling its actions (random play averages about 22; the check "
             f"asks for {threshold:.0f})"
         )
-    if best is not None and best >= threshold and not failing:
-        return correct(f"After {run}, your agent {reached}: your own code learns.")
-    if best is not None and best >= threshold:
-        return wrong(
-            f"After {run} your agent {reached}, but CartPole is forgiving: the mistake would "
-            f"show on harder tasks, or on another seed. {diagnosis}"
-        )
-    if failing:
-        return wrong(f"After {run} your agent {reached}: it did not learn. Why: {diagnosis}")
-    return wrong(
-        f"After {run} your agent {reached}: it did not learn, although your functions pass "
-        "their own checks. Run the check again (each run has a new seed); if it fails again, "
-        "does one of your functions keep state between calls (a global variable, a counter of "
-        "its own)? The agent passes everything they need as arguments."
-    )
+    passed = best is not None and best >= threshold
+    forgiving = "CartPole is forgiving: the mistake would show on harder tasks, or on another seed."
+    return agent_verdict(run, reached, passed, problem, units, forgiving=forgiving)

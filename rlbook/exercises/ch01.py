@@ -5,7 +5,18 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 
-from rlbook.exercises._core import Verdict, call_student, check, correct, fresh_rng, name_of, wrong
+from rlbook.exercises._core import (
+    Case,
+    Verdict,
+    call_student,
+    check,
+    correct,
+    fail,
+    fresh_rng,
+    grade,
+    name_of,
+    wrong,
+)
 
 __all__ = ["check_run_episode", "check_short_cartpole"]
 
@@ -92,6 +103,106 @@ def _step_hint(err, line: str) -> str | None:
     return None
 
 
+def _episode_cases(rng):
+    env = _Scripted(rng)
+    for end_step, terminates in [
+        (int(rng.integers(3, 9)), True),
+        (int(rng.integers(3, 9)), False),
+        (1, True),
+        (int(rng.integers(2, 6)), False),
+    ]:
+        env.plan(end_step, terminates)
+        policy = _Policy()
+        kind = (
+            f"an episode that {'terminates' if terminates else 'is truncated by a time limit'} "
+            f"after {end_step} step{'s' if end_step > 1 else ''}"
+        )
+        yield Case((env, policy), (None, None), env=env, policy=policy, end=end_step, kind=kind)
+
+
+def _loop_problem(result, c, name) -> str | None:
+    """What is wrong with how the episode was run: reset, the policy's inputs, when it stopped."""
+    env, seen = c.env, c.policy.seen
+    if env.t is None:
+        return (
+            f"{name} never called env.reset(): every episode starts with `obs, info = env.reset()`."
+        )
+    if not isinstance(result, tuple) or len(result) != 4:
+        return (
+            f"{name} returned {result!r}; "
+            "return a tuple (total_reward, steps, terminated, truncated)."
+        )
+    if any(isinstance(o, tuple) for o in seen):
+        return (
+            "your policy was called with a tuple: env.reset() returns (obs, info), and env.step() "
+            "returns five values. Unpack them: `obs, info = env.reset()`."
+        )
+    if not seen:
+        return f"{name} never called policy(obs): the actions must come from the policy."
+    if env.t < c.end:
+        return (
+            f"for {c.kind} your loop stopped after {env.t} step(s), before the episode ended: "
+            "keep stepping until terminated or truncated is True."
+        )
+    if len(seen) == c.end and list(seen) != env.obs[: c.end]:
+        if all(o == env.obs[0] for o in seen):
+            return (
+                "obs is never updated: the policy saw the first observation at every step. Keep "
+                "the new one, `obs, reward, terminated, truncated, info = env.step(action)`."
+            )
+        return (
+            "the policy must be called with the latest observation, the one the last env.step() "
+            "returned (or env.reset() at the start)."
+        )
+    if len(seen) != c.end:
+        return (
+            f"for {c.kind} policy(obs) was called {len(seen)} times; call it once per step, with "
+            "the latest observation."
+        )
+    return None
+
+
+def _result_problem(result, c) -> str | None:
+    """What is wrong with what was returned: the step count, the total reward, the two flags."""
+    total, steps, terminated, truncated = result
+    rewards = c.env.rewards
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
+        return f"steps should be an int (the number of env.step calls), got {steps!r}."
+    if steps != c.end:
+        return f"for {c.kind} you reported steps={steps}. Count one step per env.step call."
+    try:
+        total = float(total)
+    except (TypeError, ValueError):
+        return f"total_reward should be a number, got {total!r}."
+    if np.isclose(total, sum(rewards) - rewards[-1]) and not np.isclose(total, sum(rewards)):
+        return (
+            f"for {c.kind} you missed the last reward: add up every reward, the last one "
+            "included (add it before leaving the loop)."
+        )
+    if np.isclose(total, sum(rewards) - rewards[0]) and not np.isclose(total, sum(rewards)):
+        return f"for {c.kind} you missed the first reward: add every reward env.step returns."
+    if not np.isclose(total, sum(rewards)):
+        return (
+            f"for {c.kind} with rewards {rewards} the total reward is {sum(rewards):g}, you "
+            f"returned {result[0]!r}."
+        )
+    if not all(isinstance(f, (bool, np.bool_)) for f in (terminated, truncated)):
+        flags = (terminated, truncated)
+        return f"return the two flags as Gymnasium gave them (True/False), got {flags!r}."
+    if (bool(terminated), bool(truncated)) != c.env.last_flags:
+        return (
+            f"for {c.kind} you returned terminated={terminated}, truncated={truncated}. Return "
+            "the two flags of the last step as Gymnasium gave them, each in its place."
+        )
+    return None
+
+
+def _read_episode(result, c, name):
+    message = _loop_problem(result, c, name) or _result_problem(result, c)
+    if message:
+        fail(message)
+
+
 @check
 def check_run_episode(run_episode) -> Verdict:
     """Check ``run_episode(env, policy) -> (total_reward, steps, terminated, truncated)``.
@@ -101,108 +212,19 @@ def check_run_episode(run_episode) -> Verdict:
     last step. Cases: random lengths ending by termination and by truncation, a one-step
     episode, and a second episode on the same environment (random observations and rewards).
     """
-    name = name_of(run_episode)
-    rng = fresh_rng()
-    env = _Scripted(rng)
-    cases = [
-        (int(rng.integers(3, 9)), True),
-        (int(rng.integers(3, 9)), False),
-        (1, True),
-        (int(rng.integers(2, 6)), False),
-    ]
-    for end_step, terminates in cases:
-        env.plan(end_step, terminates)
-        policy = _Policy()
-        kind = (
-            f"an episode that {'terminates' if terminates else 'is truncated by a time limit'} "
-            f"after {end_step} step{'s' if end_step > 1 else ''}"
-        )
-        result = call_student(
-            run_episode,
-            env,
-            policy,
-            name=name,
-            hint=_step_hint,
-            signature="run_episode(env, policy)",
-        )
-        if env.t is None:
-            return wrong(
-                f"{name} never called env.reset(): every episode starts with "
-                "`obs, info = env.reset()`."
-            )
-        if not isinstance(result, tuple) or len(result) != 4:
-            return wrong(
-                f"{name} returned {result!r}; return a tuple "
-                "(total_reward, steps, terminated, truncated)."
-            )
-        total, steps, terminated, truncated = result
-        if any(isinstance(o, tuple) for o in policy.seen):
-            return wrong(
-                "your policy was called with a tuple: env.reset() returns (obs, info), and "
-                "env.step() returns five values. Unpack them: `obs, info = env.reset()`."
-            )
-        if not policy.seen:
-            return wrong(f"{name} never called policy(obs): the actions must come from the policy.")
-        if env.t < end_step:
-            return wrong(
-                f"for {kind} your loop stopped after {env.t} step(s), before the episode "
-                "ended: keep stepping until terminated or truncated is True."
-            )
-        want_seen = env.obs[:end_step]
-        if len(policy.seen) == end_step and list(policy.seen) != want_seen:
-            if all(o == env.obs[0] for o in policy.seen):
-                return wrong(
-                    "obs is never updated: the policy saw the first observation at every step. "
-                    "Keep the new one, `obs, reward, terminated, truncated, info = "
-                    "env.step(action)`."
-                )
-            return wrong(
-                "the policy must be called with the latest observation, the one the last "
-                "env.step() returned (or env.reset() at the start)."
-            )
-        if len(policy.seen) != end_step:
-            return wrong(
-                f"for {kind} policy(obs) was called {len(policy.seen)} times; call it once per "
-                "step, with the latest observation."
-            )
-        if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
-            return wrong(f"steps should be an int (the number of env.step calls), got {steps!r}.")
-        if steps != end_step:
-            return wrong(
-                f"for {kind} you reported steps={steps}. Count one step per env.step call."
-            )
-        want_total = sum(env.rewards)
-        try:
-            total_f = float(total)
-        except (TypeError, ValueError):
-            return wrong(f"total_reward should be a number, got {total!r}.")
-        if not np.isclose(total_f, want_total):
-            if np.isclose(total_f, want_total - env.rewards[-1]):
-                return wrong(
-                    f"for {kind} you missed the last reward: add up every reward, the last one "
-                    "included (add it before leaving the loop)."
-                )
-            if np.isclose(total_f, want_total - env.rewards[0]):
-                return wrong(
-                    f"for {kind} you missed the first reward: add every reward env.step returns."
-                )
-            return wrong(
-                f"for {kind} with rewards {env.rewards} the total reward is {want_total:g}, you "
-                f"returned {total!r}."
-            )
-        flags = (terminated, truncated)
-        if not all(isinstance(f, (bool, np.bool_)) for f in flags):
-            return wrong(
-                f"return the two flags as Gymnasium gave them (True/False), got {flags!r}."
-            )
-        if (bool(terminated), bool(truncated)) != env.last_flags:
-            return wrong(
-                f"for {kind} you returned terminated={terminated}, truncated={truncated}. Return "
-                "the two flags of the last step as Gymnasium gave them, each in its place."
-            )
-    return correct(
-        f"{name} resets, follows the policy on the latest observation, stops on terminated "
-        "or truncated, counts every step and reward, and keeps the two flags apart."
+    return grade(
+        run_episode,
+        _episode_cases(fresh_rng()),
+        lambda c: None,
+        read=_read_episode,
+        same=lambda got, want: True,  # (the episode is judged by _read_episode)
+        signature="run_episode(env, policy)",
+        hint=_step_hint,
+        done=(
+            f"{name_of(run_episode)} resets, follows the policy on the latest observation, stops "
+            "on terminated or truncated, counts every step and reward, and keeps the two flags "
+            "apart."
+        ),
     )
 
 
@@ -238,8 +260,7 @@ def check_short_cartpole(short_cartpole) -> Verdict:
         if not isinstance(env, gym.Env):
             return wrong(
                 f"{name} returned a {type(env).__name__} for max_steps={max_steps}; return the "
-                "environment "
-                "(a gymnasium.Env)."
+                "environment (a gymnasium.Env)."
             )
         spec = getattr(env.unwrapped, "spec", None)
         env_id = getattr(spec, "id", None)

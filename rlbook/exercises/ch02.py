@@ -8,8 +8,11 @@ from collections import defaultdict
 import numpy as np
 
 from rlbook.exercises._core import (
+    Case,
+    Mistake,
     StudentError,
     Verdict,
+    agent_verdict,
     assert_unchanged,
     call_student,
     check,
@@ -17,6 +20,7 @@ from rlbook.exercises._core import (
     fail,
     fmt,
     fresh_rng,
+    grade,
     name_of,
     wrong,
 )
@@ -25,6 +29,11 @@ __all__ = ["check_q_update", "check_encode", "check_epsilon_greedy", "check_q_le
 
 
 # -- the Q-learning update ----------------------------------------------------------------------
+
+_UPDATE_SIG = (
+    "update(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions)"
+)
+_EPS_SIG = "epsilon_greedy(q_values, step, rng, start, end, decay_steps)"
 
 
 def _table(rng, states, actions):
@@ -37,6 +46,137 @@ def _table(rng, states, actions):
     return Q
 
 
+def _update_cases(rng):
+    n_actions = int(rng.integers(3, 6))
+    actions = list(range(n_actions))
+    for what, obs, next_obs, terminated, truncated, gamma in [
+        ("an ordinary step", 0, 1, False, False, float(rng.choice([0.5, 0.8, 0.9]))),
+        ("a step that terminates the episode", 1, 2, True, False, 0.9),
+        ("a step cut short by the time limit (truncated, not terminated)", 2, 3, False, True, 0.9),
+        ("a step that ends in the state it started from", 3, 3, False, False, 0.99),
+        ("a step with gamma = 0", 0, 2, False, False, 0.0),
+    ]:
+        Q = _table(rng, [0, 1, 2, 3], actions)
+        # The action taken is neither the next state's best nor its worst, so "Q(s', a)",
+        # "max Q(s', .)" and "min Q(s', .)" all differ.
+        action = int(rng.choice(sorted(actions, key=lambda a: Q[next_obs, a])[1:-1]))
+        reward = float(np.round(rng.uniform(-1.0, 2.0), 2)) or 0.5
+        alpha = float(np.round(rng.uniform(0.2, 0.8), 2))
+        q_next = [Q[next_obs, a] for a in actions]
+        args = (Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions)
+        yield Case(
+            args,
+            (
+                None,
+                "obs",
+                "action",
+                "reward",
+                "next_obs",
+                "terminated",
+                "truncated",
+                "alpha",
+                "gamma",
+                "actions",
+            ),
+            f"(Q[obs] = {fmt([Q[obs, a] for a in actions])}, Q[next_obs] = {fmt(q_next)}, "
+            f"action {action}, reward {reward}, alpha {alpha}, gamma {gamma})",
+            f"for {what}",
+            before=dict(Q),
+            old=Q[obs, action],
+            q_next=q_next,
+            key=(obs, action),
+            r=reward,
+            alpha=alpha,
+            gamma=gamma,
+            term=terminated,
+            trunc=truncated,
+            q_taken=Q[next_obs, action],
+        )
+
+
+def _moved(c, target=None, best=None, ends=None, gamma=None, alpha=None):
+    """Q[obs, action] after the update of case ``c``, or after a typical mistake's."""
+    best = max(c.q_next) if best is None else best
+    ends = c.term if ends is None else ends
+    gamma = c.gamma if gamma is None else gamma
+    target = c.r + (0.0 if ends else gamma * best) if target is None else target
+    return c.old + (c.alpha if alpha is None else alpha) * (target - c.old)
+
+
+def _read_table(returned, c, name):
+    Q = c.given[0]
+    have = Q.get(c.key, 0.0)
+    try:
+        have = float(have)
+    except (TypeError, ValueError):
+        fail(f"{c.where} Q[obs, action] became {have!r}; it must stay a number.")
+    want = _moved(c)
+    if np.isclose(have, c.old) and not np.isclose(want, c.old):
+        if returned is not None and np.ndim(returned) == 0 and np.isclose(float(returned), want):
+            fail(
+                f"{name} returned the new value but did not write it into the table: update it "
+                "in place, `Q[obs, action] += alpha * (target - Q[obs, action])`."
+            )
+        fail(
+            f"{c.where}, Q[obs, action] did not change (still {c.old}). Update the table in "
+            "place: Q[obs, action] += alpha * (target - Q[obs, action])."
+        )
+    others = [k for k, v in Q.items() if k != c.key and not np.isclose(v, c.before.get(k, 0.0))]
+    if others and np.isclose(have, want, atol=1e-6):
+        fail(
+            f"{c.where}, Q[obs, action] is right but other entries of Q changed too "
+            f"({others[:3]}): update only Q[obs, action]."
+        )
+    return have
+
+
+_UPDATE_MISTAKES = [
+    Mistake(
+        "you dropped the bootstrap term. Only `terminated` means the future is worth 0; after a "
+        "truncation the next state still has a value, so keep gamma * max_a' Q(next_obs, a').",
+        lambda c: _moved(c, ends=c.term or c.trunc),
+    ),
+    Mistake(
+        "you still bootstrapped from the next state. When `terminated` is True the target is "
+        "just the reward.",
+        lambda c: _moved(c, ends=False),
+    ),
+    Mistake(
+        lambda c: (
+            f"you set Q[obs, action] to the target ({fmt(_moved(c, alpha=1.0))}); move it only a "
+            "fraction alpha of the way: Q += alpha * (target - Q)."
+        ),
+        lambda c: _moved(c, alpha=1.0),
+    ),
+    Mistake(
+        "you bootstrapped from Q(next_obs, action), the action just taken. Q-learning uses the "
+        "best next action: max over a' of Q(next_obs, a').",
+        lambda c: _moved(c, best=c.q_taken),
+    ),
+    Mistake(
+        "you bootstrapped from the index of the best next action (argmax); the target needs its "
+        "value, max over a' of Q(next_obs, a').",
+        lambda c: _moved(c, best=int(np.argmax(c.q_next))),
+    ),
+    Mistake(
+        "you bootstrapped from the worst next action (min); Q-learning uses the max.",
+        lambda c: _moved(c, best=min(c.q_next)),
+    ),
+    Mistake(
+        "the next state's value is not discounted: multiply it by gamma.",
+        lambda c: _moved(c, gamma=1.0),
+    ),
+    Mistake(
+        "Q moved away from the target: the sign is flipped. Q += alpha * (target - Q).",
+        lambda c: _moved(c, alpha=-c.alpha),
+    ),
+    Mistake(
+        "you added alpha * target; move by alpha * (target - Q).",
+        lambda c: c.old + c.alpha * (_moved(c, alpha=1.0)),
+    ),
+]
+
+
 @check
 def check_q_update(update) -> Verdict:
     """Check ``update(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma,
@@ -47,160 +187,22 @@ def check_q_update(update) -> Verdict:
     (random tables, rewards, alpha and gamma on every call): an ordinary step, a terminating
     step, a step truncated by a time limit, a step back into the same state, gamma 0 and 0.99.
     """
-    name = name_of(update)
-    rng = fresh_rng()
-    n_actions = int(rng.integers(3, 6))
-    actions = list(range(n_actions))
-    states = [0, 1, 2, 3]
-    cases = [  # (description, obs, next_obs, terminated, truncated, gamma)
-        ("an ordinary step", 0, 1, False, False, float(rng.choice([0.5, 0.8, 0.9]))),
-        ("a step that terminates the episode", 1, 2, True, False, 0.9),
-        ("a step cut short by the time limit (truncated, not terminated)", 2, 3, False, True, 0.9),
-        ("a step that ends in the state it started from", 3, 3, False, False, 0.99),
-        ("a step with gamma = 0", 0, 2, False, False, 0.0),
-    ]
-    failures = []  # (candidate mistakes matching the case, generic message) per failing case
-    for what, obs, next_obs, terminated, truncated, gamma in cases:
-        Q = _table(rng, states, actions)
-        # The action taken is neither the next state's best nor its worst, so "Q(s', a)",
-        # "max Q(s', .)" and "min Q(s', .)" all differ.
-        ranked = sorted(actions, key=lambda a: Q[next_obs, a])
-        action = int(rng.choice(ranked[1:-1]))
-        reward = float(np.round(rng.uniform(-1.0, 2.0), 2)) or 0.5
-        alpha = float(np.round(rng.uniform(0.2, 0.8), 2))
-        before = dict(Q)
-        old = Q[obs, action]
-        q_next = [Q[next_obs, a] for a in actions]
-        max_next = max(q_next)
-        target = reward + (0.0 if terminated else gamma * max_next)
-        want = old + alpha * (target - old)
-        returned = call_student(
-            update,
-            Q,
-            obs,
-            action,
-            reward,
-            next_obs,
-            terminated,
-            truncated,
-            alpha,
-            gamma,
-            list(actions),
-            name=name,
-            signature="update(Q, obs, action, reward, next_obs, terminated, "
-            "truncated, alpha, gamma, actions)",
-        )
-        have = Q.get((obs, action), 0.0)
-        try:
-            have = float(have)
-        except (TypeError, ValueError):
-            return wrong(f"for {what} Q[obs, action] became {have!r}; it must stay a number.")
-        case = (
-            f"(Q[obs] = {fmt([before[obs, a] for a in actions])}, Q[next_obs] = {fmt(q_next)}, "
-            f"action {action}, reward {reward}, alpha {alpha}, gamma {gamma})"
-        )
-        if np.isclose(have, want, atol=1e-6):
-            changed = [
-                k
-                for k, v in Q.items()
-                if k != (obs, action) and not np.isclose(v, before.get(k, 0.0))
-            ]
-            if changed:
-                return wrong(
-                    f"for {what}, Q[obs, action] is right but other entries of Q changed too "
-                    f"({changed[:3]}): update only Q[obs, action]."
-                )
-            continue
-        if np.isclose(have, old):
-            if (
-                returned is not None
-                and np.ndim(returned) == 0
-                and np.isclose(float(returned), want)
-            ):
-                return wrong(
-                    f"{name} returned the new value but did not write it into the table: "
-                    "update it in place, `Q[obs, action] += alpha * (target - Q[obs, action])`."
-                )
-            return wrong(
-                f"for {what}, Q[obs, action] did not change (still {old}). Update the table in "
-                "place: Q[obs, action] += alpha * (target - Q[obs, action])."
-            )
-        done_target = reward + (0.0 if (terminated or truncated) else gamma * max_next)
-        candidates = [
-            (
-                old + alpha * (done_target - old),
-                f"for {what} you dropped the bootstrap term. Only `terminated` means the future is "
-                "worth 0; "
-                "after a truncation the next state still has a value, so keep gamma * max_a' "
-                "Q(next_obs, a').",
-            ),
-            (
-                old + alpha * (reward + gamma * max_next - old),
-                f"for {what} you still bootstrapped from the next state. When `terminated` is True "
-                "the "
-                "target is just the reward.",
-            ),
-            (
-                target,
-                f"for {what} you set Q[obs, action] to the target ({fmt(target)}); move it only a "
-                "fraction alpha of the way: Q += alpha * (target - Q).",
-            ),
-            (
-                old + alpha * (reward + (0.0 if terminated else gamma * Q[next_obs, action]) - old),
-                f"for {what} you bootstrapped from Q(next_obs, action), the action just taken. "
-                "Q-learning "
-                "uses the best next action: max over a' of Q(next_obs, a').",
-            ),
-            (
-                old
-                + alpha * (reward + (0.0 if terminated else gamma * int(np.argmax(q_next))) - old),
-                f"for {what} you bootstrapped from the index of the best next action (argmax); the "
-                "target "
-                "needs its value, max over a' of Q(next_obs, a').",
-            ),
-            (
-                old + alpha * (reward + (0.0 if terminated else gamma * min(q_next)) - old),
-                f"for {what} you bootstrapped from the worst next action (min); Q-learning uses "
-                "the max.",
-            ),
-            (
-                old + alpha * (reward + (0.0 if terminated else max_next) - old),
-                f"for {what} the next state's value is not discounted: multiply it by gamma.",
-            ),
-            (
-                old - alpha * (target - old),
-                f"for {what} Q moved away from the target: the sign is flipped. Q += alpha * "
-                "(target - Q).",
-            ),
-            (
-                old + alpha * target,
-                f"for {what} you added alpha * target; move by alpha * (target - Q).",
-            ),
-        ]
-        matches = {
-            i: message + f" {case}"
-            for i, (value, message) in enumerate(candidates)
-            if np.isclose(have, value, atol=1e-6) and not np.isclose(value, want, atol=1e-6)
-        }
-        generic = (
-            f"for {what} expected Q[obs, action] = {want:.4f}, got {have:.4f} {case}. Target: "
-            "reward + gamma * max_a' Q(next_obs, a') (without the max term if terminated); "
-            "step size alpha."
-        )
-        failures.append((matches, generic))
-    if failures:
-        # The mistake that explains the most failing cases (one case can match two by chance).
-        counts = {}
-        for matches, _ in failures:
-            for i in matches:
-                counts[i] = counts.get(i, 0) + 1
-        if not counts:
-            return wrong(failures[0][1])
-        best = min(counts, key=lambda i: (-counts[i], i))
-        return wrong(next(m[best] for m, _ in failures if best in m))
-    return correct(
-        f"{name} follows the Q-learning rule, stops bootstrapping only on `terminated`, "
-        "and keeps the next state's value after a truncation."
+    return grade(
+        update,
+        _update_cases(fresh_rng()),
+        _moved,
+        _UPDATE_MISTAKES,
+        read=_read_table,
+        same=lambda got, want: bool(np.isclose(got, want, atol=1e-6)),
+        signature=_UPDATE_SIG,
+        explain=lambda got, want, c: (
+            f"expected Q[obs, action] = {want:.4f}, got {got:.4f}. Target: reward + gamma * "
+            "max_a' Q(next_obs, a') (without the max term if terminated); step size alpha."
+        ),
+        done=(
+            f"{name_of(update)} follows the Q-learning rule, stops bootstrapping only on "
+            "`terminated`, and keeps the next state's value after a truncation."
+        ),
     )
 
 
@@ -248,18 +250,15 @@ def check_encode(encode) -> Verdict:
             if not 0 <= code < n_bins**dims:
                 return wrong(
                     f"encode({list(bins)}, n_bins={n_bins}) = {code}, outside 0 .. "
-                    f"{n_bins**dims - 1}: the "
-                    f"wrapper declares Discrete(n_bins ** d) = Discrete({n_bins**dims}). Base "
-                    "n_bins + 1 "
-                    "(the original's bug) overshoots; use base n_bins."
+                    f"{n_bins**dims - 1}: the wrapper declares Discrete(n_bins ** d) = "
+                    f"Discrete({n_bins**dims}). "
+                    "Base n_bins + 1 (the original's bug) overshoots; use base n_bins."
                 )
             if code in seen:
                 return wrong(
                     f"bins {list(seen[code])} and {list(bins)} (n_bins={n_bins}) both encode to "
-                    f"{code}: two "
-                    "different states would share one row of the Q-table. Read the bins as the "
-                    "digits of "
-                    "a number in base n_bins."
+                    f"{code}: two different states would share one row of the Q-table. "
+                    "Read the bins as the digits of a number in base n_bins."
                 )
             seen[code] = bins
     return correct(
@@ -300,6 +299,154 @@ def _pick_action(value, name: str, n_actions: int) -> int:
 _N_TIES, _N_UNIFORM, _N_DECAY = 800, 1200, 2000
 
 
+def _frequencies(epsilon_greedy, name, q, step, start, end, decay_steps, n, seed):
+    """How often each action is chosen in ``n`` calls (copies of ``q``; in place is a mistake)."""
+    g, out, q_bytes = np.random.default_rng(seed), np.empty(n, dtype=np.int64), q.tobytes()
+    for i in range(n):
+        given = q.copy()
+        action = call_student(
+            epsilon_greedy, given, step, g, start, end, decay_steps, name=name, signature=_EPS_SIG
+        )
+        out[i] = _pick_action(action, name, len(q))
+        if given.tobytes() != q_bytes:  # (fast) changed in place: say so
+            assert_unchanged(name, [q], [given], ["q_values"])
+    return np.bincount(out, minlength=len(q)) / n
+
+
+def _random_q(rng, n_actions, greedy_gap=1.0):
+    q = np.round(rng.normal(size=n_actions), 2)
+    q[int(rng.integers(n_actions))] = q.max() + greedy_gap
+    return q
+
+
+def _seeded(fn, name, rng) -> str | None:
+    """The randomness comes from rng: the same seed gives the same actions, and they vary."""
+    q, seed = np.round(rng.normal(size=int(rng.integers(4, 7))), 2), int(rng.integers(2**31))
+    runs = []
+    for g in (np.random.default_rng(seed), np.random.default_rng(seed)):
+        calls = [
+            call_student(fn, q.copy(), 10, g, 0.5, 0.5, 100, name=name, signature=_EPS_SIG)
+            for _ in range(60)
+        ]
+        runs.append([_pick_action(a, name, len(q)) for a in calls])
+    if runs[0] != runs[1]:
+        return (
+            f"{name} gave different actions for two generators with the same seed: draw every "
+            "random number from the `rng` you are given (rng.random(), rng.integers(n), "
+            "rng.choice(...)), not from np.random or the random module, so a run can be repeated."
+        )
+    if len(set(runs[0])) == 1:
+        return (
+            f"with epsilon = 0.5 {name} returned the action {runs[0][0]} 60 times in a row: with "
+            "probability epsilon the action must be random."
+        )
+    return None
+
+
+def _ties(fn, name, rng) -> str | None:
+    """Epsilon 0: only best actions, ties broken uniformly at random."""
+    n_actions = int(rng.integers(4, 7))
+    q = np.round(rng.uniform(-1.0, 1.0, size=n_actions), 2)
+    n_best = int(rng.integers(2, n_actions))
+    best = np.sort(rng.choice(n_actions, size=n_best, replace=False))
+    q[best] = q.max() + 0.5
+    freq = _frequencies(fn, name, q, 0, 0.0, 0.0, 100, _N_TIES, int(rng.integers(2**31)))
+    outside, case = np.delete(freq, best).sum(), f"(q_values = {fmt(q)}, epsilon = 0)"
+    if outside > 0 and np.all(np.abs(freq - 1.0 / n_actions) < 0.07):
+        return (
+            f"with epsilon = 0 {name} chose uniformly among all actions {case}: it explores when "
+            "it should not. Explore only `if rng.random() < epsilon:` (not >)."
+        )
+    if outside > 0 and np.isclose(freq[np.flatnonzero(q == q.min())].sum(), 1.0):
+        return (
+            f"with epsilon = 0 {name} chose the action with the smallest Q-value {case}: greedy "
+            "means the largest, max / argmax."
+        )
+    if outside > 0:
+        return (
+            f"with epsilon = 0 every action must be a best one, actions {best.tolist()} {case}, "
+            f"but {name} chose another one {outside:.0%} of the time."
+        )
+    if np.isclose(freq[best[0]], 1.0):
+        return (
+            f"ties are not broken at random: with epsilon = 0 and the best actions "
+            f"{best.tolist()} tied {case}, {name} always chose {best[0]} (np.argmax returns the "
+            "first best). Choose uniformly among all best actions: "
+            "rng.choice(np.flatnonzero(q_values == q_values.max()))."
+        )
+    if np.any(np.abs(freq[best] - 1.0 / n_best) > 0.1):
+        return (
+            f"ties must be broken uniformly: the best actions {best.tolist()} {case} should each "
+            f"be chosen 1/{n_best} of the time, {name} chose them {fmt(freq[best], 2)}."
+        )
+    return None
+
+
+def _uniform(fn, name, rng) -> str | None:
+    """Epsilon 1: every action equally likely, the greedy one included."""
+    n_actions = int(rng.integers(3, 6))
+    q = _random_q(rng, n_actions)
+    greedy, case = int(np.argmax(q)), f"(q_values = {fmt(q)}, epsilon = 1)"
+    freq = _frequencies(fn, name, q, 0, 1.0, 1.0, 100, _N_UNIFORM, int(rng.integers(2**31)))
+    if np.isclose(freq[greedy], 1.0):
+        return (
+            f"with epsilon = 1 {name} always chose the greedy action {case}: explore with "
+            "probability epsilon, `if rng.random() < epsilon:` (not >)."
+        )
+    if freq[greedy] < 0.02:
+        return (
+            f"with epsilon = 1 {name} never chose the greedy action {case}: the random action is "
+            "drawn from all actions, the greedy one included (rng.integers(n_actions))."
+        )
+    if np.any(np.abs(freq - 1.0 / n_actions) > 0.07):
+        return (
+            f"with epsilon = 1 every action should be chosen 1/{n_actions} of the time {case}; "
+            f"{name} chose them {fmt(freq, 2)}. Draw the random action uniformly, "
+            "rng.integers(n_actions)."
+        )
+    return None
+
+
+def _decay(fn, name, rng) -> str | None:
+    """The decay: epsilon read back from how often a non-greedy action is chosen."""
+    n_actions = int(rng.integers(4, 7))
+    q = _random_q(rng, n_actions)
+    greedy = int(np.argmax(q))
+    start, end = float(rng.choice([1.0, 0.9, 0.8])), float(np.round(rng.uniform(0.15, 0.3), 2))
+    decay_steps = int(rng.integers(3, 40)) * 100 + int(rng.integers(1, 99))  # not a round number
+    for step in (0, decay_steps // 2, decay_steps, 3 * decay_steps):
+        freq = _frequencies(
+            fn, name, q, step, start, end, decay_steps, _N_DECAY, int(rng.integers(2**31))
+        )
+        behaves = (
+            (1.0 - freq[greedy]) * n_actions / (n_actions - 1)
+        )  # P(not greedy) = eps (A - 1) / A
+        want = _epsilon(step, start, end, decay_steps)
+        if abs(behaves - want) <= 0.08:
+            continue
+        case = (
+            f"at step {step} with start = {start}, end = {end}, decay_steps = {decay_steps}, "
+            f"epsilon should be {want:.3f}, but {name} explores as if it were {behaves:.2f}"
+        )
+        if step == decay_steps // 2 and abs(behaves - start) <= 0.08:
+            return (
+                f"epsilon does not decay: {case}. If you wrote step // decay_steps, integer "
+                "division gives 0 until the end: use /. "
+                "epsilon = start + (end - start) * min(step / decay_steps, 1)."
+            )
+        if step > decay_steps and behaves < end - 0.08:
+            return (
+                f"after decay_steps epsilon must stay at `end`: {case}. Clip the fraction, "
+                "min(step / decay_steps, 1)."
+            )
+        if step == 0:
+            return f"epsilon must start at `start`: {case}."
+        return (
+            f"{case}. Decay linearly: epsilon = start + (end - start) * min(step / decay_steps, 1)."
+        )
+    return None
+
+
 @check
 def check_epsilon_greedy(epsilon_greedy) -> Verdict:
     """Check ``epsilon_greedy(q_values, step, rng, start, end, decay_steps) -> action``.
@@ -315,170 +462,11 @@ def check_epsilon_greedy(epsilon_greedy) -> Verdict:
     Tolerances are fixed, sample sizes large enough for a correct answer to fail less than once
     in a million checks.
     """
-    name = name_of(epsilon_greedy)
-    rng = fresh_rng()
-    signature = "epsilon_greedy(q_values, step, rng, start, end, decay_steps)"
-
-    def run(q, step, start, end, decay_steps, n, seed):
-        g = np.random.default_rng(seed)
-        out = np.empty(n, dtype=np.int64)
-        q_bytes = q.tobytes()
-        for i in range(n):
-            given = q.copy()
-            out[i] = _pick_action(
-                call_student(
-                    epsilon_greedy,
-                    given,
-                    step,
-                    g,
-                    start,
-                    end,
-                    decay_steps,
-                    name=name,
-                    signature=signature,
-                ),
-                name,
-                len(q),
-            )
-            if given.tobytes() != q_bytes:  # (fast) changed in place: say so
-                assert_unchanged(name, [q], [given], ["q_values"])
-        return np.bincount(out, minlength=len(q)) / n
-
-    # 1. The randomness must come from rng: the same seed gives the same actions.
-    n_actions = int(rng.integers(4, 7))
-    q = np.round(rng.normal(size=n_actions), 2)
-    seed = int(rng.integers(2**31))
-    g1, g2 = np.random.default_rng(seed), np.random.default_rng(seed)
-    first = [
-        call_student(
-            epsilon_greedy, q.copy(), 10, g1, 0.5, 0.5, 100, name=name, signature=signature
-        )
-        for _ in range(60)
-    ]
-    second = [
-        call_student(
-            epsilon_greedy, q.copy(), 10, g2, 0.5, 0.5, 100, name=name, signature=signature
-        )
-        for _ in range(60)
-    ]
-    for a in first:
-        _pick_action(a, name, n_actions)
-    if [int(a) for a in first] != [int(a) for a in second]:
-        return wrong(
-            f"{name} gave different actions for two generators with the same seed: draw every "
-            "random number from the `rng` you are given (rng.random(), rng.integers(n), "
-            "rng.choice(...)), not from np.random or the random module, so a run can be repeated."
-        )
-    if len(set(int(a) for a in first)) == 1:
-        return wrong(
-            f"with epsilon = 0.5 {name} returned the action {int(first[0])} 60 times in a row: "
-            "with probability epsilon the action must be random."
-        )
-
-    # 2. Epsilon 0: only best actions, ties broken uniformly at random.
-    n_actions = int(rng.integers(4, 7))
-    q = np.round(rng.uniform(-1.0, 1.0, size=n_actions), 2)
-    n_best = int(rng.integers(2, n_actions))
-    best = np.sort(rng.choice(n_actions, size=n_best, replace=False))
-    q[best] = q.max() + 0.5
-    freq = run(q, 0, 0.0, 0.0, 100, _N_TIES, int(rng.integers(2**31)))
-    outside = np.delete(freq, best).sum()
-    case = f"(q_values = {fmt(q)}, epsilon = 0)"
-    if outside > 0:
-        if np.all(np.abs(freq - 1.0 / n_actions) < 0.07):
-            return wrong(
-                f"with epsilon = 0 {name} chose uniformly among all actions {case}: it explores "
-                "when "
-                "it should not. Explore only `if rng.random() < epsilon:` (not >)."
-            )
-        argmin = np.flatnonzero(q == q.min())
-        if np.isclose(freq[argmin].sum(), 1.0):
-            return wrong(
-                f"with epsilon = 0 {name} chose the action with the smallest Q-value {case}: "
-                "greedy means the largest, max / argmax."
-            )
-        return wrong(
-            f"with epsilon = 0 every action must be a best one, actions {best.tolist()} {case}, "
-            "but "
-            f"{name} chose another one {outside:.0%} of the time."
-        )
-    if np.isclose(freq[best[0]], 1.0):
-        return wrong(
-            f"ties are not broken at random: with epsilon = 0 and the best actions {best.tolist()} "
-            f"tied {case}, {name} always chose {best[0]} (np.argmax returns the first best). "
-            "Choose "
-            "uniformly among all best actions: rng.choice(np.flatnonzero(q_values == "
-            "q_values.max()))."
-        )
-    if np.any(np.abs(freq[best] - 1.0 / n_best) > 0.1):
-        return wrong(
-            f"ties must be broken uniformly: the best actions {best.tolist()} {case} should each "
-            "be "
-            f"chosen 1/{n_best} of the time, {name} chose them {fmt(freq[best], 2)}."
-        )
-
-    # 3. Epsilon 1: every action equally likely, the greedy one included.
-    n_actions = int(rng.integers(3, 6))
-    q = np.round(rng.normal(size=n_actions), 2)
-    q[int(rng.integers(n_actions))] = q.max() + 1.0
-    greedy = int(np.argmax(q))
-    freq = run(q, 0, 1.0, 1.0, 100, _N_UNIFORM, int(rng.integers(2**31)))
-    case = f"(q_values = {fmt(q)}, epsilon = 1)"
-    if np.isclose(freq[greedy], 1.0):
-        return wrong(
-            f"with epsilon = 1 {name} always chose the greedy action {case}: explore with "
-            "probability "
-            "epsilon, `if rng.random() < epsilon:` (not >)."
-        )
-    if freq[greedy] < 0.02:
-        return wrong(
-            f"with epsilon = 1 {name} never chose the greedy action {case}: the random action is "
-            "drawn from all actions, the greedy one included (rng.integers(n_actions))."
-        )
-    if np.any(np.abs(freq - 1.0 / n_actions) > 0.07):
-        return wrong(
-            f"with epsilon = 1 every action should be chosen 1/{n_actions} of the time {case}; "
-            f"{name} "
-            f"chose them {fmt(freq, 2)}. Draw the random action uniformly, rng.integers(n_actions)."
-        )
-
-    # 4. The decay: epsilon read back from how often a non-greedy action is chosen.
-    n_actions = int(rng.integers(4, 7))
-    q = np.round(rng.normal(size=n_actions), 2)
-    q[int(rng.integers(n_actions))] = q.max() + 1.0
-    greedy = int(np.argmax(q))
-    start, end = float(rng.choice([1.0, 0.9, 0.8])), float(np.round(rng.uniform(0.15, 0.3), 2))
-    decay_steps = int(rng.integers(3, 40)) * 100 + int(rng.integers(1, 99))  # not a round number
-    for step in (0, decay_steps // 2, decay_steps, 3 * decay_steps):
-        freq = run(q, step, start, end, decay_steps, _N_DECAY, int(rng.integers(2**31)))
-        behaves = (
-            (1.0 - freq[greedy]) * n_actions / (n_actions - 1)
-        )  # P(not greedy) = eps (A - 1) / A
-        want = _epsilon(step, start, end, decay_steps)
-        if abs(behaves - want) <= 0.08:
-            continue
-        case = (
-            f"at step {step} with start = {start}, end = {end}, decay_steps = {decay_steps}, "
-            "epsilon "
-            f"should be {want:.3f}, but {name} explores as if it were {behaves:.2f}"
-        )
-        if step == decay_steps // 2 and abs(behaves - start) <= 0.08:
-            return wrong(
-                f"epsilon does not decay: {case}. If you wrote step // decay_steps, integer "
-                "division "
-                "gives 0 until the end: use /. epsilon = start + (end - start) * "
-                "min(step / decay_steps, 1)."
-            )
-        if step > decay_steps and behaves < end - 0.08:
-            return wrong(
-                f"after decay_steps epsilon must stay at `end`: {case}. Clip the fraction, "
-                "min(step / decay_steps, 1)."
-            )
-        if step == 0:
-            return wrong(f"epsilon must start at `start`: {case}.")
-        return wrong(
-            f"{case}. Decay linearly: epsilon = start + (end - start) * min(step / decay_steps, 1)."
-        )
+    name, rng = name_of(epsilon_greedy), fresh_rng()
+    for part in (_seeded, _ties, _uniform, _decay):
+        message = part(epsilon_greedy, name, rng)
+        if message:
+            return wrong(message)
     return correct(
         f"{name} explores with the decaying epsilon, picks among all actions when it explores, "
         "breaks ties at random, and draws everything from the generator it is given."
@@ -502,10 +490,6 @@ def _student_agent(epsilon_greedy, update, observation_space, action_space, seed
 
     run = _AGENT_RUN
     eps_name, upd_name = name_of(epsilon_greedy), name_of(update)
-    eps_sig = "epsilon_greedy(q_values, step, rng, start, end, decay_steps)"
-    upd_sig = (
-        "update(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions)"
-    )
 
     class StudentQLearningAgent(QLearningAgent):
         def act(self, obs, greedy=False):
@@ -520,7 +504,7 @@ def _student_agent(epsilon_greedy, update, observation_space, action_space, seed
                 end,
                 run["decay_steps"],
                 name=eps_name,
-                signature=eps_sig,
+                signature=_EPS_SIG,
             )
             return _pick_action(action, eps_name, len(self.actions))
 
@@ -538,7 +522,7 @@ def _student_agent(epsilon_greedy, update, observation_space, action_space, seed
                 self.config.gamma,
                 list(self.actions),
                 name=upd_name,
-                signature=upd_sig,
+                signature=_UPDATE_SIG,
             )
             self.env_steps += 1
 
@@ -583,29 +567,12 @@ def check_q_learning_agent(epsilon_greedy, update) -> Verdict:
     if problem is not None and "NotImplementedError" in problem:
         return wrong(problem)  # a stub left: nothing to diagnose yet
     units = [(eps_name, check_epsilon_greedy(epsilon_greedy)), (upd_name, check_q_update(update))]
-    failing = [(n, v) for n, v in units if not v.ok]
-    diagnosis = " ".join(f"About {n}: {v.message}" for n, v in failing)
     run = (
         f"{_AGENT_RUN['steps']:,} steps on the deterministic FrozenLake (acting with {eps_name}, "
         f"learning with {upd_name})"
     )
-    if problem is not None:
-        return wrong(f"Training stopped: {problem}" + (f" {diagnosis}" if diagnosis else ""))
-    rate = f"reached the goal in {success:.0%} of {_EVAL_EPISODES} greedy episodes"
-    if success >= _PASS_RATE and not failing:
-        return correct(f"After {run}, your agent {rate}: your own code learns.")
-    if success >= _PASS_RATE:
-        return wrong(
-            f"After {run} your agent {rate}, but this lake is forgiving; on harder tasks the "
-            f"mistake would show. {diagnosis}"
-        )
-    if failing:
-        return wrong(
-            f"After {run} your agent {rate} (it needs {_PASS_RATE:.0%}): it did not learn. "
-            f"Why: {diagnosis}"
-        )
-    return wrong(
-        f"After {run} your agent {rate} (it needs {_PASS_RATE:.0%}), although {eps_name} and "
-        f"{upd_name} pass their own checks. Does either keep state between calls (a global "
-        "variable, a counter of its own)? The agent passes everything they need as arguments."
-    )
+    passed = success is not None and success >= _PASS_RATE
+    reached = "" if success is None else f"reached the goal in {success:.0%} of {_EVAL_EPISODES}"
+    reached += " greedy episodes" + ("" if passed else f" (it needs {_PASS_RATE:.0%})")
+    forgiving = "this lake is forgiving; on harder tasks the mistake would show."
+    return agent_verdict(run, reached, passed, problem, units, forgiving=forgiving)

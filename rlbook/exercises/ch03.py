@@ -5,21 +5,25 @@ from __future__ import annotations
 import numpy as np
 
 from rlbook.exercises._core import (
+    Case,
+    Mistake,
     StudentError,
     Verdict,
     _short,
-    assert_unchanged,
+    agent_verdict,
     call_student,
     check,
     close,
-    correct,
-    diagnose,
     fail,
+    flags_hint,
     fmt,
     fresh_rng,
+    grade,
     name_of,
-    snapshot,
+    shape_is,
+    td_cases,
     tensor_hint,
+    terminal_flags,
     to_array,
     to_scalar,
     wrong,
@@ -28,41 +32,103 @@ from rlbook.exercises._core import (
 __all__ = ["check_td_target", "check_soft_update", "check_dqn_learning_step", "check_dqn_agent"]
 
 
-def td_cases(rng: np.random.Generator) -> list[tuple[int, str, float]]:
-    """The minibatches a target check runs, ``(batch size, terminal, gamma)``: a mixed batch, a
-    batch of one with no terminal, an all-terminal batch, and a mixed batch at gamma 0.5."""
-    return [
-        (int(rng.integers(5, 9)), "mixed", float(rng.choice([0.9, 0.99]))),
-        (1, "none", 0.9),
-        (int(rng.integers(3, 6)), "all", 0.99),
-        (int(rng.integers(3, 6)), "mixed", 0.5),
-    ]
-
-
 def td_batch(rng: np.random.Generator, batch: int, n_actions: int, terminal: str = "mixed"):
-    """A random batch of transitions: rewards (B,), next Q-values (B, A), terminated flags (B,).
-
-    ``terminal`` is "mixed" (at least one of each when B > 1), "all" or "none".
-    """
+    """A random batch of transitions: rewards (B,), next Q-values (B, A), terminated flags (B,)."""
     reward = np.round(rng.uniform(-1.0, 2.0, size=batch), 2).astype(np.float32)
     next_q = np.round(rng.normal(2.0, 2.0, size=(batch, n_actions)), 2).astype(np.float32)
-    if terminal == "all":
-        terminated = np.ones(batch, np.float32)
-    elif terminal == "none":
-        terminated = np.zeros(batch, np.float32)
-    else:  # about a third terminal, at least one of each when B > 1
-        terminated = np.zeros(batch, np.float32)
-        terminated[rng.permutation(batch)[: max(1, batch // 3)]] = 1.0
-    return reward, next_q, terminated
+    return reward, next_q, terminal_flags(rng, batch, terminal)
 
 
-def _flags_hint(err, line: str) -> str | None:
-    if "truth value" in str(err) and "ambiguous" in str(err):
-        return (
-            "`terminated` is an array, one flag per transition: `if` and `not` do not work on it. "
-            "Multiply instead: (1 - terminated)."
+def _td_cases(rng):
+    n_actions = int(rng.integers(2, 5))
+    for batch, terminal, gamma in td_cases(rng):
+        r, q, t = td_batch(rng, batch, n_actions, terminal)
+        text = f"(rewards {fmt(r)}, next Q-values {fmt(q)}, terminated {fmt(t, 0)}, gamma {gamma})"
+        yield Case(
+            (r, q, t, gamma),
+            ("reward", "next_q_target", "terminated", "gamma"),
+            text,
+            what=f"one target per transition, shape ({batch},)",
+            r=r.astype(np.float64),
+            q=q.astype(np.float64),
+            t=t.astype(np.float64),
+            gamma=gamma,
         )
-    return None
+
+
+def _td(c, best=None, gamma=None, mask=None, reward_discounted=False):
+    """The TD target of case ``c``, or a typical mistake's version of it."""
+    best = c.q.max(axis=1) if best is None else best
+    gamma = c.gamma if gamma is None else gamma
+    mask = 1 - c.t if mask is None else mask
+    if reward_discounted:
+        return gamma * (c.r + mask * best)
+    return c.r + gamma * mask * best
+
+
+_TD_MISTAKES = [
+    Mistake(
+        "the terminated transitions still bootstrap: their target is just the reward. "
+        "Multiply the bootstrap term by (1 - terminated).",
+        lambda c: _td(c, mask=1.0),
+    ),
+    Mistake(
+        "the flag is the wrong way round: bootstrap when the episode goes on, (1 - terminated), "
+        "not terminated.",
+        lambda c: _td(c, mask=c.t),
+    ),
+    Mistake(
+        "you averaged the next Q-values; Q-learning bootstraps from the best next action: "
+        "max over a'.",
+        lambda c: _td(c, best=c.q.mean(axis=1)),
+    ),
+    Mistake(
+        "you used the index of the best next action (argmax); the target needs its value, "
+        "max over a'.",
+        lambda c: _td(c, best=c.q.argmax(axis=1)),
+    ),
+    Mistake(
+        "you took the min over the next actions; use the max.",
+        lambda c: _td(c, best=c.q.min(axis=1)),
+    ),
+    Mistake(
+        "you took one max over the whole batch; take it per transition, over the action axis "
+        "(axis=-1).",
+        lambda c: _td(c, best=c.q.max()),
+    ),
+    Mistake(
+        "the reward is not discounted: it arrives now. Only the next state's value is "
+        "multiplied by gamma.",
+        lambda c: _td(c, reward_discounted=True),
+    ),
+    Mistake(
+        "the next state's value must be discounted: multiply it by gamma.",
+        lambda c: _td(c, gamma=1.0),
+    ),
+    Mistake(
+        "the sign of the bootstrap term is flipped: "
+        "y = r + gamma * (1 - terminated) * max_a' Q(s', a').",
+        lambda c: _td(c, gamma=-c.gamma),
+    ),
+    Mistake(
+        "you summed the next Q-values; take the max over a'.",
+        lambda c: _td(c, best=c.q.sum(axis=1)),
+    ),
+    Mistake(
+        lambda c: (
+            f"one target per transition has shape ({len(c.r)},). "
+            "Take the max over the action axis without keepdims."
+        ),
+        test=shape_is(lambda c: (len(c.r), 1), lambda c: (1, len(c.r))),
+    ),
+    Mistake(
+        lambda c: (
+            f"the targets should have shape ({len(c.r)},), one per transition: take the max per "
+            "transition, over the action axis (axis=-1), not over the batch."
+        ),
+        test=lambda c, got: np.shape(got) == (c.q.shape[1],) or np.size(got) == 1,
+    ),
+]
 
 
 @check
@@ -72,101 +138,17 @@ def check_td_target(td_target) -> Verdict:
     Cases (random on every call): a mixed batch, a batch of one, an all-terminal batch, a batch
     with no terminal, and gamma in {0.5, 0.9, 0.99}.
     """
-    name = name_of(td_target)
-    rng = fresh_rng()
-    n_actions = int(rng.integers(2, 5))
-    for batch, terminal, gamma in td_cases(rng):
-        reward, next_q, terminated = td_batch(rng, batch, n_actions, terminal)
-        before = snapshot(reward, next_q, terminated)
-        args = snapshot(reward, next_q, terminated)
-        got = call_student(
-            td_target,
-            *args,
-            gamma,
-            name=name,
-            hint=_flags_hint,
-            signature="(reward, next_q_target, terminated, gamma)",
-        )
-        assert_unchanged(name, before, args, ["reward", "next_q_target", "terminated"])
-        got = to_array(got, name, f"one target per transition, shape ({batch},)")
-        r, q, t = (x.astype(np.float64) for x in (reward, next_q, terminated))
-        want = r + gamma * (1 - t) * q.max(axis=1)
-        case = f"(rewards {fmt(r)}, next Q-values {fmt(q)}, terminated {fmt(t, 0)}, gamma {gamma})"
-        if got.shape != want.shape:
-            if got.shape == (batch, 1) or got.shape == (1, batch):
-                return wrong(
-                    f"{name} returned shape {got.shape}; one target per transition has shape "
-                    f"({batch},). Take the max over the action axis without keepdims."
-                )
-            if got.shape == (n_actions,) or got.size == 1:
-                return wrong(
-                    f"{name} returned shape {got.shape}, not ({batch},): take the max per "
-                    "transition, "
-                    "over the action axis (axis=-1), not over the batch."
-                )
-            return wrong(
-                f"expected one target per transition, shape ({batch},), got shape {got.shape}. "
-                "Take "
-                "the max over the action axis (axis=-1)."
-            )
-        if close(got, want):
-            continue
-        message = diagnose(
-            got,
-            [
-                (
-                    r + gamma * q.max(axis=1),
-                    "the terminated transitions still bootstrap: their target is just "
-                    "the reward. Multiply the bootstrap term by (1 - terminated).",
-                ),
-                (
-                    r + gamma * t * q.max(axis=1),
-                    "the flag is the wrong way round: bootstrap when the episode "
-                    "goes on, (1 - terminated), not terminated.",
-                ),
-                (
-                    r + gamma * (1 - t) * q.mean(axis=1),
-                    "you averaged the next Q-values; Q-learning bootstraps "
-                    "from the best next action: max over a'.",
-                ),
-                (
-                    r + gamma * (1 - t) * q.argmax(axis=1),
-                    "you used the index of the best next action (argmax); "
-                    "the target needs its value, max over a'.",
-                ),
-                (
-                    r + gamma * (1 - t) * q.min(axis=1),
-                    "you took the min over the next actions; use the max.",
-                ),
-                (
-                    r + gamma * (1 - t) * q.max(),
-                    "you took one max over the whole batch; take it per transition, "
-                    "over the action axis (axis=-1).",
-                ),
-                (
-                    gamma * (r + (1 - t) * q.max(axis=1)),
-                    "the reward is not discounted: it arrives now. Only the "
-                    "next state's value is multiplied by gamma.",
-                ),
-                (
-                    r + (1 - t) * q.max(axis=1),
-                    "the next state's value must be discounted: multiply it by gamma.",
-                ),
-                (
-                    r - gamma * (1 - t) * q.max(axis=1),
-                    "the sign of the bootstrap term is flipped: "
-                    "y = r + gamma * (1 - terminated) * max_a' Q(s', a').",
-                ),
-                (
-                    r + gamma * (1 - t) * q.sum(axis=1),
-                    "you summed the next Q-values; take the max over a'.",
-                ),
-            ],
-        )
-        return wrong(f"{message or 'expected ' + fmt(want) + ', got ' + fmt(got) + '.'} {case}")
-    return correct(
-        f"{name}: y = r + gamma * (1 - terminated) * max_a' Q_target(s', a'), one value per "
-        "transition, for every batch the check tried."
+    return grade(
+        td_target,
+        _td_cases(fresh_rng()),
+        _td,
+        _TD_MISTAKES,
+        signature="(reward, next_q_target, terminated, gamma)",
+        hint=flags_hint,
+        done=(
+            f"{name_of(td_target)}: y = r + gamma * (1 - terminated) * max_a' Q_target(s', a'), "
+            "one value per transition, for every batch the check tried."
+        ),
     )
 
 
@@ -179,6 +161,81 @@ def _weights(rng: np.random.Generator):
     return [rng.normal(size=s) for s in shapes[: int(rng.integers(2, 4))]]
 
 
+def _soft_cases(rng):
+    small = float(np.round(rng.uniform(0.01, 0.2), 3))
+    for tau in (small, 1.0, 0.0, float(np.round(rng.uniform(0.3, 0.7), 3))):
+        target = _weights(rng)
+        online = [rng.normal(size=w.shape) for w in target]
+        given = [w.copy() for w in target]  # may be updated in place (and returned): accepted
+        yield Case(
+            (given, online, tau),
+            (None, "online_weights", "tau"),
+            target=target,
+            online=online,
+            tau=tau,
+        )
+
+
+def _soft(c, tau=None):
+    tau = c.tau if tau is None else tau
+    return [tau * o + (1 - tau) * t for t, o in zip(c.target, c.online)]
+
+
+def _read_weights(out, c, name):
+    if out is None:
+        in_place = all(close(a, w) for a, w in zip(c.given[0], _soft(c)))
+        fail(
+            f"{name} returned None{' (it updated the list in place)' if in_place else ''}: "
+            "return the list of new target weights."
+        )
+    if not isinstance(out, (list, tuple)):
+        fail(
+            f"{name} returned a {type(out).__name__}; return a list with one array per weight, "
+            "like model.get_weights()."
+        )
+    if len(out) != len(c.target):
+        fail(
+            f"{name} returned {len(out)} arrays for {len(c.target)} weights; return one new "
+            "array per weight (loop over zip(target_weights, online_weights))."
+        )
+    return [to_array(o, name, "one array per weight", shape=t.shape) for o, t in zip(out, c.target)]
+
+
+def _all_close(got, want) -> bool:
+    return all(close(g, w) for g, w in zip(got, want))
+
+
+_SOFT_MISTAKES = [
+    Mistake(
+        lambda c: (
+            f"tau and 1 - tau are swapped (tau = {c.tau}): the target should move only a fraction "
+            "tau towards the online weights, tau * online + (1 - tau) * target."
+        ),
+        lambda c: _soft(c, 1 - c.tau),
+    ),
+    Mistake(
+        lambda c: (
+            f"with tau = {c.tau} that is a hard copy of the online weights; a soft update moves "
+            "the target a fraction tau of the way: tau * online + (1 - tau) * target."
+        ),
+        lambda c: c.online,
+    ),
+    Mistake(
+        lambda c: (
+            f"with tau = {c.tau} the target weights did not change; move them a fraction tau "
+            "towards the online weights."
+        ),
+        lambda c: c.target,
+    ),
+] + [
+    Mistake(
+        lambda c, k=k: f"you used tau = {k}, not the `tau` argument ({c.tau}): use the parameter.",
+        lambda c, k=k: _soft(c, k),
+    )
+    for k in (0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
+]
+
+
 @check
 def check_soft_update(soft_update) -> Verdict:
     """Check ``soft_update(target_weights, online_weights, tau) -> new target weights``.
@@ -189,77 +246,22 @@ def check_soft_update(soft_update) -> Verdict:
     (no change) and a second random tau. An answer that updates the target list in place *and*
     returns it is accepted; one that changes the online weights is not.
     """
-    name = name_of(soft_update)
-    rng = fresh_rng()
-    small = float(np.round(rng.uniform(0.01, 0.2), 3))
-    taus = [small, 1.0, 0.0, float(np.round(rng.uniform(0.3, 0.7), 3))]
-    results = []
-    for tau in taus:
-        target = _weights(rng)
-        online = [rng.normal(size=w.shape) for w in target]
-        want = [tau * o + (1 - tau) * t for t, o in zip(target, online)]
-        target_in, online_in = snapshot(target, online)
-        out = call_student(
-            soft_update,
-            target_in,
-            online_in,
-            tau,
-            name=name,
-            signature="soft_update(target_weights, online_weights, tau)",
-        )
-        assert_unchanged(name, [online], [online_in], ["online_weights"])
-        if out is None:
-            in_place = all(close(a, w) for a, w in zip(target_in, want))
-            return wrong(
-                f"{name} returned None{' (it updated the list in place)' if in_place else ''}: "
-                "return the list of new target weights."
-            )
-        if not isinstance(out, (list, tuple)):
-            return wrong(
-                f"{name} returned a {type(out).__name__}; return a list with one array per "
-                "weight, like model.get_weights()."
-            )
-        if len(out) != len(target):
-            return wrong(
-                f"{name} returned {len(out)} arrays for {len(target)} weights; return one new "
-                "array "
-                "per weight (loop over zip(target_weights, online_weights))."
-            )
-        got = [
-            to_array(o, name, "one array per weight", shape=t.shape) for o, t in zip(out, target)
-        ]
-        results.append(got)
-        if all(close(g, w) for g, w in zip(got, want)):
-            continue
-        if all(close(g, (1 - tau) * o + tau * t) for g, t, o in zip(got, target, online)):
-            return wrong(
-                f"tau and 1 - tau are swapped (tau = {tau}): the target should move only a "
-                "fraction "
-                "tau towards the online weights, tau * online + (1 - tau) * target."
-            )
-        if all(close(g, o) for g, o in zip(got, online)):
-            return wrong(
-                f"with tau = {tau} that is a hard copy of the online weights; a soft update moves "
-                "the "
-                "target a fraction tau of the way: tau * online + (1 - tau) * target."
-            )
-        if all(close(g, t) for g, t in zip(got, target)):
-            return wrong(
-                f"with tau = {tau} the target weights did not change; move them a fraction tau "
-                "towards the online weights."
-            )
-        for c in (0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5):
-            if all(close(g, c * o + (1 - c) * t) for g, t, o in zip(got, target, online)):
-                return wrong(
-                    f"you used tau = {c}, not the `tau` argument ({tau}): use the parameter."
-                )
-        return wrong(
-            f"with tau = {tau} the new target weights should be tau * online + (1 - tau) * target, "
-            "element by element."
-        )
-    return correct(
-        f"{name}: target <- tau * online + (1 - tau) * target, for every tau; with tau = 1 it is "
-        "the hard copy, with tau = 0 no change."
+    return grade(
+        soft_update,
+        _soft_cases(fresh_rng()),
+        _soft,
+        _SOFT_MISTAKES,
+        read=_read_weights,
+        same=_all_close,
+        signature="soft_update(target_weights, online_weights, tau)",
+        explain=lambda got, want, c: (
+            f"with tau = {c.tau} the new target weights should be tau * online + (1 - tau) * "
+            "target, element by element."
+        ),
+        done=(
+            f"{name_of(soft_update)}: target <- tau * online + (1 - tau) * target, for every tau; "
+            "with tau = 1 it is the hard copy, with tau = 0 no change."
+        ),
     )
 
 
@@ -349,11 +351,7 @@ def _unit_batch(rng, batch: int, obs_dim: int, n_actions: int, terminal: str):
     action = rng.integers(0, n_actions, size=batch)
     if batch > 1:
         action[:2] = rng.permutation(n_actions)[:2]  # at least two different actions
-    terminated = np.zeros(batch, np.float32)
-    if terminal == "all":
-        terminated[:] = 1.0
-    elif terminal == "mixed":
-        terminated[rng.permutation(batch)[: max(1, batch // 3)]] = 1.0
+    terminated = terminal_flags(rng, batch, terminal)
     arrays = (
         rng.normal(size=(batch, obs_dim)).astype(np.float32),
         action.astype(np.int64),
@@ -364,19 +362,21 @@ def _unit_batch(rng, batch: int, obs_dim: int, n_actions: int, terminal: str):
     return arrays, tuple(tf.constant(a) for a in arrays)
 
 
-def _reference_step(online, target, batch, gamma, **mistake) -> dict:
+def _reference_step(online, target, batch, gamma, weights=None, **mistake) -> dict:
     """Loss and gradient of one DQN step on ``batch``, right or with one named ``mistake``.
 
     Mistakes: ``net="online"`` (target from the online net), ``stop=False`` (and the gradient
     flows through it), ``mask="none" | "flipped"``, ``best="batch"`` (one max over the batch),
     ``discount="reward" | "none"``, ``pick="max" | "all" | "no_batch_dims" | "column"``,
-    ``reduce="sum"``.
+    ``reduce="sum"``. ``weights``: the online network's weights to start from.
 
     Returns:
         ``{loss kind: (loss, [gradient per weight])}`` for each of :data:`_LOSSES`.
     """
     import tensorflow as tf
 
+    if weights is not None:  # where the step started
+        online.set_weights(weights)
     obs, action, reward, next_obs, terminated = batch
     net, stop = mistake.get("net", "target"), mistake.get("stop", True)
     with tf.GradientTape(persistent=True) as tape:
@@ -492,6 +492,103 @@ def _relative_error(got, want) -> float:
     return num / max(den, 1e-6)
 
 
+def _follows(moved, steps: dict) -> bool:
+    """The weights moved by one SGD step down one of the accepted losses' gradients."""
+    return any(_relative_error(moved, grads) < 2e-3 for _, grads in steps.values())
+
+
+def _step_cases(rng, name: str):
+    import tensorflow as tf
+
+    (online, target), obs_dim, n_actions = _unit_networks(rng)
+    first = int(rng.integers(5, 10))
+    for size, terminal, gamma in [  # (minibatch size, terminal transitions, gamma)
+        (first if first != n_actions else first + 1, "mixed", float(rng.choice([0.9, 0.99]))),
+        (1, "none", 0.9),
+        (int(rng.integers(3, 7)), "all", 0.99),
+        (int(rng.integers(5, 10)), "none", 0.5),
+    ]:
+        for net in (online, target):
+            net.set_weights(
+                [rng.normal(0.0, 0.6, w.shape).astype(np.float32) for w in net.get_weights()]
+            )
+        arrays, batch = _unit_batch(rng, size, obs_dim, n_actions, terminal)
+        optimizer = tf.keras.optimizers.SGD(learning_rate=_SGD_LR)
+        optimizer.build(online.trainable_variables)
+        yield Case(
+            (online, target, optimizer, batch, gamma),
+            (None, None, None, None, "gamma"),
+            f"(a minibatch of {size}, terminated {fmt(arrays[4], 0)}, gamma {gamma})",
+            online=online,
+            target=target,
+            optimizer=optimizer,
+            batch=batch,
+            gamma=gamma,
+            before=(online.get_weights(), target.get_weights()),
+            name=name,
+        )
+
+
+def _read_step(got, c, name):
+    """The gradient the student's step followed (the weights' change / lr); checks the rest."""
+    online_before, target_before = c.before
+    if any(not np.array_equal(a, b) for a, b in zip(c.target.get_weights(), target_before)):
+        fail(
+            f"{name} changed target_network's weights. The step only reads the target network "
+            "(to compute y); the agent moves it towards q_network every C steps."
+        )
+    moved = [
+        (b.astype(np.float64) - a) / _SGD_LR for b, a in zip(online_before, c.online.get_weights())
+    ]
+    steps = int(c.optimizer.iterations.numpy())
+    if all(not np.any(m) for m in moved):
+        fail(
+            f"{name} did not change q_network's weights {c.text}. Take one step of the optimizer "
+            "you are given: grads = tape.gradient(loss, q_network.trainable_variables), then "
+            "optimizer.apply_gradients(zip(grads, q_network.trainable_variables))."
+        )
+    if steps == 0:
+        fail(
+            f"{name} changed q_network's weights without the optimizer it is given: step with "
+            "`optimizer.apply_gradients(...)` (the agent hands it its Adam)."
+        )
+    if steps > 1:
+        fail(f"{name} took {steps} optimizer steps on one minibatch; take one.")
+    right = _reference_step(c.online, c.target, c.batch, c.gamma, weights=online_before)
+    kind = next((k for k in _LOSSES if _relative_error(moved, right[k][1]) < 2e-3), None)
+    if kind is not None:
+        loss = to_scalar(got, name, "the loss of the minibatch, one number")
+        if not close(loss, right[kind][0], rtol=1e-3, atol=1e-4):
+            fail(
+                f"{name} took the right step but returned {fmt(loss)}; the loss of this "
+                f"minibatch (before the step) is {fmt(right[kind][0])} {c.text}. Return the loss "
+                "you computed in the tape."
+            )
+    return moved
+
+
+def _step_mistake(hint, **mistake) -> Mistake:
+    def test(c, moved):
+        return _follows(
+            moved,
+            _reference_step(c.online, c.target, c.batch, c.gamma, weights=c.before[0], **mistake),
+        )
+
+    return Mistake(hint, test=test)
+
+
+_UPHILL = Mistake(
+    lambda c: (
+        f"{c.name}'s step went uphill: it increased the loss. optimizer.apply_gradients "
+        "minimises: give it the gradients of the loss itself (not of its negative)."
+    ),
+    test=lambda c, moved: _follows(
+        [-m for m in moved],
+        _reference_step(c.online, c.target, c.batch, c.gamma, weights=c.before[0]),
+    ),
+)
+
+
 @check
 def check_dqn_learning_step(dqn_learning_step) -> Verdict:
     """Check ``dqn_learning_step(q_network, target_network, optimizer, batch, gamma) -> loss``.
@@ -509,100 +606,27 @@ def check_dqn_learning_step(dqn_learning_step) -> Verdict:
     gradient the step took, compared with the gradients of the right loss and of typical
     mistakes.
     """
-    import tensorflow as tf
-
     name = name_of(dqn_learning_step)
-    rng = fresh_rng()
-    (online, target), obs_dim, n_actions = _unit_networks(rng)
-    batch_size = int(rng.integers(5, 10))
-    cases = [  # (minibatch size, terminal transitions, gamma)
-        (
-            batch_size if batch_size != n_actions else batch_size + 1,
-            "mixed",
-            float(rng.choice([0.9, 0.99])),
+    return grade(
+        dqn_learning_step,
+        _step_cases(fresh_rng(), name),
+        lambda c: _reference_step(c.online, c.target, c.batch, c.gamma),
+        [_UPHILL] + [_step_mistake(hint, **m) for m, hint in _STEP_MISTAKES],
+        read=_read_step,
+        same=_follows,
+        signature=_STEP_SIG,
+        hint=_step_hint,
+        explain=lambda got, want, c: (
+            f"{name} moved q_network's weights, but not as one gradient step on the mean loss "
+            "between Q(s, a) (the action taken) and y = r + gamma * (1 - terminated) * max_a' "
+            "Q_target(s', a') would. Compare your step with lines 2.3.2 to 2.3.4 of the "
+            "algorithm box."
         ),
-        (1, "none", 0.9),
-        (int(rng.integers(3, 7)), "all", 0.99),
-        (int(rng.integers(5, 10)), "none", 0.5),
-    ]
-    for size, terminal, gamma in cases:
-        for net in (online, target):
-            net.set_weights(
-                [rng.normal(0.0, 0.6, w.shape).astype(np.float32) for w in net.get_weights()]
-            )
-        arrays, batch = _unit_batch(rng, size, obs_dim, n_actions, terminal)
-        online_before, target_before = online.get_weights(), target.get_weights()
-        # Everything the answer is compared with is computed before the call.
-        want = _reference_step(online, target, batch, gamma)
-        optimizer = tf.keras.optimizers.SGD(learning_rate=_SGD_LR)
-        optimizer.build(online.trainable_variables)
-        case = f"(a minibatch of {size}, terminated {fmt(arrays[4], 0)}, gamma {gamma})"
-        got = call_student(
-            dqn_learning_step,
-            online,
-            target,
-            optimizer,
-            batch,
-            gamma,
-            name=name,
-            signature=_STEP_SIG,
-            hint=_step_hint,
-        )
-        if any(not np.array_equal(a, b) for a, b in zip(target.get_weights(), target_before)):
-            return wrong(
-                f"{name} changed target_network's weights. The step only reads the target "
-                "network (to compute y); the agent moves it towards q_network every C steps."
-            )
-        after = online.get_weights()
-        moved = [
-            (b.astype(np.float64) - a.astype(np.float64)) / _SGD_LR
-            for b, a in zip(online_before, after)
-        ]
-        steps_taken = int(optimizer.iterations.numpy())
-        if all(not np.any(m) for m in moved):
-            return wrong(
-                f"{name} did not change q_network's weights {case}. Take one step of the "
-                "optimizer you are given: grads = tape.gradient(loss, "
-                "q_network.trainable_variables), then optimizer.apply_gradients(zip(grads, "
-                "q_network.trainable_variables))."
-            )
-        if steps_taken == 0:
-            return wrong(
-                f"{name} changed q_network's weights without the optimizer it is given: step "
-                "with `optimizer.apply_gradients(...)` (the agent hands it its Adam)."
-            )
-        if steps_taken > 1:
-            return wrong(f"{name} took {steps_taken} optimizer steps on one minibatch; take one.")
-        matched = next((k for k in _LOSSES if _relative_error(moved, want[k][1]) < 2e-3), None)
-        if matched is None:
-            if any(_relative_error(moved, [-g for g in want[k][1]]) < 2e-3 for k in _LOSSES):
-                return wrong(
-                    f"{name}'s step went uphill: it increased the loss {case}. "
-                    "optimizer.apply_gradients minimises: give it the gradients of the loss "
-                    "itself (not of its negative)."
-                )
-            online.set_weights(online_before)  # the mistakes' gradients at the weights before
-            for mistake, message in _STEP_MISTAKES:
-                wrong_step = _reference_step(online, target, batch, gamma, **mistake)
-                if any(_relative_error(moved, g) < 2e-3 for _, g in wrong_step.values()):
-                    return wrong(f"{message} {case}")
-            return wrong(
-                f"{name} moved q_network's weights, but not as one gradient step on the mean "
-                "loss between Q(s, a) (the action taken) and y = r + gamma * (1 - terminated) "
-                f"* max_a' Q_target(s', a') would {case}. Compare your step with lines 2.3.2 to "
-                "2.3.4 of the algorithm box."
-            )
-        loss = to_scalar(got, name, "the loss of the minibatch, one number")
-        expected = want[matched][0]
-        if not close(loss, expected, rtol=1e-3, atol=1e-4):
-            return wrong(
-                f"{name} took the right step but returned {fmt(loss)}; the loss of this "
-                f"minibatch (before the step) is {fmt(expected)} {case}. Return the loss you "
-                "computed in the tape."
-            )
-    return correct(
-        f"{name}: the target from target_network held fixed, Q(s, a) of the actions taken, the "
-        "mean loss and one optimizer step on q_network, for every minibatch the check tried."
+        done=(
+            f"{name}: the target from target_network held fixed, Q(s, a) of the actions taken, "
+            "the mean loss and one optimizer step on q_network, for every minibatch the check "
+            "tried."
+        ),
     )
 
 
@@ -775,31 +799,31 @@ def check_dqn_agent(dqn_learning_step) -> Verdict:
     if problem is not None and "NotImplementedError" in problem:
         return wrong(problem)  # the stub: nothing to diagnose yet
     unit = unit or check_dqn_learning_step(dqn_learning_step)
-    diagnosis = "" if unit.ok else f"About {name}: {unit.message}"
-    if problem is not None:
-        return wrong(f"Training stopped: {problem} {diagnosis}".strip())
-    run = f"CartPole-v1 (the agent learning with {name})"
-    if solved is not None and unit.ok:
-        return correct(
-            f"After {solved['step']:,} steps of {run}, the greedy policy's mean return over "
-            f"{_EVAL_EPISODES} episodes was {solved['mean']:.0f} (it needs "
-            f"{_PASS_RETURN:.0f}, and started below {_UNTRAINED_BELOW:.0f}): your own learning "
-            f"step learns.{note}"
-        )
     if solved is not None:
-        return wrong(
-            f"After {solved['step']:,} steps of {run} the greedy policy reached a mean return of "
-            f"{solved['mean']:.0f}, but CartPole forgives some mistakes for a while. {diagnosis}"
+        steps, reached = (
+            solved["step"],
+            (
+                f"reached a greedy mean return of {solved['mean']:.0f} over {_EVAL_EPISODES} "
+                f"episodes (it needs {_PASS_RETURN:.0f}, and started below {_UNTRAINED_BELOW:.0f})"
+            ),
         )
-    if not unit.ok:
-        return wrong(
-            f"After {_AGENT_STEPS:,} steps of {run}, the best greedy evaluation was a mean "
-            f"return of {best:.0f} (it needs {_PASS_RETURN:.0f}): it did not learn. Why: "
-            f"{diagnosis}"
+    else:
+        steps, reached = (
+            _AGENT_STEPS,
+            (
+                f"made {best:.0f} at best, the mean return of the best greedy evaluation (it needs "
+                f"{_PASS_RETURN:.0f})"
+            ),
         )
-    return wrong(
-        f"After {_AGENT_STEPS:,} steps of {run}, the best greedy evaluation was a mean return "
-        f"of {best:.0f} (it needs {_PASS_RETURN:.0f}), although {name} passes its own check."
-        f"{note} Does it keep state between calls (a global variable, a network or an "
-        "optimizer of its own)? The agent hands it everything it needs."
+    run = f"{steps:,} steps of CartPole-v1 (the agent learning with {name})"
+    forgiving = "CartPole forgives some mistakes for a while."
+    return agent_verdict(
+        run,
+        reached,
+        solved is not None,
+        problem,
+        [(name, unit)],
+        forgiving=forgiving,
+        learns="your own learning step learns",
+        note=note,
     )

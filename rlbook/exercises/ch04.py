@@ -5,22 +5,22 @@ from __future__ import annotations
 import numpy as np
 
 from rlbook.exercises._core import (
+    Case,
+    Mistake,
     Verdict,
-    assert_unchanged,
     call_student,
     check,
-    close,
-    correct,
-    diagnose,
+    fail,
+    flags_hint,
     fmt,
     fresh_rng,
+    grade,
     name_of,
-    snapshot,
-    to_array,
+    td_cases,
+    terminal_flags,
     to_scalar,
     wrong,
 )
-from rlbook.exercises.ch03 import _flags_hint, td_cases
 
 __all__ = ["check_max_bias", "check_double_td_target"]
 
@@ -49,6 +49,79 @@ def expected_max(true_values, sigma: float) -> float:
     return float(hi - np.sum((cdf[1:] + cdf[:-1]) * np.diff(x)) / 2)
 
 
+def _bias_cases(rng):
+    n = int(rng.integers(3, 11))
+    c = float(np.round(rng.uniform(1.0, 6.0), 1))
+    gap = float(np.round(rng.uniform(0.3, 1.0), 2))
+    n_samples = int(rng.integers(40, 80)) * 1000
+    for true_values, sigma in [
+        (np.zeros(n), float(np.round(rng.uniform(0.5, 1.5), 2))),
+        (np.full(3, c), 2.0),
+        (np.array([c, c - gap, c - 2 * gap, c + gap]), float(np.round(rng.uniform(1.0, 2.0), 2))),
+        (np.array([c]), 1.0),
+    ]:
+        bias = expected_max(true_values, sigma) - true_values.max()
+        yield Case(
+            (true_values, sigma, n_samples, np.random.default_rng(int(rng.integers(2**31)))),
+            ("true_values", "sigma", "n_samples", None),
+            f"(true values {fmt(true_values)}, sigma {sigma}: the bias is {bias:.3f})",
+            tv=true_values,
+            sigma=sigma,
+            bias=bias,
+            tol=0.04 * sigma,
+        )
+
+
+def _read_bias(value, c, name):
+    if np.ndim(value) == 1 and np.size(value) == len(c.tv) > 1:
+        fail(
+            f"{name} returned one number per action (shape {np.shape(value)}); return one "
+            "number: take the max over the actions of each sample, then the mean over samples."
+        )
+    return to_scalar(value, name, "one number, the estimated bias of the max (a float)")
+
+
+def _within(got, want) -> bool:
+    """``got`` (a number, or a reference's ``(bias, tolerance)``) is within ``want``'s tolerance."""
+    got = got[0] if isinstance(got, tuple) else got
+    return abs(got - want[0]) <= want[1]
+
+
+_BIAS_MISTAKES = [
+    Mistake(
+        "your bias is about 0. Two usual causes: the mean taken before the max (averaging the "
+        "noisy estimates first removes the noise, and the bias), or one noise draw shared by all "
+        "actions. Draw independent noise of shape (n_samples, A), take the max over the actions "
+        "of each sample, then average those maxima.",
+        lambda c: (0.0, c.tol),
+    ),
+    Mistake(
+        "you returned E[max_a estimate], not its bias: subtract the true maximum, "
+        "max(true_values).",
+        lambda c: (c.bias + c.tv.max(), c.tol),
+    ),
+    Mistake(
+        "subtract the largest true value, max(true_values), not their mean.",
+        lambda c: (c.bias + c.tv.max() - c.tv.mean(), c.tol),
+    ),
+    Mistake(
+        "the noise ignores sigma: the noisy estimates are true_values + sigma * eps, so the bias "
+        "grows with sigma.",
+        lambda c: (expected_max(c.tv, 1.0) - c.tv.max(), c.tol),
+    ),
+    Mistake(
+        "the sign is flipped: the bias is E[max] - max(true_values), and it is positive.",
+        lambda c: (-c.bias, c.tol),
+    ),
+    Mistake(
+        "your bias is far too large: it looks like the max over all samples (the largest draw of "
+        "all), or over the sample axis. Take the max over the action axis (axis=1) of each "
+        "sample, then the mean over samples.",
+        test=lambda c, got: got > c.bias + 1.0,
+    ),
+]
+
+
 @check
 def check_max_bias(max_bias) -> Verdict:
     """Check ``max_bias(true_values, sigma, n_samples, rng) -> float``.
@@ -59,112 +132,40 @@ def check_max_bias(max_bias) -> Verdict:
     sigma, unequal values, and a single action (no bias). The answer must be one float, use the
     generator it is given, and leave ``true_values`` unchanged.
     """
-    name = name_of(max_bias)
-    rng = fresh_rng()
-    n = int(rng.integers(3, 11))
-    c = float(np.round(rng.uniform(1.0, 6.0), 1))
-    gap = float(np.round(rng.uniform(0.3, 1.0), 2))
-    cases = [
-        (np.zeros(n), float(np.round(rng.uniform(0.5, 1.5), 2))),
-        (np.full(3, c), 2.0),
-        (np.array([c, c - gap, c - 2 * gap, c + gap]), float(np.round(rng.uniform(1.0, 2.0), 2))),
-        (np.array([c]), 1.0),
-    ]
-    n_samples = int(rng.integers(40, 80)) * 1000
-    got, want, extra = [], [], []
-    for true_values, sigma in cases:
-        given = true_values.copy()
-        value = call_student(
-            max_bias,
-            given,
-            sigma,
-            n_samples,
-            np.random.default_rng(int(rng.integers(2**31))),
-            name=name,
-            signature="max_bias(true_values, sigma, n_samples, rng)",
-        )
-        assert_unchanged(name, [true_values], [given], ["true_values"])
-        if (
-            value is not None
-            and np.size(value) > 1
-            and np.ndim(value) == 1
-            and np.size(value) == len(true_values)
-        ):
-            return wrong(
-                f"{name} returned one number per action (shape {np.shape(value)}); return one "
-                "number: "
-                "take the max over the actions of each sample, then the mean over samples."
-            )
-        got.append(to_scalar(value, name, "one number, the estimated bias of the max (a float)"))
-        want.append(expected_max(true_values, sigma) - true_values.max())
-        extra.append((true_values, sigma))
-    got, want = np.array(got), np.array(want)
-    tol = 0.04 * np.array([s for _, s in cases])
-    cases_text = "; ".join(
-        f"true values {fmt(tv)}, sigma {s}: bias {w:.3f}, yours {g:.3f}"
-        for (tv, s), w, g in zip(cases, want, got)
+    name, rng = name_of(max_bias), fresh_rng()
+    cases = list(_bias_cases(rng))
+    per_sigma = cases[0].bias / cases[0].sigma
+    verdict = grade(
+        max_bias,
+        cases,
+        lambda c: (c.bias, c.tol),
+        _BIAS_MISTAKES,
+        read=_read_bias,
+        same=_within,
+        signature="max_bias(true_values, sigma, n_samples, rng)",
+        explain=lambda got, want, c: (
+            f"the bias should be {want[0]:.3f}, yours is {got:.3f}. Draw noisy estimates of "
+            "shape (n_samples, n_actions), take the max over actions, average, subtract "
+            "max(true_values)."
+        ),
+        done=(
+            f"{name}: the max of noisy estimates is biased upward (+{per_sigma:.2f} sigma with "
+            f"{len(cases[0].tv)} equal actions), although every estimate is unbiased on its own."
+        ),
     )
-    if np.all(np.abs(got - want) <= tol):
-        seed = int(rng.integers(2**31))
-        a = call_student(
-            max_bias, cases[0][0].copy(), cases[0][1], 2000, np.random.default_rng(seed), name=name
-        )
-        b = call_student(
-            max_bias, cases[0][0].copy(), cases[0][1], 2000, np.random.default_rng(seed), name=name
-        )
-        if not np.isclose(to_scalar(a, name, "one number"), to_scalar(b, name, "one number")):
-            return wrong(
-                f"{name} gave two different results for two generators with the same seed: draw "
-                "the "
-                "noise with the `rng` you are given (rng.normal), not np.random."
-            )
-        return correct(
-            f"{name}: the max of noisy estimates is biased upward (+{want[0] / cases[0][1]:.2f} "
-            "sigma "
-            f"with {n} equal actions), although every estimate is unbiased on its own."
-        )
-    if np.all(np.abs(got) <= tol):
-        return wrong(
-            f"your bias is about 0 in every case ({cases_text}). Two usual causes: the mean taken "
-            "before the max (averaging the noisy estimates first removes the noise, and the bias), "
-            "or "
-            "one noise draw shared by all actions. Draw independent noise of shape (n_samples, A), "
-            "take the max over the actions of each sample, then average those maxima."
-        )
-    shifts = np.array([tv.max() for tv, _ in cases])
-    means = np.array([tv.mean() for tv, _ in cases])
-    unit = np.array([expected_max(tv, 1.0) - tv.max() for tv, _ in cases])
-    checks = [
-        (
-            want + shifts,
-            "you returned E[max_a estimate], not its bias: subtract the true maximum, "
-            "max(true_values).",
-        ),
-        (
-            want + shifts - means,
-            "subtract the largest true value, max(true_values), not their mean.",
-        ),
-        (
-            unit,
-            "the noise ignores sigma: the noisy estimates are true_values + sigma * eps, so the "
-            "bias "
-            "grows with sigma.",
-        ),
-        (-want, "the sign is flipped: the bias is E[max] - max(true_values), and it is positive."),
+    if not verdict.ok:
+        return verdict
+    seed, tv, sigma = int(rng.integers(2**31)), cases[0].tv, cases[0].sigma
+    twice = [
+        call_student(max_bias, tv.copy(), sigma, 2000, np.random.default_rng(seed), name=name)
+        for _ in range(2)
     ]
-    for value, message in checks:
-        if np.all(np.abs(got - value) <= tol):
-            return wrong(f"{message} ({cases_text})")
-    if np.all(got > want + 1.0):
+    if not np.isclose(*(to_scalar(x, name, "one number") for x in twice)):
         return wrong(
-            f"your bias is far too large: it looks like the max over all samples (the largest draw "
-            f"of all), or over the sample axis. Take the max over the action axis (axis=1) of each "
-            f"sample, then the mean over samples. ({cases_text})"
+            f"{name} gave two different results for two generators with the same seed: draw the "
+            "noise with the `rng` you are given (rng.normal), not np.random."
         )
-    return wrong(
-        f"{cases_text}. Draw noisy estimates of shape (n_samples, n_actions), take the max over "
-        "actions, average, subtract max(true_values)."
-    )
+    return verdict
 
 
 def _double_batch(rng, batch, n_actions, terminal):
@@ -180,14 +181,86 @@ def _double_batch(rng, batch, n_actions, terminal):
         rest = [a for a in range(n_actions) if a not in (hi, lo)]
         online[i, hi], online[i, lo] = values[-1], values[0]
         online[i, rng.permutation(rest)] = values[1:-1]
-    if terminal == "all":
-        terminated = np.ones(batch, np.float32)
-    elif terminal == "none":
-        terminated = np.zeros(batch, np.float32)
-    else:  # about a third terminal, at least one of each
-        terminated = np.zeros(batch, np.float32)
-        terminated[rng.permutation(batch)[: max(1, batch // 3)]] = 1.0
-    return reward, online, target, terminated
+    return reward, online, target, terminal_flags(rng, batch, terminal)
+
+
+def _double_cases(rng):
+    n_actions = int(rng.integers(3, 5))
+    for batch, terminal, gamma in td_cases(rng):
+        arrays = _double_batch(rng, batch, n_actions, terminal)
+        r, qo, qt, t = (x.astype(np.float64) for x in arrays)
+        yield Case(
+            (*arrays, gamma),
+            ("reward", "next_q_online", "next_q_target", "terminated", "gamma"),
+            f"(rewards {fmt(r)}, next_q_online {fmt(qo)}, next_q_target {fmt(qt)}, "
+            f"terminated {fmt(t, 0)}, gamma {gamma})",
+            what=f"one target per transition, shape ({batch},)",
+            r=r,
+            qo=qo,
+            qt=qt,
+            t=t,
+            gamma=gamma,
+            rows=np.arange(batch),
+        )
+
+
+def _double(c, value=None, mask=None, gamma=None):
+    """The double DQN target of case ``c``, or a typical mistake's version of it."""
+    value = c.qt[c.rows, c.qo.argmax(axis=1)] if value is None else value
+    mask = 1 - c.t if mask is None else mask
+    return c.r + (c.gamma if gamma is None else gamma) * mask * value
+
+
+_DOUBLE_MISTAKES = [
+    Mistake(
+        "that is the vanilla DQN target, max_a' Q_target(s', a') (and what the original post's "
+        "code ended up using). Let the online network choose the action (argmax of "
+        "next_q_online), then read that action's value from next_q_target.",
+        lambda c: _double(c, c.qt.max(axis=1)),
+    ),
+    Mistake(
+        "the roles are swapped: you selected with the target network and evaluated with the "
+        "online one. The online network selects (argmax of next_q_online); the target evaluates.",
+        lambda c: _double(c, c.qo[c.rows, c.qt.argmax(axis=1)]),
+    ),
+    Mistake(
+        "you used the online network's own value of its chosen action, max_a' Q_online(s', a'): "
+        "one network both selects and evaluates, which is the overestimating max again. "
+        "Evaluate the chosen action with next_q_target.",
+        lambda c: _double(c, c.qo.max(axis=1)),
+    ),
+    Mistake(
+        "you used the index of the chosen action (argmax) as its value; read its value from "
+        "next_q_target.",
+        lambda c: _double(c, c.qo.argmax(axis=1).astype(np.float64)),
+    ),
+    Mistake(
+        "you selected the worst action (argmin); the online network selects the best one, argmax.",
+        lambda c: _double(c, c.qt[c.rows, c.qo.argmin(axis=1)]),
+    ),
+    Mistake(
+        "the terminated transitions still bootstrap: their target is just the reward. Multiply "
+        "the bootstrap term by (1 - terminated).",
+        lambda c: _double(c, mask=1.0),
+    ),
+    Mistake(
+        "the reward is not discounted (it arrives now): only the next state's value is "
+        "multiplied by gamma.",
+        lambda c: c.gamma * _double(c, gamma=1.0),
+    ),
+    Mistake(
+        "the next state's value must be discounted: multiply it by gamma.",
+        lambda c: _double(c, gamma=1.0),
+    ),
+    Mistake(
+        lambda c: (
+            f"next_q_target[:, best] takes every row's value of every chosen action (shape "
+            f"{(len(c.r),) * 2}). Pick one per row: next_q_target[np.arange(B), best] or "
+            "np.take_along_axis(next_q_target, best[:, None], axis=-1)[:, 0]."
+        ),
+        test=lambda c, got: len(c.r) > 1 and np.shape(got) == (len(c.r),) * 2,
+    ),
+]
 
 
 @check
@@ -197,103 +270,15 @@ def check_double_td_target(double_td_target) -> Verdict:
     Cases (random on every call, the two networks disagreeing on the best next action in every
     row): a mixed batch, a batch of one, an all-terminal batch, gamma in {0.5, 0.9, 0.99}.
     """
-    name = name_of(double_td_target)
-    rng = fresh_rng()
-    n_actions = int(rng.integers(3, 5))
-    for batch, terminal, gamma in td_cases(rng):
-        arrays = _double_batch(rng, batch, n_actions, terminal)
-        given = snapshot(*arrays)
-        got = call_student(
-            double_td_target,
-            *given,
-            gamma,
-            name=name,
-            hint=_flags_hint,
-            signature="(reward, next_q_online, next_q_target, terminated, gamma)",
-        )
-        assert_unchanged(
-            name, list(arrays), given, ["reward", "next_q_online", "next_q_target", "terminated"]
-        )
-        got = to_array(got, name, f"one target per transition, shape ({batch},)")
-        r, qo, qt, t = (x.astype(np.float64) for x in arrays)
-        rows = np.arange(batch)
-        chosen = qo.argmax(axis=1)
-        want = r + gamma * (1 - t) * qt[rows, chosen]
-        case = (
-            f"(rewards {fmt(r)}, next_q_online {fmt(qo)}, next_q_target {fmt(qt)}, terminated "
-            f"{fmt(t, 0)}, "
-            f"gamma {gamma})"
-        )
-        if got.shape == (batch, batch) and batch > 1:
-            return wrong(
-                f"{name} returned shape {got.shape}: next_q_target[:, best] takes every row's "
-                "value of "
-                "every chosen action. Pick one per row: next_q_target[np.arange(B), best] or "
-                "np.take_along_axis(next_q_target, best[:, None], axis=-1)[:, 0]."
-            )
-        if got.shape != want.shape:
-            return wrong(
-                f"expected one target per transition, shape ({batch},), got shape {got.shape}. "
-                "Pick one "
-                "action per row (argmax over axis=-1) and one value per row."
-            )
-        if close(got, want):
-            continue
-
-        def target(value, mask=(1 - t)):
-            return r + gamma * mask * value  # noqa: B023 (called at once, in this iteration)
-
-        message = diagnose(
-            got,
-            [
-                (
-                    target(qt.max(axis=1)),
-                    "that is the vanilla DQN target, max_a' Q_target(s', a') (and what the "
-                    "original post's code ended up using). Let the online network choose the "
-                    "action (argmax of next_q_online), then read that action's value from "
-                    "next_q_target.",
-                ),
-                (
-                    target(qo[rows, qt.argmax(axis=1)]),
-                    "the roles are swapped: you selected with the target network "
-                    "and evaluated with the online one. The online network "
-                    "selects (argmax of next_q_online); the target evaluates.",
-                ),
-                (
-                    target(qo.max(axis=1)),
-                    "you used the online network's own value of its chosen action, max_a' "
-                    "Q_online(s', a'): one network both selects and evaluates, which is the "
-                    "overestimating max again. Evaluate the chosen action with next_q_target.",
-                ),
-                (
-                    target(chosen.astype(np.float64)),
-                    "you used the index of the chosen action (argmax) as its value; "
-                    "read its value from next_q_target.",
-                ),
-                (
-                    target(qt[rows, qo.argmin(axis=1)]),
-                    "you selected the worst action (argmin); the online network "
-                    "selects the best one, argmax.",
-                ),
-                (
-                    target(qt[rows, chosen], mask=1.0),
-                    "the terminated transitions still bootstrap: their target is "
-                    "just the reward. Multiply the bootstrap term by "
-                    "(1 - terminated).",
-                ),
-                (
-                    gamma * (r + (1 - t) * qt[rows, chosen]),
-                    "the reward is not discounted (it arrives now): only the "
-                    "next state's value is multiplied by gamma.",
-                ),
-                (
-                    r + (1 - t) * qt[rows, chosen],
-                    "the next state's value must be discounted: multiply it by gamma.",
-                ),
-            ],
-        )
-        return wrong(f"{message or 'expected ' + fmt(want) + ', got ' + fmt(got) + '.'} {case}")
-    return correct(
-        f"{name}: y = r + gamma * (1 - terminated) * Q_target(s', argmax_a' Q_online(s', a')): the "
-        "online net selects, the target net evaluates."
+    return grade(
+        double_td_target,
+        _double_cases(fresh_rng()),
+        _double,
+        _DOUBLE_MISTAKES,
+        signature="(reward, next_q_online, next_q_target, terminated, gamma)",
+        hint=flags_hint,
+        done=(
+            f"{name_of(double_td_target)}: y = r + gamma * (1 - terminated) * Q_target(s', "
+            "argmax_a' Q_online(s', a')): the online net selects, the target net evaluates."
+        ),
     )

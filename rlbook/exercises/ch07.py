@@ -5,42 +5,44 @@ from __future__ import annotations
 import numpy as np
 
 from rlbook.exercises._core import (
+    Case,
+    Mistake,
     Verdict,
-    assert_unchanged,
     call_student,
     check,
     close,
-    correct,
-    diagnose,
+    fail,
+    flags_hint,
     fmt,
     fresh_rng,
+    grade,
     name_of,
-    snapshot,
     tensor_hint,
     to_array,
     wrong,
 )
 from rlbook.exercises._pg import (
+    RETURN_MISTAKES,
     StudentStep,
-    agent_verdict,
+    assert_tensors_unchanged,
     backprop,
+    cartpole_verdict,
     discounted,
     flat,
     grads_or_none,
     log_softmax,
+    loss_inputs,
     moves,
     near,
     no_gradient_hint,
     pg_output_grad,
-    policy_batch,
     policy_step_mistake,
-    return_mistakes,
     set_flat,
     sgd,
+    taped,
     tiny_networks,
     train_on_cartpole,
 )
-from rlbook.exercises.ch03 import _flags_hint
 
 __all__ = [
     "check_td_targets",
@@ -51,6 +53,85 @@ __all__ = [
 ]
 
 
+def _td_cases(rng):
+    for kind, gamma in (
+        ("mixed", float(rng.choice([0.9, 0.99]))),
+        ("one", 0.9),
+        ("all", 0.99),
+        ("both", 0.5),
+    ):
+        batch = 1 if kind == "one" else int(rng.integers(5, 9))  # mixed: some have neither flag
+        rewards = np.round(rng.uniform(-1.0, 2.0, size=batch), 2).astype(np.float32)
+        next_values = np.round(rng.uniform(1.0, 10.0, size=batch), 2).astype(np.float32)
+        flags = rng.permutation(batch)
+        term, trunc = np.zeros(batch, np.float32), np.zeros(batch, np.float32)
+        if kind == "mixed":
+            term[flags[:2]], trunc[flags[2:4]] = 1.0, 1.0
+        elif kind == "all":
+            term[:] = 1.0
+        elif kind == "both":
+            term[flags[:2]], trunc[flags[1:3]] = 1.0, 1.0  # flags[1] is both
+        r, v, t, tr = (x.astype(np.float64) for x in (rewards, next_values, term, trunc))
+        yield Case(
+            (rewards, next_values, term, trunc, gamma),
+            ("rewards", "next_values", "terminated", "truncated", "gamma"),
+            f"(rewards {fmt(r)}, next_values {fmt(v)}, terminated {fmt(t, 0)}, truncated "
+            f"{fmt(tr, 0)}, gamma {gamma})",
+            what=f"one target per transition, shape ({batch},)",
+            r=r,
+            v=v,
+            t=t,
+            tr=tr,
+            gamma=gamma,
+        )
+
+
+def _td(c, mask=None, gamma=None):
+    return c.r + (c.gamma if gamma is None else gamma) * (1 - c.t if mask is None else mask) * c.v
+
+
+_TD_MISTAKES = [
+    Mistake(
+        "a truncated transition was cut by the time limit, not terminated: the pole was still "
+        "up, so its future is worth V(s'). Stop bootstrapping only on terminated (done = "
+        "terminated or truncated is the mistake).",
+        lambda c: _td(c, mask=1 - np.maximum(c.t, c.tr)),
+    ),
+    Mistake(
+        "a transition can be both terminated and truncated, and terminated alone decides: stop "
+        "bootstrapping only on terminated, (1 - terminated). Do not subtract truncated.",
+        lambda c: _td(c, mask=1 - c.t - c.tr),
+    ),
+    Mistake(
+        "you stopped bootstrapping on truncated instead of terminated: only a real end "
+        "(terminated) makes the future worth 0.",
+        lambda c: _td(c, mask=1 - c.tr),
+    ),
+    Mistake(
+        "the terminated transitions still bootstrap: nothing follows a real end, so their target "
+        "is just r. Multiply V(s') by (1 - terminated).",
+        lambda c: _td(c, mask=1.0),
+    ),
+    Mistake(
+        "the flag is the wrong way round: bootstrap when the episode goes on, (1 - terminated).",
+        lambda c: _td(c, mask=c.t),
+    ),
+    Mistake(
+        "the reward is not discounted (it arrives now); only V(s') is multiplied by gamma.",
+        lambda c: c.gamma * _td(c, gamma=1.0),
+    ),
+    Mistake(
+        "the next state's value must be discounted: multiply V(s') by gamma.",
+        lambda c: _td(c, gamma=1.0),
+    ),
+]
+
+
+def _targets_read(got, c, name):
+    got = to_array(got, name, c.what)
+    return got[:, 0] if got.shape == (len(c.r), 1) else got
+
+
 @check
 def check_td_targets(td_targets) -> Verdict:
     """Check ``td_targets(rewards, next_values, terminated, truncated, gamma) -> (B,)``.
@@ -59,105 +140,18 @@ def check_td_targets(td_targets) -> Verdict:
     one, an all-terminal batch, a transition both terminated and truncated (Gymnasium allows it:
     terminated wins), and gamma in {0.5, 0.9, 0.99}.
     """
-    name = name_of(td_targets)
-    rng = fresh_rng()
-    for kind, gamma in (
-        ("mixed", float(rng.choice([0.9, 0.99]))),
-        ("one", 0.9),
-        ("all", 0.99),
-        ("both", 0.5),
-    ):
-        batch = {"one": 1}.get(
-            kind, int(rng.integers(5, 9))
-        )  # mixed: some transitions have neither flag
-        rewards = np.round(rng.uniform(-1.0, 2.0, size=batch), 2).astype(np.float32)
-        next_values = np.round(rng.uniform(1.0, 10.0, size=batch), 2).astype(np.float32)
-        flags = rng.permutation(batch)
-        terminated, truncated = np.zeros(batch, np.float32), np.zeros(batch, np.float32)
-        if kind == "mixed":
-            terminated[flags[:2]], truncated[flags[2:4]] = 1.0, 1.0
-        elif kind == "all":
-            terminated[:] = 1.0
-        elif kind == "both":
-            terminated[flags[:2]], truncated[flags[1:3]] = 1.0, 1.0  # flags[1] is both
-        arrays = (rewards, next_values, terminated, truncated)
-        given = snapshot(*arrays)
-        got = call_student(
-            td_targets,
-            *given,
-            gamma,
-            name=name,
-            hint=_flags_hint,
-            signature="(rewards, next_values, terminated, truncated, gamma)",
-        )
-        assert_unchanged(
-            name, list(arrays), given, ["rewards", "next_values", "terminated", "truncated"]
-        )
-        got = to_array(got, name, f"one target per transition, shape ({batch},)")
-        if got.shape == (batch, 1):
-            got = got[:, 0]
-        r, v, term, trunc = (x.astype(np.float64) for x in arrays)
-        want = r + gamma * (1 - term) * v
-        case = (
-            f"(rewards {fmt(r)}, next_values {fmt(v)}, terminated {fmt(term, 0)}, truncated "
-            f"{fmt(trunc, 0)}, "
-            f"gamma {gamma})"
-        )
-        if got.shape != want.shape:
-            return wrong(
-                f"expected one target per transition, shape ({batch},), got shape {got.shape}. "
-                f"{case}"
-            )
-        if close(got, want):
-            continue
-        message = diagnose(
-            got,
-            [
-                (
-                    r + gamma * (1 - np.maximum(term, trunc)) * v,
-                    "a truncated transition was cut by the time limit, not terminated: the pole "
-                    "was still up, so its "
-                    "future is worth V(s'). Stop bootstrapping only on terminated (done = "
-                    "terminated or truncated is "
-                    "the mistake).",
-                ),
-                (
-                    r + gamma * (1 - term - trunc) * v,
-                    "a transition can be both terminated and truncated; terminated alone decides: "
-                    "(1 - terminated). "
-                    "Do not subtract truncated.",
-                ),
-                (
-                    r + gamma * (1 - trunc) * v,
-                    "you stopped bootstrapping on truncated instead of terminated: only "
-                    "a real end (terminated) makes the future worth 0.",
-                ),
-                (
-                    r + gamma * v,
-                    "the terminated transitions still bootstrap: nothing follows a real end, so "
-                    "their "
-                    "target is just r. Multiply V(s') by (1 - terminated).",
-                ),
-                (
-                    r + gamma * term * v,
-                    "the flag is the wrong way round: bootstrap when the episode goes on, "
-                    "(1 - terminated).",
-                ),
-                (
-                    gamma * (r + (1 - term) * v),
-                    "the reward is not discounted (it arrives now); only V(s') is "
-                    "multiplied by gamma.",
-                ),
-                (
-                    r + (1 - term) * v,
-                    "the next state's value must be discounted: multiply V(s') by gamma.",
-                ),
-            ],
-        )
-        return wrong(f"{message or 'expected ' + fmt(want) + ', got ' + fmt(got) + '.'} {case}")
-    return correct(
-        f"{name}: y = r + gamma * (1 - terminated) * V(s'); a truncated transition still "
-        "bootstraps."
+    return grade(
+        td_targets,
+        _td_cases(fresh_rng()),
+        _td,
+        _TD_MISTAKES,
+        read=_targets_read,
+        signature="(rewards, next_values, terminated, truncated, gamma)",
+        hint=flags_hint,
+        done=(
+            f"{name_of(td_targets)}: y = r + gamma * (1 - terminated) * V(s'); a truncated "
+            "transition still bootstraps."
+        ),
     )
 
 
@@ -168,6 +162,175 @@ def _mixed_signs(rng, n):
     if n > 1:
         signs[rng.permutation(n)[:2]] = [-1.0, 1.0]
     return signs
+
+
+def _losses_cases(rng):
+    for n, n_actions in (
+        (int(rng.integers(5, 9)), 2),
+        (1, 2),
+        (int(rng.integers(3, 7)), int(rng.integers(3, 5))),
+    ):
+        values = np.round(rng.uniform(0.0, 5.0, size=n), 2).astype(np.float32)
+        noise = _mixed_signs(rng, n) * rng.uniform(0.5, 3.0, size=n)
+        targets = np.round(values + noise, 2).astype(np.float32)
+        arrays, tensors, actions, action_tensor = loss_inputs(
+            rng, n, n_actions, values=values, targets=targets
+        )
+        lp = log_softmax(arrays["logits"].astype(np.float64))
+        yield Case(
+            (tensors["logits"], action_tensor, tensors["values"], tensors["targets"]),
+            (None, None, None, None),
+            f"(logits {fmt(arrays['logits'])}, actions {actions.tolist()}, values {fmt(values)}, "
+            f"targets {fmt(targets)})",
+            arrays=arrays,
+            tensors=tensors,
+            lp=lp,
+            log_pi=lp[np.arange(n), actions],
+            actions=actions,
+            delta=targets.astype(np.float64) - values,
+            y=targets.astype(np.float64),
+        )
+
+
+def _ac_losses(c):
+    return -np.mean(c.delta * c.log_pi), np.mean(c.delta**2)
+
+
+def _critic_ok(got, want) -> bool:
+    return any(np.isclose(got[1], k * want[1], rtol=1e-4, atol=1e-6) for k in (1.0, 0.5))
+
+
+def _both_ok(got, want) -> bool:
+    return _critic_ok(got, want) and bool(np.isclose(got[0], want[0], rtol=1e-4, atol=1e-6))
+
+
+def _read_losses(out, c, name):
+    out, tape = out
+    assert_tensors_unchanged(name, c.arrays, c.tensors)
+    if out is None:
+        fail(f"{name} returned None: return the pair (actor_loss, critic_loss).")
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        fail(f"{name} should return two numbers, (actor_loss, critic_loss), in this order.")
+    arrays = [to_array(x, name, "two numbers, (actor_loss, critic_loss)") for x in out]
+    for arr, which in zip(arrays, ("actor", "critic")):
+        if arr.size != 1:
+            fail(
+                f"the {which} loss should be one number (a mean over the batch), "
+                f"got shape {arr.shape}."
+            )
+    got, want = tuple(float(a.reshape(())) for a in arrays), _ac_losses(c)
+    if np.isclose(got[0], want[1], rtol=1e-4) and np.isclose(got[1], want[0], rtol=1e-4):
+        fail("the two losses are swapped: return (actor_loss, critic_loss).")
+    if _both_ok(got, want):
+        _check_ac_gradients(tape, out, c, name, half=np.isclose(got[1], 0.5 * want[1]))
+    return got
+
+
+def _check_ac_gradients(tape, out, c, name, half):
+    variables = [c.tensors[k] for k in ("logits", "values", "targets")]
+    a_logits, a_values, a_targets = grads_or_none(tape, out[0], variables)
+    c_logits, c_values, c_targets = grads_or_none(tape, out[1], variables)
+    if a_logits is None or not moves(a_logits) or c_values is None or not moves(c_values):
+        which = (
+            "the logits (from the actor loss)"
+            if (a_logits is None or not moves(a_logits))
+            else "V(s) (from the critic loss)"
+        )
+        fail(
+            f"the numbers are right, but no gradient reaches {which}, so nothing could learn "
+            f"from it: compute both losses with TensorFlow operations on the tensors {name} "
+            "receives (tf.nn.log_softmax, tf.gather, tf.reduce_mean, tf.square), not NumPy."
+        )
+    if moves(c_targets) or moves(a_targets):
+        fail(
+            "the numbers are right, but the losses send gradients into the TD target: the target "
+            "must be held fixed (tf.stop_gradient(targets)), or V(s') is dragged towards V(s) as "
+            "well."
+        )
+    if moves(a_values):
+        fail(
+            "the numbers are right, but the actor loss sends gradients into V(s): hold the TD "
+            "error fixed in the actor loss (tf.stop_gradient(delta)); the critic learns from its "
+            "own loss."
+        )
+    if moves(c_logits):
+        fail(
+            "the critic loss sends gradients into the policy's logits: it should depend on V(s) "
+            "and the targets only."
+        )
+    n, n_actions = c.lp.shape
+    if not close(c_values, -(1.0 if half else 2.0) * c.delta / n, rtol=1e-3, atol=1e-6):
+        fail(
+            "the critic loss has the right value but not the gradient of mean((y - V)^2) with "
+            f"respect to V(s). {c.text}"
+        )
+    want_a = -(c.delta / n)[:, None] * (np.eye(n_actions)[c.actions] - np.exp(c.lp))
+    if not close(a_logits, want_a, rtol=1e-3, atol=1e-6):
+        fail(
+            "the actor loss has the right value but its gradient with respect to the logits is "
+            f"not -delta * grad log pi(a|s) / B. Is a tf.stop_gradient around log pi? {c.text}"
+        )
+
+
+def _critic(hint, value) -> Mistake:
+    return Mistake(
+        hint, test=lambda c, got: not _critic_ok(got, c.want) and np.isclose(got[1], value(c))
+    )
+
+
+def _actor(hint, value) -> Mistake:
+    return Mistake(
+        hint, test=lambda c, got: _critic_ok(got, c.want) and np.isclose(got[0], value(c))
+    )
+
+
+_AC_MISTAKES = [
+    _critic(
+        "the critic loss is missing its square: mean(V - y) can be made as small as you like by "
+        "pushing V down forever. Regress V on the target: mean((y - V)^2).",
+        lambda c: np.mean(-c.delta),
+    ),
+    _critic("the critic loss is missing its square: mean((y - V)^2).", lambda c: np.mean(c.delta)),
+    _critic(
+        "use the squared TD error for the critic, mean((y - V)^2), not its absolute value.",
+        lambda c: np.mean(np.abs(c.delta)),
+    ),
+    _critic(
+        "use the mean over the batch, not the sum: mean((y - V)^2).", lambda c: np.sum(c.delta**2)
+    ),
+    _critic(
+        "square each TD error, then average: mean((y - V)^2), not mean(y - V)^2.",
+        lambda c: np.mean(c.delta) ** 2,
+    ),
+    _actor(
+        "weight log pi(a|s) by the TD error delta = y - V(s), not by the target y.",
+        lambda c: -np.mean(c.y * c.log_pi),
+    ),
+    _actor(
+        "the actor loss has the wrong sign: it is -mean(delta * log pi(a|s)).",
+        lambda c: np.mean(c.delta * c.log_pi),
+    ),
+    _actor(
+        "the TD error is upside down: delta = y - V(s).", lambda c: -np.mean(-c.delta * c.log_pi)
+    ),
+    _actor("use log pi(a|s), not pi(a|s).", lambda c: -np.mean(c.delta * np.exp(c.log_pi))),
+    _actor("use the mean over the batch, not the sum.", lambda c: -np.sum(c.delta * c.log_pi)),
+    _actor(
+        "logits are not log-probabilities: apply tf.nn.log_softmax first.",
+        lambda c: -np.mean(c.delta * c.arrays["logits"][np.arange(len(c.y)), c.actions]),
+    ),
+    _actor(
+        "pick the log-probability of the action taken (tf.gather(log_probs, actions, "
+        "batch_dims=1)), not all of them.",
+        lambda c: -np.mean(c.delta[:, None] * c.lp),
+    ),
+]
+
+
+def _explain_losses(got, want, c) -> str:
+    if not _critic_ok(got, want):
+        return f"the critic loss should be mean((y - V(s))^2) = {want[1]:.4f}, got {got[1]:.4f}."
+    return f"the actor loss should be -mean(delta * log pi(a|s)) = {want[0]:.4f}, got {got[0]:.4f}."
 
 
 @check
@@ -182,186 +345,20 @@ def check_actor_critic_losses(losses) -> Verdict:
     and none to the targets; the actor loss sends the policy gradient to the logits and none to
     V(s) or the targets (the TD error is held fixed).
     """
-    import tensorflow as tf
-
-    name = name_of(losses)
-    rng = fresh_rng()
-    for n, n_actions in (
-        (int(rng.integers(5, 9)), 2),
-        (1, 2),
-        (int(rng.integers(3, 7)), int(rng.integers(3, 5))),
-    ):
-        logits_np, actions_np = policy_batch(rng, n, n_actions)
-        values_np = np.round(rng.uniform(0.0, 5.0, size=n), 2).astype(np.float32)
-        targets_np = np.round(
-            values_np + _mixed_signs(rng, n) * rng.uniform(0.5, 3.0, size=n), 2
-        ).astype(np.float32)
-        logits, values, targets = (
-            tf.Variable(logits_np),
-            tf.Variable(values_np),
-            tf.Variable(targets_np),
-        )
-        actions = tf.constant(actions_np)
-        with tf.GradientTape(persistent=True) as tape:
-            out = call_student(
-                losses,
-                logits,
-                actions,
-                values,
-                targets,
-                name=name,
-                hint=tensor_hint,
-                signature="(logits, actions, values, targets)",
-            )
-        assert_unchanged(
-            name,
-            [logits_np, values_np, targets_np],
-            [logits.numpy(), values.numpy(), targets.numpy()],
-            ["logits", "values", "targets"],
-        )
-        if out is None:
-            return wrong(f"{name} returned None: return the pair (actor_loss, critic_loss).")
-        if not isinstance(out, (tuple, list)) or len(out) != 2:
-            return wrong(
-                f"{name} should return two numbers, (actor_loss, critic_loss), in this order."
-            )
-        arrays = [to_array(x, name, "two numbers, (actor_loss, critic_loss)") for x in out]
-        for arr, which in zip(arrays, ("actor", "critic")):
-            if arr.size != 1:
-                return wrong(
-                    f"the {which} loss should be one number (a mean over the batch), got shape "
-                    f"{arr.shape}."
-                )
-        actor, critic = (float(a.reshape(())) for a in arrays)
-        lp = log_softmax(logits_np.astype(np.float64))
-        rows = np.arange(n)
-        log_pi = lp[rows, actions_np]
-        delta = targets_np.astype(np.float64) - values_np
-        want_actor, want_critic = -np.mean(delta * log_pi), np.mean(delta**2)
-        case = (
-            f"(logits {fmt(logits_np)}, actions {actions_np.tolist()}, values {fmt(values_np)}, "
-            f"targets {fmt(targets_np)})"
-        )
-        half = np.isclose(critic, 0.5 * want_critic, rtol=1e-4, atol=1e-6)
-        critic_ok = np.isclose(critic, want_critic, rtol=1e-4, atol=1e-6) or half
-        if np.isclose(actor, want_critic, rtol=1e-4) and np.isclose(critic, want_actor, rtol=1e-4):
-            return wrong("the two losses are swapped: return (actor_loss, critic_loss).")
-        if not critic_ok:
-            message = diagnose(
-                critic,
-                [
-                    (
-                        np.mean(-delta),
-                        "the critic loss is missing its square: mean(V - y) can be made as small "
-                        "as "
-                        "you like by pushing V down forever. Regress V on the target: mean((y - "
-                        "V)^2).",
-                    ),
-                    (np.mean(delta), "the critic loss is missing its square: mean((y - V)^2)."),
-                    (
-                        np.mean(np.abs(delta)),
-                        "use the squared TD error for the critic, mean((y - V)^2), not its "
-                        "absolute value.",
-                    ),
-                    (
-                        np.sum(delta**2),
-                        "use the mean over the batch, not the sum: mean((y - V)^2).",
-                    ),
-                    (
-                        np.mean(delta) ** 2,
-                        "square each TD error, then average: mean((y - V)^2), not mean(y - V)^2.",
-                    ),
-                ],
-            )
-            message = (
-                message
-                or f"the critic loss should be mean((y - V(s))^2) = {want_critic:.4f}, got "
-                f"{critic:.4f}."
-            )
-            return wrong(f"{message} {case}")
-        if not np.isclose(actor, want_actor, rtol=1e-4, atol=1e-6):
-            message = diagnose(
-                actor,
-                [
-                    (
-                        -np.mean(targets_np * log_pi),
-                        "weight log pi(a|s) by the TD error delta = y - V(s), not by the target y.",
-                    ),
-                    (
-                        np.mean(delta * log_pi),
-                        "the actor loss has the wrong sign: it is -mean(delta * log pi(a|s)).",
-                    ),
-                    (-np.mean(-delta * log_pi), "the TD error is upside down: delta = y - V(s)."),
-                    (-np.mean(delta * np.exp(log_pi)), "use log pi(a|s), not pi(a|s)."),
-                    (-np.sum(delta * log_pi), "use the mean over the batch, not the sum."),
-                    (
-                        -np.mean(delta * logits_np[rows, actions_np]),
-                        "logits are not log-probabilities: apply tf.nn.log_softmax first.",
-                    ),
-                    (
-                        -np.mean(delta[:, None] * lp),
-                        "pick the log-probability of the action taken "
-                        "(tf.gather(log_probs, actions, batch_dims=1)), not all of them.",
-                    ),
-                ],
-            )
-            message = (
-                message
-                or f"the actor loss should be -mean(delta * log pi(a|s)) = {want_actor:.4f}, got "
-                f"{actor:.4f}."
-            )
-            return wrong(f"{message} {case}")
-        a_logits, a_values, a_targets = grads_or_none(tape, out[0], [logits, values, targets])
-        c_logits, c_values, c_targets = grads_or_none(tape, out[1], [logits, values, targets])
-        del tape
-        if a_logits is None or not moves(a_logits) or c_values is None or not moves(c_values):
-            which = (
-                "the logits (from the actor loss)"
-                if (a_logits is None or not moves(a_logits))
-                else "V(s) (from the critic loss)"
-            )
-            return wrong(
-                f"the numbers are right, but no gradient reaches {which}, so nothing could learn "
-                f"from it: compute both losses with TensorFlow operations on the tensors {name} "
-                "receives (tf.nn.log_softmax, tf.gather, tf.reduce_mean, tf.square), not NumPy."
-            )
-        if moves(c_targets) or moves(a_targets):
-            return wrong(
-                "the numbers are right, but the losses send gradients into the TD target: the "
-                "target "
-                "must be held fixed (tf.stop_gradient(targets)), or V(s') is dragged towards V(s) "
-                "as well."
-            )
-        if moves(a_values):
-            return wrong(
-                "the numbers are right, but the actor loss sends gradients into V(s): hold the TD "
-                "error fixed in the actor loss (tf.stop_gradient(delta)); the critic learns from "
-                "its "
-                "own loss."
-            )
-        if moves(c_logits):
-            return wrong(
-                "the critic loss sends gradients into the policy's logits: it should depend on "
-                "V(s) "
-                "and the targets only."
-            )
-        want_c = -(1.0 if half else 2.0) * delta / n
-        if not close(c_values, want_c, rtol=1e-3, atol=1e-6):
-            return wrong(
-                f"the critic loss has the right value but not the gradient of mean((y - V)^2) with "
-                f"respect to V(s). {case}"
-            )
-        want_a = -(delta / n)[:, None] * (np.eye(n_actions)[actions_np] - np.exp(lp))
-        if not close(a_logits, want_a, rtol=1e-3, atol=1e-6):
-            return wrong(
-                "the actor loss has the right value but its gradient with respect to the logits "
-                "is "
-                f"not -delta * grad log pi(a|s) / B. Is a tf.stop_gradient around log pi? {case}"
-            )
-    return correct(
-        f"{name}: critic mean(delta^2) with the target held fixed; actor -mean(delta * log "
-        "pi(a|s)) "
-        "with delta held fixed. Gradients go where they should."
+    return grade(
+        taped(losses),
+        _losses_cases(fresh_rng()),
+        _ac_losses,
+        _AC_MISTAKES,
+        read=_read_losses,
+        same=_both_ok,
+        signature="(logits, actions, values, targets)",
+        hint=tensor_hint,
+        explain=_explain_losses,
+        done=(
+            f"{name_of(losses)}: critic mean(delta^2) with the target held fixed; actor "
+            "-mean(delta * log pi(a|s)) with delta held fixed. Gradients go where they should."
+        ),
     )
 
 
@@ -372,6 +369,48 @@ _STEP_SIGNATURE = (
     "actor_critic_step(policy, value_network, policy_optimizer, value_optimizer, obs, actions, "
     "targets, critic_steps)"
 )
+
+
+def _n_step_cases(rng):
+    for where, n_steps, n_envs, kind, gamma in [
+        ("a rollout with episode ends", int(rng.integers(4, 7)), 3, "mixed", 0.9),
+        ("a one-step rollout (T = 1)", 1, int(rng.integers(2, 5)), "mixed", 0.5),
+        ("a rollout in which every step ends an episode", 3, 2, "all", 0.99),
+        ("one environment copy (E = 1)", int(rng.integers(3, 6)), 1, "none", 0.5),
+    ]:
+        rewards = np.round(rng.uniform(-1.0, 2.0, size=(n_steps, n_envs)), 2).astype(np.float32)
+        last_values = np.round(rng.uniform(2.0, 10.0, size=n_envs), 2).astype(np.float32)
+        dones = np.full((n_steps, n_envs), 1.0 if kind == "all" else 0.0, np.float32)
+        if kind == "mixed" and n_steps > 1:
+            dones[int(rng.integers(1, n_steps - 1)), 0] = 1.0  # an end in the middle
+            dones[-1, 1] = 1.0  # an end on the rollout's last step (copy 2 runs through)
+        elif kind == "mixed":
+            dones[0, 0] = 1.0
+        yield Case(
+            (rewards, dones, last_values, gamma),
+            ("rewards", "dones", "last_values", "gamma"),
+            f"(rewards {fmt(rewards.T, 2)} and dones {fmt(dones.T, 0)} per copy, last_values "
+            f"{fmt(last_values, 2)}, gamma {gamma})",
+            f"for {where}",
+            what=f"one target per step and copy, shape {(n_steps, n_envs)}",
+            r=rewards.astype(np.float64),
+            dones=dones.astype(np.float64),
+            gamma=gamma,
+            b=last_values.astype(np.float64),
+            bootstrapped=True,
+            symbol="y_t",
+            next_symbol="y_{t+1}",
+            quantity="targets",
+        )
+
+
+_N_STEP_MISTAKES = RETURN_MISTAKES + [
+    Mistake(
+        "expected targets of shape (n_steps, num_envs): the time axis comes first, entry [t, i] "
+        "is step t of copy i.",
+        test=lambda c, got: np.shape(got) != c.r.shape and np.shape(got) == c.r.shape[::-1],
+    ),
+]
 
 
 @check
@@ -386,70 +425,17 @@ def check_n_step_targets(n_step_targets) -> Verdict:
     where every step ends an episode, one copy (E = 1); gamma in {0.5, 0.9, 0.99}. The arrays
     are NumPy, as the agent passes them, and must not be changed in place.
     """
-    name = name_of(n_step_targets)
-    rng = fresh_rng()
-    cases = [  # (what, T, E, kind, gamma)
-        ("a rollout with episode ends", int(rng.integers(4, 7)), 3, "mixed", 0.9),
-        ("a one-step rollout (T = 1)", 1, int(rng.integers(2, 5)), "mixed", 0.5),
-        ("a rollout in which every step ends an episode", 3, 2, "all", 0.99),
-        ("one environment copy (E = 1)", int(rng.integers(3, 6)), 1, "none", 0.5),
-    ]
-    for what, n_steps, n_envs, kind, gamma in cases:
-        rewards = np.round(rng.uniform(-1.0, 2.0, size=(n_steps, n_envs)), 2).astype(np.float32)
-        last_values = np.round(rng.uniform(2.0, 10.0, size=n_envs), 2).astype(np.float32)
-        dones = np.zeros((n_steps, n_envs), np.float32)
-        if kind == "all":
-            dones[:] = 1.0
-        elif kind == "mixed" and n_steps > 1:
-            dones[int(rng.integers(1, n_steps - 1)), 0] = 1.0  # an end in the middle
-            dones[-1, 1] = 1.0  # an end on the rollout's last step
-            # (copy 2 runs through the whole rollout)
-        elif kind == "mixed":
-            dones[0, 0] = 1.0
-        given = snapshot(rewards, dones, last_values)
-        got = call_student(
-            n_step_targets,
-            *given,
-            gamma,
-            name=name,
-            hint=_flags_hint,
-            signature=_TARGETS_SIGNATURE,
-        )
-        assert_unchanged(
-            name, [rewards, dones, last_values], given, ["rewards", "dones", "last_values"]
-        )
-        shape = (n_steps, n_envs)
-        got = to_array(got, name, f"one target per step and copy, shape {shape}")
-        want = discounted(rewards, dones, gamma, bootstrap=last_values)
-        case = (
-            f"(rewards {fmt(rewards.T, 2)} and dones {fmt(dones.T, 0)} per copy, last_values "
-            f"{fmt(last_values, 2)}, gamma {gamma})"
-        )
-        if got.shape != shape:
-            hint = (
-                "the time axis comes first: entry [t, i] is step t of copy i"
-                if got.shape == shape[::-1]
-                else "keep the layout of rewards, one target per entry"
-            )
-            return wrong(
-                f"for {what} expected targets of shape {shape} (n_steps, num_envs), got shape "
-                f"{got.shape}: {hint}. {case}"
-            )
-        if close(got, want):
-            continue
-        message = diagnose(
-            got,
-            return_mistakes(
-                rewards, dones, gamma, want, bootstrap=last_values, symbol="y_t", what="targets"
-            ),
-        )
-        return wrong(
-            f"for {what}: {message or 'expected ' + fmt(want.T, 4) + ' per copy, got '}"
-            f"{'' if message else fmt(got.T, 4) + '.'} {case}"
-        )
-    return correct(
-        f"{name}: y_t = r_t + gamma * (1 - done_t) * y_(t+1), backwards from V(s_T), "
-        "restarting at every episode end."
+    return grade(
+        n_step_targets,
+        _n_step_cases(fresh_rng()),
+        lambda c: discounted(c.r, c.dones, c.gamma, bootstrap=c.b),
+        _N_STEP_MISTAKES,
+        signature=_TARGETS_SIGNATURE,
+        hint=flags_hint,
+        done=(
+            f"{name_of(n_step_targets)}: y_t = r_t + gamma * (1 - done_t) * y_(t+1), backwards "
+            "from V(s_T), restarting at every episode end."
+        ),
     )
 
 
@@ -539,27 +525,10 @@ def _critic_mistake(got, value, obs, targets, lr_v, lr_pi, steps, log_pi) -> str
     return None
 
 
-@check
-def check_actor_critic_step(actor_critic_step) -> Verdict:
-    """Check ``actor_critic_step(policy, value_network, policy_optimizer, value_optimizer, obs,
-    actions, targets, critic_steps)``.
-
-    It must take one step of ``policy_optimizer`` on the policy down the gradient of
-    ``-mean_t[delta_t log pi(a_t|s_t)]``, with ``delta_t = y_t - V(s_t)`` from the value network
-    *before* this update and held fixed, and ``critic_steps`` steps of ``value_optimizer`` on the
-    value network down the gradient of ``mean_t (y_t - V(s_t))^2`` (half of it is accepted too).
-    Small random networks and plain SGD optimizers with two different learning rates on every
-    call, so each network's step is the change of its weights divided by its learning rate; the
-    inputs are TensorFlow tensors, as the agent passes them. Cases: a batch with one critic step,
-    one with every TD error 0 (targets = V(s): nothing may move, so no gradient of the actor's
-    loss may reach the critic), a batch of one step, three or four actions and several critic
-    steps.
-    """
+def _ac_step_cases(rng):
     import tensorflow as tf
 
-    name = name_of(actor_critic_step)
-    rng = fresh_rng()
-    cases = [  # (what, B, A, critic_steps, zero TD errors)
+    for what, n, n_actions, critic_steps, zero in [  # (what, B, A, critic_steps, zero TD errors)
         ("a batch", int(rng.integers(5, 9)), 2, 1, False),
         (
             "a batch whose targets equal V(s) (every TD error 0)",
@@ -576,26 +545,18 @@ def check_actor_critic_step(actor_critic_step) -> Verdict:
             int(rng.integers(2, 4)),
             False,
         ),
-    ]
-    for what, n, n_actions, critic_steps, zero in cases:
+    ]:
         obs_dim = int(rng.integers(3, 6))
         policy, value = tiny_networks(rng, obs_dim, n_actions, float(rng.uniform(2.0, 5.0)))
         obs = rng.normal(size=(n, obs_dim)).astype(np.float32)
         actions = rng.integers(n_actions, size=n).astype(np.int32)
         v0 = value(obs).numpy()[:, 0]
-        if zero:
-            targets = v0.copy()
-        else:
-            signs = _mixed_signs(rng, n)
-            targets = np.round(v0 + signs * rng.uniform(0.5, 3.0, size=n), 2).astype(np.float32)
+        noise = 0.0 if zero else _mixed_signs(rng, n) * rng.uniform(0.5, 3.0, size=n)
+        targets = (v0 if zero else np.round(v0 + noise, 2)).astype(np.float32)
         lr_pi, lr_v = float(rng.choice([0.05, 0.1])), float(rng.choice([0.2, 0.3]))
-        policy0, value0 = flat(policy), flat(value)
+        y, delta = targets.astype(np.float64), targets.astype(np.float64) - v0
         logits0 = policy(obs).numpy().astype(np.float64)
-        delta = targets.astype(np.float64) - v0
-        right_pi = backprop(policy, obs, pg_output_grad(logits0, actions, delta))
-        right_v = _critic_after(value, obs, targets.astype(np.float64), lr_v, critic_steps)
-        call_student(
-            actor_critic_step,
+        args = (
             policy,
             value,
             sgd(lr_pi),
@@ -604,110 +565,149 @@ def check_actor_critic_step(actor_critic_step) -> Verdict:
             tf.constant(actions),
             tf.constant(targets),
             critic_steps,
-            name=name,
-            signature=_STEP_SIGNATURE,
-            hint=no_gradient_hint,
         )
-        policy1, value1 = flat(policy), flat(value)
-        set_flat(value, value0)  # what the candidates below start from
-        case = (
+        yield Case(
+            args,
+            (None,) * 7 + ("critic_steps",),
             f"({what}: {n} step{'s' if n > 1 else ''}, {n_actions} actions, targets "
-            f"{fmt(targets, 2)}, V(s) {fmt(v0, 2)}, critic_steps {critic_steps})"
+            f"{fmt(targets, 2)}, V(s) {fmt(v0, 2)}, critic_steps {critic_steps})",
+            policy=policy,
+            value=value,
+            obs=obs,
+            actions=actions,
+            targets=targets,
+            y=y,
+            v0=v0,
+            delta=delta,
+            lr_pi=lr_pi,
+            lr_v=lr_v,
+            steps=critic_steps,
+            zero=zero,
+            logits0=logits0,
+            policy0=flat(policy),
+            value0=flat(value),
+            right_pi=backprop(policy, obs, pg_output_grad(logits0, actions, delta)),
+            right_v=_critic_after(value, obs, y, lr_v, critic_steps),
         )
-        # The critic: critic_steps steps on the squared error (or half of it).
-        y = targets.astype(np.float64)
-        if not near(value1 - value0, right_v - value0) and not near(
-            value1 - value0, _critic_after(value, obs, y, lr_v, critic_steps, scale=1.0) - value0
-        ):
-            if np.array_equal(value1, value0):
-                return wrong(
-                    f"{name} did not change the value network's weights. After the actor's "
-                    "step, take critic_steps steps of value_optimizer on mean((y - V(s))^2). "
-                    f"{case}"
-                )
-            log_pi = log_softmax(logits0)[np.arange(n), actions]
-            message = _critic_mistake(value1, value, obs, y, lr_v, lr_pi, critic_steps, log_pi)
-            if zero and message is None:
-                message = (
-                    "every TD error is 0 here, so neither network should move, but the value "
-                    "network did. Does the actor's loss send gradient into V(s)? Hold the TD "
-                    "error fixed there, tf.stop_gradient(targets - values)."
-                )
-            return wrong(
-                (
-                    message
-                    or "the value network's weights did not move by critic_steps steps of "
-                    "value_optimizer down the gradient of mean((y - V(s))^2), y held fixed."
-                )
-                + f" {case}"
-            )
-        # The actor: one step on -mean(delta log pi), delta from V(s) before the update.
-        if zero:
-            if not np.allclose(policy1, policy0, atol=1e-6):
-                return wrong(
-                    "every TD error is 0 here (targets = V(s)), so the policy should not move, "
-                    "but it did: weight each log-probability by delta = y - V(s), not by the "
-                    f"target y. {case}"
-                )
-            continue
-        if np.array_equal(policy1, policy0):
-            return wrong(
-                f"{name} did not change the policy's weights. Compute the actor's loss inside "
-                "`with tf.GradientTape() as tape:`, then take one step of policy_optimizer: "
-                "optimizer.apply_gradients(zip(grads, policy.trainable_variables)). "
-                f"{case}"
-            )
-        taken = (policy0 - policy1) / lr_pi
-        if near(taken, right_pi):
-            continue
-        set_flat(policy, policy0)
-        set_flat(value, right_v)
-        v_after = value(obs).numpy()[:, 0].astype(np.float64)
-        set_flat(value, value0)
-        message = policy_step_mistake(
-            taken,
-            policy,
-            obs,
-            actions,
-            delta,
-            lr_pi,
-            weight_name="delta_t",
-            others=[
-                (
-                    targets.astype(np.float64),
-                    "the actor weights each log-probability by the target y; use the TD error "
-                    "delta = y - V(s) (the critic's value subtracted).",
-                ),
-                (
-                    targets - v0.mean(),
-                    "targets - values with values of shape (B, 1) broadcasts to a B x B matrix; "
-                    "squeeze the value network's output to shape (B,) first, "
-                    "value_network(obs)[:, 0].",
-                ),
-                (
-                    targets - v_after,
-                    "the actor's TD errors used V(s) after the critic's steps: compute delta = "
-                    "y - V(s) first, from the value network before this update (step 3 of the "
-                    "algorithm), then the actor's step, then the critic's.",
-                ),
-                (
-                    delta * lr_v / lr_pi,
-                    "the policy moved with value_optimizer's step size: each network has its own "
-                    "optimizer, policy_optimizer for the policy.",
-                ),
-            ],
+
+
+def _critic_problem(c, value1, name) -> str | None:
+    """What is wrong with the critic's steps (critic_steps on the squared error, or half of it)."""
+    half = _critic_after(c.value, c.obs, c.y, c.lr_v, c.steps, scale=1.0)
+    if near(value1 - c.value0, c.right_v - c.value0) or near(value1 - c.value0, half - c.value0):
+        return None
+    if np.array_equal(value1, c.value0):
+        return (
+            f"{name} did not change the value network's weights. After the actor's step, take "
+            "critic_steps steps of value_optimizer on mean((y - V(s))^2)."
         )
-        return wrong(
-            (
-                message
-                or "the policy's weights did not move by one step of policy_optimizer down the "
-                "gradient of -mean[delta_t log pi(a_t|s_t)], delta_t = y_t - V(s_t) held fixed."
-            )
-            + f" {case}"
+    log_pi = log_softmax(c.logits0)[np.arange(len(c.y)), c.actions]
+    message = _critic_mistake(value1, c.value, c.obs, c.y, c.lr_v, c.lr_pi, c.steps, log_pi)
+    if c.zero and message is None:
+        message = (
+            "every TD error is 0 here, so neither network should move, but the value network "
+            "did. Does the actor's loss send gradient into V(s)? Hold the TD error fixed there, "
+            "tf.stop_gradient(targets - values)."
         )
-    return correct(
-        f"{name}: one actor step down -mean[delta log pi(a|s)] with delta = y - V(s) held "
-        "fixed, then critic_steps steps of the critic on mean((y - V(s))^2)."
+    return message or (
+        "the value network's weights did not move by critic_steps steps of value_optimizer down "
+        "the gradient of mean((y - V(s))^2), y held fixed."
+    )
+
+
+def _actor_problem(c, policy1, name) -> str | None:
+    """What is wrong with the actor's step (one step down -mean(delta log pi), delta fixed)."""
+    if c.zero and not np.allclose(policy1, c.policy0, atol=1e-6):
+        return (
+            "every TD error is 0 here (targets = V(s)), so the policy should not move, but it "
+            "did: weight each log-probability by delta = y - V(s), not by the target y."
+        )
+    if c.zero:
+        return None
+    if np.array_equal(policy1, c.policy0):
+        return (
+            f"{name} did not change the policy's weights. Compute the actor's loss inside `with "
+            "tf.GradientTape() as tape:`, then take one step of policy_optimizer: "
+            "optimizer.apply_gradients(zip(grads, policy.trainable_variables))."
+        )
+    taken = (c.policy0 - policy1) / c.lr_pi
+    if near(taken, c.right_pi):
+        return None
+    set_flat(c.policy, c.policy0)
+    set_flat(c.value, c.right_v)
+    v_after = c.value(c.obs).numpy()[:, 0].astype(np.float64)
+    set_flat(c.value, c.value0)
+    others = [(weights(c, v_after), hint) for weights, hint in _ACTOR_MISTAKES]
+    return policy_step_mistake(
+        taken, c.policy, c.obs, c.actions, c.delta, c.lr_pi, weight_name="delta_t", others=others
+    ) or (
+        "the policy's weights did not move by one step of policy_optimizer down the gradient of "
+        "-mean[delta_t log pi(a_t|s_t)], delta_t = y_t - V(s_t) held fixed."
+    )
+
+
+_ACTOR_MISTAKES = [  # (the weights of the log-probabilities, hint)
+    (
+        lambda c, v_after: c.y,
+        "the actor weights each log-probability by the target y; use the TD error delta = "
+        "y - V(s) (the critic's value subtracted).",
+    ),
+    (
+        lambda c, v_after: c.y - c.v0.mean(),
+        "targets - values with values of shape (B, 1) broadcasts to a B x B matrix; squeeze the "
+        "value network's output to shape (B,) first, value_network(obs)[:, 0].",
+    ),
+    (
+        lambda c, v_after: c.y - v_after,
+        "the actor's TD errors used V(s) after the critic's steps: compute delta = y - V(s) "
+        "first, from the value network before this update (step 3 of the algorithm), then the "
+        "actor's step, then the critic's.",
+    ),
+    (
+        lambda c, v_after: c.delta * c.lr_v / c.lr_pi,
+        "the policy moved with value_optimizer's step size: each network has its own optimizer, "
+        "policy_optimizer for the policy.",
+    ),
+]
+
+
+def _read_ac_step(got, c, name):
+    policy1, value1 = flat(c.policy), flat(c.value)
+    set_flat(c.value, c.value0)  # what the candidates start from
+    message = _critic_problem(c, value1, name) or _actor_problem(c, policy1, name)
+    if message:
+        fail(f"{message} {c.text}")
+
+
+@check
+def check_actor_critic_step(actor_critic_step) -> Verdict:
+    """Check ``actor_critic_step(policy, value_network, policy_optimizer, value_optimizer, obs,
+    actions, targets, critic_steps)``.
+
+    It must take one step of ``policy_optimizer`` on the policy down the gradient of
+    ``-mean_t[delta_t log pi(a_t|s_t)]``, with ``delta_t = y_t - V(s_t)`` from the value network
+    *before* this update and held fixed, and ``critic_steps`` steps of ``value_optimizer`` on the
+    value network down the gradient of ``mean_t (y_t - V(s_t))^2`` (half of it is accepted too).
+    Small random networks and plain SGD optimizers with two different learning rates on every
+    call, so each network's step is the change of its weights divided by its learning rate; the
+    inputs are TensorFlow tensors, as the agent passes them. Cases: a batch with one critic step,
+    one with every TD error 0 (targets = V(s): nothing may move, so no gradient of the actor's
+    loss may reach the critic), a batch of one step, three or four actions and several critic
+    steps.
+    """
+    return grade(
+        actor_critic_step,
+        _ac_step_cases(fresh_rng()),
+        lambda c: None,
+        read=_read_ac_step,
+        same=lambda got, want: True,  # (the steps are judged by _read_ac_step)
+        signature=_STEP_SIGNATURE,
+        hint=no_gradient_hint,
+        done=(
+            f"{name_of(actor_critic_step)}: one actor step down -mean[delta log pi(a|s)] with "
+            "delta = y - V(s) held fixed, then critic_steps steps of the critic on "
+            "mean((y - V(s))^2)."
+        ),
     )
 
 
@@ -741,7 +741,7 @@ def _student_actor_critic(n_step_targets, actor_critic_step, observation_space, 
                 self.values(self._last_next_obs),
                 self.config.gamma,
                 name=tgt_name,
-                hint=_flags_hint,
+                hint=flags_hint,
                 signature=_TARGETS_SIGNATURE,
             )
             what = f"one target per step and copy, shape {shape}"
@@ -818,4 +818,4 @@ def check_actor_critic_agent(n_step_targets, actor_critic_step) -> Verdict:
         f"{steps:,} steps on 8 copies of CartPole-v1 (targets by {tgt_name}, learning steps "
         f"by {step_name})"
     )
-    return agent_verdict(run, best, _THRESHOLD, problem, units)
+    return cartpole_verdict(run, best, _THRESHOLD, problem, units)

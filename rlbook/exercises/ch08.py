@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlbook.exercises._core import (
-    Verdict,
-    assert_unchanged,
-    call_student,
-    check,
-    correct,
-    fresh_rng,
-    name_of,
-    snapshot,
-    wrong,
-)
+from rlbook.exercises._core import Case, Mistake, Verdict, check, fail, fresh_rng, grade, name_of
 
 __all__ = ["check_time_to_solve", "check_replay_ratio"]
 
@@ -34,6 +24,94 @@ def _evals(rng, means):
     ]
 
 
+def _solve_cases(rng):
+    th = float(rng.choice([475.0, 195.0, float(rng.integers(100, 450))]))
+    low = lambda: float(np.round(rng.uniform(0.1, 0.9) * th, 1))  # noqa: E731
+    k = int(rng.integers(1, 4))
+    for kind, means in [
+        ("first_not_best", [low() for _ in range(k)] + [th + 5.0, low(), th + 20.0, th - 1.0]),
+        ("at_threshold", [low(), th, th + 15.0, low()]),
+        ("never", [low() for _ in range(int(rng.integers(2, 6)))]),
+        ("first", [th + 1.0, low(), th + 2.0]),
+        ("empty", []),
+    ]:
+        evaluations = _evals(rng, means)
+        shown = f"evaluation means {means}" if means else "an empty list of evaluations"
+        yield Case(
+            (evaluations, th),
+            ("evaluations", "threshold"),
+            kind=kind,
+            evals=evaluations,
+            th=th,
+            shown=shown,
+        )
+
+
+def _first(c, at_least=True):
+    e = next((e for e in c.evals if (e["mean"] >= c.th if at_least else e["mean"] > c.th)), None)
+    return None if e is None else (e["step"], e["train_seconds"])
+
+
+def _read_pair(got, c, name):
+    if got is None or isinstance(got, (bool, int, float)) and not got:
+        return got  # (None, or a False or 0 where None is meant: a mistake of the table)
+    if isinstance(got, dict):
+        fail(
+            f"{name} returned the evaluation's dict; "
+            "return the pair (e['step'], e['train_seconds'])."
+        )
+    try:
+        step, seconds = got
+    except (TypeError, ValueError):
+        fail(f"return a pair (step, train_seconds) of the first solved evaluation, got {got!r}.")
+    return step, seconds
+
+
+def _best_or_last(c, got) -> bool:
+    """The answer is the best, or the last solved, evaluation of a run that solves twice."""
+    pair = lambda e: (e["step"], e["train_seconds"])  # noqa: E731
+    solved = [e for e in c.evals if e["mean"] >= c.th]
+    best = max(c.evals, key=lambda e: e["mean"])
+    return c.kind == "first_not_best" and got in (pair(best), pair(solved[-1]))
+
+
+_SOLVE_MISTAKES = [
+    Mistake(
+        lambda c: (
+            f"with {c.shown} no evaluation reaches {c.th:g}, so the run is not solved: return "
+            f"None, got {c.got!r}"
+            + (" (None, not False or 0: check with `is None`)." if c.got in (False, 0) else ".")
+        ),
+        test=lambda c, got: c.want is None,
+    ),
+    Mistake(
+        lambda c: (
+            f"the {c.shown} reach the threshold {c.th:g} (a mean equal to the threshold counts), "
+            f"but {c.name} returned None."
+        ),
+        test=lambda c, got: got is None,
+    ),
+    Mistake(
+        "the pair is in the wrong order: return (step, train_seconds).",
+        lambda c: c.want[::-1],
+    ),
+    Mistake(
+        "you returned the evaluation's position in the list; return its 'step' entry "
+        "(environment steps taken) and its 'train_seconds'.",
+        test=lambda c, got: isinstance(got[0], (int, np.integer)) and 0 <= got[0] < len(c.evals),
+    ),
+    Mistake(
+        "you returned the best (or the last) solved evaluation; the benchmark counts the FIRST "
+        "evaluation that reaches the threshold, even if the agent falls back afterwards.",
+        test=_best_or_last,
+    ),
+    Mistake(
+        "a mean equal to the threshold counts as solved: compare with >=, not >.",
+        lambda c: _first(c, at_least=False) if c.kind == "at_threshold" else None,
+    ),
+]
+
+
 @check
 def check_time_to_solve(time_to_solve) -> Verdict:
     """Check ``time_to_solve(evaluations, threshold) -> (step, train_seconds) or None``.
@@ -42,98 +120,103 @@ def check_time_to_solve(time_to_solve) -> Verdict:
     better (the first solve counts, not the best or the last); a mean exactly at the threshold;
     never solved; solved at the first evaluation; no evaluations at all.
     """
-    name = name_of(time_to_solve)
-    rng = fresh_rng()
-    th = float(rng.choice([475.0, 195.0, float(rng.integers(100, 450))]))
-    low = lambda: float(np.round(rng.uniform(0.1, 0.9) * th, 1))  # noqa: E731
-    k = int(rng.integers(1, 4))
-    cases = [
-        ("first_not_best", [low() for _ in range(k)] + [th + 5.0, low(), th + 20.0, th - 1.0]),
-        ("at_threshold", [low(), th, th + 15.0, low()]),
-        ("never", [low() for _ in range(int(rng.integers(2, 6)))]),
-        ("first", [th + 1.0, low(), th + 2.0]),
-        ("empty", []),
-    ]
-    for kind, means in cases:
-        evaluations = _evals(rng, means)
-        given = snapshot(evaluations)[0]
-        got = call_student(
-            time_to_solve, given, th, name=name, signature="time_to_solve(evaluations, threshold)"
-        )
-        assert_unchanged(name, [evaluations], [given], ["evaluations"])
-        first = next((e for e in evaluations if e["mean"] >= th), None)
-        want = None if first is None else (first["step"], first["train_seconds"])
-        shown = [e["mean"] for e in evaluations]
-        if want is None:
-            if got is not None:
-                what = (
-                    "an empty list of evaluations"
-                    if not evaluations
-                    else f"evaluation means {shown}"
-                )
-                return wrong(
-                    f"with {what} no evaluation reaches {th:g}, so the run is not solved: return "
-                    "None, "
-                    f"got {got!r}"
-                    + (
-                        " (None, not False or 0: check with `is None`)."
-                        if got is False or got == 0
-                        else "."
-                    )
-                )
-            continue
-        if got is None:
-            return wrong(
-                f"the evaluation means {shown} reach the threshold {th:g} (a mean equal to the "
-                "threshold "
-                f"counts), but {name} returned None."
-            )
-        if isinstance(got, dict):
-            return wrong(
-                f"{name} returned the evaluation's dict; return the pair (e['step'], "
-                "e['train_seconds'])."
-            )
-        try:
-            step, seconds = got
-        except (TypeError, ValueError):
-            return wrong(
-                f"return a pair (step, train_seconds) of the first solved evaluation, got {got!r}."
-            )
-        if (step, seconds) == want:
-            continue
-        if (seconds, step) == want:
-            return wrong("the pair is in the wrong order: return (step, train_seconds).")
-        if isinstance(step, (int, np.integer)) and 0 <= step < len(means) and step != want[0]:
-            return wrong(
-                "you returned the evaluation's position in the list; return its 'step' entry "
-                "(environment steps taken) and its 'train_seconds'."
-            )
-        solved = [e for e in evaluations if e["mean"] >= th]
-        best = max(evaluations, key=lambda e: e["mean"])
-        if kind == "first_not_best" and (step, seconds) in {
-            (best["step"], best["train_seconds"]),
-            (solved[-1]["step"], solved[-1]["train_seconds"]),
-        }:
-            return wrong(
-                "you returned the best (or the last) solved evaluation; the benchmark counts the "
-                "FIRST "
-                "evaluation that reaches the threshold, even if the agent falls back afterwards."
-            )
-        if kind == "at_threshold" and (step, seconds) == (
-            evaluations[2]["step"],
-            evaluations[2]["train_seconds"],
-        ):
-            return wrong("a mean equal to the threshold counts as solved: compare with >=, not >.")
-        return wrong(
-            f"for evaluation means {shown} and threshold {th:g} expected {want} (step, "
-            "train_seconds), "
-            f"got {(step, seconds)}."
-        )
-    return correct(
-        f"{name}: the first evaluation whose mean reaches the threshold, its steps and its "
-        "training "
-        "seconds; None when there is none."
+    return grade(
+        time_to_solve,
+        _solve_cases(fresh_rng()),
+        _first,
+        _SOLVE_MISTAKES,
+        read=_read_pair,
+        same=lambda got, want: got == want,
+        signature="time_to_solve(evaluations, threshold)",
+        explain=lambda got, want, c: (
+            f"for {c.shown} and threshold {c.th:g} expected {want} (step, train_seconds), "
+            f"got {got}."
+        ),
+        done=(
+            f"{name_of(time_to_solve)}: the first evaluation whose mean reaches the threshold, "
+            "its steps and its training seconds; None when there is none."
+        ),
     )
+
+
+def _ratio_cases(rng):
+    b1, k1 = int(rng.choice([32, 64, 128])), int(rng.integers(1, 5))
+    for b, k, every in [
+        (b1, k1, int(rng.choice([5, 7]))),  # b1 * k1 is never a multiple of 5 or 7: a fraction
+        (int(rng.choice([16, 32])), int(rng.integers(1, 4)), 4),
+        (int(rng.choice([64, 256])), int(rng.integers(1, 9)), 1),
+    ]:
+        call = f"replay_ratio({b}, {k}, {every})"
+        yield Case(
+            (b, k, every),
+            ("batch_size", "gradient_steps", "train_every"),
+            b=b,
+            k=k,
+            every=every,
+            call=call,
+        )
+
+
+def _read_ratio(got, c, name):
+    if got is None:
+        fail(f"{name} returned None: return a number (a float).")
+    if isinstance(got, str):
+        fail(f"{c.call} returned the string {got!r}; return the number itself, a float.")
+    if isinstance(got, (bool, np.bool_)) or not isinstance(
+        got, (int, float, np.integer, np.floating)
+    ):
+        fail(f"{c.call} returned {got!r} ({type(got).__name__}); return one number, a float.")
+    return got
+
+
+def _is_float(got, want) -> bool:
+    return not isinstance(got, (int, np.integer)) and bool(np.isclose(float(got), want))
+
+
+def _close_to(*values):
+    """A mistake's test: the answer is one of these functions of (b, k, every)."""
+    return lambda c, got: any(np.isclose(float(got), v(c.b, c.k, c.every)) for v in values)
+
+
+def _an_int(c, got, value) -> bool:
+    return isinstance(got, (int, np.integer)) and got == value and c.b * c.k / c.every != got
+
+
+_RATIO_MISTAKES = [
+    Mistake(
+        lambda c: (
+            f"{c.call} returned {c.got}, not {c.want:g}: replay_ratio must return a float: use / "
+            "not // (integer division drops the fraction)."
+        ),
+        test=lambda c, got: isinstance(got, (int, np.integer)) and got == c.b * c.k // c.every,
+    ),
+    Mistake(
+        lambda c: f"{c.call} returned {c.got}, rounded; return the float {c.want:g}.",
+        test=lambda c, got: _an_int(c, got, round(c.b * c.k / c.every)),
+    ),
+    Mistake(
+        lambda c: (
+            f"{c.b} x {c.k} transitions are sampled per training call, but a call happens only "
+            f"every {c.every} environment steps: divide by train_every."
+        ),
+        test=_close_to(lambda b, k, every: b * k),
+    ),
+    Mistake(
+        "that is gradient steps per environment step; each gradient step samples a whole "
+        "minibatch, so multiply by batch_size.",
+        test=_close_to(lambda b, k, every: k / every),
+    ),
+    Mistake(
+        "upside down: the ratio is sampled transitions per stored transition, "
+        "batch_size * gradient_steps / train_every.",
+        test=_close_to(lambda b, k, every: every / (b * k)),
+    ),
+    Mistake(
+        "each training call takes gradient_steps minibatches of batch_size transitions, once "
+        "every train_every environment steps: batch_size * gradient_steps / train_every.",
+        test=_close_to(lambda b, k, e: b / e, lambda b, k, e: b * e / k, lambda b, k, e: b * e),
+    ),
+]
 
 
 @check
@@ -143,87 +226,21 @@ def check_replay_ratio(replay_ratio) -> Verdict:
     Cases (random on every call): settings where the ratio is not a whole number (so integer
     division shows), one where it is, and train_every = 1. The answer must be a float.
     """
-    name = name_of(replay_ratio)
-    rng = fresh_rng()
-    b1, k1 = int(rng.choice([32, 64, 128])), int(rng.integers(1, 5))
-    cases = [
-        (
-            b1,
-            k1,
-            int(rng.choice([5, 7])),
-        ),  # b1 * k1 is never a multiple of 5 or 7: not a whole number
-        (int(rng.choice([16, 32])), int(rng.integers(1, 4)), 4),
-        (int(rng.choice([64, 256])), int(rng.integers(1, 9)), 1),
-    ]
-    for b, k, every in cases:
-        got = call_student(
-            replay_ratio,
-            b,
-            k,
-            every,
-            name=name,
-            signature="replay_ratio(batch_size, gradient_steps, train_every)",
-        )
-        want = b * k / every
-        call = f"replay_ratio({b}, {k}, {every})"
-        if got is None:
-            return wrong(f"{name} returned None: return a number (a float).")
-        if isinstance(got, str):
-            return wrong(f"{call} returned the string {got!r}; return the number itself, a float.")
-        if isinstance(got, (bool, np.bool_)) or not isinstance(
-            got, (int, float, np.integer, np.floating)
-        ):
-            return wrong(
-                f"{call} returned {got!r} ({type(got).__name__}); return one number, a float."
-            )
-        if isinstance(got, (int, np.integer)):
-            if got == b * k // every and want != got:
-                return wrong(
-                    f"{call} returned {got}, not {want:g}: replay_ratio must return a float: use / "
-                    "not // (integer division drops the fraction)."
-                )
-            if got == round(want) and want != got:
-                return wrong(f"{call} returned {got}, rounded; return the float {want:g}.")
-            if got == want:
-                return wrong(
-                    f"{call} returned the int {got}; replay_ratio must return a float: use /, "
-                    "not // (and no int(...))."
-                )
-        got = float(got)
-        if np.isclose(got, want):
-            continue
-        if np.isclose(got, b * k):
-            return wrong(
-                f"{b} x {k} transitions are sampled per training call, but a call happens only "
-                "every "
-                f"{every} environment steps: divide by train_every."
-            )
-        if np.isclose(got, k / every):
-            return wrong(
-                "that is gradient steps per environment step; each gradient step samples a whole "
-                "minibatch, so multiply by batch_size."
-            )
-        if np.isclose(got, every / (b * k)):
-            return wrong(
-                "upside down: the ratio is sampled transitions per stored transition, "
-                "batch_size * gradient_steps / train_every."
-            )
-        if (
-            np.isclose(got, b / every)
-            or np.isclose(got, b * every / k)
-            or np.isclose(got, b * every)
-        ):
-            return wrong(
-                "each training call takes gradient_steps minibatches of batch_size transitions, "
-                "once every train_every environment steps: batch_size * gradient_steps / "
-                "train_every."
-            )
-        return wrong(
-            f"for batch_size={b}, gradient_steps={k}, train_every={every} expected {want:g}, got "
-            f"{got:g}."
-        )
-    return correct(
-        f"{name}: batch_size * gradient_steps / train_every, a float: each stored transition is "
-        "sampled "
-        "that many times on average (while it stays in the buffer)."
+    return grade(
+        replay_ratio,
+        _ratio_cases(fresh_rng()),
+        lambda c: c.b * c.k / c.every,
+        _RATIO_MISTAKES,
+        read=_read_ratio,
+        same=_is_float,
+        signature="replay_ratio(batch_size, gradient_steps, train_every)",
+        explain=lambda got, want, c: (
+            f"for batch_size={c.b}, gradient_steps={c.k}, train_every={c.every} expected "
+            f"{want:g}, got {float(got):g}."
+        ),
+        done=(
+            f"{name_of(replay_ratio)}: batch_size * gradient_steps / train_every, a float: each "
+            "stored transition is sampled that many times on average (while it stays in the "
+            "buffer)."
+        ),
     )

@@ -176,22 +176,31 @@ class PolicyGradientAgent(ck.Checkpointable):
         variables = network.trainable_variables
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
 
-    def compile_step(self, step, batch_size: int | None):
-        """``step(obs, actions, targets)`` compiled for batches of ``batch_size`` (``None``: any).
+    def compile_step(
+        self, step, batch_size: int | None, floats: int = 1, times: int | None = None
+    ):
+        """``step(obs, actions, *floats)`` compiled for batches of ``batch_size`` (``None``: any).
 
-        The fixed input signature means one trace; TensorFlow's cost per call (a few
-        hundred microseconds) is then paid once per learning step.
+        The arguments are ``obs`` ``(B, d)``, the integer ``actions`` ``(B,)`` and ``floats``
+        float arrays ``(B,)`` (targets, returns, ...). The fixed input signature means one
+        trace; TensorFlow's cost per call (a few hundred microseconds) is then paid once per
+        learning step. With ``times``, one call runs ``step`` on ``times`` stacked minibatches
+        (every argument gains a leading axis of that length) and returns the metrics averaged
+        over them (:func:`rlbook.speed.repeat`): the cost per call is paid once for all.
         """
         import tensorflow as tf
 
-        return tf.function(
-            step,
-            input_signature=[
-                tf.TensorSpec((batch_size, self.obs_dim), tf.float32),
-                tf.TensorSpec((batch_size,), tf.int32),
-                tf.TensorSpec((batch_size,), tf.float32),
-            ],
-        )
+        from rlbook.speed import repeat
+
+        signature = [
+            tf.TensorSpec((batch_size, self.obs_dim), tf.float32),
+            tf.TensorSpec((batch_size,), tf.int32),
+            *[tf.TensorSpec((batch_size,), tf.float32) for _ in range(floats)],
+        ]
+        if times is None:
+            return tf.function(step, input_signature=signature)
+        stacked = [tf.TensorSpec((times, *spec.shape), spec.dtype) for spec in signature]
+        return repeat(step, times, input_signature=stacked)
 
     def sync(self) -> None:
         """Copy the networks' new weights into the NumPy copies that act (after each learning step).

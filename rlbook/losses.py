@@ -420,11 +420,12 @@ def actor_critic_losses(
     }
 
 
-# -- generalized advantages and the clipped surrogate (chapter 9, PPO) ----------------
+# -- generalized advantages and the clipped surrogate (chapter 9, PPO) --------
 
 
 def gae_advantages(
-    rewards, values, next_values, terminated, truncated, gamma: float, lam: float
+    rewards, values, next_values, terminated, truncated,
+    gamma: float, lam: float,
 ):
     """Generalized advantage estimates, GAE(lambda) (Schulman et al., 2016).
 
@@ -570,7 +571,9 @@ def ppo_clip_loss(
     return -tf.reduce_mean(surrogate)
 
 
-def ppo_diagnostics(log_probs, old_log_probs, clip_eps: float) -> dict[str, tf.Tensor]:
+def ppo_diagnostics(
+    log_probs, old_log_probs, clip_eps: float
+) -> dict[str, tf.Tensor]:
     """How far the policy has moved from the one that collected the data.
 
     * ``approx_kl = mean_t[(rho_t - 1) - log rho_t]``, an estimate of

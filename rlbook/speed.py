@@ -143,9 +143,7 @@ class NumpyLSTM:
         return h @ wh + bh
 
 
-def repeat(
-    step: Callable[..., dict], times: int, input_signature=None
-) -> Callable[..., dict]:
+def repeat(step: Callable[..., dict], times: int, input_signature=None) -> Callable[..., dict]:
     """Compile ``step`` to run ``times`` times in one call, once per stacked minibatch.
 
     Args:

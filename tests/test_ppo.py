@@ -19,7 +19,7 @@ ACTIONS = gym.spaces.Discrete(2)
 
 
 def _agent(num_envs=2, **kw):
-    kw = {"hidden": (8,), "n_steps": 3, "update_epochs": 2, **kw}
+    kw = {"hidden": (8,), "n_steps": 3, "update_epochs": 2, "num_minibatches": 1, **kw}
     return PPOAgent(OBS_SPACE, ACTIONS, num_envs=num_envs, **kw)
 
 
@@ -205,9 +205,7 @@ def test_bad_config(kw, message):
 
 
 def test_minibatches_must_divide_the_rollout():
-    with pytest.raises(
-        ValueError, match=r"num_minibatches must divide .* = 3 \* 2 = 6; got 4"
-    ):
+    with pytest.raises(ValueError, match=r"num_minibatches must divide .* = 3 \* 2 = 6; got 4"):
         _agent(num_envs=2, n_steps=3, num_minibatches=4)
     with pytest.raises(ValueError, match="num_envs must be a positive integer"):
         _agent(num_envs=0)
@@ -224,6 +222,8 @@ def test_learns_on_cartpole_quickly():
     seed = seed_offset()  # 0; the robustness sweep (tools/robust.py) shifts it
     env = make_vec_env("CartPole-v1", 8, seed=seed)
     agent = PPOAgent(env.single_observation_space, env.single_action_space, num_envs=8, seed=seed)
-    history = train(agent, env, steps=8_192, progress=False)
+    history = train(agent, env, steps=12_288, progress=False)  # 48 updates
     returns = history.episode_returns
+    # measured on seeds 0-5 (2026-12, this machine): the last 20 episodes are 7x to 8x longer
+    # than the first 20 at this budget (already 2.6x to 7x at 8,192 steps)
     assert np.mean(returns[-20:]) > 2 * np.mean(returns[:20])

@@ -176,9 +176,7 @@ class PolicyGradientAgent(ck.Checkpointable):
         variables = network.trainable_variables
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
 
-    def compile_step(
-        self, step, batch_size: int | None, floats: int = 1, times: int | None = None
-    ):
+    def compile_step(self, step, batch_size: int | None, floats: int = 1, times: int | None = None):
         """``step(obs, actions, *floats)`` compiled for batches of ``batch_size`` (``None``: any).
 
         The arguments are ``obs`` ``(B, d)``, the integer ``actions`` ``(B,)`` and ``floats``

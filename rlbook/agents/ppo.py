@@ -60,21 +60,21 @@ __all__ = ["PPOConfig", "PPOAgent"]
 class PPOConfig:
     """Hyperparameters of PPO. The defaults solve CartPole-v1 on 8 copies (chapter 9)."""
 
-    hidden: tuple[int, ...] = (64, 64)
+    hidden: tuple[int, ...] = (64,)
     """Units of the hidden ReLU layers of the actor and of the critic (two separate networks)."""
     gamma: float = 0.98
     """Discount factor in [0, 1]."""
     gae_lambda: float = 0.8
     """GAE's lambda in [0, 1]: 0 gives one-step TD errors, 1 Monte Carlo returns minus V(s)."""
-    lr: float = 0.001
+    lr: float = 0.003
     """Adam learning rate of the actor."""
-    critic_lr: float = 0.001
+    critic_lr: float = 0.003
     """Adam learning rate of the critic."""
     n_steps: int = 32
     """Steps each environment copy takes per rollout (the batch is n_steps * num_envs)."""
-    update_epochs: int = 10
+    update_epochs: int = 4
     """Passes over each rollout (each pass shuffles it into new minibatches)."""
-    num_minibatches: int = 1
+    num_minibatches: int = 4
     """Minibatches per pass, one gradient step each; must divide n_steps * num_envs."""
     clip: bool = True
     """Clip the probability ratio (PPO); --no-clip trains on the unclipped surrogate."""
@@ -164,7 +164,7 @@ class PPOAgent(PolicyGradientAgent):
         return log_pi[np.arange(len(log_pi)), actions].astype(np.float32)
 
     def log_prob_and_entropy(self, obs, actions):
-        """``log pi(a|s)`` and the entropy ``H(pi(.|s))`` under the trained policy, ``(B,)`` each."""
+        """``log pi(a|s)`` and the entropy ``H(pi(.|s))`` of the trained policy, ``(B,)`` each."""
         from rlbook.losses import entropy, log_prob
 
         logits = self.policy(obs)
@@ -215,7 +215,8 @@ class PPOAgent(PolicyGradientAgent):
         self.epoch_metrics = self.learn(obs, actions, old_log_probs,
                                         advantages.reshape(-1),
                                         returns.reshape(-1))
-        self.sync()  # the next rollout acts with (and is pi_old of) the new policy
+        # the next rollout acts with (and is pi_old of) the new policy
+        self.sync()
         self.updates += 1
         return {name: float(per_epoch.mean())
                 for name, per_epoch in self.epoch_metrics.items()}
@@ -256,13 +257,13 @@ class PPOAgent(PolicyGradientAgent):
         """
         import tensorflow as tf
 
-        from rlbook.losses import (normalize_advantages, ppo_clip_loss,
-                                   ppo_diagnostics, value_loss)
+        from rlbook.losses import normalize_advantages as normalize
+        from rlbook.losses import ppo_clip_loss, ppo_diagnostics, value_loss
 
         c = self.config
         # 2.4.1 Advantages on one scale, whatever the rewards' scale.
         if c.normalize:
-            advantages = normalize_advantages(advantages)
+            advantages = normalize(advantages)
         # 2.4.2 The actor: L^CLIP on rho = pi / pi_old, minus the entropy
         #       bonus; clip=False leaves the ratio unclipped.
         with tf.GradientTape() as tape:

@@ -1,8 +1,8 @@
-"""What REINFORCE (chapter 6) and the actor-critic (chapter 7) have in common.
+"""What REINFORCE (chapter 6), the actor-critic (chapter 7) and PPO (chapter 9) have in common.
 
-Both agents own a *policy network* (one logit per action; the policy ``pi(a|s)`` is
+Each agent owns a *policy network* (one logit per action; the policy ``pi(a|s)`` is
 their softmax and actions are sampled from it) and a *value network* ``V(s)`` with
-one output (REINFORCE's baseline, the actor-critic's critic), each with its own Adam
+one output (REINFORCE's baseline, the critic of the actor-critic and of PPO), each with its own Adam
 optimizer. :class:`PolicyGradientAgent` builds them, acts, fits the value network by
 regression, and saves and restores them; each algorithm's module keeps only its
 algorithm: how it collects experience, what its targets are, and its learning step.
@@ -10,7 +10,7 @@ algorithm: how it collects experience, what its targets are, and its learning st
 Speed devices (see :mod:`rlbook.speed`): acting uses NumPy copies of both networks
 (:class:`~rlbook.speed.NumpyMLP`), refreshed with :meth:`PolicyGradientAgent.sync`
 after every learning step, and each learning step runs as one compiled
-``tf.function`` call (:meth:`PolicyGradientAgent.compile_step`).
+``tf.function`` call (PPO: one per epoch; :meth:`PolicyGradientAgent.compile_step`).
 """
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ class PPOConfig:
     """Adam learning rate of the critic."""
     n_steps: int = 32
     """Steps each environment copy takes per rollout (the batch is n_steps * num_envs)."""
-    update_epochs: int = 4
+    update_epochs: int = 10
     """Passes over each rollout (each pass shuffles it into new minibatches)."""
     num_minibatches: int = 4
     """Minibatches per pass, one gradient step each; must divide n_steps * num_envs."""

@@ -480,28 +480,14 @@ def gae_advantages(
 
     from rlbook._validate import unit_interval
 
-    rewards = np.asarray(rewards, dtype=np.float64)
-    if rewards.ndim not in (1, 2):
-        raise ValueError(
-            f"rewards must have shape (T,) or (T, N), got {rewards.shape}"
-        )
-    arrays = {}
-    for name, x in (("values", values), ("next_values", next_values),
-                    ("terminated", terminated), ("truncated", truncated)):
-        arrays[name] = np.asarray(x, dtype=np.float64)
-        if arrays[name].shape != rewards.shape:
-            raise ValueError(
-                f"{name} must have the shape of rewards {rewards.shape}, got "
-                f"{arrays[name].shape}; a (T * N, 1) critic output must be "
-                "reshaped to (T, N)"
-            )
+    rewards, values, next_values, terminated, truncated = _rollout(
+        rewards=rewards, values=values, next_values=next_values,
+        terminated=terminated, truncated=truncated)
     unit_interval("gamma", gamma)
     unit_interval("lam", lam)
-    values, next_values = arrays["values"], arrays["next_values"]
-    not_terminated = 1.0 - arrays["terminated"]
-    not_done = (1.0 - arrays["terminated"]) * (1.0 - arrays["truncated"])
     # delta_t = r_{t+1} + gamma (1 - terminated) V(s_{t+1}) - V(s_t), all rows
-    deltas = rewards + gamma * not_terminated * next_values - values
+    deltas = rewards + gamma * (1.0 - terminated) * next_values - values
+    not_done = (1.0 - terminated) * (1.0 - truncated)
     advantages = np.empty_like(rewards)
     a = np.zeros(rewards.shape[1:])  # A_T = 0: nothing after the rollout
     for t in range(len(rewards) - 1, -1, -1):
@@ -601,6 +587,23 @@ def ppo_diagnostics(
         "approx_kl": tf.reduce_mean((ratio - 1.0) - log_ratio),
         "clip_fraction": tf.reduce_mean(outside),
     }
+
+
+def _rollout(**arrays):
+    """The arrays of a rollout as float64, checked: ``rewards`` ``(T,)`` or
+    ``(T, N)``, the others its shape."""
+    import numpy as np
+
+    arrays = {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
+    shape = arrays["rewards"].shape
+    if len(shape) not in (1, 2):
+        raise ValueError(f"rewards must have shape (T,) or (T, N), got {shape}")
+    for name, x in arrays.items():
+        if x.shape != shape:
+            hint = "; a (T * N, 1) critic output must be reshaped to (T, N)"
+            hint = hint if "values" in name else ""
+            raise ValueError(f"{name} must have the shape of rewards {shape}, got {x.shape}{hint}")
+    return tuple(arrays.values())
 
 
 def _same_shape(name: str, x: tf.Tensor, other_name: str, other: tf.Tensor) -> None:

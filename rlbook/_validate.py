@@ -83,13 +83,14 @@ def _kind_ok(kind: type, value) -> bool:
     return isinstance(value, kind)
 
 
-def interval(low: float, high: float, *, open_low: bool = False) -> Rule:
-    """A finite number in ``[low, high]`` (``(low, high]`` with ``open_low``)."""
-    left = "(" if open_low else "["
+def interval(low: float, high: float, *, open_low: bool = False, open_high: bool = False) -> Rule:
+    """A finite number in ``[low, high]`` (``(low, ...`` with ``open_low``, ``..., high)`` with
+    ``open_high``)."""
+    left, right = "(" if open_low else "[", ")" if open_high else "]"
     return Rule(
         float,
-        lambda v: (low < v <= high) if open_low else (low <= v <= high),
-        f"a number in {left}{low:g}, {high:g}]",
+        lambda v: (low < v if open_low else low <= v) and (v < high if open_high else v <= high),
+        f"a number in {left}{low:g}, {high:g}{right}",
     )
 
 

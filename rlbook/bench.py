@@ -121,6 +121,12 @@ def actor_critic_setup(seed: int):
     return _on_copies("actor_critic", seed)
 
 
+@register("ppo", "ppo")
+def ppo_setup(seed: int):
+    """Chapter 9's PPO with its defaults (GAE, clipped surrogate, minibatch epochs) on 8 CartPole copies."""  # noqa: E501 (one line: chapter 8 prints it)
+    return _on_copies("ppo", seed)
+
+
 CARTPOLE_BINS = (1, 1, 6, 12)
 """Chapter 2's discretization of CartPole: pole angle and angular velocity only."""
 CARTPOLE_LOW = (-2.4, -3.0, -0.21, -2.0)

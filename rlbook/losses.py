@@ -6,7 +6,8 @@ differentiated in ``tf.stop_gradient``. ``tests/test_losses_value.py`` and
 ``tests/test_losses_pg.py`` check each one against numbers computed by hand.
 
 Chapters: value targets in 3-5 (DQN, double DQN, dueling DQN); returns and
-policy-gradient losses in 6-7 (REINFORCE, actor-critic).
+policy-gradient losses in 6-7 (REINFORCE, actor-critic); GAE and the clipped
+surrogate objective in 9 (PPO).
 """
 
 from __future__ import annotations
@@ -417,6 +418,192 @@ def actor_critic_losses(
         "value_loss": value_loss(values, targets),
         "entropy": mean_entropy,
     }
+
+
+# -- generalized advantages and the clipped surrogate (chapter 9, PPO) --------
+
+
+def gae_advantages(
+    rewards, values, next_values, terminated, truncated,
+    gamma: float, lam: float,
+):
+    """Generalized advantage estimates, GAE(lambda) (Schulman et al., 2016).
+
+    ``delta_t = r_{t+1} + gamma (1 - terminated_{t+1}) V(s_{t+1}) - V(s_t)``
+
+    ``A_t = delta_t + gamma lambda (1 - done_{t+1}) A_{t+1}``, with
+    ``done = terminated or truncated`` and nothing after the rollout's last
+    step (``A_T = 0``).
+
+    The value targets are ``R_t = A_t + V(s_t)``. Indices as in
+    :func:`discounted_returns`: row ``t`` holds the step taken from ``s_t``,
+    its reward ``r_{t+1}``, ``V(s_{t+1})`` of the state it led to and whether
+    the episode ended there.
+
+    Chapter 7's rule for the ends of episodes holds in both lines. The TD error
+    bootstraps from ``V(s_{t+1})`` unless the episode *terminated*: after a
+    time-limit truncation ``s_{t+1}`` is the real final observation (not the
+    reset one) and its value stands for the rest of the episode. The
+    recursion stops at every episode end, terminated or truncated: the next
+    row belongs to the next episode. The rollout's last row bootstraps the same
+    way, from ``V`` of the observation after it.
+
+    ``lam`` trades bias for variance between two targets met before:
+
+    * ``lam = 0``: ``A_t = delta_t``, the one-step TD error, and ``R_t`` the
+      one-step target of chapter 7 (:func:`td_errors`);
+    * ``lam = 1``: ``A_t = G_t - V(s_t)`` and ``R_t = G_t``, the discounted
+      return of chapter 6, bootstrapped where the rollout or the episode was
+      cut (:func:`discounted_returns`), since the sum of ``gamma^k delta``
+      telescopes (when ``next_values[t] == values[t + 1]`` inside an episode).
+
+    Computed in NumPy, before any gradient, like :func:`discounted_returns`:
+    advantages and targets are inputs of the losses, constants for the
+    gradient.
+
+    Args:
+        rewards: ``(T,)``, or ``(T, N)`` for ``N`` environment copies (time
+            first).
+        values: ``V(s_t)``, the shape of ``rewards``.
+        next_values: ``V(s_{t+1})`` of the observation each step led to (the
+            real final one at a truncation), the shape of ``rewards``.
+        terminated: 1 (or True) where the step ended the episode for real.
+        truncated: 1 (or True) where a time limit cut the episode.
+        gamma: discount factor in [0, 1].
+        lam: the GAE parameter lambda in [0, 1].
+
+    Returns:
+        ``(advantages, returns)``, float32 NumPy arrays the shape of
+        ``rewards``: ``A_t`` and the value targets ``R_t = A_t + V(s_t)``.
+    """
+    import numpy as np
+
+    from rlbook._validate import unit_interval
+
+    rewards, values, next_values, terminated, truncated = _rollout(
+        rewards=rewards, values=values, next_values=next_values,
+        terminated=terminated, truncated=truncated)
+    unit_interval("gamma", gamma)
+    unit_interval("lam", lam)
+    # delta_t = r_{t+1} + gamma (1 - terminated) V(s_{t+1}) - V(s_t), all rows
+    deltas = rewards + gamma * (1.0 - terminated) * next_values - values
+    not_done = (1.0 - terminated) * (1.0 - truncated)
+    advantages = np.empty_like(rewards)
+    a = np.zeros(rewards.shape[1:])  # A_T = 0: nothing after the rollout
+    for t in range(len(rewards) - 1, -1, -1):
+        # A_t = delta_t + gamma lambda (1 - done) A_{t+1}: the sum stops at
+        # an episode end (the next row is another episode).
+        a = deltas[t] + gamma * lam * not_done[t] * a
+        advantages[t] = a
+    returns = advantages + values
+    return advantages.astype(np.float32), returns.astype(np.float32)
+
+
+def ppo_clip_loss(
+    log_probs, old_log_probs, advantages, clip_eps: float | None
+) -> tf.Tensor:
+    """The clipped surrogate objective of PPO (Schulman et al., 2017), as a
+    loss to minimise.
+
+    ``rho_t = pi(a_t|s_t) / pi_old(a_t|s_t)
+    = exp(log pi(a_t|s_t) - log pi_old(a_t|s_t))``
+
+    ``L^CLIP = -mean_t min(rho_t A_t, clip(rho_t, 1 - eps, 1 + eps) A_t)``
+
+    At ``rho = 1`` (the policy that collected the data) its gradient is the
+    policy gradient ``-mean(A_t grad log pi(a_t|s_t))`` of chapters 6-7. The
+    ``min`` takes the clipped term only where it is the smaller, so a sample
+    stops pulling once its ratio has moved past ``1 + eps`` with ``A > 0``, or
+    below ``1 - eps`` with ``A < 0``: its gradient is then zero, and several
+    epochs on one rollout cannot push the policy far from ``pi_old``. A ratio
+    that moved the wrong way (``rho < 1 - eps`` with ``A > 0``) keeps its
+    gradient, which pulls it back.
+
+    ``clip_eps=None`` gives the unclipped surrogate ``-mean(rho_t A_t)``
+    (the "conservative policy iteration" objective), to see what clipping
+    prevents.
+
+    Takes log-probabilities rather than logits, so any policy (softmax,
+    Gaussian) can use it.
+
+    Args:
+        log_probs: ``log pi(a_t|s_t)`` under the policy being trained,
+            ``(B,)``.
+        old_log_probs: ``log pi_old(a_t|s_t)`` when the data was collected,
+            ``(B,)``; held fixed.
+        advantages: ``A_t``, ``(B,)``; held fixed.
+        clip_eps: ``eps`` in (0, 1), or ``None`` for no clipping.
+
+    Returns:
+        A scalar; its gradient reaches ``log_probs`` only.
+    """
+    log_probs = tf.convert_to_tensor(log_probs, tf.float32)
+    old_log_probs = tf.convert_to_tensor(old_log_probs, tf.float32)
+    advantages = tf.convert_to_tensor(advantages, tf.float32)
+    _same_shape("old_log_probs", old_log_probs, "log_probs", log_probs)
+    _same_shape("advantages", advantages, "log_probs", log_probs)
+    if clip_eps is not None and not 0.0 < clip_eps < 1.0:
+        raise ValueError(
+            f"clip_eps must be a number in (0, 1) or None, got {clip_eps!r}"
+        )
+    advantages = tf.stop_gradient(advantages)
+    # rho = pi / pi_old, from log-probabilities (a ratio of small numbers)
+    ratio = tf.exp(log_probs - tf.stop_gradient(old_log_probs))
+    surrogate = ratio * advantages
+    if clip_eps is not None:
+        clipped = tf.clip_by_value(ratio, 1.0 - clip_eps, 1.0 + clip_eps)
+        # the pessimistic (smaller) of the two objectives, sample by sample
+        surrogate = tf.minimum(surrogate, clipped * advantages)
+    return -tf.reduce_mean(surrogate)
+
+
+def ppo_diagnostics(
+    log_probs, old_log_probs, clip_eps: float
+) -> dict[str, tf.Tensor]:
+    """How far the policy has moved from the one that collected the data.
+
+    * ``approx_kl = mean_t[(rho_t - 1) - log rho_t]``, an estimate of
+      ``KL(pi_old || pi)`` from the samples (each term is >= 0, and it is
+      unbiased since ``E_old[rho] = 1``; Schulman, "Approximating KL
+      divergence", 2020);
+    * ``clip_fraction = mean_t 1[|rho_t - 1| > eps]``, the share of samples
+      whose ratio is outside the clip range (measured even when the loss does
+      not clip).
+
+    Args:
+        log_probs, old_log_probs: ``(B,)``, as for :func:`ppo_clip_loss`.
+        clip_eps: ``eps``.
+
+    Returns:
+        ``{"approx_kl": ..., "clip_fraction": ...}``, scalars (no gradient).
+    """
+    log_ratio = tf.stop_gradient(
+        tf.convert_to_tensor(log_probs, tf.float32)
+        - tf.convert_to_tensor(old_log_probs, tf.float32)
+    )
+    ratio = tf.exp(log_ratio)
+    outside = tf.cast(tf.abs(ratio - 1.0) > clip_eps, tf.float32)
+    return {
+        "approx_kl": tf.reduce_mean((ratio - 1.0) - log_ratio),
+        "clip_fraction": tf.reduce_mean(outside),
+    }
+
+
+def _rollout(**arrays):
+    """The arrays of a rollout as float64, checked: ``rewards`` ``(T,)`` or
+    ``(T, N)``, the others its shape."""
+    import numpy as np
+
+    arrays = {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
+    shape = arrays["rewards"].shape
+    if len(shape) not in (1, 2):
+        raise ValueError(f"rewards must have shape (T,) or (T, N), got {shape}")
+    for name, x in arrays.items():
+        if x.shape != shape:
+            hint = "; a (T * N, 1) critic output must be reshaped to (T, N)"
+            hint = hint if "values" in name else ""
+            raise ValueError(f"{name} must have the shape of rewards {shape}, got {x.shape}{hint}")
+    return tuple(arrays.values())
 
 
 def _same_shape(name: str, x: tf.Tensor, other_name: str, other: tf.Tensor) -> None:

@@ -23,6 +23,7 @@ Both are generic: no agent's algorithm lives here.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -142,13 +143,15 @@ class NumpyLSTM:
         return h @ wh + bh
 
 
-def repeat(step: Callable[..., dict], times: int) -> Callable[..., dict]:
+def repeat(step: Callable[..., dict], times: int, input_signature=None) -> Callable[..., dict]:
     """Compile ``step`` to run ``times`` times in one call, once per stacked minibatch.
 
     Args:
         step: a learning step ``step(*batch) -> {name: scalar tensor}``, written with
             plain Python control flow (autograph converts it when traced).
         times: how many steps one call takes.
+        input_signature: optional ``tf.TensorSpec`` of each stacked argument, which
+            fixes the one trace (``tf.function``'s own argument).
 
     Returns:
         A ``tf.function`` taking the same arguments as ``step``, each with an extra
@@ -161,7 +164,7 @@ def repeat(step: Callable[..., dict], times: int) -> Callable[..., dict]:
     if not isinstance(times, int) or isinstance(times, bool) or times < 1:
         raise ValueError(f"times must be a positive integer, got {times!r}")
 
-    @tf.function
+    @functools.partial(tf.function, input_signature=input_signature)
     def run(*batches):
         totals = step(*[b[0] for b in batches])
         # autograph turns this loop over a tensor range into one graph loop

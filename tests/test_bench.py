@@ -11,7 +11,16 @@ from rlbook.train import History
 
 @pytest.mark.parametrize(
     "algo",
-    ["qlearning", "dqn", "dqn_vanilla", "double_dqn", "dueling_dqn", "reinforce", "actor_critic"],
+    [
+        "qlearning",
+        "dqn",
+        "dqn_vanilla",
+        "double_dqn",
+        "dueling_dqn",
+        "reinforce",
+        "actor_critic",
+        "ppo",
+    ],
 )
 def test_every_algorithm_is_registered_with_a_budget(algo):
     variant = bench.VARIANTS[algo]

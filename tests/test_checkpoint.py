@@ -295,6 +295,7 @@ def test_the_table_is_what_the_cli_checkpoints_and_benchmark_use():
         "recurrent_dqn",
         "reinforce",
         "actor_critic",
+        "ppo",
     }
     for name, entry in ALGORITHMS.items():
         assert entry.agent_class.algorithm == name  # what the agent writes into its files

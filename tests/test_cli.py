@@ -56,12 +56,27 @@ FAST = {
         "--num-envs",
         "2",
     ],
+    "ppo": [
+        "--steps",
+        "600",
+        "--hidden",
+        "16",
+        "--n-steps",
+        "16",
+        "--update-epochs",
+        "2",
+        "--num-minibatches",
+        "2",
+        "--num-envs",
+        "2",
+    ],
 }
 ENV = {
     "qlearning": "FrozenLake-v1",
     "dqn": "CartPole-v1",
     "reinforce": "CartPole-v1",
     "actor_critic": "CartPole-v1",
+    "ppo": "CartPole-v1",
 }
 
 
@@ -82,7 +97,7 @@ def _mean(pattern: str, text: str) -> float:
     return float(match.group(1))
 
 
-@pytest.mark.parametrize("algo", ["qlearning", "dqn", "reinforce", "actor_critic"])
+@pytest.mark.parametrize("algo", ["qlearning", "dqn", "reinforce", "actor_critic", "ppo"])
 def test_train_save_evaluate_round_trip(capsys, tmp_path, algo):
     ckpt = str(tmp_path / "ckpt")
     code, out, _ = run(
@@ -99,7 +114,7 @@ def test_train_save_evaluate_round_trip(capsys, tmp_path, algo):
 
 
 def test_help_lists_every_config_field(capsys):
-    for algo in ("qlearning", "dqn", "reinforce", "actor_critic"):
+    for algo in ("qlearning", "dqn", "reinforce", "actor_critic", "ppo"):
         with pytest.raises(SystemExit) as exit_:
             main(["train", algo, "--help"])
         assert exit_.value.code == 0

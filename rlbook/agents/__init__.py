@@ -1,12 +1,12 @@
 """The book's agents, one module per algorithm, and :data:`ALGORITHMS`, the table of them.
 
 Modules: ``qlearning`` and ``sarsa`` (chapter 2, sharing ``tabular``), ``dqn`` and
-``recurrent_dqn`` (chapters 3-5), ``reinforce`` (chapter 6) and ``actor_critic``
-(chapter 7), the last two sharing ``policy_gradient``.
+``recurrent_dqn`` (chapters 3-5), ``reinforce`` (chapter 6), ``actor_critic``
+(chapter 7) and ``ppo`` (chapter 9), the last three sharing ``policy_gradient``.
 
 Every agent has the same vocabulary: ``act(obs, greedy=False)``; ``observe(...)``,
 which the training loop calls after every step; the training call ``update()`` of the
-agents that learn from a batch (DQN, REINFORCE, the actor-critic), which ``observe``
+agents that learn from a batch (DQN, REINFORCE, the actor-critic, PPO), which ``observe``
 makes when a batch is ready; ``learn(...)``, the algorithm's learning step that the
 chapter prints (called by ``update``, or by ``observe`` for the tabular agents); and
 the running counters ``env_steps`` (environment steps observed) and ``updates``
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from rlbook import checkpoint
 from rlbook.agents.actor_critic import ActorCriticAgent, ActorCriticConfig
 from rlbook.agents.dqn import DQNAgent, DQNConfig
+from rlbook.agents.ppo import PPOAgent, PPOConfig
 from rlbook.agents.qlearning import QLearningAgent, QLearningConfig
 from rlbook.agents.recurrent_dqn import RecurrentDQNAgent, RecurrentDQNConfig
 from rlbook.agents.reinforce import ReinforceAgent, ReinforceConfig
@@ -73,6 +74,7 @@ ALGORITHMS: dict[str, Algorithm] = {
         Algorithm("recurrent_dqn", RecurrentDQNAgent, RecurrentDQNConfig, "CartPole-v1", 4, 50_000),
         Algorithm("reinforce", ReinforceAgent, ReinforceConfig, "CartPole-v1", 8, 300_000),
         Algorithm("actor_critic", ActorCriticAgent, ActorCriticConfig, "CartPole-v1", 8, 100_000),
+        Algorithm("ppo", PPOAgent, PPOConfig, "CartPole-v1", 8, 100_000),
     )
 }
 """Every algorithm of the book, by name. DQN's variants (double target, dueling head,

@@ -1,8 +1,8 @@
-"""What REINFORCE (chapter 6) and the actor-critic (chapter 7) have in common.
+"""What REINFORCE (chapter 6), the actor-critic (chapter 7) and PPO (chapter 9) have in common.
 
-Both agents own a *policy network* (one logit per action; the policy ``pi(a|s)`` is
+Each agent owns a *policy network* (one logit per action; the policy ``pi(a|s)`` is
 their softmax and actions are sampled from it) and a *value network* ``V(s)`` with
-one output (REINFORCE's baseline, the actor-critic's critic), each with its own Adam
+one output (REINFORCE's baseline, the critic of the actor-critic and of PPO), each with its own Adam
 optimizer. :class:`PolicyGradientAgent` builds them, acts, fits the value network by
 regression, and saves and restores them; each algorithm's module keeps only its
 algorithm: how it collects experience, what its targets are, and its learning step.
@@ -10,7 +10,7 @@ algorithm: how it collects experience, what its targets are, and its learning st
 Speed devices (see :mod:`rlbook.speed`): acting uses NumPy copies of both networks
 (:class:`~rlbook.speed.NumpyMLP`), refreshed with :meth:`PolicyGradientAgent.sync`
 after every learning step, and each learning step runs as one compiled
-``tf.function`` call (:meth:`PolicyGradientAgent.compile_step`).
+``tf.function`` call (PPO: one per epoch; :meth:`PolicyGradientAgent.compile_step`).
 """
 
 from __future__ import annotations
@@ -176,22 +176,29 @@ class PolicyGradientAgent(ck.Checkpointable):
         variables = network.trainable_variables
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
 
-    def compile_step(self, step, batch_size: int | None):
-        """``step(obs, actions, targets)`` compiled for batches of ``batch_size`` (``None``: any).
+    def compile_step(self, step, batch_size: int | None, floats: int = 1, times: int | None = None):
+        """``step(obs, actions, *floats)`` compiled for batches of ``batch_size`` (``None``: any).
 
-        The fixed input signature means one trace; TensorFlow's cost per call (a few
-        hundred microseconds) is then paid once per learning step.
+        The arguments are ``obs`` ``(B, d)``, the integer ``actions`` ``(B,)`` and ``floats``
+        float arrays ``(B,)`` (targets, returns, ...). The fixed input signature means one
+        trace; TensorFlow's cost per call (a few hundred microseconds) is then paid once per
+        learning step. With ``times``, one call runs ``step`` on ``times`` stacked minibatches
+        (every argument gains a leading axis of that length) and returns the metrics averaged
+        over them (:func:`rlbook.speed.repeat`): the cost per call is paid once for all.
         """
         import tensorflow as tf
 
-        return tf.function(
-            step,
-            input_signature=[
-                tf.TensorSpec((batch_size, self.obs_dim), tf.float32),
-                tf.TensorSpec((batch_size,), tf.int32),
-                tf.TensorSpec((batch_size,), tf.float32),
-            ],
-        )
+        from rlbook.speed import repeat
+
+        signature = [
+            tf.TensorSpec((batch_size, self.obs_dim), tf.float32),
+            tf.TensorSpec((batch_size,), tf.int32),
+            *[tf.TensorSpec((batch_size,), tf.float32) for _ in range(floats)],
+        ]
+        if times is None:
+            return tf.function(step, input_signature=signature)
+        stacked = [tf.TensorSpec((times, *spec.shape), spec.dtype) for spec in signature]
+        return repeat(step, times, input_signature=stacked)
 
     def sync(self) -> None:
         """Copy the networks' new weights into the NumPy copies that act (after each learning step).

@@ -1,0 +1,289 @@
+"""Proximal policy optimization, PPO-Clip (Schulman et al., 2017), taught in chapter 9.
+
+The actor-critic of chapter 7 takes one gradient step per rollout: a second step on
+the same data would follow a gradient computed for a policy that is no longer the one
+acting. PPO takes many (``update_epochs`` passes over ``num_minibatches`` minibatches)
+and stays safe by *clipping*: the loss weighs each sample by the ratio
+``rho = pi(a|s) / pi_old(a|s)`` of the new policy to the one that collected it, and
+stops pulling a sample once its ratio leaves ``[1 - eps, 1 + eps]`` in the direction its
+advantage pushes (:func:`rlbook.losses.ppo_clip_loss`). The advantages are GAE(lambda)
+(Schulman et al., 2016; :func:`rlbook.losses.gae_advantages`), between chapter 7's
+one-step TD errors (``lambda = 0``) and chapter 6's Monte Carlo returns (``lambda = 1``).
+
+The algorithm, with the step numbers of the code's comments::
+
+    1. Initialise the actor pi_theta and the critic V_w; reset the N copies.
+    2. Repeat:
+       2.1 Collect T = n_steps steps in every copy with a_t ~ pi_theta(.|s_t),
+           keeping s_t, a_t, r_{t+1}, s_{t+1} (the real final observation when a
+           time limit cut the episode), terminated and truncated.       (observe)
+       2.2 With the networks that collected the rollout: V_w(s_t), V_w(s_{t+1})
+           and log pi_old(a_t|s_t).                                     (update)
+       2.3 GAE, backwards, held fixed from here on:
+           delta_t = r_{t+1} + gamma (1 - terminated) V_w(s_{t+1}) - V_w(s_t)
+           A_t = delta_t + gamma lambda (1 - done) A_{t+1};  R_t = A_t + V_w(s_t)
+       2.4 Repeat update_epochs times: shuffle the B = N T samples, cut them
+           into num_minibatches minibatches, and for each one:          (learn)
+           2.4.1 normalise its advantages to mean 0, std 1;     (minibatch_step)
+           2.4.2 actor step on L^CLIP - c_H mean H, with
+                 rho_t = exp(log pi_theta(a_t|s_t) - log pi_old(a_t|s_t)),
+                 L^CLIP = -mean min(rho_t A_t, clip(rho_t, 1-eps, 1+eps) A_t);
+           2.4.3 critic step on L_V = mean (R_t - V_w(s_t))^2.
+           Both steps shorten the gradient to norm max_grad_norm first.
+
+Actor and critic are two networks, each with its own Adam optimizer, as in chapters
+6-7 (:class:`~rlbook.agents.policy_gradient.PolicyGradientAgent`). The paper's summed
+loss ``L^CLIP + c_V L_V - c_H H`` is for a network with one shared trunk; with separate
+networks its gradient splits into the actor's and the critic's, and the weight ``c_V``
+would only rescale a gradient that Adam normalises anyway: the critic's step size is
+``critic_lr`` instead.
+
+The training call :meth:`PPOAgent.update` computes the advantages; the learning step
+:meth:`PPOAgent.learn` runs the epochs, and :meth:`PPOAgent.minibatch_step` is one
+gradient step of each network. Only :meth:`PPOAgent.log_prob_and_entropy` and
+:meth:`PPOAgent.log_probs` know that the policy is a softmax over actions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rlbook._validate import positive, with_overrides
+from rlbook.agents.policy_gradient import PolicyGradientAgent
+
+__all__ = ["PPOConfig", "PPOAgent"]
+
+
+@dataclass(frozen=True)
+class PPOConfig:
+    """Hyperparameters of PPO. The defaults solve CartPole-v1 on 8 copies (chapter 9)."""
+
+    hidden: tuple[int, ...] = (64,)
+    """Units of the hidden ReLU layers of the actor and of the critic (two separate networks)."""
+    gamma: float = 0.98
+    """Discount factor in [0, 1]."""
+    gae_lambda: float = 0.8
+    """GAE's lambda in [0, 1]: 0 gives one-step TD errors, 1 Monte Carlo returns minus V(s)."""
+    lr: float = 0.003
+    """Adam learning rate of the actor."""
+    critic_lr: float = 0.003
+    """Adam learning rate of the critic."""
+    n_steps: int = 32
+    """Steps each environment copy takes per rollout (the batch is n_steps * num_envs)."""
+    update_epochs: int = 10
+    """Passes over each rollout (each pass shuffles it into new minibatches)."""
+    num_minibatches: int = 4
+    """Minibatches per pass, one gradient step each; must divide n_steps * num_envs."""
+    clip: bool = True
+    """Clip the probability ratio (PPO); --no-clip trains on the unclipped surrogate."""
+    clip_eps: float = 0.2
+    """Clip range eps in (0, 1): ratios outside [1 - eps, 1 + eps] stop pulling."""
+    entropy_coef: float = 0.0
+    """Weight of the entropy bonus (>= 0): higher keeps the policy exploring longer."""
+    normalize: bool = True
+    """Scale each minibatch's advantages to mean 0 and standard deviation 1."""
+    max_grad_norm: float | None = 0.5
+    """Shorten each network's gradient to at most this norm before the Adam step (``None``: never)."""  # noqa: E501 (one line: --help prints it as is)
+    seed: int | None = 0
+    """Seed of the network weights, the action sampling and the minibatch shuffling."""
+
+    def __post_init__(self):
+        from rlbook._validate import check_config, interval
+
+        check_config(
+            self,
+            gae_lambda=interval(0, 1),
+            clip_eps=interval(0, 1, open_low=True, open_high=True),
+        )
+
+
+class PPOAgent(PolicyGradientAgent):
+    """PPO-Clip with GAE, for Discrete actions and flat observations.
+
+    ``PPOAgent(observation_space, action_space, config=None, num_envs=1, **overrides)``:
+    a ``Box`` of shape ``(d,)``, a ``Discrete`` space, a :class:`PPOConfig` (keyword
+    arguments override single fields) and the number of environment copies stepped together.
+    """
+
+    title = "PPO"
+    algorithm = "ppo"
+    """The name of the algorithm in :data:`rlbook.agents.ALGORITHMS` and in checkpoints."""
+    config_class = PPOConfig
+
+    def __init__(
+        self,
+        observation_space,
+        action_space,
+        config: PPOConfig | None = None,
+        num_envs: int = 1,
+        **overrides,
+    ):
+        config = with_overrides(config or PPOConfig(), overrides)
+        batch_size = config.n_steps * positive("num_envs", num_envs, integer=True)
+        if batch_size % config.num_minibatches:
+            raise ValueError(
+                f"num_minibatches must divide the rollout, n_steps * num_envs = "
+                f"{config.n_steps} * {num_envs} = {batch_size}; got {config.num_minibatches}"
+            )
+        super().__init__(
+            observation_space,
+            action_space,
+            config,
+            num_envs,
+            value_lr=config.critic_lr,
+            max_grad_norm=config.max_grad_norm,
+        )
+        # The rollout buffer, time-major: row t holds step t of every copy, (n_steps, num_envs).
+        shape = (config.n_steps, num_envs)
+        self._obs = np.zeros(shape + (self.obs_dim,), np.float32)
+        self._next_obs = np.zeros(shape + (self.obs_dim,), np.float32)
+        self._action = np.zeros(shape, np.int32)
+        self._reward = np.zeros(shape, np.float32)
+        self._terminated = np.zeros(shape, np.float32)
+        self._truncated = np.zeros(shape, np.float32)
+        self._t = 0
+        self.epoch_metrics: dict[str, np.ndarray] = {}
+        """The last update's metrics per epoch, ``(update_epochs,)`` each (``learn``'s result)."""
+        # One compiled call runs minibatch_step on every minibatch of an epoch (fixed shapes:
+        # traced once), so TensorFlow's cost per call is paid once per epoch.
+        self._compiled_epoch = self.compile_step(
+            self.minibatch_step,
+            batch_size // config.num_minibatches,
+            floats=3,
+            times=config.num_minibatches,
+        )
+
+    # -- the policy head: the only code that knows pi is a softmax over actions -------------
+    def log_probs(self, obs, actions) -> np.ndarray:
+        """``log pi(a|s)`` of a batch under the acting (NumPy) policy, ``(B,)``."""
+        logits = self.logits(obs).astype(np.float64)
+        z = logits - logits.max(axis=1, keepdims=True)
+        log_pi = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return log_pi[np.arange(len(log_pi)), actions].astype(np.float32)
+
+    def log_prob_and_entropy(self, obs, actions):
+        """``log pi(a|s)`` and the entropy ``H(pi(.|s))`` of the trained policy, ``(B,)`` each."""
+        from rlbook.losses import entropy, log_prob
+
+        logits = self.policy(obs)
+        return log_prob(logits, actions), entropy(logits)
+
+    # -- collecting ---------------------------------------------------------------------------
+    def observe(self, obs, action, reward, next_obs, terminated, truncated):
+        """Store the step(s) (2.1); once every copy has taken ``n_steps`` steps, update."""
+        n, t = self.num_envs, self._t
+        self._obs[t] = np.reshape(obs, (n, self.obs_dim))
+        # At a truncation the training loop passes the real final observation (not the reset
+        # one): V of it stands for the rest of the episode in the GAE of step 2.3.
+        self._next_obs[t] = np.reshape(next_obs, (n, self.obs_dim))
+        self._action[t] = np.reshape(action, (n,))
+        self._reward[t] = np.reshape(reward, (n,))
+        self._terminated[t] = np.reshape(terminated, (n,))
+        self._truncated[t] = np.reshape(truncated, (n,))
+        self._t += 1
+        self.env_steps += n
+        if self._t < self.config.n_steps:
+            return None
+        self._t = 0
+        return self.update()
+
+    # fmt: off
+    def update(self) -> dict[str, float]:
+        """One training call on the full rollout: GAE, then :meth:`learn`.
+
+        Returns the metrics of :meth:`learn` averaged over its epochs (each
+        epoch's are in :attr:`epoch_metrics`).
+        """
+        from rlbook.losses import gae_advantages
+
+        c, d = self.config, self.obs_dim
+        obs, next_obs = self._obs.reshape(-1, d), self._next_obs.reshape(-1, d)
+        actions = self._action.reshape(-1)
+        # 2.2 V(s_t), V(s_{t+1}) and log pi_old(a_t|s_t), from the networks
+        #     that collected the rollout: (T, N) each.
+        values = self.values(obs).reshape(self._reward.shape)
+        next_values = self.values(next_obs).reshape(self._reward.shape)
+        old_log_probs = self.log_probs(obs, actions)
+        # 2.3 The advantages A_t and the value targets R_t = A_t + V(s_t),
+        #     backwards over the rollout; constants from here on.
+        advantages, returns = gae_advantages(
+            self._reward, values, next_values, self._terminated,
+            self._truncated, c.gamma, c.gae_lambda)
+        # 2.4 The epochs of minibatch steps.
+        self.epoch_metrics = self.learn(obs, actions, old_log_probs,
+                                        advantages.reshape(-1),
+                                        returns.reshape(-1))
+        # the next rollout acts with (and is pi_old of) the new policy
+        self.sync()
+        self.updates += 1
+        return {name: float(per_epoch.mean())
+                for name, per_epoch in self.epoch_metrics.items()}
+
+    def learn(self, obs, actions, old_log_probs, advantages, returns):
+        """``update_epochs`` passes over one rollout of ``B`` samples, each
+        shuffled and cut into ``num_minibatches`` minibatches.
+
+        Args:
+            obs: ``(B, d)``; actions: ``(B,)`` integers; old_log_probs,
+                advantages, returns: ``(B,)``, held fixed.
+
+        Returns:
+            The metrics of :meth:`minibatch_step`, each an array
+            ``(update_epochs,)`` of its means over each epoch's minibatches.
+        """
+        c, b = self.config, len(obs)
+        per_epoch = []
+        for _ in range(c.update_epochs):
+            # 2.4 Shuffle the samples and cut them into minibatches:
+            #     index rows (num_minibatches, B / num_minibatches).
+            order = self.rng.permutation(b).reshape(c.num_minibatches, -1)
+            # 2.4.1-2.4.3 One step of each network per minibatch
+            #             (minibatch_step), all minibatches in one call.
+            metrics = self._compiled_epoch(
+                obs[order], actions[order], old_log_probs[order],
+                advantages[order], returns[order])
+            per_epoch.append({k: float(v) for k, v in metrics.items()})
+        return {k: np.array([m[k] for m in per_epoch]) for k in per_epoch[0]}
+
+    def minibatch_step(self, obs, actions, old_log_probs, advantages, returns):
+        """One gradient step of the actor and one of the critic on a
+        minibatch (compiled).
+
+        Returns:
+            ``policy_loss`` (L^CLIP), ``value_loss``, ``entropy``,
+            ``approx_kl`` and ``clip_fraction`` (before the steps).
+        """
+        import tensorflow as tf
+
+        from rlbook.losses import normalize_advantages as normalize
+        from rlbook.losses import ppo_clip_loss, ppo_diagnostics, value_loss
+
+        c = self.config
+        # 2.4.1 Advantages on one scale, whatever the rewards' scale.
+        if c.normalize:
+            advantages = normalize(advantages)
+        # 2.4.2 The actor: L^CLIP on rho = pi / pi_old, minus the entropy
+        #       bonus; clip=False leaves the ratio unclipped.
+        with tf.GradientTape() as tape:
+            log_probs, entropy = self.log_prob_and_entropy(obs, actions)
+            policy_loss = ppo_clip_loss(log_probs, old_log_probs, advantages,
+                                        c.clip_eps if c.clip else None)
+            mean_entropy = tf.reduce_mean(entropy)
+            actor_loss = policy_loss - c.entropy_coef * mean_entropy
+        self.apply_gradients(self.policy_optimizer, self.policy, tape,
+                             actor_loss)
+        # 2.4.3 The critic: a regression of V(s_t) on the fixed R_t.
+        with tf.GradientTape() as tape:
+            critic_loss = value_loss(self.value_network(obs)[:, 0], returns)
+        self.apply_gradients(self.value_optimizer, self.value_network, tape,
+                             critic_loss)
+        return {"policy_loss": policy_loss, "value_loss": critic_loss,
+                "entropy": mean_entropy,
+                **ppo_diagnostics(log_probs, old_log_probs, c.clip_eps)}
+    # fmt: on
+
+    def reset_rollout(self) -> None:
+        """Forget the rollout being collected (a restored agent starts a new one)."""
+        self._t = 0

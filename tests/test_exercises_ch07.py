@@ -49,7 +49,7 @@ def test_td_targets_typical_mistakes():
         check_td_targets, lambda r, v, term, trunc, g: g * (r + (1 - term) * v), "not discounted"
     )
     rejects(
-        check_td_targets, lambda r, v, term, trunc, g: r + (1 - term) * v, "multiply V(s') by gamma"
+        check_td_targets, lambda r, v, term, trunc, g: r + (1 - term) * v, "multiply it by gamma"
     )
     rejects(check_td_targets, lambda r, v, term, trunc, g: r + g * term * v, "wrong way round")
     rejects(

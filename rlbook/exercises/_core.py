@@ -492,6 +492,16 @@ def tensor_hint(err: BaseException, line: str) -> str | None:
 AGENT_SEEDS = (1234, 5678)
 
 
+def traced(name: str, how: str = "") -> str:
+    """What an agent does with a learning step that its unit check cannot: it traces it."""
+    return (
+        f"in the agent {name} runs inside tf.function{how}: its Python code runs once, when the "
+        "step is traced, so a Python number, list or NumPy value computed there, or a Python `if` "
+        "on a tensor, is frozen at its first value. Compute everything that depends on the inputs "
+        "with TensorFlow operations."
+    )
+
+
 def agent_verdict(run, reached, passed, problem, units, *, forgiving, learns="", note="", differs):
     """Put an agent's training and the unit checks of the student's functions together.
 

@@ -291,6 +291,8 @@ class Replay:
         vector, or a function of the model (a gradient recomputed at every step)."""
         import tensorflow as tf
 
+        if not callable(gradient) and type(self.opt).__name__ == "SGD" and not self.opt.momentum:
+            return -float(self.opt.learning_rate) * steps * np.asarray(gradient, np.float32)
         self.restore()
         variables = self.model.trainable_variables
         for _ in range(steps):

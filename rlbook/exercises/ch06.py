@@ -19,6 +19,7 @@ from rlbook.exercises._core import (
     name_of,
     tensor_hint,
     to_array,
+    traced,
 )
 from rlbook.exercises._pg import (
     RETURN_MISTAKES,
@@ -438,10 +439,5 @@ def check_reinforce_agent(episode_returns, reinforce_step) -> Verdict:
             (step_name, check_reinforce_step(reinforce_step)),
         ],
         f"returns by {ret_name}, policy steps by {step_name}",
-        differs=(
-            f"in the agent {step_name} runs inside tf.function, where its Python code runs once, "
-            "when the step is traced: a Python number, list or NumPy value computed there, or a "
-            "Python `if` on a tensor, is frozen at its first value. Compute everything that "
-            "depends on the inputs with TensorFlow operations."
-        ),
+        differs=traced(step_name),
     )

@@ -21,6 +21,7 @@ from rlbook.exercises._core import (
     td,
     tensor_hint,
     to_array,
+    traced,
 )
 from rlbook.exercises._pg import (
     RETURN_MISTAKES,
@@ -611,10 +612,5 @@ def check_actor_critic_agent(n_step_targets, actor_critic_step) -> Verdict:
             (step_name, check_actor_critic_step(actor_critic_step)),
         ],
         f"targets by {tgt_name}, learning steps by {step_name}",
-        differs=(
-            f"in the agent {step_name} runs inside tf.function, with critic_steps as a tensor: "
-            "its Python code runs once, when the step is traced, so a Python number, list or NumPy "
-            "value computed there, or a Python `if` on a tensor, is frozen at its first value. "
-            "Compute everything that depends on the inputs with TensorFlow operations."
-        ),
+        differs=traced(step_name, ", with critic_steps as a tensor"),
     )

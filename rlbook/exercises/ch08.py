@@ -13,14 +13,10 @@ def _evals(rng, means):
     """Evaluations as the training loop records them: steps and seconds both increasing."""
     every = int(rng.integers(1, 6)) * 1000
     per_step = float(rng.uniform(0.5, 2.0)) / 1000
+    step = [every * (i + 1) for i in range(len(means))]
     return [
-        {
-            "step": every * (i + 1),
-            "train_seconds": round(per_step * every * (i + 1) + 0.01 * i, 3),
-            "mean": float(m),
-            "std": float(np.round(rng.uniform(0, 30), 1)),
-        }
-        for i, m in enumerate(means)
+        dict(step=s, train_seconds=round(per_step * s + 0.01 * i, 3), mean=float(m), std=5.0 + i)
+        for i, (s, m) in enumerate(zip(step, means))
     ]
 
 
@@ -76,50 +72,28 @@ def _best_or_last(c, got) -> bool:
 
 
 _SOLVE_MISTAKES = [
-    Mistake(
-        lambda c: (
-            f"with {c.shown} no evaluation reaches {c.th:g}, so the run is not solved: return "
-            f"None, got {c.got!r}"
-            + (" (None, not False or 0: check with `is None`)." if c.got in (False, 0) else ".")
-        ),
-        test=lambda c, got: c.want is None,
-    ),
-    Mistake(
-        lambda c: (
-            f"the {c.shown} reach the threshold {c.th:g} (a mean equal to the threshold counts), "
-            f"but {c.name} returned None."
-        ),
-        test=lambda c, got: got is None,
-    ),
-    Mistake(
-        "the pair is in the wrong order: return (step, train_seconds).",
-        lambda c: c.want[::-1],
-    ),
-    Mistake(
-        "you returned the evaluation's position in the list; return its 'step' entry "
-        "(environment steps taken) and its 'train_seconds'.",
-        test=lambda c, got: isinstance(got[0], (int, np.integer)) and 0 <= got[0] < len(c.evals),
-    ),
-    Mistake(
-        "you returned the best (or the last) solved evaluation; the benchmark counts the FIRST "
-        "evaluation that reaches the threshold, even if the agent falls back afterwards.",
-        test=_best_or_last,
-    ),
-    Mistake(
-        "a mean equal to the threshold counts as solved: compare with >=, not >.",
-        lambda c: _first(c, at_least=False) if c.kind == "at_threshold" else None,
-    ),
-]
+    Mistake(lambda c: f"with {c.shown} no evaluation reaches {c.th:g}, so the run is not solved: "
+            f"return None, got {c.got!r}" + (" (None, not False or 0: check with `is None`)."
+            if c.got in (False, 0) else "."), test=lambda c, got: c.want is None),
+    Mistake(lambda c: f"the {c.shown} reach the threshold {c.th:g} (a mean equal to the threshold "
+            f"counts), but {c.name} returned None.", test=lambda c, got: got is None),
+    ("the pair is in the wrong order: return (step, train_seconds).", lambda c: c.want[::-1]),
+    Mistake("you returned the evaluation's position in the list; return its 'step' entry "
+            "(environment steps taken) and its 'train_seconds'.",
+            test=lambda c, got: isinstance(got[0], (int, np.integer)) and got[0] < len(c.evals)),
+    Mistake("you returned the best (or the last) solved evaluation; the benchmark counts the FIRST "
+            "evaluation that reaches the threshold, even if the agent falls back afterwards.",
+            test=_best_or_last),
+    ("a mean equal to the threshold counts as solved: compare with >=, not >.",
+     lambda c: _first(c, at_least=False) if c.kind == "at_threshold" else None),
+]  # fmt: skip
 
 
 @check
 def check_time_to_solve(time_to_solve) -> Verdict:
-    """Check ``time_to_solve(evaluations, threshold) -> (step, train_seconds) or None``.
-
-    Cases (random steps, seconds and threshold on every call): solved, then falling back, then
-    better (the first solve counts, not the best or the last); a mean exactly at the threshold;
-    never solved; solved at the first evaluation; no evaluations at all.
-    """
+    """Check ``time_to_solve(evaluations, threshold) -> (step, train_seconds) or None`` on runs
+    solved, then falling back, then better (the first solve counts); a mean exactly at the
+    threshold; never solved; solved at the first evaluation; no evaluations at all."""
     return grade(
         time_to_solve,
         _solve_cases(fresh_rng()),
@@ -183,49 +157,28 @@ def _an_int(c, got, value) -> bool:
 
 
 _RATIO_MISTAKES = [
-    Mistake(
-        lambda c: (
-            f"{c.call} returned {c.got}, not {c.want:g}: replay_ratio must return a float: use / "
-            "not // (integer division drops the fraction)."
-        ),
-        test=lambda c, got: isinstance(got, (int, np.integer)) and got == c.b * c.k // c.every,
-    ),
-    Mistake(
-        lambda c: f"{c.call} returned {c.got}, rounded; return the float {c.want:g}.",
-        test=lambda c, got: _an_int(c, got, round(c.b * c.k / c.every)),
-    ),
-    Mistake(
-        lambda c: (
-            f"{c.b} x {c.k} transitions are sampled per training call, but a call happens only "
-            f"every {c.every} environment steps: divide by train_every."
-        ),
-        test=_close_to(lambda b, k, every: b * k),
-    ),
-    Mistake(
-        "that is gradient steps per environment step; each gradient step samples a whole "
-        "minibatch, so multiply by batch_size.",
-        test=_close_to(lambda b, k, every: k / every),
-    ),
-    Mistake(
-        "upside down: the ratio is sampled transitions per stored transition, "
-        "batch_size * gradient_steps / train_every.",
-        test=_close_to(lambda b, k, every: every / (b * k)),
-    ),
-    Mistake(
-        "each training call takes gradient_steps minibatches of batch_size transitions, once "
-        "every train_every environment steps: batch_size * gradient_steps / train_every.",
-        test=_close_to(lambda b, k, e: b / e, lambda b, k, e: b * e / k, lambda b, k, e: b * e),
-    ),
-]
+    Mistake(lambda c: f"{c.call} returned {c.got}, not {c.want:g}: replay_ratio must return a "
+            "float: use / not // (integer division drops the fraction).",
+            test=lambda c, got: isinstance(got, (int, np.integer)) and got == c.b * c.k // c.every),
+    Mistake(lambda c: f"{c.call} returned {c.got}, rounded; return the float {c.want:g}.",
+            test=lambda c, got: _an_int(c, got, round(c.b * c.k / c.every))),
+    Mistake(lambda c: f"{c.b} x {c.k} transitions are sampled per training call, but a call "
+            f"happens only every {c.every} environment steps: divide by train_every.",
+            test=_close_to(lambda b, k, every: b * k)),
+    Mistake("that is gradient steps per environment step; each gradient step samples a whole "
+            "minibatch, so multiply by batch_size.", test=_close_to(lambda b, k, every: k / every)),
+    Mistake("upside down: the ratio is sampled transitions per stored transition, batch_size * "
+            "gradient_steps / train_every.", test=_close_to(lambda b, k, every: every / (b * k))),
+    Mistake("each training call takes gradient_steps minibatches of batch_size transitions, once "
+            "every train_every environment steps: batch_size * gradient_steps / train_every.",
+            test=_close_to(lambda b, k, e: b / e, lambda b, k, e: b * e / k, lambda b, k, e: b*e)),
+]  # fmt: skip
 
 
 @check
 def check_replay_ratio(replay_ratio) -> Verdict:
-    """Check ``replay_ratio(batch_size, gradient_steps, train_every) -> float``.
-
-    Cases (random on every call): settings where the ratio is not a whole number (so integer
-    division shows), one where it is, and train_every = 1. The answer must be a float.
-    """
+    """Check ``replay_ratio(batch_size, gradient_steps, train_every) -> float`` where the ratio
+    is not a whole number (integer division shows), where it is, and with train_every = 1."""
     return grade(
         replay_ratio,
         _ratio_cases(fresh_rng()),

@@ -24,6 +24,11 @@ from typing import Any
 
 import numpy as np
 
+# fmt: off
+# (Laid out by hand: a mistake table reads best one hint per entry, and a message continues
+# under its first line, broken between phrases.)
+
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -52,10 +57,8 @@ class Verdict:
     def _repr_html_(self) -> str:
         color, mark = ("#1a7f37", "&#10004;") if self.ok else ("#b35900", "&#10008;")
         title = "Correct!" if self.ok else "Not yet."
-        return (
-            f'<div style="border-left:4px solid {color};padding:0.4em 0.8em;">'
-            f'<b style="color:{color}">{mark} {title}</b> {html.escape(self.sentence)}</div>'
-        )
+        return (f'<div style="border-left:4px solid {color};padding:0.4em 0.8em;"><b '
+                f'style="color:{color}">{mark} {title}</b> {html.escape(self.sentence)}</div>')
 
 
 def correct(message: str) -> Verdict:
@@ -161,17 +164,13 @@ def call_student(fn: Callable, *args, name=None, signature: str = "", hint=None,
         # The stub raises it itself; NumPy on a TensorFlow graph tensor raises it from inside
         # TensorFlow, which is a bug of the student's to report like any other.
         if not _is_library(traceback.extract_tb(err.__traceback__)[-1].filename):
-            fail(
-                f"{name} still raises NotImplementedError: that is the stub. Replace "
-                "`raise NotImplementedError` with your code, run its cell, then run this check "
-                "again."
-            )
+            fail(f"{name} still raises NotImplementedError: that is the stub. "
+                 "Replace `raise NotImplementedError` with your code, run its cell, "
+                 "then run this check again.")
         _report(err, name, signature, hint)
     except RecursionError:
-        fail(
-            f"{name} calls itself without end (RecursionError). Did you give your function the "
-            "name of the library function it calls?"
-        )
+        fail(f"{name} calls itself without end (RecursionError). "
+             "Did you give your function the name of the library function it calls?")
     except Exception as err:  # the student's bug, reported, never raised into the notebook
         _report(err, name, signature, hint)
 
@@ -192,21 +191,19 @@ def check(grader: Callable[..., Verdict]) -> Callable[..., Verdict]:
     def wrapper(*args, **kwargs) -> Verdict:
         for arg in args:
             if not callable(arg):
-                return wrong(
-                    f"pass your function itself, without calling it: {grader.__name__}"
-                    f"(my_function), not {grader.__name__}(my_function(...)) (got a "
-                    f"{type(arg).__name__})."
-                )
+                return wrong("pass your function itself, without calling it: "
+                             f"{grader.__name__}(my_function), "
+                             f"not {grader.__name__}(my_function(...)) (got a "
+                             f"{type(arg).__name__}).")
         try:
             return grader(*args, **kwargs)
         except StudentError as err:
             return err.verdict
         except Exception as err:  # noqa: BLE001 - a bug of the check itself: say so, don't crash
-            return wrong(
-                f"the check could not handle what your function returned ({type(err).__name__}: "
-                f"{_short(err)}). Compare your function with the exercise's description: its "
-                "parameters, and what it returns."
-            )
+            return wrong("the check could not handle what your function returned "
+                         f"({type(err).__name__}: {_short(err)}). "
+                         "Compare your function with the exercise's description: its parameters, "
+                         "and what it returns.")
 
     return wrapper
 
@@ -219,29 +216,22 @@ def to_array(value: Any, name: str, what: str, shape: tuple | None = None) -> np
     if value is None:
         fail(f"{name} returned None: did you forget the `return` line? Return {what}.")
     if isinstance(value, (str, bytes, dict, set)):
-        fail(
-            f"{name} returned a {type(value).__name__} ({_short(repr(value), 60)}); return {what}."
-        )
+        fail(f"{name} returned a {type(value).__name__} ({_short(repr(value), 60)}); "
+             f"return {what}.")
     if inspect.isgenerator(value) or isinstance(value, (map, filter, zip)):
-        fail(
-            f"{name} returned a {type(value).__name__}, which can be read only once; return "
-            f"{what} (wrap it in list(...) or np.array(...))."
-        )
+        fail(f"{name} returned a {type(value).__name__}, which can be read only once; "
+             f"return {what} (wrap it in list(...) or np.array(...)).")
     try:
         array = np.asarray(value.numpy() if hasattr(value, "numpy") else value)
     except Exception:  # noqa: BLE001 - e.g. a ragged list
         fail(f"{name} returned something that is not one array of numbers; return {what}.")
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        fail(
-            f"{name} returned values of type {array.dtype} ({_short(repr(value), 80)}); "
-            f"return {what}."
-        )
+        fail(f"{name} returned values of type {array.dtype} ({_short(repr(value), 80)}); "
+             f"return {what}.")
     array = array.astype(np.float64)
     if shape is not None and array.shape != tuple(shape):
-        fail(
-            f"{name} returned an array of shape {array.shape}; expected shape {tuple(shape)}: "
-            f"{what}."
-        )
+        fail(f"{name} returned an array of shape {array.shape}; expected shape {tuple(shape)}: "
+             f"{what}.")
     return array
 
 
@@ -268,11 +258,10 @@ def assert_unchanged(name: str, before: list, after: list, names: list[str]) -> 
     """Fail if the student's function changed one of its arguments in place."""
     for b, a, arg in zip(before, after, names):
         if not _same(b, a):
-            fail(
-                f"{name} changed its argument `{arg}` in place (for example with `+=`, `-=`, "
-                f"`.sort()`, `.reverse()` or an assignment into it). The caller still needs "
-                f"`{arg}` as it was: compute a new value instead (`x = x + ...` makes a new array)."
-            )
+            fail(f"{name} changed its argument `{arg}` in place (for example with `+=`, `-=`, "
+                 "`.sort()`, `.reverse()` or an assignment into it). "
+                 f"The caller still needs `{arg}` as it was: "
+                 "compute a new value instead (`x = x + ...` makes a new array).")
 
 
 def fmt(x, digits: int = 3) -> str:
@@ -336,7 +325,7 @@ class Mistake:
 
 
 def grade(fn, cases, reference, mistakes=(), *, read=None, same=None, signature="", hint=None,
-          explain=None, rule="", done: str) -> Verdict:  # fmt: skip
+          explain=None, rule="", done: str) -> Verdict:
     """Run ``fn`` on every case and compare its answer with ``reference(case)``.
 
     The student gets copies; an argument changed in place is a mistake of its own. ``read(got,
@@ -432,18 +421,12 @@ def td(c, boot=None, mask=None, gamma=None):
     return c.r + gamma * (1 - c.t if mask is None else mask) * (c.boot if boot is None else boot)
 
 
-NO_MASK = (
-    "the terminated transitions still bootstrap: their target is just the reward. Multiply the "
-    "bootstrap term by (1 - terminated)."
-)
-FLIPPED = (
-    "the flag is the wrong way round: bootstrap when the episode goes on, (1 - terminated), not "
-    "terminated."
-)
-REWARD_DISCOUNTED = (
-    "the reward is not discounted: it arrives now. Only the next state's value is multiplied by "
-    "gamma."
-)
+NO_MASK = ("the terminated transitions still bootstrap: their target is just the reward. "
+           "Multiply the bootstrap term by (1 - terminated).")
+FLIPPED = ("the flag is the wrong way round: bootstrap when the episode goes on, "
+           "(1 - terminated), not terminated.")
+REWARD_DISCOUNTED = ("the reward is not discounted: it arrives now. "
+                     "Only the next state's value is multiplied by gamma.")
 NOT_DISCOUNTED = "the next state's value must be discounted: multiply it by gamma."
 # The slips every TD target can make, whatever it bootstraps from (chapters 3, 4 and 7).
 TD_MISTAKES = [
@@ -452,8 +435,8 @@ TD_MISTAKES = [
     (REWARD_DISCOUNTED, lambda c: c.gamma * td(c, gamma=1.0)),
     (NOT_DISCOUNTED, lambda c: td(c, gamma=1.0)),
     (
-        "the sign of the bootstrap term is flipped: y = r + gamma * (1 - terminated) * (the next "
-        "state's value).",
+        "the sign of the bootstrap term is flipped: "
+        "y = r + gamma * (1 - terminated) * (the next state's value).",
         lambda c: td(c, gamma=-c.gamma),
     ),
 ]
@@ -462,10 +445,8 @@ TD_MISTAKES = [
 def flags_hint(err, line: str) -> str | None:
     """A hint for ``if terminated:`` on an array of flags."""
     if "truth value" in str(err) and "ambiguous" in str(err):
-        return (
-            "`terminated` is an array, one flag per transition: `if` and `not` do not work on it. "
-            "Multiply instead: (1 - terminated)."
-        )
+        return ("`terminated` is an array, one flag per transition: "
+                "`if` and `not` do not work on it. Multiply instead: (1 - terminated).")
     return None
 
 
@@ -473,11 +454,9 @@ def tensor_hint(err: BaseException, line: str) -> str | None:
     """A hint for NumPy-only code given TensorFlow tensors (as the agents pass them)."""
     text = str(err)
     if isinstance(err, AttributeError) and ("Tensor" in text or "Variable" in text):
-        return (
-            "The check passes TensorFlow tensors, as the agent does: use TensorFlow operations "
-            "(tf.nn.log_softmax, tf.gather(..., batch_dims=1), tf.reduce_mean, tf.stop_gradient), "
-            "not NumPy methods."
-        )
+        return ("The check passes TensorFlow tensors, as the agent does: "
+                "use TensorFlow operations (tf.nn.log_softmax, tf.gather(..., batch_dims=1), "
+                "tf.reduce_mean, tf.stop_gradient), not NumPy methods.")
     if "NumPy array" in text or "__array__" in text:
         return "Use TensorFlow operations on the tensors you get, not NumPy ones."
     return None
@@ -494,12 +473,10 @@ AGENT_SEEDS = (1234, 5678)
 
 def traced(name: str, how: str = "") -> str:
     """What an agent does with a learning step that its unit check cannot: it traces it."""
-    return (
-        f"in the agent {name} runs inside tf.function{how}: its Python code runs once, when the "
-        "step is traced, so a Python number, list or NumPy value computed there, or a Python `if` "
-        "on a tensor, is frozen at its first value. Compute everything that depends on the inputs "
-        "with TensorFlow operations."
-    )
+    return (f"in the agent {name} runs inside tf.function{how}: its Python code runs once, "
+            "when the step is traced, so a Python number, list or NumPy value computed there, "
+            "or a Python `if` on a tensor, is frozen at its first value. "
+            "Compute everything that depends on the inputs with TensorFlow operations.")
 
 
 def agent_verdict(run, reached, passed, problem, units, *, forgiving, learns="", note="", differs):
@@ -517,17 +494,15 @@ def agent_verdict(run, reached, passed, problem, units, *, forgiving, learns="",
     if problem is not None:
         return wrong(f"Training stopped: {problem} {diagnosis}".strip())
     if passed and not failing:
-        return correct(
-            f"After {run}, your agent {reached}: {learns or 'your own code learns'}.{note}"
-        )
+        return correct(f"After {run}, your agent {reached}: "
+                       f"{learns or 'your own code learns'}.{note}")
     if passed:
         return wrong(f"After {run} your agent {reached}, but {forgiving} {diagnosis}")
     if failing:
         return wrong(f"After {run} your agent {reached}: it did not learn. Why: {diagnosis}")
     names = " and ".join(n for n, _ in units)
     own = "passes its own check" if len(units) == 1 else "pass their own checks"
-    return wrong(
-        f"After {run} your agent {reached}: it did not learn, although {names} {own}.{note} "
-        "The book's solution learns on these seeds, so this is not bad luck. The unit checks call "
-        f"your code on small cases, one call at a time; {differs}"
-    )
+    return wrong(f"After {run} your agent {reached}: it did not learn, "
+                 f"although {names} {own}.{note} The book's solution learns on these seeds, "
+                 "so this is not bad luck. The unit checks call your code on small cases, "
+                 f"one call at a time; {differs}")

@@ -17,16 +17,13 @@ import functools
 
 import numpy as np
 
-from rlbook.exercises._core import (
-    AGENT_SEEDS,
-    Mistake,
-    StudentError,
-    agent_verdict,
-    assert_unchanged,
-    fail,
-    tensor_hint,
-    wrong,
-)
+from rlbook.exercises import _core
+from rlbook.exercises._core import Mistake, StudentError, fail, wrong
+
+# fmt: off
+# (Laid out by hand: a mistake table reads best one hint per entry, and a message continues
+# under its first line, broken between phrases.)
+
 
 # -- NumPy references ---------------------------------------------------------------------------
 
@@ -62,7 +59,7 @@ def loss_inputs(rng, n, n_actions, **arrays):
 
 
 def assert_tensors_unchanged(name: str, arrays: dict, tensors: dict) -> None:
-    assert_unchanged(
+    _core.assert_unchanged(
         name, list(arrays.values()), [tensors[k].numpy() for k in arrays], list(arrays)
     )
 
@@ -124,10 +121,9 @@ def _if(condition, value):
 
 
 _REC = "{symbol} = r_t + gamma * (1 - dones[t]) * {next_symbol}"
-_ONE_OFF = (
-    "the reset is one step off: at an episode's last step t (dones[t] = 1) {symbol} = r_t, so use "
-    "dones[t] (not dones[t {sign} 1]) when computing {symbol}."
-)
+_ONE_OFF = ("the reset is one step off: "
+            "at an episode's last step t (dones[t] = 1) {symbol} = r_t, "
+            "so use dones[t] (not dones[t {sign} 1]) when computing {symbol}.")
 
 # The typical slips in discounted returns (chapter 6) and n-step targets (chapter 7). A case has
 # ``r`` and ``dones`` ((T,) or time-major (T, E)), ``gamma``, ``b`` (the bootstrap value, 0 for
@@ -135,8 +131,9 @@ _ONE_OFF = (
 # (G_0 or y_0), ``quantity`` ("returns" or "targets") and ``flows`` (what must not flow back).
 RETURN_MISTAKES = [
     (
-        _t("{quantity} are not reset at episode ends: after an episode's last step (dones[t] = 1) "
-           f"{{flows}} must not flow back into it. Restart the sum: {_REC}."),
+        _t("{quantity} are not reset at episode ends: "
+           "after an episode's last step (dones[t] = 1) {flows} must not flow back into it. "
+           f"Restart the sum: {_REC}."),
         lambda c: _if(c.dones.any(), _ret(c, dones=np.zeros_like(c.dones))),
     ),
     (_t(_ONE_OFF.replace("{sign}", "+")), lambda c: _if(c.dones.any(), _ret(c, reset_offset=1))),
@@ -147,50 +144,51 @@ RETURN_MISTAKES = [
         lambda c: _if(c.dones.any(), _ret(c, dones=1.0 - c.dones)),
     ),
     (
-        _t("the {quantity} do not start from the bootstrap value: after the rollout's last step "
-           "the episode goes on, worth V(s_T) (last_values), so start the backward pass from it, "
-           "not from 0."),
+        _t("the {quantity} do not start from the bootstrap value: "
+           "after the rollout's last step the episode goes on, worth V(s_T) (last_values), "
+           "so start the backward pass from it, not from 0."),
         lambda c: _if(c.bootstrapped, _ret(c, bootstrap=0.0)),
     ),
     (
-        _t("the bootstrap value is not discounted: the last step's {symbol} is r + gamma * "
-           "(1 - dones) * V(s_T)."),
+        _t("the bootstrap value is not discounted: "
+           "the last step's {symbol} is r + gamma * (1 - dones) * V(s_T)."),
         lambda c: _if(c.bootstrapped, _ret(c, first_discount=1.0)),
     ),
     (
-        _t("every {symbol} bootstraps from V(s_T) after one reward; an n-step target adds the "
-           f"rewards up to the rollout's end: {_REC}, backwards from V(s_T)."),
+        _t("every {symbol} bootstraps from V(s_T) after one reward; "
+           f"an n-step target adds the rewards up to the rollout's end: {_REC}, "
+           "backwards from V(s_T)."),
         lambda c: _if(c.bootstrapped, c.r + c.gamma * (1.0 - c.dones) * np.asarray(c.b)),
     ),
     (
         "the bootstrap value reaches steps where the episode ended (dones = 1 on the last step): "
-        "nothing follows a real end, so multiply V(s_T) by (1 - dones) too (no bootstrapping "
-        "through episode ends).",
+        "nothing follows a real end, "
+        "so multiply V(s_T) by (1 - dones) too (no bootstrapping through episode ends).",
         lambda c: _if(c.bootstrapped, _ret(c, dones=np.vstack([c.dones[:-1], 0 * c.dones[-1]]))),
     ),
     (
-        _t("the {quantity} are right but in reverse order: after the backward loop, reverse the "
-           "list so that entry t is {symbol}."),
+        _t("the {quantity} are right but in reverse order: after the backward loop, "
+           "reverse the list so that entry t is {symbol}."),
         lambda c: _ret(c)[::-1],
     ),
     (
-        _t("you accumulated rewards from the start of the episode; {symbol} looks *forward*, at "
-           "the rewards from step t to the end. Loop over the rewards from the last one back."),
+        _t("you accumulated rewards from the start of the episode; {symbol} looks *forward*, "
+           "at the rewards from step t to the end. Loop over the rewards from the last one back."),
         lambda c: _forward(c.r, c.dones, c.gamma),
     ),
     (
-        _t("the {quantity} are not discounted: each step further away should count gamma times "
-           "less."),
+        _t("the {quantity} are not discounted: "
+           "each step further away should count gamma times less."),
         lambda c: _ret(c, gamma=1.0),
     ),
     (
-        _t("the reward of step t itself is not discounted (it arrives now): {symbol} = r_t + "
-           "gamma * {next_symbol}."),
+        _t("the reward of step t itself is not discounted (it arrives now): "
+           "{symbol} = r_t + gamma * {next_symbol}."),
         _discount_now,
     ),
     (
-        _t("every step got the total return {first} of the first step; {symbol} counts only the "
-           "rewards from step t on."),
+        _t("every step got the total return {first} of the first step; "
+           "{symbol} counts only the rewards from step t on."),
         lambda c: np.broadcast_to(_ret(c)[0], c.r.shape),
     ),
     (
@@ -198,11 +196,11 @@ RETURN_MISTAKES = [
         lambda c: _if(len(c.r) > 1, np.concatenate([np.zeros_like(c.r[:1]), _ret(c)[:-1]])),
     ),
     (
-        _t("the {quantity} are shifted by one step (off by one): entry t must be {symbol}, which "
-           "includes r_t."),
+        _t("the {quantity} are shifted by one step (off by one): entry t must be {symbol}, "
+           "which includes r_t."),
         lambda c: _if(len(c.r) > 1, np.concatenate([_ret(c)[1:], np.zeros_like(c.r[:1])])),
     ),
-]  # fmt: skip
+]
 RETURN_MISTAKES = [Mistake(*m) for m in RETURN_MISTAKES]
 
 # -- the unit cases of a learning step ----------------------------------------------------------
@@ -338,11 +336,10 @@ def read_steps(replay: Replay, net: str, name: str, text: str, fix: str) -> np.n
     if not np.any(moved):
         fail(f"{name} did not change {net}'s weights. {fix} {text}")
     if steps == 0:
-        fail(
-            f"{name} changed {net}'s weights, but not with the optimizer you are given: take the "
-            "step with its apply_gradients (the agent gives its Adam; this check gives SGD, Adam "
-            f"or RMSprop), not with an optimizer or an update of your own. {text}"
-        )
+        fail(f"{name} changed {net}'s weights, but not with the optimizer you are given: "
+             "take the step with its apply_gradients (the agent gives its Adam; "
+             "this check gives SGD, Adam or RMSprop), "
+             f"not with an optimizer or an update of your own. {text}")
     return moved
 
 
@@ -366,12 +363,11 @@ def policy_step_mistake(c, replay, taken, weights, *, weight_name, others=()) ->
         if "all actions" in message and _parallel(taken, expected):
             return message
     if _parallel(taken, right):
-        return (
-            f"the step goes the right way but is {np.dot(taken, right) / np.dot(right, right):.3g} "
-            "times the size of one step of the optimizer you are given: take exactly one step, "
-            "optimizer.apply_gradients(zip(grads, policy.trainable_variables)), on the gradient "
-            "of the mean loss."
-        )
+        return ("the step goes the right way but is "
+                f"{np.dot(taken, right) / np.dot(right, right):.3g} times the size of one step of "
+                "the optimizer you are given: take exactly one step, "
+                "optimizer.apply_gradients(zip(grads, policy.trainable_variables)), "
+                "on the gradient of the mean loss.")
     return None
 
 
@@ -385,27 +381,39 @@ def _policy_candidates(logits, actions, weights, weight_name):
     )
     loss = f"-mean[({weight_name}) log pi(a_t|s_t)]"
     candidates = [
-        (-right, f"the policy moved *up* the gradient of {loss}: the sign is flipped, and the "
-         "better-than-expected actions became less likely. Minimise the loss with the minus sign "
-         "(the optimizer always goes down the gradient)."),
-        (n * right, "the step is N times too large: use the mean over the batch, not the sum "
-         "(tf.reduce_mean), so the step size does not grow with the batch."),
+        (-right, f"the policy moved *up* the gradient of {loss}: the sign is flipped, "
+                 "and the better-than-expected actions became less likely. "
+                 "Minimise the loss with the minus sign (the optimizer always goes down the "
+                 "gradient)."),
+        (n * right, "the step is N times too large: use the mean over the batch, "
+                    "not the sum (tf.reduce_mean), "
+                    "so the step size does not grow with the batch."),
         (-w * pi[np.arange(n), actions][:, None] * (onehot - pi), "the step follows pi(a|s) "
-         "itself; use its logarithm, log pi(a|s) (tf.nn.log_softmax)."),
-        (-w * onehot, "the step treats the logits as log-probabilities; apply tf.nn.log_softmax "
-         "to the logits first."),
+                                                                  "itself; use its logarithm, "
+                                                                  "log pi(a|s) "
+                                                                  "(tf.nn.log_softmax)."),
+        (-w * onehot, "the step treats the logits as log-probabilities; "
+                      "apply tf.nn.log_softmax to the logits first."),
         (-w * (np.eye(n_actions)[np.zeros(n, int)] - pi), "the step raises the log-probability of "
-         "action 0 in every state: pick the action taken in each step, tf.gather(log_probs, "
-         "actions, batch_dims=1)."),
-        (-w * (1.0 - n_actions * pi), "the step raises the log-probabilities of all actions: pick "
-         "the action taken in each step, tf.gather(log_probs, actions, batch_dims=1)."),
-    ]  # fmt: skip
+                                                          "action 0 in every state: "
+                                                          "pick the action taken in each step, "
+                                                          "tf.gather(log_probs, actions, "
+                                                          "batch_dims=1)."),
+        (-w * (1.0 - n_actions * pi), "the step raises the log-probabilities of all actions: "
+                                      "pick the action taken in each step, tf.gather(log_probs, "
+                                      "actions, batch_dims=1)."),
+    ]
     if n > 1:
         w_all = np.asarray(weights, np.float64)
         scaled = (w_all - w_all.mean()) / (w_all.std() + 1e-8)
         candidates.append((pg_output_grad(logits, actions, scaled), "the weights were normalised "
-            "to mean 0 and standard deviation 1 (what the agents' normalize=True does); this "
-            f"exercise asks for {weight_name} as it is."))  # fmt: skip
+                                                                    "to mean 0 and standard "
+                                                                    "deviation 1 (what the "
+                                                                    "agents' normalize=True "
+                                                                    "does); "
+                                                                    "this exercise asks for "
+                                                                    f"{weight_name} as it "
+                                                                    "is."))
     return candidates
 
 
@@ -417,18 +425,15 @@ def _parallel(a, b) -> bool:
 def no_gradient_hint(err, line: str) -> str | None:
     """A hint for an optimizer given no gradient (the loss outside the tape, or in NumPy)."""
     if "Unknown variable" in str(err):
-        return (
-            "That optimizer steps another network's weights: each network has its own optimizer, "
-            "and a step changes only the weights of the network it trains."
-        )
+        return ("That optimizer steps another network's weights: "
+                "each network has its own optimizer, "
+                "and a step changes only the weights of the network it trains.")
     if "No gradients provided" in str(err) or ".gradient(" in line or "apply_gradients" in line:
-        return (
-            "No gradient reached the weights: compute the loss inside the `with "
-            "tf.GradientTape() as tape:` block, from the network's output, with TensorFlow "
-            "operations (no NumPy, no .numpy()), and differentiate it with "
-            "tape.gradient(loss, network.trainable_variables)."
-        )
-    return tensor_hint(err, line)
+        return ("No gradient reached the weights: "
+                "compute the loss inside the `with tf.GradientTape() as tape:` block, "
+                "from the network's output, with TensorFlow operations (no NumPy, no .numpy()), "
+                "and differentiate it with tape.gradient(loss, network.trainable_variables).")
+    return _core.tensor_hint(err, line)
 
 
 # -- the agent that learns with the student's functions -----------------------------------------
@@ -496,7 +501,7 @@ def cartpole_check(make_agent, steps, threshold, units, describe, differs):
     """The agent check of chapters 6 and 7: train on :data:`AGENT_SEEDS` (the next seed only if
     a run fails while the unit checks, ``units()``, pass), then the verdict."""
     unit_verdicts = None
-    for seed in AGENT_SEEDS:
+    for seed in _core.AGENT_SEEDS:
         best, taken, problem = train_on_cartpole(make_agent, steps, threshold, seed)
         if problem is not None and "NotImplementedError" in problem:
             return wrong(problem)  # a stub left: nothing to diagnose yet
@@ -506,14 +511,13 @@ def cartpole_check(make_agent, steps, threshold, units, describe, differs):
     if best is None:
         reached = "was never evaluated (the run ended before the first evaluation)"
     else:
-        reached = (
-            f"{'reached' if best >= threshold else 'got at best'} a mean return of {best:.0f} over "
-            "10 episodes, sampling its actions (random play averages about 22; the check asks for "
-            f"{threshold:.0f})"
-        )
+        reached = (f"{'reached' if best >= threshold else 'got at best'} a mean return of "
+                   f"{best:.0f} over 10 episodes, "
+                   "sampling its actions (random play averages about 22; "
+                   f"the check asks for {threshold:.0f})")
     forgiving = "CartPole is forgiving: the mistake would show on harder tasks, or on another seed."
     passed = best is not None and best >= threshold
     run = f"{taken:,} steps on 8 copies of CartPole-v1 ({describe})"
-    return agent_verdict(
+    return _core.agent_verdict(
         run, reached, passed, problem, unit_verdicts, forgiving=forgiving, differs=differs
     )

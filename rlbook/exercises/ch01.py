@@ -7,6 +7,9 @@ import numpy as np
 
 from rlbook.exercises._core import Case, Verdict, check, fail, fresh_rng, grade, name_of
 
+# fmt: off
+# (Laid out by hand: a mistake table reads best one hint per entry, and a message continues
+# under its first line, broken between phrases.)
 __all__ = ["check_run_episode", "check_short_cartpole"]
 
 
@@ -28,20 +31,16 @@ class _Scripted(gym.Env):
 
     def step(self, action):
         if self.t is None:
-            raise RuntimeError(
-                "env.step() was called before env.reset(): every episode starts with "
-                "`obs, info = env.reset()`"
-            )
+            raise RuntimeError("env.step() was called before env.reset(): "
+                               "every episode starts with `obs, info = env.reset()`")
         if self.t >= self.end:
-            raise RuntimeError(
-                f"env.step() was called again after the episode ended at step {self.end}: the loop "
-                "must stop when terminated OR truncated is True"
-            )
+            raise RuntimeError("env.step() was called again after the episode ended at step "
+                               f"{self.end}: "
+                               "the loop must stop when terminated OR truncated is True")
         if action not in (0, 1):
-            raise ValueError(
-                f"env.step() got the action {action!r}, which is not in the action space (0 or "
-                "1): pass the action that policy(obs) returned"
-            )
+            raise ValueError(f"env.step() got the action {action!r}, "
+                             "which is not in the action space (0 or 1): "
+                             "pass the action that policy(obs) returned")
         self.t += 1
         end = self.t == self.end
         self.flags = (end and self.terminates, end and not self.terminates)
@@ -52,10 +51,8 @@ def _step_hint(err, line: str) -> str | None:
     if isinstance(err, ValueError) and "values to unpack" in str(err):
         if "reset" in line:
             return "env.reset() returns two values: `obs, info = env.reset()`."
-        return (
-            "In Gymnasium env.step() returns five values: `obs, reward, terminated, truncated, "
-            "info = env.step(action)` (gym 0.10 returned four)."
-        )
+        return ("In Gymnasium env.step() returns five values: `obs, reward, terminated, "
+                "truncated, info = env.step(action)` (gym 0.10 returned four).")
     if isinstance(err, TypeError) and "tuple" in str(err):
         return "env.reset() returns (obs, info): unpack it, `obs, info = env.reset()`."
     return None
@@ -83,41 +80,29 @@ def _read_episode(result, c, name):
     """Fails on what is wrong with how the episode was run, then with what was returned."""
     env, seen, rewards = c.env, c.seen, c.env.rewards
     if env.t is None:
-        fail(
-            f"{name} never called env.reset(): every episode starts with `obs, info = env.reset()`."
-        )
+        fail(f"{name} never called env.reset(): every episode starts with `obs, "
+             "info = env.reset()`.")
     if not isinstance(result, tuple) or len(result) != 4:
-        fail(
-            f"{name} returned {result!r}; return a tuple (total_reward, steps, terminated, "
-            "truncated)."
-        )
+        fail(f"{name} returned {result!r}; return a tuple (total_reward, steps, terminated, "
+             "truncated).")
     if any(isinstance(o, tuple) for o in seen):
-        fail(
-            "your policy was called with a tuple: env.reset() returns (obs, info), and env.step() "
-            "returns five values. Unpack them: `obs, info = env.reset()`."
-        )
+        fail("your policy was called with a tuple: env.reset() returns (obs, info), "
+             "and env.step() returns five values. Unpack them: `obs, info = env.reset()`.")
     if not seen:
         fail(f"{name} never called policy(obs): the actions must come from the policy.")
     if env.t < c.end:
-        fail(
-            f"for {c.kind} your loop stopped after {env.t} step(s), before the episode ended: keep "
-            "stepping until terminated or truncated is True."
-        )
+        fail(f"for {c.kind} your loop stopped after {env.t} step(s), before the episode ended: "
+             "keep stepping until terminated or truncated is True.")
     if len(seen) == c.end and seen != env.obs[: c.end]:
         if all(o == env.obs[0] for o in seen):
-            fail(
-                "obs is never updated: the policy saw the first observation at every step. Keep "
-                "the new one, `obs, reward, terminated, truncated, info = env.step(action)`."
-            )
-        fail(
-            "the policy must be called with the latest observation, the one the last env.step() "
-            "returned (or env.reset() at the start)."
-        )
+            fail("obs is never updated: the policy saw the first observation at every step. "
+                 "Keep the new one, `obs, reward, terminated, truncated, "
+                 "info = env.step(action)`.")
+        fail("the policy must be called with the latest observation, "
+             "the one the last env.step() returned (or env.reset() at the start).")
     if len(seen) != c.end:
-        fail(
-            f"for {c.kind} policy(obs) was called {len(seen)} times; call it once per step, with "
-            "the latest observation."
-        )
+        fail(f"for {c.kind} policy(obs) was called {len(seen)} times; call it once per step, "
+             "with the latest observation.")
     total, steps, terminated, truncated = result
     if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
         fail(f"steps should be an int (the number of env.step calls), got {steps!r}.")
@@ -130,25 +115,17 @@ def _read_episode(result, c, name):
     for i, fix in ((-1, "the last one included (add it before leaving the loop)"), (0, "")):
         if np.isclose(total, sum(rewards) - rewards[i]) and not np.isclose(total, sum(rewards)):
             which = "last" if i else "first"
-            fail(
-                f"for {c.kind} you missed the {which} reward: add up every reward, "
-                f"{fix or 'the first one too'}."
-            )
+            fail(f"for {c.kind} you missed the {which} reward: add up every reward, "
+                 f"{fix or 'the first one too'}.")
     if not np.isclose(total, sum(rewards)):
-        fail(
-            f"for {c.kind} with rewards {rewards} the total reward is {sum(rewards):g}, you "
-            f"returned {result[0]!r}."
-        )
+        fail(f"for {c.kind} with rewards {rewards} the total reward is {sum(rewards):g}, "
+             f"you returned {result[0]!r}.")
     if not all(isinstance(f, (bool, np.bool_)) for f in (terminated, truncated)):
-        fail(
-            "return the two flags as Gymnasium gave them (True/False), got "
-            f"{(terminated, truncated)!r}."
-        )
+        fail("return the two flags as Gymnasium gave them (True/False), "
+             f"got {(terminated, truncated)!r}.")
     if (bool(terminated), bool(truncated)) != env.flags:
-        fail(
-            f"for {c.kind} you returned terminated={terminated}, truncated={truncated}. Return the "
-            "two flags of the last step as Gymnasium gave them, each in its place."
-        )
+        fail(f"for {c.kind} you returned terminated={terminated}, truncated={truncated}. "
+             "Return the two flags of the last step as Gymnasium gave them, each in its place.")
 
 
 @check
@@ -165,11 +142,9 @@ def check_run_episode(run_episode) -> Verdict:
         same=lambda got, want: True,  # (the episode is judged by _read_episode)
         signature="run_episode(env, policy)",
         hint=_step_hint,
-        done=(
-            f"{name_of(run_episode)} resets, follows the policy on the latest observation, stops "
-            "on terminated or truncated, counts every step and reward, and keeps the two flags "
-            "apart."
-        ),
+        done=(f"{name_of(run_episode)} resets, follows the policy on the latest observation, "
+              "stops on terminated or truncated, counts every step and reward, "
+              "and keeps the two flags apart."),
     )
 
 
@@ -189,25 +164,20 @@ def _read_cartpole(env, c, name):
     if isinstance(env, tuple) and env and isinstance(env[0], gym.Env):
         fail(f"{name} returned a tuple; return the environment alone.")
     if not isinstance(env, gym.Env):
-        fail(
-            f"{name} returned a {type(env).__name__} for max_steps={c.n}; return the environment "
-            "(a gymnasium.Env)."
-        )
+        fail(f"{name} returned a {type(env).__name__} for max_steps={c.n}; "
+             "return the environment (a gymnasium.Env).")
     env_id = getattr(getattr(env.unwrapped, "spec", None), "id", None)
     if env_id is not None and env_id != "CartPole-v1":
-        extra = (
-            " CartPole-v0 is not CartPole-v1: an older version with a 200-step limit and another "
-            "reward threshold."
-        )
+        extra = (" CartPole-v0 is not CartPole-v1: "
+                 "an older version with a 200-step limit and another reward threshold.")
         fail(f"{name} made {env_id}, not CartPole-v1.{extra if env_id == 'CartPole-v0' else ''}")
     if type(env.unwrapped).__name__ != "CartPoleEnv":
         fail(f"{name} returned {type(env.unwrapped).__name__}, not CartPole-v1.")
     episodes = [_run_balanced(env, int(seed)) for seed in c.seeds]
     if any(terminated for _, terminated, _ in episodes):
-        fail(
-            "the pole fell, which the balancing controller of the check never allows on "
-            "CartPole-v1: is it CartPole-v1?"
-        )
+        fail("the pole fell, "
+             "which the balancing controller of the check never allows on CartPole-v1: "
+             "is it CartPole-v1?")
     return [steps for steps, _, _ in episodes]
 
 
@@ -221,11 +191,9 @@ def _explain_limit(got, want, c) -> str:
         if steps == 500
         else ""
     )
-    return (
-        f"{c.name}({c.n}) truncated the episode after {steps} steps{again}, not {c.n}.{limit} "
-        "Use gymnasium.wrappers.TimeLimit(env, max_episode_steps) or gym.make(..., "
-        "max_episode_steps=...)."
-    )
+    return (f"{c.name}({c.n}) truncated the episode after {steps} steps{again}, "
+            f"not {c.n}.{limit} Use gymnasium.wrappers.TimeLimit(env, "
+            "max_episode_steps) or gym.make(..., max_episode_steps=...).")
 
 
 @check
@@ -242,8 +210,6 @@ def check_short_cartpole(short_cartpole) -> Verdict:
         same=lambda got, want: got == want,
         signature="short_cartpole(max_steps)",
         explain=_explain_limit,
-        done=(
-            f"{name_of(short_cartpole)} returns CartPole-v1 whose episodes are truncated (not "
-            "terminated) exactly at max_steps, episode after episode."
-        ),
+        done=(f"{name_of(short_cartpole)} returns CartPole-v1 whose episodes are truncated (not "
+              "terminated) exactly at max_steps, episode after episode."),
     )

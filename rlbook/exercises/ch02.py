@@ -8,24 +8,16 @@ from collections import defaultdict
 import numpy as np
 
 from rlbook.exercises import _core
-from rlbook.exercises._core import (
-    Case,
-    Verdict,
-    call_student,
-    check,
-    fail,
-    fmt,
-    fresh_rng,
-    grade,
-    name_of,
-    wrong,
-)
+from rlbook.exercises._core import Case, Verdict, check, fail, fmt, fresh_rng, grade, name_of
 
+# fmt: off
+# (Laid out by hand: a mistake table reads best one hint per entry, and a message continues
+# under its first line, broken between phrases.)
 __all__ = ["check_q_update", "check_encode", "check_epsilon_greedy", "check_q_learning_agent"]
 
-_UPDATE_SIG = (
-    "update(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions)"
-)
+_UPDATE_SIG = ("update(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, "
+               "actions)")
+
 _EPS_SIG = "epsilon_greedy(q_values, step, rng, start, end, decay_steps)"
 
 # -- the Q-learning update ----------------------------------------------------------------------
@@ -59,7 +51,7 @@ def _update_cases(rng):
             f"for {what}", before=dict(Q), old=Q[obs, action], q_next=q_next, key=(obs, action),
             r=reward, alpha=alpha, gamma=gamma, term=terminated, trunc=truncated,
             q_taken=Q[next_obs, action],
-        )  # fmt: skip
+        )
 
 
 def _moved(c, target=None, best=None, ends=None, gamma=None, alpha=None):
@@ -79,35 +71,34 @@ def _read_table(returned, c, name):
         fail(f"{c.where} Q[obs, action] became {Q.get(c.key)!r}; it must stay a number.")
     if np.isclose(have, c.old) and not np.isclose(want, c.old):
         if returned is not None and np.ndim(returned) == 0 and np.isclose(float(returned), want):
-            fail(
-                f"{name} returned the new value but did not write it into the table: update it "
-                "in place, `Q[obs, action] += alpha * (target - Q[obs, action])`."
-            )
-        fail(
-            f"{c.where}, Q[obs, action] did not change (still {c.old}). Update the table in "
-            "place: Q[obs, action] += alpha * (target - Q[obs, action])."
-        )
+            fail(f"{name} returned the new value but did not write it into the table: "
+                 "update it in place, `Q[obs, action] += alpha * (target - Q[obs, action])`.")
+        fail(f"{c.where}, Q[obs, action] did not change (still {c.old}). "
+             "Update the table in place: Q[obs, action] += alpha * (target - Q[obs, action]).")
     others = [k for k, v in Q.items() if k != c.key and not np.isclose(v, c.before.get(k, 0.0))]
     if others and np.isclose(have, want, atol=1e-6):
-        fail(
-            f"{c.where}, Q[obs, action] is right but other entries of Q changed too "
-            f"({others[:3]}): update only Q[obs, action]."
-        )
+        fail(f"{c.where}, Q[obs, "
+             f"action] is right but other entries of Q changed too ({others[:3]}): "
+             "update only Q[obs, action].")
     return have
 
 
 _UPDATE_MISTAKES = [
-    ("you dropped the bootstrap term. Only `terminated` means the future is worth 0; after a "
-     "truncation the next state still has a value, so keep gamma * max_a' Q(next_obs, a').",
+    ("you dropped the bootstrap term. Only `terminated` means the future is worth 0; "
+     "after a truncation the next state still has a value, so keep gamma * max_a' Q(next_obs, "
+     "a').",
      lambda c: _moved(c, ends=c.term or c.trunc)),
-    ("you still bootstrapped from the next state. When `terminated` is True the target is just "
-     "the reward.", lambda c: _moved(c, ends=False)),
-    (lambda c: f"you set Q[obs, action] to the target ({fmt(_moved(c, alpha=1.0))}); move it only "
-     "a fraction alpha of the way: Q += alpha * (target - Q).", lambda c: _moved(c, alpha=1.0)),
-    ("you bootstrapped from Q(next_obs, action), the action just taken. Q-learning uses the best "
-     "next action: max over a' of Q(next_obs, a').", lambda c: _moved(c, best=c.q_taken)),
-    ("you bootstrapped from the index of the best next action (argmax); the target needs its "
-     "value, max over a' of Q(next_obs, a').", lambda c: _moved(c, best=int(np.argmax(c.q_next)))),
+    ("you still bootstrapped from the next state. "
+     "When `terminated` is True the target is just the reward.", lambda c: _moved(c, ends=False)),
+    (lambda c: f"you set Q[obs, action] to the target ({fmt(_moved(c, alpha=1.0))}); "
+               "move it only a fraction alpha of the way: "
+               "Q += alpha * (target - Q).", lambda c: _moved(c, alpha=1.0)),
+    ("you bootstrapped from Q(next_obs, action), the action just taken. "
+     "Q-learning uses the best next action: max over a' of Q(next_obs, "
+     "a').", lambda c: _moved(c, best=c.q_taken)),
+    ("you bootstrapped from the index of the best next action (argmax); "
+     "the target needs its value, max over a' of Q(next_obs, "
+     "a').", lambda c: _moved(c, best=int(np.argmax(c.q_next)))),
     ("you bootstrapped from the worst next action (min); Q-learning uses the max.",
      lambda c: _moved(c, best=min(c.q_next))),
     (_core.NOT_DISCOUNTED, lambda c: _moved(c, gamma=1.0)),
@@ -115,7 +106,7 @@ _UPDATE_MISTAKES = [
      lambda c: _moved(c, alpha=-c.alpha)),
     ("you added alpha * target; move by alpha * (target - Q).",
      lambda c: c.old + c.alpha * _moved(c, alpha=1.0)),
-]  # fmt: skip
+]
 
 
 @check
@@ -132,14 +123,13 @@ def check_q_update(update) -> Verdict:
         read=_read_table,
         same=lambda got, want: bool(np.isclose(got, want, atol=1e-6)),
         signature=_UPDATE_SIG,
-        explain=lambda got, want, c: (
-            f"expected Q[obs, action] = {want:.4f}, got {got:.4f}. Target: reward + gamma * "
-            "max_a' Q(next_obs, a') (without the max term if terminated); step size alpha."
-        ),
-        done=(
-            f"{name_of(update)} follows the Q-learning rule, stops bootstrapping only on "
-            "`terminated`, and keeps the next state's value after a truncation."
-        ),
+        explain=lambda got, want, c: (f"expected Q[obs, action] = {want:.4f}, got {got:.4f}. "
+                                      "Target: reward + gamma * max_a' Q(next_obs, "
+                                      "a') (without the max term if terminated); "
+                                      "step size alpha."),
+        done=(f"{name_of(update)} follows the Q-learning rule, "
+              "stops bootstrapping only on `terminated`, "
+              "and keeps the next state's value after a truncation."),
     )
 
 
@@ -148,22 +138,16 @@ def check_q_update(update) -> Verdict:
 
 def _code(encode, bins, n_bins, name):
     given = list(bins)
-    code = call_student(encode, given, n_bins, name=name, signature="encode(bins, n_bins)")
+    code = _core.call_student(encode, given, n_bins, name=name, signature="encode(bins, n_bins)")
     if given != list(bins):
-        fail(
-            f"{name} changed the list `bins` in place (e.g. .reverse() or .pop()): the wrapper "
-            "still needs it. Read it without changing it."
-        )
+        fail(f"{name} changed the list `bins` in place (e.g. .reverse() or .pop()): "
+             "the wrapper still needs it. Read it without changing it.")
     if isinstance(code, (float, np.floating)):
-        fail(
-            f"encode({list(bins)}, {n_bins}) returned {code!r}, a float; return an int (a row of "
-            "the Q-table). Use ** and * on ints, or int(...)."
-        )
+        fail(f"encode({list(bins)}, {n_bins}) returned {code!r}, a float; "
+             "return an int (a row of the Q-table). Use ** and * on ints, or int(...).")
     if not isinstance(code, (int, np.integer)) or isinstance(code, bool):
-        fail(
-            f"encode({list(bins)}, {n_bins}) returned {code!r} ({type(code).__name__}); return "
-            "one int."
-        )
+        fail(f"encode({list(bins)}, {n_bins}) returned {code!r} ({type(code).__name__}); "
+             "return one int.")
     return int(code)
 
 
@@ -185,23 +169,20 @@ def check_encode(encode) -> Verdict:
         for bins in itertools.product(range(n_bins), repeat=dims):
             code = _code(encode, bins, n_bins, name)
             if not 0 <= code < n_bins**dims:
-                return wrong(
-                    f"encode({list(bins)}, n_bins={n_bins}) = {code}, outside 0 .. "
-                    f"{n_bins**dims - 1}: the wrapper declares Discrete(n_bins ** d) = "
-                    f"Discrete({n_bins**dims}). Base n_bins + 1 (the original's bug) overshoots; "
-                    "use base n_bins."
-                )
+                return _core.wrong(f"encode({list(bins)}, n_bins={n_bins}) = {code}, outside 0 .. "
+                                   f"{n_bins**dims - 1}: "
+                                   "the wrapper declares Discrete(n_bins ** d) = "
+                                   f"Discrete({n_bins**dims}). "
+                                   "Base n_bins + 1 (the original's bug) overshoots; "
+                                   "use base n_bins.")
             if code in seen:
-                return wrong(
-                    f"bins {list(seen[code])} and {list(bins)} (n_bins={n_bins}) both encode to "
-                    f"{code}: two different states would share one row of the Q-table. Read the "
-                    "bins as the digits of a number in base n_bins."
-                )
+                return _core.wrong(f"bins {list(seen[code])} and {list(bins)} (n_bins={n_bins}) "
+                                   f"both encode to {code}: "
+                                   "two different states would share one row of the Q-table. "
+                                   "Read the bins as the digits of a number in base n_bins.")
             seen[code] = bins
-    return _core.correct(
-        f"{name} gives every tuple of bins its own code, and the codes fill exactly "
-        "0 .. n_bins ** d - 1."
-    )
+    return _core.correct(f"{name} gives every tuple of bins its own code, "
+                         "and the codes fill exactly 0 .. n_bins ** d - 1.")
 
 
 # -- epsilon-greedy with random tie-breaking and a decaying epsilon -----------------------------
@@ -211,15 +192,11 @@ def _pick_action(value, name: str, n_actions: int) -> int:
     if isinstance(value, np.ndarray) and value.size == 1 and np.issubdtype(value.dtype, np.integer):
         value = int(value.reshape(()))
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        fail(
-            f"{name} returned {value!r} ({type(value).__name__}); return one action, an int "
-            f"between 0 and {n_actions - 1} (int(...) turns a NumPy result into one)."
-        )
+        fail(f"{name} returned {value!r} ({type(value).__name__}); return one action, "
+             f"an int between 0 and {n_actions - 1} (int(...) turns a NumPy result into one).")
     if not 0 <= int(value) < n_actions:
-        fail(
-            f"{name} returned the action {int(value)}, but there are only {n_actions} actions "
-            f"(0 .. {n_actions - 1})."
-        )
+        fail(f"{name} returned the action {int(value)}, "
+             f"but there are only {n_actions} actions (0 .. {n_actions - 1}).")
     return int(value)
 
 
@@ -230,7 +207,7 @@ def _frequencies(fn, name, q, step, start, end, decay_steps, n, rng):
     g, out = np.random.default_rng(int(rng.integers(2**31))), np.empty(n, dtype=np.int64)
     for i in range(n):
         given = q.copy()
-        action = call_student(
+        action = _core.call_student(
             fn, given, step, g, start, end, decay_steps, name=name, signature=_EPS_SIG
         )
         out[i] = _pick_action(action, name, len(q))
@@ -251,21 +228,18 @@ def _seeded(fn, name, rng) -> str | None:
     runs = []
     for g in (np.random.default_rng(seed), np.random.default_rng(seed)):
         calls = [
-            call_student(fn, q.copy(), 10, g, 0.5, 0.5, 100, name=name, signature=_EPS_SIG)
+            _core.call_student(fn, q.copy(), 10, g, 0.5, 0.5, 100, name=name, signature=_EPS_SIG)
             for _ in range(60)
         ]
         runs.append([_pick_action(a, name, len(q)) for a in calls])
     if runs[0] != runs[1]:
-        return (
-            f"{name} gave different actions for two generators with the same seed: draw every "
-            "random number from the `rng` you are given (rng.random(), rng.integers(n), "
-            "rng.choice(...)), not from np.random or the random module, so a run can be repeated."
-        )
+        return (f"{name} gave different actions for two generators with the same seed: "
+                "draw every random number from the `rng` you are given (rng.random(), "
+                "rng.integers(n), rng.choice(...)), not from np.random or the random module, "
+                "so a run can be repeated.")
     if len(set(runs[0])) == 1:
-        return (
-            f"with epsilon = 0.5 {name} returned the action {runs[0][0]} 60 times in a row: with "
-            "probability epsilon the action must be random."
-        )
+        return (f"with epsilon = 0.5 {name} returned the action {runs[0][0]} 60 times in a row: "
+                "with probability epsilon the action must be random.")
     return None
 
 
@@ -279,32 +253,26 @@ def _ties(fn, name, rng) -> str | None:
     freq = _frequencies(fn, name, q, 0, 0.0, 0.0, 100, 800, rng)
     outside, case = np.delete(freq, best).sum(), f"(q_values = {fmt(q)}, epsilon = 0)"
     if outside > 0 and np.all(np.abs(freq - 1.0 / n_actions) < 0.07):
-        return (
-            f"with epsilon = 0 {name} chose uniformly among all actions {case}: it explores when "
-            "it should not. Explore only `if rng.random() < epsilon:` (not >)."
-        )
+        return (f"with epsilon = 0 {name} chose uniformly among all actions {case}: "
+                "it explores when it should not. "
+                "Explore only `if rng.random() < epsilon:` (not >).")
     if outside > 0 and np.isclose(freq[np.flatnonzero(q == q.min())].sum(), 1.0):
-        return (
-            f"with epsilon = 0 {name} chose the action with the smallest Q-value {case}: greedy "
-            "means the largest, max / argmax."
-        )
+        return (f"with epsilon = 0 {name} chose the action with the smallest Q-value {case}: "
+                "greedy means the largest, max / argmax.")
     if outside > 0:
-        return (
-            f"with epsilon = 0 every action must be a best one, actions {best.tolist()} {case}, "
-            f"but {name} chose another one {outside:.0%} of the time."
-        )
+        return ("with epsilon = 0 every action must be a best one, "
+                f"actions {best.tolist()} {case}, "
+                f"but {name} chose another one {outside:.0%} of the time.")
     if np.isclose(freq[best[0]], 1.0):
-        return (
-            f"ties are not broken at random: with epsilon = 0 and the best actions "
-            f"{best.tolist()} tied {case}, {name} always chose {best[0]} (np.argmax returns the "
-            "first best). Choose uniformly among all best actions: "
-            "rng.choice(np.flatnonzero(q_values == q_values.max()))."
-        )
+        return ("ties are not broken at random: "
+                f"with epsilon = 0 and the best actions {best.tolist()} tied {case}, "
+                f"{name} always chose {best[0]} (np.argmax returns the first best). "
+                "Choose uniformly among all best actions: "
+                "rng.choice(np.flatnonzero(q_values == q_values.max())).")
     if np.any(np.abs(freq[best] - 1.0 / n_best) > 0.1):
-        return (
-            f"ties must be broken uniformly: the best actions {best.tolist()} {case} should each "
-            f"be chosen 1/{n_best} of the time, {name} chose them {fmt(freq[best], 2)}."
-        )
+        return ("ties must be broken uniformly: "
+                f"the best actions {best.tolist()} {case} should each be chosen 1/{n_best} of the "
+                f"time, {name} chose them {fmt(freq[best], 2)}.")
     return None
 
 
@@ -315,21 +283,16 @@ def _uniform(fn, name, rng) -> str | None:
     greedy, case = int(np.argmax(q)), f"(q_values = {fmt(q)}, epsilon = 1)"
     freq = _frequencies(fn, name, q, 0, 1.0, 1.0, 100, 1200, rng)
     if np.isclose(freq[greedy], 1.0):
-        return (
-            f"with epsilon = 1 {name} always chose the greedy action {case}: explore with "
-            "probability epsilon, `if rng.random() < epsilon:` (not >)."
-        )
+        return (f"with epsilon = 1 {name} always chose the greedy action {case}: "
+                "explore with probability epsilon, `if rng.random() < epsilon:` (not >).")
     if freq[greedy] < 0.02:
-        return (
-            f"with epsilon = 1 {name} never chose the greedy action {case}: the random action is "
-            "drawn from all actions, the greedy one included (rng.integers(n_actions))."
-        )
+        return (f"with epsilon = 1 {name} never chose the greedy action {case}: "
+                "the random action is drawn from all actions, "
+                "the greedy one included (rng.integers(n_actions)).")
     if np.any(np.abs(freq - 1.0 / n_actions) > 0.07):
-        return (
-            f"with epsilon = 1 every action should be chosen 1/{n_actions} of the time {case}; "
-            f"{name} chose them {fmt(freq, 2)}. Draw the random action uniformly, "
-            "rng.integers(n_actions)."
-        )
+        return (f"with epsilon = 1 every action should be chosen 1/{n_actions} of the time {case}; "
+                f"{name} chose them {fmt(freq, 2)}. Draw the random action uniformly, "
+                "rng.integers(n_actions).")
     return None
 
 
@@ -345,26 +308,19 @@ def _decay(fn, name, rng) -> str | None:
         want = start + (end - start) * min(step / decay_steps, 1.0)
         if abs(behaves - want) <= 0.08:
             continue
-        case = (
-            f"at step {step} with start = {start}, end = {end}, decay_steps = {decay_steps}, "
-            f"epsilon should be {want:.3f}, but {name} explores as if it were {behaves:.2f}"
-        )
+        case = (f"at step {step} with start = {start}, end = {end}, decay_steps = {decay_steps}, "
+                f"epsilon should be {want:.3f}, but {name} explores as if it were {behaves:.2f}")
         if step == decay_steps // 2 and abs(behaves - start) <= 0.08:
-            return (
-                f"epsilon does not decay: {case}. If you wrote step // decay_steps, integer "
-                "division gives 0 until the end: use /. "
-                "epsilon = start + (end - start) * min(step / decay_steps, 1)."
-            )
+            return (f"epsilon does not decay: {case}. If you wrote step // decay_steps, "
+                    "integer division gives 0 until the end: use /. "
+                    "epsilon = start + (end - start) * min(step / decay_steps, 1).")
         if step > decay_steps and behaves < end - 0.08:
-            return (
-                f"after decay_steps epsilon must stay at `end`: {case}. Clip the fraction, "
-                "min(step / decay_steps, 1)."
-            )
+            return (f"after decay_steps epsilon must stay at `end`: {case}. Clip the fraction, "
+                    "min(step / decay_steps, 1).")
         if step == 0:
             return f"epsilon must start at `start`: {case}."
-        return (
-            f"{case}. Decay linearly: epsilon = start + (end - start) * min(step / decay_steps, 1)."
-        )
+        return (f"{case}. Decay linearly: "
+                "epsilon = start + (end - start) * min(step / decay_steps, 1).")
     return None
 
 
@@ -379,11 +335,10 @@ def check_epsilon_greedy(epsilon_greedy) -> Verdict:
     for part in (_seeded, _ties, _uniform, _decay):
         message = part(epsilon_greedy, name, rng)
         if message:
-            return wrong(message)
-    return _core.correct(
-        f"{name} explores with the decaying epsilon, picks among all actions when it explores, "
-        "breaks ties at random, and draws everything from the generator it is given."
-    )
+            return _core.wrong(message)
+    return _core.correct(f"{name} explores with the decaying epsilon, "
+                         "picks among all actions when it explores, breaks ties at random, "
+                         "and draws everything from the generator it is given.")
 
 
 # -- the student's own agent learns ---------------------------------------------------------
@@ -405,13 +360,13 @@ def _student_agent(epsilon_greedy, update, observation_space, action_space, seed
             q_values = np.array([self.Q[obs, a] for a in self.actions])
             start, end = (0.0, 0.0) if greedy else (run["start"], run["end"])
             args = (q_values, self.env_steps, self.np_rng, start, end, run["decay_steps"])
-            action = call_student(epsilon_greedy, *args, signature=_EPS_SIG)
+            action = _core.call_student(epsilon_greedy, *args, signature=_EPS_SIG)
             return _pick_action(action, eps_name, len(self.actions))
 
         def observe(self, obs, action, reward, next_obs, terminated, truncated):
             c = self.config
             transition = (obs, action, reward, next_obs, terminated, truncated)
-            call_student(
+            _core.call_student(
                 update,
                 self.Q,
                 *transition,
@@ -458,7 +413,7 @@ def check_q_learning_agent(epsilon_greedy, update) -> Verdict:
     for seed in _core.AGENT_SEEDS:
         success, problem = _success(epsilon_greedy, update, seed)
         if problem is not None and "NotImplementedError" in problem:
-            return wrong(problem)  # a stub left: nothing to diagnose yet
+            return _core.wrong(problem)  # a stub left: nothing to diagnose yet
         units = units or [
             (eps_name, check_epsilon_greedy(epsilon_greedy)),
             (upd_name, check_q_update(update)),
@@ -476,10 +431,9 @@ def check_q_learning_agent(epsilon_greedy, update) -> Verdict:
         problem,
         units,
         forgiving="this lake is forgiving; on harder tasks the mistake would show.",
-        differs=(
-            "in the agent they are called 5,000 times in a row, on one table, one generator and "
-            "the agent's step counter. Look for what your code keeps from one call to the next "
-            "(a global variable, a counter or a generator of its own) and make each call depend "
-            "on its arguments only."
-        ),
+        differs=("in the agent they are called 5,000 times in a row, on one table, "
+                 "one generator and the agent's step counter. "
+                 "Look for what your code keeps from one call to the next (a global variable, "
+                 "a counter or a generator of its own) and make each call depend on its arguments "
+                 "only."),
     )

@@ -5,27 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from rlbook.exercises import _core
-from rlbook.exercises._core import (
-    FLIPPED,
-    NO_MASK,
-    NOT_DISCOUNTED,
-    TD_MISTAKES,
-    Case,
-    Mistake,
-    StudentError,
-    Verdict,
-    check,
-    close,
-    fail,
-    fmt,
-    fresh_rng,
-    grade,
-    name_of,
-    td,
-    wrong,
-)
+from rlbook.exercises._core import Case, Verdict, check, fail, fmt, fresh_rng, grade, name_of
 from rlbook.exercises._pg import Replay, near, optimizer, read_steps
 
+# fmt: off
+# (Laid out by hand: a mistake table reads best one hint per entry, and a message continues
+# under its first line, broken between phrases.)
 __all__ = ["check_td_target", "check_soft_update", "check_dqn_learning_step", "check_dqn_agent"]
 
 
@@ -40,27 +25,30 @@ def _td_cases(rng):
             f"(rewards {fmt(r)}, next Q-values {fmt(q)}, terminated {fmt(t, 0)}, gamma {gamma})",
             what=f"one target per transition, shape ({batch},)", r=r.astype(float),
             q=q.astype(float), t=t.astype(float), gamma=gamma, boot=q.max(axis=1).astype(float),
-        )  # fmt: skip
+        )
 
 
-_TD_MISTAKES = TD_MISTAKES + [
-    ("you averaged the next Q-values; Q-learning bootstraps from the best next action: max over "
-     "a'.",
-     lambda c: td(c, boot=c.q.mean(axis=1))),
-    ("you used the index of the best next action (argmax); the target needs its value, max over "
-     "a'.",
-     lambda c: td(c, boot=c.q.argmax(axis=1))),
-    ("you took the min over the next actions; use the max.", lambda c: td(c, boot=c.q.min(axis=1))),
-    ("you took one max over the whole batch; take it per transition, over the action axis "
-     "(axis=-1).", lambda c: td(c, boot=c.q.max())),
-    ("you summed the next Q-values; take the max over a'.", lambda c: td(c, boot=c.q.sum(axis=1))),
-    Mistake(lambda c: f"one target per transition has shape ({len(c.r)},). Take the max over the "
-            "action axis without keepdims.",
+_TD_MISTAKES = _core.TD_MISTAKES + [
+    ("you averaged the next Q-values; Q-learning bootstraps from the best next action: "
+     "max over a'.",
+     lambda c: _core.td(c, boot=c.q.mean(axis=1))),
+    ("you used the index of the best next action (argmax); the target needs its value, "
+     "max over a'.",
+     lambda c: _core.td(c, boot=c.q.argmax(axis=1))),
+    ("you took the min over the next actions; use the max.",
+     lambda c: _core.td(c, boot=c.q.min(axis=1))),
+    ("you took one max over the whole batch; take it per transition, "
+     "over the action axis (axis=-1).", lambda c: _core.td(c, boot=c.q.max())),
+    ("you summed the next Q-values; take the max over a'.",
+     lambda c: _core.td(c, boot=c.q.sum(axis=1))),
+    _core.Mistake(lambda c: f"one target per transition has shape ({len(c.r)},). "
+                      "Take the max over the action axis without keepdims.",
             test=lambda c, got: np.shape(got) in ((len(c.r), 1), (1, len(c.r)))),
-    Mistake(lambda c: f"the targets should have shape ({len(c.r)},), one per transition: take the "
-            "max per transition, over the action axis (axis=-1), not over the batch.",
+    _core.Mistake(lambda c: f"the targets should have shape ({len(c.r)},), one per transition: "
+                      "take the max per transition, over the action axis (axis=-1), "
+                      "not over the batch.",
             test=lambda c, got: np.shape(got) == (c.q.shape[1],) or np.size(got) == 1),
-]  # fmt: skip
+]
 
 
 @check
@@ -70,15 +58,13 @@ def check_td_target(td_target) -> Verdict:
     return grade(
         td_target,
         _td_cases(fresh_rng()),
-        td,
+        _core.td,
         _TD_MISTAKES,
         signature="(reward, next_q_target, terminated, gamma)",
         hint=_core.flags_hint,
         rule="y = r + gamma * (1 - terminated) * max_a' Q_target(s', a'), one per transition",
-        done=(
-            f"{name_of(td_target)}: y = r + gamma * (1 - terminated) * max_a' Q_target(s', a'), "
-            "one value per transition, for every batch the check tried."
-        ),
+        done=(f"{name_of(td_target)}: y = r + gamma * (1 - terminated) * max_a' Q_target(s', a'), "
+              "one value per transition, for every batch the check tried."),
     )
 
 
@@ -105,21 +91,15 @@ def _soft(c, tau=None):
 
 def _read_weights(out, c, name):
     if out is None:
-        in_place = all(close(a, w) for a, w in zip(c.given[0], _soft(c)))
-        fail(
-            f"{name} returned None{' (it updated the list in place)' if in_place else ''}: "
-            "return the list of new target weights."
-        )
+        in_place = all(_core.close(a, w) for a, w in zip(c.given[0], _soft(c)))
+        fail(f"{name} returned None{' (it updated the list in place)' if in_place else ''}: "
+             "return the list of new target weights.")
     if not isinstance(out, (list, tuple)):
-        fail(
-            f"{name} returned a {type(out).__name__}; return a list with one array per weight, "
-            "like model.get_weights()."
-        )
+        fail(f"{name} returned a {type(out).__name__}; return a list with one array per weight, "
+             "like model.get_weights().")
     if len(out) != len(c.target):
-        fail(
-            f"{name} returned {len(out)} arrays for {len(c.target)} weights; return one new array "
-            "per weight (loop over zip(target_weights, online_weights))."
-        )
+        fail(f"{name} returned {len(out)} arrays for {len(c.target)} weights; "
+             "return one new array per weight (loop over zip(target_weights, online_weights)).")
     return [
         _core.to_array(o, name, "one array per weight", shape=t.shape)
         for o, t in zip(out, c.target)
@@ -127,22 +107,25 @@ def _read_weights(out, c, name):
 
 
 def _all_close(got, want) -> bool:
-    return all(close(g, w) for g, w in zip(got, want))
+    return all(_core.close(g, w) for g, w in zip(got, want))
 
 
 _TAUS = (0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
 _SOFT_MISTAKES = [
-    (lambda c: f"tau and 1 - tau are swapped (tau = {c.tau}): the target should move only a "
-     "fraction tau towards the online weights, tau * online + (1 - tau) * target.",
+    (lambda c: f"tau and 1 - tau are swapped (tau = {c.tau}): "
+               "the target should move only a fraction tau towards the online weights, "
+               "tau * online + (1 - tau) * target.",
      lambda c: _soft(c, 1 - c.tau)),
-    (lambda c: f"with tau = {c.tau} that is a hard copy of the online weights; a soft update moves "
-     "the target a fraction tau of the way: tau * online + (1 - tau) * target.",
+    (lambda c: f"with tau = {c.tau} that is a hard copy of the online weights; "
+               "a soft update moves the target a fraction tau of the way: "
+               "tau * online + (1 - tau) * target.",
      lambda c: c.online),
-    (lambda c: f"with tau = {c.tau} the target weights did not change; move them a fraction tau "
-     "towards the online weights.", lambda c: c.target),
-    Mistake(lambda c: f"you used a tau of your own, not the `tau` argument ({c.tau}): use the "
-            "parameter.", test=lambda c, got: any(_all_close(got, _soft(c, k)) for k in _TAUS)),
-]  # fmt: skip
+    (lambda c: f"with tau = {c.tau} the target weights did not change; "
+               "move them a fraction tau towards the online weights.", lambda c: c.target),
+    _core.Mistake(lambda c: f"you used a tau of your own, not the `tau` argument ({c.tau}): "
+                  "use the parameter.",
+                  test=lambda c, got: any(_all_close(got, _soft(c, k)) for k in _TAUS)),
+]
 
 
 @check
@@ -158,14 +141,10 @@ def check_soft_update(soft_update) -> Verdict:
         read=_read_weights,
         same=_all_close,
         signature="soft_update(target_weights, online_weights, tau)",
-        explain=lambda got, want, c: (
-            f"with tau = {c.tau} the new target weights should be tau * online + (1 - tau) * "
-            "target, element by element."
-        ),
-        done=(
-            f"{name_of(soft_update)}: target <- tau * online + (1 - tau) * target, for every tau; "
-            "with tau = 1 it is the hard copy, with tau = 0 no change."
-        ),
+        explain=lambda got, want, c: (f"with tau = {c.tau} the new target weights should be tau * "
+                                      "online + (1 - tau) * target, element by element."),
+        done=(f"{name_of(soft_update)}: target <- tau * online + (1 - tau) * target, "
+              "for every tau; with tau = 1 it is the hard copy, with tau = 0 no change."),
     )
 
 
@@ -177,34 +156,25 @@ _STEP_SIG = "dqn_learning_step(q_network, target_network, optimizer, batch, gamm
 def _step_hint(err, line: str) -> str | None:
     text = str(err)
     if "No gradients provided" in text or ("NoneType" in text and "grad" in line):
-        return (
-            "The tape recorded no path from q_network's weights to the loss: call "
-            "`q_network(obs)` and compute the loss inside `with tf.GradientTape() as tape:`, "
-            "then `tape.gradient(loss, q_network.trainable_variables)`."
-        )
+        return ("The tape recorded no path from q_network's weights to the loss: "
+                "call `q_network(obs)` and compute the loss inside `with tf.GradientTape() as "
+                "tape:`, then `tape.gradient(loss, q_network.trainable_variables)`.")
     if "one_hot" in line:
-        return (
-            "tf.one_hot(action, depth) needs the number of actions as its depth, "
-            "q_values.shape[-1] (not a number written in: the check's networks have 2 to 4 "
-            "actions)."
-        )
+        return ("tf.one_hot(action, depth) needs the number of actions as its depth, "
+                "q_values.shape[-1] (not a number written in: "
+                "the check's networks have 2 to 4 actions).")
     if "Incompatible shapes" in text or "broadcast" in text:
-        return (
-            "The target y and Q(s, a) must both have shape (B,), one number per transition. "
-            "tf.gather(q_values, action) picks whole rows; one Q(s, a) per transition is "
-            "tf.gather(q_values, action, axis=1, batch_dims=1)."
-        )
+        return ("The target y and Q(s, a) must both have shape (B,), one number per transition. "
+                "tf.gather(q_values, action) picks whole rows; one Q(s, "
+                "a) per transition is tf.gather(q_values, action, axis=1, batch_dims=1).")
     if ("truth value" in text and "ambiguous" in text) or "as a Python `bool`" in text:
-        return (
-            "`terminated` is a tensor, one flag per transition: `if` and `not` do not work on "
-            "it. Multiply instead: (1 - terminated)."
-        )
+        return ("`terminated` is a tensor, one flag per transition: "
+                "`if` and `not` do not work on it. Multiply instead: (1 - terminated).")
     if "ymbolic" in text and "ensor" in text:
-        return (
-            "Inside tf.function a tensor has no value yet, so .numpy(), float() and NumPy "
-            "functions cannot read it: use TensorFlow operations (tf.reduce_max, tf.gather, "
-            "tf.one_hot, tf.reduce_mean)."
-        )
+        return ("Inside tf.function a tensor has no value yet, so .numpy(), "
+                "float() and NumPy functions cannot read it: "
+                "use TensorFlow operations (tf.reduce_max, tf.gather, tf.one_hot, "
+                "tf.reduce_mean).")
     if "expected to be a" in text and "tensor" in text:
         return "Two tensors of different dtypes met: convert one with tf.cast(x, tf.float32)."
     if "Unknown variable" in text:
@@ -226,10 +196,8 @@ def _loss_tensor(value, name: str):
     if not (loss.dtype.is_floating or loss.dtype.is_integer):
         fail(f"{name} returned values of type {loss.dtype.name}; {what}.")
     if loss.shape.num_elements() != 1:
-        fail(
-            f"{name} returned a tensor of shape {tuple(loss.shape)}, not one number; {what} "
-            "(tf.reduce_mean)."
-        )
+        fail(f"{name} returned a tensor of shape {tuple(loss.shape)}, not one number; "
+             f"{what} (tf.reduce_mean).")
     return tf.reshape(tf.cast(loss, tf.float32), [])
 
 
@@ -323,22 +291,19 @@ def _step_cases(rng, name: str):
             f"gamma {gamma})",
             target=target, batch=batch, gamma=gamma, target0=target.get_weights(), name=name,
             replay=Replay(online, opt), opt_kind=kind,
-        )  # fmt: skip
+        )
 
 
 def _read_step(got, c, name):
     """The change of the online network's weights; the target network, the optimizer's steps
     and the returned loss are checked here."""
     if any(not np.array_equal(a, b) for a, b in zip(c.target.get_weights(), c.target0)):
-        fail(
-            f"{name} changed target_network's weights. The step only reads the target network "
-            "(to compute y); the agent moves it towards q_network every C steps."
-        )
-    fix = (
-        "Take one step of the optimizer you are given: grads = tape.gradient(loss, "
-        "q_network.trainable_variables), then optimizer.apply_gradients(zip(grads, "
-        "q_network.trainable_variables))."
-    )
+        fail(f"{name} changed target_network's weights. "
+             "The step only reads the target network (to compute y); "
+             "the agent moves it towards q_network every C steps.")
+    fix = ("Take one step of the optimizer you are given: grads = tape.gradient(loss, "
+           "q_network.trainable_variables), then optimizer.apply_gradients(zip(grads, "
+           "q_network.trainable_variables)).")
     steps = c.replay.steps_taken()
     moved = read_steps(c.replay, "q_network", name, c.text, fix)
     if steps > 1:
@@ -348,50 +313,52 @@ def _read_step(got, c, name):
     c.right = kind is not None
     if c.right:
         loss = _core.to_scalar(got, name, "the loss of the minibatch, one number")
-        if not close(loss, right[kind][0], rtol=1e-3, atol=1e-4):
-            fail(
-                f"{name} took the right step but returned {fmt(loss)}; the loss of this minibatch "
-                f"(before the step) is {fmt(right[kind][0])} {c.text}. Return the loss you "
-                "computed in the tape."
-            )
+        if not _core.close(loss, right[kind][0], rtol=1e-3, atol=1e-4):
+            fail(f"{name} took the right step but returned {fmt(loss)}; "
+                 f"the loss of this minibatch (before the step) is {fmt(right[kind][0])} {c.text}. "
+                 "Return the loss you computed in the tape.")
     return moved
 
 
-def _mistake(hint, **mistake) -> Mistake:
+def _mistake(hint, **mistake) -> _core.Mistake:
     """A mistake recognised on the cases with SGD (quick, and what each step is is clearest)."""
-    return Mistake(
+    return _core.Mistake(
         hint, test=lambda c, moved: c.opt_kind == "SGD" and _follows(moved, c, **mistake)
     )
 
 
 _STEP_MISTAKES = [
-    Mistake(lambda c: f"{c.name}'s step went uphill: it increased the loss. "
+    _core.Mistake(lambda c: f"{c.name}'s step went uphill: it increased the loss. "
             "optimizer.apply_gradients minimises: give it the gradients of the loss itself (not of "
             "its negative).", test=lambda c, moved: c.opt_kind == "SGD" and _follows(-moved, c)),
-    _mistake("the target uses `q_network`: compute max_a' Q(s', a') with `target_network`, the "
-             "slowly moving copy that holds the target still.", net="online"),
-    _mistake("the target is computed with `q_network` inside the tape, so the gradient also flows "
-             "through the target: compute it with `target_network`, held fixed (outside the tape, "
+    _mistake("the target uses `q_network`: compute max_a' Q(s', a') with `target_network`, "
+             "the slowly moving copy that holds the target still.", net="online"),
+    _mistake("the target is computed with `q_network` inside the tape, "
+             "so the gradient also flows through the target: compute it with `target_network`, "
+             "held fixed (outside the tape, "
              "or wrapped in tf.stop_gradient).", net="online", stop=False),
-    _mistake(NO_MASK, mask="none"),
-    _mistake(FLIPPED, mask="flipped"),
+    _mistake(_core.NO_MASK, mask="none"),
+    _mistake(_core.FLIPPED, mask="flipped"),
     _mistake("you took one max over the whole minibatch of next Q-values; take it per transition, "
              "over the action axis (axis=-1).", best="batch"),
     _mistake(_core.REWARD_DISCOUNTED, discount="reward"),
-    _mistake(NOT_DISCOUNTED, discount="none"),
-    _mistake("Q(s, a) must be the Q-value of the action taken, not max_a Q(s, a): pick it with "
-             "tf.gather(q_values, action, axis=1, batch_dims=1) (or a one-hot mask).", pick="max"),
-    _mistake("you compared y with the Q-values of every action; the loss uses only Q(s, a), the "
-             "value of the action taken: tf.gather(q_values, action, axis=1, batch_dims=1).",
+    _mistake(_core.NOT_DISCOUNTED, discount="none"),
+    _mistake("Q(s, a) must be the Q-value of the action taken, not max_a Q(s, a): "
+             "pick it with tf.gather(q_values, action, axis=1, "
+             "batch_dims=1) (or a one-hot mask).", pick="max"),
+    _mistake("you compared y with the Q-values of every action; the loss uses only Q(s, a), "
+             "the value of the action taken: tf.gather(q_values, action, axis=1, batch_dims=1).",
              pick="all"),
-    _mistake("tf.gather(q_values, action, axis=1) without batch_dims=1 gives, for every "
-             "transition, the Q-values of all the minibatch's actions (shape (B, B)); with "
-             "batch_dims=1 it picks one Q(s_i, a_i) per transition.", pick="no_batch_dims"),
-    _mistake("Q(s, a) has shape (B, 1) and the target shape (B,): their difference broadcasts to "
-             "(B, B), every target against every Q-value. Make both shape (B,).", pick="column"),
-    _mistake("the loss is summed over the minibatch, not averaged: take tf.reduce_mean (a sum "
-             "makes the step size grow with the batch size).", reduce="sum"),
-]  # fmt: skip
+    _mistake("tf.gather(q_values, action, axis=1) without batch_dims=1 gives, "
+             "for every transition, the Q-values of all the minibatch's actions (shape (B, B)); "
+             "with batch_dims=1 it picks one Q(s_i, a_i) per transition.", pick="no_batch_dims"),
+    _mistake("Q(s, a) has shape (B, 1) and the target shape (B,): "
+             "their difference broadcasts to (B, B), every target against every Q-value. "
+             "Make both shape (B,).", pick="column"),
+    _mistake("the loss is summed over the minibatch, not averaged: "
+             "take tf.reduce_mean (a sum makes the step size grow with the batch "
+             "size).", reduce="sum"),
+]
 
 
 @check
@@ -414,17 +381,16 @@ def check_dqn_learning_step(dqn_learning_step) -> Verdict:
         same=lambda moved, c: c.right,
         signature=_STEP_SIG,
         hint=_step_hint,
-        explain=lambda got, want, c: (
-            f"{name} moved q_network's weights, but not as one step of the optimizer you are given "
-            "on the mean loss between Q(s, a) (the action taken) and y = r + gamma * (1 - "
-            "terminated) * max_a' Q_target(s', a') would. Compare your step with lines 2.3.2 to "
-            "2.3.4 of the algorithm box."
-        ),
-        done=(
-            f"{name}: the target from target_network held fixed, Q(s, a) of the actions taken, "
-            "the mean loss and one optimizer step on q_network, for every minibatch the check "
-            "tried."
-        ),
+        explain=lambda got, want, c: (f"{name} moved q_network's weights, "
+                                      "but not as one step of the optimizer you are given on the "
+                                      "mean loss between Q(s, "
+                                      "a) (the action taken) and y = r + gamma * (1 - terminated) "
+                                      "* max_a' Q_target(s', a') would. "
+                                      "Compare your step with lines 2.3.2 to 2.3.4 of the "
+                                      "algorithm box."),
+        done=(f"{name}: the target from target_network held fixed, Q(s, a) of the actions taken, "
+              "the mean loss and one optimizer step on q_network, "
+              "for every minibatch the check tried."),
     )
 
 
@@ -464,7 +430,7 @@ def _student_agent(step, name: str, env, seed: int, compiled: bool):
                     student_step, *args, name=name, signature=_STEP_SIG, hint=_step_hint
                 )
                 loss = _loss_tensor(loss, name)
-            except StudentError as err:
+            except _core.StudentError as err:
                 self.student_error = err
                 raise
             self.gradient_steps_done.assign_add(1)
@@ -492,7 +458,7 @@ def _student_agent(step, name: str, env, seed: int, compiled: bool):
             return {"loss": float(np.mean(losses))}
 
     agent = StudentDQNAgent(env.single_observation_space, env.single_action_space,
-                            num_envs=env.num_envs, seed=seed, **_AGENT_CONFIG)  # fmt: skip
+                            num_envs=env.num_envs, seed=seed, **_AGENT_CONFIG)
     if compiled:
         learn = tf.autograph.experimental.do_not_convert(agent.learn)
         agent._compiled = repeat(learn, agent.config.gradient_steps)
@@ -532,10 +498,8 @@ def _run(step, name, seed, compiled, unit):
             return (*_train_student_agent(step, name, seed, compiled), None, compiled, note, unit)
         except _NotCompiled as err:
             unit = unit or check_dqn_learning_step(step)
-            note = (
-                f" tf.function could not compile {name}, so the agent ran it eagerly (slower, the "
-                f"same result). Where it stopped: {err}"
-            )
+            note = (f" tf.function could not compile {name}, so the agent ran it eagerly (slower, "
+                    f"the same result). Where it stopped: {err}")
             if not unit.ok:
                 return (
                     None,
@@ -546,7 +510,7 @@ def _run(step, name, seed, compiled, unit):
                     unit,
                 )
             return (*_train_student_agent(step, name, seed, False), None, False, note, unit)
-    except StudentError as err:
+    except _core.StudentError as err:
         return None, 0.0, err.verdict.message, compiled, note, unit
     except TrainingDiverged as err:
         problem = f"the loss that {name} returned became {err.value} at step {err.step:,}: "
@@ -568,16 +532,15 @@ def check_dqn_agent(dqn_learning_step) -> Verdict:
             dqn_learning_step, name, seed, compiled, unit
         )
         if problem is not None and ("NotImplementedError" in problem or unit and not unit.ok):
-            return wrong(problem)  # a stub, or a step that could not even be compiled
+            return _core.wrong(problem)  # a stub, or a step that could not even be compiled
         unit = unit or check_dqn_learning_step(dqn_learning_step)
         if solved is not None or problem is not None or not unit.ok:
             break
     steps = solved["step"] if solved else _AGENT_STEPS
     if solved:
-        reached = (
-            f"reached a greedy mean return of {solved['mean']:.0f} over {_EVAL_EPISODES} episodes "
-            f"(it needs {_PASS_RETURN:.0f}, and started below {_UNTRAINED_BELOW:.0f})"
-        )
+        reached = (f"reached a greedy mean return of {solved['mean']:.0f} over {_EVAL_EPISODES} "
+                   f"episodes (it needs {_PASS_RETURN:.0f}, "
+                   f"and started below {_UNTRAINED_BELOW:.0f})")
     else:
         reached = f"made {best:.0f} at best, the mean return of the best greedy evaluation "
         reached += f"(it needs {_PASS_RETURN:.0f})"

@@ -7,6 +7,9 @@ import numpy as np
 from rlbook.exercises import _core
 from rlbook.exercises._core import Case, Verdict, check, fail, fmt, fresh_rng, grade, name_of, td
 
+# fmt: off
+# (Laid out by hand: a mistake table reads best one hint per entry, and a message continues
+# under its first line, broken between phrases.)
 __all__ = ["check_max_bias", "check_double_td_target"]
 
 
@@ -43,15 +46,13 @@ def _bias_cases(rng):
             ("true_values", "sigma", "n_samples", None),
             f"(true values {fmt(tv)}, sigma {sigma}: the bias is {bias:.3f})",
             tv=tv, sigma=sigma, bias=bias, tol=0.04 * sigma,
-        )  # fmt: skip
+        )
 
 
 def _read_bias(value, c, name):
     if np.ndim(value) == 1 and np.size(value) == len(c.tv) > 1:
-        fail(
-            f"{name} returned one number per action (shape {np.shape(value)}); return one "
-            "number: take the max over the actions of each sample, then the mean over samples."
-        )
+        fail(f"{name} returned one number per action (shape {np.shape(value)}); return one number: "
+             "take the max over the actions of each sample, then the mean over samples.")
     return _core.to_scalar(value, name, "one number, the estimated bias of the max (a float)")
 
 
@@ -61,23 +62,27 @@ def _within(got, want) -> bool:
 
 
 _BIAS_MISTAKES = [  # (each answer with the case's tolerance)
-    ("your bias is about 0. Two usual causes: the mean taken before the max (averaging the noisy "
-     "estimates first removes the noise, and the bias), or one noise draw shared by all actions. "
-     "Draw independent noise of shape (n_samples, A), take the max over the actions of each "
-     "sample, then average those maxima.", lambda c: (0.0, c.tol)),
+    ("your bias is about 0. Two usual causes: "
+     "the mean taken before the max (averaging the noisy estimates first removes the noise, "
+     "and the bias), or one noise draw shared by all actions. "
+     "Draw independent noise of shape (n_samples, A), "
+     "take the max over the actions of each sample, "
+     "then average those maxima.", lambda c: (0.0, c.tol)),
     ("you returned E[max_a estimate], not its bias: subtract the true maximum, max(true_values).",
      lambda c: (c.bias + c.tv.max(), c.tol)),
     ("subtract the largest true value, max(true_values), not their mean.",
      lambda c: (c.bias + c.tv.max() - c.tv.mean(), c.tol)),
-    ("the noise ignores sigma: the noisy estimates are true_values + sigma * eps, so the bias "
-     "grows with sigma.", lambda c: (expected_max(c.tv, 1.0) - c.tv.max(), c.tol)),
+    ("the noise ignores sigma: the noisy estimates are true_values + sigma * eps, "
+     "so the bias grows with sigma.", lambda c: (expected_max(c.tv, 1.0) - c.tv.max(), c.tol)),
     ("the sign is flipped: the bias is E[max] - max(true_values), and it is positive.",
      lambda c: (-c.bias, c.tol)),
-    _core.Mistake("your bias is far too large: it looks like the max over all samples (the "
-                  "largest draw of all), or over the sample axis. Take the max over the action "
-                  "axis (axis=1) of each sample, then the mean over samples.",
+    _core.Mistake("your bias is far too large: "
+                  "it looks like the max over all samples (the largest draw of all), "
+                  "or over the sample axis. "
+                  "Take the max over the action axis (axis=1) of each sample, "
+                  "then the mean over samples.",
                   test=lambda c, got: got > c.bias + 1.0),
-]  # fmt: skip
+]
 
 
 @check
@@ -96,14 +101,14 @@ def check_max_bias(max_bias) -> Verdict:
         read=_read_bias,
         same=_within,
         signature="max_bias(true_values, sigma, n_samples, rng)",
-        explain=lambda got, want, c: (
-            f"the bias should be {want[0]:.3f}, yours is {got:.3f}. Draw noisy estimates of shape "
-            "(n_samples, n_actions), take the max over actions, average, subtract max(true_values)."
-        ),
-        done=(
-            f"{name}: the max of noisy estimates is biased upward (+{per_sigma:.2f} sigma with "
-            f"{len(cases[0].tv)} equal actions), although every estimate is unbiased on its own."
-        ),
+        explain=lambda got, want, c: (f"the bias should be {want[0]:.3f}, yours is {got:.3f}. "
+                                      "Draw noisy estimates of shape (n_samples, n_actions), "
+                                      "take the max over actions, average, "
+                                      "subtract max(true_values)."),
+        done=(f"{name}: "
+              f"the max of noisy estimates is biased upward (+{per_sigma:.2f} sigma with "
+              f"{len(cases[0].tv)} equal actions), "
+              "although every estimate is unbiased on its own."),
     )
     if not verdict.ok:
         return verdict
@@ -113,10 +118,9 @@ def check_max_bias(max_bias) -> Verdict:
         for _ in range(2)
     ]
     if not np.isclose(*(_core.to_scalar(x, name, "one number") for x in twice)):
-        return _core.wrong(
-            f"{name} gave two different results for two generators with the same seed: draw the "
-            "noise with the `rng` you are given (rng.normal), not np.random."
-        )
+        return _core.wrong(f"{name} gave two different results for two generators with the same "
+                           "seed: draw the noise with the `rng` you are given (rng.normal), "
+                           "not np.random.")
     return verdict
 
 
@@ -136,35 +140,38 @@ def _double_cases(rng):
         yield Case(
             (r, qo, qt, t, gamma),
             ("reward", "next_q_online", "next_q_target", "terminated", "gamma"),
-            f"(rewards {fmt(r)}, next_q_online {fmt(qo)}, next_q_target {fmt(qt)}, terminated "
-            f"{fmt(t, 0)}, gamma {gamma})",
+            f"(rewards {fmt(r)}, next_q_online {fmt(qo)}, next_q_target {fmt(qt)}, "
+            f"terminated {fmt(t, 0)}, gamma {gamma})",
             what=f"one target per transition, shape ({batch},)", r=r.astype(float),
             t=t.astype(float),
             qo=qo.astype(float), qt=qt.astype(float), gamma=gamma, rows=rows,
             boot=qt[rows, qo.argmax(axis=1)].astype(float),
-        )  # fmt: skip
+        )
 
 
 _DOUBLE_MISTAKES = _core.TD_MISTAKES + [
-    ("that is the vanilla DQN target, max_a' Q_target(s', a') (and what the original post's code "
-     "ended up using). Let the online network choose the action (argmax of next_q_online), then "
-     "read that action's value from next_q_target.", lambda c: td(c, boot=c.qt.max(axis=1))),
-    ("the roles are swapped: you selected with the target network and evaluated with the online "
-     "one. The online network selects (argmax of next_q_online); the target evaluates.",
+    ("that is the vanilla DQN target, max_a' Q_target(s', "
+     "a') (and what the original post's code ended up using). "
+     "Let the online network choose the action (argmax of next_q_online), "
+     "then read that action's value from next_q_target.", lambda c: td(c, boot=c.qt.max(axis=1))),
+    ("the roles are swapped: "
+     "you selected with the target network and evaluated with the online one. "
+     "The online network selects (argmax of next_q_online); the target evaluates.",
      lambda c: td(c, boot=c.qo[c.rows, c.qt.argmax(axis=1)])),
-    ("you used the online network's own value of its chosen action, max_a' Q_online(s', a'): one "
-     "network both selects and evaluates, which is the overestimating max again. Evaluate the "
-     "chosen action with next_q_target.", lambda c: td(c, boot=c.qo.max(axis=1))),
-    ("you used the index of the chosen action (argmax) as its value; read its value from "
-     "next_q_target.", lambda c: td(c, boot=c.qo.argmax(axis=1))),
+    ("you used the online network's own value of its chosen action, max_a' Q_online(s', a'): "
+     "one network both selects and evaluates, which is the overestimating max again. "
+     "Evaluate the chosen action with next_q_target.", lambda c: td(c, boot=c.qo.max(axis=1))),
+    ("you used the index of the chosen action (argmax) as its value; "
+     "read its value from next_q_target.", lambda c: td(c, boot=c.qo.argmax(axis=1))),
     ("you selected the worst action (argmin); the online network selects the best one, argmax.",
      lambda c: td(c, boot=c.qt[c.rows, c.qo.argmin(axis=1)])),
-    _core.Mistake(lambda c: f"next_q_target[:, best] takes every row's value of every chosen "
-                  f"action (shape {(len(c.r),) * 2}). Pick one per row: "
-                  "next_q_target[np.arange(B), best] or np.take_along_axis(next_q_target, "
-                  "best[:, None], axis=-1)[:, 0].",
+    _core.Mistake(lambda c: "next_q_target[:, "
+                            "best] takes every row's value of every chosen action (shape "
+                            f"{(len(c.r),) * 2}). Pick one per row: next_q_target[np.arange(B), "
+                            "best] or np.take_along_axis(next_q_target, best[:, None], "
+                            "axis=-1)[:, 0].",
                   test=lambda c, got: len(c.r) > 1 and np.shape(got) == (len(c.r),) * 2),
-]  # fmt: skip
+]
 
 
 @check
@@ -179,8 +186,6 @@ def check_double_td_target(double_td_target) -> Verdict:
         signature="(reward, next_q_online, next_q_target, terminated, gamma)",
         hint=_core.flags_hint,
         rule="y = r + gamma * (1 - terminated) * Q_target(s', argmax_a' Q_online(s', a'))",
-        done=(
-            f"{name_of(double_td_target)}: y = r + gamma * (1 - terminated) * Q_target(s', "
-            "argmax_a' Q_online(s', a')): the online net selects, the target net evaluates."
-        ),
+        done=(f"{name_of(double_td_target)}: y = r + gamma * (1 - terminated) * Q_target(s', "
+              "argmax_a' Q_online(s', a')): the online net selects, the target net evaluates."),
     )

@@ -7,13 +7,15 @@ import numpy as np
 from rlbook.exercises import _core
 from rlbook.exercises._core import Case, Verdict, check, fail, fmt, fresh_rng, grade, name_of
 
+# fmt: off
+# (Laid out by hand: a mistake table reads best one hint per entry, and a message continues
+# under its first line, broken between phrases.)
 __all__ = ["check_dueling_combine", "check_split_q"]
 
-_KEEPDIMS = (
-    "the mean over actions needs keepdims=True: advantage.mean(axis=-1, keepdims=True) has "
-    "shape (B, 1) and subtracts each state's own mean from its row. Without it the means, shape "
-    "(B,), are lined up with the actions instead"
-)
+_KEEPDIMS = ("the mean over actions needs keepdims=True: advantage.mean(axis=-1, "
+             "keepdims=True) has shape (B, 1) and subtracts each state's own mean from its row. "
+             "Without it the means, shape (B,), are lined up with the actions instead")
+
 
 
 def _broadcast_hint(err, line: str) -> str | None:
@@ -37,37 +39,36 @@ def _combine_cases(rng):
 
 _COMBINE_MISTAKES = [
     (_KEEPDIMS + ".", lambda c: c.v + c.a - c.a.mean(axis=1)[None, :]),
-    ("value has shape (B, 1) so that it broadcasts over the actions: keep it that way "
-     "(value[:, 0] lines up the values with the actions).",
+    ("value has shape (B, 1) so that it broadcasts over the actions: keep it that way (value[:, "
+     "0] lines up the values with the actions).",
      lambda c: c.v[:, 0][None, :] + c.a - c.a.mean(axis=1, keepdims=True)),
     ("you returned V + A. Without subtracting the mean advantage, V and A are not identifiable: "
      "V + c and A - c give the same Q for any c. Subtract each state's mean advantage.",
      lambda c: c.v + c.a),
-    ("you subtracted the max advantage, the other aggregation of Wang et al. (2016); this book "
-     "(like the paper's experiments) subtracts the mean, which changes more smoothly.",
+    ("you subtracted the max advantage, the other aggregation of Wang et al. (2016); "
+     "this book (like the paper's experiments) subtracts the mean, which changes more smoothly.",
      lambda c: c.v + c.a - c.a.max(axis=1, keepdims=True)),
-    ("you averaged the advantages over the batch (axis 0). Each state has its own mean: average "
-     "over the actions, axis=-1, with keepdims=True.",
+    ("you averaged the advantages over the batch (axis 0). Each state has its own mean: "
+     "average over the actions, axis=-1, with keepdims=True.",
      lambda c: c.v + c.a - c.a.mean(axis=0, keepdims=True)),
-    ("you subtracted one mean over the whole batch; subtract each state's own mean over its "
-     "actions (axis=-1, keepdims=True).", lambda c: c.v + c.a - c.a.mean()),
+    ("you subtracted one mean over the whole batch; "
+     "subtract each state's own mean over its actions (axis=-1, "
+     "keepdims=True).", lambda c: c.v + c.a - c.a.mean()),
     ("the advantage has the wrong sign: Q = V + A - mean_a A.",
      lambda c: c.v - c.a + c.a.mean(axis=1, keepdims=True)),
     ("subtract the mean advantage, not the sum.",
      lambda c: c.v + c.a - c.a.sum(axis=1, keepdims=True)),
-    _core.Mistake(lambda c: f"one Q-value per state and action has shape {c.a.shape}: do not "
-                  "reduce over the actions.",
+    _core.Mistake(lambda c: f"one Q-value per state and action has shape {c.a.shape}: "
+                            "do not reduce over the actions.",
                   test=lambda c, got: np.shape(got) in ((len(c.a),), (len(c.a), 1))),
-]  # fmt: skip
+]
 
 
 def _explain_combine(got, want, c) -> str:
     if np.shape(got) != want.shape:
-        return (
-            f"expected Q-values of shape {want.shape} (one per state and action), got shape "
-            f"{np.shape(got)}. value has shape (B, 1) so that it broadcasts over the actions; "
-            "keep keepdims=True on the mean."
-        )
+        return (f"expected Q-values of shape {want.shape} (one per state and action), "
+                f"got shape {np.shape(got)}. value has shape (B, "
+                "1) so that it broadcasts over the actions; keep keepdims=True on the mean.")
     return f"expected Q = {fmt(want)}, got {fmt(got)}."
 
 
@@ -83,10 +84,8 @@ def check_dueling_combine(dueling_combine) -> Verdict:
         signature="dueling_combine(value, advantage)",
         hint=_broadcast_hint,
         explain=_explain_combine,
-        done=(
-            f"{name_of(dueling_combine)}: Q = V + A - mean_a A, each state's advantages centred "
-            "on its own mean, so V(s) is the mean of Q(s, .)."
-        ),
+        done=(f"{name_of(dueling_combine)}: Q = V + A - mean_a A, "
+              "each state's advantages centred on its own mean, so V(s) is the mean of Q(s, .)."),
     )
 
 
@@ -112,30 +111,26 @@ def _read_split(result, c, name):
         fail(f"{name} returned (a, v); return them in the order (v, a).")
     v = v[:, 0] if v.shape == (batch, 1) else v
     if v.shape != (batch,) or c.a.shape != c.q.shape:
-        fail(
-            f"expected v of shape ({batch},) and a of shape {c.q.shape}, "
-            f"got {v.shape} and {c.a.shape}."
-        )
+        fail(f"expected v of shape ({batch},) and a of shape {c.q.shape}, "
+             f"got {v.shape} and {c.a.shape}.")
     if not _core.close(v[:, None] + c.a, c.q):
         if _core.close(v[None, :] + c.a, c.q) and batch == c.q.shape[1]:
-            fail(
-                "v + a does not give back Q: you subtracted v along the actions. "
-                f"Use q - v[:, None]. {c.text}"
-            )
+            fail("v + a does not give back Q: you subtracted v along the actions. Use q - v[:, "
+                 f"None]. {c.text}")
         fail(f"v + a must give back Q for every action: a(s, a) = Q(s, a) - v(s). {c.text}")
     return v
 
 
 _SPLIT_MISTAKES = [
     ("v = max_a Q is the split of a head that subtracts the *max* advantage (then the best "
-     "action's advantage is 0). The head of this chapter subtracts the mean, so the advantages "
-     "must average to 0.", lambda c: c.q.max(axis=1)),
-    ("v = 0 and a = Q gives back Q, but so does v = c and a = Q - c for any c: that is exactly "
-     "why V and A are unidentifiable without a constraint. With the mean subtracted, the "
-     "advantages average to 0.", lambda c: np.zeros(len(c.q))),
+     "action's advantage is 0). The head of this chapter subtracts the mean, "
+     "so the advantages must average to 0.", lambda c: c.q.max(axis=1)),
+    ("v = 0 and a = Q gives back Q, but so does v = c and a = Q - c for any c: "
+     "that is exactly why V and A are unidentifiable without a constraint. "
+     "With the mean subtracted, the advantages average to 0.", lambda c: np.zeros(len(c.q))),
     ("average over the actions of each state (axis=1), not over the batch.",
      lambda c: c.q.mean(axis=0)[: len(c.q)] if len(c.q) <= c.q.shape[1] else None),
-]  # fmt: skip
+]
 
 
 @check
@@ -150,18 +145,16 @@ def check_split_q(split_q) -> Verdict:
         read=_read_split,
         signature="split_q(q)",
         hint=lambda err, line: (
-            "v has shape (B,): to subtract it from every action of its row, "
-            "use v[:, None] (shape (B, 1))."
+            "v has shape (B,): to subtract it from every action of its row, use v[:, "
+            "None] (shape (B, 1))."
             if "broadcast" in str(err) or "Incompatible" in str(err)
             else None
         ),
-        explain=lambda got, want, c: (
-            "v + a gives back Q, but the advantages of each state should average to 0 (yours "
-            f"average to {fmt(c.a.mean(axis=1))}): v is the mean of Q over the actions."
-        ),
-        done=(
-            f"{name_of(split_q)}: v is the mean of Q over the actions and a = Q - v, whose mean "
-            "is 0. Any other split would also give back Q from V + A; the mean-centring fixes "
-            "this one."
-        ),
+        explain=lambda got, want, c: ("v + a gives back Q, "
+                                      "but the advantages of each state should average to 0 "
+                                      f"(yours average to {fmt(c.a.mean(axis=1))}): "
+                                      "v is the mean of Q over the actions."),
+        done=(f"{name_of(split_q)}: v is the mean of Q over the actions and a = Q - v, "
+              "whose mean is 0. Any other split would also give back Q from V + A; "
+              "the mean-centring fixes this one."),
     )

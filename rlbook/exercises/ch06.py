@@ -6,44 +6,13 @@ import inspect
 
 import numpy as np
 
-from rlbook.exercises._core import (
-    Case,
-    Verdict,
-    call_student,
-    check,
-    close,
-    fail,
-    fmt,
-    fresh_rng,
-    grade,
-    name_of,
-    tensor_hint,
-    to_array,
-    traced,
-)
-from rlbook.exercises._pg import (
-    RETURN_MISTAKES,
-    Replay,
-    StudentStep,
-    assert_tensors_unchanged,
-    backprop,
-    cartpole_check,
-    discounted,
-    flat,
-    grads_or_none,
-    log_softmax,
-    loss_inputs,
-    moves,
-    near,
-    no_gradient_hint,
-    optimizer,
-    pg_output_grad,
-    policy_step_mistake,
-    read_steps,
-    small_network,
-    taped,
-)
+from rlbook.exercises import _core, _pg
+from rlbook.exercises._core import Case, Verdict, check, fail, fmt, fresh_rng, grade, name_of
+from rlbook.exercises._pg import Replay, flat, near
 
+# fmt: off
+# (Laid out by hand: a mistake table reads best one hint per entry, and a message continues
+# under its first line, broken between phrases.)
 __all__ = [
     "check_episode_returns",
     "check_reinforce_loss",
@@ -94,13 +63,13 @@ def _returns_cases(rng, batched: bool):
             (given, dones, gamma) if batched else (given, gamma),
             ("rewards", "dones", "gamma") if batched else ("rewards", "gamma"),
             f"(rewards {fmt(r)}{', dones ' + fmt(dones, 0) if batched else ''}, gamma {gamma})",
-            f"for episodes of {lengths} steps back to back" if batched else f"for an episode of "
-            f"{steps}",
+            f"for episodes of {lengths} steps back to back" if batched else "for an episode of "
+                                                                            f"{steps}",
             what=f"one return per step, {len(r)} values",
             r=r, dones=dones if batched else 0 * r, gamma=gamma, b=0.0, bootstrapped=False,
             symbol="G_t", next_symbol="G_{t+1}", first="G_0", quantity="returns",
             flows="the next episode's rewards",
-        )  # fmt: skip
+        )
 
 
 @check
@@ -114,8 +83,8 @@ def check_episode_returns(episode_returns) -> Verdict:
     return grade(
         episode_returns,
         _returns_cases(fresh_rng(), batched),
-        lambda c: discounted(c.r, c.dones, c.gamma),
-        RETURN_MISTAKES,
+        lambda c: _pg.discounted(c.r, c.dones, c.gamma),
+        _pg.RETURN_MISTAKES,
         signature="episode_returns"
         + ("(rewards, dones, gamma)" if batched else "(rewards, gamma)"),
         rule="G_t = r_t + gamma * G_(t+1), from the last step back"
@@ -124,8 +93,8 @@ def check_episode_returns(episode_returns) -> Verdict:
             f"{name}: G_t = r_t + gamma * (1 - done_t) * G_(t+1), from the last step back, "
             "restarting at every episode end."
             if batched
-            else f"{name}: G_t = r_t + gamma * G_(t+1), computed from the last step back, one "
-            "pass over the episode."
+            else f"{name}: G_t = r_t + gamma * G_(t+1), computed from the last step back, "
+                 "one pass over the episode."
         ),
     )
 
@@ -137,10 +106,10 @@ def _loss_cases(rng):
     for n, n_actions in ((int(rng.integers(5, 9)), 2), (1, 2), (int(rng.integers(3, 7)), 3)):
         returns = np.round(rng.uniform(0.0, 10.0, size=n), 2).astype(np.float32)
         values = np.round(rng.uniform(0.0, 10.0, size=(n, 1)), 2).astype(np.float32)
-        arrays, tensors, actions, action_tensor = loss_inputs(
+        arrays, tensors, actions, action_tensor = _pg.loss_inputs(
             rng, n, n_actions, values=values, returns=returns
         )
-        lp = log_softmax(arrays["logits"].astype(np.float64))
+        lp = _pg.log_softmax(arrays["logits"].astype(np.float64))
         yield Case(
             (tensors["logits"], action_tensor, tensors["returns"], tensors["values"]),
             (None, None, None, None),
@@ -149,7 +118,7 @@ def _loss_cases(rng):
             arrays=arrays, tensors=tensors, lp=lp, log_pi=lp[np.arange(n), actions],
             actions=actions, adv=returns - values[:, 0].astype(float), g=returns.astype(float),
             v=values[:, 0], logit_taken=arrays["logits"][np.arange(n), actions],
-        )  # fmt: skip
+        )
 
 
 def _loss(c, weights=None, log_pi=None, reduce=np.mean):
@@ -161,51 +130,48 @@ def _loss(c, weights=None, log_pi=None, reduce=np.mean):
 def _read_loss(got, c, name):
     """The loss's value; when it is right, its gradients are checked too."""
     out, tape = got
-    assert_tensors_unchanged(name, c.arrays, c.tensors)
-    arr = to_array(out, name, "the loss, one number (a scalar tensor)")
+    _pg.assert_tensors_unchanged(name, c.arrays, c.tensors)
+    arr = _core.to_array(out, name, "the loss, one number (a scalar tensor)")
     n = len(c.adv)
     if arr.shape == (n, n) and n > 1:
-        fail(
-            f"{name} returned a matrix of shape {arr.shape}: returns - values with values of "
-            "shape (N, 1) broadcasts to N x N (every return minus every value). Use values[:, 0]."
-        )
+        fail(f"{name} returned a matrix of shape {arr.shape}: "
+             "returns - values with values of shape (N, "
+             "1) broadcasts to N x N (every return minus every value). Use values[:, 0].")
     if arr.size != 1:
         fail(f"the loss should be one number (the mean over steps), got shape {arr.shape}.")
     loss = float(arr.reshape(()))
     if not np.isclose(loss, _loss(c), rtol=1e-4, atol=1e-5):
         return loss
-    g_logits, g_values = grads_or_none(tape, out, [c.tensors["logits"], c.tensors["values"]])
-    if g_logits is None or not moves(g_logits):
+    g_logits, g_values = _pg.grads_or_none(tape, out, [c.tensors["logits"], c.tensors["values"]])
+    if g_logits is None or not _pg.moves(g_logits):
+        fail("the value is right, but no gradient reaches the logits, "
+             "so the policy could not learn from it: "
+             f"compute the loss with TensorFlow operations on the tensors {name} receives "
+             "(tf.nn.log_softmax, tf.gather, tf.reduce_mean), not NumPy or .numpy().")
+    if _pg.moves(g_values):
+        fail("the value is right, but the policy loss sends gradients into the baseline V(s). "
+             "Hold the advantage fixed with tf.stop_gradient(returns - values[:, 0]): "
+             "the baseline learns from its own loss.")
+    if not _core.close(g_logits, _pg.pg_output_grad(c.lp, c.actions, c.adv), rtol=1e-3, atol=1e-5):
         fail(
-            "the value is right, but no gradient reaches the logits, so the policy could not "
-            f"learn from it: compute the loss with TensorFlow operations on the tensors {name} "
-            "receives (tf.nn.log_softmax, tf.gather, tf.reduce_mean), not NumPy or .numpy()."
-        )
-    if moves(g_values):
-        fail(
-            "the value is right, but the policy loss sends gradients into the baseline V(s). Hold "
-            "the advantage fixed with tf.stop_gradient(returns - values[:, 0]): the baseline "
-            "learns from its own loss."
-        )
-    if not close(g_logits, pg_output_grad(c.lp, c.actions, c.adv), rtol=1e-3, atol=1e-5):
-        fail(
-            "the value is right, but its gradient with respect to the logits is not the policy "
-            "gradient -(G - V) * grad log pi(a|s) / N. Is a tf.stop_gradient around log pi? "
+            "the value is right, "
+            "but its gradient with respect to the logits is not the policy gradient -(G - V) * "
+            "grad log pi(a|s) / N. Is a tf.stop_gradient around log pi? "
             + c.text
         )
     return loss
 
 
-_PICK = (
-    "pick the log-probability of the action taken in each step, tf.gather(log_probs, actions, "
-    "batch_dims=1)"
-)
+_PICK = ("pick the log-probability of the action taken in each step, tf.gather(log_probs, "
+         "actions, batch_dims=1)")
 _LOSS_MISTAKES = [
-    ("returns - values with values of shape (N, 1) broadcasts to an N x N matrix (every return "
-     "minus every value). Squeeze the critic's output to shape (N,) first, e.g. values[:, 0].",
+    ("returns - values with values of shape (N, "
+     "1) broadcasts to an N x N matrix (every return minus every value). "
+     "Squeeze the critic's output to shape (N,) first, e.g. values[:, 0].",
      lambda c: -np.mean((c.g[None, :] - c.v[:, None]) * c.log_pi)),
-    ("the sign is flipped: minimizing this loss would make the better-than-expected actions "
-     "*less* likely. The loss is -mean(...).", lambda c: -_loss(c)),
+    ("the sign is flipped: "
+     "minimizing this loss would make the better-than-expected actions *less* likely. "
+     "The loss is -mean(...).", lambda c: -_loss(c)),
     ("the baseline is missing: weight each log-probability by G_t - V(s_t).",
      lambda c: _loss(c, weights=c.g)),
     ("use the mean over steps, not the sum (the step size should not grow with the batch).",
@@ -218,7 +184,7 @@ _LOSS_MISTAKES = [
      lambda c: _loss(c, log_pi=np.log(np.maximum(c.logit_taken, 1e-30)))),
     (_PICK + ", not all of them.", lambda c: -np.mean(c.adv[:, None] * c.lp)),
     (_PICK + ".", lambda c: _loss(c, log_pi=c.lp[:, 0])),
-]  # fmt: skip
+]
 
 
 @check
@@ -229,22 +195,20 @@ def check_reinforce_loss(reinforce_loss) -> Verdict:
     the logits receive exactly the policy gradient, the baseline ``values`` none.
     """
     return grade(
-        taped(reinforce_loss),
+        _pg.taped(reinforce_loss),
         _loss_cases(fresh_rng()),
         _loss,
         _LOSS_MISTAKES,
         read=_read_loss,
         same=lambda got, want: bool(np.isclose(got, want, rtol=1e-4, atol=1e-5)),
         signature="(logits, actions, returns, values)",
-        hint=tensor_hint,
-        explain=lambda got, want, c: (
-            f"expected {want:.4f}, got {got:.4f}: the loss is -mean[(G_t - V(s_t)) log "
-            "pi(a_t|s_t)], with the log-probability of the action taken in each step."
-        ),
-        done=(
-            f"{name_of(reinforce_loss)}: L = -mean[(G_t - V(s_t)) log pi(a_t|s_t)], one advantage "
-            "per step, with the gradient flowing into the logits only."
-        ),
+        hint=_core.tensor_hint,
+        explain=lambda got, want, c: (f"expected {want:.4f}, got {got:.4f}: "
+                                      "the loss is -mean[(G_t - V(s_t)) log pi(a_t|s_t)], "
+                                      "with the log-probability of the action taken in each "
+                                      "step."),
+        done=(f"{name_of(reinforce_loss)}: L = -mean[(G_t - V(s_t)) log pi(a_t|s_t)], "
+              "one advantage per step, with the gradient flowing into the logits only."),
     )
 
 
@@ -266,10 +230,10 @@ def _step_cases(rng):
         (int(rng.integers(300, 800)), 2, 4, 64, "Adam"),
         (int(rng.integers(30, 80)), 3, 4, 16, "RMSprop"),
     ):
-        policy = small_network(rng, obs_dim, n_actions, hidden)
-        value = small_network(rng, obs_dim, 1, hidden, float(rng.uniform(2.0, 5.0)))
+        policy = _pg.small_network(rng, obs_dim, n_actions, hidden)
+        value = _pg.small_network(rng, obs_dim, 1, hidden, float(rng.uniform(2.0, 5.0)))
         lr = float(rng.choice([0.05, 0.1, 0.2])) if kind == "SGD" else 0.01
-        opt = optimizer(kind, lr, policy, rng)
+        opt = _pg.optimizer(kind, lr, policy, rng)
         obs = rng.normal(size=(n, obs_dim)).astype(np.float32)
         actions = rng.integers(n_actions, size=n).astype(np.int32)
         returns = np.round(rng.uniform(0.0, 10.0, size=n), 2).astype(np.float32)
@@ -281,48 +245,50 @@ def _step_cases(rng):
             f"returns {fmt(returns, 2)}, baseline V(s) {fmt(v0, 2)})",
             obs=obs, actions=actions, returns=returns, v0=v0, weights=returns - v0,
             value=value, value0=flat(value), replay=Replay(policy, opt),
-        )  # fmt: skip
+        )
 
 
 _BASELINE_MISTAKES = [
     (lambda c: c.returns, "the baseline is missing: weight each log-probability by G_t - V(s_t), "
-     "with V(s_t) = value_network(obs)[:, 0]."),
-    (lambda c: c.returns - c.v0.mean(), "returns - values with values of shape (N, 1) broadcasts "
-     "to an N x N matrix (every return minus every value), which weights every step by G_t minus "
-     "the *mean* baseline. Squeeze the value network's output to shape (N,) first, "
-     "value_network(obs)[:, 0]."),
-]  # fmt: skip
+                          "with V(s_t) = value_network(obs)[:, 0]."),
+    (lambda c: c.returns - c.v0.mean(), "returns - values with values of shape (N, "
+                                        "1) broadcasts to an N x N matrix (every return minus "
+                                        "every value), "
+                                        "which weights every step by G_t minus the *mean* "
+                                        "baseline. "
+                                        "Squeeze the value network's output to shape (N,) first, "
+                                        "value_network(obs)[:, 0]."),
+]
 
 
 def _read_reinforce_step(got, c, name):
     """Every problem of the step the student took fails here, in the order a student fixes them."""
     if not np.array_equal(flat(c.value), c.value0):
         fail(
-            f"{name} changed the value network's weights. In this step the baseline V(s_t) is "
-            "held fixed: differentiate the loss with respect to policy.trainable_variables only "
-            "(the agent fits the value network on the returns afterwards, with its own loss). "
+            f"{name} changed the value network's weights. "
+            "In this step the baseline V(s_t) is held fixed: "
+            "differentiate the loss with respect to policy.trainable_variables only (the agent "
+            "fits the value network on the returns afterwards, with its own loss). "
             + c.text
         )
-    fix = (
-        "Compute the loss inside `with tf.GradientTape() as tape:`, then take one step: grads = "
-        "tape.gradient(loss, policy.trainable_variables); optimizer.apply_gradients(zip(grads, "
-        "policy.trainable_variables))."
-    )
-    taken = read_steps(c.replay, "the policy", name, c.text, fix)
+    fix = ("Compute the loss inside `with tf.GradientTape() as tape:`, then take one step: "
+           "grads = tape.gradient(loss, policy.trainable_variables); "
+           "optimizer.apply_gradients(zip(grads, policy.trainable_variables)).")
+    taken = _pg.read_steps(c.replay, "the policy", name, c.text, fix)
     policy = c.replay.model
-    right = backprop(
-        policy, c.obs, pg_output_grad(policy(c.obs).numpy().astype(float), c.actions, c.weights)
+    right = _pg.backprop(
+        policy, c.obs, _pg.pg_output_grad(policy(c.obs).numpy().astype(float), c.actions, c.weights)
     )
     if not near(taken, c.replay.after(right)):
         others = [(weights(c), hint) for weights, hint in _BASELINE_MISTAKES]
-        message = policy_step_mistake(
+        message = _pg.policy_step_mistake(
             c, c.replay, taken, c.weights, weight_name="G_t - V(s_t)", others=others
         )
         fail(
             (message or "the policy's weights did not move by one step of the optimizer you are "
-             "given down the gradient of -mean[(G_t - V(s_t)) log pi(a_t|s_t)] (the weights "
-             "G_t - V(s_t) held fixed).") + f" {c.text}"
-        )  # fmt: skip
+                        "given down the gradient of -mean[(G_t - V(s_t)) log pi(a_t|s_t)] (the "
+                        "weights G_t - V(s_t) held fixed).") + f" {c.text}"
+        )
 
 
 @check
@@ -339,11 +305,9 @@ def check_reinforce_step(reinforce_step) -> Verdict:
         read=_read_reinforce_step,
         same=lambda got, want: True,  # (the step is judged by _read_reinforce_step)
         signature=_STEP_SIGNATURE,
-        hint=no_gradient_hint,
-        done=(
-            f"{name_of(reinforce_step)} takes one optimizer step down -mean[(G_t - V(s_t)) log "
-            "pi(a_t|s_t)], the baseline held fixed and the value network left alone."
-        ),
+        hint=_pg.no_gradient_hint,
+        done=(f"{name_of(reinforce_step)} takes one optimizer step down -mean[(G_t - V(s_t)) log "
+              "pi(a_t|s_t)], the baseline held fixed and the value network left alone."),
     )
 
 
@@ -361,13 +325,17 @@ def _student_returns(episode_returns, rewards, gamma) -> np.ndarray:
     if _n_parameters(episode_returns) == 3:
         dones = np.concatenate([np.eye(1, len(r), len(r) - 1)[0] for r in rewards])
         rewards, sig = [np.concatenate(rewards)], "episode_returns(rewards, dones, gamma)"
-        got = [call_student(episode_returns, rewards[0], dones, gamma, name=name, signature=sig)]
+        got = [
+            _core.call_student(episode_returns, rewards[0], dones, gamma, name=name, signature=sig)
+        ]
     else:
         sig = "episode_returns(rewards, gamma)"
-        got = [call_student(episode_returns, r, gamma, name=name, signature=sig) for r in rewards]
+        got = [
+            _core.call_student(episode_returns, r, gamma, name=name, signature=sig) for r in rewards
+        ]
     what = "one return per step, shape ({},)"
     return np.concatenate(
-        [to_array(g, name, what.format(len(r)), (len(r),)) for g, r in zip(got, rewards)]
+        [_core.to_array(g, name, what.format(len(r)), (len(r),)) for g, r in zip(got, rewards)]
     )
 
 
@@ -413,11 +381,13 @@ def _student_reinforce_agent(
     def eager_step(obs, actions, returns):
         obs, actions, returns = tf.constant(obs), tf.constant(actions), tf.constant(returns)
         args = (agent.policy, agent.value_network, agent.policy_optimizer, obs, actions, returns)
-        call_student(reinforce_step, *args, signature=_STEP_SIGNATURE, hint=no_gradient_hint)
+        _core.call_student(
+            reinforce_step, *args, signature=_STEP_SIGNATURE, hint=_pg.no_gradient_hint
+        )
         fit(obs, returns)
         return {}
 
-    agent._compiled_step = StudentStep(agent._compiled_step, eager_step)
+    agent._compiled_step = _pg.StudentStep(agent._compiled_step, eager_step)
     return agent
 
 
@@ -428,7 +398,7 @@ def check_reinforce_agent(episode_returns, reinforce_step) -> Verdict:
     evaluation's mean return (10 episodes, actions sampled) reaches 100 *and* both functions pass
     their own checks, which say why when the agent does not learn."""
     ret_name, step_name = name_of(episode_returns), name_of(reinforce_step)
-    return cartpole_check(
+    return _pg.cartpole_check(
         lambda obs_space, act_space, seed: _student_reinforce_agent(
             episode_returns, reinforce_step, obs_space, act_space, seed
         ),
@@ -439,5 +409,5 @@ def check_reinforce_agent(episode_returns, reinforce_step) -> Verdict:
             (step_name, check_reinforce_step(reinforce_step)),
         ],
         f"returns by {ret_name}, policy steps by {step_name}",
-        differs=traced(step_name),
+        differs=_core.traced(step_name),
     )

@@ -4,48 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlbook.exercises._core import (
-    TD_MISTAKES,
-    Case,
-    Mistake,
-    Verdict,
-    call_student,
-    check,
-    close,
-    fail,
-    flags_hint,
-    fmt,
-    fresh_rng,
-    grade,
-    name_of,
-    td,
-    tensor_hint,
-    to_array,
-    traced,
-)
-from rlbook.exercises._pg import (
-    RETURN_MISTAKES,
-    Replay,
-    StudentStep,
-    assert_tensors_unchanged,
-    backprop,
-    cartpole_check,
-    discounted,
-    grads_or_none,
-    log_softmax,
-    loss_inputs,
-    moves,
-    near,
-    no_gradient_hint,
-    optimizer,
-    pg_output_grad,
-    policy_step_mistake,
-    read_steps,
-    set_flat,
-    small_network,
-    taped,
-)
+from rlbook.exercises import _core, _pg
+from rlbook.exercises._core import Case, Verdict, check, fail, fmt, fresh_rng, grade, name_of, td
+from rlbook.exercises._pg import Replay, near
 
+# fmt: off
+# (Laid out by hand: a mistake table reads best one hint per entry, and a message continues
+# under its first line, broken between phrases.)
 __all__ = [
     "check_td_targets",
     "check_actor_critic_losses",
@@ -80,23 +45,24 @@ def _td_cases(rng):
         yield Case(
             (rewards, next_values, term, trunc, gamma),
             ("rewards", "next_values", "terminated", "truncated", "gamma"),
-            f"(rewards {fmt(r)}, next_values {fmt(v)}, terminated {fmt(t, 0)}, truncated "
-            f"{fmt(tr, 0)}, gamma {gamma})",
+            f"(rewards {fmt(r)}, next_values {fmt(v)}, terminated {fmt(t, 0)}, "
+            f"truncated {fmt(tr, 0)}, gamma {gamma})",
             what=f"one target per transition, shape ({batch},)", r=r, boot=v, t=t, tr=tr,
             gamma=gamma,
-        )  # fmt: skip
+        )
 
 
 _TRUNCATION_MISTAKES = [
-    ("a truncated transition was cut by the time limit, not terminated: the pole was still up, so "
-     "its future is worth V(s'). Stop bootstrapping only on terminated (done = terminated or "
-     "truncated is the mistake).", lambda c: td(c, mask=1 - np.maximum(c.t, c.tr))),
-    ("a transition can be both terminated and truncated, and terminated alone decides: stop "
-     "bootstrapping only on terminated, (1 - terminated). Do not subtract truncated.",
+    ("a truncated transition was cut by the time limit, not terminated: the pole was still up, "
+     "so its future is worth V(s'). "
+     "Stop bootstrapping only on terminated (done = terminated or truncated is the "
+     "mistake).", lambda c: td(c, mask=1 - np.maximum(c.t, c.tr))),
+    ("a transition can be both terminated and truncated, and terminated alone decides: "
+     "stop bootstrapping only on terminated, (1 - terminated). Do not subtract truncated.",
      lambda c: td(c, mask=1 - c.t - c.tr)),
-    ("you stopped bootstrapping on truncated instead of terminated: only a real end (terminated) "
-     "makes the future worth 0.", lambda c: td(c, mask=1 - c.tr)),
-]  # fmt: skip
+    ("you stopped bootstrapping on truncated instead of terminated: "
+     "only a real end (terminated) makes the future worth 0.", lambda c: td(c, mask=1 - c.tr)),
+]
 
 
 @check
@@ -108,19 +74,17 @@ def check_td_targets(td_targets) -> Verdict:
         td_targets,
         _td_cases(fresh_rng()),
         td,
-        _TRUNCATION_MISTAKES + TD_MISTAKES,
+        _TRUNCATION_MISTAKES + _core.TD_MISTAKES,
         read=lambda got, c, name: (
-            to_array(got, name, c.what).reshape(-1)
+            _core.to_array(got, name, c.what).reshape(-1)
             if np.shape(got) == (len(c.r), 1)
-            else to_array(got, name, c.what)
+            else _core.to_array(got, name, c.what)
         ),
         signature="(rewards, next_values, terminated, truncated, gamma)",
-        hint=flags_hint,
+        hint=_core.flags_hint,
         rule="y = r + gamma * (1 - terminated) * V(s'), one per transition",
-        done=(
-            f"{name_of(td_targets)}: y = r + gamma * (1 - terminated) * V(s'); a truncated "
-            "transition still bootstraps."
-        ),
+        done=(f"{name_of(td_targets)}: y = r + gamma * (1 - terminated) * V(s'); "
+              "a truncated transition still bootstraps."),
     )
 
 
@@ -138,10 +102,10 @@ def _losses_cases(rng):
         values = np.round(rng.uniform(0.0, 5.0, size=n), 2).astype(np.float32)
         noise = _mixed_signs(rng, n) * rng.uniform(0.5, 3.0, size=n)
         targets = np.round(values + noise, 2).astype(np.float32)
-        arrays, tensors, actions, action_tensor = loss_inputs(
+        arrays, tensors, actions, action_tensor = _pg.loss_inputs(
             rng, n, n_actions, values=values, targets=targets
         )
-        lp = log_softmax(arrays["logits"].astype(np.float64))
+        lp = _pg.log_softmax(arrays["logits"].astype(np.float64))
         yield Case(
             (tensors["logits"], action_tensor, tensors["values"], tensors["targets"]),
             (None, None, None, None),
@@ -150,7 +114,7 @@ def _losses_cases(rng):
             arrays=arrays, tensors=tensors, lp=lp, log_pi=lp[np.arange(n), actions],
             actions=actions,
             delta=targets - values.astype(float), y=targets.astype(float),
-        )  # fmt: skip
+        )
 
 
 def _ac_losses(c):
@@ -167,18 +131,16 @@ def _both_ok(got, want) -> bool:
 
 def _read_losses(out, c, name):
     out, tape = out
-    assert_tensors_unchanged(name, c.arrays, c.tensors)
+    _pg.assert_tensors_unchanged(name, c.arrays, c.tensors)
     if out is None:
         fail(f"{name} returned None: return the pair (actor_loss, critic_loss).")
     if not isinstance(out, (tuple, list)) or len(out) != 2:
         fail(f"{name} should return two numbers, (actor_loss, critic_loss), in this order.")
-    arrays = [to_array(x, name, "two numbers, (actor_loss, critic_loss)") for x in out]
+    arrays = [_core.to_array(x, name, "two numbers, (actor_loss, critic_loss)") for x in out]
     for arr, which in zip(arrays, ("actor", "critic")):
         if arr.size != 1:
-            fail(
-                f"the {which} loss should be one number (a mean over the batch), got shape "
-                f"{arr.shape}."
-            )
+            fail(f"the {which} loss should be one number (a mean over the batch), "
+                 f"got shape {arr.shape}.")
     got, want = tuple(float(a.reshape(())) for a in arrays), _ac_losses(c)
     if np.isclose(got[0], want[1], rtol=1e-4) and np.isclose(got[1], want[0], rtol=1e-4):
         fail("the two losses are swapped: return (actor_loss, critic_loss).")
@@ -189,63 +151,57 @@ def _read_losses(out, c, name):
 
 def _check_ac_gradients(tape, out, c, name, half):
     variables = [c.tensors[k] for k in ("logits", "values", "targets")]
-    a_logits, a_values, a_targets = grads_or_none(tape, out[0], variables)
-    c_logits, c_values, c_targets = grads_or_none(tape, out[1], variables)
-    if not moves(a_logits) or not moves(c_values):
+    a_logits, a_values, a_targets = _pg.grads_or_none(tape, out[0], variables)
+    c_logits, c_values, c_targets = _pg.grads_or_none(tape, out[1], variables)
+    if not _pg.moves(a_logits) or not _pg.moves(c_values):
         which = (
             "the logits (from the actor loss)"
-            if not moves(a_logits)
+            if not _pg.moves(a_logits)
             else "V(s) (from the critic loss)"
         )
-        fail(
-            f"the numbers are right, but no gradient reaches {which}, so nothing could learn "
-            f"from it: compute both losses with TensorFlow operations on the tensors {name} "
-            "receives (tf.nn.log_softmax, tf.gather, tf.reduce_mean, tf.square), not NumPy."
-        )
-    if moves(c_targets) or moves(a_targets):
-        fail(
-            "the numbers are right, but the losses send gradients into the TD target: the target "
-            "must be held fixed (tf.stop_gradient(targets)), or V(s') is dragged towards V(s) as "
-            "well."
-        )
-    if moves(a_values):
-        fail(
-            "the numbers are right, but the actor loss sends gradients into V(s): hold the TD "
-            "error fixed in the actor loss (tf.stop_gradient(delta)); the critic learns from its "
-            "own loss."
-        )
-    if moves(c_logits):
-        fail(
-            "the critic loss sends gradients into the policy's logits: it should depend on V(s) "
-            "and the targets only."
-        )
-    if not close(c_values, -(1.0 if half else 2.0) * c.delta / len(c.y), rtol=1e-3, atol=1e-6):
-        fail(
-            "the critic loss has the right value but not the gradient of mean((y - V)^2) with "
-            f"respect to V(s). {c.text}"
-        )
-    if not close(a_logits, pg_output_grad(c.lp, c.actions, c.delta), rtol=1e-3, atol=1e-6):
-        fail(
-            "the actor loss has the right value but its gradient with respect to the logits is "
-            f"not -delta * grad log pi(a|s) / B. Is a tf.stop_gradient around log pi? {c.text}"
-        )
+        fail(f"the numbers are right, but no gradient reaches {which}, "
+             "so nothing could learn from it: "
+             f"compute both losses with TensorFlow operations on the tensors {name} receives "
+             "(tf.nn.log_softmax, tf.gather, tf.reduce_mean, tf.square), not NumPy.")
+    if _pg.moves(c_targets) or _pg.moves(a_targets):
+        fail("the numbers are right, but the losses send gradients into the TD target: "
+             "the target must be held fixed (tf.stop_gradient(targets)), "
+             "or V(s') is dragged towards V(s) as well.")
+    if _pg.moves(a_values):
+        fail("the numbers are right, but the actor loss sends gradients into V(s): "
+             "hold the TD error fixed in the actor loss (tf.stop_gradient(delta)); "
+             "the critic learns from its own loss.")
+    if _pg.moves(c_logits):
+        fail("the critic loss sends gradients into the policy's logits: "
+             "it should depend on V(s) and the targets only.")
+    if not _core.close(
+        c_values, -(1.0 if half else 2.0) * c.delta / len(c.y), rtol=1e-3, atol=1e-6
+    ):
+        fail("the critic loss has the right value but not the gradient of mean((y - V)^2) with "
+             f"respect to V(s). {c.text}")
+    if not _core.close(
+        a_logits, _pg.pg_output_grad(c.lp, c.actions, c.delta), rtol=1e-3, atol=1e-6
+    ):
+        fail("the actor loss has the right value but its gradient with respect to the logits is "
+             f"not -delta * grad log pi(a|s) / B. Is a tf.stop_gradient around log pi? {c.text}")
 
 
-def _critic(hint, value) -> Mistake:
-    return Mistake(
+def _critic(hint, value) -> _core.Mistake:
+    return _core.Mistake(
         hint, test=lambda c, got: not _critic_ok(got, c.want) and np.isclose(got[1], value(c))
     )
 
 
-def _actor(hint, value) -> Mistake:
-    return Mistake(
+def _actor(hint, value) -> _core.Mistake:
+    return _core.Mistake(
         hint, test=lambda c, got: _critic_ok(got, c.want) and np.isclose(got[0], value(c))
     )
 
 
 _AC_MISTAKES = [
-    _critic("the critic loss is missing its square: mean(V - y) can be made as small as you like "
-            "by pushing V down forever. Regress V on the target: mean((y - V)^2).",
+    _critic("the critic loss is missing its square: "
+            "mean(V - y) can be made as small as you like by pushing V down forever. "
+            "Regress V on the target: mean((y - V)^2).",
             lambda c: np.mean(-c.delta)),
     _critic("the critic loss is missing its square: mean((y - V)^2).", lambda c: np.mean(c.delta)),
     _critic("use the squared TD error for the critic, mean((y - V)^2), not its absolute value.",
@@ -264,7 +220,7 @@ _AC_MISTAKES = [
            lambda c: -np.mean(c.delta * c.arrays["logits"][np.arange(len(c.y)), c.actions])),
     _actor("pick the log-probability of the action taken (tf.gather(log_probs, actions, "
            "batch_dims=1)), not all of them.", lambda c: -np.mean(c.delta[:, None] * c.lp)),
-]  # fmt: skip
+]
 
 
 def _explain_losses(got, want, c) -> str:
@@ -279,29 +235,26 @@ def check_actor_critic_losses(losses) -> Verdict:
     targets of shape (B,), given as TensorFlow tensors. Besides the values, the gradients: the
     critic loss sends gradient to V(s) only, the actor loss the policy gradient to the logits."""
     return grade(
-        taped(losses),
+        _pg.taped(losses),
         _losses_cases(fresh_rng()),
         _ac_losses,
         _AC_MISTAKES,
         read=_read_losses,
         same=_both_ok,
         signature="(logits, actions, values, targets)",
-        hint=tensor_hint,
+        hint=_core.tensor_hint,
         explain=_explain_losses,
-        done=(
-            f"{name_of(losses)}: critic mean(delta^2) with the target held fixed; actor "
-            "-mean(delta * log pi(a|s)) with delta held fixed. Gradients go where they should."
-        ),
+        done=(f"{name_of(losses)}: critic mean(delta^2) with the target held fixed; "
+              "actor -mean(delta * log pi(a|s)) with delta held fixed. "
+              "Gradients go where they should."),
     )
 
 
 # -- n-step targets, the actor-critic step, and the student's own agent ---------------------------
 
 _TARGETS_SIGNATURE = "n_step_targets(rewards, dones, last_values, gamma)"
-_STEP_SIGNATURE = (
-    "actor_critic_step(policy, value_network, policy_optimizer, value_optimizer, obs, actions, "
-    "targets, critic_steps)"
-)
+_STEP_SIGNATURE = ("actor_critic_step(policy, value_network, policy_optimizer, value_optimizer, "
+                   "obs, actions, targets, critic_steps)")
 
 
 def _n_step_cases(rng):
@@ -323,20 +276,20 @@ def _n_step_cases(rng):
         yield Case(
             (rewards, dones, last_values, gamma),
             ("rewards", "dones", "last_values", "gamma"),
-            f"(rewards {fmt(rewards.T, 2)} and dones {fmt(dones.T, 0)} per copy, last_values "
-            f"{fmt(last_values, 2)}, gamma {gamma})",
+            f"(rewards {fmt(rewards.T, 2)} and dones {fmt(dones.T, 0)} per copy, "
+            f"last_values {fmt(last_values, 2)}, gamma {gamma})",
             f"for {where}",
             what=f"one target per step and copy, shape {(n_steps, n_envs)}",
             r=rewards.astype(float), dones=dones.astype(float), gamma=gamma,
             b=last_values.astype(float),
             bootstrapped=True, symbol="y_t", next_symbol="y_{t+1}", first="y_0", quantity="targets",
             flows="the next episode's rewards and the bootstrap value",
-        )  # fmt: skip
+        )
 
 
-_TRANSPOSED = Mistake(
-    "expected targets of shape (n_steps, num_envs): the time axis comes first, entry [t, i] is "
-    "step t of copy i.",
+_TRANSPOSED = _core.Mistake(
+    "expected targets of shape (n_steps, num_envs): the time axis comes first, entry [t, "
+    "i] is step t of copy i.",
     test=lambda c, got: np.shape(got) != c.r.shape and np.shape(got) == c.r.shape[::-1],
 )
 
@@ -350,28 +303,28 @@ def check_n_step_targets(n_step_targets) -> Verdict:
     return grade(
         n_step_targets,
         _n_step_cases(fresh_rng()),
-        lambda c: discounted(c.r, c.dones, c.gamma, bootstrap=c.b),
-        RETURN_MISTAKES + [_TRANSPOSED],
+        lambda c: _pg.discounted(c.r, c.dones, c.gamma, bootstrap=c.b),
+        _pg.RETURN_MISTAKES + [_TRANSPOSED],
         signature=_TARGETS_SIGNATURE,
-        hint=flags_hint,
+        hint=_core.flags_hint,
         rule="y_t = r_t + gamma * (1 - dones[t]) * y_(t+1), backwards from y_T = last_values",
-        done=(
-            f"{name_of(n_step_targets)}: y_t = r_t + gamma * (1 - done_t) * y_(t+1), backwards "
-            "from V(s_T), restarting at every episode end."
-        ),
+        done=(f"{name_of(n_step_targets)}: y_t = r_t + gamma * (1 - done_t) * y_(t+1), "
+              "backwards from V(s_T), restarting at every episode end."),
     )
 
 
 def _mse(c, scale=2.0):
     """The gradient of ``scale / 2 * mean((y - V)^2)`` at the value network's current weights."""
-    return lambda m: backprop(
+    return lambda m: _pg.backprop(
         m, c.obs, (-scale * (c.y - m(c.obs).numpy()[:, 0]) / len(c.y))[:, None]
     )
 
 
 def _grad(c, output_grad):
     """The gradient of ``sum(output_grad(V) * V)``, ``output_grad`` a function of V(s) ``(B,)``."""
-    return lambda m: backprop(m, c.obs, output_grad(m(c.obs).numpy()[:, 0].astype(float))[:, None])
+    return lambda m: _pg.backprop(
+        m, c.obs, output_grad(m(c.obs).numpy()[:, 0].astype(float))[:, None]
+    )
 
 
 def _critic_problem(c, taken, name) -> str | None:
@@ -379,50 +332,65 @@ def _critic_problem(c, taken, name) -> str | None:
     rv, n, k, y = c.rv, len(c.y), c.steps, c.y
     if near(taken, c.right_v) or near(taken, rv.after(_mse(c, 1.0), k)):
         return None
-    log_pi = log_softmax(c.logits0)[np.arange(n), c.actions]
+    log_pi = _pg.log_softmax(c.logits0)[np.arange(n), c.actions]
     rv.restore()
     candidates = [
         (lambda: rv.after(_mse(c)(rv.model), k) if k > 1 else None, "the value network applied "
-         "the same gradient critic_steps times: recompute V(s), its loss and its gradient at every "
-         "step, a new GradientTape inside the loop."),
-        (lambda: rv.after(_mse(c), 1) if k > 1 else None, f"the value network took one step; take "
-         f"critic_steps ({k}) steps, a loop that recomputes V(s) and the loss each time."),
+                                                                    "the same gradient "
+                                                                    "critic_steps times: "
+                                                                    "recompute V(s), "
+                                                                    "its loss and its gradient at "
+                                                                    "every step, "
+                                                                    "a new GradientTape inside "
+                                                                    "the loop."),
+        (lambda: rv.after(_mse(c), 1) if k > 1 else None, "the value network took one step; "
+                                                          f"take critic_steps ({k}) steps, "
+                                                          "a loop that recomputes V(s) and the "
+                                                          "loss each time."),
         (lambda: rv.after(_grad(c, lambda v: -2.0 * (y.mean() - v) / n), k) if n > 1 else None,
-         "targets - values with values of shape (B, 1) broadcasts to a B x B matrix, which pulls "
-         "every V(s) towards the *mean* target. Squeeze the value network's output to shape (B,) "
-         "first, value_network(obs)[:, 0]."),
+         "targets - values with values of shape (B, 1) broadcasts to a B x B matrix, "
+         "which pulls every V(s) towards the *mean* target. "
+         "Squeeze the value network's output to shape (B,) first, value_network(obs)[:, 0]."),
         (lambda: rv.after(_grad(c, lambda v: np.full(n, -1.0 / n)), k), "the critic's loss is "
-         "missing its square: mean(y - V) is made smaller by pushing V up forever. Regress V on "
-         "the targets: mean((y - V(s))^2)."),
+                                                                        "missing its square: "
+                                                                        "mean(y - V) is made "
+                                                                        "smaller by pushing V up "
+                                                                        "forever. "
+                                                                        "Regress V on the "
+                                                                        "targets: "
+                                                                        "mean((y - V(s))^2)."),
         (lambda: rv.after(_grad(c, lambda v: np.full(n, 1.0 / n)), k), "the critic's loss is "
-         "missing its square: mean(V - y) is made smaller by pushing V down forever. Regress V on "
-         "the targets: mean((y - V(s))^2)."),
+                                                                       "missing its square: "
+                                                                       "mean(V - y) is made "
+                                                                       "smaller by pushing V down "
+                                                                       "forever. "
+                                                                       "Regress V on the targets: "
+                                                                       "mean((y - V(s))^2)."),
         (lambda: rv.after(_grad(c, lambda v: -np.sign(y - v) / n), k), "use the squared error for "
-         "the critic, mean((y - V(s))^2), not its absolute value."),
-        (lambda: rv.after(_mse(c, 2.0 * n), k), "the critic's steps are N times too large: use the "
-         "mean over the batch, not the sum."),
+                                                                       "the critic, "
+                                                                       "mean((y - V(s))^2), "
+                                                                       "not its absolute value."),
+        (lambda: rv.after(_mse(c, 2.0 * n), k), "the critic's steps are N times too large: "
+                                                "use the mean over the batch, not the sum."),
         (lambda: rv.after(_mse(c, 2.0 * c.lr_pi / c.lr_v), k) if c.sgd else None, "the value "
          "network moved with policy_optimizer's step size: each network has its own optimizer, "
          "value_optimizer for the value network."),
         (lambda: rv.after(_grad(c, lambda v: -2 * (y - v) / n + log_pi / n), 1) if k == 1 else None,
-         "the value network also got the gradient of the actor's loss: hold the TD error fixed in "
-         "the actor's loss, tf.stop_gradient(targets - values), so that the critic learns from "
-         "its own loss only."),
-    ]  # fmt: skip
+         "the value network also got the gradient of the actor's loss: "
+         "hold the TD error fixed in the actor's loss, tf.stop_gradient(targets - values), "
+         "so that the critic learns from its own loss only."),
+    ]
     for make, message in candidates:
         expected = make()
         if expected is not None and near(taken, expected):
             return message
     if c.zero:
-        return (
-            "every TD error is 0 here, so neither network should move, but the value network "
-            "did. Does the actor's loss send gradient into V(s)? Hold the TD error fixed there, "
-            "tf.stop_gradient(targets - values)."
-        )
-    return (
-        "the value network's weights did not move by critic_steps steps of value_optimizer down "
-        "the gradient of mean((y - V(s))^2), y held fixed."
-    )
+        return ("every TD error is 0 here, so neither network should move, "
+                "but the value network did. "
+                "Does the actor's loss send gradient into V(s)? Hold the TD error fixed there, "
+                "tf.stop_gradient(targets - values).")
+    return ("the value network's weights did not move by critic_steps steps of value_optimizer "
+            "down the gradient of mean((y - V(s))^2), y held fixed.")
 
 
 def _ac_step_cases(rng):
@@ -438,18 +406,21 @@ def _ac_step_cases(rng):
         ("a batch with several actions", rng.integers(4, 8), 3, rng.integers(2, 4), 8, "SGD"),
         ("a batch of the agent's size", 128, 2, 10, 64, "Adam"),
         ("a batch with several actions", int(rng.integers(20, 60)), 3, 3, 16, "RMSprop"),
-    ]:  # fmt: skip
+    ]:
         obs_dim, zero, n, k = (
             (4 if hidden > 8 else int(rng.integers(3, 6))),
             "equal" in what,
             int(n),
             int(k),
         )
-        policy = small_network(rng, obs_dim, n_actions, hidden)
-        value = small_network(rng, obs_dim, 1, hidden, float(rng.uniform(2.0, 5.0)))
+        policy = _pg.small_network(rng, obs_dim, n_actions, hidden)
+        value = _pg.small_network(rng, obs_dim, 1, hidden, float(rng.uniform(2.0, 5.0)))
         lr_pi, lr_v = float(rng.choice([0.05, 0.1])), float(rng.choice([0.2, 0.3]))
         lr_pi, lr_v = (lr_pi, lr_v) if kind == "SGD" else (0.01, 0.01)  # the agent's
-        opt_pi, opt_v = optimizer(kind, lr_pi, policy, rng), optimizer(kind, lr_v, value, rng)
+        opt_pi, opt_v = (
+            _pg.optimizer(kind, lr_pi, policy, rng),
+            _pg.optimizer(kind, lr_v, value, rng),
+        )
         obs = rng.normal(size=(n, obs_dim)).astype(np.float32)
         actions = rng.integers(n_actions, size=n).astype(np.int32)
         v0 = value(obs).numpy()[:, 0]
@@ -464,25 +435,33 @@ def _ac_step_cases(rng):
             delta=targets - v0.astype(float), lr_pi=lr_pi, lr_v=lr_v, sgd=kind == "SGD",
             logits0=policy(obs).numpy().astype(float), rp=Replay(policy, opt_pi),
             rv=Replay(value, opt_v),
-        )  # fmt: skip
-        c.right_pi = c.rp.after(backprop(policy, obs, pg_output_grad(c.logits0, actions, c.delta)))
+        )
+        c.right_pi = c.rp.after(
+            _pg.backprop(policy, obs, _pg.pg_output_grad(c.logits0, actions, c.delta))
+        )
         c.right_v = c.rv.after(_mse(c), k)
         yield c
 
 
 _ACTOR_MISTAKES = [  # (the weights of the log-probabilities, hint)
-    (lambda c, v_after: c.y, "the actor weights each log-probability by the target y; use the TD "
-     "error delta = y - V(s) (the critic's value subtracted)."),
-    (lambda c, v_after: c.y - c.v0.mean(), "targets - values with values of shape (B, 1) "
-     "broadcasts to a B x B matrix; squeeze the value network's output to shape (B,) first, "
-     "value_network(obs)[:, 0]."),
+    (lambda c, v_after: c.y, "the actor weights each log-probability by the target y; "
+                             "use the TD error delta = y - V(s) (the critic's value subtracted)."),
+    (lambda c, v_after: c.y - c.v0.mean(), "targets - values with values of shape (B, "
+                                           "1) broadcasts to a B x B matrix; "
+                                           "squeeze the value network's output to shape (B,) "
+                                           "first, value_network(obs)[:, 0]."),
     (lambda c, v_after: c.y - v_after, "the actor's TD errors used V(s) after the critic's steps: "
-     "compute delta = y - V(s) first, from the value network before this update (step 3 of the "
-     "algorithm), then the actor's step, then the critic's."),
+                                       "compute delta = y - V(s) first, "
+                                       "from the value network before this update (step 3 of the "
+                                       "algorithm), then the actor's step, then the critic's."),
     (lambda c, v_after: c.delta * c.lr_v / c.lr_pi if c.sgd else c.delta, "the policy moved with "
-     "value_optimizer's step size: each network has its own optimizer, policy_optimizer for the "
-     "policy."),
-]  # fmt: skip
+                                                                          "value_optimizer's step "
+                                                                          "size: "
+                                                                          "each network has its "
+                                                                          "own optimizer, "
+                                                                          "policy_optimizer for "
+                                                                          "the policy."),
+]
 
 
 def _actor_problem(c, taken, name) -> str | None:
@@ -490,18 +469,17 @@ def _actor_problem(c, taken, name) -> str | None:
     if near(taken, c.right_pi):
         return None
     if c.zero:
-        return (
-            "every TD error is 0 here (targets = V(s)), so the policy should not move, but it "
-            "did: weight each log-probability by delta = y - V(s), not by the target y."
-        )
-    set_flat(c.rv.model, c.rv.start + c.right_v)
+        return ("every TD error is 0 here (targets = V(s)), so the policy should not move, "
+                "but it did: weight each log-probability by delta = y - V(s), "
+                "not by the target y.")
+    _pg.set_flat(c.rv.model, c.rv.start + c.right_v)
     v_after = c.rv.model(c.obs).numpy()[:, 0].astype(np.float64)
     c.rv.restore()
     others = [(weights(c, v_after), hint) for weights, hint in _ACTOR_MISTAKES]
-    return policy_step_mistake(c, c.rp, taken, c.delta, weight_name="delta_t", others=others) or (
-        "the policy's weights did not move by one step of policy_optimizer down the gradient of "
-        "-mean[delta_t log pi(a_t|s_t)], delta_t = y_t - V(s_t) held fixed."
-    )
+    return _pg.policy_step_mistake(
+        c, c.rp, taken, c.delta, weight_name="delta_t", others=others
+    ) or ("the policy's weights did not move by one step of policy_optimizer down the gradient of "
+          "-mean[delta_t log pi(a_t|s_t)], delta_t = y_t - V(s_t) held fixed.")
 
 
 def _read_ac_step(got, c, name):
@@ -510,12 +488,14 @@ def _read_ac_step(got, c, name):
     else:
         fix = "After the actor's step, take critic_steps steps of value_optimizer on "
         fix += "mean((y - V(s))^2)."
-        taken_v = read_steps(c.rv, "the value network", name, c.text, fix)
-        taken_pi = read_steps(
+        taken_v = _pg.read_steps(c.rv, "the value network", name, c.text, fix)
+        taken_pi = _pg.read_steps(
             c.rp, "the policy", name, c.text, "Compute the actor's loss inside `with "
-            "tf.GradientTape() as tape:`, then take one step of policy_optimizer: "
-            "optimizer.apply_gradients(zip(grads, policy.trainable_variables)).",
-        )  # fmt: skip
+                                              "tf.GradientTape() as tape:`, "
+                                              "then take one step of policy_optimizer: "
+                                              "optimizer.apply_gradients(zip(grads, "
+                                              "policy.trainable_variables)).",
+        )
     message = _critic_problem(c, taken_v, name) or _actor_problem(c, taken_pi, name)
     if message:
         fail(f"{message} {c.text}")
@@ -536,12 +516,10 @@ def check_actor_critic_step(actor_critic_step) -> Verdict:
         read=_read_ac_step,
         same=lambda got, want: True,  # (the steps are judged by _read_ac_step)
         signature=_STEP_SIGNATURE,
-        hint=no_gradient_hint,
-        done=(
-            f"{name_of(actor_critic_step)}: one actor step down -mean[delta log pi(a|s)] with "
-            "delta = y - V(s) held fixed, then critic_steps steps of the critic on "
-            "mean((y - V(s))^2)."
-        ),
+        hint=_pg.no_gradient_hint,
+        done=(f"{name_of(actor_critic_step)}: "
+              "one actor step down -mean[delta log pi(a|s)] with delta = y - V(s) held fixed, "
+              "then critic_steps steps of the critic on mean((y - V(s))^2)."),
     )
 
 
@@ -563,9 +541,13 @@ def _student_actor_critic(n_step_targets, actor_critic_step, observation_space, 
         def targets(self):
             shape, values = self._reward.shape, self.values(self._last_next_obs)
             args = (self._reward.copy(), self._done.copy(), values, self.config.gamma)
-            got = call_student(n_step_targets, *args, hint=flags_hint, signature=_TARGETS_SIGNATURE)
+            got = _core.call_student(
+                n_step_targets, *args, hint=_core.flags_hint, signature=_TARGETS_SIGNATURE
+            )
             what = f"one target per step and copy, shape {shape}"
-            return to_array(got, name_of(n_step_targets), what, shape=shape).astype(np.float32)
+            return _core.to_array(got, name_of(n_step_targets), what, shape=shape).astype(
+                np.float32
+            )
 
         def learn(self, obs, actions, targets):
             # Compiled by ActorCriticAgent.__init__, with the student's step inside. critic_steps
@@ -585,12 +567,12 @@ def _student_actor_critic(n_step_targets, actor_critic_step, observation_space, 
             tf.constant(targets),
             agent.config.critic_steps,
         )
-        call_student(
-            actor_critic_step, *nets, *batch, signature=_STEP_SIGNATURE, hint=no_gradient_hint
+        _core.call_student(
+            actor_critic_step, *nets, *batch, signature=_STEP_SIGNATURE, hint=_pg.no_gradient_hint
         )
         return {}
 
-    agent._compiled_step = StudentStep(agent._compiled_step, eager_step)
+    agent._compiled_step = _pg.StudentStep(agent._compiled_step, eager_step)
     return agent
 
 
@@ -601,7 +583,7 @@ def check_actor_critic_agent(n_step_targets, actor_critic_step) -> Verdict:
     evaluation's mean return (10 episodes, actions sampled) reaches 100 *and* both functions pass
     their own checks, which say why when the agent does not learn."""
     tgt_name, step_name = name_of(n_step_targets), name_of(actor_critic_step)
-    return cartpole_check(
+    return _pg.cartpole_check(
         lambda obs_space, act_space, seed: _student_actor_critic(
             n_step_targets, actor_critic_step, obs_space, act_space, seed
         ),
@@ -612,5 +594,5 @@ def check_actor_critic_agent(n_step_targets, actor_critic_step) -> Verdict:
             (step_name, check_actor_critic_step(actor_critic_step)),
         ],
         f"targets by {tgt_name}, learning steps by {step_name}",
-        differs=traced(step_name, ", with critic_steps as a tensor"),
+        differs=_core.traced(step_name, ", with critic_steps as a tensor"),
     )

@@ -6,6 +6,9 @@ import numpy as np
 
 from rlbook.exercises._core import Case, Mistake, Verdict, check, fail, fresh_rng, grade, name_of
 
+# fmt: off
+# (Laid out by hand: a mistake table reads best one hint per entry, and a message continues
+# under its first line, broken between phrases.)
 __all__ = ["check_time_to_solve", "check_replay_ratio"]
 
 
@@ -52,10 +55,8 @@ def _read_pair(got, c, name):
     if got is None or isinstance(got, (bool, int, float)) and not got:
         return got  # (None, or a False or 0 where None is meant: a mistake of the table)
     if isinstance(got, dict):
-        fail(
-            f"{name} returned the evaluation's dict; "
-            "return the pair (e['step'], e['train_seconds'])."
-        )
+        fail(f"{name} returned the evaluation's dict; return the pair (e['step'], "
+             "e['train_seconds']).")
     try:
         step, seconds = got
     except (TypeError, ValueError):
@@ -73,20 +74,22 @@ def _best_or_last(c, got) -> bool:
 
 _SOLVE_MISTAKES = [
     Mistake(lambda c: f"with {c.shown} no evaluation reaches {c.th:g}, so the run is not solved: "
-            f"return None, got {c.got!r}" + (" (None, not False or 0: check with `is None`)."
+                      "return None, "
+                      f"got {c.got!r}" + (" (None, not False or 0: check with `is None`)."
             if c.got in (False, 0) else "."), test=lambda c, got: c.want is None),
     Mistake(lambda c: f"the {c.shown} reach the threshold {c.th:g} (a mean equal to the threshold "
-            f"counts), but {c.name} returned None.", test=lambda c, got: got is None),
+                      f"counts), but {c.name} returned None.", test=lambda c, got: got is None),
     ("the pair is in the wrong order: return (step, train_seconds).", lambda c: c.want[::-1]),
-    Mistake("you returned the evaluation's position in the list; return its 'step' entry "
-            "(environment steps taken) and its 'train_seconds'.",
+    Mistake("you returned the evaluation's position in the list; "
+            "return its 'step' entry (environment steps taken) and its 'train_seconds'.",
             test=lambda c, got: isinstance(got[0], (int, np.integer)) and got[0] < len(c.evals)),
-    Mistake("you returned the best (or the last) solved evaluation; the benchmark counts the FIRST "
-            "evaluation that reaches the threshold, even if the agent falls back afterwards.",
+    Mistake("you returned the best (or the last) solved evaluation; "
+            "the benchmark counts the FIRST evaluation that reaches the threshold, "
+            "even if the agent falls back afterwards.",
             test=_best_or_last),
     ("a mean equal to the threshold counts as solved: compare with >=, not >.",
      lambda c: _first(c, at_least=False) if c.kind == "at_threshold" else None),
-]  # fmt: skip
+]
 
 
 @check
@@ -102,14 +105,10 @@ def check_time_to_solve(time_to_solve) -> Verdict:
         read=_read_pair,
         same=lambda got, want: got == want,
         signature="time_to_solve(evaluations, threshold)",
-        explain=lambda got, want, c: (
-            f"for {c.shown} and threshold {c.th:g} expected {want} (step, train_seconds), "
-            f"got {got}."
-        ),
-        done=(
-            f"{name_of(time_to_solve)}: the first evaluation whose mean reaches the threshold, "
-            "its steps and its training seconds; None when there is none."
-        ),
+        explain=lambda got, want, c: (f"for {c.shown} and threshold {c.th:g} expected {want} "
+                                      f"(step, train_seconds), got {got}."),
+        done=(f"{name_of(time_to_solve)}: the first evaluation whose mean reaches the threshold, "
+              "its steps and its training seconds; None when there is none."),
     )
 
 
@@ -157,22 +156,26 @@ def _an_int(c, got, value) -> bool:
 
 
 _RATIO_MISTAKES = [
-    Mistake(lambda c: f"{c.call} returned {c.got}, not {c.want:g}: replay_ratio must return a "
-            "float: use / not // (integer division drops the fraction).",
+    Mistake(lambda c: f"{c.call} returned {c.got}, not {c.want:g}: "
+                      "replay_ratio must return a float: "
+                      "use / not // (integer division drops the fraction).",
             test=lambda c, got: isinstance(got, (int, np.integer)) and got == c.b * c.k // c.every),
     Mistake(lambda c: f"{c.call} returned {c.got}, rounded; return the float {c.want:g}.",
             test=lambda c, got: _an_int(c, got, round(c.b * c.k / c.every))),
-    Mistake(lambda c: f"{c.b} x {c.k} transitions are sampled per training call, but a call "
-            f"happens only every {c.every} environment steps: divide by train_every.",
+    Mistake(lambda c: f"{c.b} x {c.k} transitions are sampled per training call, "
+                      f"but a call happens only every {c.every} environment steps: "
+                      "divide by train_every.",
             test=_close_to(lambda b, k, every: b * k)),
-    Mistake("that is gradient steps per environment step; each gradient step samples a whole "
-            "minibatch, so multiply by batch_size.", test=_close_to(lambda b, k, every: k / every)),
-    Mistake("upside down: the ratio is sampled transitions per stored transition, batch_size * "
-            "gradient_steps / train_every.", test=_close_to(lambda b, k, every: every / (b * k))),
-    Mistake("each training call takes gradient_steps minibatches of batch_size transitions, once "
-            "every train_every environment steps: batch_size * gradient_steps / train_every.",
+    Mistake("that is gradient steps per environment step; "
+            "each gradient step samples a whole minibatch, "
+            "so multiply by batch_size.", test=_close_to(lambda b, k, every: k / every)),
+    Mistake("upside down: the ratio is sampled transitions per stored transition, "
+            "batch_size * gradient_steps / "
+            "train_every.", test=_close_to(lambda b, k, every: every / (b * k))),
+    Mistake("each training call takes gradient_steps minibatches of batch_size transitions, "
+            "once every train_every environment steps: batch_size * gradient_steps / train_every.",
             test=_close_to(lambda b, k, e: b / e, lambda b, k, e: b * e / k, lambda b, k, e: b*e)),
-]  # fmt: skip
+]
 
 
 @check
@@ -187,13 +190,10 @@ def check_replay_ratio(replay_ratio) -> Verdict:
         read=_read_ratio,
         same=_is_float,
         signature="replay_ratio(batch_size, gradient_steps, train_every)",
-        explain=lambda got, want, c: (
-            f"for batch_size={c.b}, gradient_steps={c.k}, train_every={c.every} expected "
-            f"{want:g}, got {float(got):g}."
-        ),
-        done=(
-            f"{name_of(replay_ratio)}: batch_size * gradient_steps / train_every, a float: each "
-            "stored transition is sampled that many times on average (while it stays in the "
-            "buffer)."
-        ),
+        explain=lambda got, want, c: (f"for batch_size={c.b}, gradient_steps={c.k}, "
+                                      f"train_every={c.every} expected {want:g}, "
+                                      f"got {float(got):g}."),
+        done=(f"{name_of(replay_ratio)}: batch_size * gradient_steps / train_every, a float: "
+              "each stored transition is sampled that many times on average (while it stays in "
+              "the buffer)."),
     )

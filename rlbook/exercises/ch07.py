@@ -11,30 +11,17 @@ from rlbook.exercises._pg import Replay, near
 # fmt: off
 # (Laid out by hand: a mistake table reads best one hint per entry, and a message continues
 # under its first line, broken between phrases.)
-__all__ = [
-    "check_td_targets",
-    "check_actor_critic_losses",
-    "check_n_step_targets",
-    "check_actor_critic_step",
-    "check_actor_critic_agent",
-]
+__all__ = ["check_td_targets", "check_actor_critic_losses", "check_n_step_targets",
+           "check_actor_critic_step", "check_actor_critic_agent"]
 
 
 def _td_cases(rng):
-    for kind, gamma in (
-        ("mixed", float(rng.choice([0.9, 0.99]))),
-        ("one", 0.9),
-        ("all", 0.99),
-        ("both", 0.5),
-    ):
+    for kind, gamma in (("mixed", rng.choice([0.9, 0.99])), ("one", 0.9), ("all", 0.99),
+                        ("both", 0.5)):
         batch = 1 if kind == "one" else int(rng.integers(5, 9))  # mixed: some have neither flag
         rewards = np.round(rng.uniform(-1.0, 2.0, size=batch), 2).astype(np.float32)
         next_values = np.round(rng.uniform(1.0, 10.0, size=batch), 2).astype(np.float32)
-        flags, term, trunc = (
-            rng.permutation(batch),
-            np.zeros(batch, np.float32),
-            np.zeros(batch, np.float32),
-        )
+        flags, (term, trunc) = rng.permutation(batch), np.zeros((2, batch), np.float32)
         if kind == "mixed":
             term[flags[:2]], trunc[flags[2:4]] = 1.0, 1.0
         elif kind == "all":
@@ -42,21 +29,19 @@ def _td_cases(rng):
         elif kind == "both":
             term[flags[:2]], trunc[flags[1:3]] = 1.0, 1.0  # flags[1] is both
         r, v, t, tr = (x.astype(np.float64) for x in (rewards, next_values, term, trunc))
-        yield Case(
-            (rewards, next_values, term, trunc, gamma),
-            ("rewards", "next_values", "terminated", "truncated", "gamma"),
-            f"(rewards {fmt(r)}, next_values {fmt(v)}, terminated {fmt(t, 0)}, "
-            f"truncated {fmt(tr, 0)}, gamma {gamma})",
-            what=f"one target per transition, shape ({batch},)", r=r, boot=v, t=t, tr=tr,
-            gamma=gamma,
-        )
+        yield Case((rewards, next_values, term, trunc, float(gamma)),
+                   ("rewards", "next_values", "terminated", "truncated", "gamma"),
+                   f"(rewards {fmt(r)}, next_values {fmt(v)}, terminated {fmt(t, 0)}, "
+                   f"truncated {fmt(tr, 0)}, gamma {gamma})",
+                   what=f"one target per transition, shape ({batch},)", r=r, boot=v, t=t, tr=tr,
+                   gamma=float(gamma))
 
 
 _TRUNCATION_MISTAKES = [
-    ("a truncated transition was cut by the time limit, not terminated: the pole was still up, "
-     "so its future is worth V(s'). "
-     "Stop bootstrapping only on terminated (done = terminated or truncated is the "
-     "mistake).", lambda c: td(c, mask=1 - np.maximum(c.t, c.tr))),
+    ("a truncated transition was cut by the time limit, not terminated: "
+     "the pole was still up, so its future is worth V(s'). "
+     "Stop bootstrapping only on terminated (done = terminated or truncated is the mistake).",
+     lambda c: td(c, mask=1 - np.maximum(c.t, c.tr))),
     ("a transition can be both terminated and truncated, and terminated alone decides: "
      "stop bootstrapping only on terminated, (1 - terminated). Do not subtract truncated.",
      lambda c: td(c, mask=1 - c.t - c.tr)),
@@ -70,22 +55,14 @@ def check_td_targets(td_targets) -> Verdict:
     """Check ``td_targets(rewards, next_values, terminated, truncated, gamma) -> (B,)``: cases
     with terminated and truncated transitions, a batch of one, an all-terminal batch, and a
     transition both terminated and truncated (Gymnasium allows it: terminated wins)."""
-    return grade(
-        td_targets,
-        _td_cases(fresh_rng()),
-        td,
-        _TRUNCATION_MISTAKES + _core.TD_MISTAKES,
-        read=lambda got, c, name: (
-            _core.to_array(got, name, c.what).reshape(-1)
-            if np.shape(got) == (len(c.r), 1)
-            else _core.to_array(got, name, c.what)
-        ),
-        signature="(rewards, next_values, terminated, truncated, gamma)",
-        hint=_core.flags_hint,
-        rule="y = r + gamma * (1 - terminated) * V(s'), one per transition",
-        done=(f"{name_of(td_targets)}: y = r + gamma * (1 - terminated) * V(s'); "
-              "a truncated transition still bootstraps."),
-    )
+    return grade(td_targets, _td_cases(fresh_rng()), td, _TRUNCATION_MISTAKES + _core.TD_MISTAKES,
+                 read=lambda got, c, name: _core.to_array(got, name, c.what).reshape(
+                     (-1,) if np.shape(got) == (len(c.r), 1) else np.shape(got)),
+                 signature="(rewards, next_values, terminated, truncated, gamma)",
+                 hint=_core.flags_hint,
+                 rule="y = r + gamma * (1 - terminated) * V(s'), one per transition",
+                 done=f"{name_of(td_targets)}: y = r + gamma * (1 - terminated) * V(s'); "
+                      "a truncated transition still bootstraps.")
 
 
 def _mixed_signs(rng, n):
@@ -102,19 +79,14 @@ def _losses_cases(rng):
         values = np.round(rng.uniform(0.0, 5.0, size=n), 2).astype(np.float32)
         noise = _mixed_signs(rng, n) * rng.uniform(0.5, 3.0, size=n)
         targets = np.round(values + noise, 2).astype(np.float32)
-        arrays, tensors, actions, action_tensor = _pg.loss_inputs(
-            rng, n, n_actions, values=values, targets=targets
-        )
+        arrays, tensors, actions, action_tensor = _pg.loss_inputs(rng, n, n_actions, values=values,
+                                                                  targets=targets)
         lp = _pg.log_softmax(arrays["logits"].astype(np.float64))
-        yield Case(
-            (tensors["logits"], action_tensor, tensors["values"], tensors["targets"]),
-            (None, None, None, None),
-            f"(logits {fmt(arrays['logits'])}, actions {actions.tolist()}, values {fmt(values)}, "
-            f"targets {fmt(targets)})",
-            arrays=arrays, tensors=tensors, lp=lp, log_pi=lp[np.arange(n), actions],
-            actions=actions,
-            delta=targets - values.astype(float), y=targets.astype(float),
-        )
+        yield Case((tensors["logits"], action_tensor, tensors["values"], tensors["targets"]),
+                   (None,) * 4, f"(logits {fmt(arrays['logits'])}, actions {actions.tolist()}, "
+                   f"values {fmt(values)}, targets {fmt(targets)})",
+                   arrays=arrays, tensors=tensors, lp=lp, log_pi=lp[np.arange(n), actions],
+                   actions=actions, delta=targets - values.astype(float), y=targets.astype(float))
 
 
 def _ac_losses(c):
@@ -154,11 +126,8 @@ def _check_ac_gradients(tape, out, c, name, half):
     a_logits, a_values, a_targets = _pg.grads_or_none(tape, out[0], variables)
     c_logits, c_values, c_targets = _pg.grads_or_none(tape, out[1], variables)
     if not _pg.moves(a_logits) or not _pg.moves(c_values):
-        which = (
-            "the logits (from the actor loss)"
-            if not _pg.moves(a_logits)
-            else "V(s) (from the critic loss)"
-        )
+        which = ("V(s) (from the critic loss)" if _pg.moves(a_logits)
+                 else "the logits (from the actor loss)")
         fail(f"the numbers are right, but no gradient reaches {which}, "
              "so nothing could learn from it: "
              f"compute both losses with TensorFlow operations on the tensors {name} receives "
@@ -174,28 +143,24 @@ def _check_ac_gradients(tape, out, c, name, half):
     if _pg.moves(c_logits):
         fail("the critic loss sends gradients into the policy's logits: "
              "it should depend on V(s) and the targets only.")
-    if not _core.close(
-        c_values, -(1.0 if half else 2.0) * c.delta / len(c.y), rtol=1e-3, atol=1e-6
-    ):
+    if not _core.close(c_values, -(1.0 if half else 2.0) * c.delta / len(c.y), 1e-3, 1e-6):
         fail("the critic loss has the right value but not the gradient of mean((y - V)^2) with "
              f"respect to V(s). {c.text}")
-    if not _core.close(
-        a_logits, _pg.pg_output_grad(c.lp, c.actions, c.delta), rtol=1e-3, atol=1e-6
-    ):
+    if not _core.close(a_logits, _pg.pg_output_grad(c.lp, c.actions, c.delta), 1e-3, 1e-6):
         fail("the actor loss has the right value but its gradient with respect to the logits is "
              f"not -delta * grad log pi(a|s) / B. Is a tf.stop_gradient around log pi? {c.text}")
 
 
 def _critic(hint, value) -> _core.Mistake:
-    return _core.Mistake(
-        hint, test=lambda c, got: not _critic_ok(got, c.want) and np.isclose(got[1], value(c))
-    )
+    """A mistake of the critic's loss (whatever the actor's): got[1] equals ``value(c)``."""
+    return _core.Mistake(hint, test=lambda c, got: not _critic_ok(got, c.want)
+                         and np.isclose(got[1], value(c)))
 
 
 def _actor(hint, value) -> _core.Mistake:
-    return _core.Mistake(
-        hint, test=lambda c, got: _critic_ok(got, c.want) and np.isclose(got[0], value(c))
-    )
+    """A mistake of the actor's loss (the critic's right): got[0] equals ``value(c)``."""
+    return _core.Mistake(hint, test=lambda c, got: _critic_ok(got, c.want)
+                         and np.isclose(got[0], value(c)))
 
 
 _AC_MISTAKES = [
@@ -234,20 +199,12 @@ def check_actor_critic_losses(losses) -> Verdict:
     """Check ``losses(logits, actions, values, targets) -> (actor_loss, critic_loss)``, values and
     targets of shape (B,), given as TensorFlow tensors. Besides the values, the gradients: the
     critic loss sends gradient to V(s) only, the actor loss the policy gradient to the logits."""
-    return grade(
-        _pg.taped(losses),
-        _losses_cases(fresh_rng()),
-        _ac_losses,
-        _AC_MISTAKES,
-        read=_read_losses,
-        same=_both_ok,
-        signature="(logits, actions, values, targets)",
-        hint=_core.tensor_hint,
-        explain=_explain_losses,
-        done=(f"{name_of(losses)}: critic mean(delta^2) with the target held fixed; "
-              "actor -mean(delta * log pi(a|s)) with delta held fixed. "
-              "Gradients go where they should."),
-    )
+    return grade(_pg.taped(losses), _losses_cases(fresh_rng()), _ac_losses, _AC_MISTAKES,
+                 read=_read_losses, same=_both_ok, signature="(logits, actions, values, targets)",
+                 hint=_core.tensor_hint, explain=_explain_losses,
+                 done=f"{name_of(losses)}: critic mean(delta^2) with the target held fixed; "
+                      "actor -mean(delta * log pi(a|s)) with delta held fixed. "
+                      "Gradients go where they should.")
 
 
 # -- n-step targets, the actor-critic step, and the student's own agent ---------------------------
@@ -273,25 +230,20 @@ def _n_step_cases(rng):
             dones[-1, 1] = 1.0  # an end on the rollout's last step (copy 2 runs through)
         elif kind == "mixed":
             dones[0, 0] = 1.0
-        yield Case(
-            (rewards, dones, last_values, gamma),
-            ("rewards", "dones", "last_values", "gamma"),
-            f"(rewards {fmt(rewards.T, 2)} and dones {fmt(dones.T, 0)} per copy, "
-            f"last_values {fmt(last_values, 2)}, gamma {gamma})",
-            f"for {where}",
-            what=f"one target per step and copy, shape {(n_steps, n_envs)}",
-            r=rewards.astype(float), dones=dones.astype(float), gamma=gamma,
-            b=last_values.astype(float),
-            bootstrapped=True, symbol="y_t", next_symbol="y_{t+1}", first="y_0", quantity="targets",
-            flows="the next episode's rewards and the bootstrap value",
-        )
+        yield Case((rewards, dones, last_values, gamma),
+                   ("rewards", "dones", "last_values", "gamma"),
+                   f"(rewards {fmt(rewards.T, 2)} and dones {fmt(dones.T, 0)} per copy, "
+                   f"last_values {fmt(last_values, 2)}, gamma {gamma})", f"for {where}",
+                   what=f"one target per step and copy, shape {(n_steps, n_envs)}",
+                   r=rewards.astype(float), dones=dones.astype(float), gamma=gamma,
+                   b=last_values.astype(float), bootstrapped=True, symbol="y_t",
+                   next_symbol="y_{t+1}", first="y_0", quantity="targets",
+                   flows="the next episode's rewards and the bootstrap value")
 
 
-_TRANSPOSED = _core.Mistake(
-    "expected targets of shape (n_steps, num_envs): the time axis comes first, entry [t, "
-    "i] is step t of copy i.",
-    test=lambda c, got: np.shape(got) != c.r.shape and np.shape(got) == c.r.shape[::-1],
-)
+_TRANSPOSED = _core.Mistake("expected targets of shape (n_steps, num_envs): "
+                            "the time axis comes first, entry [t, i] is step t of copy i.",
+                            test=lambda c, got: np.shape(got) == c.r.shape[::-1] != c.r.shape)
 
 
 @check
@@ -300,31 +252,24 @@ def check_n_step_targets(n_step_targets) -> Verdict:
     of ``E`` copies, ``last_values`` = V(s_T) of each copy, ``y_t = r_t + gamma (1 - done_t)
     y_{t+1}`` backwards from ``y_T = V(s_T)``. NumPy arrays, as the agent passes them, up to the
     agent's rollout (16 steps of 8 copies)."""
-    return grade(
-        n_step_targets,
-        _n_step_cases(fresh_rng()),
-        lambda c: _pg.discounted(c.r, c.dones, c.gamma, bootstrap=c.b),
-        _pg.RETURN_MISTAKES + [_TRANSPOSED],
-        signature=_TARGETS_SIGNATURE,
-        hint=_core.flags_hint,
-        rule="y_t = r_t + gamma * (1 - dones[t]) * y_(t+1), backwards from y_T = last_values",
-        done=(f"{name_of(n_step_targets)}: y_t = r_t + gamma * (1 - done_t) * y_(t+1), "
-              "backwards from V(s_T), restarting at every episode end."),
-    )
+    return grade(n_step_targets, _n_step_cases(fresh_rng()),
+                 lambda c: _pg.discounted(c.r, c.dones, c.gamma, bootstrap=c.b),
+                 _pg.RETURN_MISTAKES + [_TRANSPOSED], signature=_TARGETS_SIGNATURE,
+                 hint=_core.flags_hint,
+                 rule="y_t = r_t + gamma * (1 - dones[t]) * y_(t+1), backwards from last_values",
+                 done=f"{name_of(n_step_targets)}: y_t = r_t + gamma * (1 - done_t) * y_(t+1), "
+                      "backwards from V(s_T), restarting at every episode end.")
 
 
 def _mse(c, scale=2.0):
     """The gradient of ``scale / 2 * mean((y - V)^2)`` at the value network's current weights."""
-    return lambda m: _pg.backprop(
-        m, c.obs, (-scale * (c.y - m(c.obs).numpy()[:, 0]) / len(c.y))[:, None]
-    )
+    return _grad(c, lambda v: -scale * (c.y - v) / len(c.y))
 
 
 def _grad(c, output_grad):
     """The gradient of ``sum(output_grad(V) * V)``, ``output_grad`` a function of V(s) ``(B,)``."""
-    return lambda m: _pg.backprop(
-        m, c.obs, output_grad(m(c.obs).numpy()[:, 0].astype(float))[:, None]
-    )
+    return lambda m: _pg.backprop(m, c.obs,
+                                  output_grad(m(c.obs).numpy()[:, 0].astype(float))[:, None])
 
 
 def _critic_problem(c, taken, name) -> str | None:
@@ -334,55 +279,38 @@ def _critic_problem(c, taken, name) -> str | None:
         return None
     log_pi = _pg.log_softmax(c.logits0)[np.arange(n), c.actions]
     rv.restore()
-    candidates = [
-        (lambda: rv.after(_mse(c)(rv.model), k) if k > 1 else None, "the value network applied "
-                                                                    "the same gradient "
-                                                                    "critic_steps times: "
-                                                                    "recompute V(s), "
-                                                                    "its loss and its gradient at "
-                                                                    "every step, "
-                                                                    "a new GradientTape inside "
-                                                                    "the loop."),
-        (lambda: rv.after(_mse(c), 1) if k > 1 else None, "the value network took one step; "
-                                                          f"take critic_steps ({k}) steps, "
-                                                          "a loop that recomputes V(s) and the "
-                                                          "loss each time."),
-        (lambda: rv.after(_grad(c, lambda v: -2.0 * (y.mean() - v) / n), k) if n > 1 else None,
-         "targets - values with values of shape (B, 1) broadcasts to a B x B matrix, "
+    candidates = [  # (hint, the weights' change the mistake gives, or None)
+        ("the value network applied the same gradient critic_steps times: "
+         "recompute V(s), its loss and its gradient at every step, "
+         "a new GradientTape inside the loop.", lambda: k > 1 and rv.after(_mse(c)(rv.model), k)),
+        (f"the value network took one step; take critic_steps ({k}) steps, "
+         "a loop that recomputes V(s) and the loss each time.",
+         lambda: k > 1 and rv.after(_mse(c), 1)),
+        ("targets - values with values of shape (B, 1) broadcasts to a B x B matrix, "
          "which pulls every V(s) towards the *mean* target. "
-         "Squeeze the value network's output to shape (B,) first, value_network(obs)[:, 0]."),
-        (lambda: rv.after(_grad(c, lambda v: np.full(n, -1.0 / n)), k), "the critic's loss is "
-                                                                        "missing its square: "
-                                                                        "mean(y - V) is made "
-                                                                        "smaller by pushing V up "
-                                                                        "forever. "
-                                                                        "Regress V on the "
-                                                                        "targets: "
-                                                                        "mean((y - V(s))^2)."),
-        (lambda: rv.after(_grad(c, lambda v: np.full(n, 1.0 / n)), k), "the critic's loss is "
-                                                                       "missing its square: "
-                                                                       "mean(V - y) is made "
-                                                                       "smaller by pushing V down "
-                                                                       "forever. "
-                                                                       "Regress V on the targets: "
-                                                                       "mean((y - V(s))^2)."),
-        (lambda: rv.after(_grad(c, lambda v: -np.sign(y - v) / n), k), "use the squared error for "
-                                                                       "the critic, "
-                                                                       "mean((y - V(s))^2), "
-                                                                       "not its absolute value."),
-        (lambda: rv.after(_mse(c, 2.0 * n), k), "the critic's steps are N times too large: "
-                                                "use the mean over the batch, not the sum."),
-        (lambda: rv.after(_mse(c, 2.0 * c.lr_pi / c.lr_v), k) if c.sgd else None, "the value "
-         "network moved with policy_optimizer's step size: each network has its own optimizer, "
-         "value_optimizer for the value network."),
-        (lambda: rv.after(_grad(c, lambda v: -2 * (y - v) / n + log_pi / n), 1) if k == 1 else None,
-         "the value network also got the gradient of the actor's loss: "
+         "Squeeze the value network's output to shape (B,) first, value_network(obs)[:, 0].",
+         lambda: n > 1 and rv.after(_grad(c, lambda v: -2.0 * (y.mean() - v) / n), k)),
+        ("the critic's loss is missing its square: mean(y - V) is made smaller by pushing V up "
+         "forever. Regress V on the targets: mean((y - V(s))^2).",
+         lambda: rv.after(_grad(c, lambda v: np.full(n, -1.0 / n)), k)),
+        ("the critic's loss is missing its square: mean(V - y) is made smaller by pushing V down "
+         "forever. Regress V on the targets: mean((y - V(s))^2).",
+         lambda: rv.after(_grad(c, lambda v: np.full(n, 1.0 / n)), k)),
+        ("use the squared error for the critic, mean((y - V(s))^2), not its absolute value.",
+         lambda: rv.after(_grad(c, lambda v: -np.sign(y - v) / n), k)),
+        ("the critic's steps are N times too large: use the mean over the batch, not the sum.",
+         lambda: rv.after(_mse(c, 2.0 * n), k)),
+        ("the value network moved with policy_optimizer's step size: "
+         "each network has its own optimizer, value_optimizer for the value network.",
+         lambda: c.sgd and rv.after(_mse(c, 2.0 * c.lr_pi / c.lr_v), k)),
+        ("the value network also got the gradient of the actor's loss: "
          "hold the TD error fixed in the actor's loss, tf.stop_gradient(targets - values), "
-         "so that the critic learns from its own loss only."),
+         "so that the critic learns from its own loss only.",
+         lambda: k == 1 and rv.after(_grad(c, lambda v: -2 * (y - v) / n + log_pi / n), 1)),
     ]
-    for make, message in candidates:
+    for message, make in candidates:
         expected = make()
-        if expected is not None and near(taken, expected):
+        if expected is not False and near(taken, expected):
             return message
     if c.zero:
         return ("every TD error is 0 here, so neither network should move, "
@@ -407,60 +335,47 @@ def _ac_step_cases(rng):
         ("a batch of the agent's size", 128, 2, 10, 64, "Adam"),
         ("a batch with several actions", int(rng.integers(20, 60)), 3, 3, 16, "RMSprop"),
     ]:
-        obs_dim, zero, n, k = (
-            (4 if hidden > 8 else int(rng.integers(3, 6))),
-            "equal" in what,
-            int(n),
-            int(k),
-        )
+        obs_dim, zero = (4 if hidden > 8 else int(rng.integers(3, 6))), "equal" in what
+        n, k = int(n), int(k)
         policy = _pg.small_network(rng, obs_dim, n_actions, hidden)
         value = _pg.small_network(rng, obs_dim, 1, hidden, float(rng.uniform(2.0, 5.0)))
         lr_pi, lr_v = float(rng.choice([0.05, 0.1])), float(rng.choice([0.2, 0.3]))
         lr_pi, lr_v = (lr_pi, lr_v) if kind == "SGD" else (0.01, 0.01)  # the agent's
-        opt_pi, opt_v = (
-            _pg.optimizer(kind, lr_pi, policy, rng),
-            _pg.optimizer(kind, lr_v, value, rng),
-        )
+        opt_pi, opt_v = (_pg.optimizer(kind, lr_pi, policy, rng),
+                         _pg.optimizer(kind, lr_v, value, rng))
         obs = rng.normal(size=(n, obs_dim)).astype(np.float32)
         actions = rng.integers(n_actions, size=n).astype(np.int32)
         v0 = value(obs).numpy()[:, 0]
         noise = 0.0 if zero else _mixed_signs(rng, n) * rng.uniform(0.5, 3.0, size=n)
         targets = (v0 if zero else np.round(v0 + noise, 2)).astype(np.float32)
         batch = (tf.constant(obs), tf.constant(actions), tf.constant(targets), k)
-        c = Case(
-            (policy, value, opt_pi, opt_v, *batch), (None,) * 7 + ("critic_steps",),
-            f"({what}: {n} step{'s' if n > 1 else ''}, {n_actions} actions, {kind} optimizers, "
-            f"targets {fmt(targets, 2)}, V(s) {fmt(v0, 2)}, critic_steps {k})",
-            obs=obs, actions=actions, y=targets.astype(float), v0=v0, steps=k, zero=zero,
-            delta=targets - v0.astype(float), lr_pi=lr_pi, lr_v=lr_v, sgd=kind == "SGD",
-            logits0=policy(obs).numpy().astype(float), rp=Replay(policy, opt_pi),
-            rv=Replay(value, opt_v),
-        )
-        c.right_pi = c.rp.after(
-            _pg.backprop(policy, obs, _pg.pg_output_grad(c.logits0, actions, c.delta))
-        )
+        c = Case((policy, value, opt_pi, opt_v, *batch), (None,) * 7 + ("critic_steps",),
+                 f"({what}: {n} step{'s' if n > 1 else ''}, {n_actions} actions, {kind} "
+                 f"optimizers, targets {fmt(targets, 2)}, V(s) {fmt(v0, 2)}, critic_steps {k})",
+                 obs=obs, actions=actions, y=targets.astype(float), v0=v0, steps=k, zero=zero,
+                 delta=targets - v0.astype(float), lr_pi=lr_pi, lr_v=lr_v, sgd=kind == "SGD",
+                 logits0=policy(obs).numpy().astype(float), rp=Replay(policy, opt_pi),
+                 rv=Replay(value, opt_v))
+        output_grad = _pg.pg_output_grad(c.logits0, actions, c.delta)
+        c.right_pi = c.rp.after(_pg.backprop(policy, obs, output_grad))
         c.right_v = c.rv.after(_mse(c), k)
         yield c
 
 
 _ACTOR_MISTAKES = [  # (the weights of the log-probabilities, hint)
-    (lambda c, v_after: c.y, "the actor weights each log-probability by the target y; "
-                             "use the TD error delta = y - V(s) (the critic's value subtracted)."),
-    (lambda c, v_after: c.y - c.v0.mean(), "targets - values with values of shape (B, "
-                                           "1) broadcasts to a B x B matrix; "
-                                           "squeeze the value network's output to shape (B,) "
-                                           "first, value_network(obs)[:, 0]."),
-    (lambda c, v_after: c.y - v_after, "the actor's TD errors used V(s) after the critic's steps: "
-                                       "compute delta = y - V(s) first, "
-                                       "from the value network before this update (step 3 of the "
-                                       "algorithm), then the actor's step, then the critic's."),
-    (lambda c, v_after: c.delta * c.lr_v / c.lr_pi if c.sgd else c.delta, "the policy moved with "
-                                                                          "value_optimizer's step "
-                                                                          "size: "
-                                                                          "each network has its "
-                                                                          "own optimizer, "
-                                                                          "policy_optimizer for "
-                                                                          "the policy."),
+    (lambda c, v_after: c.y,
+     "the actor weights each log-probability by the target y; "
+     "use the TD error delta = y - V(s) (the critic's value subtracted)."),
+    (lambda c, v_after: c.y - c.v0.mean(),
+     "targets - values with values of shape (B, 1) broadcasts to a B x B matrix; "
+     "squeeze the value network's output to shape (B,) first, value_network(obs)[:, 0]."),
+    (lambda c, v_after: c.y - v_after,
+     "the actor's TD errors used V(s) after the critic's steps: compute delta = y - V(s) first, "
+     "from the value network before this update (step 3 of the algorithm), "
+     "then the actor's step, then the critic's."),
+    (lambda c, v_after: c.delta * c.lr_v / c.lr_pi if c.sgd else c.delta,
+     "the policy moved with value_optimizer's step size: "
+     "each network has its own optimizer, policy_optimizer for the policy."),
 ]
 
 
@@ -476,9 +391,9 @@ def _actor_problem(c, taken, name) -> str | None:
     v_after = c.rv.model(c.obs).numpy()[:, 0].astype(np.float64)
     c.rv.restore()
     others = [(weights(c, v_after), hint) for weights, hint in _ACTOR_MISTAKES]
-    return _pg.policy_step_mistake(
-        c, c.rp, taken, c.delta, weight_name="delta_t", others=others
-    ) or ("the policy's weights did not move by one step of policy_optimizer down the gradient of "
+    message = _pg.policy_step_mistake(c, c.rp, taken, c.delta, weight_name="delta_t", others=others)
+    return message or (
+        "the policy's weights did not move by one step of policy_optimizer down the gradient of "
           "-mean[delta_t log pi(a_t|s_t)], delta_t = y_t - V(s_t) held fixed.")
 
 
@@ -486,16 +401,13 @@ def _read_ac_step(got, c, name):
     if c.zero:  # nothing should move: read the changes as they are
         taken_v, taken_pi = c.rv.moved(), c.rp.moved()
     else:
-        fix = "After the actor's step, take critic_steps steps of value_optimizer on "
-        fix += "mean((y - V(s))^2)."
+        fix = ("After the actor's step, "
+               "take critic_steps steps of value_optimizer on mean((y - V(s))^2).")
         taken_v = _pg.read_steps(c.rv, "the value network", name, c.text, fix)
-        taken_pi = _pg.read_steps(
-            c.rp, "the policy", name, c.text, "Compute the actor's loss inside `with "
-                                              "tf.GradientTape() as tape:`, "
-                                              "then take one step of policy_optimizer: "
-                                              "optimizer.apply_gradients(zip(grads, "
-                                              "policy.trainable_variables)).",
-        )
+        fix = ("Compute the actor's loss inside `with tf.GradientTape() as tape:`, "
+               "then take one step of policy_optimizer: "
+               "optimizer.apply_gradients(zip(grads, policy.trainable_variables)).")
+        taken_pi = _pg.read_steps(c.rp, "the policy", name, c.text, fix)
     message = _critic_problem(c, taken_v, name) or _actor_problem(c, taken_pi, name)
     if message:
         fail(f"{message} {c.text}")
@@ -509,18 +421,12 @@ def check_actor_critic_step(actor_critic_step) -> Verdict:
     held fixed, then ``critic_steps`` steps of ``value_optimizer`` down ``mean_t (y_t -
     V(s_t))^2`` (or half of it). Each network's new weights are compared with the steps of the
     same optimizer (SGD, Adam or RMSprop) from the same state; inputs are TensorFlow tensors."""
-    return grade(
-        actor_critic_step,
-        _ac_step_cases(fresh_rng()),
-        lambda c: None,
-        read=_read_ac_step,
-        same=lambda got, want: True,  # (the steps are judged by _read_ac_step)
-        signature=_STEP_SIGNATURE,
-        hint=_pg.no_gradient_hint,
-        done=(f"{name_of(actor_critic_step)}: "
-              "one actor step down -mean[delta log pi(a|s)] with delta = y - V(s) held fixed, "
-              "then critic_steps steps of the critic on mean((y - V(s))^2)."),
-    )
+    return grade(actor_critic_step, _ac_step_cases(fresh_rng()), lambda c: None,
+                 read=_read_ac_step, same=lambda got, want: True,  # (judged by _read_ac_step)
+                 signature=_STEP_SIGNATURE, hint=_pg.no_gradient_hint,
+                 done=f"{name_of(actor_critic_step)}: "
+                      "one actor step down -mean[delta log pi(a|s)] with delta = y - V(s) held "
+                      "fixed, then critic_steps steps of the critic on mean((y - V(s))^2).")
 
 
 # The agent check: 8 copies of CartPole-v1 with the chapter's actor-critic defaults (16 steps per
@@ -541,13 +447,10 @@ def _student_actor_critic(n_step_targets, actor_critic_step, observation_space, 
         def targets(self):
             shape, values = self._reward.shape, self.values(self._last_next_obs)
             args = (self._reward.copy(), self._done.copy(), values, self.config.gamma)
-            got = _core.call_student(
-                n_step_targets, *args, hint=_core.flags_hint, signature=_TARGETS_SIGNATURE
-            )
+            got = _core.call_student(n_step_targets, *args, hint=_core.flags_hint,
+                                     signature=_TARGETS_SIGNATURE)
             what = f"one target per step and copy, shape {shape}"
-            return _core.to_array(got, name_of(n_step_targets), what, shape=shape).astype(
-                np.float32
-            )
+            return _core.to_array(got, name_of(n_step_targets), what, shape).astype(np.float32)
 
         def learn(self, obs, actions, targets):
             # Compiled by ActorCriticAgent.__init__, with the student's step inside. critic_steps
@@ -561,15 +464,9 @@ def _student_actor_critic(n_step_targets, actor_critic_step, observation_space, 
 
     def eager_step(obs, actions, targets):
         nets = (agent.policy, agent.value_network, agent.policy_optimizer, agent.value_optimizer)
-        batch = (
-            tf.constant(obs),
-            tf.constant(actions),
-            tf.constant(targets),
-            agent.config.critic_steps,
-        )
-        _core.call_student(
-            actor_critic_step, *nets, *batch, signature=_STEP_SIGNATURE, hint=_pg.no_gradient_hint
-        )
+        batch = (*map(tf.constant, (obs, actions, targets)), agent.config.critic_steps)
+        _core.call_student(actor_critic_step, *nets, *batch, signature=_STEP_SIGNATURE,
+                           hint=_pg.no_gradient_hint)
         return {}
 
     agent._compiled_step = _pg.StudentStep(agent._compiled_step, eager_step)
@@ -584,15 +481,9 @@ def check_actor_critic_agent(n_step_targets, actor_critic_step) -> Verdict:
     their own checks, which say why when the agent does not learn."""
     tgt_name, step_name = name_of(n_step_targets), name_of(actor_critic_step)
     return _pg.cartpole_check(
-        lambda obs_space, act_space, seed: _student_actor_critic(
-            n_step_targets, actor_critic_step, obs_space, act_space, seed
-        ),
-        _AGENT_STEPS,
-        _THRESHOLD,
-        lambda: [
-            (tgt_name, check_n_step_targets(n_step_targets)),
-            (step_name, check_actor_critic_step(actor_critic_step)),
-        ],
+        lambda *spaces_seed: _student_actor_critic(n_step_targets, actor_critic_step, *spaces_seed),
+        _AGENT_STEPS, _THRESHOLD,
+        lambda: [(tgt_name, check_n_step_targets(n_step_targets)),
+                 (step_name, check_actor_critic_step(actor_critic_step))],
         f"targets by {tgt_name}, learning steps by {step_name}",
-        differs=_core.traced(step_name, ", with critic_steps as a tensor"),
-    )
+        differs=_core.traced(step_name, ", with critic_steps as a tensor"))

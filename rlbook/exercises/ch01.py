@@ -135,13 +135,9 @@ def check_run_episode(run_episode) -> Verdict:
     report both flags of the last step. Episodes of random lengths end by termination, by
     truncation, and after one step, with random observations and rewards."""
     return grade(
-        run_episode,
-        _episode_cases(fresh_rng()),
-        lambda c: None,
-        read=_read_episode,
+        run_episode, _episode_cases(fresh_rng()), lambda c: None, read=_read_episode,
         same=lambda got, want: True,  # (the episode is judged by _read_episode)
-        signature="run_episode(env, policy)",
-        hint=_step_hint,
+        signature="run_episode(env, policy)", hint=_step_hint,
         done=(f"{name_of(run_episode)} resets, follows the policy on the latest observation, "
               "stops on terminated or truncated, counts every step and reward, "
               "and keeps the two flags apart."),
@@ -205,11 +201,8 @@ def check_short_cartpole(short_cartpole) -> Verdict:
     return grade(
         short_cartpole,
         [Case((n,), ("max_steps",), n=n, seeds=rng.integers(10**6, size=2)) for n in limits],
-        lambda c: [c.n, c.n],
-        read=_read_cartpole,
-        same=lambda got, want: got == want,
-        signature="short_cartpole(max_steps)",
-        explain=_explain_limit,
+        lambda c: [c.n, c.n], read=_read_cartpole, same=lambda got, want: got == want,
+        signature="short_cartpole(max_steps)", explain=_explain_limit,
         done=(f"{name_of(short_cartpole)} returns CartPole-v1 whose episodes are truncated (not "
               "terminated) exactly at max_steps, episode after episode."),
     )

@@ -116,13 +116,8 @@ def check_q_update(update) -> Verdict:
     the episode *terminated*, and nothing else changed. Cases: an ordinary step, a terminating
     step, a truncated one, a step back into the same state, gamma 0."""
     return grade(
-        update,
-        _update_cases(fresh_rng()),
-        _moved,
-        _UPDATE_MISTAKES,
-        read=_read_table,
-        same=lambda got, want: bool(np.isclose(got, want, atol=1e-6)),
-        signature=_UPDATE_SIG,
+        update, _update_cases(fresh_rng()), _moved, _UPDATE_MISTAKES, read=_read_table,
+        same=lambda got, want: bool(np.isclose(got, want, atol=1e-6)), signature=_UPDATE_SIG,
         explain=lambda got, want, c: (f"expected Q[obs, action] = {want:.4f}, got {got:.4f}. "
                                       "Target: reward + gamma * max_a' Q(next_obs, "
                                       "a') (without the max term if terminated); "
@@ -366,15 +361,8 @@ def _student_agent(epsilon_greedy, update, observation_space, action_space, seed
         def observe(self, obs, action, reward, next_obs, terminated, truncated):
             c = self.config
             transition = (obs, action, reward, next_obs, terminated, truncated)
-            _core.call_student(
-                update,
-                self.Q,
-                *transition,
-                c.alpha,
-                c.gamma,
-                list(self.actions),
-                signature=_UPDATE_SIG,
-            )
+            _core.call_student(update, self.Q, *transition, c.alpha, c.gamma, list(self.actions),
+                               signature=_UPDATE_SIG)
             self.env_steps += 1
 
     agent = StudentQLearningAgent(
@@ -425,11 +413,7 @@ def check_q_learning_agent(epsilon_greedy, update) -> Verdict:
     reached += " greedy episodes" + ("" if passed else f" (it needs {_PASS_RATE:.0%})")
     return _core.agent_verdict(
         f"{_AGENT_RUN['steps']:,} steps on the deterministic FrozenLake (acting with {eps_name}, "
-        f"learning with {upd_name})",
-        reached,
-        passed,
-        problem,
-        units,
+        f"learning with {upd_name})", reached, passed, problem, units,
         forgiving="this lake is forgiving; on harder tasks the mistake would show.",
         differs=("in the agent they are called 5,000 times in a row, on one table, "
                  "one generator and the agent's step counter. "

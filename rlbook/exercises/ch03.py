@@ -56,12 +56,8 @@ def check_td_target(td_target) -> Verdict:
     """Check ``td_target(reward, next_q_target, terminated, gamma) -> (B,)`` (NumPy or TF) on a
     mixed batch, a batch of one, an all-terminal batch, and gamma in {0.5, 0.9, 0.99}."""
     return grade(
-        td_target,
-        _td_cases(fresh_rng()),
-        _core.td,
-        _TD_MISTAKES,
-        signature="(reward, next_q_target, terminated, gamma)",
-        hint=_core.flags_hint,
+        td_target, _td_cases(fresh_rng()), _core.td, _TD_MISTAKES,
+        signature="(reward, next_q_target, terminated, gamma)", hint=_core.flags_hint,
         rule="y = r + gamma * (1 - terminated) * max_a' Q_target(s', a'), one per transition",
         done=(f"{name_of(td_target)}: y = r + gamma * (1 - terminated) * max_a' Q_target(s', a'), "
               "one value per transition, for every batch the check tried."),
@@ -75,13 +71,8 @@ def _soft_cases(rng):
         target = [rng.normal(size=s) for s in shapes[: int(rng.integers(2, 4))]]
         online = [rng.normal(size=w.shape) for w in target]
         given = [w.copy() for w in target]  # may be updated in place (and returned): accepted
-        yield Case(
-            (given, online, tau),
-            (None, "online_weights", "tau"),
-            target=target,
-            online=online,
-            tau=tau,
-        )
+        yield Case((given, online, tau), (None, "online_weights", "tau"), target=target,
+                   online=online, tau=tau)
 
 
 def _soft(c, tau=None):
@@ -134,13 +125,8 @@ def check_soft_update(soft_update) -> Verdict:
     arrays, as ``model.get_weights()`` returns them) for a small tau, tau = 1 (the hard copy),
     tau = 0 and another tau. Updating the target list in place *and* returning it is accepted."""
     return grade(
-        soft_update,
-        _soft_cases(fresh_rng()),
-        _soft,
-        _SOFT_MISTAKES,
-        read=_read_weights,
-        same=_all_close,
-        signature="soft_update(target_weights, online_weights, tau)",
+        soft_update, _soft_cases(fresh_rng()), _soft, _SOFT_MISTAKES, read=_read_weights,
+        same=_all_close, signature="soft_update(target_weights, online_weights, tau)",
         explain=lambda got, want, c: (f"with tau = {c.tau} the new target weights should be tau * "
                                       "online + (1 - tau) * target, element by element."),
         done=(f"{name_of(soft_update)}: target <- tau * online + (1 - tau) * target, "
@@ -285,13 +271,11 @@ def _step_cases(rng, name: str):
         )
         dtypes = (np.float32, np.int64, np.float32, np.float32, np.float32)
         batch = tuple(tf.constant(x.astype(t)) for x, t in zip(arrays, dtypes))
-        yield Case(
-            (online, target, opt, batch, gamma), (None, None, None, None, "gamma"),
-            f"(a minibatch of {size}, {kind} optimizer, terminated {fmt(arrays[4], 0)}, "
-            f"gamma {gamma})",
-            target=target, batch=batch, gamma=gamma, target0=target.get_weights(), name=name,
-            replay=Replay(online, opt), opt_kind=kind,
-        )
+        yield Case((online, target, opt, batch, gamma), (None, None, None, None, "gamma"),
+                   f"(a minibatch of {size}, {kind} optimizer, terminated {fmt(arrays[4], 0)}, "
+                   f"gamma {gamma})",
+                   target=target, batch=batch, gamma=gamma, target0=target.get_weights(), name=name,
+                   replay=Replay(online, opt), opt_kind=kind)
 
 
 def _read_step(got, c, name):
@@ -373,14 +357,8 @@ def check_dqn_learning_step(dqn_learning_step) -> Verdict:
     """
     name = name_of(dqn_learning_step)
     return grade(
-        dqn_learning_step,
-        _step_cases(fresh_rng(), name),
-        lambda c: c,
-        _STEP_MISTAKES,
-        read=_read_step,
-        same=lambda moved, c: c.right,
-        signature=_STEP_SIG,
-        hint=_step_hint,
+        dqn_learning_step, _step_cases(fresh_rng(), name), lambda c: c, _STEP_MISTAKES,
+        read=_read_step, same=lambda moved, c: c.right, signature=_STEP_SIG, hint=_step_hint,
         explain=lambda got, want, c: (f"{name} moved q_network's weights, "
                                       "but not as one step of the optimizer you are given on the "
                                       "mean loss between Q(s, "
@@ -544,14 +522,8 @@ def check_dqn_agent(dqn_learning_step) -> Verdict:
     else:
         reached = f"made {best:.0f} at best, the mean return of the best greedy evaluation "
         reached += f"(it needs {_PASS_RETURN:.0f})"
-    return _core.agent_verdict(
-        f"{steps:,} steps of CartPole-v1 (the agent learning with {name})",
-        reached,
-        solved is not None,
-        problem,
-        [(name, unit)],
-        forgiving="CartPole forgives some mistakes for a while.",
-        learns="your own learning step learns",
-        note=note,
-        differs=_core.traced(name, ", 16 steps per call"),
-    )
+    return _core.agent_verdict(f"{steps:,} steps of CartPole-v1 (the agent learning with {name})",
+                               reached, solved is not None, problem, [(name, unit)],
+                               forgiving="CartPole forgives some mistakes for a while.",
+                               learns="your own learning step learns", note=note,
+                               differs=_core.traced(name, ", 16 steps per call"))

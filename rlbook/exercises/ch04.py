@@ -41,12 +41,10 @@ def _bias_cases(rng):
         (np.array([c]), 1.0),
     ]:
         bias = expected_max(tv, sigma) - tv.max()
-        yield Case(
-            (tv, sigma, n_samples, np.random.default_rng(int(rng.integers(2**31)))),
-            ("true_values", "sigma", "n_samples", None),
-            f"(true values {fmt(tv)}, sigma {sigma}: the bias is {bias:.3f})",
-            tv=tv, sigma=sigma, bias=bias, tol=0.04 * sigma,
-        )
+        yield Case((tv, sigma, n_samples, np.random.default_rng(int(rng.integers(2**31)))),
+                   ("true_values", "sigma", "n_samples", None),
+                   f"(true values {fmt(tv)}, sigma {sigma}: the bias is {bias:.3f})",
+                   tv=tv, sigma=sigma, bias=bias, tol=0.04 * sigma)
 
 
 def _read_bias(value, c, name):
@@ -94,12 +92,7 @@ def check_max_bias(max_bias) -> Verdict:
     cases = list(_bias_cases(rng))
     per_sigma = cases[0].bias / cases[0].sigma
     verdict = grade(
-        max_bias,
-        cases,
-        lambda c: (c.bias, c.tol),
-        _BIAS_MISTAKES,
-        read=_read_bias,
-        same=_within,
+        max_bias, cases, lambda c: (c.bias, c.tol), _BIAS_MISTAKES, read=_read_bias, same=_within,
         signature="max_bias(true_values, sigma, n_samples, rng)",
         explain=lambda got, want, c: (f"the bias should be {want[0]:.3f}, yours is {got:.3f}. "
                                       "Draw noisy estimates of shape (n_samples, n_actions), "
@@ -137,16 +130,14 @@ def _double_cases(rng):
             values = np.sort(qo[i])
             qo[i, hi], qo[i, lo], qo[i, rng.permutation(rest)] = values[-1], values[0], values[1:-1]
         t, rows = _core.terminal_flags(rng, batch, terminal), np.arange(batch)
-        yield Case(
-            (r, qo, qt, t, gamma),
-            ("reward", "next_q_online", "next_q_target", "terminated", "gamma"),
-            f"(rewards {fmt(r)}, next_q_online {fmt(qo)}, next_q_target {fmt(qt)}, "
-            f"terminated {fmt(t, 0)}, gamma {gamma})",
-            what=f"one target per transition, shape ({batch},)", r=r.astype(float),
-            t=t.astype(float),
-            qo=qo.astype(float), qt=qt.astype(float), gamma=gamma, rows=rows,
-            boot=qt[rows, qo.argmax(axis=1)].astype(float),
-        )
+        yield Case((r, qo, qt, t, gamma),
+                   ("reward", "next_q_online", "next_q_target", "terminated", "gamma"),
+                   f"(rewards {fmt(r)}, next_q_online {fmt(qo)}, next_q_target {fmt(qt)}, "
+                   f"terminated {fmt(t, 0)}, gamma {gamma})",
+                   what=f"one target per transition, shape ({batch},)", r=r.astype(float),
+                   t=t.astype(float),
+                   qo=qo.astype(float), qt=qt.astype(float), gamma=gamma, rows=rows,
+                   boot=qt[rows, qo.argmax(axis=1)].astype(float))
 
 
 _DOUBLE_MISTAKES = _core.TD_MISTAKES + [
@@ -179,10 +170,7 @@ def check_double_td_target(double_td_target) -> Verdict:
     """Check ``double_td_target(reward, next_q_online, next_q_target, terminated, gamma) -> (B,)``
     with the two networks disagreeing on the best next action in every row."""
     return grade(
-        double_td_target,
-        _double_cases(fresh_rng()),
-        td,
-        _DOUBLE_MISTAKES,
+        double_td_target, _double_cases(fresh_rng()), td, _DOUBLE_MISTAKES,
         signature="(reward, next_q_online, next_q_target, terminated, gamma)",
         hint=_core.flags_hint,
         rule="y = r + gamma * (1 - terminated) * Q_target(s', argmax_a' Q_online(s', a'))",

@@ -77,12 +77,9 @@ def check_dueling_combine(dueling_combine) -> Verdict:
     """Check ``dueling_combine(value (B, 1), advantage (B, A)) -> Q (B, A)`` (NumPy or TF) on a
     square batch (B = A: a mean over the wrong axis still has the right shape), B != A, B = 1."""
     return grade(
-        dueling_combine,
-        _combine_cases(fresh_rng()),
-        lambda c: c.v + c.a - c.a.mean(axis=1, keepdims=True),
-        _COMBINE_MISTAKES,
-        signature="dueling_combine(value, advantage)",
-        hint=_broadcast_hint,
+        dueling_combine, _combine_cases(fresh_rng()),
+        lambda c: c.v + c.a - c.a.mean(axis=1, keepdims=True), _COMBINE_MISTAKES,
+        signature="dueling_combine(value, advantage)", hint=_broadcast_hint,
         explain=_explain_combine,
         done=(f"{name_of(dueling_combine)}: Q = V + A - mean_a A, "
               "each state's advantages centred on its own mean, so V(s) is the mean of Q(s, .)."),
@@ -138,12 +135,8 @@ def check_split_q(split_q) -> Verdict:
     """Check ``split_q(q (B, A)) -> (v (B,), a (B, A))``, the split a mean-centred head
     represents (a ``v`` of shape ``(B, 1)`` is accepted), on B = A, B != A and B = 1."""
     return grade(
-        split_q,
-        _split_cases(fresh_rng()),
-        lambda c: c.q.mean(axis=1),
-        _SPLIT_MISTAKES,
-        read=_read_split,
-        signature="split_q(q)",
+        split_q, _split_cases(fresh_rng()), lambda c: c.q.mean(axis=1), _SPLIT_MISTAKES,
+        read=_read_split, signature="split_q(q)",
         hint=lambda err, line: (
             "v has shape (B,): to subtract it from every action of its row, use v[:, "
             "None] (shape (B, 1))."

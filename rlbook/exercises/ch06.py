@@ -81,10 +81,8 @@ def check_episode_returns(episode_returns) -> Verdict:
     name = name_of(episode_returns)
     batched = _n_parameters(episode_returns) == 3
     return grade(
-        episode_returns,
-        _returns_cases(fresh_rng(), batched),
-        lambda c: _pg.discounted(c.r, c.dones, c.gamma),
-        _pg.RETURN_MISTAKES,
+        episode_returns, _returns_cases(fresh_rng(), batched),
+        lambda c: _pg.discounted(c.r, c.dones, c.gamma), _pg.RETURN_MISTAKES,
         signature="episode_returns"
         + ("(rewards, dones, gamma)" if batched else "(rewards, gamma)"),
         rule="G_t = r_t + gamma * G_(t+1), from the last step back"
@@ -153,12 +151,9 @@ def _read_loss(got, c, name):
              "Hold the advantage fixed with tf.stop_gradient(returns - values[:, 0]): "
              "the baseline learns from its own loss.")
     if not _core.close(g_logits, _pg.pg_output_grad(c.lp, c.actions, c.adv), rtol=1e-3, atol=1e-5):
-        fail(
-            "the value is right, "
-            "but its gradient with respect to the logits is not the policy gradient -(G - V) * "
-            "grad log pi(a|s) / N. Is a tf.stop_gradient around log pi? "
-            + c.text
-        )
+        fail("the value is right, "
+             "but its gradient with respect to the logits is not the policy gradient -(G - V) * "
+             "grad log pi(a|s) / N. Is a tf.stop_gradient around log pi? " + c.text)
     return loss
 
 
@@ -195,14 +190,9 @@ def check_reinforce_loss(reinforce_loss) -> Verdict:
     the logits receive exactly the policy gradient, the baseline ``values`` none.
     """
     return grade(
-        _pg.taped(reinforce_loss),
-        _loss_cases(fresh_rng()),
-        _loss,
-        _LOSS_MISTAKES,
-        read=_read_loss,
+        _pg.taped(reinforce_loss), _loss_cases(fresh_rng()), _loss, _LOSS_MISTAKES, read=_read_loss,
         same=lambda got, want: bool(np.isclose(got, want, rtol=1e-4, atol=1e-5)),
-        signature="(logits, actions, returns, values)",
-        hint=_core.tensor_hint,
+        signature="(logits, actions, returns, values)", hint=_core.tensor_hint,
         explain=lambda got, want, c: (f"expected {want:.4f}, got {got:.4f}: "
                                       "the loss is -mean[(G_t - V(s_t)) log pi(a_t|s_t)], "
                                       "with the log-probability of the action taken in each "
@@ -264,13 +254,10 @@ _BASELINE_MISTAKES = [
 def _read_reinforce_step(got, c, name):
     """Every problem of the step the student took fails here, in the order a student fixes them."""
     if not np.array_equal(flat(c.value), c.value0):
-        fail(
-            f"{name} changed the value network's weights. "
-            "In this step the baseline V(s_t) is held fixed: "
-            "differentiate the loss with respect to policy.trainable_variables only (the agent "
-            "fits the value network on the returns afterwards, with its own loss). "
-            + c.text
-        )
+        fail(f"{name} changed the value network's weights. "
+             "In this step the baseline V(s_t) is held fixed: "
+             "differentiate the loss with respect to policy.trainable_variables only (the agent "
+             "fits the value network on the returns afterwards, with its own loss). " + c.text)
     fix = ("Compute the loss inside `with tf.GradientTape() as tape:`, then take one step: "
            "grads = tape.gradient(loss, policy.trainable_variables); "
            "optimizer.apply_gradients(zip(grads, policy.trainable_variables)).")
@@ -284,11 +271,9 @@ def _read_reinforce_step(got, c, name):
         message = _pg.policy_step_mistake(
             c, c.replay, taken, c.weights, weight_name="G_t - V(s_t)", others=others
         )
-        fail(
-            (message or "the policy's weights did not move by one step of the optimizer you are "
-                        "given down the gradient of -mean[(G_t - V(s_t)) log pi(a_t|s_t)] (the "
-                        "weights G_t - V(s_t) held fixed).") + f" {c.text}"
-        )
+        fail((message or "the policy's weights did not move by one step of the optimizer you are "
+                         "given down the gradient of -mean[(G_t - V(s_t)) log pi(a_t|s_t)] (the "
+                         "weights G_t - V(s_t) held fixed).") + f" {c.text}")
 
 
 @check
@@ -299,13 +284,9 @@ def check_reinforce_step(reinforce_step) -> Verdict:
     policy's new weights with one step of the same optimizer (SGD, Adam or RMSprop) from the same
     state; inputs are TensorFlow tensors, as the agent passes them."""
     return grade(
-        reinforce_step,
-        _step_cases(fresh_rng()),
-        lambda c: None,
-        read=_read_reinforce_step,
+        reinforce_step, _step_cases(fresh_rng()), lambda c: None, read=_read_reinforce_step,
         same=lambda got, want: True,  # (the step is judged by _read_reinforce_step)
-        signature=_STEP_SIGNATURE,
-        hint=_pg.no_gradient_hint,
+        signature=_STEP_SIGNATURE, hint=_pg.no_gradient_hint,
         done=(f"{name_of(reinforce_step)} takes one optimizer step down -mean[(G_t - V(s_t)) log "
               "pi(a_t|s_t)], the baseline held fixed and the value network left alone."),
     )
@@ -398,16 +379,11 @@ def check_reinforce_agent(episode_returns, reinforce_step) -> Verdict:
     evaluation's mean return (10 episodes, actions sampled) reaches 100 *and* both functions pass
     their own checks, which say why when the agent does not learn."""
     ret_name, step_name = name_of(episode_returns), name_of(reinforce_step)
-    return _pg.cartpole_check(
-        lambda obs_space, act_space, seed: _student_reinforce_agent(
-            episode_returns, reinforce_step, obs_space, act_space, seed
-        ),
-        _AGENT_STEPS,
-        _THRESHOLD,
-        lambda: [
-            (ret_name, check_episode_returns(episode_returns)),
-            (step_name, check_reinforce_step(reinforce_step)),
-        ],
-        f"returns by {ret_name}, policy steps by {step_name}",
-        differs=_core.traced(step_name),
-    )
+    return _pg.cartpole_check(lambda obs_space, act_space, seed: _student_reinforce_agent(
+                                  episode_returns, reinforce_step, obs_space, act_space, seed ),
+                              _AGENT_STEPS, _THRESHOLD,
+                              lambda: [
+                                  (ret_name, check_episode_returns(episode_returns)),
+                                  (step_name, check_reinforce_step(reinforce_step)), ],
+                              f"returns by {ret_name}, policy steps by {step_name}",
+                              differs=_core.traced(step_name))

@@ -36,14 +36,8 @@ def _solve_cases(rng):
     ]:
         evaluations = _evals(rng, means)
         shown = f"evaluation means {means}" if means else "an empty list of evaluations"
-        yield Case(
-            (evaluations, th),
-            ("evaluations", "threshold"),
-            kind=kind,
-            evals=evaluations,
-            th=th,
-            shown=shown,
-        )
+        yield Case((evaluations, th), ("evaluations", "threshold"), kind=kind, evals=evaluations,
+                   th=th, shown=shown)
 
 
 def _first(c, at_least=True):
@@ -98,13 +92,8 @@ def check_time_to_solve(time_to_solve) -> Verdict:
     solved, then falling back, then better (the first solve counts); a mean exactly at the
     threshold; never solved; solved at the first evaluation; no evaluations at all."""
     return grade(
-        time_to_solve,
-        _solve_cases(fresh_rng()),
-        _first,
-        _SOLVE_MISTAKES,
-        read=_read_pair,
-        same=lambda got, want: got == want,
-        signature="time_to_solve(evaluations, threshold)",
+        time_to_solve, _solve_cases(fresh_rng()), _first, _SOLVE_MISTAKES, read=_read_pair,
+        same=lambda got, want: got == want, signature="time_to_solve(evaluations, threshold)",
         explain=lambda got, want, c: (f"for {c.shown} and threshold {c.th:g} expected {want} "
                                       f"(step, train_seconds), got {got}."),
         done=(f"{name_of(time_to_solve)}: the first evaluation whose mean reaches the threshold, "
@@ -120,14 +109,8 @@ def _ratio_cases(rng):
         (int(rng.choice([64, 256])), int(rng.integers(1, 9)), 1),
     ]:
         call = f"replay_ratio({b}, {k}, {every})"
-        yield Case(
-            (b, k, every),
-            ("batch_size", "gradient_steps", "train_every"),
-            b=b,
-            k=k,
-            every=every,
-            call=call,
-        )
+        yield Case((b, k, every), ("batch_size", "gradient_steps", "train_every"), b=b, k=k,
+                   every=every, call=call)
 
 
 def _read_ratio(got, c, name):
@@ -183,12 +166,8 @@ def check_replay_ratio(replay_ratio) -> Verdict:
     """Check ``replay_ratio(batch_size, gradient_steps, train_every) -> float`` where the ratio
     is not a whole number (integer division shows), where it is, and with train_every = 1."""
     return grade(
-        replay_ratio,
-        _ratio_cases(fresh_rng()),
-        lambda c: c.b * c.k / c.every,
-        _RATIO_MISTAKES,
-        read=_read_ratio,
-        same=_is_float,
+        replay_ratio, _ratio_cases(fresh_rng()), lambda c: c.b * c.k / c.every, _RATIO_MISTAKES,
+        read=_read_ratio, same=_is_float,
         signature="replay_ratio(batch_size, gradient_steps, train_every)",
         explain=lambda got, want, c: (f"for batch_size={c.b}, gradient_steps={c.k}, "
                                       f"train_every={c.every} expected {want:g}, "

@@ -130,76 +130,50 @@ _ONE_OFF = ("the reset is one step off: "
 # complete episodes), ``bootstrapped``, ``symbol`` ("G_t" or "y_t"), ``next_symbol``, ``first``
 # (G_0 or y_0), ``quantity`` ("returns" or "targets") and ``flows`` (what must not flow back).
 RETURN_MISTAKES = [
-    (
-        _t("{quantity} are not reset at episode ends: "
-           "after an episode's last step (dones[t] = 1) {flows} must not flow back into it. "
-           f"Restart the sum: {_REC}."),
-        lambda c: _if(c.dones.any(), _ret(c, dones=np.zeros_like(c.dones))),
-    ),
+    (_t("{quantity} are not reset at episode ends: "
+        "after an episode's last step (dones[t] = 1) {flows} must not flow back into it. "
+        f"Restart the sum: {_REC}."),
+     lambda c: _if(c.dones.any(), _ret(c, dones=np.zeros_like(c.dones)))),
     (_t(_ONE_OFF.replace("{sign}", "+")), lambda c: _if(c.dones.any(), _ret(c, reset_offset=1))),
     (_t(_ONE_OFF.replace("{sign}", "-")), lambda c: _if(c.dones.any(), _ret(c, reset_offset=-1))),
-    (
-        "the end flag is the wrong way round: keep the future where the episode goes on, "
-        "(1 - dones[t]).",
-        lambda c: _if(c.dones.any(), _ret(c, dones=1.0 - c.dones)),
-    ),
-    (
-        _t("the {quantity} do not start from the bootstrap value: "
-           "after the rollout's last step the episode goes on, worth V(s_T) (last_values), "
-           "so start the backward pass from it, not from 0."),
-        lambda c: _if(c.bootstrapped, _ret(c, bootstrap=0.0)),
-    ),
-    (
-        _t("the bootstrap value is not discounted: "
-           "the last step's {symbol} is r + gamma * (1 - dones) * V(s_T)."),
-        lambda c: _if(c.bootstrapped, _ret(c, first_discount=1.0)),
-    ),
-    (
-        _t("every {symbol} bootstraps from V(s_T) after one reward; "
-           f"an n-step target adds the rewards up to the rollout's end: {_REC}, "
-           "backwards from V(s_T)."),
-        lambda c: _if(c.bootstrapped, c.r + c.gamma * (1.0 - c.dones) * np.asarray(c.b)),
-    ),
-    (
-        "the bootstrap value reaches steps where the episode ended (dones = 1 on the last step): "
-        "nothing follows a real end, "
-        "so multiply V(s_T) by (1 - dones) too (no bootstrapping through episode ends).",
-        lambda c: _if(c.bootstrapped, _ret(c, dones=np.vstack([c.dones[:-1], 0 * c.dones[-1]]))),
-    ),
-    (
-        _t("the {quantity} are right but in reverse order: after the backward loop, "
-           "reverse the list so that entry t is {symbol}."),
-        lambda c: _ret(c)[::-1],
-    ),
-    (
-        _t("you accumulated rewards from the start of the episode; {symbol} looks *forward*, "
-           "at the rewards from step t to the end. Loop over the rewards from the last one back."),
-        lambda c: _forward(c.r, c.dones, c.gamma),
-    ),
-    (
-        _t("the {quantity} are not discounted: "
-           "each step further away should count gamma times less."),
-        lambda c: _ret(c, gamma=1.0),
-    ),
-    (
-        _t("the reward of step t itself is not discounted (it arrives now): "
-           "{symbol} = r_t + gamma * {next_symbol}."),
-        _discount_now,
-    ),
-    (
-        _t("every step got the total return {first} of the first step; "
-           "{symbol} counts only the rewards from step t on."),
-        lambda c: np.broadcast_to(_ret(c)[0], c.r.shape),
-    ),
-    (
-        _t("the {quantity} are shifted by one step: entry t must be {symbol}."),
-        lambda c: _if(len(c.r) > 1, np.concatenate([np.zeros_like(c.r[:1]), _ret(c)[:-1]])),
-    ),
-    (
-        _t("the {quantity} are shifted by one step (off by one): entry t must be {symbol}, "
-           "which includes r_t."),
-        lambda c: _if(len(c.r) > 1, np.concatenate([_ret(c)[1:], np.zeros_like(c.r[:1])])),
-    ),
+    ("the end flag is the wrong way round: keep the future where the episode goes on, "
+     "(1 - dones[t]).",
+     lambda c: _if(c.dones.any(), _ret(c, dones=1.0 - c.dones))),
+    (_t("the {quantity} do not start from the bootstrap value: "
+        "after the rollout's last step the episode goes on, worth V(s_T) (last_values), "
+        "so start the backward pass from it, not from 0."),
+     lambda c: _if(c.bootstrapped, _ret(c, bootstrap=0.0))),
+    (_t("the bootstrap value is not discounted: "
+        "the last step's {symbol} is r + gamma * (1 - dones) * V(s_T)."),
+     lambda c: _if(c.bootstrapped, _ret(c, first_discount=1.0))),
+    (_t("every {symbol} bootstraps from V(s_T) after one reward; "
+        f"an n-step target adds the rewards up to the rollout's end: {_REC}, "
+        "backwards from V(s_T)."),
+     lambda c: _if(c.bootstrapped, c.r + c.gamma * (1.0 - c.dones) * np.asarray(c.b))),
+    ("the bootstrap value reaches steps where the episode ended (dones = 1 on the last step): "
+     "nothing follows a real end, "
+     "so multiply V(s_T) by (1 - dones) too (no bootstrapping through episode ends).",
+     lambda c: _if(c.bootstrapped, _ret(c, dones=np.vstack([c.dones[:-1], 0 * c.dones[-1]])))),
+    (_t("the {quantity} are right but in reverse order: after the backward loop, "
+        "reverse the list so that entry t is {symbol}."),
+     lambda c: _ret(c)[::-1]),
+    (_t("you accumulated rewards from the start of the episode; {symbol} looks *forward*, "
+        "at the rewards from step t to the end. Loop over the rewards from the last one back."),
+     lambda c: _forward(c.r, c.dones, c.gamma)),
+    (_t("the {quantity} are not discounted: "
+        "each step further away should count gamma times less."),
+     lambda c: _ret(c, gamma=1.0)),
+    (_t("the reward of step t itself is not discounted (it arrives now): "
+        "{symbol} = r_t + gamma * {next_symbol}."),
+     _discount_now),
+    (_t("every step got the total return {first} of the first step; "
+        "{symbol} counts only the rewards from step t on."),
+     lambda c: np.broadcast_to(_ret(c)[0], c.r.shape)),
+    (_t("the {quantity} are shifted by one step: entry t must be {symbol}."),
+     lambda c: _if(len(c.r) > 1, np.concatenate([np.zeros_like(c.r[:1]), _ret(c)[:-1]]))),
+    (_t("the {quantity} are shifted by one step (off by one): entry t must be {symbol}, "
+        "which includes r_t."),
+     lambda c: _if(len(c.r) > 1, np.concatenate([_ret(c)[1:], np.zeros_like(c.r[:1])]))),
 ]
 RETURN_MISTAKES = [Mistake(*m) for m in RETURN_MISTAKES]
 
@@ -239,9 +213,7 @@ def optimizer(kind: str, lr: float, model, rng):
     import keras
     import tensorflow as tf
 
-    opt = {"SGD": keras.optimizers.SGD, "Adam": keras.optimizers.Adam}.get(
-        kind, keras.optimizers.RMSprop
-    )(learning_rate=lr)
+    opt = getattr(keras.optimizers, kind)(learning_rate=lr)
     variables = model.trainable_variables
     for _ in range(0 if kind == "SGD" else 2):
         grads = [tf.constant(rng.normal(0, 0.3, v.shape).astype(np.float32)) for v in variables]
@@ -315,9 +287,8 @@ def backprop(model, obs, output_grads) -> np.ndarray:
 
     with tf.GradientTape() as tape:
         out = model(obs)
-    grads = tape.gradient(
-        out, model.trainable_variables, output_gradients=tf.constant(output_grads, tf.float32)
-    )
+    grads = tape.gradient(out, model.trainable_variables,
+                          output_gradients=tf.constant(output_grads, tf.float32))
     return np.concatenate([np.ravel(g.numpy()) for g in grads]).astype(np.float64)
 
 
@@ -352,9 +323,9 @@ def policy_step_mistake(c, replay, taken, weights, *, weight_name, others=()) ->
     policy, obs, actions = replay.model, c.obs, c.actions
     logits = policy(tf.constant(obs)).numpy().astype(np.float64)
     candidates = _policy_candidates(logits, actions, weights, weight_name)
-    candidates += [(pg_output_grad(logits, actions, w), hint) for w, hint in others]
+    candidates += [(hint, pg_output_grad(logits, actions, w)) for w, hint in others]
     right = replay.after(backprop(policy, obs, pg_output_grad(logits, actions, weights)))
-    for output_grad, message in candidates:
+    for message, output_grad in candidates:
         if len(actions) == 1 and message.startswith("the step is N times"):
             continue
         expected = replay.after(backprop(policy, obs, output_grad))
@@ -375,45 +346,33 @@ def _policy_candidates(logits, actions, weights, weight_name):
     """``(gradient of the loss with respect to the logits, hint)`` for the typical mistakes."""
     n, n_actions = logits.shape
     pi, onehot = np.exp(log_softmax(logits)), np.eye(n_actions)[actions]
-    w, right = (
-        np.asarray(weights, np.float64)[:, None] / n,
-        pg_output_grad(logits, actions, weights),
-    )
+    w, right = np.asarray(weights, float)[:, None] / n, pg_output_grad(logits, actions, weights)
     loss = f"-mean[({weight_name}) log pi(a_t|s_t)]"
-    candidates = [
-        (-right, f"the policy moved *up* the gradient of {loss}: the sign is flipped, "
-                 "and the better-than-expected actions became less likely. "
-                 "Minimise the loss with the minus sign (the optimizer always goes down the "
-                 "gradient)."),
-        (n * right, "the step is N times too large: use the mean over the batch, "
-                    "not the sum (tf.reduce_mean), "
-                    "so the step size does not grow with the batch."),
-        (-w * pi[np.arange(n), actions][:, None] * (onehot - pi), "the step follows pi(a|s) "
-                                                                  "itself; use its logarithm, "
-                                                                  "log pi(a|s) "
-                                                                  "(tf.nn.log_softmax)."),
-        (-w * onehot, "the step treats the logits as log-probabilities; "
-                      "apply tf.nn.log_softmax to the logits first."),
-        (-w * (np.eye(n_actions)[np.zeros(n, int)] - pi), "the step raises the log-probability of "
-                                                          "action 0 in every state: "
-                                                          "pick the action taken in each step, "
-                                                          "tf.gather(log_probs, actions, "
-                                                          "batch_dims=1)."),
-        (-w * (1.0 - n_actions * pi), "the step raises the log-probabilities of all actions: "
-                                      "pick the action taken in each step, tf.gather(log_probs, "
-                                      "actions, batch_dims=1)."),
+    candidates = [  # (hint, the gradient with respect to the logits)
+        (f"the policy moved *up* the gradient of {loss}: the sign is flipped, "
+         "and the better-than-expected actions became less likely. "
+         "Minimise the loss with the minus sign (the optimizer always goes down the gradient).",
+         -right),
+        ("the step is N times too large: use the mean over the batch, not the sum "
+         "(tf.reduce_mean), so the step size does not grow with the batch.", n * right),
+        ("the step follows pi(a|s) itself; use its logarithm, log pi(a|s) (tf.nn.log_softmax).",
+         -w * pi[np.arange(n), actions][:, None] * (onehot - pi)),
+        ("the step treats the logits as log-probabilities; "
+         "apply tf.nn.log_softmax to the logits first.", -w * onehot),
+        ("the step raises the log-probability of action 0 in every state: "
+         "pick the action taken in each step, tf.gather(log_probs, actions, batch_dims=1).",
+         -w * (np.eye(n_actions)[np.zeros(n, int)] - pi)),
+        ("the step raises the log-probabilities of all actions: "
+         "pick the action taken in each step, tf.gather(log_probs, actions, batch_dims=1).",
+         -w * (1.0 - n_actions * pi)),
     ]
     if n > 1:
         w_all = np.asarray(weights, np.float64)
         scaled = (w_all - w_all.mean()) / (w_all.std() + 1e-8)
-        candidates.append((pg_output_grad(logits, actions, scaled), "the weights were normalised "
-                                                                    "to mean 0 and standard "
-                                                                    "deviation 1 (what the "
-                                                                    "agents' normalize=True "
-                                                                    "does); "
-                                                                    "this exercise asks for "
-                                                                    f"{weight_name} as it "
-                                                                    "is."))
+        candidates.append(("the weights were normalised to mean 0 and standard deviation 1 "
+                           "(what the agents' normalize=True does); "
+                           f"this exercise asks for {weight_name} as it is.",
+                           pg_output_grad(logits, actions, scaled)))
     return candidates
 
 
@@ -440,13 +399,9 @@ def no_gradient_hint(err, line: str) -> str | None:
 
 
 class StudentStep:
-    """A learning step that calls the student's code: compiled where their code allows.
-
-    The first call runs ``compiled`` (the agent's ``tf.function``, with the student's function
-    inside). If that raises anything, tracing included, every later call runs ``eager``, which
-    calls the student's function through ``call_student``: the same computation, and an error
-    that shows the student's own line instead of TensorFlow's generated code.
-    """
+    """A learning step that calls the student's code: ``compiled`` (the agent's ``tf.function``)
+    until it raises (tracing included), then ``eager``, which calls the student's function
+    through ``call_student``: the same computation, and errors that show the student's line."""
 
     def __init__(self, compiled, eager):
         self.compiled, self.eager, self.use_eager = compiled, eager, False
@@ -462,15 +417,10 @@ class StudentStep:
 
 def train_on_cartpole(make_agent, steps: int, threshold: float, seed: int, eval_every: int = 1000):
     """Train ``make_agent(observation_space, action_space, seed)`` on 8 copies of CartPole-v1
-    until an evaluation's mean return reaches ``threshold``.
-
-    Every ``eval_every`` steps the agent plays 10 episodes *sampling* its actions, as in training.
-    Not greedily: an untrained network's greedy policy sometimes balances the pole for hundreds
-    of steps by itself (on about 4% of seeds), while sampling from it never came near 100.
-
-    Returns ``(best evaluation's mean or None, steps taken, the "not yet" that stopped training
-    or None)``.
-    """
+    until an evaluation (every ``eval_every`` steps, 10 episodes) reaches ``threshold``; returns
+    ``(best evaluation's mean or None, steps taken, the "not yet" that stopped training or None)``.
+    The agent *samples* its actions there: an untrained network's greedy policy sometimes
+    balances the pole by itself (on about 4% of seeds), sampling from it never came near 100."""
     from rlbook.envs import make_vec_env
     from rlbook.train import History, evaluate, train
 
@@ -518,6 +468,5 @@ def cartpole_check(make_agent, steps, threshold, units, describe, differs):
     forgiving = "CartPole is forgiving: the mistake would show on harder tasks, or on another seed."
     passed = best is not None and best >= threshold
     run = f"{taken:,} steps on 8 copies of CartPole-v1 ({describe})"
-    return _core.agent_verdict(
-        run, reached, passed, problem, unit_verdicts, forgiving=forgiving, differs=differs
-    )
+    return _core.agent_verdict(run, reached, passed, problem, unit_verdicts, forgiving=forgiving,
+                               differs=differs)

@@ -187,9 +187,8 @@ def _loss_tensor(value, name: str):
     return tf.reshape(tf.cast(loss, tf.float32), [])
 
 
-def _reference_step(
-    c, net="target", stop=True, mask=None, best=None, discount=None, pick=None, reduce=None
-):
+def _reference_step(c, net="target", stop=True, mask=None, best=None, discount=None, pick=None,
+                    reduce=None):
     """``{loss kind: (loss, flat gradient)}`` of one DQN step on the case's minibatch, at the
     weights where the step started, for the accepted losses (Huber, squared error, half of it);
     right, or with one named mistake (``net="online"``: the target from the online network,
@@ -202,9 +201,8 @@ def _reference_step(
         next_q = (c.target if net == "target" else online)(next_obs)
         b = tf.reduce_max(next_q) if best == "batch" else tf.reduce_max(next_q, axis=-1)
         not_end = {"none": 1.0, "flipped": terminated}.get(mask, 1.0 - terminated)
-        y = {"reward": c.gamma * (reward + not_end * b), "none": reward + not_end * b}.get(
-            discount, reward + c.gamma * not_end * b
-        )
+        gamma = 1.0 if discount == "none" else c.gamma
+        y = gamma * (reward + not_end * b) if discount == "reward" else reward + gamma * not_end * b
         y, q = tf.stop_gradient(y) if stop else y, online(obs)
         q_taken = tf.reduce_sum(q * tf.one_hot(action, q.shape[-1]), axis=-1)
         if pick == "max":
@@ -214,17 +212,12 @@ def _reference_step(
         elif pick in ("no_batch_dims", "column"):  # (B, B): every target against every Q-value
             q_taken = tf.gather(q, action, axis=1) if pick == "no_batch_dims" else q_taken[:, None]
         d, mean = y - q_taken, tf.reduce_sum if reduce == "sum" else tf.reduce_mean
-        losses = {
-            "huber": mean(tf.where(tf.abs(d) <= 1.0, 0.5 * d**2, tf.abs(d) - 0.5)),
-            "mse": mean(d**2),
-        }
+        losses = {"huber": mean(tf.where(tf.abs(d) <= 1.0, 0.5 * d**2, tf.abs(d) - 0.5)),
+                  "mse": mean(d**2)}
     out = {}
     for kind, value in losses.items():
         grads = tape.gradient(value, online.trainable_variables)
-        out[kind] = (
-            float(value),
-            np.concatenate([np.ravel(g.numpy()) for g in grads]).astype(float),
-        )
+        out[kind] = float(value), np.concatenate([np.ravel(g.numpy()) for g in grads]).astype(float)
     out["half_mse"] = (out["mse"][0] / 2, out["mse"][1] / 2)
     return out
 
@@ -256,19 +249,13 @@ def _step_cases(rng, name: str):
     ]:
         opt = optimizer(kind, 0.01 if kind == "SGD" else 2e-3, online, rng)
         for net in (online, target):
-            net.set_weights(
-                [rng.normal(0.0, 0.6 if net in small else 0.1, w.shape) for w in net.get_weights()]
-            )
+            net.set_weights([rng.normal(0.0, 0.1 if net in big else 0.6, w.shape)
+                             for w in net.get_weights()])
         n_actions, obs_dim = online.output_shape[-1], online.input_shape[-1]
         action = rng.integers(0, n_actions, size=size)
         action[: min(size, 2)] = rng.permutation(n_actions)[: min(size, 2)]  # two different actions
-        arrays = (
-            rng.normal(size=(size, obs_dim)),
-            action,
-            np.round(rng.uniform(-2.0, 3.0, size), 2),
-            rng.normal(size=(size, obs_dim)),
-            _core.terminal_flags(rng, size, terminal),
-        )
+        arrays = (rng.normal(size=(size, obs_dim)), action, np.round(rng.uniform(-2, 3, size), 2),
+                  rng.normal(size=(size, obs_dim)), _core.terminal_flags(rng, size, terminal))
         dtypes = (np.float32, np.int64, np.float32, np.float32, np.float32)
         batch = tuple(tf.constant(x.astype(t)) for x, t in zip(arrays, dtypes))
         yield Case((online, target, opt, batch, gamma), (None, None, None, None, "gamma"),
@@ -306,21 +293,21 @@ def _read_step(got, c, name):
 
 def _mistake(hint, **mistake) -> _core.Mistake:
     """A mistake recognised on the cases with SGD (quick, and what each step is is clearest)."""
-    return _core.Mistake(
-        hint, test=lambda c, moved: c.opt_kind == "SGD" and _follows(moved, c, **mistake)
-    )
+    return _core.Mistake(hint, test=lambda c, moved: c.opt_kind == "SGD"
+                         and _follows(moved, c, **mistake))
 
 
 _STEP_MISTAKES = [
     _core.Mistake(lambda c: f"{c.name}'s step went uphill: it increased the loss. "
-            "optimizer.apply_gradients minimises: give it the gradients of the loss itself (not of "
-            "its negative).", test=lambda c, moved: c.opt_kind == "SGD" and _follows(-moved, c)),
+                  "optimizer.apply_gradients minimises: "
+                  "give it the gradients of the loss itself (not of its negative).",
+                  test=lambda c, moved: c.opt_kind == "SGD" and _follows(-moved, c)),
     _mistake("the target uses `q_network`: compute max_a' Q(s', a') with `target_network`, "
              "the slowly moving copy that holds the target still.", net="online"),
     _mistake("the target is computed with `q_network` inside the tape, "
              "so the gradient also flows through the target: compute it with `target_network`, "
-             "held fixed (outside the tape, "
-             "or wrapped in tf.stop_gradient).", net="online", stop=False),
+             "held fixed (outside the tape, or wrapped in tf.stop_gradient).",
+             net="online", stop=False),
     _mistake(_core.NO_MASK, mask="none"),
     _mistake(_core.FLIPPED, mask="flipped"),
     _mistake("you took one max over the whole minibatch of next Q-values; take it per transition, "
@@ -347,25 +334,19 @@ _STEP_MISTAKES = [
 
 @check
 def check_dqn_learning_step(dqn_learning_step) -> Verdict:
-    """Check ``dqn_learning_step(q_network, target_network, optimizer, batch, gamma) -> loss``.
-
-    ``batch`` is ``(obs, action, reward, next_obs, terminated)``, TensorFlow tensors. The step
-    computes ``y = r + gamma (1 - terminated) max_a' Q_target(s', a')`` with ``target_network``,
-    held fixed, the mean loss between Q(s, a) and y (Huber, squared error or half of it), takes
-    one step of ``optimizer`` on ``q_network`` and returns the loss. Each case compares the new
-    weights with one step of the same optimizer (SGD, Adam or RMSprop) from the same state.
-    """
+    """Check ``dqn_learning_step(q_network, target_network, optimizer, batch, gamma) -> loss``
+    (``batch``: TensorFlow tensors ``(obs, action, reward, next_obs, terminated)``): the new
+    weights are compared with one step of the same optimizer (SGD, Adam or RMSprop) from the
+    same state down the mean loss (Huber, squared error or half of it) between Q(s, a) and y."""
     name = name_of(dqn_learning_step)
     return grade(
         dqn_learning_step, _step_cases(fresh_rng(), name), lambda c: c, _STEP_MISTAKES,
         read=_read_step, same=lambda moved, c: c.right, signature=_STEP_SIG, hint=_step_hint,
-        explain=lambda got, want, c: (f"{name} moved q_network's weights, "
-                                      "but not as one step of the optimizer you are given on the "
-                                      "mean loss between Q(s, "
-                                      "a) (the action taken) and y = r + gamma * (1 - terminated) "
-                                      "* max_a' Q_target(s', a') would. "
-                                      "Compare your step with lines 2.3.2 to 2.3.4 of the "
-                                      "algorithm box."),
+        explain=lambda got, want, c: (
+            f"{name} moved q_network's weights, but not as one step of the optimizer you are "
+            "given on the mean loss between Q(s, a) (the action taken) and "
+            "y = r + gamma * (1 - terminated) * max_a' Q_target(s', a') would. "
+            "Compare your step with lines 2.3.2 to 2.3.4 of the algorithm box."),
         done=(f"{name}: the target from target_network held fixed, Q(s, a) of the actions taken, "
               "the mean loss and one optimizer step on q_network, "
               "for every minibatch the check tried."),
@@ -404,20 +385,16 @@ def _student_agent(step, name: str, env, seed: int, compiled: bool):
             c, batch = self.config, (obs, action, reward, next_obs, terminated)
             args = (self.q_network, self.target_network, self.optimizer, batch, c.gamma)
             try:
-                loss = _core.call_student(
-                    student_step, *args, name=name, signature=_STEP_SIG, hint=_step_hint
-                )
-                loss = _loss_tensor(loss, name)
+                loss = _loss_tensor(_core.call_student(student_step, *args, name=name,
+                                                       signature=_STEP_SIG, hint=_step_hint), name)
             except _core.StudentError as err:
                 self.student_error = err
                 raise
             self.gradient_steps_done.assign_add(1)
             # Every C gradient steps the target network moves towards the online one.
             due = tf.equal(self.gradient_steps_done % c.target_update_every, 0)
-            for var, target_var in zip(self.q_network.variables, self.target_network.variables):
-                target_var.assign(
-                    tf.where(due, c.tau * var + (1.0 - c.tau) * target_var, target_var)
-                )
+            for var, target in zip(self.q_network.variables, self.target_network.variables):
+                target.assign(tf.where(due, c.tau * var + (1.0 - c.tau) * target, target))
             return {"loss": loss}
 
         def _compiled_learn(self, *batches):
@@ -426,9 +403,8 @@ def _student_agent(step, name: str, env, seed: int, compiled: bool):
             except Exception as err:  # noqa: BLE001 - whatever stops tracing: say where
                 if self.student_error is not None:
                     raise _NotCompiled(self.student_error.verdict.message) from None
-                raise _NotCompiled(
-                    f"{name} failed inside tf.function ({_core._short(err)})"
-                ) from None
+                message = f"{name} failed inside tf.function ({_core._short(err)})"
+                raise _NotCompiled(message) from None
 
         def _eager_learn(self, *batches):
             k = range(self.config.gradient_steps)
@@ -478,15 +454,9 @@ def _run(step, name, seed, compiled, unit):
             unit = unit or check_dqn_learning_step(step)
             note = (f" tf.function could not compile {name}, so the agent ran it eagerly (slower, "
                     f"the same result). Where it stopped: {err}")
-            if not unit.ok:
-                return (
-                    None,
-                    0.0,
-                    unit.message + ("" if " raised " in unit.message else note),
-                    False,
-                    "",
-                    unit,
-                )
+            if not unit.ok:  # (a crash says where already)
+                problem = unit.message + ("" if " raised " in unit.message else note)
+                return None, 0.0, problem, False, "", unit
             return (*_train_student_agent(step, name, seed, False), None, False, note, unit)
     except _core.StudentError as err:
         return None, 0.0, err.verdict.message, compiled, note, unit
@@ -506,9 +476,8 @@ def check_dqn_agent(dqn_learning_step) -> Verdict:
     tf.function cannot compile but passes its own check trains eagerly instead."""
     name, unit, compiled = name_of(dqn_learning_step), None, True
     for seed in _core.AGENT_SEEDS:
-        solved, best, problem, compiled, note, unit = _run(
-            dqn_learning_step, name, seed, compiled, unit
-        )
+        solved, best, problem, compiled, note, unit = _run(dqn_learning_step, name, seed,
+                                                           compiled, unit)
         if problem is not None and ("NotImplementedError" in problem or unit and not unit.ok):
             return _core.wrong(problem)  # a stub, or a step that could not even be compiled
         unit = unit or check_dqn_learning_step(dqn_learning_step)

@@ -13,12 +13,8 @@ from rlbook.exercises._pg import Replay, flat, near
 # fmt: off
 # (Laid out by hand: a mistake table reads best one hint per entry, and a message continues
 # under its first line, broken between phrases.)
-__all__ = [
-    "check_episode_returns",
-    "check_reinforce_loss",
-    "check_reinforce_step",
-    "check_reinforce_agent",
-]
+__all__ = ["check_episode_returns", "check_reinforce_loss", "check_reinforce_step",
+           "check_reinforce_agent"]
 
 
 def _n_parameters(fn) -> int | None:
@@ -35,16 +31,10 @@ def _n_parameters(fn) -> int | None:
 def _lengths(rng, batched: bool, i: int) -> list[int]:
     """Episode lengths: short ones first, then as long as the agent's (one episode, or 8)."""
     if not batched:
-        return [
-            [int(rng.integers(4, 8))],
-            [int(rng.integers(2, 5))],
-            [1],
-            [int(rng.integers(200, 500))],
-        ][i]
+        return [int(n) for n in ([rng.integers(4, 8)], [rng.integers(2, 5)], [1],
+                                 [rng.integers(200, 500)])[i]]
     if i >= 2:
-        return (
-            [int(rng.integers(3, 7))] if i == 2 else [int(n) for n in rng.integers(10, 300, size=8)]
-        )
+        return [int(n) for n in ([rng.integers(3, 7)] if i == 2 else rng.integers(10, 300, size=8))]
     lengths = [int(n) for n in rng.integers(2, 6, size=int(rng.integers(3, 5)))]
     lengths[int(rng.integers(len(lengths)))] = 1
     return lengths
@@ -59,17 +49,15 @@ def _returns_cases(rng, batched: bool):
         dones = np.concatenate([np.eye(1, n, n - 1)[0] for n in lengths])
         given = [float(x) for x in r] if i % 2 == 0 else r.copy()
         steps = f"{lengths[0]} step{'s' if lengths[0] > 1 else ''}"
-        yield Case(
-            (given, dones, gamma) if batched else (given, gamma),
-            ("rewards", "dones", "gamma") if batched else ("rewards", "gamma"),
-            f"(rewards {fmt(r)}{', dones ' + fmt(dones, 0) if batched else ''}, gamma {gamma})",
-            f"for episodes of {lengths} steps back to back" if batched else "for an episode of "
-                                                                            f"{steps}",
-            what=f"one return per step, {len(r)} values",
-            r=r, dones=dones if batched else 0 * r, gamma=gamma, b=0.0, bootstrapped=False,
-            symbol="G_t", next_symbol="G_{t+1}", first="G_0", quantity="returns",
-            flows="the next episode's rewards",
-        )
+        where = f"episodes of {lengths} steps back to back" if batched else f"an episode of {steps}"
+        shown = f"rewards {fmt(r)}, dones {fmt(dones, 0)}" if batched else f"rewards {fmt(r)}"
+        yield Case((given, dones, gamma)[:: 1 if batched else 2],
+                   ("rewards", "dones", "gamma")[:: 1 if batched else 2],
+                   f"({shown}, gamma {gamma})", f"for {where}",
+                   what=f"one return per step, {len(r)} values",
+                   r=r, dones=dones if batched else 0 * r, gamma=gamma, b=0.0, bootstrapped=False,
+                   symbol="G_t", next_symbol="G_{t+1}", first="G_0", quantity="returns",
+                   flows="the next episode's rewards")
 
 
 @check
@@ -83,17 +71,13 @@ def check_episode_returns(episode_returns) -> Verdict:
     return grade(
         episode_returns, _returns_cases(fresh_rng(), batched),
         lambda c: _pg.discounted(c.r, c.dones, c.gamma), _pg.RETURN_MISTAKES,
-        signature="episode_returns"
-        + ("(rewards, dones, gamma)" if batched else "(rewards, gamma)"),
+        signature=f"episode_returns(rewards, {'dones, ' if batched else ''}gamma)",
         rule="G_t = r_t + gamma * G_(t+1), from the last step back"
-        + (", restarting after every episode end (dones[t] = 1)" if batched else ""),
-        done=(
-            f"{name}: G_t = r_t + gamma * (1 - done_t) * G_(t+1), from the last step back, "
-            "restarting at every episode end."
-            if batched
-            else f"{name}: G_t = r_t + gamma * G_(t+1), computed from the last step back, "
-                 "one pass over the episode."
-        ),
+             + (", restarting after every episode end (dones[t] = 1)" if batched else ""),
+        done=f"{name}: G_t = r_t + gamma * (1 - done_t) * G_(t+1), from the last step back, "
+             "restarting at every episode end." if batched else
+             f"{name}: G_t = r_t + gamma * G_(t+1), computed from the last step back, "
+             "one pass over the episode.",
     )
 
 
@@ -104,19 +88,16 @@ def _loss_cases(rng):
     for n, n_actions in ((int(rng.integers(5, 9)), 2), (1, 2), (int(rng.integers(3, 7)), 3)):
         returns = np.round(rng.uniform(0.0, 10.0, size=n), 2).astype(np.float32)
         values = np.round(rng.uniform(0.0, 10.0, size=(n, 1)), 2).astype(np.float32)
-        arrays, tensors, actions, action_tensor = _pg.loss_inputs(
-            rng, n, n_actions, values=values, returns=returns
-        )
+        arrays, tensors, actions, action_tensor = _pg.loss_inputs(rng, n, n_actions, values=values,
+                                                                  returns=returns)
         lp = _pg.log_softmax(arrays["logits"].astype(np.float64))
-        yield Case(
-            (tensors["logits"], action_tensor, tensors["returns"], tensors["values"]),
-            (None, None, None, None),
-            f"(logits {fmt(arrays['logits'])}, actions {actions.tolist()}, returns {fmt(returns)}, "
-            f"values {fmt(values[:, 0])} of shape ({n}, 1))",
-            arrays=arrays, tensors=tensors, lp=lp, log_pi=lp[np.arange(n), actions],
-            actions=actions, adv=returns - values[:, 0].astype(float), g=returns.astype(float),
-            v=values[:, 0], logit_taken=arrays["logits"][np.arange(n), actions],
-        )
+        yield Case((tensors["logits"], action_tensor, tensors["returns"], tensors["values"]),
+                   (None,) * 4, f"(logits {fmt(arrays['logits'])}, actions {actions.tolist()}, "
+                   f"returns {fmt(returns)}, values {fmt(values[:, 0])} of shape ({n}, 1))",
+                   arrays=arrays, tensors=tensors, lp=lp, log_pi=lp[np.arange(n), actions],
+                   actions=actions, adv=returns - values[:, 0].astype(float),
+                   g=returns.astype(float), v=values[:, 0],
+                   logit_taken=arrays["logits"][np.arange(n), actions])
 
 
 def _loss(c, weights=None, log_pi=None, reduce=np.mean):
@@ -132,9 +113,9 @@ def _read_loss(got, c, name):
     arr = _core.to_array(out, name, "the loss, one number (a scalar tensor)")
     n = len(c.adv)
     if arr.shape == (n, n) and n > 1:
-        fail(f"{name} returned a matrix of shape {arr.shape}: "
-             "returns - values with values of shape (N, "
-             "1) broadcasts to N x N (every return minus every value). Use values[:, 0].")
+        fail(f"{name} returned a matrix of shape {arr.shape}: returns - values with values of "
+             "shape (N, 1) broadcasts to N x N (every return minus every value). "
+             "Use values[:, 0].")
     if arr.size != 1:
         fail(f"the loss should be one number (the mean over steps), got shape {arr.shape}.")
     loss = float(arr.reshape(()))
@@ -150,18 +131,18 @@ def _read_loss(got, c, name):
         fail("the value is right, but the policy loss sends gradients into the baseline V(s). "
              "Hold the advantage fixed with tf.stop_gradient(returns - values[:, 0]): "
              "the baseline learns from its own loss.")
-    if not _core.close(g_logits, _pg.pg_output_grad(c.lp, c.actions, c.adv), rtol=1e-3, atol=1e-5):
-        fail("the value is right, "
-             "but its gradient with respect to the logits is not the policy gradient -(G - V) * "
-             "grad log pi(a|s) / N. Is a tf.stop_gradient around log pi? " + c.text)
+    if not _core.close(g_logits, _pg.pg_output_grad(c.lp, c.actions, c.adv), 1e-3, 1e-5):
+        fail("the value is right, but its gradient with respect to the logits is not "
+             "the policy gradient -(G - V) * grad log pi(a|s) / N. "
+             "Is a tf.stop_gradient around log pi? " + c.text)
     return loss
 
 
 _PICK = ("pick the log-probability of the action taken in each step, tf.gather(log_probs, "
          "actions, batch_dims=1)")
 _LOSS_MISTAKES = [
-    ("returns - values with values of shape (N, "
-     "1) broadcasts to an N x N matrix (every return minus every value). "
+    ("returns - values with values of shape (N, 1) broadcasts to an N x N matrix "
+     "(every return minus every value). "
      "Squeeze the critic's output to shape (N,) first, e.g. values[:, 0].",
      lambda c: -np.mean((c.g[None, :] - c.v[:, None]) * c.log_pi)),
     ("the sign is flipped: "
@@ -184,19 +165,16 @@ _LOSS_MISTAKES = [
 
 @check
 def check_reinforce_loss(reinforce_loss) -> Verdict:
-    """Check ``reinforce_loss(logits, actions, returns, values) -> scalar``, values of shape (N, 1).
-
-    The inputs are TensorFlow tensors, as the agent passes them. Besides the value, the gradient:
-    the logits receive exactly the policy gradient, the baseline ``values`` none.
-    """
+    """Check ``reinforce_loss(logits, actions, returns, values) -> scalar`` (values of shape
+    (N, 1); TensorFlow tensors, as the agent passes them): its value, and its gradient, all of it
+    into the logits (the policy gradient), none into the baseline ``values``."""
     return grade(
         _pg.taped(reinforce_loss), _loss_cases(fresh_rng()), _loss, _LOSS_MISTAKES, read=_read_loss,
         same=lambda got, want: bool(np.isclose(got, want, rtol=1e-4, atol=1e-5)),
         signature="(logits, actions, returns, values)", hint=_core.tensor_hint,
-        explain=lambda got, want, c: (f"expected {want:.4f}, got {got:.4f}: "
-                                      "the loss is -mean[(G_t - V(s_t)) log pi(a_t|s_t)], "
-                                      "with the log-probability of the action taken in each "
-                                      "step."),
+        explain=lambda got, want, c: (
+            f"expected {want:.4f}, got {got:.4f}: the loss is -mean[(G_t - V(s_t)) log "
+            "pi(a_t|s_t)], with the log-probability of the action taken in each step."),
         done=(f"{name_of(reinforce_loss)}: L = -mean[(G_t - V(s_t)) log pi(a_t|s_t)], "
               "one advantage per step, with the gradient flowing into the logits only."),
     )
@@ -228,26 +206,21 @@ def _step_cases(rng):
         actions = rng.integers(n_actions, size=n).astype(np.int32)
         returns = np.round(rng.uniform(0.0, 10.0, size=n), 2).astype(np.float32)
         v0 = value(obs).numpy()[:, 0].astype(np.float64)
-        yield Case(
-            (policy, value, opt, tf.constant(obs), tf.constant(actions), tf.constant(returns)),
-            (None,) * 6,
-            f"(a batch of {n} step{'s' if n > 1 else ''}, {n_actions} actions, {kind} optimizer, "
-            f"returns {fmt(returns, 2)}, baseline V(s) {fmt(v0, 2)})",
-            obs=obs, actions=actions, returns=returns, v0=v0, weights=returns - v0,
-            value=value, value0=flat(value), replay=Replay(policy, opt),
-        )
+        yield Case((policy, value, opt, *map(tf.constant, (obs, actions, returns))), (None,) * 6,
+                   f"(a batch of {n} step{'s' if n > 1 else ''}, {n_actions} actions, {kind} "
+                   f"optimizer, returns {fmt(returns, 2)}, baseline V(s) {fmt(v0, 2)})",
+                   obs=obs, actions=actions, returns=returns, v0=v0, weights=returns - v0,
+                   value=value, value0=flat(value), replay=Replay(policy, opt))
 
 
-_BASELINE_MISTAKES = [
-    (lambda c: c.returns, "the baseline is missing: weight each log-probability by G_t - V(s_t), "
-                          "with V(s_t) = value_network(obs)[:, 0]."),
-    (lambda c: c.returns - c.v0.mean(), "returns - values with values of shape (N, "
-                                        "1) broadcasts to an N x N matrix (every return minus "
-                                        "every value), "
-                                        "which weights every step by G_t minus the *mean* "
-                                        "baseline. "
-                                        "Squeeze the value network's output to shape (N,) first, "
-                                        "value_network(obs)[:, 0]."),
+_BASELINE_MISTAKES = [  # (the weights of the log-probabilities, hint)
+    (lambda c: c.returns,
+     "the baseline is missing: weight each log-probability by G_t - V(s_t), "
+     "with V(s_t) = value_network(obs)[:, 0]."),
+    (lambda c: c.returns - c.v0.mean(),
+     "returns - values with values of shape (N, 1) broadcasts to an N x N matrix "
+     "(every return minus every value), which weights every step by G_t minus the *mean* "
+     "baseline. Squeeze the value network's output to shape (N,) first, value_network(obs)[:, 0]."),
 ]
 
 
@@ -263,17 +236,15 @@ def _read_reinforce_step(got, c, name):
            "optimizer.apply_gradients(zip(grads, policy.trainable_variables)).")
     taken = _pg.read_steps(c.replay, "the policy", name, c.text, fix)
     policy = c.replay.model
-    right = _pg.backprop(
-        policy, c.obs, _pg.pg_output_grad(policy(c.obs).numpy().astype(float), c.actions, c.weights)
-    )
+    logits = policy(c.obs).numpy().astype(float)
+    right = _pg.backprop(policy, c.obs, _pg.pg_output_grad(logits, c.actions, c.weights))
     if not near(taken, c.replay.after(right)):
         others = [(weights(c), hint) for weights, hint in _BASELINE_MISTAKES]
-        message = _pg.policy_step_mistake(
-            c, c.replay, taken, c.weights, weight_name="G_t - V(s_t)", others=others
-        )
-        fail((message or "the policy's weights did not move by one step of the optimizer you are "
-                         "given down the gradient of -mean[(G_t - V(s_t)) log pi(a_t|s_t)] (the "
-                         "weights G_t - V(s_t) held fixed).") + f" {c.text}")
+        message = _pg.policy_step_mistake(c, c.replay, taken, c.weights,
+                                          weight_name="G_t - V(s_t)", others=others)
+        fail((message or "the policy's weights did not move by one step of the optimizer you "
+              "are given down the gradient of -mean[(G_t - V(s_t)) log pi(a_t|s_t)] "
+              "(the weights G_t - V(s_t) held fixed).") + f" {c.text}")
 
 
 @check
@@ -306,23 +277,17 @@ def _student_returns(episode_returns, rewards, gamma) -> np.ndarray:
     if _n_parameters(episode_returns) == 3:
         dones = np.concatenate([np.eye(1, len(r), len(r) - 1)[0] for r in rewards])
         rewards, sig = [np.concatenate(rewards)], "episode_returns(rewards, dones, gamma)"
-        got = [
-            _core.call_student(episode_returns, rewards[0], dones, gamma, name=name, signature=sig)
-        ]
+        got = [_core.call_student(episode_returns, rewards[0], dones, gamma, signature=sig)]
     else:
         sig = "episode_returns(rewards, gamma)"
-        got = [
-            _core.call_student(episode_returns, r, gamma, name=name, signature=sig) for r in rewards
-        ]
+        got = [_core.call_student(episode_returns, r, gamma, signature=sig) for r in rewards]
     what = "one return per step, shape ({},)"
-    return np.concatenate(
-        [_core.to_array(g, name, what.format(len(r)), (len(r),)) for g, r in zip(got, rewards)]
-    )
+    return np.concatenate([_core.to_array(g, name, what.format(len(r)), (len(r),))
+                           for g, r in zip(got, rewards)])
 
 
-def _student_reinforce_agent(
-    episode_returns, reinforce_step, observation_space, action_space, seed
-):
+def _student_reinforce_agent(episode_returns, reinforce_step, observation_space, action_space,
+                             seed):
     """rlbook's ``ReinforceAgent`` whose returns and policy step are the student's functions. A
     time limit's cut is folded into the episode's last reward (``+ gamma * V(s_T)``), so the
     student's returns function sees complete episodes only."""
@@ -344,12 +309,9 @@ def _student_reinforce_agent(
             self.sync()
             self.updates += 1
 
-        def learn(
-            self, obs, actions, returns
-        ):  # compiled by ReinforceAgent, the student's step inside
-            reinforce_step(
-                self.policy, self.value_network, self.policy_optimizer, obs, actions, returns
-            )
+        def learn(self, obs, actions, returns):  # compiled by ReinforceAgent, the student's inside
+            nets = (self.policy, self.value_network, self.policy_optimizer)
+            reinforce_step(*nets, obs, actions, returns)
             self.fit_value_network(obs, returns, self.config.baseline_steps)
             return {}
 
@@ -362,9 +324,8 @@ def _student_reinforce_agent(
     def eager_step(obs, actions, returns):
         obs, actions, returns = tf.constant(obs), tf.constant(actions), tf.constant(returns)
         args = (agent.policy, agent.value_network, agent.policy_optimizer, obs, actions, returns)
-        _core.call_student(
-            reinforce_step, *args, signature=_STEP_SIGNATURE, hint=_pg.no_gradient_hint
-        )
+        _core.call_student(reinforce_step, *args, signature=_STEP_SIGNATURE,
+                           hint=_pg.no_gradient_hint)
         fit(obs, returns)
         return {}
 
@@ -379,11 +340,9 @@ def check_reinforce_agent(episode_returns, reinforce_step) -> Verdict:
     evaluation's mean return (10 episodes, actions sampled) reaches 100 *and* both functions pass
     their own checks, which say why when the agent does not learn."""
     ret_name, step_name = name_of(episode_returns), name_of(reinforce_step)
-    return _pg.cartpole_check(lambda obs_space, act_space, seed: _student_reinforce_agent(
-                                  episode_returns, reinforce_step, obs_space, act_space, seed ),
-                              _AGENT_STEPS, _THRESHOLD,
-                              lambda: [
-                                  (ret_name, check_episode_returns(episode_returns)),
-                                  (step_name, check_reinforce_step(reinforce_step)), ],
-                              f"returns by {ret_name}, policy steps by {step_name}",
-                              differs=_core.traced(step_name))
+    return _pg.cartpole_check(
+        lambda *space_seed: _student_reinforce_agent(episode_returns, reinforce_step, *space_seed),
+        _AGENT_STEPS, _THRESHOLD,
+        lambda: [(ret_name, check_episode_returns(episode_returns)),
+                 (step_name, check_reinforce_step(reinforce_step))],
+        f"returns by {ret_name}, policy steps by {step_name}", differs=_core.traced(step_name))

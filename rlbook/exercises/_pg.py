@@ -308,9 +308,8 @@ def read_steps(replay: Replay, net: str, name: str, text: str, fix: str) -> np.n
         fail(f"{name} did not change {net}'s weights. {fix} {text}")
     if steps == 0:
         fail(f"{name} changed {net}'s weights, but not with the optimizer you are given: "
-             "take the step with its apply_gradients (the agent gives its Adam; "
-             "this check gives SGD, Adam or RMSprop), "
-             f"not with an optimizer or an update of your own. {text}")
+             "take the step with its apply_gradients (the agent gives its Adam; this check gives "
+             f"SGD, Adam or RMSprop), not with an optimizer or an update of your own. {text}")
     return moved
 
 
@@ -353,8 +352,9 @@ def _policy_candidates(logits, actions, weights, weight_name):
          "and the better-than-expected actions became less likely. "
          "Minimise the loss with the minus sign (the optimizer always goes down the gradient).",
          -right),
-        ("the step is N times too large: use the mean over the batch, not the sum "
-         "(tf.reduce_mean), so the step size does not grow with the batch.", n * right),
+        ("the step is N times too large: use the mean over the batch, "
+         "not the sum (tf.reduce_mean), "
+         "so the step size does not grow with the batch.", n * right),
         ("the step follows pi(a|s) itself; use its logarithm, log pi(a|s) (tf.nn.log_softmax).",
          -w * pi[np.arange(n), actions][:, None] * (onehot - pi)),
         ("the step treats the logits as log-probabilities; "
@@ -369,8 +369,8 @@ def _policy_candidates(logits, actions, weights, weight_name):
     if n > 1:
         w_all = np.asarray(weights, np.float64)
         scaled = (w_all - w_all.mean()) / (w_all.std() + 1e-8)
-        candidates.append(("the weights were normalised to mean 0 and standard deviation 1 "
-                           "(what the agents' normalize=True does); "
+        candidates.append(("the weights were normalised to mean 0 and standard deviation 1 (what "
+                           "the agents' normalize=True does); "
                            f"this exercise asks for {weight_name} as it is.",
                            pg_output_grad(logits, actions, scaled)))
     return candidates
@@ -463,8 +463,8 @@ def cartpole_check(make_agent, steps, threshold, units, describe, differs):
     else:
         reached = (f"{'reached' if best >= threshold else 'got at best'} a mean return of "
                    f"{best:.0f} over 10 episodes, "
-                   "sampling its actions (random play averages about 22; "
-                   f"the check asks for {threshold:.0f})")
+                   "sampling its actions (random play averages about 22; the check asks for "
+                   f"{threshold:.0f})")
     forgiving = "CartPole is forgiving: the mistake would show on harder tasks, or on another seed."
     passed = best is not None and best >= threshold
     run = f"{taken:,} steps on 8 copies of CartPole-v1 ({describe})"

@@ -83,8 +83,8 @@ def _read_episode(result, c, name):
         fail(f"{name} never called env.reset(): every episode starts with `obs, "
              "info = env.reset()`.")
     if not isinstance(result, tuple) or len(result) != 4:
-        fail(f"{name} returned {result!r}; return a tuple (total_reward, steps, terminated, "
-             "truncated).")
+        fail(f"{name} returned {result!r}; "
+             "return a tuple (total_reward, steps, terminated, truncated).")
     if any(isinstance(o, tuple) for o in seen):
         fail("your policy was called with a tuple: env.reset() returns (obs, info), "
              "and env.step() returns five values. Unpack them: `obs, info = env.reset()`.")
@@ -188,8 +188,8 @@ def _explain_limit(got, want, c) -> str:
         else ""
     )
     return (f"{c.name}({c.n}) truncated the episode after {steps} steps{again}, "
-            f"not {c.n}.{limit} Use gymnasium.wrappers.TimeLimit(env, "
-            "max_episode_steps) or gym.make(..., max_episode_steps=...).")
+            f"not {c.n}.{limit} Use gymnasium.wrappers.TimeLimit(env, max_episode_steps) or "
+            "gym.make(..., max_episode_steps=...).")
 
 
 @check

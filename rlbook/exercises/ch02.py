@@ -46,8 +46,8 @@ def _update_cases(rng):
             (Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions),
             (None, "obs", "action", "reward", "next_obs", "terminated", "truncated", "alpha",
              "gamma", "actions"),
-            f"(Q[obs] = {fmt([Q[obs, a] for a in actions])}, Q[next_obs] = {fmt(q_next)}, "
-            f"action {action}, reward {reward}, alpha {alpha}, gamma {gamma})",
+            f"(Q[obs] = {fmt([Q[obs, a] for a in actions])}, Q[next_obs] = {fmt(q_next)}, action "
+            f"{action}, reward {reward}, alpha {alpha}, gamma {gamma})",
             f"for {what}", before=dict(Q), old=Q[obs, action], q_next=q_next, key=(obs, action),
             r=reward, alpha=alpha, gamma=gamma, term=terminated, trunc=truncated,
             q_taken=Q[next_obs, action],
@@ -77,16 +77,16 @@ def _read_table(returned, c, name):
              "Update the table in place: Q[obs, action] += alpha * (target - Q[obs, action]).")
     others = [k for k, v in Q.items() if k != c.key and not np.isclose(v, c.before.get(k, 0.0))]
     if others and np.isclose(have, want, atol=1e-6):
-        fail(f"{c.where}, Q[obs, "
-             f"action] is right but other entries of Q changed too ({others[:3]}): "
+        fail(f"{c.where}, "
+             f"Q[obs, action] is right but other entries of Q changed too ({others[:3]}): "
              "update only Q[obs, action].")
     return have
 
 
 _UPDATE_MISTAKES = [
     ("you dropped the bootstrap term. Only `terminated` means the future is worth 0; "
-     "after a truncation the next state still has a value, so keep gamma * max_a' Q(next_obs, "
-     "a').",
+     "after a truncation the next state still has a value, "
+     "so keep gamma * max_a' Q(next_obs, a').",
      lambda c: _moved(c, ends=c.term or c.trunc)),
     ("you still bootstrapped from the next state. "
      "When `terminated` is True the target is just the reward.", lambda c: _moved(c, ends=False)),
@@ -94,11 +94,11 @@ _UPDATE_MISTAKES = [
                "move it only a fraction alpha of the way: "
                "Q += alpha * (target - Q).", lambda c: _moved(c, alpha=1.0)),
     ("you bootstrapped from Q(next_obs, action), the action just taken. "
-     "Q-learning uses the best next action: max over a' of Q(next_obs, "
-     "a').", lambda c: _moved(c, best=c.q_taken)),
+     "Q-learning uses the best next action: "
+     "max over a' of Q(next_obs, a').", lambda c: _moved(c, best=c.q_taken)),
     ("you bootstrapped from the index of the best next action (argmax); "
-     "the target needs its value, max over a' of Q(next_obs, "
-     "a').", lambda c: _moved(c, best=int(np.argmax(c.q_next)))),
+     "the target needs its value, "
+     "max over a' of Q(next_obs, a').", lambda c: _moved(c, best=int(np.argmax(c.q_next)))),
     ("you bootstrapped from the worst next action (min); Q-learning uses the max.",
      lambda c: _moved(c, best=min(c.q_next))),
     (_core.NOT_DISCOUNTED, lambda c: _moved(c, gamma=1.0)),
@@ -119,9 +119,9 @@ def check_q_update(update) -> Verdict:
         update, _update_cases(fresh_rng()), _moved, _UPDATE_MISTAKES, read=_read_table,
         same=lambda got, want: bool(np.isclose(got, want, atol=1e-6)), signature=_UPDATE_SIG,
         explain=lambda got, want, c: (f"expected Q[obs, action] = {want:.4f}, got {got:.4f}. "
-                                      "Target: reward + gamma * max_a' Q(next_obs, "
-                                      "a') (without the max term if terminated); "
-                                      "step size alpha."),
+                                      "Target: "
+                                      "reward + gamma * max_a' Q(next_obs, a') (without the max "
+                                      "term if terminated); step size alpha."),
         done=(f"{name_of(update)} follows the Q-learning rule, "
               "stops bootstrapping only on `terminated`, "
               "and keeps the next state's value after a truncation."),
@@ -417,7 +417,7 @@ def check_q_learning_agent(epsilon_greedy, update) -> Verdict:
         forgiving="this lake is forgiving; on harder tasks the mistake would show.",
         differs=("in the agent they are called 5,000 times in a row, on one table, "
                  "one generator and the agent's step counter. "
-                 "Look for what your code keeps from one call to the next (a global variable, "
-                 "a counter or a generator of its own) and make each call depend on its arguments "
+                 "Look for what your code keeps from one call to the next (a global variable, a "
+                 "counter or a generator of its own) and make each call depend on its arguments "
                  "only."),
     )

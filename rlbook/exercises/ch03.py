@@ -42,11 +42,11 @@ _TD_MISTAKES = _core.TD_MISTAKES + [
     ("you summed the next Q-values; take the max over a'.",
      lambda c: _core.td(c, boot=c.q.sum(axis=1))),
     _core.Mistake(lambda c: f"one target per transition has shape ({len(c.r)},). "
-                      "Take the max over the action axis without keepdims.",
+                            "Take the max over the action axis without keepdims.",
             test=lambda c, got: np.shape(got) in ((len(c.r), 1), (1, len(c.r)))),
     _core.Mistake(lambda c: f"the targets should have shape ({len(c.r)},), one per transition: "
-                      "take the max per transition, over the action axis (axis=-1), "
-                      "not over the batch.",
+                            "take the max per transition, over the action axis (axis=-1), "
+                            "not over the batch.",
             test=lambda c, got: np.shape(got) == (c.q.shape[1],) or np.size(got) == 1),
 ]
 
@@ -114,7 +114,7 @@ _SOFT_MISTAKES = [
     (lambda c: f"with tau = {c.tau} the target weights did not change; "
                "move them a fraction tau towards the online weights.", lambda c: c.target),
     _core.Mistake(lambda c: f"you used a tau of your own, not the `tau` argument ({c.tau}): "
-                  "use the parameter.",
+                            "use the parameter.",
                   test=lambda c, got: any(_all_close(got, _soft(c, k)) for k in _TAUS)),
 ]
 
@@ -147,12 +147,12 @@ def _step_hint(err, line: str) -> str | None:
                 "tape:`, then `tape.gradient(loss, q_network.trainable_variables)`.")
     if "one_hot" in line:
         return ("tf.one_hot(action, depth) needs the number of actions as its depth, "
-                "q_values.shape[-1] (not a number written in: "
-                "the check's networks have 2 to 4 actions).")
+                "q_values.shape[-1] (not a number written in: the check's networks have 2 to 4 "
+                "actions).")
     if "Incompatible shapes" in text or "broadcast" in text:
         return ("The target y and Q(s, a) must both have shape (B,), one number per transition. "
-                "tf.gather(q_values, action) picks whole rows; one Q(s, "
-                "a) per transition is tf.gather(q_values, action, axis=1, batch_dims=1).")
+                "tf.gather(q_values, action) picks whole rows; "
+                "one Q(s, a) per transition is tf.gather(q_values, action, axis=1, batch_dims=1).")
     if ("truth value" in text and "ambiguous" in text) or "as a Python `bool`" in text:
         return ("`terminated` is a tensor, one flag per transition: "
                 "`if` and `not` do not work on it. Multiply instead: (1 - terminated).")
@@ -272,9 +272,9 @@ def _read_step(got, c, name):
         fail(f"{name} changed target_network's weights. "
              "The step only reads the target network (to compute y); "
              "the agent moves it towards q_network every C steps.")
-    fix = ("Take one step of the optimizer you are given: grads = tape.gradient(loss, "
-           "q_network.trainable_variables), then optimizer.apply_gradients(zip(grads, "
-           "q_network.trainable_variables)).")
+    fix = ("Take one step of the optimizer you are given: "
+           "grads = tape.gradient(loss, q_network.trainable_variables), "
+           "then optimizer.apply_gradients(zip(grads, q_network.trainable_variables)).")
     steps = c.replay.steps_taken()
     moved = read_steps(c.replay, "q_network", name, c.text, fix)
     if steps > 1:
@@ -299,8 +299,8 @@ def _mistake(hint, **mistake) -> _core.Mistake:
 
 _STEP_MISTAKES = [
     _core.Mistake(lambda c: f"{c.name}'s step went uphill: it increased the loss. "
-                  "optimizer.apply_gradients minimises: "
-                  "give it the gradients of the loss itself (not of its negative).",
+                            "optimizer.apply_gradients minimises: "
+                            "give it the gradients of the loss itself (not of its negative).",
                   test=lambda c, moved: c.opt_kind == "SGD" and _follows(-moved, c)),
     _mistake("the target uses `q_network`: compute max_a' Q(s', a') with `target_network`, "
              "the slowly moving copy that holds the target still.", net="online"),
@@ -315,8 +315,8 @@ _STEP_MISTAKES = [
     _mistake(_core.REWARD_DISCOUNTED, discount="reward"),
     _mistake(_core.NOT_DISCOUNTED, discount="none"),
     _mistake("Q(s, a) must be the Q-value of the action taken, not max_a Q(s, a): "
-             "pick it with tf.gather(q_values, action, axis=1, "
-             "batch_dims=1) (or a one-hot mask).", pick="max"),
+             "pick it with tf.gather(q_values, action, axis=1, batch_dims=1) (or a one-hot "
+             "mask).", pick="max"),
     _mistake("you compared y with the Q-values of every action; the loss uses only Q(s, a), "
              "the value of the action taken: tf.gather(q_values, action, axis=1, batch_dims=1).",
              pick="all"),
@@ -343,10 +343,10 @@ def check_dqn_learning_step(dqn_learning_step) -> Verdict:
         dqn_learning_step, _step_cases(fresh_rng(), name), lambda c: c, _STEP_MISTAKES,
         read=_read_step, same=lambda moved, c: c.right, signature=_STEP_SIG, hint=_step_hint,
         explain=lambda got, want, c: (
-            f"{name} moved q_network's weights, but not as one step of the optimizer you are "
-            "given on the mean loss between Q(s, a) (the action taken) and "
-            "y = r + gamma * (1 - terminated) * max_a' Q_target(s', a') would. "
-            "Compare your step with lines 2.3.2 to 2.3.4 of the algorithm box."),
+            f"{name} moved q_network's weights, "
+            "but not as one step of the optimizer you are given on the mean loss between Q(s, a) "
+            "(the action taken) and y = r + gamma * (1 - terminated) * max_a' Q_target(s', a') "
+            "would. Compare your step with lines 2.3.2 to 2.3.4 of the algorithm box."),
         done=(f"{name}: the target from target_network held fixed, Q(s, a) of the actions taken, "
               "the mean loss and one optimizer step on q_network, "
               "for every minibatch the check tried."),
@@ -452,8 +452,9 @@ def _run(step, name, seed, compiled, unit):
             return (*_train_student_agent(step, name, seed, compiled), None, compiled, note, unit)
         except _NotCompiled as err:
             unit = unit or check_dqn_learning_step(step)
-            note = (f" tf.function could not compile {name}, so the agent ran it eagerly (slower, "
-                    f"the same result). Where it stopped: {err}")
+            note = (f" tf.function could not compile {name}, "
+                    "so the agent ran it eagerly (slower, the same result). Where it stopped: "
+                    f"{err}")
             if not unit.ok:  # (a crash says where already)
                 problem = unit.message + ("" if " raised " in unit.message else note)
                 return None, 0.0, problem, False, "", unit
@@ -486,8 +487,8 @@ def check_dqn_agent(dqn_learning_step) -> Verdict:
     steps = solved["step"] if solved else _AGENT_STEPS
     if solved:
         reached = (f"reached a greedy mean return of {solved['mean']:.0f} over {_EVAL_EPISODES} "
-                   f"episodes (it needs {_PASS_RETURN:.0f}, "
-                   f"and started below {_UNTRAINED_BELOW:.0f})")
+                   f"episodes (it needs {_PASS_RETURN:.0f}, and started below "
+                   f"{_UNTRAINED_BELOW:.0f})")
     else:
         reached = f"made {best:.0f} at best, the mean return of the best greedy evaluation "
         reached += f"(it needs {_PASS_RETURN:.0f})"

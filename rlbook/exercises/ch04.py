@@ -61,8 +61,8 @@ def _within(got, want) -> bool:
 
 _BIAS_MISTAKES = [  # (each answer with the case's tolerance)
     ("your bias is about 0. Two usual causes: "
-     "the mean taken before the max (averaging the noisy estimates first removes the noise, "
-     "and the bias), or one noise draw shared by all actions. "
+     "the mean taken before the max (averaging the noisy estimates first removes the noise, and "
+     "the bias), or one noise draw shared by all actions. "
      "Draw independent noise of shape (n_samples, A), "
      "take the max over the actions of each sample, "
      "then average those maxima.", lambda c: (0.0, c.tol)),
@@ -141,8 +141,8 @@ def _double_cases(rng):
 
 
 _DOUBLE_MISTAKES = _core.TD_MISTAKES + [
-    ("that is the vanilla DQN target, max_a' Q_target(s', "
-     "a') (and what the original post's code ended up using). "
+    ("that is the vanilla DQN target, "
+     "max_a' Q_target(s', a') (and what the original post's code ended up using). "
      "Let the online network choose the action (argmax of next_q_online), "
      "then read that action's value from next_q_target.", lambda c: td(c, boot=c.qt.max(axis=1))),
     ("the roles are swapped: "
@@ -156,11 +156,10 @@ _DOUBLE_MISTAKES = _core.TD_MISTAKES + [
      "read its value from next_q_target.", lambda c: td(c, boot=c.qo.argmax(axis=1))),
     ("you selected the worst action (argmin); the online network selects the best one, argmax.",
      lambda c: td(c, boot=c.qt[c.rows, c.qo.argmin(axis=1)])),
-    _core.Mistake(lambda c: "next_q_target[:, "
-                            "best] takes every row's value of every chosen action (shape "
-                            f"{(len(c.r),) * 2}). Pick one per row: next_q_target[np.arange(B), "
-                            "best] or np.take_along_axis(next_q_target, best[:, None], "
-                            "axis=-1)[:, 0].",
+    _core.Mistake(lambda c: "next_q_target[:, best] takes every row's value of every chosen "
+                            f"action (shape {(len(c.r),) * 2}). Pick one per row: "
+                            "next_q_target[np.arange(B), best] or "
+                            "np.take_along_axis(next_q_target, best[:, None], axis=-1)[:, 0].",
                   test=lambda c, got: len(c.r) > 1 and np.shape(got) == (len(c.r),) * 2),
 ]
 
@@ -174,6 +173,7 @@ def check_double_td_target(double_td_target) -> Verdict:
         signature="(reward, next_q_online, next_q_target, terminated, gamma)",
         hint=_core.flags_hint,
         rule="y = r + gamma * (1 - terminated) * Q_target(s', argmax_a' Q_online(s', a'))",
-        done=(f"{name_of(double_td_target)}: y = r + gamma * (1 - terminated) * Q_target(s', "
-              "argmax_a' Q_online(s', a')): the online net selects, the target net evaluates."),
+        done=(f"{name_of(double_td_target)}: "
+              "y = r + gamma * (1 - terminated) * Q_target(s', argmax_a' Q_online(s', a')): "
+              "the online net selects, the target net evaluates."),
     )

@@ -12,9 +12,10 @@ from rlbook.exercises._core import Case, Verdict, check, fail, fmt, fresh_rng, g
 # under its first line, broken between phrases.)
 __all__ = ["check_dueling_combine", "check_split_q"]
 
-_KEEPDIMS = ("the mean over actions needs keepdims=True: advantage.mean(axis=-1, "
-             "keepdims=True) has shape (B, 1) and subtracts each state's own mean from its row. "
-             "Without it the means, shape (B,), are lined up with the actions instead")
+_KEEPDIMS = ("the mean over actions needs keepdims=True: "
+             "advantage.mean(axis=-1, keepdims=True) has shape (B, 1) and subtracts each state's "
+             "own mean from its row. Without it the means, shape (B,), "
+             "are lined up with the actions instead")
 
 
 
@@ -39,8 +40,8 @@ def _combine_cases(rng):
 
 _COMBINE_MISTAKES = [
     (_KEEPDIMS + ".", lambda c: c.v + c.a - c.a.mean(axis=1)[None, :]),
-    ("value has shape (B, 1) so that it broadcasts over the actions: keep it that way (value[:, "
-     "0] lines up the values with the actions).",
+    ("value has shape (B, 1) so that it broadcasts over the actions: "
+     "keep it that way (value[:, 0] lines up the values with the actions).",
      lambda c: c.v[:, 0][None, :] + c.a - c.a.mean(axis=1, keepdims=True)),
     ("you returned V + A. Without subtracting the mean advantage, V and A are not identifiable: "
      "V + c and A - c give the same Q for any c. Subtract each state's mean advantage.",
@@ -67,8 +68,9 @@ _COMBINE_MISTAKES = [
 def _explain_combine(got, want, c) -> str:
     if np.shape(got) != want.shape:
         return (f"expected Q-values of shape {want.shape} (one per state and action), "
-                f"got shape {np.shape(got)}. value has shape (B, "
-                "1) so that it broadcasts over the actions; keep keepdims=True on the mean.")
+                f"got shape {np.shape(got)}. "
+                "value has shape (B, 1) so that it broadcasts over the actions; "
+                "keep keepdims=True on the mean.")
     return f"expected Q = {fmt(want)}, got {fmt(got)}."
 
 
@@ -112,8 +114,8 @@ def _read_split(result, c, name):
              f"got {v.shape} and {c.a.shape}.")
     if not _core.close(v[:, None] + c.a, c.q):
         if _core.close(v[None, :] + c.a, c.q) and batch == c.q.shape[1]:
-            fail("v + a does not give back Q: you subtracted v along the actions. Use q - v[:, "
-                 f"None]. {c.text}")
+            fail("v + a does not give back Q: you subtracted v along the actions. "
+                 f"Use q - v[:, None]. {c.text}")
         fail(f"v + a must give back Q for every action: a(s, a) = Q(s, a) - v(s). {c.text}")
     return v
 
@@ -138,8 +140,8 @@ def check_split_q(split_q) -> Verdict:
         split_q, _split_cases(fresh_rng()), lambda c: c.q.mean(axis=1), _SPLIT_MISTAKES,
         read=_read_split, signature="split_q(q)",
         hint=lambda err, line: (
-            "v has shape (B,): to subtract it from every action of its row, use v[:, "
-            "None] (shape (B, 1))."
+            "v has shape (B,): to subtract it from every action of its row, "
+            "use v[:, None] (shape (B, 1))."
             if "broadcast" in str(err) or "Incompatible" in str(err)
             else None
         ),

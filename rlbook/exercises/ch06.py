@@ -93,7 +93,8 @@ def _loss_cases(rng):
         lp = _pg.log_softmax(arrays["logits"].astype(np.float64))
         yield Case((tensors["logits"], action_tensor, tensors["returns"], tensors["values"]),
                    (None,) * 4, f"(logits {fmt(arrays['logits'])}, actions {actions.tolist()}, "
-                   f"returns {fmt(returns)}, values {fmt(values[:, 0])} of shape ({n}, 1))",
+                                f"returns {fmt(returns)}, values {fmt(values[:, 0])} of shape "
+                                f"({n}, 1))",
                    arrays=arrays, tensors=tensors, lp=lp, log_pi=lp[np.arange(n), actions],
                    actions=actions, adv=returns - values[:, 0].astype(float),
                    g=returns.astype(float), v=values[:, 0],
@@ -113,9 +114,9 @@ def _read_loss(got, c, name):
     arr = _core.to_array(out, name, "the loss, one number (a scalar tensor)")
     n = len(c.adv)
     if arr.shape == (n, n) and n > 1:
-        fail(f"{name} returned a matrix of shape {arr.shape}: returns - values with values of "
-             "shape (N, 1) broadcasts to N x N (every return minus every value). "
-             "Use values[:, 0].")
+        fail(f"{name} returned a matrix of shape {arr.shape}: "
+             "returns - values with values of shape (N, 1) broadcasts to N x N (every return "
+             "minus every value). Use values[:, 0].")
     if arr.size != 1:
         fail(f"the loss should be one number (the mean over steps), got shape {arr.shape}.")
     loss = float(arr.reshape(()))
@@ -132,18 +133,17 @@ def _read_loss(got, c, name):
              "Hold the advantage fixed with tf.stop_gradient(returns - values[:, 0]): "
              "the baseline learns from its own loss.")
     if not _core.close(g_logits, _pg.pg_output_grad(c.lp, c.actions, c.adv), 1e-3, 1e-5):
-        fail("the value is right, but its gradient with respect to the logits is not "
-             "the policy gradient -(G - V) * grad log pi(a|s) / N. "
-             "Is a tf.stop_gradient around log pi? " + c.text)
+        fail("the value is right, "
+             "but its gradient with respect to the logits is not the policy gradient -(G - V) * "
+             "grad log pi(a|s) / N. Is a tf.stop_gradient around log pi? " + c.text)
     return loss
 
 
-_PICK = ("pick the log-probability of the action taken in each step, tf.gather(log_probs, "
-         "actions, batch_dims=1)")
+_PICK = ("pick the log-probability of the action taken in each step, "
+         "tf.gather(log_probs, actions, batch_dims=1)")
 _LOSS_MISTAKES = [
-    ("returns - values with values of shape (N, 1) broadcasts to an N x N matrix "
-     "(every return minus every value). "
-     "Squeeze the critic's output to shape (N,) first, e.g. values[:, 0].",
+    ("returns - values with values of shape (N, 1) broadcasts to an N x N matrix (every return "
+     "minus every value). Squeeze the critic's output to shape (N,) first, e.g. values[:, 0].",
      lambda c: -np.mean((c.g[None, :] - c.v[:, None]) * c.log_pi)),
     ("the sign is flipped: "
      "minimizing this loss would make the better-than-expected actions *less* likely. "
@@ -173,8 +173,9 @@ def check_reinforce_loss(reinforce_loss) -> Verdict:
         same=lambda got, want: bool(np.isclose(got, want, rtol=1e-4, atol=1e-5)),
         signature="(logits, actions, returns, values)", hint=_core.tensor_hint,
         explain=lambda got, want, c: (
-            f"expected {want:.4f}, got {got:.4f}: the loss is -mean[(G_t - V(s_t)) log "
-            "pi(a_t|s_t)], with the log-probability of the action taken in each step."),
+            f"expected {want:.4f}, got {got:.4f}: "
+            "the loss is -mean[(G_t - V(s_t)) log pi(a_t|s_t)], "
+            "with the log-probability of the action taken in each step."),
         done=(f"{name_of(reinforce_loss)}: L = -mean[(G_t - V(s_t)) log pi(a_t|s_t)], "
               "one advantage per step, with the gradient flowing into the logits only."),
     )
@@ -218,9 +219,9 @@ _BASELINE_MISTAKES = [  # (the weights of the log-probabilities, hint)
      "the baseline is missing: weight each log-probability by G_t - V(s_t), "
      "with V(s_t) = value_network(obs)[:, 0]."),
     (lambda c: c.returns - c.v0.mean(),
-     "returns - values with values of shape (N, 1) broadcasts to an N x N matrix "
-     "(every return minus every value), which weights every step by G_t minus the *mean* "
-     "baseline. Squeeze the value network's output to shape (N,) first, value_network(obs)[:, 0]."),
+     "returns - values with values of shape (N, 1) broadcasts to an N x N matrix (every return "
+     "minus every value), which weights every step by G_t minus the *mean* baseline. "
+     "Squeeze the value network's output to shape (N,) first, value_network(obs)[:, 0]."),
 ]
 
 
@@ -242,9 +243,9 @@ def _read_reinforce_step(got, c, name):
         others = [(weights(c), hint) for weights, hint in _BASELINE_MISTAKES]
         message = _pg.policy_step_mistake(c, c.replay, taken, c.weights,
                                           weight_name="G_t - V(s_t)", others=others)
-        fail((message or "the policy's weights did not move by one step of the optimizer you "
-              "are given down the gradient of -mean[(G_t - V(s_t)) log pi(a_t|s_t)] "
-              "(the weights G_t - V(s_t) held fixed).") + f" {c.text}")
+        fail((message or "the policy's weights did not move by one step of the optimizer you are "
+                         "given down the gradient of -mean[(G_t - V(s_t)) log pi(a_t|s_t)] (the "
+                         "weights G_t - V(s_t) held fixed).") + f" {c.text}")
 
 
 @check

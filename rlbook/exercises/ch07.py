@@ -31,15 +31,15 @@ def _td_cases(rng):
         r, v, t, tr = (x.astype(np.float64) for x in (rewards, next_values, term, trunc))
         yield Case((rewards, next_values, term, trunc, float(gamma)),
                    ("rewards", "next_values", "terminated", "truncated", "gamma"),
-                   f"(rewards {fmt(r)}, next_values {fmt(v)}, terminated {fmt(t, 0)}, "
-                   f"truncated {fmt(tr, 0)}, gamma {gamma})",
+                   f"(rewards {fmt(r)}, next_values {fmt(v)}, terminated {fmt(t, 0)}, truncated "
+                   f"{fmt(tr, 0)}, gamma {gamma})",
                    what=f"one target per transition, shape ({batch},)", r=r, boot=v, t=t, tr=tr,
                    gamma=float(gamma))
 
 
 _TRUNCATION_MISTAKES = [
-    ("a truncated transition was cut by the time limit, not terminated: "
-     "the pole was still up, so its future is worth V(s'). "
+    ("a truncated transition was cut by the time limit, not terminated: the pole was still up, "
+     "so its future is worth V(s'). "
      "Stop bootstrapping only on terminated (done = terminated or truncated is the mistake).",
      lambda c: td(c, mask=1 - np.maximum(c.t, c.tr))),
     ("a transition can be both terminated and truncated, and terminated alone decides: "
@@ -84,7 +84,7 @@ def _losses_cases(rng):
         lp = _pg.log_softmax(arrays["logits"].astype(np.float64))
         yield Case((tensors["logits"], action_tensor, tensors["values"], tensors["targets"]),
                    (None,) * 4, f"(logits {fmt(arrays['logits'])}, actions {actions.tolist()}, "
-                   f"values {fmt(values)}, targets {fmt(targets)})",
+                                f"values {fmt(values)}, targets {fmt(targets)})",
                    arrays=arrays, tensors=tensors, lp=lp, log_pi=lp[np.arange(n), actions],
                    actions=actions, delta=targets - values.astype(float), y=targets.astype(float))
 
@@ -280,8 +280,8 @@ def _critic_problem(c, taken, name) -> str | None:
     log_pi = _pg.log_softmax(c.logits0)[np.arange(n), c.actions]
     rv.restore()
     candidates = [  # (hint, the weights' change the mistake gives, or None)
-        ("the value network applied the same gradient critic_steps times: "
-         "recompute V(s), its loss and its gradient at every step, "
+        ("the value network applied the same gradient critic_steps times: recompute V(s), "
+         "its loss and its gradient at every step, "
          "a new GradientTape inside the loop.", lambda: k > 1 and rv.after(_mse(c)(rv.model), k)),
         (f"the value network took one step; take critic_steps ({k}) steps, "
          "a loop that recomputes V(s) and the loss each time.",
@@ -290,11 +290,13 @@ def _critic_problem(c, taken, name) -> str | None:
          "which pulls every V(s) towards the *mean* target. "
          "Squeeze the value network's output to shape (B,) first, value_network(obs)[:, 0].",
          lambda: n > 1 and rv.after(_grad(c, lambda v: -2.0 * (y.mean() - v) / n), k)),
-        ("the critic's loss is missing its square: mean(y - V) is made smaller by pushing V up "
-         "forever. Regress V on the targets: mean((y - V(s))^2).",
+        ("the critic's loss is missing its square: "
+         "mean(y - V) is made smaller by pushing V up forever. Regress V on the targets: "
+         "mean((y - V(s))^2).",
          lambda: rv.after(_grad(c, lambda v: np.full(n, -1.0 / n)), k)),
-        ("the critic's loss is missing its square: mean(V - y) is made smaller by pushing V down "
-         "forever. Regress V on the targets: mean((y - V(s))^2).",
+        ("the critic's loss is missing its square: "
+         "mean(V - y) is made smaller by pushing V down forever. Regress V on the targets: "
+         "mean((y - V(s))^2).",
          lambda: rv.after(_grad(c, lambda v: np.full(n, 1.0 / n)), k)),
         ("use the squared error for the critic, mean((y - V(s))^2), not its absolute value.",
          lambda: rv.after(_grad(c, lambda v: -np.sign(y - v) / n), k)),
@@ -371,11 +373,11 @@ _ACTOR_MISTAKES = [  # (the weights of the log-probabilities, hint)
      "squeeze the value network's output to shape (B,) first, value_network(obs)[:, 0]."),
     (lambda c, v_after: c.y - v_after,
      "the actor's TD errors used V(s) after the critic's steps: compute delta = y - V(s) first, "
-     "from the value network before this update (step 3 of the algorithm), "
-     "then the actor's step, then the critic's."),
+     "from the value network before this update (step 3 of the algorithm), then the actor's step, "
+     "then the critic's."),
     (lambda c, v_after: c.delta * c.lr_v / c.lr_pi if c.sgd else c.delta,
-     "the policy moved with value_optimizer's step size: "
-     "each network has its own optimizer, policy_optimizer for the policy."),
+     "the policy moved with value_optimizer's step size: each network has its own optimizer, "
+     "policy_optimizer for the policy."),
 ]
 
 
@@ -394,7 +396,7 @@ def _actor_problem(c, taken, name) -> str | None:
     message = _pg.policy_step_mistake(c, c.rp, taken, c.delta, weight_name="delta_t", others=others)
     return message or (
         "the policy's weights did not move by one step of policy_optimizer down the gradient of "
-          "-mean[delta_t log pi(a_t|s_t)], delta_t = y_t - V(s_t) held fixed.")
+        "-mean[delta_t log pi(a_t|s_t)], delta_t = y_t - V(s_t) held fixed.")
 
 
 def _read_ac_step(got, c, name):

@@ -49,8 +49,8 @@ def _read_pair(got, c, name):
     if got is None or isinstance(got, (bool, int, float)) and not got:
         return got  # (None, or a False or 0 where None is meant: a mistake of the table)
     if isinstance(got, dict):
-        fail(f"{name} returned the evaluation's dict; return the pair (e['step'], "
-             "e['train_seconds']).")
+        fail(f"{name} returned the evaluation's dict; "
+             "return the pair (e['step'], e['train_seconds']).")
     try:
         step, seconds = got
     except (TypeError, ValueError):

@@ -20,14 +20,12 @@ import sysconfig
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 # fmt: off
-# (Laid out by hand: a mistake table reads best one hint per entry, and a message continues
-# under its first line, broken between phrases.)
-
 
 
 @dataclass(frozen=True)
@@ -97,9 +95,8 @@ def name_of(fn) -> str:
 
 _RLBOOK_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _PATHS = ("stdlib", "platstdlib", "purelib", "platlib")
-_LIBRARY_DIRS = tuple(
-    os.path.abspath(p) for p in {sysconfig.get_paths().get(k) for k in _PATHS} if p
-)
+_LIBRARY_DIRS = tuple(os.path.abspath(p) for p in {sysconfig.get_paths().get(k) for k in _PATHS}
+                      if p)
 _COMPILED_PACKAGES = ("numpy", "tensorflow", "keras", "gymnasium", "tf_keras", "jax", "scipy")
 
 
@@ -109,16 +106,12 @@ def _is_library(filename: str) -> bool:
         return True  # compiled modules (NumPy's random, ...) report relative or pseudo file names
     if os.path.basename(filename).startswith("__autograph_generated_file"):
         return True  # tf.function's rewrite of the student's code, not what they wrote
-    if not os.path.isabs(filename) and filename.replace("\\", "/").split("/")[0] in (
-        _COMPILED_PACKAGES
-    ):
-        return True
+    if not os.path.isabs(filename):
+        return filename.replace("\\", "/").split("/")[0] in _COMPILED_PACKAGES
     path = os.path.abspath(filename)
-    if path.startswith(_RLBOOK_DIR + os.sep) or any(
-        os.sep + d + os.sep in path for d in ("site-packages", "dist-packages")
-    ):
-        return True
-    return any(path.startswith(d + os.sep) for d in _LIBRARY_DIRS)
+    return (path.startswith(_RLBOOK_DIR + os.sep)
+            or any(os.sep + d + os.sep in path for d in ("site-packages", "dist-packages"))
+            or any(path.startswith(d + os.sep) for d in _LIBRARY_DIRS))
 
 
 def _short(text: str, limit: int = 240) -> str:
@@ -150,13 +143,9 @@ def describe_error(err: BaseException, name: str) -> str:
 
 
 def call_student(fn: Callable, *args, name=None, signature: str = "", hint=None, **kwargs):
-    """Call the student's ``fn``; turn ``NotImplementedError`` or a crash into a verdict.
-
-    ``name`` is how messages call the function (default: its ``__name__``); ``signature`` the
-    call the exercise asks for, quoted when the function cannot be called with these arguments;
-    ``hint(err, line)`` may add a sentence for a typical mistake, given the exception and the
-    student's line that raised it. Raises :class:`StudentError`, caught by :func:`check`.
-    """
+    """Call the student's ``fn``; a crash or the stub's ``NotImplementedError`` becomes a
+    :class:`StudentError`. ``signature`` (the call the exercise asks for) is quoted when ``fn``
+    cannot be called so; ``hint(err, line)`` may add a sentence about the line that raised."""
     name = name or name_of(fn)
     try:
         return fn(*args, **kwargs)
@@ -286,13 +275,10 @@ def close(a, b, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
 
 
 class Case:
-    """One case of a check: what the student's function is given and how messages describe it.
-
-    ``args`` are handed to the student as deep copies (``names[i]`` is how the exercise calls
-    ``args[i]``; a name of None hands the object itself and does not compare it afterwards, for
-    networks, optimizers and generators). ``text`` ends every message about this case, ``where``
-    (if set) starts it. Any other keyword is data the reference and the mistakes read.
-    """
+    """One case: ``args`` are handed to the student as deep copies, compared afterwards
+    (``names[i]`` is how the exercise calls ``args[i]``; a name of None hands the object itself,
+    for networks, optimizers and generators). ``text`` ends every message about the case,
+    ``where`` starts it; any other keyword is data the reference and the mistakes read."""
 
     def __init__(self, args=(), names=(), text: str = "", where: str = "", **data):
         self.args, self.names, self.text, self.where = tuple(args), tuple(names), text, where
@@ -326,16 +312,12 @@ class Mistake:
 
 def grade(fn, cases, reference, mistakes=(), *, read=None, same=None, signature="", hint=None,
           explain=None, rule="", done: str) -> Verdict:
-    """Run ``fn`` on every case and compare its answer with ``reference(case)``.
-
-    The student gets copies; an argument changed in place is a mistake of its own. ``read(got,
-    case, name)`` turns the answer into what ``same(got, want)`` compares (default: a float
-    array, compared with :func:`close`), failing with a message about its type or shape. When
+    """Run ``fn`` on every case and compare its answer with ``reference(case)``; ``done`` is the
+    "correct" message. ``read(got, case, name)`` turns the answer into what ``same(got, want)``
+    compares (default: a float array, :func:`close`), or fails about its type or shape. When
     answers differ, the mistake that explains the most failing cases gives the hint (one that
-    explains only a single later case is taken for a coincidence); otherwise ``explain(got, want,
-    case)`` or the expected and returned values with ``rule``, what the answer should be.
-    ``done`` is the "correct" message.
-    """
+    explains a single later case only is a coincidence); otherwise ``explain(got, want, case)``,
+    or the expected and returned values and ``rule``, what the answer is."""
     name, mistakes = name_of(fn), [m if isinstance(m, Mistake) else Mistake(*m) for m in mistakes]
     read = read or (lambda got, case, name: to_array(got, name, getattr(case, "what", "an array")))
     same, failures = same or close, []
@@ -345,9 +327,8 @@ def grade(fn, cases, reference, mistakes=(), *, read=None, same=None, signature=
         case.given = [copy.deepcopy(a) if i in kept else a for i, a in enumerate(case.args)]
         try:
             got = call_student(fn, *case.given, name=name, signature=signature, hint=hint)
-            assert_unchanged(
-                name, *([seq[i] for i in kept] for seq in (case.args, case.given, case.names))
-            )
+            assert_unchanged(name, *([x[i] for i in kept]
+                                     for x in (case.args, case.given, case.names)))
             got = read(got, case, name)
         except StudentError:
             if failures:  # a crash in a later case: the mismatch before it says more
@@ -355,9 +336,8 @@ def grade(fn, cases, reference, mistakes=(), *, read=None, same=None, signature=
             raise
         if not same(got, want):
             case.got, case.want, case.name = got, want, name  # (hints may quote them)
-            failures.append(
-                (case, got, want, [m for m in mistakes if m.shown_by(case, got, want, same)])
-            )
+            matched = [m for m in mistakes if m.shown_by(case, got, want, same)]
+            failures.append((case, got, want, matched))
     if not failures:
         return correct(done)
     counts = {id(m): sum(m in matched for *_, matched in failures) for m in mistakes}
@@ -367,9 +347,7 @@ def grade(fn, cases, reference, mistakes=(), *, read=None, same=None, signature=
         case = next(c for c, *_, matched in failures if ranked[0] in matched)
         return wrong(_about(case, ranked[0].message(case)))
     case, got, want, _ = failures[0]
-    return wrong(
-        _about(case, explain(got, want, case) if explain else expected(got, want, case, rule))
-    )
+    return wrong(_about(case, (explain or partial(expected, rule=rule))(got, want, case)))
 
 
 def _about(case: Case, message: str) -> str:
@@ -382,14 +360,7 @@ def expected(got, want, case: Case, rule: str = "") -> str:
     what = getattr(case, "what", "an array")
     if np.shape(got) != np.shape(want):
         return f"expected {what}, shape {np.shape(want)}; got shape {np.shape(got)}."
-    return f"expected {fmt(want, 4)}, got {fmt(got, 4)}." + (
-        f" The answer is {rule}." if rule else ""
-    )
-
-
-def shape_is(*shapes) -> Callable[[Case, Any], bool]:
-    """A mistake's test: the answer has one of these shapes (functions of the case allowed)."""
-    return lambda case, got: np.shape(got) in [tuple(s(case) if callable(s) else s) for s in shapes]
+    return f"expected {fmt(want, 4)}, got {fmt(got, 4)}." + (f" It is {rule}." if rule else "")
 
 
 # -- the value-based chapters' targets (3, 4 and 7) ------------------------------------------------
@@ -398,12 +369,8 @@ def shape_is(*shapes) -> Callable[[Case, Any], bool]:
 def td_cases(rng: np.random.Generator) -> list[tuple[int, str, float]]:
     """The minibatches a target check runs, ``(batch size, terminal, gamma)``: a mixed batch, a
     batch of one with no terminal, an all-terminal batch, and a mixed batch at gamma 0.5."""
-    return [
-        (int(rng.integers(5, 9)), "mixed", float(rng.choice([0.9, 0.99]))),
-        (1, "none", 0.9),
-        (int(rng.integers(3, 6)), "all", 0.99),
-        (int(rng.integers(3, 6)), "mixed", 0.5),
-    ]
+    return [(int(rng.integers(5, 9)), "mixed", float(rng.choice([0.9, 0.99]))), (1, "none", 0.9),
+            (int(rng.integers(3, 6)), "all", 0.99), (int(rng.integers(3, 6)), "mixed", 0.5)]
 
 
 def terminal_flags(rng: np.random.Generator, batch: int, terminal: str) -> np.ndarray:
@@ -434,11 +401,9 @@ TD_MISTAKES = [
     (FLIPPED, lambda c: td(c, mask=c.t)),
     (REWARD_DISCOUNTED, lambda c: c.gamma * td(c, gamma=1.0)),
     (NOT_DISCOUNTED, lambda c: td(c, gamma=1.0)),
-    (
-        "the sign of the bootstrap term is flipped: "
-        "y = r + gamma * (1 - terminated) * (the next state's value).",
-        lambda c: td(c, gamma=-c.gamma),
-    ),
+    ("the sign of the bootstrap term is flipped: "
+     "y = r + gamma * (1 - terminated) * (the next state's value).",
+     lambda c: td(c, gamma=-c.gamma)),
 ]
 
 
@@ -480,15 +445,11 @@ def traced(name: str, how: str = "") -> str:
 
 
 def agent_verdict(run, reached, passed, problem, units, *, forgiving, learns="", note="", differs):
-    """Put an agent's training and the unit checks of the student's functions together.
-
-    ``run`` says what trained, ``reached`` what the agent reached and ``passed`` whether that is
-    enough; ``problem`` is the "not yet" that stopped training (or None); ``units`` lists ``(name,
-    verdict)`` of the student's functions' own checks, which say why an agent does not learn.
-    ``forgiving`` says why a run may pass with a mistake left; ``differs`` what the agent does
-    that the unit checks cannot (said when they pass and the agent does not learn); ``note``
-    ends the verdict.
-    """
+    """The verdict of an agent check: ``run`` says what trained, ``reached`` what the agent
+    reached and ``passed`` whether that is enough; ``problem`` is the "not yet" that stopped
+    training (or None); ``units`` are ``(name, verdict)`` of the functions' own checks, which say
+    why an agent does not learn; ``forgiving`` why a run may pass with a mistake left;
+    ``differs`` what the agent does that the unit checks cannot; ``note`` ends the verdict."""
     failing = [(n, v) for n, v in units if not v.ok]
     diagnosis = " ".join(f"About {n}: {v.message}" for n, v in failing)
     if problem is not None:

@@ -21,8 +21,6 @@ from rlbook.exercises import _core
 from rlbook.exercises._core import Mistake, StudentError, fail, wrong
 
 # fmt: off
-# (Laid out by hand: a mistake table reads best one hint per entry, and a message continues
-# under its first line, broken between phrases.)
 
 
 # -- NumPy references ---------------------------------------------------------------------------

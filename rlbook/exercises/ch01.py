@@ -8,8 +8,6 @@ import numpy as np
 from rlbook.exercises._core import Case, Verdict, check, fail, fresh_rng, grade, name_of
 
 # fmt: off
-# (Laid out by hand: a mistake table reads best one hint per entry, and a message continues
-# under its first line, broken between phrases.)
 __all__ = ["check_run_episode", "check_short_cartpole"]
 
 

@@ -11,8 +11,6 @@ from rlbook.exercises import _core
 from rlbook.exercises._core import Case, Verdict, check, fail, fmt, fresh_rng, grade, name_of
 
 # fmt: off
-# (Laid out by hand: a mistake table reads best one hint per entry, and a message continues
-# under its first line, broken between phrases.)
 __all__ = ["check_q_update", "check_encode", "check_epsilon_greedy", "check_q_learning_agent"]
 
 _UPDATE_SIG = ("update(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, "

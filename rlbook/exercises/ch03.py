@@ -9,8 +9,6 @@ from rlbook.exercises._core import Case, Verdict, check, fail, fmt, fresh_rng, g
 from rlbook.exercises._pg import Replay, near, optimizer, read_steps
 
 # fmt: off
-# (Laid out by hand: a mistake table reads best one hint per entry, and a message continues
-# under its first line, broken between phrases.)
 __all__ = ["check_td_target", "check_soft_update", "check_dqn_learning_step", "check_dqn_agent"]
 
 

@@ -8,8 +8,6 @@ from rlbook.exercises import _core
 from rlbook.exercises._core import Case, Verdict, check, fail, fmt, fresh_rng, grade, name_of
 
 # fmt: off
-# (Laid out by hand: a mistake table reads best one hint per entry, and a message continues
-# under its first line, broken between phrases.)
 __all__ = ["check_dueling_combine", "check_split_q"]
 
 _KEEPDIMS = ("the mean over actions needs keepdims=True: "

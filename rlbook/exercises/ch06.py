@@ -11,8 +11,6 @@ from rlbook.exercises._core import Case, Verdict, check, fail, fmt, fresh_rng, g
 from rlbook.exercises._pg import Replay, flat, near
 
 # fmt: off
-# (Laid out by hand: a mistake table reads best one hint per entry, and a message continues
-# under its first line, broken between phrases.)
 __all__ = ["check_episode_returns", "check_reinforce_loss", "check_reinforce_step",
            "check_reinforce_agent"]
 

@@ -396,15 +396,12 @@ REWARD_DISCOUNTED = ("the reward is not discounted: it arrives now. "
                      "Only the next state's value is multiplied by gamma.")
 NOT_DISCOUNTED = "the next state's value must be discounted: multiply it by gamma."
 # The slips every TD target can make, whatever it bootstraps from (chapters 3, 4 and 7).
-TD_MISTAKES = [
-    (NO_MASK, lambda c: td(c, mask=1.0)),
-    (FLIPPED, lambda c: td(c, mask=c.t)),
-    (REWARD_DISCOUNTED, lambda c: c.gamma * td(c, gamma=1.0)),
-    (NOT_DISCOUNTED, lambda c: td(c, gamma=1.0)),
-    ("the sign of the bootstrap term is flipped: "
-     "y = r + gamma * (1 - terminated) * (the next state's value).",
-     lambda c: td(c, gamma=-c.gamma)),
-]
+TD_MISTAKES = [(NO_MASK, lambda c: td(c, mask=1.0)), (FLIPPED, lambda c: td(c, mask=c.t)),
+               (REWARD_DISCOUNTED, lambda c: c.gamma * td(c, gamma=1.0)),
+               (NOT_DISCOUNTED, lambda c: td(c, gamma=1.0)),
+               ("the sign of the bootstrap term is flipped: "
+                "y = r + gamma * (1 - terminated) * (the next state's value).",
+                lambda c: td(c, gamma=-c.gamma))]
 
 
 def flags_hint(err, line: str) -> str | None:

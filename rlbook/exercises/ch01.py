@@ -180,11 +180,8 @@ def _explain_limit(got, want, c) -> str:
         " in its second episode (does your limit start again at reset?)" if got[0] == c.n else ""
     )
     steps = got[1] if again else got[0]
-    limit = (
-        " The environment still has CartPole-v1's own 500-step limit: add yours."
-        if steps == 500
-        else ""
-    )
+    limit = (" The environment still has CartPole-v1's own 500-step limit: add yours."
+             if steps == 500 else "")
     return (f"{c.name}({c.n}) truncated the episode after {steps} steps{again}, "
             f"not {c.n}.{limit} Use gymnasium.wrappers.TimeLimit(env, max_episode_steps) or "
             "gym.make(..., max_episode_steps=...).")

@@ -151,12 +151,8 @@ def check_encode(encode) -> Verdict:
     1`` (the size the wrapper declares). Every tuple of bins is tried, for random sizes and the
     edges d = 1 and n_bins = 1."""
     name, rng = name_of(encode), fresh_rng()
-    sizes = [
-        (rng.integers(2, 5), rng.integers(2, 4)),
-        (rng.integers(2, 4), 4),
-        (rng.integers(3, 7), 1),
-        (1, 3),
-    ]
+    sizes = [(rng.integers(2, 5), rng.integers(2, 4)), (rng.integers(2, 4), 4),
+             (rng.integers(3, 7), 1), (1, 3)]
     for n_bins, dims in ((int(n), int(d)) for n, d in sizes):
         seen: dict[int, tuple] = {}
         for bins in itertools.product(range(n_bins), repeat=dims):
@@ -400,10 +396,8 @@ def check_q_learning_agent(epsilon_greedy, update) -> Verdict:
         success, problem = _success(epsilon_greedy, update, seed)
         if problem is not None and "NotImplementedError" in problem:
             return _core.wrong(problem)  # a stub left: nothing to diagnose yet
-        units = units or [
-            (eps_name, check_epsilon_greedy(epsilon_greedy)),
-            (upd_name, check_q_update(update)),
-        ]
+        units = units or [(eps_name, check_epsilon_greedy(epsilon_greedy)),
+                          (upd_name, check_q_update(update))]
         passed = success is not None and success >= _PASS_RATE
         if passed or problem is not None or any(not v.ok for _, v in units):
             break

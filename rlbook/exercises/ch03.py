@@ -89,10 +89,8 @@ def _read_weights(out, c, name):
     if len(out) != len(c.target):
         fail(f"{name} returned {len(out)} arrays for {len(c.target)} weights; "
              "return one new array per weight (loop over zip(target_weights, online_weights)).")
-    return [
-        _core.to_array(o, name, "one array per weight", shape=t.shape)
-        for o, t in zip(out, c.target)
-    ]
+    return [_core.to_array(o, name, "one array per weight", shape=t.shape)
+            for o, t in zip(out, c.target)]
 
 
 def _all_close(got, want) -> bool:
@@ -306,8 +304,7 @@ _STEP_MISTAKES = [
              "so the gradient also flows through the target: compute it with `target_network`, "
              "held fixed (outside the tape, or wrapped in tf.stop_gradient).",
              net="online", stop=False),
-    _mistake(_core.NO_MASK, mask="none"),
-    _mistake(_core.FLIPPED, mask="flipped"),
+    _mistake(_core.NO_MASK, mask="none"), _mistake(_core.FLIPPED, mask="flipped"),
     _mistake("you took one max over the whole minibatch of next Q-values; take it per transition, "
              "over the action axis (axis=-1).", best="batch"),
     _mistake(_core.REWARD_DISCOUNTED, discount="reward"),

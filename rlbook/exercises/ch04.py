@@ -104,10 +104,8 @@ def check_max_bias(max_bias) -> Verdict:
     if not verdict.ok:
         return verdict
     seed, tv, sigma = int(rng.integers(2**31)), cases[0].tv, cases[0].sigma
-    twice = [
-        _core.call_student(max_bias, tv.copy(), sigma, 2000, np.random.default_rng(seed))
-        for _ in range(2)
-    ]
+    twice = [_core.call_student(max_bias, tv.copy(), sigma, 2000, np.random.default_rng(seed))
+             for _ in range(2)]
     if not np.isclose(*(_core.to_scalar(x, name, "one number") for x in twice)):
         return _core.wrong(f"{name} gave two different results for two generators with the same "
                            "seed: draw the noise with the `rng` you are given (rng.normal), "

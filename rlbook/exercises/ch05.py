@@ -99,10 +99,8 @@ def _read_split(result, c, name):
         fail(f"{name} returned None: return a pair (v, a).")
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         fail(f"{name} should return a pair (v, a): v of shape (B,), a of shape (B, A).")
-    v, c.a = (
-        _core.to_array(x, name, f"{w}, shape {s}")
-        for x, w, s in zip(result, "va", ("(B,)", "(B, A)"))
-    )
+    v, c.a = (_core.to_array(x, name, f"{w}, shape {s}")
+              for x, w, s in zip(result, "va", ("(B,)", "(B, A)")))
     batch = len(c.q)
     if v.shape == c.q.shape and c.a.shape in ((batch,), (batch, 1)):
         fail(f"{name} returned (a, v); return them in the order (v, a).")
@@ -137,12 +135,9 @@ def check_split_q(split_q) -> Verdict:
     return grade(
         split_q, _split_cases(fresh_rng()), lambda c: c.q.mean(axis=1), _SPLIT_MISTAKES,
         read=_read_split, signature="split_q(q)",
-        hint=lambda err, line: (
-            "v has shape (B,): to subtract it from every action of its row, "
-            "use v[:, None] (shape (B, 1))."
-            if "broadcast" in str(err) or "Incompatible" in str(err)
-            else None
-        ),
+        hint=lambda err, line: ("v has shape (B,): to subtract it from every action of its row, "
+                                "use v[:, None] (shape (B, 1))."
+                                if "broadcast" in str(err) or "Incompatible" in str(err) else None),
         explain=lambda got, want, c: ("v + a gives back Q, "
                                       "but the advantages of each state should average to 0 "
                                       f"(yours average to {fmt(c.a.mean(axis=1))}): "

@@ -461,6 +461,6 @@ def agent_verdict(run, reached, passed, problem, units, *, forgiving, learns="",
     names = " and ".join(n for n, _ in units)
     own = "passes its own check" if len(units) == 1 else "pass their own checks"
     return wrong(f"After {run} your agent {reached}: it did not learn, "
-                 f"although {names} {own}.{note} The book's solution learns on these seeds, "
-                 "so this is not bad luck. The unit checks call your code on small cases, "
-                 f"one call at a time; {differs}")
+                 f"although {names} {own}.{note} The book's solution learns on these seeds "
+                 "with a wide margin, so bad luck is unlikely. "
+                 f"The unit checks call your code one case at a time; {differs}")

@@ -69,7 +69,8 @@ def _explain_combine(got, want, c) -> str:
                 f"got shape {np.shape(got)}. "
                 "value has shape (B, 1) so that it broadcasts over the actions; "
                 "keep keepdims=True on the mean.")
-    return f"expected Q = {fmt(want)}, got {fmt(got)}."
+    return (f"expected Q = {fmt(want)}, got {fmt(got)}: Q = V + A - mean_a A, each state's "
+            "advantages minus their own mean, plus the state's value.")
 
 
 @check

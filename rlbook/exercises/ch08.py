@@ -92,8 +92,10 @@ def check_time_to_solve(time_to_solve) -> Verdict:
     return grade(
         time_to_solve, _solve_cases(fresh_rng()), _first, _SOLVE_MISTAKES, read=_read_pair,
         same=lambda got, want: got == want, signature="time_to_solve(evaluations, threshold)",
-        explain=lambda got, want, c: (f"for {c.shown} and threshold {c.th:g} expected {want} "
-                                      f"(step, train_seconds), got {got}."),
+        explain=lambda got, want, c: (
+            f"for {c.shown} and threshold {c.th:g} expected {want} (step, train_seconds), "
+            f"got {got}: the 'step' and 'train_seconds' of the first evaluation in the list "
+            "whose 'mean' is at least the threshold."),
         done=(f"{name_of(time_to_solve)}: the first evaluation whose mean reaches the threshold, "
               "its steps and its training seconds; None when there is none."),
     )
@@ -167,9 +169,10 @@ def check_replay_ratio(replay_ratio) -> Verdict:
         replay_ratio, _ratio_cases(fresh_rng()), lambda c: c.b * c.k / c.every, _RATIO_MISTAKES,
         read=_read_ratio, same=_is_float,
         signature="replay_ratio(batch_size, gradient_steps, train_every)",
-        explain=lambda got, want, c: (f"for batch_size={c.b}, gradient_steps={c.k}, "
-                                      f"train_every={c.every} expected {want:g}, "
-                                      f"got {float(got):g}."),
+        explain=lambda got, want, c: (
+            f"for batch_size={c.b}, gradient_steps={c.k}, train_every={c.every} expected "
+            f"{want:g}, got {float(got):g}: each training call samples gradient_steps minibatches "
+            "of batch_size transitions, one call every train_every environment steps."),
         done=(f"{name_of(replay_ratio)}: batch_size * gradient_steps / train_every, a float: "
               "each stored transition is sampled that many times on average (while it stays in "
               "the buffer)."),

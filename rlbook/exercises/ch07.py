@@ -277,7 +277,7 @@ def _critic_problem(c, taken, name) -> str | None:
         return None
     log_pi = _pg.log_softmax(c.logits0)[np.arange(n), c.actions]
     rv.restore()
-    candidates = [  # (hint, the weights' change the mistake gives, or None)
+    candidates = [  # (hint, the weights' change the mistake gives, or False where it cannot)
         ("the value network applied the same gradient critic_steps times: recompute V(s), "
          "its loss and its gradient at every step, "
          "a new GradientTape inside the loop.", lambda: k > 1 and rv.after(_mse(c)(rv.model), k)),

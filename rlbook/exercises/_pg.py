@@ -460,9 +460,8 @@ def cartpole_check(make_agent, steps, threshold, units, describe, differs):
         reached = "was never evaluated (the run ended before the first evaluation)"
     else:
         reached = (f"{'reached' if best >= threshold else 'got at best'} a mean return of "
-                   f"{best:.0f} over 10 episodes, "
-                   "sampling its actions (random play averages about 22; the check asks for "
-                   f"{threshold:.0f})")
+                   f"{best:.0f} over 10 episodes, sampling its actions "
+                   f"(random play averages about 22; the check asks for {threshold:.0f})")
     forgiving = "CartPole is forgiving: the mistake would show on harder tasks, or on another seed."
     passed = best is not None and best >= threshold
     run = f"{taken:,} steps on 8 copies of CartPole-v1 ({describe})"

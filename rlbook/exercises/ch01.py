@@ -32,9 +32,9 @@ class _Scripted(gym.Env):
             raise RuntimeError("env.step() was called before env.reset(): "
                                "every episode starts with `obs, info = env.reset()`")
         if self.t >= self.end:
-            raise RuntimeError("env.step() was called again after the episode ended at step "
-                               f"{self.end}: "
-                               "the loop must stop when terminated OR truncated is True")
+            raise RuntimeError(f"env.step() was called again after the episode ended at step "
+                               f"{self.end}: the loop must stop when terminated OR truncated is "
+                               "True")
         if action not in (0, 1):
             raise ValueError(f"env.step() got the action {action!r}, "
                              "which is not in the action space (0 or 1): "

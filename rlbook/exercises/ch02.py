@@ -14,8 +14,7 @@ from rlbook.exercises._core import Case, Verdict, check, fail, fmt, fresh_rng, g
 __all__ = ["check_q_update", "check_encode", "check_epsilon_greedy", "check_q_learning_agent"]
 
 _UPDATE_SIG = ("update(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, "
-               "actions)")
-
+               "actions)")  # (the exercise's signature, quoted when the call fails)
 _EPS_SIG = "epsilon_greedy(q_values, step, rng, start, end, decay_steps)"
 
 # -- the Q-learning update ----------------------------------------------------------------------
@@ -116,10 +115,10 @@ def check_q_update(update) -> Verdict:
     return grade(
         update, _update_cases(fresh_rng()), _moved, _UPDATE_MISTAKES, read=_read_table,
         same=lambda got, want: bool(np.isclose(got, want, atol=1e-6)), signature=_UPDATE_SIG,
-        explain=lambda got, want, c: (f"expected Q[obs, action] = {want:.4f}, got {got:.4f}. "
-                                      "Target: "
-                                      "reward + gamma * max_a' Q(next_obs, a') (without the max "
-                                      "term if terminated); step size alpha."),
+        explain=lambda got, want, c: (
+            f"expected Q[obs, action] = {want:.4f}, got {got:.4f}. "
+            "Target: reward + gamma * max_a' Q(next_obs, a') (without the max term if terminated); "
+            "step size alpha."),
         done=(f"{name_of(update)} follows the Q-learning rule, "
               "stops bootstrapping only on `terminated`, "
               "and keeps the next state's value after a truncation."),
@@ -158,12 +157,11 @@ def check_encode(encode) -> Verdict:
         for bins in itertools.product(range(n_bins), repeat=dims):
             code = _code(encode, bins, n_bins, name)
             if not 0 <= code < n_bins**dims:
-                return _core.wrong(f"encode({list(bins)}, n_bins={n_bins}) = {code}, outside 0 .. "
-                                   f"{n_bins**dims - 1}: "
-                                   "the wrapper declares Discrete(n_bins ** d) = "
-                                   f"Discrete({n_bins**dims}). "
-                                   "Base n_bins + 1 (the original's bug) overshoots; "
-                                   "use base n_bins.")
+                return _core.wrong(
+                    f"encode({list(bins)}, n_bins={n_bins}) = {code}, outside 0 .. "
+                    f"{n_bins**dims - 1}: the wrapper declares Discrete(n_bins ** d) = "
+                    f"Discrete({n_bins**dims}). Base n_bins + 1 (the original's bug) overshoots; "
+                    "use base n_bins.")
             if code in seen:
                 return _core.wrong(f"bins {list(seen[code])} and {list(bins)} (n_bins={n_bins}) "
                                    f"both encode to {code}: "
@@ -407,9 +405,8 @@ def check_q_learning_agent(epsilon_greedy, update) -> Verdict:
         f"{_AGENT_RUN['steps']:,} steps on the deterministic FrozenLake (acting with {eps_name}, "
         f"learning with {upd_name})", reached, passed, problem, units,
         forgiving="this lake is forgiving; on harder tasks the mistake would show.",
-        differs=("in the agent they are called 5,000 times in a row, on one table, "
-                 "one generator and the agent's step counter. "
-                 "Look for what your code keeps from one call to the next (a global variable, a "
-                 "counter or a generator of its own) and make each call depend on its arguments "
-                 "only."),
+        differs=("in the agent they are called 5,000 times in a row, on one table, one generator "
+                 "and the agent's step counter. Look for what your code keeps from one call to "
+                 "the next (a global variable, a counter or a generator of its own), "
+                 "and make each call depend on its arguments only."),
     )

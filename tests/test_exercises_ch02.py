@@ -316,3 +316,20 @@ def test_q_learning_agent_crash_shows_the_students_line():
         epsilon_greedy, uses_numpy_on_a_dict, "Training stopped", "Q[next_obs].max()"
     )
     assert not any(s in verdict.message for s in INTERNALS), verdict.message
+
+
+def test_q_learning_agent_that_passes_its_unit_checks_but_not_learns_is_told_what_differs():
+    # A counter kept between calls: the update is skipped on most calls of a long run, while the
+    # unit check (a handful of calls, at the start of a period) sees it work.
+    calls = [0]
+
+    def forgetful_update(
+        Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions
+    ):
+        calls[0] += 1
+        if calls[0] % 1000 < 50:
+            update(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions)
+
+    verdict = _agent_rejects(epsilon_greedy, forgetful_update, "it did not learn", "although")
+    assert "keeps from one call to the next" in verdict.message
+    assert "bad luck is unlikely" in verdict.message

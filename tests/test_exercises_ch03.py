@@ -299,3 +299,37 @@ def test_dqn_agent_runs_a_step_that_tf_function_cannot_compile_eagerly(monkeypat
     assert "ran it eagerly" in verdict.message and "next_q = target_network(next_obs).numpy()" in (
         verdict.message
     )
+
+
+# -- what the agent varies: the optimizer and the sizes -------------------------------------------
+
+
+def test_dqn_learning_step_right_only_with_sgd_is_rejected():
+    # A hand-written SGD update with the optimizer's learning rate: right with plain SGD only.
+    def hand_written_sgd(q_network, target_network, optimizer, batch, gamma):
+        obs, action, reward, next_obs, terminated = batch
+        y = reward + gamma * (1.0 - terminated) * tf.reduce_max(target_network(next_obs), axis=-1)
+        with tf.GradientTape() as tape:
+            q_taken = tf.gather(q_network(obs), action, axis=1, batch_dims=1)
+            loss = tf.reduce_mean(tf.square(y - q_taken))
+        grads = tape.gradient(loss, q_network.trainable_variables)
+        for var, grad in zip(q_network.trainable_variables, grads):
+            var.assign_sub(optimizer.learning_rate * grad)
+        return loss
+
+    # A fresh optimizer of the given type on every call: right with SGD, which has no state.
+    def fresh_optimizer(q_network, target_network, optimizer, batch, gamma):
+        own = type(optimizer)(learning_rate=float(optimizer.learning_rate))
+        return dqn_learning_step(q_network, target_network, own, batch, gamma)
+
+    rejects(check_dqn_learning_step, hand_written_sgd, "not with the optimizer you are given")
+    rejects(check_dqn_learning_step, fresh_optimizer, "not with the optimizer you are given")
+
+
+def test_dqn_learning_step_right_only_for_small_minibatches_is_rejected():
+    def first_sixteen(q_network, target_network, optimizer, batch, gamma):
+        return dqn_learning_step(q_network, target_network, optimizer,
+                                 tuple(x[:16] for x in batch), gamma)  # fmt: skip
+
+    verdict = rejects(check_dqn_learning_step, first_sixteen, "not as one step of the optimizer")
+    assert "a minibatch of 64" in verdict.message or "a minibatch of 32" in verdict.message

@@ -389,3 +389,54 @@ def test_reinforce_agent_runs_a_step_that_cannot_be_compiled_eagerly():
 
     verdict = check_reinforce_agent(episode_returns, numpy_baseline)
     assert verdict.ok, verdict.message
+
+
+# -- what the agent varies: arrays and lists, the episode lengths, the optimizer ------------------
+
+
+def test_episode_returns_in_place_on_an_array_is_rejected():
+    # np.asarray hands back the caller's float64 array itself: the loop then overwrites it.
+    def overwrites_the_array(rewards, gamma):
+        g = np.asarray(rewards, dtype=float)
+        for t in reversed(range(len(g) - 1)):
+            g[t] += gamma * g[t + 1]
+        return g
+
+    rejects(check_episode_returns, overwrites_the_array, "changed its argument `rewards` in place")
+
+
+def test_episode_returns_right_only_for_numpy_input_is_rejected():
+    def numpy_only(rewards, gamma):
+        g = rewards.astype(float)  # a NumPy method: a list has none
+        for t in reversed(range(len(g) - 1)):
+            g[t] += gamma * g[t + 1]
+        return g
+
+    raising_shows_student_line(check_episode_returns, numpy_only, "rewards.astype(float)")
+
+
+def test_episode_returns_right_only_for_short_episodes_is_rejected():
+    def at_most_fifty(rewards, gamma):
+        return episode_returns(rewards[:50], gamma)
+
+    rejects(check_episode_returns, at_most_fifty, "an episode of")
+
+
+def test_reinforce_step_right_only_with_sgd_is_rejected():
+    def hand_written_sgd(policy, value_network, optimizer, obs, actions, returns):
+        with tf.GradientTape() as tape:
+            loss = -tf.reduce_mean(
+                _fixed(returns, value_network(obs)) * _log_pi(policy(obs), actions)
+            )
+        grads = tape.gradient(loss, policy.trainable_variables)
+        for var, grad in zip(policy.trainable_variables, grads):
+            var.assign_sub(optimizer.learning_rate * grad)
+
+    rejects(check_reinforce_step, hand_written_sgd, "not with the optimizer you are given")
+
+
+def test_reinforce_step_right_only_for_small_batches_is_rejected():
+    def first_fifty(policy, value_network, optimizer, obs, actions, returns):
+        reinforce_step(policy, value_network, optimizer, obs[:50], actions[:50], returns[:50])
+
+    rejects(check_reinforce_step, first_fifty, "did not move by one step", "Adam optimizer")

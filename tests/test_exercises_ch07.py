@@ -49,7 +49,7 @@ def test_td_targets_typical_mistakes():
         check_td_targets, lambda r, v, term, trunc, g: g * (r + (1 - term) * v), "not discounted"
     )
     rejects(
-        check_td_targets, lambda r, v, term, trunc, g: r + (1 - term) * v, "multiply V(s') by gamma"
+        check_td_targets, lambda r, v, term, trunc, g: r + (1 - term) * v, "multiply it by gamma"
     )
     rejects(check_td_targets, lambda r, v, term, trunc, g: r + g * term * v, "wrong way round")
     rejects(
@@ -482,3 +482,39 @@ def test_actor_critic_agent_crash_shows_the_students_line():
         n_step_targets, numpy_method, "Training stopped", "value_network(obs).reshape(-1)"
     )
     assert "raised" in verdict.message and "TensorFlow operations" in verdict.message
+
+
+# -- what the agent varies: the optimizers and the sizes ------------------------------------------
+
+
+def test_actor_critic_step_right_only_with_sgd_is_rejected():
+    def hand_written_critic(policy, value_network, policy_optimizer, value_optimizer, obs,
+                            actions, targets, critic_steps):  # fmt: skip
+        _ac_step(steps=lambda k: 0)(policy, value_network, policy_optimizer, value_optimizer,
+                                    obs, actions, targets, critic_steps)  # fmt: skip
+        for _ in range(critic_steps):
+            with tf.GradientTape() as tape:
+                loss = _mse(value_network, obs, targets)
+            grads = tape.gradient(loss, value_network.trainable_variables)
+            for var, grad in zip(value_network.trainable_variables, grads):
+                var.assign_sub(value_optimizer.learning_rate * grad)
+
+    rejects(check_actor_critic_step, hand_written_critic, "not with the optimizer you are given")
+
+
+def test_actor_critic_step_right_only_for_small_batches_is_rejected():
+    def first_thirty_two(policy, value_network, policy_optimizer, value_optimizer, obs, actions,
+                         targets, critic_steps):  # fmt: skip
+        actor_critic_step(policy, value_network, policy_optimizer, value_optimizer, obs[:32],
+                          actions[:32], targets[:32], critic_steps)  # fmt: skip
+
+    rejects(check_actor_critic_step, first_thirty_two, "did not move", "the agent's size")
+
+
+def test_n_step_targets_right_only_for_short_rollouts_is_rejected():
+    def eight_steps_at_most(rewards, dones, last_values, gamma):
+        targets = n_step_targets(rewards, dones, last_values, gamma)
+        targets[8:] = 0.0  # a buffer of 8 steps, written for the small cases
+        return targets
+
+    rejects(check_n_step_targets, eight_steps_at_most, "the agent's size")

@@ -1,22 +1,11 @@
 """The machinery shared by every check: run the student's code safely, say what is wrong.
 
-A check is three things, run by one driver (:func:`grade`):
-
-* its cases, a generator of :class:`Case` drawn from a random generator seeded afresh on each
-  call (so no fixed input can be read from this source and answered by a constant), plus edge
-  cases;
-* the reference, a function of a case that gives the right answer;
-* a table of typical mistakes (:class:`Mistake`): each a hint, and the wrong answer it gives
-  (or a test of the student's answer), so that the driver can recognise it.
-
-The driver hands the student copies and reports an argument changed in place as a mistake of
-its own; compares the student's answer with the reference on every case; on a mismatch shows
-the hint of the mistake that explains the most failing cases, or else what was expected and
-what came back. Whatever happens becomes a :class:`Verdict`, never an exception in the
-notebook: when the student's code raises, the message shows the line of *their* code that
-raised (the last frame outside rlbook, the standard library and installed packages such as
-TensorFlow, NumPy, Keras or Gymnasium), and an untouched stub (``raise NotImplementedError``)
-gets a friendly "not yet".
+A check is three things, run by one driver (:func:`grade`): its cases (:class:`Case`, drawn
+from a generator seeded afresh on each call, plus edge cases), the reference (a function of a
+case), and a table of typical mistakes, each a hint and the wrong answer it gives (or a test of
+the student's answer). Whatever happens becomes a :class:`Verdict`, never an exception in the
+notebook: when the student's code raises, the message quotes the line of *their* code that
+raised, and an untouched stub gets a friendly "not yet".
 """
 
 from __future__ import annotations
@@ -31,18 +20,17 @@ import sysconfig
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 
+# fmt: off
+
 
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome of a check: ``ok`` and a message that says what is wrong and hints at a fix.
-
-    A notebook cell that ends with a check shows the message (in HTML and in plain text).
-    ``bool(verdict)`` is ``verdict.ok``.
-    """
+    """The outcome of a check: ``ok``, and a message that says what is wrong and hints at a fix."""
 
     ok: bool
     message: str
@@ -57,9 +45,8 @@ class Verdict:
 
     @property
     def sentence(self) -> str:
-        """The message as a sentence of its own: a hint written to follow "About f: ..." starts
-        with a small letter, which becomes a capital here (not when it starts with a name such
-        as ``total_reward``)."""
+        """The message with a capital first letter (a hint written to follow "About f: ..."
+        starts with a small one), unless it starts with a name such as ``total_reward``."""
         first = self.message.split(" ", 1)[0]
         if first[:1].islower() and first.isalpha():
             return self.message[0].upper() + self.message[1:]
@@ -68,10 +55,8 @@ class Verdict:
     def _repr_html_(self) -> str:
         color, mark = ("#1a7f37", "&#10004;") if self.ok else ("#b35900", "&#10008;")
         title = "Correct!" if self.ok else "Not yet."
-        return (
-            f'<div style="border-left:4px solid {color};padding:0.4em 0.8em;">'
-            f'<b style="color:{color}">{mark} {title}</b> {html.escape(self.sentence)}</div>'
-        )
+        return (f'<div style="border-left:4px solid {color};padding:0.4em 0.8em;"><b '
+                f'style="color:{color}">{mark} {title}</b> {html.escape(self.sentence)}</div>')
 
 
 def correct(message: str) -> Verdict:
@@ -109,41 +94,29 @@ def name_of(fn) -> str:
 # -- where the student's code raised ---------------------------------------------------------
 
 _RLBOOK_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_LIBRARY_DIRS = tuple(
-    os.path.abspath(p)
-    for p in {sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
-    if p
-)
-
-
+_PATHS = ("stdlib", "platstdlib", "purelib", "platlib")
+_LIBRARY_DIRS = tuple(os.path.abspath(p) for p in {sysconfig.get_paths().get(k) for k in _PATHS}
+                      if p)
 _COMPILED_PACKAGES = ("numpy", "tensorflow", "keras", "gymnasium", "tf_keras", "jax", "scipy")
 
 
 def _is_library(filename: str) -> bool:
     """rlbook itself, the standard library and installed packages (TensorFlow, NumPy, ...)."""
-    if filename.endswith((".pyx", ".pxd")) or filename.startswith(
-        ("<frozen", "<__array_function__")
-    ):
+    if filename.endswith((".pyx", ".pxd")) or filename.startswith(("<frozen", "<__array_func")):
         return True  # compiled modules (NumPy's random, ...) report relative or pseudo file names
     if os.path.basename(filename).startswith("__autograph_generated_file"):
         return True  # tf.function's rewrite of the student's code, not what they wrote
-    if (
-        not os.path.isabs(filename)
-        and filename.replace("\\", "/").split("/")[0] in _COMPILED_PACKAGES
-    ):
-        return True
+    if not os.path.isabs(filename):
+        return filename.replace("\\", "/").split("/")[0] in _COMPILED_PACKAGES
     path = os.path.abspath(filename)
-    if path.startswith(_RLBOOK_DIR + os.sep):
-        return True
-    if os.sep + "site-packages" + os.sep in path or os.sep + "dist-packages" + os.sep in path:
-        return True
-    return any(path.startswith(d + os.sep) for d in _LIBRARY_DIRS)
+    return (path.startswith(_RLBOOK_DIR + os.sep)
+            or any(os.sep + d + os.sep in path for d in ("site-packages", "dist-packages"))
+            or any(path.startswith(d + os.sep) for d in _LIBRARY_DIRS))
 
 
 def _short(text: str, limit: int = 240) -> str:
-    """The first line of an error message, cut to a readable length (TF's run to pages), without
-    the names of TensorFlow's internal ops (``{{function_node __wrapped__Sub...}}``, ``[Op:Sub]``).
-    """
+    """The first line of an error message, cut to a readable length, without the names of
+    TensorFlow's internal ops (``{{function_node __wrapped__Sub...}}``, ``[Op:Sub]``)."""
     text = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", str(text))
     text = re.sub(r"\s*\[Op:\w+\](\s*name:\s*\S*)?", "", text)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
@@ -166,52 +139,27 @@ def describe_error(err: BaseException, name: str) -> str:
         return f"{name} raised {text}"
     where = f"in `{frame.name}`, " if frame.name not in ("<module>", "<lambda>") else ""
     line = (frame.line or "").strip()
-    return (
-        f"{name} raised {text} ({where}line {frame.lineno}: `{line}`)"
-        if line
-        else f"{name} raised {text} ({where}line {frame.lineno})"
-    )
+    return f"{name} raised {text} ({where}line {frame.lineno}" + (f": `{line}`)" if line else ")")
 
 
-def call_student(
-    fn: Callable,
-    *args,
-    name: str | None = None,
-    signature: str = "",
-    hint: Callable[[BaseException, str], str | None] | None = None,
-    **kwargs,
-):
-    """Call the student's ``fn``; turn ``NotImplementedError`` or a crash into a verdict.
-
-    Args:
-        name: how to call the function in messages (default: its ``__name__``).
-        signature: the call the exercise asks for, e.g. ``"td_target(reward, next_q, terminated,
-            gamma)"``, quoted when the function cannot even be called with these arguments.
-        hint: ``hint(err, line)`` may return one more sentence for a typical mistake, given the
-            exception and the student's line that raised it.
-
-    Raises:
-        StudentError: carrying the verdict, caught by :func:`check`.
-    """
+def call_student(fn: Callable, *args, name=None, signature: str = "", hint=None, **kwargs):
+    """Call the student's ``fn``; a crash or the stub's ``NotImplementedError`` becomes a
+    :class:`StudentError`. ``signature`` (the call the exercise asks for) is quoted when ``fn``
+    cannot be called so; ``hint(err, line)`` may add a sentence about the line that raised."""
     name = name or name_of(fn)
     try:
         return fn(*args, **kwargs)
     except NotImplementedError as err:
         # The stub raises it itself; NumPy on a TensorFlow graph tensor raises it from inside
         # TensorFlow, which is a bug of the student's to report like any other.
-        raised_in = traceback.extract_tb(err.__traceback__)[-1].filename
-        if not _is_library(raised_in):
-            fail(
-                f"{name} still raises NotImplementedError: that is the stub. Replace "
-                "`raise NotImplementedError` with your code, run its cell, then run this check "
-                "again."
-            )
+        if not _is_library(traceback.extract_tb(err.__traceback__)[-1].filename):
+            fail(f"{name} still raises NotImplementedError: that is the stub. "
+                 "Replace `raise NotImplementedError` with your code, run its cell, "
+                 "then run this check again.")
         _report(err, name, signature, hint)
     except RecursionError:
-        fail(
-            f"{name} calls itself without end (RecursionError). Did you give your function the "
-            "name of the library function it calls?"
-        )
+        fail(f"{name} calls itself without end (RecursionError). "
+             "Did you give your function the name of the library function it calls?")
     except Exception as err:  # the student's bug, reported, never raised into the notebook
         _report(err, name, signature, hint)
 
@@ -219,13 +167,10 @@ def call_student(
 def _report(err: BaseException, name: str, signature: str, hint) -> None:
     frame = student_frame(err)
     if frame is None and isinstance(err, TypeError) and ("argument" in str(err)):
-        fail(
-            f"{name} cannot be called the way the exercise calls it ({_short(err)}). "
-            + (f"Its parameters must be {signature}." if signature else "Check its parameters.")
-        )
-    message = describe_error(err, name) + "."
+        params = f"Its parameters must be {signature}." if signature else "Check its parameters."
+        fail(f"{name} cannot be called the way the exercise calls it ({_short(err)}). {params}")
     extra = hint(err, (frame.line or "") if frame else "") if hint else None
-    fail(message + (" " + extra if extra else ""))
+    fail(describe_error(err, name) + "." + (" " + extra if extra else ""))
 
 
 def check(grader: Callable[..., Verdict]) -> Callable[..., Verdict]:
@@ -235,21 +180,19 @@ def check(grader: Callable[..., Verdict]) -> Callable[..., Verdict]:
     def wrapper(*args, **kwargs) -> Verdict:
         for arg in args:
             if not callable(arg):
-                return wrong(
-                    f"pass your function itself, without calling it: "
-                    f"{grader.__name__}(my_function), not {grader.__name__}(my_function(...)) "
-                    f"(got a {type(arg).__name__})."
-                )
+                return wrong("pass your function itself, without calling it: "
+                             f"{grader.__name__}(my_function), "
+                             f"not {grader.__name__}(my_function(...)) (got a "
+                             f"{type(arg).__name__}).")
         try:
             return grader(*args, **kwargs)
         except StudentError as err:
             return err.verdict
         except Exception as err:  # noqa: BLE001 - a bug of the check itself: say so, don't crash
-            return wrong(
-                f"the check could not handle what your function returned "
-                f"({type(err).__name__}: {_short(err)}). Compare your function with the "
-                "exercise's description: its parameters, and what it returns."
-            )
+            return wrong("the check could not handle what your function returned "
+                         f"({type(err).__name__}: {_short(err)}). "
+                         "Compare your function with the exercise's description: its parameters, "
+                         "and what it returns.")
 
     return wrapper
 
@@ -257,41 +200,27 @@ def check(grader: Callable[..., Verdict]) -> Callable[..., Verdict]:
 # -- what the student returned ---------------------------------------------------------------
 
 
-def _is_tensor(x) -> bool:
-    return hasattr(x, "numpy") and hasattr(x, "dtype") and hasattr(x, "shape")
-
-
 def to_array(value: Any, name: str, what: str, shape: tuple | None = None) -> np.ndarray:
     """The student's return value as a float64 NumPy array, or a clear "not yet"."""
     if value is None:
         fail(f"{name} returned None: did you forget the `return` line? Return {what}.")
     if isinstance(value, (str, bytes, dict, set)):
-        fail(
-            f"{name} returned a {type(value).__name__} ({_short(repr(value), 60)}); return {what}."
-        )
+        fail(f"{name} returned a {type(value).__name__} ({_short(repr(value), 60)}); "
+             f"return {what}.")
     if inspect.isgenerator(value) or isinstance(value, (map, filter, zip)):
-        fail(
-            f"{name} returned a {type(value).__name__}, which can be read only once; "
-            f"return {what} (wrap it in list(...) or np.array(...))."
-        )
+        fail(f"{name} returned a {type(value).__name__}, which can be read only once; "
+             f"return {what} (wrap it in list(...) or np.array(...)).")
     try:
-        array = np.asarray(value.numpy() if _is_tensor(value) else value)
+        array = np.asarray(value.numpy() if hasattr(value, "numpy") else value)
     except Exception:  # noqa: BLE001 - e.g. a ragged list
-        fail(
-            f"{name} returned something that is not one array of numbers "
-            f"({type(value).__name__}); return {what}."
-        )
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        fail(
-            f"{name} returned values of type {array.dtype} ({_short(repr(value), 80)}); "
-            f"return {what}."
-        )
+        fail(f"{name} returned something that is not one array of numbers; return {what}.")
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        fail(f"{name} returned values of type {array.dtype} ({_short(repr(value), 80)}); "
+             f"return {what}.")
     array = array.astype(np.float64)
     if shape is not None and array.shape != tuple(shape):
-        fail(
-            f"{name} returned an array of shape {array.shape}; expected shape {tuple(shape)}: "
-            f"{what}."
-        )
+        fail(f"{name} returned an array of shape {array.shape}; expected shape {tuple(shape)}: "
+             f"{what}.")
     return array
 
 
@@ -318,21 +247,22 @@ def assert_unchanged(name: str, before: list, after: list, names: list[str]) -> 
     """Fail if the student's function changed one of its arguments in place."""
     for b, a, arg in zip(before, after, names):
         if not _same(b, a):
-            fail(
-                f"{name} changed its argument `{arg}` in place (for example with `+=`, `-=`, "
-                f"`.sort()`, `.reverse()` or an assignment into it). The caller still needs "
-                f"`{arg}` as it was: compute a new value instead (`x = x + ...` makes a new array)."
-            )
+            fail(f"{name} changed its argument `{arg}` in place (for example with `+=`, `-=`, "
+                 "`.sort()`, `.reverse()` or an assignment into it). "
+                 f"The caller still needs `{arg}` as it was: "
+                 "compute a new value instead (`x = x + ...` makes a new array).")
 
 
 def fmt(x, digits: int = 3) -> str:
     """A small array or number, rounded, for messages."""
     if isinstance(x, (list, tuple, np.ndarray)):
-        return str(np.round(np.asarray(x, dtype=np.float64), digits).tolist())
+        x = np.round(np.asarray(x, dtype=np.float64), digits)
+        if x.size > 24:  # the first few, and how many
+            return str(x.ravel()[:6].tolist())[:-1] + f", ... ({x.size} values of shape {x.shape})]"
+        return str(x.tolist())
     if isinstance(x, (float, np.floating)):
-        return (
-            f"{float(x):.{digits}g}" if abs(x) < 1e-3 and x != 0 else str(round(float(x), digits))
-        )
+        small = abs(x) < 1e-3 and x != 0
+        return f"{float(x):.{digits}g}" if small else str(round(float(x), digits))
     return str(x)
 
 
@@ -345,14 +275,10 @@ def close(a, b, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
 
 
 class Case:
-    """One case of a check: what the student's function is given and how messages describe it.
-
-    ``args`` are handed to the student as deep copies (``names[i]`` is how the exercise calls
-    ``args[i]``; a name of None hands the object itself and does not compare it afterwards, for
-    networks, optimizers and generators). ``text`` ends every message about this case, ``where``
-    (if set) starts it ("for an episode of 3 steps"). Any other keyword is data the reference and
-    the mistakes read (``case.gamma``, ``case.q``, ...).
-    """
+    """One case: ``args`` are handed to the student as deep copies, compared afterwards
+    (``names[i]`` is how the exercise calls ``args[i]``; a name of None hands the object itself,
+    for networks, optimizers and generators). ``text`` ends every message about the case,
+    ``where`` starts it; any other keyword is data the reference and the mistakes read."""
 
     def __init__(self, args=(), names=(), text: str = "", where: str = "", **data):
         self.args, self.names, self.text, self.where = tuple(args), tuple(names), text, where
@@ -362,27 +288,21 @@ class Case:
 
 @dataclass(frozen=True)
 class Mistake:
-    """A typical mistake: its hint, and how to recognise it.
-
-    Either ``variant(case)`` computes the wrong answer the mistake gives (recognised when the
-    student's answer equals it and it differs from the right one), or ``test(case, got)`` says
-    whether the student's answer shows the mistake. ``hint`` is text, or ``hint(case)``.
-    """
+    """A typical mistake: its ``hint`` (text, or a function of the case), and either
+    ``wrong_answer(case)``, the answer it gives (None: it does not apply to this case), or
+    ``test(case, got)``, whether the student's answer shows it. A table may also list a mistake
+    as a pair ``(hint, wrong_answer)``."""
 
     hint: str | Callable[[Case], str]
-    variant: Callable[[Case], Any] | None = None
+    wrong_answer: Callable[[Case], Any] | None = None
     test: Callable[[Case, Any], bool] | None = None
 
     def shown_by(self, case: Case, got, want, same) -> bool:
         try:
             if self.test is not None:
                 return bool(self.test(case, got))
-            wrong_answer = self.variant(case)
-            return (
-                wrong_answer is not None
-                and same(got, wrong_answer)
-                and not same(want, wrong_answer)
-            )
+            bad = self.wrong_answer(case)
+            return bad is not None and same(got, bad) and not same(want, bad)
         except Exception:  # noqa: BLE001 - a mistake that does not apply to this case
             return False
 
@@ -390,46 +310,25 @@ class Mistake:
         return self.hint(case) if callable(self.hint) else self.hint
 
 
-def grade(
-    fn: Callable,
-    cases,
-    reference: Callable[[Case], Any],
-    mistakes=(),
-    *,
-    read: Callable[[Any, Case, str], Any] | None = None,
-    same: Callable[[Any, Any], bool] = None,
-    signature: str = "",
-    hint=None,
-    explain: Callable[[Any, Any, Case], str] | None = None,
-    done: str,
-) -> Verdict:
-    """Run ``fn`` on every case and compare its answer with ``reference(case)``.
-
-    The reference is computed before the call, on the case's own arguments; the student gets
-    copies, and an argument changed in place is a mistake of its own. ``read(got, case, name)``
-    turns the answer into what is compared (default: a float array), failing with a message
-    about its type or shape. When answers differ, the mistake of the table that explains the
-    most failing cases gives the hint, on the first case it explains; if none does (or one
-    explains a single case that is not the first to fail: a coincidence), a generic
-    message shows the expected and the returned value (or ``explain(got, want, case)``).
-    ``done`` is the "correct" message.
-    """
-    name = name_of(fn)
+def grade(fn, cases, reference, mistakes=(), *, read=None, same=None, signature="", hint=None,
+          explain=None, rule="", done: str) -> Verdict:
+    """Run ``fn`` on every case and compare its answer with ``reference(case)``; ``done`` is the
+    "correct" message. ``read(got, case, name)`` turns the answer into what ``same(got, want)``
+    compares (default: a float array, :func:`close`), or fails about its type or shape. When
+    answers differ, the mistake that explains the most failing cases gives the hint (one that
+    explains a single later case only is a coincidence); otherwise ``explain(got, want, case)``,
+    or the expected and returned values and ``rule``, what the answer is."""
+    name, mistakes = name_of(fn), [m if isinstance(m, Mistake) else Mistake(*m) for m in mistakes]
     read = read or (lambda got, case, name: to_array(got, name, getattr(case, "what", "an array")))
-    same = same or close
-    failures = []
+    same, failures = same or close, []
     for case in cases:
         want = reference(case)
         kept = [i for i, n in enumerate(case.names) if n is not None]
         case.given = [copy.deepcopy(a) if i in kept else a for i, a in enumerate(case.args)]
         try:
             got = call_student(fn, *case.given, name=name, signature=signature, hint=hint)
-            assert_unchanged(
-                name,
-                [case.args[i] for i in kept],
-                [case.given[i] for i in kept],
-                [case.names[i] for i in kept],
-            )
+            assert_unchanged(name, *([x[i] for i in kept]
+                                     for x in (case.args, case.given, case.names)))
             got = read(got, case, name)
         except StudentError:
             if failures:  # a crash in a later case: the mismatch before it says more
@@ -441,17 +340,14 @@ def grade(
             failures.append((case, got, want, matched))
     if not failures:
         return correct(done)
-    # The mistake that explains the most failing cases (ties: the earliest case, then the
-    # table's order); one that explains a single later case only is taken for a coincidence.
     counts = {id(m): sum(m in matched for *_, matched in failures) for m in mistakes}
     first = [id(m) for m in failures[0][3]]
     ranked = sorted(mistakes, key=lambda m: (-counts[id(m)], id(m) not in first))
     if ranked and (counts[id(ranked[0])] > 1 or id(ranked[0]) in first):
-        best = ranked[0]
-        case = next(c for c, *_, matched in failures if best in matched)
-        return wrong(_about(case, best.message(case)))
+        case = next(c for c, *_, matched in failures if ranked[0] in matched)
+        return wrong(_about(case, ranked[0].message(case)))
     case, got, want, _ = failures[0]
-    return wrong(_about(case, (explain or expected)(got, want, case)))
+    return wrong(_about(case, (explain or partial(expected, rule=rule))(got, want, case)))
 
 
 def _about(case: Case, message: str) -> str:
@@ -459,70 +355,22 @@ def _about(case: Case, message: str) -> str:
     return f"{text} {case.text}".strip()
 
 
-def expected(got, want, case: Case) -> str:
-    """The generic message: the expected answer and the student's, in the exercise's terms."""
-    got_shape, want_shape = np.shape(got), np.shape(want)
-    if got_shape != want_shape:
-        return (
-            f"expected {getattr(case, 'what', 'an array')}, shape {want_shape}; "
-            f"got shape {got_shape}."
-        )
-    return f"expected {fmt(want, 4)}, got {fmt(got, 4)}."
+def expected(got, want, case: Case, rule: str = "") -> str:
+    """The generic message: the expected answer and the student's, and what the answer is."""
+    what = getattr(case, "what", "an array")
+    if np.shape(got) != np.shape(want):
+        return f"expected {what}, shape {np.shape(want)}; got shape {np.shape(got)}."
+    return f"expected {fmt(want, 4)}, got {fmt(got, 4)}." + (f" It is {rule}." if rule else "")
 
 
-def shape_is(*shapes) -> Callable[[Case, Any], bool]:
-    """A mistake's test: the answer has one of these shapes (functions of the case allowed)."""
-
-    def test(case, got):
-        wanted = [s(case) if callable(s) else s for s in shapes]
-        return np.shape(got) in [tuple(s) for s in wanted]
-
-    return test
-
-
-def agent_verdict(run, reached, passed, problem, units, *, forgiving, learns="", note=""):
-    """Put an agent's training and the unit checks of the student's functions together.
-
-    ``run`` says what trained ("5,000 steps on ..."), ``reached`` what the agent reached and
-    ``passed`` whether that is enough; ``problem`` is the "not yet" that stopped training (or
-    None); ``units`` lists ``(name, verdict)`` of the student's functions' own checks, which say
-    why an agent does not learn. ``forgiving`` says why a run may pass with a mistake left;
-    ``note`` ends the verdict (for example: the step ran eagerly).
-    """
-    failing = [(n, v) for n, v in units if not v.ok]
-    diagnosis = " ".join(f"About {n}: {v.message}" for n, v in failing)
-    if problem is not None:
-        return wrong(f"Training stopped: {problem} {diagnosis}".strip())
-    if passed and not failing:
-        return correct(
-            f"After {run}, your agent {reached}: {learns or 'your own code learns'}.{note}"
-        )
-    if passed:
-        return wrong(f"After {run} your agent {reached}, but {forgiving} {diagnosis}")
-    if failing:
-        return wrong(f"After {run} your agent {reached}: it did not learn. Why: {diagnosis}")
-    names = " and ".join(n for n, _ in units)
-    return wrong(
-        f"After {run} your agent {reached}: it did not learn, although {names} "
-        f"{'passes its own check' if len(units) == 1 else 'pass their own checks'}.{note} "
-        "Run the check again (each run has a new seed); if it fails again, does your code keep "
-        "state between calls (a global variable, a counter, a network or an optimizer of its "
-        "own)? The agent passes everything it needs as arguments."
-    )
-
-
-# -- helpers the value-based chapters share (3, 4 and 7) ---------------------------------------
+# -- the value-based chapters' targets (3, 4 and 7) ------------------------------------------------
 
 
 def td_cases(rng: np.random.Generator) -> list[tuple[int, str, float]]:
     """The minibatches a target check runs, ``(batch size, terminal, gamma)``: a mixed batch, a
     batch of one with no terminal, an all-terminal batch, and a mixed batch at gamma 0.5."""
-    return [
-        (int(rng.integers(5, 9)), "mixed", float(rng.choice([0.9, 0.99]))),
-        (1, "none", 0.9),
-        (int(rng.integers(3, 6)), "all", 0.99),
-        (int(rng.integers(3, 6)), "mixed", 0.5),
-    ]
+    return [(int(rng.integers(5, 9)), "mixed", float(rng.choice([0.9, 0.99]))), (1, "none", 0.9),
+            (int(rng.integers(3, 6)), "all", 0.99), (int(rng.integers(3, 6)), "mixed", 0.5)]
 
 
 def terminal_flags(rng: np.random.Generator, batch: int, terminal: str) -> np.ndarray:
@@ -533,13 +381,34 @@ def terminal_flags(rng: np.random.Generator, batch: int, terminal: str) -> np.nd
     return flags
 
 
+def td(c, boot=None, mask=None, gamma=None):
+    """``r + gamma (1 - terminated) boot`` of a target case (``c.r``, ``c.t``, ``c.gamma`` and
+    ``c.boot``, the value bootstrapped from), or a typical mistake's version of it."""
+    gamma = c.gamma if gamma is None else gamma
+    return c.r + gamma * (1 - c.t if mask is None else mask) * (c.boot if boot is None else boot)
+
+
+NO_MASK = ("the terminated transitions still bootstrap: their target is just the reward. "
+           "Multiply the bootstrap term by (1 - terminated).")
+FLIPPED = ("the flag is the wrong way round: bootstrap when the episode goes on, "
+           "(1 - terminated), not terminated.")
+REWARD_DISCOUNTED = ("the reward is not discounted: it arrives now. "
+                     "Only the next state's value is multiplied by gamma.")
+NOT_DISCOUNTED = "the next state's value must be discounted: multiply it by gamma."
+# The slips every TD target can make, whatever it bootstraps from (chapters 3, 4 and 7).
+TD_MISTAKES = [(NO_MASK, lambda c: td(c, mask=1.0)), (FLIPPED, lambda c: td(c, mask=c.t)),
+               (REWARD_DISCOUNTED, lambda c: c.gamma * td(c, gamma=1.0)),
+               (NOT_DISCOUNTED, lambda c: td(c, gamma=1.0)),
+               ("the sign of the bootstrap term is flipped: "
+                "y = r + gamma * (1 - terminated) * (the next state's value).",
+                lambda c: td(c, gamma=-c.gamma))]
+
+
 def flags_hint(err, line: str) -> str | None:
     """A hint for ``if terminated:`` on an array of flags."""
     if "truth value" in str(err) and "ambiguous" in str(err):
-        return (
-            "`terminated` is an array, one flag per transition: `if` and `not` do not work on it. "
-            "Multiply instead: (1 - terminated)."
-        )
+        return ("`terminated` is an array, one flag per transition: "
+                "`if` and `not` do not work on it. Multiply instead: (1 - terminated).")
     return None
 
 
@@ -547,11 +416,51 @@ def tensor_hint(err: BaseException, line: str) -> str | None:
     """A hint for NumPy-only code given TensorFlow tensors (as the agents pass them)."""
     text = str(err)
     if isinstance(err, AttributeError) and ("Tensor" in text or "Variable" in text):
-        return (
-            "The check passes TensorFlow tensors, as the agent does: use TensorFlow "
-            "operations (tf.nn.log_softmax, tf.gather(..., batch_dims=1), tf.reduce_mean, "
-            "tf.stop_gradient), not NumPy methods."
-        )
+        return ("The check passes TensorFlow tensors, as the agent does: "
+                "use TensorFlow operations (tf.nn.log_softmax, tf.gather(..., batch_dims=1), "
+                "tf.reduce_mean, tf.stop_gradient), not NumPy methods.")
     if "NumPy array" in text or "__array__" in text:
         return "Use TensorFlow operations on the tensors you get, not NumPy ones."
     return None
+
+
+# -- the agent checks ---------------------------------------------------------------------------
+
+# Agent checks train on these seeds, in order: the book's solution passes on the first with a
+# wide margin (measured), so a correct answer is not rejected by a bad draw. A second seed is
+# tried only when the first run fails and the unit checks pass (another CPU can give another
+# trajectory from the same seed).
+AGENT_SEEDS = (1234, 5678)
+
+
+def traced(name: str, how: str = "") -> str:
+    """What an agent does with a learning step that its unit check cannot: it traces it."""
+    return (f"in the agent {name} runs inside tf.function{how}: its Python code runs once, "
+            "when the step is traced, so a Python number, list or NumPy value computed there, "
+            "or a Python `if` on a tensor, is frozen at its first value. "
+            "Compute everything that depends on the inputs with TensorFlow operations.")
+
+
+def agent_verdict(run, reached, passed, problem, units, *, forgiving, learns="", note="", differs):
+    """The verdict of an agent check: ``run`` says what trained, ``reached`` what the agent
+    reached and ``passed`` whether that is enough; ``problem`` is the "not yet" that stopped
+    training (or None); ``units`` are ``(name, verdict)`` of the functions' own checks, which say
+    why an agent does not learn; ``forgiving`` why a run may pass with a mistake left;
+    ``differs`` what the agent does that the unit checks cannot; ``note`` ends the verdict."""
+    failing = [(n, v) for n, v in units if not v.ok]
+    diagnosis = " ".join(f"About {n}: {v.message}" for n, v in failing)
+    if problem is not None:
+        return wrong(f"Training stopped: {problem} {diagnosis}".strip())
+    if passed and not failing:
+        return correct(f"After {run}, your agent {reached}: "
+                       f"{learns or 'your own code learns'}.{note}")
+    if passed:
+        return wrong(f"After {run} your agent {reached}, but {forgiving} {diagnosis}")
+    if failing:
+        return wrong(f"After {run} your agent {reached}: it did not learn. Why: {diagnosis}")
+    names = " and ".join(n for n, _ in units)
+    own = "passes its own check" if len(units) == 1 else "pass their own checks"
+    return wrong(f"After {run} your agent {reached}: it did not learn, "
+                 f"although {names} {own}.{note} The book's solution learns on these seeds "
+                 "with a wide margin, so bad luck is unlikely. "
+                 f"The unit checks call your code one case at a time; {differs}")

@@ -5,43 +5,22 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 
-from rlbook.exercises._core import (
-    Case,
-    Verdict,
-    call_student,
-    check,
-    correct,
-    fail,
-    fresh_rng,
-    grade,
-    name_of,
-    wrong,
-)
+from rlbook.exercises._core import Case, Verdict, check, fail, fresh_rng, grade, name_of
 
+# fmt: off
 __all__ = ["check_run_episode", "check_short_cartpole"]
 
 
 class _Scripted(gym.Env):
-    """A test environment with random observations and rewards that ends at a set step.
+    """A test environment with random observations and rewards that ends at a planned step; it
+    raises a clear error when stepped before ``reset`` or after its episode ended."""
 
-    It records the observation it emitted at each step, and raises a clear error when it is
-    stepped before ``reset`` or after its episode ended.
-    """
+    observation_space, action_space = gym.spaces.Discrete(10_000), gym.spaces.Discrete(2)
 
-    observation_space = gym.spaces.Discrete(10_000)
-    action_space = gym.spaces.Discrete(2)
-
-    def __init__(self, rng: np.random.Generator):
-        self._rng = rng
-        self.episode = None  # (end_step, terminates), set by the check before each episode
-        self.t = None  # None until reset() is called
-
-    def plan(self, end_step: int, terminates: bool) -> None:
-        self.episode = (end_step, terminates)
-        self.t = None
-        self.obs = [int(x) for x in self._rng.choice(10_000, size=end_step + 1, replace=False)]
-        self.rewards = [float(x) for x in np.round(self._rng.uniform(0.5, 3.0, size=end_step), 1)]
-        self.last_flags = None
+    def __init__(self, rng, end: int, terminates: bool):
+        self.end, self.terminates, self.t, self.flags = end, bool(terminates), None, None
+        self.obs = [int(x) for x in rng.choice(10_000, size=end + 1, replace=False)]
+        self.rewards = [float(x) for x in np.round(rng.uniform(0.5, 3.0, size=end), 1)]
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
@@ -49,257 +28,176 @@ class _Scripted(gym.Env):
         return self.obs[0], {}
 
     def step(self, action):
-        end_step, terminates = self.episode
         if self.t is None:
-            raise RuntimeError(
-                "env.step() was called before env.reset(): every episode starts with "
-                "`obs, info = env.reset()`"
-            )
-        if self.t >= end_step:
-            raise RuntimeError(
-                f"env.step() was called again after the episode ended at step {end_step}: "
-                "the loop must stop when terminated OR truncated is True"
-            )
+            raise RuntimeError("env.step() was called before env.reset(): "
+                               "every episode starts with `obs, info = env.reset()`")
+        if self.t >= self.end:
+            raise RuntimeError(f"env.step() was called again after the episode ended at step "
+                               f"{self.end}: the loop must stop when terminated OR truncated is "
+                               "True")
         if action not in (0, 1):
-            raise ValueError(
-                f"env.step() got the action {action!r}, which is not in the action space "
-                "(0 or 1): pass the action that policy(obs) returned"
-            )
+            raise ValueError(f"env.step() got the action {action!r}, "
+                             "which is not in the action space (0 or 1): "
+                             "pass the action that policy(obs) returned")
         self.t += 1
-        end = self.t == end_step
-        self.last_flags = (end and terminates, end and not terminates)
-        return (
-            self.obs[self.t],
-            self.rewards[self.t - 1],
-            end and terminates,
-            end and not terminates,
-            {},
-        )
-
-
-class _Policy:
-    """The policy handed to ``run_episode``: records what it was called with."""
-
-    def __init__(self):
-        self.seen = []
-
-    def __call__(self, obs):
-        self.seen.append(obs)
-        return int(obs) % 2 if isinstance(obs, (int, np.integer)) else 0
+        end = self.t == self.end
+        self.flags = (end and self.terminates, end and not self.terminates)
+        return self.obs[self.t], self.rewards[self.t - 1], *self.flags, {}
 
 
 def _step_hint(err, line: str) -> str | None:
-    text = str(err)
-    if isinstance(err, ValueError) and "values to unpack" in text:
+    if isinstance(err, ValueError) and "values to unpack" in str(err):
         if "reset" in line:
             return "env.reset() returns two values: `obs, info = env.reset()`."
-        return (
-            "In Gymnasium env.step() returns five values: "
-            "`obs, reward, terminated, truncated, info = env.step(action)` (gym 0.10 returned "
-            "four)."
-        )
-    if isinstance(err, TypeError) and "tuple" in text:
+        return ("In Gymnasium env.step() returns five values: `obs, reward, terminated, "
+                "truncated, info = env.step(action)` (gym 0.10 returned four).")
+    if isinstance(err, TypeError) and "tuple" in str(err):
         return "env.reset() returns (obs, info): unpack it, `obs, info = env.reset()`."
     return None
 
 
 def _episode_cases(rng):
-    env = _Scripted(rng)
-    for end_step, terminates in [
-        (int(rng.integers(3, 9)), True),
-        (int(rng.integers(3, 9)), False),
-        (1, True),
-        (int(rng.integers(2, 6)), False),
+    for end, terminates in [
+        (rng.integers(3, 9), 1),
+        (rng.integers(3, 9), 0),
+        (1, 1),
+        (rng.integers(2, 6), 0),
     ]:
-        env.plan(end_step, terminates)
-        policy = _Policy()
-        kind = (
-            f"an episode that {'terminates' if terminates else 'is truncated by a time limit'} "
-            f"after {end_step} step{'s' if end_step > 1 else ''}"
-        )
-        yield Case((env, policy), (None, None), env=env, policy=policy, end=end_step, kind=kind)
+        env, seen = _Scripted(rng, int(end), terminates), []
+        kind = "terminates" if terminates else "is truncated by a time limit"
+        kind = f"an episode that {kind} after {end} step{'s' if end > 1 else ''}"
 
+        def policy(obs, seen=seen):  # records what it was called with
+            seen.append(obs)
+            return obs % 2 if isinstance(obs, int) else 0
 
-def _loop_problem(result, c, name) -> str | None:
-    """What is wrong with how the episode was run: reset, the policy's inputs, when it stopped."""
-    env, seen = c.env, c.policy.seen
-    if env.t is None:
-        return (
-            f"{name} never called env.reset(): every episode starts with `obs, info = env.reset()`."
-        )
-    if not isinstance(result, tuple) or len(result) != 4:
-        return (
-            f"{name} returned {result!r}; "
-            "return a tuple (total_reward, steps, terminated, truncated)."
-        )
-    if any(isinstance(o, tuple) for o in seen):
-        return (
-            "your policy was called with a tuple: env.reset() returns (obs, info), and env.step() "
-            "returns five values. Unpack them: `obs, info = env.reset()`."
-        )
-    if not seen:
-        return f"{name} never called policy(obs): the actions must come from the policy."
-    if env.t < c.end:
-        return (
-            f"for {c.kind} your loop stopped after {env.t} step(s), before the episode ended: "
-            "keep stepping until terminated or truncated is True."
-        )
-    if len(seen) == c.end and list(seen) != env.obs[: c.end]:
-        if all(o == env.obs[0] for o in seen):
-            return (
-                "obs is never updated: the policy saw the first observation at every step. Keep "
-                "the new one, `obs, reward, terminated, truncated, info = env.step(action)`."
-            )
-        return (
-            "the policy must be called with the latest observation, the one the last env.step() "
-            "returned (or env.reset() at the start)."
-        )
-    if len(seen) != c.end:
-        return (
-            f"for {c.kind} policy(obs) was called {len(seen)} times; call it once per step, with "
-            "the latest observation."
-        )
-    return None
-
-
-def _result_problem(result, c) -> str | None:
-    """What is wrong with what was returned: the step count, the total reward, the two flags."""
-    total, steps, terminated, truncated = result
-    rewards = c.env.rewards
-    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
-        return f"steps should be an int (the number of env.step calls), got {steps!r}."
-    if steps != c.end:
-        return f"for {c.kind} you reported steps={steps}. Count one step per env.step call."
-    try:
-        total = float(total)
-    except (TypeError, ValueError):
-        return f"total_reward should be a number, got {total!r}."
-    if np.isclose(total, sum(rewards) - rewards[-1]) and not np.isclose(total, sum(rewards)):
-        return (
-            f"for {c.kind} you missed the last reward: add up every reward, the last one "
-            "included (add it before leaving the loop)."
-        )
-    if np.isclose(total, sum(rewards) - rewards[0]) and not np.isclose(total, sum(rewards)):
-        return f"for {c.kind} you missed the first reward: add every reward env.step returns."
-    if not np.isclose(total, sum(rewards)):
-        return (
-            f"for {c.kind} with rewards {rewards} the total reward is {sum(rewards):g}, you "
-            f"returned {result[0]!r}."
-        )
-    if not all(isinstance(f, (bool, np.bool_)) for f in (terminated, truncated)):
-        flags = (terminated, truncated)
-        return f"return the two flags as Gymnasium gave them (True/False), got {flags!r}."
-    if (bool(terminated), bool(truncated)) != c.env.last_flags:
-        return (
-            f"for {c.kind} you returned terminated={terminated}, truncated={truncated}. Return "
-            "the two flags of the last step as Gymnasium gave them, each in its place."
-        )
-    return None
+        yield Case((env, policy), (None, None), env=env, seen=seen, end=int(end), kind=kind)
 
 
 def _read_episode(result, c, name):
-    message = _loop_problem(result, c, name) or _result_problem(result, c)
-    if message:
-        fail(message)
+    """Fails on what is wrong with how the episode was run, then with what was returned."""
+    env, seen, rewards = c.env, c.seen, c.env.rewards
+    if env.t is None:
+        fail(f"{name} never called env.reset(): every episode starts with `obs, "
+             "info = env.reset()`.")
+    if not isinstance(result, tuple) or len(result) != 4:
+        fail(f"{name} returned {result!r}; "
+             "return a tuple (total_reward, steps, terminated, truncated).")
+    if any(isinstance(o, tuple) for o in seen):
+        fail("your policy was called with a tuple: env.reset() returns (obs, info), "
+             "and env.step() returns five values. Unpack them: `obs, info = env.reset()`.")
+    if not seen:
+        fail(f"{name} never called policy(obs): the actions must come from the policy.")
+    if env.t < c.end:
+        fail(f"for {c.kind} your loop stopped after {env.t} step(s), before the episode ended: "
+             "keep stepping until terminated or truncated is True.")
+    if len(seen) == c.end and seen != env.obs[: c.end]:
+        if all(o == env.obs[0] for o in seen):
+            fail("obs is never updated: the policy saw the first observation at every step. "
+                 "Keep the new one, `obs, reward, terminated, truncated, "
+                 "info = env.step(action)`.")
+        fail("the policy must be called with the latest observation, "
+             "the one the last env.step() returned (or env.reset() at the start).")
+    if len(seen) != c.end:
+        fail(f"for {c.kind} policy(obs) was called {len(seen)} times; call it once per step, "
+             "with the latest observation.")
+    total, steps, terminated, truncated = result
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
+        fail(f"steps should be an int (the number of env.step calls), got {steps!r}.")
+    if steps != c.end:
+        fail(f"for {c.kind} you reported steps={steps}. Count one step per env.step call.")
+    try:
+        total = float(total)
+    except (TypeError, ValueError):
+        fail(f"total_reward should be a number, got {total!r}.")
+    for i, fix in ((-1, "the last one included (add it before leaving the loop)"), (0, "")):
+        if np.isclose(total, sum(rewards) - rewards[i]) and not np.isclose(total, sum(rewards)):
+            which = "last" if i else "first"
+            fail(f"for {c.kind} you missed the {which} reward: add up every reward, "
+                 f"{fix or 'the first one too'}.")
+    if not np.isclose(total, sum(rewards)):
+        fail(f"for {c.kind} with rewards {rewards} the total reward is {sum(rewards):g}, "
+             f"you returned {result[0]!r}.")
+    if not all(isinstance(f, (bool, np.bool_)) for f in (terminated, truncated)):
+        fail("return the two flags as Gymnasium gave them (True/False), "
+             f"got {(terminated, truncated)!r}.")
+    if (bool(terminated), bool(truncated)) != env.flags:
+        fail(f"for {c.kind} you returned terminated={terminated}, truncated={truncated}. "
+             "Return the two flags of the last step as Gymnasium gave them, each in its place.")
 
 
 @check
 def check_run_episode(run_episode) -> Verdict:
-    """Check ``run_episode(env, policy) -> (total_reward, steps, terminated, truncated)``.
-
-    The function must reset the environment, step it with ``policy(obs)`` (the latest
-    observation) until the episode is terminated *or* truncated, and report both flags of the
-    last step. Cases: random lengths ending by termination and by truncation, a one-step
-    episode, and a second episode on the same environment (random observations and rewards).
-    """
+    """Check ``run_episode(env, policy) -> (total_reward, steps, terminated, truncated)``: reset,
+    step with ``policy(obs)`` on the latest observation until terminated *or* truncated, and
+    report both flags of the last step. Episodes of random lengths end by termination, by
+    truncation, and after one step, with random observations and rewards."""
     return grade(
-        run_episode,
-        _episode_cases(fresh_rng()),
-        lambda c: None,
-        read=_read_episode,
+        run_episode, _episode_cases(fresh_rng()), lambda c: None, read=_read_episode,
         same=lambda got, want: True,  # (the episode is judged by _read_episode)
-        signature="run_episode(env, policy)",
-        hint=_step_hint,
-        done=(
-            f"{name_of(run_episode)} resets, follows the policy on the latest observation, stops "
-            "on terminated or truncated, counts every step and reward, and keeps the two flags "
-            "apart."
-        ),
+        signature="run_episode(env, policy)", hint=_step_hint,
+        done=(f"{name_of(run_episode)} resets, follows the policy on the latest observation, "
+              "stops on terminated or truncated, counts every step and reward, "
+              "and keeps the two flags apart."),
     )
 
 
-def _balance(obs) -> int:
-    """A simple controller that keeps CartPole up for hundreds of steps: push towards the fall."""
-    return int(obs[2] + 0.5 * obs[3] > 0)
-
-
-def _run(env, seed: int, limit: int = 1000):
+def _run_balanced(env, seed: int):
+    """Steps, terminated, truncated of an episode with a controller that keeps the pole up for
+    hundreds of steps (it pushes towards the fall), so that only a time limit ends it."""
     obs, _ = env.reset(seed=seed)
     steps, terminated, truncated = 0, False, False
-    while not (terminated or truncated) and steps < limit:
-        obs, _, terminated, truncated, _ = env.step(_balance(obs))
+    while not (terminated or truncated) and steps < 1000:
+        obs, _, terminated, truncated, _ = env.step(int(obs[2] + 0.5 * obs[3] > 0))
         steps += 1
     return steps, terminated, truncated
 
 
+def _read_cartpole(env, c, name):
+    """The lengths of two episodes in a row, once ``env`` is CartPole-v1."""
+    if isinstance(env, tuple) and env and isinstance(env[0], gym.Env):
+        fail(f"{name} returned a tuple; return the environment alone.")
+    if not isinstance(env, gym.Env):
+        fail(f"{name} returned a {type(env).__name__} for max_steps={c.n}; "
+             "return the environment (a gymnasium.Env).")
+    env_id = getattr(getattr(env.unwrapped, "spec", None), "id", None)
+    if env_id is not None and env_id != "CartPole-v1":
+        extra = (" CartPole-v0 is not CartPole-v1: "
+                 "an older version with a 200-step limit and another reward threshold.")
+        fail(f"{name} made {env_id}, not CartPole-v1.{extra if env_id == 'CartPole-v0' else ''}")
+    if type(env.unwrapped).__name__ != "CartPoleEnv":
+        fail(f"{name} returned {type(env.unwrapped).__name__}, not CartPole-v1.")
+    episodes = [_run_balanced(env, int(seed)) for seed in c.seeds]
+    if any(terminated for _, terminated, _ in episodes):
+        fail("the pole fell, "
+             "which the balancing controller of the check never allows on CartPole-v1: "
+             "is it CartPole-v1?")
+    return [steps for steps, _, _ in episodes]
+
+
+def _explain_limit(got, want, c) -> str:
+    again = (
+        " in its second episode (does your limit start again at reset?)" if got[0] == c.n else ""
+    )
+    steps = got[1] if again else got[0]
+    limit = (" The environment still has CartPole-v1's own 500-step limit: add yours."
+             if steps == 500 else "")
+    return (f"{c.name}({c.n}) truncated the episode after {steps} steps{again}, "
+            f"not {c.n}.{limit} Use gymnasium.wrappers.TimeLimit(env, max_episode_steps) or "
+            "gym.make(..., max_episode_steps=...).")
+
+
 @check
 def check_short_cartpole(short_cartpole) -> Verdict:
-    """Check ``short_cartpole(max_steps) -> env``: CartPole-v1 truncated after ``max_steps`` steps.
-
-    Cases: random limits below 500 (and a limit of 1), each for two episodes in a row, with a
-    balancing controller that keeps the pole up so that only the time limit ends an episode.
-    """
-    name = name_of(short_cartpole)
+    """Check ``short_cartpole(max_steps) -> env``: CartPole-v1 truncated after ``max_steps``
+    steps, for random limits below 500 and a limit of 1, two balanced episodes each."""
     rng = fresh_rng()
-    for max_steps in (int(rng.integers(20, 120)), int(rng.integers(120, 300)), 1):
-        env = call_student(
-            short_cartpole, max_steps, name=name, signature="short_cartpole(max_steps)"
-        )
-        if isinstance(env, tuple) and env and isinstance(env[0], gym.Env):
-            return wrong(f"{name} returned a tuple; return the environment alone.")
-        if not isinstance(env, gym.Env):
-            return wrong(
-                f"{name} returned a {type(env).__name__} for max_steps={max_steps}; return the "
-                "environment (a gymnasium.Env)."
-            )
-        spec = getattr(env.unwrapped, "spec", None)
-        env_id = getattr(spec, "id", None)
-        if env_id is not None and env_id != "CartPole-v1":
-            extra = (
-                (
-                    " CartPole-v0 is not CartPole-v1: an older version with a 200-step limit and "
-                    "another reward threshold."
-                )
-                if env_id == "CartPole-v0"
-                else ""
-            )
-            return wrong(f"{name} made {env_id}, not CartPole-v1.{extra}")
-        if type(env.unwrapped).__name__ != "CartPoleEnv":
-            return wrong(f"{name} returned {type(env.unwrapped).__name__}, not CartPole-v1.")
-        for episode in range(2):
-            steps, terminated, truncated = _run(env, seed=int(rng.integers(1_000_000)))
-            if terminated:
-                return wrong(
-                    f"the pole fell after {steps} steps, which the balancing controller of the "
-                    "check never allows on CartPole-v1: is it CartPole-v1?"
-                )
-            if steps != max_steps:
-                hint = (
-                    " The environment still has CartPole-v1's own 500-step limit: add yours."
-                    if steps == 500
-                    else ""
-                )
-                again = (
-                    " in its second episode (does your limit start again at reset?)"
-                    if episode
-                    else ""
-                )
-                return wrong(
-                    f"{name}({max_steps}) truncated the episode after {steps} steps{again}, not "
-                    f"{max_steps}.{hint} Use gymnasium.wrappers.TimeLimit(env, max_episode_steps) "
-                    "or gym.make(..., max_episode_steps=...)."
-                )
-    return correct(
-        f"{name} returns CartPole-v1 whose episodes are truncated (not terminated) exactly at "
-        "max_steps, episode after episode."
+    limits = (int(rng.integers(20, 120)), int(rng.integers(120, 300)), 1)
+    return grade(
+        short_cartpole,
+        [Case((n,), ("max_steps",), n=n, seeds=rng.integers(10**6, size=2)) for n in limits],
+        lambda c: [c.n, c.n], read=_read_cartpole, same=lambda got, want: got == want,
+        signature="short_cartpole(max_steps)", explain=_explain_limit,
+        done=(f"{name_of(short_cartpole)} returns CartPole-v1 whose episodes are truncated (not "
+              "terminated) exactly at max_steps, episode after episode."),
     )

@@ -6,6 +6,7 @@ import numpy as np
 
 from rlbook.exercises._core import Case, Mistake, Verdict, check, fail, fresh_rng, grade, name_of
 
+# fmt: off
 __all__ = ["check_time_to_solve", "check_replay_ratio"]
 
 
@@ -13,14 +14,10 @@ def _evals(rng, means):
     """Evaluations as the training loop records them: steps and seconds both increasing."""
     every = int(rng.integers(1, 6)) * 1000
     per_step = float(rng.uniform(0.5, 2.0)) / 1000
+    step = [every * (i + 1) for i in range(len(means))]
     return [
-        {
-            "step": every * (i + 1),
-            "train_seconds": round(per_step * every * (i + 1) + 0.01 * i, 3),
-            "mean": float(m),
-            "std": float(np.round(rng.uniform(0, 30), 1)),
-        }
-        for i, m in enumerate(means)
+        dict(step=s, train_seconds=round(per_step * s + 0.01 * i, 3), mean=float(m), std=5.0 + i)
+        for i, (s, m) in enumerate(zip(step, means))
     ]
 
 
@@ -37,14 +34,8 @@ def _solve_cases(rng):
     ]:
         evaluations = _evals(rng, means)
         shown = f"evaluation means {means}" if means else "an empty list of evaluations"
-        yield Case(
-            (evaluations, th),
-            ("evaluations", "threshold"),
-            kind=kind,
-            evals=evaluations,
-            th=th,
-            shown=shown,
-        )
+        yield Case((evaluations, th), ("evaluations", "threshold"), kind=kind, evals=evaluations,
+                   th=th, shown=shown)
 
 
 def _first(c, at_least=True):
@@ -56,10 +47,8 @@ def _read_pair(got, c, name):
     if got is None or isinstance(got, (bool, int, float)) and not got:
         return got  # (None, or a False or 0 where None is meant: a mistake of the table)
     if isinstance(got, dict):
-        fail(
-            f"{name} returned the evaluation's dict; "
-            "return the pair (e['step'], e['train_seconds'])."
-        )
+        fail(f"{name} returned the evaluation's dict; "
+             "return the pair (e['step'], e['train_seconds']).")
     try:
         step, seconds = got
     except (TypeError, ValueError):
@@ -76,66 +65,39 @@ def _best_or_last(c, got) -> bool:
 
 
 _SOLVE_MISTAKES = [
-    Mistake(
-        lambda c: (
-            f"with {c.shown} no evaluation reaches {c.th:g}, so the run is not solved: return "
-            f"None, got {c.got!r}"
-            + (" (None, not False or 0: check with `is None`)." if c.got in (False, 0) else ".")
-        ),
-        test=lambda c, got: c.want is None,
-    ),
-    Mistake(
-        lambda c: (
-            f"the {c.shown} reach the threshold {c.th:g} (a mean equal to the threshold counts), "
-            f"but {c.name} returned None."
-        ),
-        test=lambda c, got: got is None,
-    ),
-    Mistake(
-        "the pair is in the wrong order: return (step, train_seconds).",
-        lambda c: c.want[::-1],
-    ),
-    Mistake(
-        "you returned the evaluation's position in the list; return its 'step' entry "
-        "(environment steps taken) and its 'train_seconds'.",
-        test=lambda c, got: isinstance(got[0], (int, np.integer)) and 0 <= got[0] < len(c.evals),
-    ),
-    Mistake(
-        "you returned the best (or the last) solved evaluation; the benchmark counts the FIRST "
-        "evaluation that reaches the threshold, even if the agent falls back afterwards.",
-        test=_best_or_last,
-    ),
-    Mistake(
-        "a mean equal to the threshold counts as solved: compare with >=, not >.",
-        lambda c: _first(c, at_least=False) if c.kind == "at_threshold" else None,
-    ),
+    Mistake(lambda c: f"with {c.shown} no evaluation reaches {c.th:g}, so the run is not solved: "
+                      "return None, "
+                      f"got {c.got!r}" + (" (None, not False or 0: check with `is None`)."
+            if c.got in (False, 0) else "."), test=lambda c, got: c.want is None),
+    Mistake(lambda c: f"the {c.shown} reach the threshold {c.th:g} (a mean equal to the threshold "
+                      f"counts), but {c.name} returned None.", test=lambda c, got: got is None),
+    ("the pair is in the wrong order: return (step, train_seconds).", lambda c: c.want[::-1]),
+    Mistake("you returned the evaluation's position in the list; "
+            "return its 'step' entry (environment steps taken) and its 'train_seconds'.",
+            test=lambda c, got: isinstance(got[0], (int, np.integer)) and got[0] < len(c.evals)),
+    Mistake("you returned the best (or the last) solved evaluation; "
+            "the benchmark counts the FIRST evaluation that reaches the threshold, "
+            "even if the agent falls back afterwards.",
+            test=_best_or_last),
+    ("a mean equal to the threshold counts as solved: compare with >=, not >.",
+     lambda c: _first(c, at_least=False) if c.kind == "at_threshold" else None),
 ]
 
 
 @check
 def check_time_to_solve(time_to_solve) -> Verdict:
-    """Check ``time_to_solve(evaluations, threshold) -> (step, train_seconds) or None``.
-
-    Cases (random steps, seconds and threshold on every call): solved, then falling back, then
-    better (the first solve counts, not the best or the last); a mean exactly at the threshold;
-    never solved; solved at the first evaluation; no evaluations at all.
-    """
+    """Check ``time_to_solve(evaluations, threshold) -> (step, train_seconds) or None`` on runs
+    solved, then falling back, then better (the first solve counts); a mean exactly at the
+    threshold; never solved; solved at the first evaluation; no evaluations at all."""
     return grade(
-        time_to_solve,
-        _solve_cases(fresh_rng()),
-        _first,
-        _SOLVE_MISTAKES,
-        read=_read_pair,
-        same=lambda got, want: got == want,
-        signature="time_to_solve(evaluations, threshold)",
+        time_to_solve, _solve_cases(fresh_rng()), _first, _SOLVE_MISTAKES, read=_read_pair,
+        same=lambda got, want: got == want, signature="time_to_solve(evaluations, threshold)",
         explain=lambda got, want, c: (
             f"for {c.shown} and threshold {c.th:g} expected {want} (step, train_seconds), "
-            f"got {got}."
-        ),
-        done=(
-            f"{name_of(time_to_solve)}: the first evaluation whose mean reaches the threshold, "
-            "its steps and its training seconds; None when there is none."
-        ),
+            f"got {got}: the 'step' and 'train_seconds' of the first evaluation in the list "
+            "whose 'mean' is at least the threshold."),
+        done=(f"{name_of(time_to_solve)}: the first evaluation whose mean reaches the threshold, "
+              "its steps and its training seconds; None when there is none."),
     )
 
 
@@ -147,14 +109,8 @@ def _ratio_cases(rng):
         (int(rng.choice([64, 256])), int(rng.integers(1, 9)), 1),
     ]:
         call = f"replay_ratio({b}, {k}, {every})"
-        yield Case(
-            (b, k, every),
-            ("batch_size", "gradient_steps", "train_every"),
-            b=b,
-            k=k,
-            every=every,
-            call=call,
-        )
+        yield Case((b, k, every), ("batch_size", "gradient_steps", "train_every"), b=b, k=k,
+                   every=every, call=call)
 
 
 def _read_ratio(got, c, name):
@@ -183,64 +139,41 @@ def _an_int(c, got, value) -> bool:
 
 
 _RATIO_MISTAKES = [
-    Mistake(
-        lambda c: (
-            f"{c.call} returned {c.got}, not {c.want:g}: replay_ratio must return a float: use / "
-            "not // (integer division drops the fraction)."
-        ),
-        test=lambda c, got: isinstance(got, (int, np.integer)) and got == c.b * c.k // c.every,
-    ),
-    Mistake(
-        lambda c: f"{c.call} returned {c.got}, rounded; return the float {c.want:g}.",
-        test=lambda c, got: _an_int(c, got, round(c.b * c.k / c.every)),
-    ),
-    Mistake(
-        lambda c: (
-            f"{c.b} x {c.k} transitions are sampled per training call, but a call happens only "
-            f"every {c.every} environment steps: divide by train_every."
-        ),
-        test=_close_to(lambda b, k, every: b * k),
-    ),
-    Mistake(
-        "that is gradient steps per environment step; each gradient step samples a whole "
-        "minibatch, so multiply by batch_size.",
-        test=_close_to(lambda b, k, every: k / every),
-    ),
-    Mistake(
-        "upside down: the ratio is sampled transitions per stored transition, "
-        "batch_size * gradient_steps / train_every.",
-        test=_close_to(lambda b, k, every: every / (b * k)),
-    ),
-    Mistake(
-        "each training call takes gradient_steps minibatches of batch_size transitions, once "
-        "every train_every environment steps: batch_size * gradient_steps / train_every.",
-        test=_close_to(lambda b, k, e: b / e, lambda b, k, e: b * e / k, lambda b, k, e: b * e),
-    ),
+    Mistake(lambda c: f"{c.call} returned {c.got}, not {c.want:g}: "
+                      "replay_ratio must return a float: "
+                      "use / not // (integer division drops the fraction).",
+            test=lambda c, got: isinstance(got, (int, np.integer)) and got == c.b * c.k // c.every),
+    Mistake(lambda c: f"{c.call} returned {c.got}, rounded; return the float {c.want:g}.",
+            test=lambda c, got: _an_int(c, got, round(c.b * c.k / c.every))),
+    Mistake(lambda c: f"{c.b} x {c.k} transitions are sampled per training call, "
+                      f"but a call happens only every {c.every} environment steps: "
+                      "divide by train_every.",
+            test=_close_to(lambda b, k, every: b * k)),
+    Mistake("that is gradient steps per environment step; "
+            "each gradient step samples a whole minibatch, "
+            "so multiply by batch_size.", test=_close_to(lambda b, k, every: k / every)),
+    Mistake("upside down: the ratio is sampled transitions per stored transition, "
+            "batch_size * gradient_steps / "
+            "train_every.", test=_close_to(lambda b, k, every: every / (b * k))),
+    Mistake("each training call takes gradient_steps minibatches of batch_size transitions, "
+            "once every train_every environment steps: batch_size * gradient_steps / train_every.",
+            test=_close_to(lambda b, k, e: b / e, lambda b, k, e: b * e / k, lambda b, k, e: b*e)),
 ]
 
 
 @check
 def check_replay_ratio(replay_ratio) -> Verdict:
-    """Check ``replay_ratio(batch_size, gradient_steps, train_every) -> float``.
-
-    Cases (random on every call): settings where the ratio is not a whole number (so integer
-    division shows), one where it is, and train_every = 1. The answer must be a float.
-    """
+    """Check ``replay_ratio(batch_size, gradient_steps, train_every) -> float`` where the ratio
+    is not a whole number (integer division shows), where it is, and with train_every = 1."""
     return grade(
-        replay_ratio,
-        _ratio_cases(fresh_rng()),
-        lambda c: c.b * c.k / c.every,
-        _RATIO_MISTAKES,
-        read=_read_ratio,
-        same=_is_float,
+        replay_ratio, _ratio_cases(fresh_rng()), lambda c: c.b * c.k / c.every, _RATIO_MISTAKES,
+        read=_read_ratio, same=_is_float,
         signature="replay_ratio(batch_size, gradient_steps, train_every)",
         explain=lambda got, want, c: (
             f"for batch_size={c.b}, gradient_steps={c.k}, train_every={c.every} expected "
-            f"{want:g}, got {float(got):g}."
-        ),
-        done=(
-            f"{name_of(replay_ratio)}: batch_size * gradient_steps / train_every, a float: each "
-            "stored transition is sampled that many times on average (while it stays in the "
-            "buffer)."
-        ),
+            f"{want:g}, got {float(got):g}: each training call samples gradient_steps minibatches "
+            "of batch_size transitions, one call every train_every environment steps."),
+        done=(f"{name_of(replay_ratio)}: batch_size * gradient_steps / train_every, a float: "
+              "each stored transition is sampled that many times on average (while it stays in "
+              "the buffer)."),
     )

@@ -17,6 +17,7 @@ stopped at the end.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import secrets
@@ -74,33 +75,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """A JupyterLab server on 127.0.0.1 serving a copy of chapter 2; yields its URL."""
-    try:
-        import jupyterlab  # noqa: F401
-    except ImportError:
-        skip_or_fail("JupyterLab is missing (`pip install -e '.[browser]'`)")
-    root = tmp_path_factory.mktemp("lab")
-    work, home = root / "work", root / "home"
-    work.mkdir()
-    shutil.copy2(ROOT / "colab" / "book" / NOTEBOOK, work / NOTEBOOK)
-    settings = home / "settings"
-    for name, values in LAB_SETTINGS.items():
-        path = settings / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values))
-    token, port = secrets.token_hex(16), _free_port()
-    # As a student's JupyterLab: none of the variables `make` sets for headless runs (progress
-    # bars are on), and no PYTEST_CURRENT_TEST (with it, ipykernel would not show C-level stderr).
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("RLBOOK_PROGRESS", "TF_CPP_MIN_LOG_LEVEL", "PYTEST_CURRENT_TEST", "MPLBACKEND")
-    }
+@contextlib.contextmanager
+def running_lab(root, work, env: dict, token: str, port: int):
+    """A JupyterLab server on 127.0.0.1:port serving ``work`` while the block runs; yields its
+    base URL. Its settings, workspaces and configuration live under ``root / "home"``, its log
+    in ``root / "server.log"``; it is stopped (and killed if it hangs) afterwards."""
+    home = root / "home"
+    env = dict(env)
     env.update(
         PYTHONPATH=str(ROOT),
-        JUPYTERLAB_SETTINGS_DIR=str(settings),
+        JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
         JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
         JUPYTER_RUNTIME_DIR=str(home / "runtime"),
         JUPYTER_CONFIG_DIR=str(home / "config"),
@@ -142,7 +126,7 @@ def lab(tmp_path_factory):
                         "JupyterLab did not start:\n" + (root / "server.log").read_text()[-3000:]
                     )
                 time.sleep(0.5)
-        yield f"{base}/lab/tree/{NOTEBOOK}?token={token}"
+        yield base
     finally:
         server.terminate()
         try:
@@ -151,6 +135,34 @@ def lab(tmp_path_factory):
             server.kill()
             server.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on 127.0.0.1 serving a copy of chapter 2; yields its URL."""
+    try:
+        import jupyterlab  # noqa: F401
+    except ImportError:
+        skip_or_fail("JupyterLab is missing (`pip install -e '.[browser]'`)")
+    root = tmp_path_factory.mktemp("lab")
+    work, home = root / "work", root / "home"
+    work.mkdir()
+    shutil.copy2(ROOT / "colab" / "book" / NOTEBOOK, work / NOTEBOOK)
+    settings = home / "settings"
+    for name, values in LAB_SETTINGS.items():
+        path = settings / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    token, port = secrets.token_hex(16), _free_port()
+    # As a student's JupyterLab: none of the variables `make` sets for headless runs (progress
+    # bars are on), and no PYTEST_CURRENT_TEST (with it, ipykernel would not show C-level stderr).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("RLBOOK_PROGRESS", "TF_CPP_MIN_LOG_LEVEL", "PYTEST_CURRENT_TEST", "MPLBACKEND")
+    }
+    with running_lab(root, work, env, token, port) as base:
+        yield f"{base}/lab/tree/{NOTEBOOK}?token={token}"
 
 
 def _shot(driver, name: str, screenshots) -> None:

@@ -17,14 +17,11 @@ import json
 import os
 import secrets
 import shutil
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 from book_site import ROOT, skip_or_fail
-from test_jupyterlab import LAB_SETTINGS, _free_port
+from test_jupyterlab import LAB_SETTINGS, _free_port, running_lab
 
 NOTEBOOK = "03_dqn.ipynb"
 EDITIONS = ("book", "student")
@@ -69,60 +66,8 @@ def plain_lab(tmp_path_factory):
         json.dumps({"disabledExtensions": {"jupyterlab-myst": True}})
     )
     token, port = secrets.token_hex(16), _free_port()
-    env = dict(os.environ)
-    env.update(
-        PYTHONPATH=str(ROOT),
-        JUPYTERLAB_SETTINGS_DIR=str(settings),
-        JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
-        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-        JUPYTER_CONFIG_DIR=str(home / "config"),
-        IPYTHONDIR=str(home / "ipython"),
-    )
-    log = (root / "server.log").open("w")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            "--ip=127.0.0.1",
-            f"--port={port}",
-            f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={work}",
-            "--LabApp.expose_app_in_browser=True",
-            "--LabApp.extension_manager=readonly",
-            "--ServerApp.port_retries=0",
-            "--ServerApp.allow_root=True",
-        ],
-        cwd=work,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    pytest.fail(
-                        "JupyterLab did not start:\n" + (root / "server.log").read_text()[-3000:]
-                    )
-                time.sleep(0.5)
+    with running_lab(root, work, dict(os.environ), token, port) as base:
         yield base, token
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
 
 
 def _shot(driver, name: str, screenshots) -> str:

@@ -188,17 +188,19 @@ def current_runs(folder: Path = OUT) -> list[Path]:
     ]
 
 
-def results(folder: Path = OUT) -> tuple[dict, list]:
-    """(claims, crashed runs) from the stored runs.
+def results(folder: Path = OUT) -> tuple[dict, list, dict]:
+    """(claims, crashed runs, runs per target) from the stored runs that are not stale.
 
     claims[(target, claim)] is a list of (config, offset, record) with the record
     of ``expect`` (value, op, bound, margin, passed); a training test counts as a
-    claim whose margin is None.
+    claim with only ``passed``. runs[target] is the set of its (config, offset).
     """
     claims: dict = defaultdict(list)
     crashed = []
+    runs: dict = defaultdict(set)
     for run in current_runs(folder):
         target, config, offset = run.parent.parent.name, run.parent.name, int(run.name)
+        runs[target].add((config, offset))
         status = json.loads((run / "status.json").read_text())
         log = run / "claims.jsonl"
         for line in log.read_text().splitlines() if log.exists() else []:
@@ -211,25 +213,17 @@ def results(folder: Path = OUT) -> tuple[dict, list]:
                     continue
                 passed = case.find("failure") is None and case.find("error") is None
                 name = f"{case.get('classname', '').split('.')[-1]}::{case.get('name')}"
-                if not any(
-                    t.endswith(name.split("::", 1)[1]) and name.split("::")[0] in t
-                    for t in TRAINING_TESTS
-                ):
-                    continue  # an older run of whole files: only the training tests count
                 claims[target, name].append((config, offset, {"passed": passed}))
         # In a notebook, expect() only records; a non-zero exit is a crash or a plain
         # assert. For the tests, failures are listed above.
         if status["exit"] != 0 and not (target == "tests" and junit.exists()):
             tail = (run / "output.txt").read_text().strip().splitlines()[-3:]
             crashed.append((target, config, offset, " | ".join(tail)))
-    return claims, crashed
+    return claims, crashed, runs
 
 
 def report(folder: Path = OUT) -> int:
-    claims, crashed = results(folder)
-    runs = defaultdict(set)
-    for run in current_runs(folder):
-        runs[run.parent.parent.name].add((run.parent.name, int(run.name)))
+    claims, crashed, runs = results(folder)
     print("| chapter | claim | passed | worst margin (value vs bound) | worst run |")
     print("| --- | --- | --- | --- | --- |")
     failed = 0

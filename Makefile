@@ -34,6 +34,12 @@ XDIST    = $(if $(filter-out 0 1,$(WORKERS)),-n $(WORKERS) --dist loadfile)
 # Tests with their own targets (slow, or needing a built book or Chromium): not part of `make test`.
 OWN_TARGETS := --ignore=tests/browser --ignore=tests/test_html_links.py
 STUDENT     := _build/student
+# One execution per notebook: nbval's runs (make test, make notebooks, make test-student) save
+# each notebook that passes, with its outputs, into $(EXECUTED); make book and make book-student
+# put those whose code is unchanged into the build's execution cache, and execute only the rest
+# (tools/executed.py).
+EXECUTED    := _build/executed
+NBVAL       := RLBOOK_EXECUTED=$(EXECUTED) $(BIN)/python -m pytest --nbval-lax -p no:cacheprovider
 
 .PHONY: book book-student student test test-student unit lint notebooks test-browser test-env \
         test-latest test-colab test-robust lock lock-upgrade bench clean help
@@ -89,6 +95,7 @@ lock-upgrade: $(BIN)/uv
 	$(BIN)/python tools/lockfile.py environment
 
 book: $(VENV)/.installed
+	$(BIN)/python tools/executed.py _build/.jupyter_cache book
 	$(BIN)/jupyter-book build . --warningiserror --keep-going --builder html
 	@test -f _build/html/index.html && echo "Book built: _build/html/index.html"
 
@@ -100,6 +107,7 @@ book: $(VENV)/.installed
 book-student: $(VENV)/.installed
 	$(BIN)/python tools/student.py --check
 	$(BIN)/python tools/student.py --book-config $(STUDENT)
+	$(BIN)/python tools/executed.py $(STUDENT)/.jupyter_cache student
 	$(BIN)/jupyter-book build . --config $(STUDENT)/_config.yml --toc $(STUDENT)/_toc.yml \
 	  --path-output $(STUDENT) --warningiserror --keep-going --builder html
 	@test -f $(STUDENT)/_build/html/index.html && echo "Student edition built: $(STUDENT)/_build/html/index.html"
@@ -113,13 +121,13 @@ student: $(VENV)/.installed
 # ruff first (seconds), then the tests and the notebooks (many minutes).
 test: $(VENV)/.installed
 	$(BIN)/ruff check rlbook tests book
-	$(BIN)/python -m pytest tests book --nbval-lax -p no:cacheprovider $(XDIST) $(OWN_TARGETS)
+	$(NBVAL) tests book $(XDIST) $(OWN_TARGETS)
 
 # "Run all" on every student notebook with the stubs left in: each check says "not yet" and no
 # later cell may crash. Its own target (it executes every chapter once more), run by .ci/run.
 test-student: $(VENV)/.installed
 	$(BIN)/python tools/student.py --check
-	$(BIN)/python -m pytest student --nbval-lax -p no:cacheprovider $(XDIST)
+	$(NBVAL) student $(XDIST)
 
 # The robustness sweep (tools/robust.py): every chapter and the training tests on seeds shifted by
 # 0-400 (RLBOOK_SEED_OFFSET) under oneDNN on and off and one and two TensorFlow threads; prints each
@@ -173,7 +181,7 @@ test-colab: $(VENV)/.installed
 	  $(BIN)/python -m pytest tests/test_colab_install.py -p no:cacheprovider -rP
 
 notebooks: $(VENV)/.installed
-	$(BIN)/python -m pytest book --nbval-lax
+	$(NBVAL) book
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/frozenlake.py

@@ -137,6 +137,7 @@ def run_one(target: str, config: str, offset: int) -> dict:
     claims = folder / "claims.jsonl"
     claims.unlink(missing_ok=True)
     env = dict(os.environ, **CONFIGS[config])
+    env.pop("RLBOOK_EXECUTED", None)  # a shifted seed's outputs are not the book's
     env.update(
         RLBOOK_SEED_OFFSET=str(offset),
         RLBOOK_CLAIMS_LOG=str(claims),

@@ -27,6 +27,7 @@ from typing import Any
 
 __all__ = [
     "ConfigError",
+    "config",
     "Rule",
     "check_config",
     "one_of",
@@ -46,6 +47,32 @@ class ConfigError(ValueError, TypeError):
     ``ValueError`` and an ``IndexError``): ``gamma=1.5`` is a bad value, ``hidden=64`` a bad
     type, and code that catches either kind catches both.
     """
+
+
+# -- the config classes ------------------------------------------------------------------
+
+
+def config(cls: type) -> type:
+    """``@dataclass(frozen=True)`` for an agent's config, with a repr that wraps at 79 columns.
+
+    A chapter prints its agent's config; on one line it would run past the page's width.
+    """
+    cls = dataclass(frozen=True, repr=False)(cls)
+    cls.__repr__ = _wrapped_repr
+    return cls
+
+
+def _wrapped_repr(self) -> str:
+    head = f"{type(self).__name__}("
+    parts = [f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr]
+    lines, line = [], head
+    for i, part in enumerate(parts):
+        piece = part + (", " if i < len(parts) - 1 else ")")
+        if line != head and len(line) + len(piece.rstrip()) > 79:
+            lines.append(line.rstrip())
+            line = " " * len(head)
+        line += piece
+    return "\n".join([*lines, line])
 
 
 # -- rules -----------------------------------------------------------------------------------

@@ -217,3 +217,17 @@ def test_a_new_field_is_checked_by_its_type_and_rules_must_fit_the_type():
 
     with pytest.raises(TypeError, match=r"Typo has no field\(s\) \['unit'\]"):
         Typo()
+
+
+def test_a_config_prints_within_79_columns_and_reads_back():
+    from rlbook.agents import ALGORITHMS
+
+    for algorithm in ALGORITHMS.values():
+        config = algorithm.config_class(seed=3)
+        text = repr(config)
+        assert max(len(line) for line in text.splitlines()) <= 79, text
+        assert text.startswith(type(config).__name__ + "(") and "seed=3" in text
+        assert eval(text, {type(config).__name__: type(config)}) == config
+    long = ALGORITHMS["dqn"].config_class()
+    assert len(repr(long).splitlines()) > 1  # wrapped, continuation lines under the first field
+    assert repr(long).splitlines()[1].startswith(" " * len("DQNConfig(") + "gamma")

@@ -31,17 +31,15 @@ checkpoints) is in :mod:`rlbook.agents.policy_gradient`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from rlbook._validate import with_overrides
+from rlbook._validate import config, with_overrides
 from rlbook.agents.policy_gradient import PolicyGradientAgent
 
 __all__ = ["ActorCriticConfig", "ActorCriticAgent"]
 
 
-@dataclass(frozen=True)
+@config
 class ActorCriticConfig:
     """Hyperparameters of the actor-critic. The defaults solve CartPole-v1 (chapter 7)."""
 

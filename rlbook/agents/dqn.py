@@ -17,13 +17,11 @@ changing it. Images (``model_type="conv"``) change only the network; sequences
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import gymnasium as gym
 import numpy as np
 
 from rlbook import checkpoint as ck
-from rlbook._validate import positive, with_overrides
+from rlbook._validate import config, positive, with_overrides
 from rlbook.nets import q_from_head, q_network
 from rlbook.replay import ReplayBuffer
 from rlbook.schedules import make_schedule
@@ -34,7 +32,7 @@ __all__ = ["DQNAgent", "DQNConfig"]
 MODEL_TYPES = ("dense", "conv", "lstm")
 
 
-@dataclass(frozen=True)
+@config
 class DQNConfig:
     """Hyperparameters of DQN. The defaults (vanilla DQN: max target, plain head) solve CartPole-v1
     quickly (chapter 3); chapters 4 and 5 switch on ``double`` and ``dueling``."""

@@ -46,17 +46,15 @@ gradient step of each network. Only :meth:`PPOAgent.log_prob_and_entropy` and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from rlbook._validate import positive, with_overrides
+from rlbook._validate import config, positive, with_overrides
 from rlbook.agents.policy_gradient import PolicyGradientAgent
 
 __all__ = ["PPOConfig", "PPOAgent"]
 
 
-@dataclass(frozen=True)
+@config
 class PPOConfig:
     """Hyperparameters of PPO. The defaults solve CartPole-v1 on 8 copies (chapter 9)."""
 

@@ -11,14 +11,13 @@ checkpoints are shared with SARSA in :mod:`rlbook.agents.tabular`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from rlbook._validate import config
 from rlbook.agents.tabular import TabularAgent, TabularConfig
 
 __all__ = ["QLearningConfig", "QLearningAgent"]
 
 
-@dataclass(frozen=True)
+@config
 class QLearningConfig(TabularConfig):
     """Hyperparameters of tabular Q-learning.
 

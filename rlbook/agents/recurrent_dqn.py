@@ -17,17 +17,16 @@ where one observation does not reveal the state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from rlbook._validate import config
 from rlbook.agents.dqn import DQNAgent, DQNConfig
 from rlbook.speed import NumpyLSTM
 
 __all__ = ["RecurrentDQNAgent", "RecurrentDQNConfig"]
 
 
-@dataclass(frozen=True)
+@config
 class RecurrentDQNConfig(DQNConfig):
     """Hyperparameters of recurrent DQN: DQN's, with an LSTM Q-network (chapter 3's last section)."""  # noqa: E501 (one line: --help prints it as is)
 

@@ -27,11 +27,9 @@ policy-gradient step, the baseline's fit. What the agent shares with the actor-c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from rlbook._validate import with_overrides
+from rlbook._validate import config, with_overrides
 from rlbook.agents.policy_gradient import PolicyGradientAgent, check_policy_spaces
 
 __all__ = ["ReinforceConfig", "ReinforceAgent", "check_policy_spaces"]
@@ -39,7 +37,7 @@ __all__ = ["ReinforceConfig", "ReinforceAgent", "check_policy_spaces"]
 BASELINES = (None, "value")
 
 
-@dataclass(frozen=True)
+@config
 class ReinforceConfig:
     """Hyperparameters of REINFORCE. The defaults solve CartPole-v1 (chapter 6)."""
 

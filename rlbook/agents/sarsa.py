@@ -13,14 +13,13 @@ the config checks and the checkpoints are shared with Q-learning in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from rlbook._validate import config
 from rlbook.agents.tabular import TabularAgent, TabularConfig
 
 __all__ = ["SarsaConfig", "SarsaAgent"]
 
 
-@dataclass(frozen=True)
+@config
 class SarsaConfig(TabularConfig):
     """Hyperparameters of SARSA (the same fields as Q-learning's)."""
 

@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from dataclasses import dataclass
 
 import gymnasium as gym
 import numpy as np
 
 from rlbook import checkpoint as ck
-from rlbook._validate import check_config, interval, with_overrides
+from rlbook._validate import check_config, config, interval, with_overrides
 from rlbook.schedules import make_schedule
 
 __all__ = ["TabularConfig", "TabularAgent"]
 
 
-@dataclass(frozen=True)
+@config
 class TabularConfig:
     """Hyperparameters of a tabular agent. The defaults solve FrozenLake-v1 (4x4, slippery)."""
 

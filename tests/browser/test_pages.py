@@ -347,6 +347,21 @@ def _open_solutions_problems(driver) -> list[str]:
     """)
 
 
+# A code cell or an output wider than the page's column scrolls sideways in a 1280-pixel
+# window: the reader has to scroll to read it. The offending line, cut to 60 characters.
+SIDEWAYS_JS = r"""
+  const wide = [];
+  for (const pre of document.querySelectorAll('div.cell pre, div.output pre')) {
+    if (pre.scrollWidth > pre.clientWidth + 2) {
+      const lines = pre.innerText.split('\n');
+      const longest = lines.reduce((a, b) => (b.length > a.length ? b : a), '');
+      wide.push(longest.slice(0, 60) + ' (' + longest.length + ' characters, ' + pre.scrollWidth + '/' + pre.clientWidth + ' px)');
+    }
+  }
+  return wide;
+"""
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders_without_a_kernel(page, driver, book_html, screenshots):
     url = (book_html / f"{page}.html").as_uri()
@@ -394,6 +409,7 @@ def test_page_renders_without_a_kernel(page, driver, book_html, screenshots):
         if ex["solutions"] == 0 or not ex["dropdown"]:
             problems.append(f"exercise {ex['id']} ({ex['title']}) has no solution dropdown")
     problems += _open_solutions_problems(driver)
+    problems += [f"scrolls sideways: {t!r}" for t in driver.execute_script(SIDEWAYS_JS)]
 
     assert not problems, f"{page}.html:\n  " + "\n  ".join(problems)
 

@@ -310,6 +310,11 @@ class Mistake:
         return self.hint(case) if callable(self.hint) else self.hint
 
 
+def shape_mistake(hint, wrong_shape: Callable[[Case, tuple], bool]) -> Mistake:
+    """A mistake shown by the shape of the answer: ``wrong_shape(case, shape)``."""
+    return Mistake(hint, test=lambda c, got: bool(wrong_shape(c, np.shape(got))))
+
+
 def grade(fn, cases, reference, mistakes=(), *, read=None, same=None, signature="", hint=None,
           explain=None, rule="", done: str) -> Verdict:
     """Run ``fn`` on every case and compare its answer with ``reference(case)``; ``done`` is the
@@ -366,11 +371,15 @@ def expected(got, want, case: Case, rule: str = "") -> str:
 # -- the value-based chapters' targets (3, 4 and 7) ------------------------------------------------
 
 
-def td_cases(rng: np.random.Generator) -> list[tuple[int, str, float]]:
-    """The minibatches a target check runs, ``(batch size, terminal, gamma)``: a mixed batch, a
+def td_batches(rng: np.random.Generator):
+    """The minibatches a target check runs, ``(rewards, terminated, gamma)``: a mixed batch, a
     batch of one with no terminal, an all-terminal batch, and a mixed batch at gamma 0.5."""
-    return [(int(rng.integers(5, 9)), "mixed", float(rng.choice([0.9, 0.99]))), (1, "none", 0.9),
-            (int(rng.integers(3, 6)), "all", 0.99), (int(rng.integers(3, 6)), "mixed", 0.5)]
+    for batch, terminal, gamma in [
+        (int(rng.integers(5, 9)), "mixed", float(rng.choice([0.9, 0.99]))), (1, "none", 0.9),
+        (int(rng.integers(3, 6)), "all", 0.99), (int(rng.integers(3, 6)), "mixed", 0.5),
+    ]:
+        r = np.round(rng.uniform(-1.0, 2.0, size=batch), 2).astype(np.float32)
+        yield r, terminal_flags(rng, batch, terminal), gamma
 
 
 def terminal_flags(rng: np.random.Generator, batch: int, terminal: str) -> np.ndarray:

@@ -57,12 +57,8 @@ def _step_hint(err, line: str) -> str | None:
 
 
 def _episode_cases(rng):
-    for end, terminates in [
-        (rng.integers(3, 9), 1),
-        (rng.integers(3, 9), 0),
-        (1, 1),
-        (rng.integers(2, 6), 0),
-    ]:
+    for end, terminates in [(rng.integers(3, 9), 1), (rng.integers(3, 9), 0), (1, 1),
+                            (rng.integers(2, 6), 0)]:
         env, seen = _Scripted(rng, int(end), terminates), []
         kind = "terminates" if terminates else "is truncated by a time limit"
         kind = f"an episode that {kind} after {end} step{'s' if end > 1 else ''}"
@@ -94,8 +90,7 @@ def _read_episode(result, c, name):
     if len(seen) == c.end and seen != env.obs[: c.end]:
         if all(o == env.obs[0] for o in seen):
             fail("obs is never updated: the policy saw the first observation at every step. "
-                 "Keep the new one, `obs, reward, terminated, truncated, "
-                 "info = env.step(action)`.")
+                 "Keep the new one, `obs, reward, terminated, truncated, info = env.step(action)`.")
         fail("the policy must be called with the latest observation, "
              "the one the last env.step() returned (or env.reset() at the start).")
     if len(seen) != c.end:
@@ -129,17 +124,15 @@ def _read_episode(result, c, name):
 @check
 def check_run_episode(run_episode) -> Verdict:
     """Check ``run_episode(env, policy) -> (total_reward, steps, terminated, truncated)``: reset,
-    step with ``policy(obs)`` on the latest observation until terminated *or* truncated, and
-    report both flags of the last step. Episodes of random lengths end by termination, by
-    truncation, and after one step, with random observations and rewards."""
+    step with ``policy(obs)`` on the latest observation until terminated *or* truncated, report
+    both flags; on random episodes that terminate, are truncated, or end after one step."""
     return grade(
         run_episode, _episode_cases(fresh_rng()), lambda c: None, read=_read_episode,
         same=lambda got, want: True,  # (the episode is judged by _read_episode)
         signature="run_episode(env, policy)", hint=_step_hint,
         done=(f"{name_of(run_episode)} resets, follows the policy on the latest observation, "
               "stops on terminated or truncated, counts every step and reward, "
-              "and keeps the two flags apart."),
-    )
+              "and keeps the two flags apart."))
 
 
 def _run_balanced(env, seed: int):
@@ -176,9 +169,8 @@ def _read_cartpole(env, c, name):
 
 
 def _explain_limit(got, want, c) -> str:
-    again = (
-        " in its second episode (does your limit start again at reset?)" if got[0] == c.n else ""
-    )
+    again = (" in its second episode (does your limit start again at reset?)"
+             if got[0] == c.n else "")
     steps = got[1] if again else got[0]
     limit = (" The environment still has CartPole-v1's own 500-step limit: add yours."
              if steps == 500 else "")
@@ -190,7 +182,7 @@ def _explain_limit(got, want, c) -> str:
 @check
 def check_short_cartpole(short_cartpole) -> Verdict:
     """Check ``short_cartpole(max_steps) -> env``: CartPole-v1 truncated after ``max_steps``
-    steps, for random limits below 500 and a limit of 1, two balanced episodes each."""
+    steps (random limits below 500, and 1), two balanced episodes each."""
     rng = fresh_rng()
     limits = (int(rng.integers(20, 120)), int(rng.integers(120, 300)), 1)
     return grade(
@@ -199,5 +191,4 @@ def check_short_cartpole(short_cartpole) -> Verdict:
         lambda c: [c.n, c.n], read=_read_cartpole, same=lambda got, want: got == want,
         signature="short_cartpole(max_steps)", explain=_explain_limit,
         done=(f"{name_of(short_cartpole)} returns CartPole-v1 whose episodes are truncated (not "
-              "terminated) exactly at max_steps, episode after episode."),
-    )
+              "terminated) exactly at max_steps, episode after episode."))

@@ -31,9 +31,8 @@ def _update_cases(rng):
     ]:
         # A table of distinct values, not rounded: no two formulas give the same number by chance.
         pairs, n = list(itertools.product(range(4), actions)), 4 * len(actions)
-        Q = defaultdict(
-            float, zip(pairs, rng.permutation(n) * 0.37 - 2.0 + rng.uniform(-0.1, 0.1, n))
-        )
+        values = rng.permutation(n) * 0.37 - 2.0 + rng.uniform(-0.1, 0.1, n)
+        Q = defaultdict(float, zip(pairs, values))
         # The action taken is neither the next state's best nor its worst, so "Q(s', a)",
         # "max Q(s', .)" and "min Q(s', .)" all differ.
         action = int(rng.choice(sorted(actions, key=lambda a: Q[next_obs, a])[1:-1]))
@@ -47,16 +46,13 @@ def _update_cases(rng):
             f"{action}, reward {reward}, alpha {alpha}, gamma {gamma})",
             f"for {what}", before=dict(Q), old=Q[obs, action], q_next=q_next, key=(obs, action),
             r=reward, alpha=alpha, gamma=gamma, term=terminated, trunc=truncated,
-            q_taken=Q[next_obs, action],
-        )
+            q_taken=Q[next_obs, action])
 
 
-def _moved(c, target=None, best=None, ends=None, gamma=None, alpha=None):
+def _moved(c, best=None, ends=None, gamma=None, alpha=None):
     """Q[obs, action] after the update of case ``c``, or after a typical mistake's."""
-    best = max(c.q_next) if best is None else best
-    ends = c.term if ends is None else ends
-    gamma = c.gamma if gamma is None else gamma
-    target = c.r + (0.0 if ends else gamma * best) if target is None else target
+    best, ends = max(c.q_next) if best is None else best, c.term if ends is None else ends
+    target = c.r + (0.0 if ends else (c.gamma if gamma is None else gamma) * best)
     return c.old + (c.alpha if alpha is None else alpha) * (target - c.old)
 
 
@@ -82,8 +78,7 @@ def _read_table(returned, c, name):
 
 _UPDATE_MISTAKES = [
     ("you dropped the bootstrap term. Only `terminated` means the future is worth 0; "
-     "after a truncation the next state still has a value, "
-     "so keep gamma * max_a' Q(next_obs, a').",
+     "after a truncation the next state still has a value, so keep gamma * max_a' Q(next_obs, a').",
      lambda c: _moved(c, ends=c.term or c.trunc)),
     ("you still bootstrapped from the next state. "
      "When `terminated` is True the target is just the reward.", lambda c: _moved(c, ends=False)),
@@ -108,10 +103,9 @@ _UPDATE_MISTAKES = [
 
 @check
 def check_q_update(update) -> Verdict:
-    """Check ``update(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma,
-    actions)``: ``Q[obs, action]`` changed in place by the Q-learning rule, bootstrapping unless
-    the episode *terminated*, and nothing else changed. Cases: an ordinary step, a terminating
-    step, a truncated one, a step back into the same state, gamma 0."""
+    """Check ``update(Q, ...)``: ``Q[obs, action]`` changed in place by the Q-learning rule,
+    bootstrapping unless the episode *terminated*, nothing else changed; on an ordinary step, a
+    terminating one, a truncated one, a step back into the same state, and gamma 0."""
     return grade(
         update, _update_cases(fresh_rng()), _moved, _UPDATE_MISTAKES, read=_read_table,
         same=lambda got, want: bool(np.isclose(got, want, atol=1e-6)), signature=_UPDATE_SIG,
@@ -121,8 +115,7 @@ def check_q_update(update) -> Verdict:
             "step size alpha."),
         done=(f"{name_of(update)} follows the Q-learning rule, "
               "stops bootstrapping only on `terminated`, "
-              "and keeps the next state's value after a truncation."),
-    )
+              "and keeps the next state's value after a truncation."))
 
 
 # -- encoding bins ------------------------------------------------------------------------------
@@ -145,10 +138,9 @@ def _code(encode, bins, n_bins, name):
 
 @check
 def check_encode(encode) -> Verdict:
-    """Check ``encode(bins, n_bins)``: bin indices (each in ``0 .. n_bins - 1``) -> one integer.
-    Any encoding is accepted that gives every tuple of bins its own code in ``0 .. n_bins ** d -
-    1`` (the size the wrapper declares). Every tuple of bins is tried, for random sizes and the
-    edges d = 1 and n_bins = 1."""
+    """Check ``encode(bins, n_bins) -> int``: any encoding that gives every tuple of bins its own
+    code in ``0 .. n_bins ** d - 1`` (the size the wrapper declares); every tuple is tried, for
+    random sizes and the edges d = 1 and n_bins = 1."""
     name, rng = name_of(encode), fresh_rng()
     sizes = [(rng.integers(2, 5), rng.integers(2, 4)), (rng.integers(2, 4), 4),
              (rng.integers(3, 7), 1), (1, 3)]
@@ -187,6 +179,13 @@ def _pick_action(value, name: str, n_actions: int) -> int:
     return int(value)
 
 
+def _act(fn, name: str, q_values, *args) -> int:
+    """The action the student's ``epsilon_greedy(q_values, step, rng, start, end, decay_steps)``
+    chose."""
+    action = _core.call_student(fn, q_values, *args, name=name, signature=_EPS_SIG)
+    return _pick_action(action, name, len(q_values))
+
+
 def _frequencies(fn, name, q, step, start, end, decay_steps, n, rng):
     """How often each action is chosen in ``n`` calls (copies of ``q``; in place is a mistake).
     With the sample sizes below, every frequency the check compares lies within its tolerance
@@ -194,10 +193,7 @@ def _frequencies(fn, name, q, step, start, end, decay_steps, n, rng):
     g, out = np.random.default_rng(int(rng.integers(2**31))), np.empty(n, dtype=np.int64)
     for i in range(n):
         given = q.copy()
-        action = _core.call_student(
-            fn, given, step, g, start, end, decay_steps, name=name, signature=_EPS_SIG
-        )
-        out[i] = _pick_action(action, name, len(q))
+        out[i] = _act(fn, name, given, step, g, start, end, decay_steps)
         if given.tobytes() != q.tobytes():  # (fast) changed in place: say so
             _core.assert_unchanged(name, [q], [given], ["q_values"])
     return np.bincount(out, minlength=len(q)) / n
@@ -212,13 +208,8 @@ def _random_q(rng, n_actions):
 def _seeded(fn, name, rng) -> str | None:
     """The randomness comes from rng: the same seed gives the same actions, and they vary."""
     q, seed = np.round(rng.normal(size=int(rng.integers(4, 7))), 2), int(rng.integers(2**31))
-    runs = []
-    for g in (np.random.default_rng(seed), np.random.default_rng(seed)):
-        calls = [
-            _core.call_student(fn, q.copy(), 10, g, 0.5, 0.5, 100, name=name, signature=_EPS_SIG)
-            for _ in range(60)
-        ]
-        runs.append([_pick_action(a, name, len(q)) for a in calls])
+    runs = [[_act(fn, name, q.copy(), 10, g, 0.5, 0.5, 100) for _ in range(60)]
+            for g in (np.random.default_rng(seed), np.random.default_rng(seed))]
     if runs[0] != runs[1]:
         return (f"{name} gave different actions for two generators with the same seed: "
                 "draw every random number from the `rng` you are given (rng.random(), "
@@ -314,10 +305,9 @@ def _decay(fn, name, rng) -> str | None:
 @check
 def check_epsilon_greedy(epsilon_greedy) -> Verdict:
     """Check ``epsilon_greedy(q_values, step, rng, start, end, decay_steps) -> action``: epsilon
-    linear from ``start`` to ``end`` over ``decay_steps`` steps, then ``end``; with probability
-    epsilon a uniformly random action among *all*, otherwise a greedy one, ties broken at random;
-    all randomness from ``rng``. Four statistical parts, with fresh Q-values on every call: the
-    seed, epsilon 0 with tied best actions, epsilon 1, and the decay at four steps."""
+    linear from ``start`` to ``end`` over ``decay_steps``, then ``end``; with probability epsilon
+    a uniformly random action among *all*, else a greedy one, ties broken at random; all
+    randomness from ``rng``. Statistical parts: the seed, epsilon 0, epsilon 1, the decay."""
     name, rng = name_of(epsilon_greedy), fresh_rng()
     for part in (_seeded, _ties, _uniform, _decay):
         message = part(epsilon_greedy, name, rng)
@@ -339,7 +329,6 @@ def _student_agent(epsilon_greedy, update, observation_space, action_space, seed
     """rlbook's ``QLearningAgent`` whose ``act`` and ``observe`` call the student's functions;
     the table, the step counter and the loop that drives it are the library's."""
     from rlbook.agents.qlearning import QLearningAgent
-
     run, eps_name = _AGENT_RUN, name_of(epsilon_greedy)
 
     class StudentQLearningAgent(QLearningAgent):
@@ -347,8 +336,7 @@ def _student_agent(epsilon_greedy, update, observation_space, action_space, seed
             q_values = np.array([self.Q[obs, a] for a in self.actions])
             start, end = (0.0, 0.0) if greedy else (run["start"], run["end"])
             args = (q_values, self.env_steps, self.np_rng, start, end, run["decay_steps"])
-            action = _core.call_student(epsilon_greedy, *args, signature=_EPS_SIG)
-            return _pick_action(action, eps_name, len(self.actions))
+            return _act(epsilon_greedy, eps_name, *args)
 
         def observe(self, obs, action, reward, next_obs, terminated, truncated):
             c = self.config
@@ -358,8 +346,7 @@ def _student_agent(epsilon_greedy, update, observation_space, action_space, seed
             self.env_steps += 1
 
     agent = StudentQLearningAgent(
-        observation_space, action_space, alpha=run["alpha"], gamma=run["gamma"], seed=seed
-    )
+        observation_space, action_space, alpha=run["alpha"], gamma=run["gamma"], seed=seed)
     agent.np_rng = np.random.default_rng(seed)
     return agent
 
@@ -368,7 +355,6 @@ def _success(epsilon_greedy, update, seed: int):
     """The greedy success rate after training on ``seed`` (None and the problem if it stopped)."""
     from rlbook.envs import make_env
     from rlbook.train import evaluate, train
-
     env = make_env("FrozenLake-v1", seed=seed, is_slippery=False)
     eval_env = make_env("FrozenLake-v1", seed=seed + 1, is_slippery=False)
     agent = _student_agent(epsilon_greedy, update, env.observation_space, env.action_space, seed)
@@ -384,11 +370,10 @@ def _success(epsilon_greedy, update, seed: int):
 
 @check
 def check_q_learning_agent(epsilon_greedy, update) -> Verdict:
-    """Train rlbook's Q-learning agent, acting with the student's ``epsilon_greedy`` and learning
-    with their ``update``, for 5,000 steps of the deterministic 4x4 FrozenLake (alpha 0.5, gamma
-    0.9, epsilon from 1 to 0.05 over 3,000 steps) on fixed seeds. It passes when the greedy
-    policy reaches the goal in at least 90% of 100 episodes *and* both functions pass their own
-    checks, which say why when the agent does not learn."""
+    """Train rlbook's Q-learning agent with the student's ``epsilon_greedy`` and ``update`` for
+    5,000 steps of the deterministic 4x4 FrozenLake (alpha 0.5, gamma 0.9, epsilon from 1 to 0.05
+    over 3,000 steps) on fixed seeds. It passes when the greedy policy reaches the goal in 90% of
+    100 episodes *and* both functions pass their own checks, which say why when it does not."""
     eps_name, upd_name, units = name_of(epsilon_greedy), name_of(update), None
     for seed in _core.AGENT_SEEDS:
         success, problem = _success(epsilon_greedy, update, seed)
@@ -408,5 +393,4 @@ def check_q_learning_agent(epsilon_greedy, update) -> Verdict:
         differs=("in the agent they are called 5,000 times in a row, on one table, one generator "
                  "and the agent's step counter. Look for what your code keeps from one call to "
                  "the next (a global variable, a counter or a generator of its own), "
-                 "and make each call depend on its arguments only."),
-    )
+                 "and make each call depend on its arguments only."))

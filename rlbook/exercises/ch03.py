@@ -14,38 +14,33 @@ __all__ = ["check_td_target", "check_soft_update", "check_dqn_learning_step", "c
 
 def _td_cases(rng):
     n_actions = int(rng.integers(2, 5))
-    for batch, terminal, gamma in _core.td_cases(rng):
-        r = np.round(rng.uniform(-1.0, 2.0, size=batch), 2).astype(np.float32)
-        q = np.round(rng.normal(2.0, 2.0, size=(batch, n_actions)), 2).astype(np.float32)
-        t = _core.terminal_flags(rng, batch, terminal)
-        yield Case(
-            (r, q, t, gamma), ("reward", "next_q_target", "terminated", "gamma"),
-            f"(rewards {fmt(r)}, next Q-values {fmt(q)}, terminated {fmt(t, 0)}, gamma {gamma})",
-            what=f"one target per transition, shape ({batch},)", r=r.astype(float),
-            q=q.astype(float), t=t.astype(float), gamma=gamma, boot=q.max(axis=1).astype(float),
-        )
+    for r, t, gamma in _core.td_batches(rng):
+        q = np.round(rng.normal(2.0, 2.0, size=(len(r), n_actions)), 2).astype(np.float32)
+        yield Case((r, q, t, gamma), ("reward", "next_q_target", "terminated", "gamma"),
+                   f"(rewards {fmt(r)}, next Q-values {fmt(q)}, terminated {fmt(t, 0)}, gamma "
+                   f"{gamma})", what=f"one target per transition, shape ({len(r)},)",
+                   r=r.astype(float), q=q.astype(float), t=t.astype(float), gamma=gamma,
+                   boot=q.max(axis=1).astype(float))
 
 
 _TD_MISTAKES = _core.TD_MISTAKES + [
     ("you averaged the next Q-values; Q-learning bootstraps from the best next action: "
-     "max over a'.",
-     lambda c: _core.td(c, boot=c.q.mean(axis=1))),
+     "max over a'.", lambda c: _core.td(c, boot=c.q.mean(axis=1))),
     ("you used the index of the best next action (argmax); the target needs its value, "
-     "max over a'.",
-     lambda c: _core.td(c, boot=c.q.argmax(axis=1))),
+     "max over a'.", lambda c: _core.td(c, boot=c.q.argmax(axis=1))),
     ("you took the min over the next actions; use the max.",
      lambda c: _core.td(c, boot=c.q.min(axis=1))),
     ("you took one max over the whole batch; take it per transition, "
      "over the action axis (axis=-1).", lambda c: _core.td(c, boot=c.q.max())),
     ("you summed the next Q-values; take the max over a'.",
      lambda c: _core.td(c, boot=c.q.sum(axis=1))),
-    _core.Mistake(lambda c: f"one target per transition has shape ({len(c.r)},). "
-                            "Take the max over the action axis without keepdims.",
-            test=lambda c, got: np.shape(got) in ((len(c.r), 1), (1, len(c.r)))),
-    _core.Mistake(lambda c: f"the targets should have shape ({len(c.r)},), one per transition: "
-                            "take the max per transition, over the action axis (axis=-1), "
-                            "not over the batch.",
-            test=lambda c, got: np.shape(got) == (c.q.shape[1],) or np.size(got) == 1),
+    _core.shape_mistake(lambda c: f"one target per transition has shape ({len(c.r)},). "
+                                  "Take the max over the action axis without keepdims.",
+                        lambda c, shape: shape in ((len(c.r), 1), (1, len(c.r)))),
+    _core.shape_mistake(lambda c: f"the targets should have shape ({len(c.r)},), one per "
+                                  "transition: take the max per transition, over the action axis "
+                                  "(axis=-1), not over the batch.",
+                        lambda c, shape: shape == (c.q.shape[1],) or np.prod(shape) == 1),
 ]
 
 
@@ -53,13 +48,13 @@ _TD_MISTAKES = _core.TD_MISTAKES + [
 def check_td_target(td_target) -> Verdict:
     """Check ``td_target(reward, next_q_target, terminated, gamma) -> (B,)`` (NumPy or TF) on a
     mixed batch, a batch of one, an all-terminal batch, and gamma in {0.5, 0.9, 0.99}."""
-    return grade(
-        td_target, _td_cases(fresh_rng()), _core.td, _TD_MISTAKES,
-        signature="(reward, next_q_target, terminated, gamma)", hint=_core.flags_hint,
-        rule="y = r + gamma * (1 - terminated) * max_a' Q_target(s', a'), one per transition",
-        done=(f"{name_of(td_target)}: y = r + gamma * (1 - terminated) * max_a' Q_target(s', a'), "
-              "one value per transition, for every batch the check tried."),
-    )
+    return grade(td_target, _td_cases(fresh_rng()), _core.td, _TD_MISTAKES,
+                 signature="(reward, next_q_target, terminated, gamma)", hint=_core.flags_hint,
+                 rule="y = r + gamma * (1 - terminated) * max_a' Q_target(s', a'), one per "
+                      "transition",
+                 done=f"{name_of(td_target)}: y = r + gamma * (1 - terminated) * max_a' "
+                      "Q_target(s', a'), one value per transition, for every batch the check "
+                      "tried.")
 
 
 def _soft_cases(rng):
@@ -126,8 +121,7 @@ def check_soft_update(soft_update) -> Verdict:
         explain=lambda got, want, c: (f"with tau = {c.tau} the new target weights should be tau * "
                                       "online + (1 - tau) * target, element by element."),
         done=(f"{name_of(soft_update)}: target <- tau * online + (1 - tau) * target, "
-              "for every tau; with tau = 1 it is the hard copy, with tau = 0 no change."),
-    )
+              "for every tau; with tau = 1 it is the hard copy, with tau = 0 no change."))
 
 
 # -- the whole learning step, and the student's DQN learns ----------------------------------------
@@ -155,8 +149,7 @@ def _step_hint(err, line: str) -> str | None:
     if "ymbolic" in text and "ensor" in text:
         return ("Inside tf.function a tensor has no value yet, so .numpy(), "
                 "float() and NumPy functions cannot read it: "
-                "use TensorFlow operations (tf.reduce_max, tf.gather, tf.one_hot, "
-                "tf.reduce_mean).")
+                "use TensorFlow operations (tf.reduce_max, tf.gather, tf.one_hot, tf.reduce_mean).")
     if "expected to be a" in text and "tensor" in text:
         return "Two tensors of different dtypes met: convert one with tf.cast(x, tf.float32)."
     if "Unknown variable" in text:
@@ -167,7 +160,6 @@ def _step_hint(err, line: str) -> str | None:
 def _loss_tensor(value, name: str):
     """The student's returned loss as a float32 scalar tensor, or a "not yet"."""
     import tensorflow as tf
-
     what = "return the loss of the minibatch, one number (the mean over the minibatch)"
     if value is None:
         fail(f"{name} returned None: did you forget the `return loss` line? {what.capitalize()}.")
@@ -190,7 +182,6 @@ def _reference_step(c, net="target", stop=True, mask=None, best=None, discount=N
     right, or with one named mistake (``net="online"``: the target from the online network,
     ``stop=False``: the gradient flows through it, ``pick="max"``: max_a Q(s, a), ...)."""
     import tensorflow as tf
-
     obs, action, reward, next_obs, terminated = c.batch
     online = c.replay.model
     with tf.GradientTape(persistent=True) as tape:
@@ -230,7 +221,6 @@ def _step_cases(rng, name: str):
     import tensorflow as tf
 
     from rlbook.nets import q_network
-
     d, a = int(rng.integers(3, 6)), int(rng.integers(3, 5))  # not CartPole's 2 actions only
     h = (int(rng.integers(6, 12)),)
     small = [q_network((d,), a, hidden=h, name=n) for n in ("q", "t")]
@@ -344,8 +334,7 @@ def check_dqn_learning_step(dqn_learning_step) -> Verdict:
             "would. Compare your step with lines 2.3.2 to 2.3.4 of the algorithm box."),
         done=(f"{name}: the target from target_network held fixed, Q(s, a) of the actions taken, "
               "the mean loss and one optimizer step on q_network, "
-              "for every minibatch the check tried."),
-    )
+              "for every minibatch the check tried."))
 
 
 # The run the agent check trains: rlbook's DQN defaults, with learning starting sooner, a
@@ -370,7 +359,6 @@ def _student_agent(step, name: str, env, seed: int, compiled: bool):
 
     from rlbook.agents.dqn import DQNAgent
     from rlbook.speed import repeat
-
     student_step = tf.autograph.experimental.do_not_convert(step)  # their code runs as written
 
     class StudentDQNAgent(DQNAgent):
@@ -419,7 +407,6 @@ def _train_student_agent(step, name: str, seed: int, compiled: bool):
     """Train; returns ``(first evaluation that passed or None, best evaluation mean)``."""
     from rlbook.envs import make_vec_env
     from rlbook.train import evaluate, train
-
     env = make_vec_env("CartPole-v1", 4, seed=seed)
     eval_env = make_vec_env("CartPole-v1", _EVAL_EPISODES, seed=seed + 50_000)
     try:
@@ -440,7 +427,6 @@ def _run(step, name, seed, compiled, unit):
     """One training run: ``(solved or None, best, problem or None, compiled, note, unit verdict
     or None)``; a step that tf.function cannot compile is checked, then run eagerly."""
     from rlbook.train import TrainingDiverged
-
     note = ""
     try:
         try:

@@ -96,11 +96,9 @@ def check_max_bias(max_bias) -> Verdict:
                                       "Draw noisy estimates of shape (n_samples, n_actions), "
                                       "take the max over actions, average, "
                                       "subtract max(true_values)."),
-        done=(f"{name}: "
-              f"the max of noisy estimates is biased upward (+{per_sigma:.2f} sigma with "
+        done=(f"{name}: the max of noisy estimates is biased upward (+{per_sigma:.2f} sigma with "
               f"{len(cases[0].tv)} equal actions), "
-              "although every estimate is unbiased on its own."),
-    )
+              "although every estimate is unbiased on its own."))
     if not verdict.ok:
         return verdict
     seed, tv, sigma = int(rng.integers(2**31)), cases[0].tv, cases[0].sigma
@@ -116,24 +114,22 @@ def check_max_bias(max_bias) -> Verdict:
 def _double_cases(rng):
     """The online network's best and worst next actions are never the target network's best."""
     n_actions = int(rng.integers(3, 5))
-    for batch, terminal, gamma in _core.td_cases(rng):
-        r = np.round(rng.uniform(-1.0, 2.0, size=batch), 2).astype(np.float32)
+    for r, t, gamma in _core.td_batches(rng):
+        batch, rows = len(r), np.arange(len(r))
         qo, qt = np.round(rng.normal(2.0, 2.0, size=(2, batch, n_actions)), 2).astype(np.float32)
-        for i in range(batch):
+        for i in rows:
             others = [a for a in range(n_actions) if a != qt[i].argmax()]
             hi, lo = rng.choice(others, size=2, replace=False)
             rest = [a for a in range(n_actions) if a not in (hi, lo)]
             values = np.sort(qo[i])
             qo[i, hi], qo[i, lo], qo[i, rng.permutation(rest)] = values[-1], values[0], values[1:-1]
-        t, rows = _core.terminal_flags(rng, batch, terminal), np.arange(batch)
         yield Case((r, qo, qt, t, gamma),
                    ("reward", "next_q_online", "next_q_target", "terminated", "gamma"),
                    f"(rewards {fmt(r)}, next_q_online {fmt(qo)}, next_q_target {fmt(qt)}, "
                    f"terminated {fmt(t, 0)}, gamma {gamma})",
                    what=f"one target per transition, shape ({batch},)", r=r.astype(float),
-                   t=t.astype(float),
-                   qo=qo.astype(float), qt=qt.astype(float), gamma=gamma, rows=rows,
-                   boot=qt[rows, qo.argmax(axis=1)].astype(float))
+                   t=t.astype(float), qo=qo.astype(float), qt=qt.astype(float), gamma=gamma,
+                   rows=rows, boot=qt[rows, qo.argmax(axis=1)].astype(float))
 
 
 _DOUBLE_MISTAKES = _core.TD_MISTAKES + [
@@ -152,11 +148,11 @@ _DOUBLE_MISTAKES = _core.TD_MISTAKES + [
      "read its value from next_q_target.", lambda c: td(c, boot=c.qo.argmax(axis=1))),
     ("you selected the worst action (argmin); the online network selects the best one, argmax.",
      lambda c: td(c, boot=c.qt[c.rows, c.qo.argmin(axis=1)])),
-    _core.Mistake(lambda c: "next_q_target[:, best] takes every row's value of every chosen "
-                            f"action (shape {(len(c.r),) * 2}). Pick one per row: "
-                            "next_q_target[np.arange(B), best] or "
-                            "np.take_along_axis(next_q_target, best[:, None], axis=-1)[:, 0].",
-                  test=lambda c, got: len(c.r) > 1 and np.shape(got) == (len(c.r),) * 2),
+    _core.shape_mistake(
+        lambda c: "next_q_target[:, best] takes every row's value of every chosen action "
+                  f"(shape {(len(c.r),) * 2}). Pick one per row: next_q_target[np.arange(B), best] "
+                  "or np.take_along_axis(next_q_target, best[:, None], axis=-1)[:, 0].",
+        lambda c, shape: len(c.r) > 1 and shape == (len(c.r),) * 2),
 ]
 
 
@@ -171,5 +167,4 @@ def check_double_td_target(double_td_target) -> Verdict:
         rule="y = r + gamma * (1 - terminated) * Q_target(s', argmax_a' Q_online(s', a'))",
         done=(f"{name_of(double_td_target)}: "
               "y = r + gamma * (1 - terminated) * Q_target(s', argmax_a' Q_online(s', a')): "
-              "the online net selects, the target net evaluates."),
-    )
+              "the online net selects, the target net evaluates."))

@@ -16,7 +16,6 @@ _KEEPDIMS = ("the mean over actions needs keepdims=True: "
              "are lined up with the actions instead")
 
 
-
 def _broadcast_hint(err, line: str) -> str | None:
     if "broadcast" in str(err) or "Incompatible shapes" in str(err):
         if "mean" in line:
@@ -51,15 +50,15 @@ _COMBINE_MISTAKES = [
      "average over the actions, axis=-1, with keepdims=True.",
      lambda c: c.v + c.a - c.a.mean(axis=0, keepdims=True)),
     ("you subtracted one mean over the whole batch; "
-     "subtract each state's own mean over its actions (axis=-1, "
-     "keepdims=True).", lambda c: c.v + c.a - c.a.mean()),
+     "subtract each state's own mean over its actions (axis=-1, keepdims=True).",
+     lambda c: c.v + c.a - c.a.mean()),
     ("the advantage has the wrong sign: Q = V + A - mean_a A.",
      lambda c: c.v - c.a + c.a.mean(axis=1, keepdims=True)),
     ("subtract the mean advantage, not the sum.",
      lambda c: c.v + c.a - c.a.sum(axis=1, keepdims=True)),
-    _core.Mistake(lambda c: f"one Q-value per state and action has shape {c.a.shape}: "
-                            "do not reduce over the actions.",
-                  test=lambda c, got: np.shape(got) in ((len(c.a),), (len(c.a), 1))),
+    _core.shape_mistake(lambda c: f"one Q-value per state and action has shape {c.a.shape}: "
+                                  "do not reduce over the actions.",
+                        lambda c, shape: shape in ((len(c.a),), (len(c.a), 1))),
 ]
 
 
@@ -83,8 +82,7 @@ def check_dueling_combine(dueling_combine) -> Verdict:
         signature="dueling_combine(value, advantage)", hint=_broadcast_hint,
         explain=_explain_combine,
         done=(f"{name_of(dueling_combine)}: Q = V + A - mean_a A, "
-              "each state's advantages centred on its own mean, so V(s) is the mean of Q(s, .)."),
-    )
+              "each state's advantages centred on its own mean, so V(s) is the mean of Q(s, .)."))
 
 
 def _split_cases(rng):
@@ -145,5 +143,4 @@ def check_split_q(split_q) -> Verdict:
                                       "v is the mean of Q over the actions."),
         done=(f"{name_of(split_q)}: v is the mean of Q over the actions and a = Q - v, "
               "whose mean is 0. Any other split would also give back Q from V + A; "
-              "the mean-centring fixes this one."),
-    )
+              "the mean-centring fixes this one."))

@@ -77,14 +77,10 @@ def _losses_cases(rng):
         values = np.round(rng.uniform(0.0, 5.0, size=n), 2).astype(np.float32)
         noise = _mixed_signs(rng, n) * rng.uniform(0.5, 3.0, size=n)
         targets = np.round(values + noise, 2).astype(np.float32)
-        arrays, tensors, actions, action_tensor = _pg.loss_inputs(rng, n, n_actions, values=values,
-                                                                  targets=targets)
-        lp = _pg.log_softmax(arrays["logits"].astype(np.float64))
-        yield Case((tensors["logits"], action_tensor, tensors["values"], tensors["targets"]),
-                   (None,) * 4, f"(logits {fmt(arrays['logits'])}, actions {actions.tolist()}, "
-                                f"values {fmt(values)}, targets {fmt(targets)})",
-                   arrays=arrays, tensors=tensors, lp=lp, log_pi=lp[np.arange(n), actions],
-                   actions=actions, delta=targets - values.astype(float), y=targets.astype(float))
+        c = _pg.loss_case(rng, n, n_actions, f"values {fmt(values)}, targets {fmt(targets)}",
+                          values=values, targets=targets)
+        c.delta, c.y = targets - values.astype(float), targets.astype(float)
+        yield c
 
 
 def _ac_losses(c):
@@ -100,8 +96,7 @@ def _both_ok(got, want) -> bool:
 
 
 def _read_losses(out, c, name):
-    out, tape = out
-    _pg.assert_tensors_unchanged(name, c.arrays, c.tensors)
+    out, tape = _pg.read_taped(out, c, name)
     if out is None:
         fail(f"{name} returned None: return the pair (actor_loss, critic_loss).")
     if not isinstance(out, (tuple, list)) or len(out) != 2:
@@ -239,9 +234,9 @@ def _n_step_cases(rng):
                    flows="the next episode's rewards and the bootstrap value")
 
 
-_TRANSPOSED = _core.Mistake("expected targets of shape (n_steps, num_envs): "
-                            "the time axis comes first, entry [t, i] is step t of copy i.",
-                            test=lambda c, got: np.shape(got) == c.r.shape[::-1] != c.r.shape)
+_TRANSPOSED = _core.shape_mistake("expected targets of shape (n_steps, num_envs): "
+                                  "the time axis comes first, entry [t, i] is step t of copy i.",
+                                  lambda c, shape: shape == c.r.shape[::-1] != c.r.shape)
 
 
 @check
@@ -326,7 +321,6 @@ def _ac_step_cases(rng):
     targets equal V(s), so nothing may move), then the agent's sizes (a batch of 128, 64 hidden
     units, 10 critic steps) with the warm Adam optimizers the agent uses, and RMSprop."""
     import tensorflow as tf
-
     for what, n, n_actions, k, hidden, kind in [
         ("a batch", int(rng.integers(5, 9)), 2, 1, 8, "SGD"),
         ("a batch whose targets equal V(s) (every TD error 0)", rng.integers(4, 7), 2, 1, 8, "SGD"),
@@ -385,8 +379,7 @@ def _actor_problem(c, taken, name) -> str | None:
         return None
     if c.zero:
         return ("every TD error is 0 here (targets = V(s)), so the policy should not move, "
-                "but it did: weight each log-probability by delta = y - V(s), "
-                "not by the target y.")
+                "but it did: weight each log-probability by delta = y - V(s), not by the target y.")
     _pg.set_flat(c.rv.model, c.rv.start + c.right_v)
     v_after = c.rv.model(c.obs).numpy()[:, 0].astype(np.float64)
     c.rv.restore()
@@ -417,22 +410,15 @@ def _read_ac_step(got, c, name):
 def check_actor_critic_step(actor_critic_step) -> Verdict:
     """Check ``actor_critic_step(policy, value_network, policy_optimizer, value_optimizer, obs,
     actions, targets, critic_steps)``: one step of ``policy_optimizer`` down ``-mean_t[delta_t
-    log pi(a_t|s_t)]`` with ``delta_t = y_t - V(s_t)`` from the value network before the update,
-    held fixed, then ``critic_steps`` steps of ``value_optimizer`` down ``mean_t (y_t -
-    V(s_t))^2`` (or half of it). Each network's new weights are compared with the steps of the
-    same optimizer (SGD, Adam or RMSprop) from the same state; inputs are TensorFlow tensors."""
+    log pi(a_t|s_t)]``, ``delta_t = y_t - V(s_t)`` from before the update held fixed, then
+    ``critic_steps`` steps of ``value_optimizer`` down ``mean_t (y_t - V(s_t))^2`` (or half of
+    it), each replayed with the same optimizer from the same state; inputs are tensors."""
     return grade(actor_critic_step, _ac_step_cases(fresh_rng()), lambda c: None,
                  read=_read_ac_step, same=lambda got, want: True,  # (judged by _read_ac_step)
                  signature=_STEP_SIGNATURE, hint=_pg.no_gradient_hint,
                  done=f"{name_of(actor_critic_step)}: "
                       "one actor step down -mean[delta log pi(a|s)] with delta = y - V(s) held "
                       "fixed, then critic_steps steps of the critic on mean((y - V(s))^2).")
-
-
-# The agent check: 8 copies of CartPole-v1 with the chapter's actor-critic defaults (16 steps per
-# copy between updates), and every 1,000 steps 10 evaluation episodes with sampled actions, until
-# their mean return reaches 100 (the reasons and numbers are those of chapter 6's agent check).
-_AGENT_STEPS, _THRESHOLD = 30_000, 100.0
 
 
 def _student_actor_critic(n_step_targets, actor_critic_step, observation_space, action_space, seed):
@@ -442,7 +428,6 @@ def _student_actor_critic(n_step_targets, actor_critic_step, observation_space, 
     import tensorflow as tf
 
     from rlbook.agents.actor_critic import ActorCriticAgent
-
     class StudentActorCritic(ActorCriticAgent):
         def targets(self):
             shape, values = self._reward.shape, self.values(self._last_next_obs)
@@ -482,7 +467,6 @@ def check_actor_critic_agent(n_step_targets, actor_critic_step) -> Verdict:
     tgt_name, step_name = name_of(n_step_targets), name_of(actor_critic_step)
     return _pg.cartpole_check(
         lambda *spaces_seed: _student_actor_critic(n_step_targets, actor_critic_step, *spaces_seed),
-        _AGENT_STEPS, _THRESHOLD,
         lambda: [(tgt_name, check_n_step_targets(n_step_targets)),
                  (step_name, check_actor_critic_step(actor_critic_step))],
         f"targets by {tgt_name}, learning steps by {step_name}",

@@ -15,10 +15,8 @@ def _evals(rng, means):
     every = int(rng.integers(1, 6)) * 1000
     per_step = float(rng.uniform(0.5, 2.0)) / 1000
     step = [every * (i + 1) for i in range(len(means))]
-    return [
-        dict(step=s, train_seconds=round(per_step * s + 0.01 * i, 3), mean=float(m), std=5.0 + i)
-        for i, (s, m) in enumerate(zip(step, means))
-    ]
+    return [dict(step=s, train_seconds=round(per_step * s + 0.01 * i, 3), mean=float(m),
+                 std=5.0 + i) for i, (s, m) in enumerate(zip(step, means))]
 
 
 def _solve_cases(rng):
@@ -97,8 +95,7 @@ def check_time_to_solve(time_to_solve) -> Verdict:
             f"got {got}: the 'step' and 'train_seconds' of the first evaluation in the list "
             "whose 'mean' is at least the threshold."),
         done=(f"{name_of(time_to_solve)}: the first evaluation whose mean reaches the threshold, "
-              "its steps and its training seconds; None when there is none."),
-    )
+              "its steps and its training seconds; None when there is none."))
 
 
 def _ratio_cases(rng):
@@ -118,9 +115,8 @@ def _read_ratio(got, c, name):
         fail(f"{name} returned None: return a number (a float).")
     if isinstance(got, str):
         fail(f"{c.call} returned the string {got!r}; return the number itself, a float.")
-    if isinstance(got, (bool, np.bool_)) or not isinstance(
-        got, (int, float, np.integer, np.floating)
-    ):
+    if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, float, np.integer,
+                                                                  np.floating)):
         fail(f"{c.call} returned {got!r} ({type(got).__name__}); return one number, a float.")
     return got
 
@@ -153,8 +149,8 @@ _RATIO_MISTAKES = [
             "each gradient step samples a whole minibatch, "
             "so multiply by batch_size.", test=_close_to(lambda b, k, every: k / every)),
     Mistake("upside down: the ratio is sampled transitions per stored transition, "
-            "batch_size * gradient_steps / "
-            "train_every.", test=_close_to(lambda b, k, every: every / (b * k))),
+            "batch_size * gradient_steps / train_every.",
+            test=_close_to(lambda b, k, every: every / (b * k))),
     Mistake("each training call takes gradient_steps minibatches of batch_size transitions, "
             "once every train_every environment steps: batch_size * gradient_steps / train_every.",
             test=_close_to(lambda b, k, e: b / e, lambda b, k, e: b * e / k, lambda b, k, e: b*e)),
@@ -175,5 +171,4 @@ def check_replay_ratio(replay_ratio) -> Verdict:
             "of batch_size transitions, one call every train_every environment steps."),
         done=(f"{name_of(replay_ratio)}: batch_size * gradient_steps / train_every, a float: "
               "each stored transition is sampled that many times on average (while it stays in "
-              "the buffer)."),
-    )
+              "the buffer)."))

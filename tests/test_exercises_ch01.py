@@ -197,3 +197,15 @@ def test_a_verdict_reads_as_a_sentence_of_its_own():
     name_first = "total_reward should be a number."
     assert str(wrong(name_first)) == "Not yet. " + name_first
     assert wrong("the sign is flipped.").message == "the sign is flipped."
+
+
+def test_a_printed_verdict_fits_79_columns_and_keeps_its_words():
+    from rlbook.exercises._core import correct
+
+    message = ("`run_episode` resets, follows the policy on the latest observation, stops on "
+               "terminated or truncated, and returns (total_reward, steps, terminated, truncated).")
+    lines = str(correct(message)).splitlines()
+    assert len(lines) > 1 and max(len(line) for line in lines) <= 79
+    assert " ".join(lines) == "Correct! " + message  # wrapped between words, nothing lost
+    assert correct(message).message == message  # the message itself is not wrapped
+    assert str(correct("a\nb")) == "Correct! a\nb"  # its own line breaks stay

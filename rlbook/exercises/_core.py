@@ -17,6 +17,7 @@ import inspect
 import os
 import re
 import sysconfig
+import textwrap
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,8 +39,10 @@ class Verdict:
     def __bool__(self) -> bool:
         return self.ok
 
-    def __str__(self) -> str:
-        return ("Correct! " if self.ok else "Not yet. ") + self.sentence
+    def __str__(self) -> str:  # printed: wrapped at 79 columns, like the book's code
+        text = ("Correct! " if self.ok else "Not yet. ") + self.sentence
+        return "\n".join(wrapped for line in text.split("\n") for wrapped in textwrap.wrap(
+            line, 79, break_long_words=False, break_on_hyphens=False) or [""])
 
     __repr__ = __str__
 

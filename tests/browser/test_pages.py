@@ -355,7 +355,8 @@ SIDEWAYS_JS = r"""
     if (pre.scrollWidth > pre.clientWidth + 2) {
       const lines = pre.innerText.split('\n');
       const longest = lines.reduce((a, b) => (b.length > a.length ? b : a), '');
-      wide.push(longest.slice(0, 60) + ' (' + longest.length + ' characters, ' + pre.scrollWidth + '/' + pre.clientWidth + ' px)');
+      wide.push(`${longest.slice(0, 60)} (${longest.length} characters, ` +
+                `${pre.scrollWidth}/${pre.clientWidth} px)`);
     }
   }
   return wide;

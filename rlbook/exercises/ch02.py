@@ -167,7 +167,10 @@ def check_encode(encode) -> Verdict:
 # -- epsilon-greedy with random tie-breaking and a decaying epsilon -----------------------------
 
 
-def _pick_action(value, name: str, n_actions: int) -> int:
+def _act(fn, name: str, q_values, *args) -> int:
+    """The action the student's ``epsilon_greedy`` chose, once it is one action of ``q_values``."""
+    value = _core.call_student(fn, q_values, *args, name=name, signature=_EPS_SIG)
+    n_actions = len(q_values)
     if isinstance(value, np.ndarray) and value.size == 1 and np.issubdtype(value.dtype, np.integer):
         value = int(value.reshape(()))
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
@@ -177,11 +180,6 @@ def _pick_action(value, name: str, n_actions: int) -> int:
         fail(f"{name} returned the action {int(value)}, "
              f"but there are only {n_actions} actions (0 .. {n_actions - 1}).")
     return int(value)
-
-
-def _act(fn, name: str, q_values, *args) -> int:
-    action = _core.call_student(fn, q_values, *args, name=name, signature=_EPS_SIG)
-    return _pick_action(action, name, len(q_values))
 
 
 def _frequencies(fn, name, q, step, start, end, decay_steps, n, rng):

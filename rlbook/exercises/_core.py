@@ -79,7 +79,6 @@ class StudentError(Exception):
 
 
 def fail(message: str):
-    """Stop the check here with a "not yet" verdict."""
     raise StudentError(wrong(message))
 
 
@@ -129,22 +128,6 @@ def _short(text: str, limit: int = 240) -> str:
     return first if len(first) <= limit else first[: limit - 3] + "..."
 
 
-def student_frame(err: BaseException):
-    """The last traceback frame in the student's own code, or None."""
-    frames = [f for f in traceback.extract_tb(err.__traceback__) if not _is_library(f.filename)]
-    return frames[-1] if frames else None
-
-
-def describe_error(err: BaseException, name: str) -> str:
-    frame = student_frame(err)
-    text = f"{type(err).__name__}: {_short(err)}" if _short(err) else type(err).__name__
-    if frame is None:
-        return f"{name} raised {text}"
-    where = f"in `{frame.name}`, " if frame.name not in ("<module>", "<lambda>") else ""
-    line = (frame.line or "").strip()
-    return f"{name} raised {text} ({where}line {frame.lineno}" + (f": `{line}`)" if line else ")")
-
-
 def call_student(fn: Callable, *args, name=None, signature: str = "", hint=None, **kwargs):
     """Call the student's ``fn``; a crash or the stub's ``NotImplementedError`` becomes a
     :class:`StudentError`. ``signature`` (the call the exercise asks for) is quoted when ``fn``
@@ -168,12 +151,19 @@ def call_student(fn: Callable, *args, name=None, signature: str = "", hint=None,
 
 
 def _report(err: BaseException, name: str, signature: str, hint) -> None:
-    frame = student_frame(err)
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if not _is_library(f.filename)]
+    frame = frames[-1] if frames else None
     if frame is None and isinstance(err, TypeError) and ("argument" in str(err)):
         params = f"Its parameters must be {signature}." if signature else "Check its parameters."
         fail(f"{name} cannot be called the way the exercise calls it ({_short(err)}). {params}")
+    text = f"{type(err).__name__}: {_short(err)}" if _short(err) else type(err).__name__
+    said = f"{name} raised {text}"
+    if frame is not None:
+        where = f"in `{frame.name}`, " if frame.name not in ("<module>", "<lambda>") else ""
+        line = (frame.line or "").strip()
+        said += f" ({where}line {frame.lineno}" + (f": `{line}`)" if line else ")")
     extra = hint(err, (frame.line or "") if frame else "") if hint else None
-    fail(describe_error(err, name) + "." + (" " + extra if extra else ""))
+    fail(said + "." + (" " + extra if extra else ""))
 
 
 def check(grader: Callable[..., Verdict]) -> Callable[..., Verdict]:
@@ -443,6 +433,23 @@ def tensor_hint(err: BaseException, line: str) -> str | None:
 # tried only when the first run fails and the unit checks pass (another CPU can give another
 # trajectory from the same seed).
 AGENT_SEEDS = (1234, 5678)
+
+
+def train_on_seeds(train, units, *, retry_stopped: bool):
+    """Run ``train(seed) -> (passed, problem, *more)`` on :data:`AGENT_SEEDS` until one passes, a
+    unit check fails (``units()``, called once: ``(name, verdict)`` pairs) or, unless
+    ``retry_stopped``, a "not yet" stops training; a stub left stops the check. Returns the last
+    run's tuple and the unit verdicts."""
+    verdicts = None
+    for seed in AGENT_SEEDS:
+        passed, problem, *more = train(seed)
+        if problem is not None and "NotImplementedError" in problem:
+            fail(problem)  # a stub left: nothing to diagnose yet
+        verdicts = verdicts or units()
+        stopped = problem is not None and not retry_stopped
+        if passed or stopped or any(not v.ok for _, v in verdicts):
+            break
+    return passed, problem, *more, verdicts
 
 
 def traced(name: str, how: str = "") -> str:

@@ -13,7 +13,7 @@ import functools
 import numpy as np
 
 from rlbook.exercises import _core
-from rlbook.exercises._core import Case, Mistake, StudentError, fail, fmt, wrong
+from rlbook.exercises._core import Case, Mistake, StudentError, fail, fmt
 
 # fmt: off
 
@@ -389,24 +389,28 @@ def no_gradient_hint(err, line: str) -> str | None:
 class StudentStep:
     """A learning step that calls the student's code: ``compiled`` (the agent's ``tf.function``)
     until it raises (tracing included), then ``eager``, which calls the student's function
-    through ``call_student``: the same computation, and errors that show the student's line."""
+    through ``call_student``: the same computation, and errors that show the student's line.
+    ``fallback(err)``, if given, is told when the step leaves ``compiled`` (it may stop)."""
 
-    def __init__(self, compiled, eager):
-        self.compiled, self.eager, self.use_eager = compiled, eager, False
+    def __init__(self, compiled, eager, fallback=None):
+        self.compiled, self.eager, self.fallback, self.use_eager = compiled, eager, fallback, False
 
     def __call__(self, *args):
         if not self.use_eager:
             try:
                 return self.compiled(*args)
-            except Exception:  # noqa: BLE001 - rerun eagerly: it reports in the student's terms
+            except Exception as err:  # noqa: BLE001 - rerun eagerly: it reports in their terms
                 self.use_eager = True
+                if self.fallback is not None:
+                    self.fallback(err)
         return self.eager(*args)
 
 
 def train_on_cartpole(make_agent, steps: int, threshold: float, seed: int, eval_every: int = 1000):
     """Train ``make_agent(observation_space, action_space, seed)`` on 8 copies of CartPole-v1
     until an evaluation (every ``eval_every`` steps, 10 episodes) reaches ``threshold``; returns
-    ``(best evaluation's mean or None, steps taken, the "not yet" that stopped training or None)``.
+    ``(passed, the "not yet" that stopped training or None, best evaluation's mean or None, steps
+    taken)``.
     The agent *samples* its actions there: an untrained network's greedy policy sometimes
     balances the pole by itself (on about 4% of seeds), sampling from it never came near 100."""
     from rlbook.envs import make_vec_env
@@ -431,7 +435,7 @@ def train_on_cartpole(make_agent, steps: int, threshold: float, seed: int, eval_
         eval_env.close()
     if history.interrupted:
         problem = "training was interrupted (KeyboardInterrupt); run the check again."
-    return max(means, default=None), history.steps, problem
+    return bool(means) and max(means) >= threshold, problem, max(means, default=None), history.steps
 
 
 # The agent checks of chapters 6 and 7: 8 copies of CartPole-v1, the chapter's defaults, and every
@@ -445,14 +449,9 @@ def cartpole_check(make_agent, units, describe, differs, steps=AGENT_STEPS, thre
     """The agent check of chapters 6 and 7: train on :data:`AGENT_SEEDS` for at most ``steps``
     until an evaluation's mean return (10 episodes, actions sampled) reaches ``threshold`` (the
     next seed only if a run fails while the unit checks, ``units()``, pass), then the verdict."""
-    unit_verdicts = None
-    for seed in _core.AGENT_SEEDS:
-        best, taken, problem = train_on_cartpole(make_agent, steps, threshold, seed)
-        if problem is not None and "NotImplementedError" in problem:
-            return wrong(problem)  # a stub left: nothing to diagnose yet
-        unit_verdicts = unit_verdicts or units()
-        if best is not None and best >= threshold or any(not v.ok for _, v in unit_verdicts):
-            break
+    passed, problem, best, taken, unit_verdicts = _core.train_on_seeds(
+        lambda seed: train_on_cartpole(make_agent, steps, threshold, seed), units,
+        retry_stopped=True)
     if best is None:
         reached = "was never evaluated (the run ended before the first evaluation)"
     else:
@@ -460,7 +459,6 @@ def cartpole_check(make_agent, units, describe, differs, steps=AGENT_STEPS, thre
                    f"{best:.0f} over 10 episodes, sampling its actions "
                    f"(random play averages about 22; the check asks for {threshold:.0f})")
     forgiving = "CartPole is forgiving: the mistake would show on harder tasks, or on another seed."
-    passed = best is not None and best >= threshold
     run = f"{taken:,} steps on 8 copies of CartPole-v1 ({describe})"
     return _core.agent_verdict(run, reached, passed, problem, unit_verdicts, forgiving=forgiving,
                                differs=differs)

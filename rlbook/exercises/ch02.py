@@ -167,7 +167,10 @@ def check_encode(encode) -> Verdict:
 # -- epsilon-greedy with random tie-breaking and a decaying epsilon -----------------------------
 
 
-def _pick_action(value, name: str, n_actions: int) -> int:
+def _act(fn, name: str, q_values, *args) -> int:
+    """The action the student's ``epsilon_greedy`` chose, once it is one action of ``q_values``."""
+    value = _core.call_student(fn, q_values, *args, name=name, signature=_EPS_SIG)
+    n_actions = len(q_values)
     if isinstance(value, np.ndarray) and value.size == 1 and np.issubdtype(value.dtype, np.integer):
         value = int(value.reshape(()))
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
@@ -177,13 +180,6 @@ def _pick_action(value, name: str, n_actions: int) -> int:
         fail(f"{name} returned the action {int(value)}, "
              f"but there are only {n_actions} actions (0 .. {n_actions - 1}).")
     return int(value)
-
-
-def _act(fn, name: str, q_values, *args) -> int:
-    """The action the student's ``epsilon_greedy(q_values, step, rng, start, end, decay_steps)``
-    chose."""
-    action = _core.call_student(fn, q_values, *args, name=name, signature=_EPS_SIG)
-    return _pick_action(action, name, len(q_values))
 
 
 def _frequencies(fn, name, q, step, start, end, decay_steps, n, rng):
@@ -352,7 +348,7 @@ def _student_agent(epsilon_greedy, update, observation_space, action_space, seed
 
 
 def _success(epsilon_greedy, update, seed: int):
-    """The greedy success rate after training on ``seed`` (None and the problem if it stopped)."""
+    """``(passed, the "not yet" that stopped training or None, greedy success rate or None)``."""
     from rlbook.envs import make_env
     from rlbook.train import evaluate, train
     env = make_env("FrozenLake-v1", seed=seed, is_slippery=False)
@@ -360,9 +356,10 @@ def _success(epsilon_greedy, update, seed: int):
     agent = _student_agent(epsilon_greedy, update, env.observation_space, env.action_space, seed)
     try:
         train(agent, env, steps=_AGENT_RUN["steps"], progress=False)
-        return float(np.mean(evaluate(agent, eval_env, episodes=_EVAL_EPISODES))), None
+        success = float(np.mean(evaluate(agent, eval_env, episodes=_EVAL_EPISODES)))
+        return success >= _PASS_RATE, None, success
     except _core.StudentError as err:
-        return None, err.verdict.message
+        return False, err.verdict.message, None
     finally:
         env.close()
         eval_env.close()
@@ -374,16 +371,11 @@ def check_q_learning_agent(epsilon_greedy, update) -> Verdict:
     5,000 steps of the deterministic 4x4 FrozenLake (alpha 0.5, gamma 0.9, epsilon from 1 to 0.05
     over 3,000 steps) on fixed seeds. It passes when the greedy policy reaches the goal in 90% of
     100 episodes *and* both functions pass their own checks, which say why when it does not."""
-    eps_name, upd_name, units = name_of(epsilon_greedy), name_of(update), None
-    for seed in _core.AGENT_SEEDS:
-        success, problem = _success(epsilon_greedy, update, seed)
-        if problem is not None and "NotImplementedError" in problem:
-            return _core.wrong(problem)  # a stub left: nothing to diagnose yet
-        units = units or [(eps_name, check_epsilon_greedy(epsilon_greedy)),
-                          (upd_name, check_q_update(update))]
-        passed = success is not None and success >= _PASS_RATE
-        if passed or problem is not None or any(not v.ok for _, v in units):
-            break
+    eps_name, upd_name = name_of(epsilon_greedy), name_of(update)
+    passed, problem, success, units = _core.train_on_seeds(
+        lambda seed: _success(epsilon_greedy, update, seed),
+        lambda: [(eps_name, check_epsilon_greedy(epsilon_greedy)),
+                 (upd_name, check_q_update(update))], retry_stopped=False)
     reached = "" if success is None else f"reached the goal in {success:.0%} of {_EVAL_EPISODES}"
     reached += " greedy episodes" + ("" if passed else f" (it needs {_PASS_RATE:.0%})")
     return _core.agent_verdict(

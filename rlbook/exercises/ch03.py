@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
-from rlbook.exercises import _core
+from rlbook.exercises import _core, _pg
 from rlbook.exercises._core import Case, Verdict, check, fail, fmt, fresh_rng, grade, name_of
 from rlbook.exercises._pg import Replay, near, optimizer, read_steps
 
@@ -158,7 +160,6 @@ def _step_hint(err, line: str) -> str | None:
 
 
 def _loss_tensor(value, name: str):
-    """The student's returned loss as a float32 scalar tensor, or a "not yet"."""
     import tensorflow as tf
     what = "return the loss of the minibatch, one number (the mean over the minibatch)"
     if value is None:
@@ -210,7 +211,6 @@ def _reference_step(c, net="target", stop=True, mask=None, best=None, discount=N
 
 
 def _follows(moved, c, **mistake) -> bool:
-    """The online network moved by one step of the optimizer down one accepted loss's gradient."""
     return any(near(moved, c.replay.after(g)) for _, g in _reference_step(c, **mistake).values())
 
 
@@ -346,15 +346,12 @@ _AGENT_STEPS, _EVAL_EVERY, _EVAL_EPISODES, _PASS_RETURN = 8_000, 500, 10, 100.0
 _UNTRAINED_BELOW = 30.0
 
 
-class _NotCompiled(Exception):
-    """The student's step does not run inside ``tf.function`` (the message says where)."""
-
-
-def _student_agent(step, name: str, env, seed: int, compiled: bool):
+def _student_agent(step, name: str, env, seed: int, fallback):
     """rlbook's ``DQNAgent`` whose learning step calls the student's ``step``: it computes the
     target, the loss and the optimizer step; the step counter and the periodic target update
-    (line 2.3.5 of the algorithm box), acting, replay and the loop stay the library's.
-    ``compiled``: each training call runs in one ``tf.function``, as the agent's own."""
+    (line 2.3.5 of the algorithm box), acting, replay and the loop stay the library's. Each
+    training call runs in one ``tf.function``, as the agent's own, until it fails; then
+    ``fallback(where it stopped)``, and eagerly from there on."""
     import tensorflow as tf
 
     from rlbook.agents.dqn import DQNAgent
@@ -380,30 +377,25 @@ def _student_agent(step, name: str, env, seed: int, compiled: bool):
                 target.assign(tf.where(due, c.tau * var + (1.0 - c.tau) * target, target))
             return {"loss": loss}
 
-        def _compiled_learn(self, *batches):
-            try:
-                return self._compiled(*batches)
-            except Exception as err:  # noqa: BLE001 - whatever stops tracing: say where
-                if self.student_error is not None:
-                    raise _NotCompiled(self.student_error.verdict.message) from None
-                message = f"{name} failed inside tf.function ({_core._short(err)})"
-                raise _NotCompiled(message) from None
-
-        def _eager_learn(self, *batches):
-            k = range(self.config.gradient_steps)
-            losses = [float(self.learn(*[tf.constant(b[i]) for b in batches])["loss"]) for i in k]
-            return {"loss": float(np.mean(losses))}
-
     agent = StudentDQNAgent(env.single_observation_space, env.single_action_space,
                             num_envs=env.num_envs, seed=seed, **_AGENT_CONFIG)
-    if compiled:
-        learn = tf.autograph.experimental.do_not_convert(agent.learn)
-        agent._compiled = repeat(learn, agent.config.gradient_steps)
-    agent._learn_many = agent._compiled_learn if compiled else agent._eager_learn
+    k = agent.config.gradient_steps
+
+    def eager(*batches):
+        losses = [agent.learn(*[tf.constant(b[i]) for b in batches])["loss"] for i in range(k)]
+        return {"loss": float(np.mean([float(x) for x in losses]))}
+
+    def failed(err):  # whatever stops tracing: say where
+        error = agent.student_error
+        fallback(error.verdict.message if error is not None
+                 else f"{name} failed inside tf.function ({_core._short(err)})")
+
+    compiled = repeat(tf.autograph.experimental.do_not_convert(agent.learn), k)
+    agent._learn_many = _pg.StudentStep(compiled, eager, failed)
     return agent
 
 
-def _train_student_agent(step, name: str, seed: int, compiled: bool):
+def _train_student_agent(step, name: str, seed: int, fallback):
     """Train; returns ``(first evaluation that passed or None, best evaluation mean)``."""
     from rlbook.envs import make_vec_env
     from rlbook.train import evaluate, train
@@ -411,7 +403,7 @@ def _train_student_agent(step, name: str, seed: int, compiled: bool):
     eval_env = make_vec_env("CartPole-v1", _EVAL_EPISODES, seed=seed + 50_000)
     try:
         for attempt in range(20):  # a network that does not balance the pole before training
-            agent = _student_agent(step, name, env, seed + attempt, compiled)
+            agent = _student_agent(step, name, env, seed + attempt, fallback)
             if evaluate(agent, eval_env, episodes=_EVAL_EPISODES).mean() < _UNTRAINED_BELOW:
                 break
         every = dict(eval_every=_EVAL_EVERY, eval_episodes=_EVAL_EPISODES, stop_at=_PASS_RETURN)
@@ -423,29 +415,29 @@ def _train_student_agent(step, name: str, seed: int, compiled: bool):
     return history.solved_at(_PASS_RETURN), best
 
 
-def _run(step, name, seed, compiled, unit):
-    """One training run: ``(solved or None, best, problem or None, compiled, note, unit verdict
-    or None)``; a step that tf.function cannot compile is checked, then run eagerly."""
+def _run(step, name, seed, state):
+    """One training run: ``(passed, problem or None, solved or None, best)``. A step that
+    tf.function cannot compile is checked (``state.unit``), then runs eagerly (``state.note``)."""
     from rlbook.train import TrainingDiverged
-    note = ""
+
+    def fallback(where):
+        state.unit = state.unit or check_dqn_learning_step(step)
+        state.note = (f" tf.function could not compile {name}, "
+                      "so the agent ran it eagerly (slower, the same result). Where it stopped: "
+                      f"{where}")
+        if not state.unit.ok:  # (a crash says where already)
+            fail(state.unit.message + ("" if " raised " in state.unit.message else state.note))
+
     try:
-        try:
-            return (*_train_student_agent(step, name, seed, compiled), None, compiled, note, unit)
-        except _NotCompiled as err:
-            unit = unit or check_dqn_learning_step(step)
-            note = (f" tf.function could not compile {name}, "
-                    "so the agent ran it eagerly (slower, the same result). Where it stopped: "
-                    f"{err}")
-            if not unit.ok:  # (a crash says where already)
-                problem = unit.message + ("" if " raised " in unit.message else note)
-                return None, 0.0, problem, False, "", unit
-            return (*_train_student_agent(step, name, seed, False), None, False, note, unit)
+        solved, best = _train_student_agent(step, name, seed, fallback)
+        return solved is not None, None, solved, best
     except _core.StudentError as err:
-        return None, 0.0, err.verdict.message, compiled, note, unit
+        if state.unit is not None and not state.unit.ok:
+            raise  # the step could not even be compiled, and its own check says why
+        return False, err.verdict.message, None, 0.0
     except TrainingDiverged as err:
         problem = f"the loss that {name} returned became {err.value} at step {err.step:,}: "
-        problem += "the training diverged."
-        return None, 0.0, problem, compiled, note, unit
+        return False, problem + "the training diverged.", None, 0.0
 
 
 @check
@@ -456,15 +448,11 @@ def check_dqn_agent(dqn_learning_step) -> Verdict:
     not already balance the pole; every 500 steps the greedy policy plays 10 episodes. It passes
     when their mean return reaches 100 *and* the step passes its own check. A step that
     tf.function cannot compile but passes its own check trains eagerly instead."""
-    name, unit, compiled = name_of(dqn_learning_step), None, True
-    for seed in _core.AGENT_SEEDS:
-        solved, best, problem, compiled, note, unit = _run(dqn_learning_step, name, seed,
-                                                           compiled, unit)
-        if problem is not None and ("NotImplementedError" in problem or unit and not unit.ok):
-            return _core.wrong(problem)  # a stub, or a step that could not even be compiled
-        unit = unit or check_dqn_learning_step(dqn_learning_step)
-        if solved is not None or problem is not None or not unit.ok:
-            break
+    name, state = name_of(dqn_learning_step), SimpleNamespace(unit=None, note="")
+    passed, problem, solved, best, units = _core.train_on_seeds(
+        lambda seed: _run(dqn_learning_step, name, seed, state),
+        lambda: [(name, state.unit or check_dqn_learning_step(dqn_learning_step))],
+        retry_stopped=False)
     steps = solved["step"] if solved else _AGENT_STEPS
     if solved:
         reached = (f"reached a greedy mean return of {solved['mean']:.0f} over {_EVAL_EPISODES} "
@@ -474,7 +462,7 @@ def check_dqn_agent(dqn_learning_step) -> Verdict:
         reached = f"made {best:.0f} at best, the mean return of the best greedy evaluation "
         reached += f"(it needs {_PASS_RETURN:.0f})"
     return _core.agent_verdict(f"{steps:,} steps of CartPole-v1 (the agent learning with {name})",
-                               reached, solved is not None, problem, [(name, unit)],
+                               reached, passed, problem, units,
                                forgiving="CartPole forgives some mistakes for a while.",
-                               learns="your own learning step learns", note=note,
+                               learns="your own learning step learns", note=state.note,
                                differs=_core.traced(name, ", 16 steps per call"))

@@ -53,7 +53,6 @@ def _read_bias(value, c, name):
 
 
 def _within(got, want) -> bool:
-    """``got`` (a number, or an answer ``(bias, tolerance)``) is within ``want``'s tolerance."""
     return abs((got[0] if isinstance(got, tuple) else got) - want[0]) <= want[1]
 
 

@@ -93,7 +93,6 @@ def _split_cases(rng):
 
 
 def _read_split(result, c, name):
-    """The student's v, once (v, a) is a pair of the right shapes that gives back Q."""
     if result is None:
         fail(f"{name} returned None: return a pair (v, a).")
     if not isinstance(result, (tuple, list)) or len(result) != 2:

@@ -93,13 +93,11 @@ def _loss_cases(rng):
 
 
 def _loss(c, weights=None, log_pi=None, reduce=np.mean):
-    """The REINFORCE loss of case ``c``, or a typical mistake's version of it."""
     weights = c.adv if weights is None else weights
     return -reduce(weights * (c.log_pi if log_pi is None else log_pi))
 
 
 def _read_loss(got, c, name):
-    """The loss's value; when it is right, its gradients are checked too."""
     out, tape = _pg.read_taped(got, c, name)
     arr = _core.to_array(out, name, "the loss, one number (a scalar tensor)")
     n = len(c.adv)

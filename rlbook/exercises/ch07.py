@@ -145,13 +145,11 @@ def _check_ac_gradients(tape, out, c, name, half):
 
 
 def _critic(hint, value) -> _core.Mistake:
-    """A mistake of the critic's loss (whatever the actor's): got[1] equals ``value(c)``."""
     return _core.Mistake(hint, test=lambda c, got: not _critic_ok(got, c.want)
                          and np.isclose(got[1], value(c)))
 
 
 def _actor(hint, value) -> _core.Mistake:
-    """A mistake of the actor's loss (the critic's right): got[0] equals ``value(c)``."""
     return _core.Mistake(hint, test=lambda c, got: _critic_ok(got, c.want)
                          and np.isclose(got[0], value(c)))
 

@@ -55,7 +55,6 @@ def _read_pair(got, c, name):
 
 
 def _best_or_last(c, got) -> bool:
-    """The answer is the best, or the last solved, evaluation of a run that solves twice."""
     pair = lambda e: (e["step"], e["train_seconds"])  # noqa: E731
     solved = [e for e in c.evals if e["mean"] >= c.th]
     best = max(c.evals, key=lambda e: e["mean"])
@@ -126,7 +125,6 @@ def _is_float(got, want) -> bool:
 
 
 def _close_to(*values):
-    """A mistake's test: the answer is one of these functions of (b, k, every)."""
     return lambda c, got: any(np.isclose(float(got), v(c.b, c.k, c.every)) for v in values)
 
 

@@ -47,6 +47,8 @@ def stub_is_not_yet(check):
     verdict = check(stub)
     assert not verdict.ok and "NotImplementedError" in verdict.message and "stub" in verdict.message
     assert str(verdict).startswith("Not yet.")
+    # Said once, with nothing about how the step ran: there is no step yet.
+    assert verdict.message.count("that is the stub") == 1 and "eagerly" not in verdict.message
 
 
 def agent_stubs_are_not_yet(check, first, second):
@@ -56,6 +58,7 @@ def agent_stubs_are_not_yet(check, first, second):
         verdict = check(a, b)
         assert not verdict.ok and "NotImplementedError" in verdict.message
         assert "stub" in verdict.message and str(verdict).startswith("Not yet.")
+        assert "eagerly" not in verdict.message
     assert "pass your function itself" in check(first, 42).message
 
 

@@ -425,8 +425,9 @@ def _run(step, name, seed, state):
         state.note = (f" tf.function could not compile {name}, "
                       "so the agent ran it eagerly (slower, the same result). Where it stopped: "
                       f"{where}")
-        if not state.unit.ok:  # (a crash says where already)
-            fail(state.unit.message + ("" if " raised " in state.unit.message else state.note))
+        if not state.unit.ok:  # (a crash says where already, and a stub needs no note)
+            said = state.unit.message
+            fail(said + ("" if " raised " in said or "NotImplementedError" in said else state.note))
 
     try:
         solved, best = _train_student_agent(step, name, seed, fallback)

@@ -70,6 +70,20 @@ FAST = {
         "--num-envs",
         "2",
     ],
+    "sac": [
+        "--steps",
+        "400",
+        "--hidden",
+        "16",
+        "--batch-size",
+        "32",
+        "--learning-starts",
+        "100",
+        "--train-every",
+        "16",
+        "--gradient-steps",
+        "2",
+    ],
 }
 ENV = {
     "qlearning": "FrozenLake-v1",
@@ -77,6 +91,7 @@ ENV = {
     "reinforce": "CartPole-v1",
     "actor_critic": "CartPole-v1",
     "ppo": "CartPole-v1",
+    "sac": "Pendulum-v1",
 }
 
 
@@ -97,7 +112,7 @@ def _mean(pattern: str, text: str) -> float:
     return float(match.group(1))
 
 
-@pytest.mark.parametrize("algo", ["qlearning", "dqn", "reinforce", "actor_critic", "ppo"])
+@pytest.mark.parametrize("algo", ["qlearning", "dqn", "reinforce", "actor_critic", "ppo", "sac"])
 def test_train_save_evaluate_round_trip(capsys, tmp_path, algo):
     ckpt = str(tmp_path / "ckpt")
     code, out, _ = run(
@@ -114,7 +129,7 @@ def test_train_save_evaluate_round_trip(capsys, tmp_path, algo):
 
 
 def test_help_lists_every_config_field(capsys):
-    for algo in ("qlearning", "dqn", "reinforce", "actor_critic", "ppo"):
+    for algo in ("qlearning", "dqn", "reinforce", "actor_critic", "ppo", "sac"):
         with pytest.raises(SystemExit) as exit_:
             main(["train", algo, "--help"])
         assert exit_.value.code == 0

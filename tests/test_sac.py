@@ -198,16 +198,23 @@ def test_registered_with_pendulum():
 # -- learning ----------------------------------------------------------------------------------
 
 
-def test_learns_on_pendulum():
-    seed = seed_offset() + 7  # 7; the robustness sweep (tools/robust.py) shifts it
-    env = make_env("Pendulum-v1", seed=seed)
-    agent = SACAgent(env.observation_space, env.action_space, seed=seed)
-    train(agent, env, steps=BUDGET, progress=False)
-    returns = evaluate(agent, make_vec_env("Pendulum-v1", 10, seed=seed + 10_000), 10)
-    expect("SAC's greedy mean return on Pendulum-v1", returns.mean(), ">=", -200)
-
-
 BUDGET = 8_000
+"""Measured (2026-12-07, the shared 2-core machine): the benchmark's seeds 0-4 reach -200 at
+4,000 steps; twice that leaves room for other seeds and numeric configurations."""
+
+
+def test_learns_on_pendulum():
+    """The benchmark's protocol (rlbook.bench, variant sac) on a seed the benchmark does not use:
+    with its defaults, a greedy evaluation of 10 episodes every 1,000 steps reaches a mean of
+    -200 within the budget."""
+    seed = seed_offset() + 7  # 7; the robustness sweep (tools/robust.py) shifts it
+    env = make_vec_env("Pendulum-v1", 1, seed=seed)
+    agent = SACAgent(env.single_observation_space, env.single_action_space, seed=seed)
+    eval_env = make_vec_env("Pendulum-v1", 10, seed=seed + 10_000)
+    history = train(agent, env, steps=BUDGET, eval_env=eval_env, eval_every=1_000,
+                    stop_at=-200.0, progress=False)  # fmt: skip
+    best = max(e["mean"] for e in history.evaluations)
+    expect("SAC's best greedy mean return on Pendulum-v1 within 8,000 steps", best, ">=", -200)
 
 
 def test_code_comments_use_the_docstring_boxs_step_numbers():

@@ -477,6 +477,13 @@ def _bad_dqn_continuous():
     DQNAgent(env.observation_space, env.action_space)
 
 
+def _bad_sac_discrete():
+    from rlbook.agents.sac import SACAgent
+
+    env = _cartpole()
+    SACAgent(env.observation_space, env.action_space)
+
+
 def _bad_dqn_discrete_obs():
     from rlbook.agents.dqn import DQNAgent
     from rlbook.envs import make_env
@@ -637,6 +644,7 @@ BAD_INPUTS = [
         _bad_dqn_discrete_obs,
     ),
     ("`ReinforceAgent(pendulum.observation_space, pendulum.action_space)`", _bad_pg_action),
+    ("`SACAgent(cartpole.observation_space, cartpole.action_space)`", _bad_sac_discrete),
     ("`DQNConfig(gamma=1.5)`", _bad_gamma),
     ('`DQNConfig(model_type="cnn")`', _bad_model_type),
     ('`DQNAgent(..., model_type="lstm")`', _bad_dqn_lstm),

@@ -88,6 +88,7 @@ def test_training_calls_start_after_learning_starts_every_train_every_steps():
     assert agent.updates == 18 and int(agent.gradient_steps_done.numpy()) == 36
     assert {"critic_loss", "actor_loss", "alpha", "entropy", "mean_q"} <= set(history.metrics)
     assert history.metrics["critic_loss"][0][0] == 64
+    assert agent._learn_many.experimental_get_tracing_count() == 1  # compiled once, never again
 
 
 # -- the learning step -----------------------------------------------------------------------

@@ -185,7 +185,7 @@ notebooks: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/frozenlake.py
-	for algo in $$($(BIN)/python -c "from rlbook.bench import ALGOS; print(*ALGOS)"); do \
+	for algo in $$($(BIN)/python -c "from rlbook.bench import VARIANTS; print(*VARIANTS)"); do \
 	  for seed in 0 1 2 3 4; do $(BIN)/python -m rlbook.bench $$algo --seed $$seed; done; done
 
 clean:

@@ -10,6 +10,11 @@ Protocol (the same for every algorithm):
   seconds spent outside evaluation: building the agent and its environments,
   TensorFlow's tracing of the training function, acting and learning.
 
+Continuous actions have no CartPole: ``sac`` runs the same protocol on Pendulum-v1
+(200-step episodes, returns of 0 at best), evaluated every 1,000 steps and solved at a
+greedy mean of -200 or better. A :class:`Variant` carries its environment,
+its evaluation interval and its threshold.
+
 It prints one JSON line ``{"algo", "seed", "solved", "steps", "train_s", "eval_mean"}``.
 The benchmark knows *variants* (:data:`VARIANTS`): each is an algorithm of
 :data:`rlbook.agents.ALGORITHMS` with the flags of one chapter (``dqn_vanilla``,
@@ -46,18 +51,27 @@ class Variant:
     """``setup(seed) -> (agent, train_env, eval_env)``; its docstring says what it builds."""
     max_steps: int
     """Default budget of environment steps."""
+    env: str = ENV_ID
+    """The Gymnasium environment it trains and is evaluated on."""
+    solved_at: float = SOLVED_AT
+    """Solved at the first evaluation whose greedy mean return is at least this."""
+    eval_every: int = EVAL_EVERY
+    """Environment steps between evaluations."""
 
 
 VARIANTS: dict[str, Variant] = {}
 """Variant name (the ``algo`` of the JSON line) -> :class:`Variant`."""
 
 
-def register(name: str, algorithm: str, max_steps: int | None = None):
+def register(name: str, algorithm: str, max_steps: int | None = None, **protocol):
     """Decorator: add ``setup`` to the benchmark as ``name``, a variant of ``algorithm``
-    (the default budget is the algorithm's, from :data:`rlbook.agents.ALGORITHMS`)."""
+    (the default budget is the algorithm's, from :data:`rlbook.agents.ALGORITHMS`);
+    ``protocol`` sets the :class:`Variant`'s ``env``, ``solved_at`` and ``eval_every``
+    when they are not CartPole's."""
 
     def deco(setup: Callable) -> Callable:
-        VARIANTS[name] = Variant(algorithm, setup, max_steps or ALGORITHMS[algorithm].steps)
+        budget = max_steps or ALGORITHMS[algorithm].steps
+        VARIANTS[name] = Variant(algorithm, setup, budget, **protocol)
         return setup
 
     return deco
@@ -67,13 +81,13 @@ def register(name: str, algorithm: str, max_steps: int | None = None):
 # (each returns (agent, train_env, eval_env); add new variants below with @register)
 
 
-def _on_copies(algorithm: str, seed: int, **overrides):
-    """The algorithm's agent on its registered number of CartPole copies (batched acting)."""
+def _on_copies(algorithm: str, seed: int, env_id: str = ENV_ID, **overrides):
+    """The algorithm's agent on its registered number of copies of ``env_id`` (batched acting)."""
     from rlbook.envs import make_vec_env
 
     entry = ALGORITHMS[algorithm]
-    env = make_vec_env(ENV_ID, entry.num_envs, seed=seed)
-    eval_env = make_vec_env(ENV_ID, EVAL_EPISODES, seed=seed + 10_000)
+    env = make_vec_env(env_id, entry.num_envs, seed=seed)
+    eval_env = make_vec_env(env_id, EVAL_EPISODES, seed=seed + 10_000)
     agent = entry.agent_class(
         env.single_observation_space,
         env.single_action_space,
@@ -127,6 +141,18 @@ def ppo_setup(seed: int):
     return _on_copies("ppo", seed)
 
 
+PENDULUM = "Pendulum-v1"
+PENDULUM_SOLVED_AT = -200.0
+"""Pendulum-v1 has no official threshold; -200 is a pendulum swung up and held in most
+episodes (a random policy scores about -1,200, a good one -150)."""
+
+
+@register("sac", "sac", env=PENDULUM, solved_at=PENDULUM_SOLVED_AT, eval_every=1_000)
+def sac_setup(seed: int):
+    """The soft actor-critic with its defaults on Pendulum-v1 (continuous torque), one copy."""
+    return _on_copies("sac", seed, env_id=PENDULUM)
+
+
 CARTPOLE_BINS = (1, 1, 6, 12)
 """Chapter 2's discretization of CartPole: pole angle and angular velocity only."""
 CARTPOLE_LOW = (-2.4, -3.0, -0.21, -2.0)
@@ -169,25 +195,25 @@ def run_history(
 
     if algo not in VARIANTS:
         raise ValueError(f"unknown algorithm {algo!r}; choose one of {sorted(VARIANTS)}")
-    setup, default_steps = VARIANTS[algo].setup, VARIANTS[algo].max_steps
+    variant = VARIANTS[algo]
     import tensorflow  # noqa: F401  (importing TensorFlow takes seconds; that is not training)
 
     start = time.perf_counter()
-    agent, env, eval_env = setup(seed)
+    agent, env, eval_env = variant.setup(seed)
     setup_s = (
         time.perf_counter() - start
     )  # building networks and environments counts as training time
     history = train(
         agent,
         env,
-        steps=max_steps or default_steps,
+        steps=max_steps or variant.max_steps,
         eval_env=eval_env,
-        eval_every=EVAL_EVERY,
+        eval_every=variant.eval_every,
         eval_episodes=EVAL_EPISODES,
-        stop_at=SOLVED_AT if stop else None,
+        stop_at=variant.solved_at if stop else None,
         progress=progress,
     )
-    solved = history.solved_at(SOLVED_AT)
+    solved = history.solved_at(variant.solved_at)
     last = solved or (history.evaluations[-1] if history.evaluations else None)
     row = {
         "algo": algo,
@@ -225,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m rlbook.bench",
         description="Time-to-solve on CartPole-v1: evaluate every 2,000 steps (10 greedy "
-        "episodes); solved at the first mean return >= 475. Prints one JSON line.",
+        "episodes); solved at the first mean return >= 475 (sac: on Pendulum-v1, every 1,000 "
+        "steps, solved at >= -200). Prints one JSON line.",
     )
     parser.add_argument("algo", choices=sorted(VARIANTS), help="algorithm (variant) to benchmark")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

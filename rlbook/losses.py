@@ -7,7 +7,8 @@ differentiated in ``tf.stop_gradient``. ``tests/test_losses_value.py`` and
 
 Chapters: value targets in 3-5 (DQN, double DQN, dueling DQN); returns and
 policy-gradient losses in 6-7 (REINFORCE, actor-critic); GAE and the clipped
-surrogate objective in 9 (PPO).
+surrogate objective in 9 (PPO); Gaussian policies and the soft actor-critic's
+targets and losses for continuous actions (``tests/test_losses_continuous.py``).
 """
 
 from __future__ import annotations
@@ -587,6 +588,261 @@ def ppo_diagnostics(
         "approx_kl": tf.reduce_mean((ratio - 1.0) - log_ratio),
         "clip_fraction": tf.reduce_mean(outside),
     }
+
+
+# -- Gaussian policies and soft actor-critic (continuous actions, issue 21) -----
+#
+# A policy over continuous actions is a diagonal Gaussian: a mean and a log standard
+# deviation per action dimension, which the actor network outputs. SAC squashes its
+# sample through tanh, so that actions lie in (-1, 1) and are then rescaled to the
+# action space's bounds.
+
+_LOG_2PI = 1.8378770664093453  # log(2 pi)
+_LOG_2 = 0.6931471805599453  # log(2)
+
+
+def gaussian_log_prob(mean, log_std, actions) -> tf.Tensor:
+    """``log pi(a|s)`` of a diagonal Gaussian policy, summed over the action
+    dimensions.
+
+    ``log pi(a|s) = sum_j [-(a_j - mu_j)^2 / (2 sigma_j^2) - log sigma_j
+    - log(2 pi) / 2]``
+
+    The dimensions are independent, so the density is a product over them and
+    its logarithm a sum.
+
+    Args:
+        mean: ``mu(s)``, ``(B, A)``.
+        log_std: ``log sigma``, ``(B, A)``, or ``(A,)`` for a standard deviation
+            that does not depend on the state.
+        actions: ``(B, A)``; a one-dimensional action space still has its axis
+            (``(B, 1)``, not ``(B,)``).
+
+    Returns:
+        ``(B,)``.
+    """
+    mean, log_std, actions = _gaussian_args(mean, log_std, actions=actions)
+    z = (actions - mean) * tf.exp(-log_std)  # (a - mu) / sigma
+    return tf.reduce_sum(-0.5 * tf.square(z) - log_std - 0.5 * _LOG_2PI,
+                         axis=-1)
+
+
+def gaussian_entropy(log_std) -> tf.Tensor:
+    """Entropy of a diagonal Gaussian, summed over the action dimensions.
+
+    ``H = sum_j [log sigma_j + (1 + log(2 pi)) / 2]``
+
+    It depends on the spread only, not on the mean, and is negative once
+    ``sigma`` is small enough (a density, unlike a probability, can exceed 1).
+
+    Args:
+        log_std: ``(B, A)`` (or ``(A,)``: one policy, one number).
+
+    Returns:
+        ``(B,)`` (or a scalar for ``(A,)``).
+    """
+    log_std = tf.convert_to_tensor(log_std, tf.float32)
+    if log_std.shape.rank not in (1, 2):
+        raise ValueError(
+            f"log_std must have shape (B, A) or (A,), got {log_std.shape}")
+    return tf.reduce_sum(log_std + 0.5 * (1.0 + _LOG_2PI), axis=-1)
+
+
+def tanh_log_det_jacobian(pre_tanh) -> tf.Tensor:
+    """``log |d tanh(u) / du|`` summed over the action dimensions, computed
+    stably.
+
+    ``log(1 - tanh(u)^2) = 2 (log 2 - u - softplus(-2 u))``
+
+    (from ``1 - tanh(u)^2 = 4 / (e^u + e^-u)^2``). The left-hand side is what
+    the equation says, but for ``|u| > 9`` or so ``tanh(u)`` rounds to 1 in
+    float32 and its logarithm is ``-inf``; the right-hand side stays finite.
+
+    Args:
+        pre_tanh: ``u``, ``(B, A)``.
+
+    Returns:
+        ``(B,)``.
+    """
+    u = tf.convert_to_tensor(pre_tanh, tf.float32)
+    return tf.reduce_sum(2.0 * (_LOG_2 - u - tf.nn.softplus(-2.0 * u)),
+                         axis=-1)
+
+
+def squashed_gaussian_log_prob(mean, log_std, pre_tanh) -> tf.Tensor:
+    """``log pi(a|s)`` of ``a = tanh(u)``, ``u ~ N(mu, sigma^2)``: SAC's policy
+    (Haarnoja et al., 2018, appendix C).
+
+    ``log pi(a|s) = log N(u; mu, sigma) - sum_j log(1 - tanh(u_j)^2)``
+
+    Squashing changes the density by the derivative of tanh (the change of
+    variables formula): where tanh flattens (large ``|u|``) many ``u`` map onto
+    few ``a``, and the density of ``a`` is higher there. The correction is
+    computed by :func:`tanh_log_det_jacobian`, which stays finite for large
+    ``|u|``. It takes ``u`` rather than ``a``: inverting tanh near
+    ``a = +-1`` loses every digit.
+
+    Args:
+        mean: ``mu(s)``, ``(B, A)``.
+        log_std: ``log sigma(s)``, ``(B, A)`` (or ``(A,)``).
+        pre_tanh: the Gaussian sample ``u`` before squashing, ``(B, A)``.
+
+    Returns:
+        ``(B,)``.
+    """
+    mean, log_std, u = _gaussian_args(mean, log_std, actions=pre_tanh,
+                                      actions_name="pre_tanh")
+    return gaussian_log_prob(mean, log_std, u) - tanh_log_det_jacobian(u)
+
+
+def sac_critic_target(
+    reward, next_q1, next_q2, next_log_prob, terminated, gamma: float, alpha,
+) -> tf.Tensor:
+    """The soft Bellman target of SAC's critics (Haarnoja et al., 2018),
+    held fixed.
+
+    ``y = r + gamma (1 - terminated)
+    (min(Q1_target(s', a'), Q2_target(s', a')) - alpha log pi(a'|s'))``,
+    with ``a' ~ pi(.|s')`` sampled from the *current* policy.
+
+    Two ideas: the value of ``s'`` includes the entropy bonus
+    ``-alpha log pi(a'|s')`` (the "soft" value), and it takes the smaller of
+    two critics' estimates (clipped double Q, Fujimoto et al., 2018), which
+    counters the overestimation a maximising actor feeds on. As in chapter 7,
+    bootstrapping stops only on ``terminated``: a transition cut by a time
+    limit (Pendulum's 200 steps) still has the value of ``s'``.
+
+    Args:
+        reward, terminated: ``(B,)``.
+        next_q1, next_q2: the target critics' ``Q(s', a')``, ``(B,)``
+            (squeeze a ``(B, 1)`` output first).
+        next_log_prob: ``log pi(a'|s')``, ``(B,)``.
+        gamma: discount factor in [0, 1].
+        alpha: the temperature, ``>= 0`` (a number or a scalar tensor).
+
+    Returns:
+        The targets, ``(B,)``; no gradient flows through them.
+    """
+    reward = tf.convert_to_tensor(reward, tf.float32)
+    next_q1 = tf.convert_to_tensor(next_q1, tf.float32)
+    next_q2 = tf.convert_to_tensor(next_q2, tf.float32)
+    next_log_prob = tf.convert_to_tensor(next_log_prob, tf.float32)
+    for name, x in (("next_q1", next_q1), ("next_q2", next_q2),
+                    ("next_log_prob", next_log_prob)):
+        _same_shape(name, x, "reward", reward)
+    _check_number("gamma", gamma, high=1.0)
+    _check_number("alpha", alpha)
+    not_end = 1.0 - tf.cast(terminated, tf.float32)
+    soft_value = tf.minimum(next_q1, next_q2) - alpha * next_log_prob
+    return tf.stop_gradient(reward + gamma * not_end * soft_value)
+
+
+def sac_actor_loss(q1, q2, log_prob, alpha) -> tf.Tensor:
+    """SAC's policy loss: ``L_pi = mean_i [alpha log pi(a_i|s_i)
+    - min(Q1(s_i, a_i), Q2(s_i, a_i))]``.
+
+    The actions ``a_i = tanh(mu(s_i) + sigma(s_i) eps_i)`` are sampled from the
+    current policy with the noise ``eps_i`` outside the network (the
+    *reparameterisation trick*), so the gradient flows from the critics' Q
+    back through ``a_i`` into the actor. Minimising it raises Q while keeping
+    the policy random (the entropy term). The temperature is held fixed here.
+
+    Args:
+        q1, q2: the critics' ``Q(s, a)`` of the sampled actions, ``(B,)``.
+        log_prob: ``log pi(a|s)`` of those actions, ``(B,)``.
+        alpha: the temperature, ``>= 0``.
+
+    Returns:
+        A scalar.
+    """
+    q1 = tf.convert_to_tensor(q1, tf.float32)
+    q2 = tf.convert_to_tensor(q2, tf.float32)
+    log_prob = tf.convert_to_tensor(log_prob, tf.float32)
+    _same_shape("q2", q2, "q1", q1)
+    _same_shape("log_prob", log_prob, "q1", q1)
+    _check_number("alpha", alpha)
+    alpha = tf.stop_gradient(alpha)
+    return tf.reduce_mean(alpha * log_prob - tf.minimum(q1, q2))
+
+
+def sac_temperature_loss(log_alpha, log_prob, target_entropy: float
+                         ) -> tf.Tensor:
+    """The loss that tunes SAC's temperature (Haarnoja et al., 2018b, "SAC
+    algorithms and applications", section 5).
+
+    ``L(alpha) = -mean_i [log alpha (log pi(a_i|s_i) + H_target)]``,
+    with ``log pi`` held fixed.
+
+    Its gradient in ``log alpha`` is ``mean(-log pi) - H_target``: the
+    policy's entropy estimate minus the target. When the policy is less random
+    than the target, the gradient is negative and a step *raises* alpha (more
+    reward for entropy); when it is more random, alpha falls. The usual target
+    is ``-|A|``, minus the number of action dimensions. Learning ``log alpha``
+    rather than alpha keeps alpha positive.
+
+    Args:
+        log_alpha: ``log alpha``, a scalar (the variable being learned).
+        log_prob: ``log pi(a|s)`` of actions sampled from the current policy,
+            ``(B,)``.
+        target_entropy: ``H_target``.
+
+    Returns:
+        A scalar; its gradient reaches ``log_alpha`` only.
+    """
+    log_alpha = tf.convert_to_tensor(log_alpha, tf.float32)
+    log_prob = tf.convert_to_tensor(log_prob, tf.float32)
+    if log_alpha.shape.rank not in (None, 0):
+        raise ValueError(
+            f"log_alpha must be a scalar, got shape {log_alpha.shape}")
+    if log_prob.shape.rank not in (None, 1):
+        raise ValueError(
+            f"log_prob must have shape (B,), got {log_prob.shape}")
+    _check_number("target_entropy", target_entropy, low=-float("inf"))
+    return -tf.reduce_mean(
+        log_alpha * tf.stop_gradient(log_prob + target_entropy))
+
+
+def _gaussian_args(mean, log_std, *, actions, actions_name="actions"):
+    """``mean``, ``log_std`` and the actions as float32 tensors, shapes checked:
+    ``mean`` and the actions ``(B, A)``, ``log_std`` ``(B, A)`` or ``(A,)``."""
+    mean = tf.convert_to_tensor(mean, tf.float32)
+    log_std = tf.convert_to_tensor(log_std, tf.float32)
+    actions = tf.convert_to_tensor(actions, tf.float32)
+    if mean.shape.rank != 2:
+        raise ValueError(
+            f"mean must have shape (B, A), got {mean.shape}; a one-dimensional "
+            "action space keeps its axis, (B, 1)")
+    if not actions.shape.is_compatible_with(mean.shape):
+        raise ValueError(
+            f"{actions_name} must have the shape of mean {mean.shape}, got "
+            f"{actions.shape}; a one-dimensional action space keeps its axis, "
+            "(B, 1)")
+    ok = log_std.shape.rank in (1, 2) and log_std.shape[-1:].is_compatible_with(
+        mean.shape[-1:])
+    if ok and log_std.shape.rank == 2:
+        ok = log_std.shape.is_compatible_with(mean.shape)
+    if not ok:
+        raise ValueError(
+            f"log_std must have the shape of mean {mean.shape} or one number "
+            f"per action dimension ({mean.shape[-1]},), got {log_std.shape}")
+    return mean, log_std, actions
+
+
+def _check_number(name: str, value, low: float = 0.0, high: float = float("inf")
+                  ) -> None:
+    """A plain Python number must lie in [low, high]; a tensor (a learned
+    temperature) is not checked."""
+    import math
+    from numbers import Real
+
+    if isinstance(value, bool) or (
+        isinstance(value, Real)
+        and not (math.isfinite(value) and low <= value <= high)
+    ):
+        accepted = (f"a number in [{low:g}, {high:g}]" if math.isfinite(high)
+                    else f"a number >= {low:g}" if math.isfinite(low)
+                    else "a finite number")
+        raise ValueError(f"{name} must be {accepted}, got {value!r}")
 
 
 def _rollout(**arrays):

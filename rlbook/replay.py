@@ -29,10 +29,19 @@ class ReplayBuffer:
         obs_shape: shape of one observation.
         num_envs: copies of the environment that add a transition each per step.
         obs_dtype: dtype of stored observations (``uint8`` keeps images small).
+        action_shape: shape of one action: ``()`` for a ``Discrete`` index (DQN), ``(A,)``
+            for a vector of continuous actions (SAC).
+        action_dtype: dtype of stored actions (``int64`` indices, ``float32`` vectors).
     """
 
     def __init__(
-        self, capacity: int, obs_shape: tuple[int, ...], num_envs: int = 1, obs_dtype=np.float32
+        self,
+        capacity: int,
+        obs_shape: tuple[int, ...],
+        num_envs: int = 1,
+        obs_dtype=np.float32,
+        action_shape: tuple[int, ...] = (),
+        action_dtype=np.int64,
     ):
         if not isinstance(capacity, int) or capacity < 1:
             raise ValueError(f"capacity must be a positive integer, got {capacity!r}")
@@ -43,7 +52,7 @@ class ReplayBuffer:
         shape = (self.rows, num_envs)
         self.obs = np.zeros(shape + tuple(obs_shape), dtype=obs_dtype)
         self.next_obs = np.zeros_like(self.obs)
-        self.action = np.zeros(shape, dtype=np.int64)
+        self.action = np.zeros(shape + tuple(action_shape), dtype=action_dtype)
         self.reward = np.zeros(shape, dtype=np.float32)
         self.terminated = np.zeros(shape, dtype=np.float32)
         self.done = np.zeros(shape, dtype=bool)  # terminated or truncated: where a stream ends
@@ -67,7 +76,7 @@ class ReplayBuffer:
         n = self.num_envs
         self.obs[row] = np.reshape(obs, (n,) + self.obs.shape[2:])
         self.next_obs[row] = np.reshape(next_obs, (n,) + self.obs.shape[2:])
-        self.action[row] = np.reshape(action, (n,))
+        self.action[row] = np.reshape(action, (n,) + self.action.shape[2:])
         self.reward[row] = np.reshape(reward, (n,))
         terminated = np.reshape(terminated, (n,))
         self.terminated[row] = terminated
@@ -96,7 +105,7 @@ class ReplayBuffer:
             num_batches: draw ``K`` batches at once; arrays then have shape ``(K, B, ...)``.
 
         Returns:
-            ``obs (B, *obs_shape)``, ``action (B,)``, ``reward (B,)``, ``next_obs``,
+            ``obs (B, *obs_shape)``, ``action (B, *action_shape)``, ``reward (B,)``, ``next_obs``,
             ``terminated (B,)``, with a leading ``K`` axis if ``num_batches`` is given.
         """
         self._check(batch_size, batch_size)

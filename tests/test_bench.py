@@ -32,6 +32,19 @@ def test_every_algorithm_is_registered_with_a_budget(algo):
     assert type(agent) is entry.agent_class and isinstance(agent.config, entry.config_class)
 
 
+def test_sac_runs_the_protocol_on_pendulum():
+    variant = bench.VARIANTS["sac"]
+    assert (variant.env, variant.solved_at, variant.eval_every) == ("Pendulum-v1", -200.0, 1_000)
+    assert variant.max_steps == ALGORITHMS["sac"].steps >= 10_000
+    agent, env, eval_env = variant.setup(0)
+    assert type(agent) is ALGORITHMS["sac"].agent_class
+    assert env.spec.id == eval_env.spec.id == "Pendulum-v1" and eval_env.num_envs == 10
+    # the CartPole variants keep CartPole's protocol
+    assert {(v.env, v.solved_at) for k, v in bench.VARIANTS.items() if k != "sac"} == {
+        ("CartPole-v1", 475.0)
+    }
+
+
 def test_short_run_prints_one_json_line_with_the_protocol_fields(capsys):
     # 2,000 steps: exactly one evaluation, far too early to solve.
     assert bench.main(["actor_critic", "--seed", "3", "--max-steps", "2000"]) == 0

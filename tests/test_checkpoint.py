@@ -296,6 +296,7 @@ def test_the_table_is_what_the_cli_checkpoints_and_benchmark_use():
         "reinforce",
         "actor_critic",
         "ppo",
+        "sac",
     }
     for name, entry in ALGORITHMS.items():
         assert entry.agent_class.algorithm == name  # what the agent writes into its files

@@ -70,6 +70,20 @@ FAST = {
         "--num-envs",
         "2",
     ],
+    "sac": [
+        "--steps",
+        "400",
+        "--hidden",
+        "16",
+        "--batch-size",
+        "32",
+        "--learning-starts",
+        "100",
+        "--train-every",
+        "16",
+        "--gradient-steps",
+        "2",
+    ],
 }
 ENV = {
     "qlearning": "FrozenLake-v1",
@@ -77,6 +91,7 @@ ENV = {
     "reinforce": "CartPole-v1",
     "actor_critic": "CartPole-v1",
     "ppo": "CartPole-v1",
+    "sac": "Pendulum-v1",
 }
 
 
@@ -97,7 +112,7 @@ def _mean(pattern: str, text: str) -> float:
     return float(match.group(1))
 
 
-@pytest.mark.parametrize("algo", ["qlearning", "dqn", "reinforce", "actor_critic", "ppo"])
+@pytest.mark.parametrize("algo", ["qlearning", "dqn", "reinforce", "actor_critic", "ppo", "sac"])
 def test_train_save_evaluate_round_trip(capsys, tmp_path, algo):
     ckpt = str(tmp_path / "ckpt")
     code, out, _ = run(
@@ -114,7 +129,7 @@ def test_train_save_evaluate_round_trip(capsys, tmp_path, algo):
 
 
 def test_help_lists_every_config_field(capsys):
-    for algo in ("qlearning", "dqn", "reinforce", "actor_critic", "ppo"):
+    for algo in ("qlearning", "dqn", "reinforce", "actor_critic", "ppo", "sac"):
         with pytest.raises(SystemExit) as exit_:
             main(["train", algo, "--help"])
         assert exit_.value.code == 0
@@ -462,6 +477,13 @@ def _bad_dqn_continuous():
     DQNAgent(env.observation_space, env.action_space)
 
 
+def _bad_sac_discrete():
+    from rlbook.agents.sac import SACAgent
+
+    env = _cartpole()
+    SACAgent(env.observation_space, env.action_space)
+
+
 def _bad_dqn_discrete_obs():
     from rlbook.agents.dqn import DQNAgent
     from rlbook.envs import make_env
@@ -622,6 +644,7 @@ BAD_INPUTS = [
         _bad_dqn_discrete_obs,
     ),
     ("`ReinforceAgent(pendulum.observation_space, pendulum.action_space)`", _bad_pg_action),
+    ("`SACAgent(cartpole.observation_space, cartpole.action_space)`", _bad_sac_discrete),
     ("`DQNConfig(gamma=1.5)`", _bad_gamma),
     ('`DQNConfig(model_type="cnn")`', _bad_model_type),
     ('`DQNAgent(..., model_type="lstm")`', _bad_dqn_lstm),

@@ -46,6 +46,19 @@ def test_sample_shapes_and_contents():
     assert many["obs"].shape == (3, 8, 2) and many["reward"].shape == (3, 8)
 
 
+def test_continuous_action_vectors_stay_with_their_transition():
+    # SAC stores a float vector per action: (num_envs, A) per step, (B, A) per sample.
+    buf = ReplayBuffer(50, (2,), num_envs=2, action_shape=(3,), action_dtype=np.float32)
+    for t in range(10):
+        obs = np.full((2, 2), t, np.float32)
+        action = np.stack([np.full(3, t + 0.5), np.full(3, -t - 0.5)]).astype(np.float32)
+        buf.add(obs, action, np.full(2, float(t)), obs + 1, np.zeros(2, bool), np.zeros(2, bool))
+    b = buf.sample(16, np.random.default_rng(0), num_batches=2)
+    assert b["action"].shape == (2, 16, 3) and b["action"].dtype == np.float32
+    np.testing.assert_array_equal(np.abs(b["action"][..., 0]), b["reward"] + 0.5)
+    assert (b["action"] == b["action"][..., :1]).all()  # a vector is never cut up
+
+
 def test_terminated_is_stored_truncated_is_not_a_terminal():
     buf = ReplayBuffer(10, (1,))
     buf.add([0.0], 0, 1.0, [1.0], True, False)  # a real end

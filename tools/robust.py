@@ -66,6 +66,7 @@ TRAINING_TESTS = (
     "tests/test_reinforce.py::test_learns_on_cartpole_quickly",
     "tests/test_actor_critic.py::test_learns_on_cartpole_quickly",
     "tests/test_ppo.py::test_learns_on_cartpole_quickly",
+    "tests/test_sac.py::test_learns_on_pendulum",
     "tests/test_exercises_ch02.py::test_q_learning_agent_learns_with_the_reference",
     "tests/test_exercises_ch03.py::test_dqn_agent_learns_with_the_reference",
     "tests/test_exercises_ch06.py::test_reinforce_agent_learns_with_the_reference",

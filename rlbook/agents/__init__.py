@@ -2,11 +2,12 @@
 
 Modules: ``qlearning`` and ``sarsa`` (chapter 2, sharing ``tabular``), ``dqn`` and
 ``recurrent_dqn`` (chapters 3-5), ``reinforce`` (chapter 6), ``actor_critic``
-(chapter 7) and ``ppo`` (chapter 9), the last three sharing ``policy_gradient``.
+(chapter 7) and ``ppo`` (chapter 9), the last three sharing ``policy_gradient``, and
+``sac`` (the soft actor-critic, for continuous actions).
 
 Every agent has the same vocabulary: ``act(obs, greedy=False)``; ``observe(...)``,
 which the training loop calls after every step; the training call ``update()`` of the
-agents that learn from a batch (DQN, REINFORCE, the actor-critic, PPO), which ``observe``
+agents that learn from a batch (DQN, REINFORCE, the actor-critic, PPO, SAC), which ``observe``
 makes when a batch is ready; ``learn(...)``, the algorithm's learning step that the
 chapter prints (called by ``update``, or by ``observe`` for the tabular agents); and
 the running counters ``env_steps`` (environment steps observed) and ``updates``
@@ -28,6 +29,7 @@ from rlbook.agents.ppo import PPOAgent, PPOConfig
 from rlbook.agents.qlearning import QLearningAgent, QLearningConfig
 from rlbook.agents.recurrent_dqn import RecurrentDQNAgent, RecurrentDQNConfig
 from rlbook.agents.reinforce import ReinforceAgent, ReinforceConfig
+from rlbook.agents.sac import SACAgent, SACConfig
 from rlbook.agents.sarsa import SarsaAgent, SarsaConfig
 from rlbook.agents.tabular import TabularAgent
 
@@ -75,6 +77,7 @@ ALGORITHMS: dict[str, Algorithm] = {
         Algorithm("reinforce", ReinforceAgent, ReinforceConfig, "CartPole-v1", 8, 300_000),
         Algorithm("actor_critic", ActorCriticAgent, ActorCriticConfig, "CartPole-v1", 8, 100_000),
         Algorithm("ppo", PPOAgent, PPOConfig, "CartPole-v1", 8, 100_000),
+        Algorithm("sac", SACAgent, SACConfig, "Pendulum-v1", 1, 20_000),
     )
 }
 """Every algorithm of the book, by name. DQN's variants (double target, dueling head,

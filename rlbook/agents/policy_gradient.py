@@ -31,7 +31,8 @@ def check_policy_spaces(observation_space, action_space, algo: str) -> None:
             f"{algo} needs a Discrete action space (its policy is a softmax over actions), "
             f"got {action_space!r}; a continuous (Box) action space needs a Gaussian policy "
             "(a mean and a standard deviation per action dimension), which chapters 6-7 do not "
-            "build: see Sutton & Barto (2018), section 13.7"
+            "build: SACAgent (rlbook.agents.sac) has one; see also Sutton & Barto (2018), "
+            "section 13.7"
         )
     if not isinstance(observation_space, gym.spaces.Box) or len(observation_space.shape) != 1:
         raise TypeError(

@@ -137,7 +137,7 @@ def actor_critic_setup(seed: int):
 
 @register("ppo", "ppo")
 def ppo_setup(seed: int):
-    """Chapter 9's PPO with its defaults (GAE, clipped surrogate, minibatch epochs) on 8 CartPole copies."""  # noqa: E501 (one line: chapter 8 prints it)
+    """PPO with its defaults (GAE, the clipped surrogate, minibatch epochs) on 8 CartPole copies."""  # noqa: E501 (one line: chapter 8 prints it)
     return _on_copies("ppo", seed)
 
 

@@ -59,6 +59,28 @@ class ReplayBuffer:
         self.cursor = 0  # next row to write
         self.filled = 0  # rows holding data
 
+    FIELDS = ("obs", "next_obs", "action", "reward", "terminated", "done")
+    """The stored arrays, one row of ``num_envs`` transitions per step."""
+
+    def state(self, prefix: str = "replay") -> tuple[dict, dict[str, np.ndarray]]:
+        """For a checkpoint: the counters, and the rows written so far (``prefix.field``)."""
+        counters = {"cursor": self.cursor, "filled": self.filled, "rows": self.rows}
+        arrays = {f"{prefix}.{name}": getattr(self, name)[: self.filled] for name in self.FIELDS}
+        return counters, arrays
+
+    def restore(self, counters: dict | None, arrays: dict, prefix: str = "replay") -> None:
+        """Refill from what :meth:`state` saved, when it fits this buffer (the same rows and
+        observation shape); otherwise the buffer stays as it is (empty after construction)."""
+        if (
+            counters is None
+            or counters["rows"] != self.rows
+            or arrays[f"{prefix}.obs"].shape[1:] != self.obs.shape[1:]
+        ):
+            return
+        for name in self.FIELDS:
+            getattr(self, name)[: counters["filled"]] = arrays[f"{prefix}.{name}"]
+        self.cursor, self.filled = counters["cursor"], counters["filled"]
+
     @property
     def capacity(self) -> int:
         return self.rows * self.num_envs

@@ -343,7 +343,6 @@ class DQNAgent(ck.Checkpointable):
         return self.q_values(obs)
 
     # -- checkpoints (see rlbook.checkpoint) -------------------------------------------------
-    _REPLAY_FIELDS = ("obs", "next_obs", "action", "reward", "terminated", "done")
 
     def _checkpoint(self, replay: bool = True):
         b, c = self.buffer, self.config
@@ -366,10 +365,8 @@ class DQNAgent(ck.Checkpointable):
             **ck.optimizer_arrays("optimizer", self.optimizer),
         }
         if replay:  # only the rows written so far
-            arrays.update(
-                {f"replay.{name}": getattr(b, name)[: b.filled] for name in self._REPLAY_FIELDS}
-            )
-            counters["replay"] = {"cursor": b.cursor, "filled": b.filled, "rows": b.rows}
+            counters["replay"], replay_arrays = self.buffer.state()
+            arrays.update(replay_arrays)
         return spec, counters, arrays
 
     def _restore_checkpoint(self, counters: dict, arrays: dict) -> None:
@@ -379,14 +376,6 @@ class DQNAgent(ck.Checkpointable):
         self.env_steps, self.updates = int(counters["env_steps"]), int(counters["updates"])
         self.gradient_steps_done.assign(int(counters["gradient_steps_done"]))
         ck.set_rng_state(self.rng, counters["rng"])
-        saved, b = counters.get("replay"), self.buffer
-        if (
-            saved is not None
-            and saved["rows"] == b.rows
-            and arrays["replay.obs"].shape[1:] == b.obs.shape[1:]
-        ):
-            for name in self._REPLAY_FIELDS:
-                getattr(b, name)[: saved["filled"]] = arrays[f"replay.{name}"]
-            b.cursor, b.filled = saved["cursor"], saved["filled"]
+        self.buffer.restore(counters.get("replay"), arrays)
         if self._numpy_q is not None:
             self._numpy_q.sync()

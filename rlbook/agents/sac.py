@@ -389,10 +389,8 @@ class SACAgent(ck.Checkpointable):
     # -- checkpoints (see rlbook.checkpoint) ---------------------------------------------------
     _NETWORKS = ("actor", "critic1", "critic2", "target1", "target2")
     _OPTIMIZERS = ("actor", "critic", "alpha")
-    _REPLAY_FIELDS = ("obs", "next_obs", "action", "reward", "terminated", "done")
 
     def _checkpoint(self, replay: bool = True):
-        b = self.buffer
         spec = {
             "observation_space": ck.box_spec((self.obs_dim,), np.float32),
             "action_space": {"low": self.low.tolist(), "high": self.high.tolist()},
@@ -413,10 +411,8 @@ class SACAgent(ck.Checkpointable):
                 ck.optimizer_arrays(f"optimizer.{name}", getattr(self, f"{name}_optimizer"))
             )
         if replay:  # only the rows written so far
-            arrays.update(
-                {f"replay.{name}": getattr(b, name)[: b.filled] for name in self._REPLAY_FIELDS}
-            )
-            counters["replay"] = {"cursor": b.cursor, "filled": b.filled, "rows": b.rows}
+            counters["replay"], replay_arrays = self.buffer.state()
+            arrays.update(replay_arrays)
         return spec, counters, arrays
 
     def _restore_checkpoint(self, counters: dict, arrays: dict) -> None:
@@ -429,15 +425,7 @@ class SACAgent(ck.Checkpointable):
         self.gradient_steps_done.assign(int(counters["gradient_steps_done"]))
         ck.set_rng_state(self.rng, counters["rng"])
         self.noise.reset(np.asarray(counters["noise"], np.int64))
-        saved, b = counters.get("replay"), self.buffer
-        if (
-            saved is not None
-            and saved["rows"] == b.rows
-            and arrays["replay.obs"].shape[1:] == b.obs.shape[1:]
-        ):
-            for name in self._REPLAY_FIELDS:
-                getattr(b, name)[: saved["filled"]] = arrays[f"replay.{name}"]
-            b.cursor, b.filled = saved["cursor"], saved["filled"]
+        self.buffer.restore(counters.get("replay"), arrays)
         self._numpy_actor.sync()
 
     @classmethod

@@ -144,6 +144,8 @@ class PPOAgent(PolicyGradientAgent):
         self._t = 0
         self.epoch_metrics: dict[str, np.ndarray] = {}
         """The last update's metrics per epoch, ``(update_epochs,)`` each (``learn``'s result)."""
+        self.epoch_history: list[dict[str, np.ndarray]] = []
+        """Every update's ``epoch_metrics``, oldest first (chapter 9 plots them per epoch)."""
         # One compiled call runs minibatch_step on every minibatch of an epoch (fixed shapes:
         # traced once), so TensorFlow's cost per call is paid once per epoch.
         self._compiled_epoch = self.compile_step(
@@ -194,9 +196,7 @@ class PPOAgent(PolicyGradientAgent):
         Returns the metrics of :meth:`learn` averaged over its epochs (each
         epoch's are in :attr:`epoch_metrics`).
         """
-        from rlbook.losses import gae_advantages
-
-        c, d = self.config, self.obs_dim
+        d = self.obs_dim
         obs, next_obs = self._obs.reshape(-1, d), self._next_obs.reshape(-1, d)
         actions = self._action.reshape(-1)
         # 2.2 V(s_t), V(s_{t+1}) and log pi_old(a_t|s_t), from the networks
@@ -206,18 +206,27 @@ class PPOAgent(PolicyGradientAgent):
         old_log_probs = self.log_probs(obs, actions)
         # 2.3 The advantages A_t and the value targets R_t = A_t + V(s_t),
         #     backwards over the rollout; constants from here on.
-        advantages, returns = gae_advantages(
-            self._reward, values, next_values, self._terminated,
-            self._truncated, c.gamma, c.gae_lambda)
+        advantages, returns = self.advantages(values, next_values)
         # 2.4 The epochs of minibatch steps.
         self.epoch_metrics = self.learn(obs, actions, old_log_probs,
                                         advantages.reshape(-1),
                                         returns.reshape(-1))
+        self.epoch_history.append(self.epoch_metrics)
         # the next rollout acts with (and is pi_old of) the new policy
         self.sync()
         self.updates += 1
         return {name: float(per_epoch.mean())
                 for name, per_epoch in self.epoch_metrics.items()}
+
+    def advantages(self, values, next_values):
+        """GAE(lambda) of the rollout (2.3): ``(advantages, returns)``,
+        ``(T, N)`` each (:func:`rlbook.losses.gae_advantages`)."""
+        from rlbook.losses import gae_advantages
+
+        c = self.config
+        return gae_advantages(self._reward, values, next_values,
+                              self._terminated, self._truncated, c.gamma,
+                              c.gae_lambda)
 
     def learn(self, obs, actions, old_log_probs, advantages, returns):
         """``update_epochs`` passes over one rollout of ``B`` samples, each
@@ -281,6 +290,16 @@ class PPOAgent(PolicyGradientAgent):
                 "entropy": mean_entropy,
                 **ppo_diagnostics(log_probs, old_log_probs, c.clip_eps)}
     # fmt: on
+
+    @property
+    def rollout(self) -> dict[str, np.ndarray]:
+        """The rollout being collected, or the last one once it is full: copies of ``obs``,
+        ``actions``, ``rewards``, ``next_obs`` (the real final observation at a truncation),
+        ``terminated`` and ``truncated``, time first, ``(n_steps, num_envs, ...)``."""
+        arrays = (self._obs, self._action, self._reward, self._next_obs, self._terminated,
+                  self._truncated)
+        names = ("obs", "actions", "rewards", "next_obs", "terminated", "truncated")
+        return {name: array.copy() for name, array in zip(names, arrays)}
 
     def reset_rollout(self) -> None:
         """Forget the rollout being collected (a restored agent starts a new one)."""

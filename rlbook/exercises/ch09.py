@@ -1,0 +1,376 @@
+"""Checks for the exercises of chapter 9 (PPO): GAE, the clipped loss, the actor's step, and
+the agent that solves CartPole-v1 with the student's functions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rlbook.exercises import _core, _pg
+from rlbook.exercises._core import Case, Verdict, check, fail, fmt, fresh_rng, grade, name_of
+from rlbook.exercises._pg import Replay, near
+
+# fmt: off
+__all__ = ["check_gae", "check_clipped_loss", "check_ppo_actor_step", "check_ppo_agent"]
+
+_GAE_SIGNATURE = "(rewards, values, next_values, terminated, truncated, gamma, lam)"
+_STEP_SIGNATURE = "(policy, optimizer, obs, actions, old_log_probs, advantages, clip_eps)"
+
+
+def _mixed_signs(rng, n):
+    """n random signs, both present when n > 1."""
+    signs = rng.choice([-1.0, 1.0], size=n)
+    if n > 1:
+        signs[rng.permutation(n)[:2]] = [-1.0, 1.0]
+    return signs
+
+
+# -- GAE -----------------------------------------------------------------------------------------
+
+
+def _gae_cases(rng):
+    """Rollouts of T steps in N copies (time first) with terminations, truncations and a step
+    that is both, at a random lambda, at lambda 0 and 1, and for one copy."""
+    for lam, n in ((float(rng.choice([0.8, 0.9, 0.95])), 2), (0.0, 2), (1.0, 3), (0.9, 1)):
+        t_len, gamma = int(rng.integers(5, 8)), float(rng.choice([0.9, 0.99]))
+        r = np.round(rng.uniform(-1.0, 2.0, (t_len, n)), 2)
+        v, next_v = (np.round(rng.uniform(1.0, 10.0, (t_len, n)), 2) for _ in range(2))
+        term, trunc = np.zeros((2, t_len, n))
+        rows = rng.permutation(t_len - 1)  # an end in the middle, so the sum must stop there
+        term[rows[0], 0], trunc[rows[1], -1], trunc[rows[2], 0] = 1.0, 1.0, 1.0
+        term[rows[2], 0] = float(n == 1)  # one copy: a step both terminated and truncated
+        yield Case(tuple(x.astype(np.float32) for x in (r, v, next_v, term, trunc)) + (gamma, lam),
+                   ("rewards", "values", "next_values", "terminated", "truncated", "gamma", "lam"),
+                   f"(rewards {fmt(r, 2)}, values {fmt(v, 2)}, next_values {fmt(next_v, 2)}, "
+                   f"terminated {fmt(term, 0)}, truncated {fmt(trunc, 0)}, gamma {gamma}, "
+                   f"lam {lam})",
+                   what=f"one advantage per step and copy, shape {r.shape}", r=r, v=v,
+                   next_v=next_v, term=term, trunc=trunc, gamma=gamma, lam=lam)
+
+
+def _gae(c, boot=None, cut=None, decay=None, next_v=None, backwards=True):
+    """GAE of the case, with one part replaced by a typical slip: ``boot`` multiplies V(s') in
+    delta, ``cut`` stops the sum, ``decay`` replaces gamma * lambda, ``next_v`` V(s')."""
+    boot = 1 - c.term if boot is None else boot
+    cut = (1 - c.term) * (1 - c.trunc) if cut is None else cut
+    decay = c.gamma * c.lam if decay is None else decay
+    delta = c.r + c.gamma * boot * (c.next_v if next_v is None else next_v) - c.v
+    out, a = np.zeros_like(delta), np.zeros_like(delta[0])
+    order = range(len(delta) - 1, -1, -1) if backwards else range(len(delta))
+    for t in order:
+        a = delta[t] + decay * (cut[t] if backwards else cut[t - 1] if t else 1) * a
+        out[t] = a
+    return out
+
+
+def _shifted_values(c):
+    """V(s_{t+1}) read from the next row of ``values`` (wrong at an episode end and the last row)."""
+    return np.concatenate([c.v[1:], np.zeros_like(c.v[:1])])
+
+
+_GAE_MISTAKES = [
+    ("a truncated step was cut by the time limit: its next state still has a future worth "
+     "V(s'), so delta_t keeps gamma * V(s_{t+1}). Only terminated drops it from delta.",
+     lambda c: _gae(c, boot=(1 - c.term) * (1 - c.trunc))),
+    ("the sum ran across the end of an episode: after a truncated step the next row belongs to a "
+     "new episode, so the recursion stops at every end, (1 - terminated) * (1 - truncated).",
+     lambda c: _gae(c, cut=1 - c.term)),
+    ("the sum ran across the end of an episode: stop the recursion A_t = delta_t + gamma * lam * "
+     "A_(t+1) at every step that ended one, terminated or truncated.",
+     lambda c: _gae(c, cut=np.ones_like(c.r))),
+    ("the recursion decays by gamma only: the factor is gamma * lam (lam = 1 gives the Monte "
+     "Carlo advantage, lam = 0 the one-step TD error).", lambda c: _gae(c, decay=c.gamma)),
+    ("the recursion decays by lam only: the factor is gamma * lam.", lambda c: _gae(c, decay=c.lam)),
+    ("you returned the value targets A_t + V(s_t); return the advantages A_t.",
+     lambda c: _gae(c) + c.v),
+    ("delta_t used values[t + 1] for V(s_{t+1}); use next_values[t]: at an episode's end the next "
+     "row is the reset state of a new episode, and after the last row there is none.",
+     lambda c: _gae(c, next_v=_shifted_values(c))),
+    ("the recursion ran forwards in time; GAE sums the *future* TD errors, so go backwards from "
+     "the last step, A_t = delta_t + gamma * lam * (1 - done_t) * A_(t+1).",
+     lambda c: _gae(c, backwards=False)),
+]
+
+
+@check
+def check_gae(gae) -> Verdict:
+    """Check ``gae(rewards, values, next_values, terminated, truncated, gamma, lam) -> (T, N)``
+    against :func:`rlbook.losses.gae_advantages` on fresh rollouts."""
+    return grade(gae, _gae_cases(fresh_rng()), _gae, _GAE_MISTAKES,
+                 read=lambda got, c, name: _core.to_array(got, name, c.what, c.r.shape),
+                 signature=_GAE_SIGNATURE, hint=_core.flags_hint,
+                 rule="A_t = delta_t + gamma * lam * (1 - done_t) * A_(t+1), backwards, with "
+                      "delta_t = r_t + gamma * (1 - terminated_t) * V(s_(t+1)) - V(s_t)",
+                 done=f"{name_of(gae)}: the TD errors bootstrap unless terminated, and their "
+                      "gamma * lam-discounted sum stops at every episode end.")
+
+
+# -- the clipped surrogate loss -------------------------------------------------------------------
+
+
+def _clip_cases(rng):
+    """Log-probabilities whose ratios to the old ones fall inside and outside the clip range on
+    both sides, with advantages of both signs; a batch where nothing moved yet; one sample."""
+    import tensorflow as tf
+    for n, spread, eps in ((int(rng.integers(6, 10)), 0.6, 0.2), (5, 0.0, 0.2), (1, 0.5, 0.1)):
+        old = np.round(np.log(rng.uniform(0.1, 0.9, n)), 3)
+        new = np.round(old + rng.uniform(-spread, spread, n), 3)
+        if n > 1 and spread:
+            new[:2] = old[:2] + [0.5, -0.5]  # one ratio above 1 + eps, one below 1 - eps
+        adv = np.round(_mixed_signs(rng, n) * rng.uniform(0.2, 2.0, n), 2)
+        log_probs = tf.Variable(new.astype(np.float32))
+        yield Case((log_probs, tf.constant(old, tf.float32), tf.constant(adv, tf.float32), eps),
+                   (None, None, None, "clip_eps"),
+                   f"(log_probs {fmt(new)}, old_log_probs {fmt(old)}, advantages {fmt(adv, 2)}, "
+                   f"clip_eps {eps})", var=log_probs, old=old, adv=adv, eps=eps)
+
+
+def _loss_and_grad(c, loss):
+    """``[loss, d loss / d log_probs...]`` of a loss function of the case's tensors."""
+    import tensorflow as tf
+    with tf.GradientTape() as tape:
+        value = loss(c.var, tf.constant(c.old, tf.float32), tf.constant(c.adv, tf.float32))
+    grad = tape.gradient(value, c.var)
+    return np.concatenate([[float(value)], np.zeros(len(c.old)) if grad is None else grad.numpy()])
+
+
+def _surrogate(clip="min", ratio=None, sign=-1.0, mean=True):
+    """A PPO loss with one part replaced by a typical slip."""
+    import tensorflow as tf
+
+    def loss(new, old, adv, eps):
+        rho = tf.exp(new - old) if ratio is None else ratio(new, old)
+        clipped = tf.clip_by_value(rho, 1 - eps, 1 + eps) * adv
+        term = {"min": tf.minimum(rho * adv, clipped), "max": tf.maximum(rho * adv, clipped),
+                "none": rho * adv, "only": clipped}[clip]
+        return sign * (tf.reduce_mean(term) if mean else tf.reduce_sum(term))
+
+    return loss
+
+
+def _exp(x):
+    import tensorflow as tf
+    return tf.exp(x)
+
+
+def _clip_answer(**slip):
+    return lambda c: _loss_and_grad(c, lambda *t: _surrogate(**slip)(*t, c.eps))
+
+
+_CLIP_MISTAKES = [
+    ("the loss took the larger of the two terms; PPO is pessimistic: min(rho * A, "
+     "clip(rho, 1 - eps, 1 + eps) * A), so a sample stops pulling once it has moved far enough.",
+     _clip_answer(clip="max")),
+    ("the loss is the objective itself; the optimizer minimises, so return minus the mean of the "
+     "clipped surrogate.", _clip_answer(sign=1.0)),
+    ("the ratio is upside down: rho = pi / pi_old = exp(log_probs - old_log_probs).",
+     _clip_answer(ratio=lambda new, old: _exp(old - new))),
+    ("the ratio must be pi / pi_old, the exponential of the difference of the log-probabilities: "
+     "rho = exp(log_probs - old_log_probs), not their difference.",
+     _clip_answer(ratio=lambda new, old: new - old)),
+    ("the ratio is not clipped: take min(rho * A, clip(rho, 1 - eps, 1 + eps) * A), "
+     "tf.clip_by_value for the clip.", _clip_answer(clip="none")),
+    ("the loss uses the clipped term alone; take the minimum of the unclipped and the clipped "
+     "term, sample by sample: a ratio that moved the wrong way must keep its gradient.",
+     _clip_answer(clip="only")),
+    ("the loss is the sum over the batch; use the mean, so its size does not grow with the batch.",
+     _clip_answer(mean=False)),
+]
+
+
+def _read_clip(got, c, name):
+    """The loss's value and its gradient with respect to ``log_probs``."""
+    out, tape = got
+    value = _core.to_scalar(out, name, "one number, the mean clipped loss")
+    grad = _pg.grads_or_none(tape, out, [c.var])[0]
+    if grad is None and not np.isclose(value, 0.0):
+        fail(f"{name} returned the right kind of number, but no gradient reaches log_probs: "
+             "compute the loss from log_probs with TensorFlow operations (tf.exp, "
+             f"tf.clip_by_value, tf.minimum), no NumPy and no .numpy(). {c.text}")
+    return np.concatenate([[value], np.zeros(len(c.old)) if grad is None else grad])
+
+
+@check
+def check_clipped_loss(clipped_loss) -> Verdict:
+    """Check ``clipped_loss(log_probs, old_log_probs, advantages, clip_eps) -> scalar``: its
+    value and its gradient with respect to ``log_probs`` against
+    :func:`rlbook.losses.ppo_clip_loss`."""
+    return grade(_pg.taped(clipped_loss), _clip_cases(fresh_rng()), _clip_answer(),
+                 _CLIP_MISTAKES, read=_read_clip, signature="(log_probs, old_log_probs, "
+                 "advantages, clip_eps)", hint=_core.tensor_hint,
+                 explain=lambda got, want, c: (
+                     f"expected the loss {fmt(want[0], 4)} and the gradient {fmt(want[1:], 4)} "
+                     f"with respect to log_probs, got {fmt(got[0], 4)} and {fmt(got[1:], 4)}."),
+                 done=f"{name_of(clipped_loss)}: -mean(min(rho * A, clip(rho, 1 - eps, 1 + eps) "
+                      "* A)), and its gradient stops where a ratio has moved far enough.")
+
+
+# -- the actor's step -----------------------------------------------------------------------------
+
+
+def _step_cases(rng):
+    """Small networks with SGD (each mistake moves the weights its own way), then the agent's
+    sizes with a warm Adam optimizer; old log-probabilities 0.4 away, so some ratios clip."""
+    import tensorflow as tf
+    for n, n_actions, hidden, kind in ((int(rng.integers(6, 10)), 2, 8, "SGD"),
+                                       (int(rng.integers(5, 9)), 3, 8, "SGD"),
+                                       (64, 2, 64, "Adam")):
+        obs_dim = int(rng.integers(3, 6))
+        policy = _pg.small_network(rng, obs_dim, n_actions, hidden)
+        opt = _pg.optimizer(kind, 0.1 if kind == "SGD" else 0.003, policy, rng)
+        obs = rng.normal(size=(n, obs_dim)).astype(np.float32)
+        actions = rng.integers(n_actions, size=n).astype(np.int32)
+        log_pi = _pg.log_softmax(policy(obs).numpy().astype(float))[np.arange(n), actions]
+        old = (log_pi + rng.choice([-0.4, 0.4], n)).astype(np.float32)
+        adv = (_mixed_signs(rng, n) * rng.uniform(0.5, 3.0, n) + 1.0).astype(np.float32)
+        eps = float(rng.choice([0.1, 0.2]))
+        yield Case((policy, opt, *map(tf.constant, (obs, actions, old, adv)), eps),
+                   (None,) * 6 + ("clip_eps",),
+                   f"({n} steps, {n_actions} actions, {kind}, old_log_probs "
+                   f"{fmt(old, 2)}, advantages {fmt(adv, 2)}, clip_eps {eps})",
+                   obs=obs, actions=actions, old=old, adv=adv, eps=eps, rp=Replay(policy, opt))
+
+
+def _actor_change(c, normalize=True, logits_as_log_probs=False, clip="min", sign=-1.0):
+    """How one step of the case's optimizer moves the policy's weights, down the PPO loss with
+    one part replaced by a typical slip."""
+    import tensorflow as tf
+    adv = (c.adv - c.adv.mean()) / (c.adv.std() + 1e-8) if normalize else c.adv
+    model = c.rp.model
+    c.rp.restore()
+    with tf.GradientTape() as tape:
+        logits = model(tf.constant(c.obs))
+        log_pi = logits if logits_as_log_probs else tf.nn.log_softmax(logits)
+        log_pi = tf.gather(log_pi, c.actions, batch_dims=1)
+        loss = _surrogate(clip=clip, sign=sign)(log_pi, tf.constant(c.old),
+                                                tf.constant(adv, tf.float32), c.eps)
+    grads = tape.gradient(loss, model.trainable_variables)
+    return c.rp.after(np.concatenate([g.numpy().ravel() for g in grads]))
+
+
+_STEP_MISTAKES = [
+    ("the advantages were used as they are: normalise them over the minibatch first, "
+     "(A - mean(A)) / (std(A) + 1e-8), step 2.4.1 of the algorithm.", {"normalize": False}),
+    ("the step treats the logits as log-probabilities; "
+     "apply tf.nn.log_softmax to the logits first, then pick the actions taken.",
+     {"logits_as_log_probs": True}),
+    ("the policy moved *up* the loss: minimise your clipped_loss, minus sign included.",
+     {"sign": 1.0}),
+    ("the step ignores clip_eps: pass it to your clipped loss.", {"clip": "none"}),
+]
+
+
+def _read_step(got, c, name):
+    fix = ("Compute the loss inside `with tf.GradientTape() as tape:`, then take one step: "
+           "optimizer.apply_gradients(zip(grads, policy.trainable_variables)).")
+    steps = c.rp.steps_taken()
+    taken = _pg.read_steps(c.rp, "the policy", name, c.text, fix)
+    if steps > 1:
+        fail(f"{name} took {steps} steps of the optimizer; take one per minibatch (the agent "
+             f"runs the epochs and the minibatches). {c.text}")
+    if near(taken, _actor_change(c)):
+        return None
+    for hint, slip in _STEP_MISTAKES:
+        if near(taken, _actor_change(c, **slip)):
+            fail(f"{hint} {c.text}")
+    fail("the policy's weights did not move by one step of the optimizer down the clipped loss of "
+         "the normalised advantages, -mean(min(rho * A, clip(rho, 1 - eps, 1 + eps) * A)) with "
+         f"rho = exp(log pi(a|s) - old_log_probs). {c.text}")
+
+
+@check
+def check_ppo_actor_step(ppo_actor_step) -> Verdict:
+    """Check ``ppo_actor_step(policy, optimizer, obs, actions, old_log_probs, advantages,
+    clip_eps)``: one step of ``optimizer`` down the clipped loss of the minibatch's normalised
+    advantages, replayed from the same weights and optimizer state."""
+    return grade(ppo_actor_step, _step_cases(fresh_rng()), lambda c: None, read=_read_step,
+                 same=lambda got, want: True,  # (judged by _read_step)
+                 signature=_STEP_SIGNATURE, hint=_pg.no_gradient_hint,
+                 done=f"{name_of(ppo_actor_step)}: one step down the clipped loss, on advantages "
+                      "normalised over the minibatch.")
+
+
+# -- the agent ------------------------------------------------------------------------------------
+
+
+def _student_ppo(gae, ppo_actor_step, observation_space, action_space, seed):
+    """rlbook's ``PPOAgent`` whose advantages and actor step are the student's functions; the
+    rollout, the critic's step and the loop are the library's."""
+    import tensorflow as tf
+
+    from rlbook.agents.ppo import PPOAgent
+    from rlbook.losses import value_loss
+
+    class StudentPPO(PPOAgent):
+        def advantages(self, values, next_values):
+            c, shape = self.config, self._reward.shape
+            args = (self._reward.copy(), values, next_values, self._terminated.copy(),
+                    self._truncated.copy(), c.gamma, c.gae_lambda)
+            got = _core.call_student(gae, *args, signature=_GAE_SIGNATURE, hint=_core.flags_hint)
+            advantages = _core.to_array(got, name_of(gae), f"shape {shape}", shape)
+            return advantages.astype(np.float32), (advantages + values).astype(np.float32)
+
+        def minibatch_step(self, obs, actions, old_log_probs, advantages, returns):
+            ppo_actor_step(self.policy, self.policy_optimizer, obs, actions, old_log_probs,
+                           advantages, self.config.clip_eps)
+            with tf.GradientTape() as tape:
+                loss = value_loss(self.value_network(obs)[:, 0], returns)
+            self.apply_gradients(self.value_optimizer, self.value_network, tape, loss)
+            return {}
+
+    agent = StudentPPO(observation_space, action_space, num_envs=8, seed=seed)
+
+    def eager_epoch(*minibatches):  # the same steps, eagerly: errors quote the student's line
+        for batch in zip(*minibatches):
+            _core.call_student(agent.minibatch_step, *map(tf.constant, batch),
+                               name=name_of(ppo_actor_step), signature=_STEP_SIGNATURE,
+                               hint=_pg.no_gradient_hint)
+        return {}
+
+    agent._compiled_epoch = _pg.StudentStep(agent._compiled_epoch, eager_epoch)
+    return agent
+
+
+def _train_ppo(make_agent, seed):
+    """Train on 8 copies of CartPole-v1 until a greedy evaluation (10 episodes, every 2,000
+    steps) reaches 475, for at most :data:`AGENT_STEPS`; ``(passed, problem, best, steps)``."""
+    from rlbook.envs import make_vec_env
+    from rlbook.train import History, train
+    env = make_vec_env("CartPole-v1", 8, seed=seed)
+    eval_env = make_vec_env("CartPole-v1", 10, seed=seed + 10_000)
+    history, problem = History(), None
+    try:
+        agent = make_agent(env.single_observation_space, env.single_action_space, seed)
+        train(agent, env, steps=AGENT_STEPS, eval_env=eval_env, eval_every=2_000, stop_at=475,
+              progress=False, history=history)
+    except _core.StudentError as err:
+        problem = err.verdict.message
+    finally:
+        env.close()
+        eval_env.close()
+    best = max((e["mean"] for e in history.evaluations), default=None)
+    return best is not None and best >= 475, problem, best, history.steps
+
+
+# PPO with the chapter's defaults solves CartPole-v1 (a greedy mean of 475) in 8,000 to 22,000
+# steps on the seeds tried; the check allows 60,000 on each of two seeds.
+AGENT_STEPS = 60_000
+
+
+@check
+def check_ppo_agent(gae, ppo_actor_step) -> Verdict:
+    """Train rlbook's PPO (the chapter's defaults) with the student's GAE and actor step on
+    CartPole-v1; it passes when a greedy evaluation's mean return reaches 475 (solved) *and* both
+    functions pass their own checks, which say why when the agent does not learn."""
+    gae_name, step_name = name_of(gae), name_of(ppo_actor_step)
+    passed, problem, best, taken, units = _core.train_on_seeds(
+        lambda seed: _train_ppo(lambda *s: _student_ppo(gae, ppo_actor_step, *s), seed),
+        lambda: [(gae_name, check_gae(gae)), (step_name, check_ppo_actor_step(ppo_actor_step))],
+        retry_stopped=True)
+    reached = ("was never evaluated" if best is None else
+               f"{'reached' if passed else 'got at best'} a greedy mean return of {best:.0f} "
+               "over 10 episodes (solved is 475)")
+    return _core.agent_verdict(
+        f"{taken:,} steps on 8 copies of CartPole-v1 (advantages by {gae_name}, actor steps by "
+        f"{step_name})", reached, passed, problem, units,
+        forgiving="CartPole is forgiving: the mistake would show on harder tasks, or another seed.",
+        learns="your own PPO solves CartPole", differs=_core.traced(step_name))

@@ -1,0 +1,171 @@
+"""Chapter 9's checks: GAE, the clipped loss with its gradient, the actor's step, and the PPO
+agent that must solve CartPole-v1 with the student's GAE and step."""
+
+import numpy as np
+import tensorflow as tf
+from exercise_helpers import (
+    accepts,
+    agent_rejects,
+    agent_stubs_are_not_yet,
+    check_leaves_inputs_alone,
+    raising_shows_student_line,
+    rejects,
+    stub_is_not_yet,
+)
+
+from rlbook.exercises import check_clipped_loss, check_gae, check_ppo_actor_step, check_ppo_agent
+
+
+def _gae(boot="terminated", cut="both", decay="gamma*lam", value_targets=False, forwards=False):
+    def gae(rewards, values, next_values, terminated, truncated, gamma, lam):
+        ended = np.maximum(terminated, truncated)
+        keep = {"terminated": 1 - terminated, "done": 1 - ended}[boot]
+        deltas = rewards + gamma * keep * next_values - values
+        stop = {"both": 1 - ended, "terminated": 1 - terminated, "never": np.ones_like(deltas)}[cut]
+        k = {"gamma*lam": gamma * lam, "gamma": gamma, "lam": lam}[decay]
+        out, a = np.zeros_like(deltas), np.zeros_like(deltas[0])
+        steps = range(len(deltas)) if forwards else reversed(range(len(deltas)))
+        for t in steps:
+            if forwards:
+                a = deltas[t] + k * (stop[t - 1] if t else 1) * a
+            else:
+                a = deltas[t] + k * stop[t] * a
+            out[t] = a
+        return out + values if value_targets else out
+
+    return gae
+
+
+gae = _gae()
+
+
+def test_gae_accepts_the_reference_and_tensorflow():
+    accepts(check_gae, gae)
+    check_leaves_inputs_alone(check_gae, gae)
+    stub_is_not_yet(check_gae)
+    accepts(check_gae, lambda *args: tf.constant(gae(*args)))  # any array type
+
+
+def test_gae_typical_mistakes():
+    rejects(check_gae, _gae(boot="done"), "truncated step was cut by the time limit")
+    rejects(check_gae, _gae(cut="terminated"), "after a truncated step the next row")
+    rejects(check_gae, _gae(cut="never"), "stop the recursion")
+    rejects(check_gae, _gae(decay="gamma"), "decays by gamma only")
+    rejects(check_gae, _gae(decay="lam"), "decays by lam only")
+    rejects(check_gae, _gae(value_targets=True), "return the advantages")
+    rejects(check_gae, _gae(forwards=True), "backwards")
+
+
+def test_gae_constant_and_shape_answers():
+    rejects(check_gae, lambda r, v, nv, te, tr, g, lam: np.zeros_like(r), "expected")
+    rejects(check_gae, lambda r, v, nv, te, tr, g, lam: gae(r, v, nv, te, tr, g, lam).ravel(),
+            "shape")
+    raising_shows_student_line(check_gae, lambda r, *a: r.nope, "r.nope")
+
+
+def clipped_loss(log_probs, old_log_probs, advantages, clip_eps):
+    ratio = tf.exp(log_probs - old_log_probs)
+    clipped = tf.clip_by_value(ratio, 1 - clip_eps, 1 + clip_eps)
+    return -tf.reduce_mean(tf.minimum(ratio * advantages, clipped * advantages))
+
+
+def _loss(kind):
+    def loss(log_probs, old_log_probs, advantages, eps):
+        rho = {"inverted": tf.exp(old_log_probs - log_probs),
+               "difference": log_probs - old_log_probs}.get(kind, tf.exp(log_probs - old_log_probs))
+        clipped = tf.clip_by_value(rho, 1 - eps, 1 + eps) * advantages
+        term = {"max": tf.maximum(rho * advantages, clipped), "unclipped": rho * advantages,
+                "only": clipped}.get(kind, tf.minimum(rho * advantages, clipped))
+        if kind == "sum":
+            return -tf.reduce_sum(term)
+        return tf.reduce_mean(term) if kind == "objective" else -tf.reduce_mean(term)
+
+    return loss
+
+
+def test_clipped_loss_accepts_the_reference_and_the_library():
+    from rlbook.losses import ppo_clip_loss
+
+    accepts(check_clipped_loss, clipped_loss)
+    accepts(check_clipped_loss, ppo_clip_loss)
+    stub_is_not_yet(check_clipped_loss)
+
+
+def test_clipped_loss_typical_mistakes():
+    rejects(check_clipped_loss, _loss("max"), "PPO is pessimistic")
+    rejects(check_clipped_loss, _loss("objective"), "the optimizer minimises")
+    rejects(check_clipped_loss, _loss("inverted"), "upside down")
+    rejects(check_clipped_loss, _loss("difference"), "not their difference")
+    rejects(check_clipped_loss, _loss("unclipped"), "the ratio is not clipped")
+    rejects(check_clipped_loss, _loss("only"), "clipped term alone")
+    rejects(check_clipped_loss, _loss("sum"), "use the mean")
+
+
+def test_clipped_loss_without_gradient_or_constant():
+    def numpy_loss(log_probs, old_log_probs, advantages, eps):
+        ratio = np.exp(log_probs.numpy() - old_log_probs.numpy())
+        clipped = np.clip(ratio, 1 - eps, 1 + eps) * advantages.numpy()
+        return -np.mean(np.minimum(ratio * advantages.numpy(), clipped))
+
+    rejects(check_clipped_loss, numpy_loss, "no gradient reaches log_probs")
+    rejects(check_clipped_loss, lambda lp, old, adv, eps: tf.constant(0.0), "expected the loss")
+    rejects(check_clipped_loss, lambda lp, old, adv, eps: lp * 0.0, "one number")
+
+
+def _step(normalize=True, logits=False, sign=1.0, eps=None, steps=1):
+    def ppo_actor_step(policy, optimizer, obs, actions, old_log_probs, advantages, clip_eps):
+        if normalize:
+            mean, std = tf.reduce_mean(advantages), tf.math.reduce_std(advantages)
+            advantages = (advantages - mean) / (std + 1e-8)
+        with tf.GradientTape() as tape:
+            out = policy(obs)
+            log_pi = out if logits else tf.nn.log_softmax(out)
+            log_probs = tf.gather(log_pi, actions, batch_dims=1)
+            loss = sign * clipped_loss(log_probs, old_log_probs, advantages,
+                                       clip_eps if eps is None else eps)
+        grads = tape.gradient(loss, policy.trainable_variables)
+        for _ in range(steps):
+            optimizer.apply_gradients(zip(grads, policy.trainable_variables))
+
+    return ppo_actor_step
+
+
+ppo_actor_step = _step()
+
+
+def test_actor_step_accepts_the_reference():
+    accepts(check_ppo_actor_step, ppo_actor_step)
+    stub_is_not_yet(check_ppo_actor_step)
+
+
+def test_actor_step_typical_mistakes():
+    rejects(check_ppo_actor_step, _step(normalize=False), "normalise them over the minibatch")
+    rejects(check_ppo_actor_step, _step(logits=True), "treats the logits as log-probabilities")
+    rejects(check_ppo_actor_step, _step(sign=-1.0), "moved *up* the loss")
+    rejects(check_ppo_actor_step, _step(eps=0.9), "ignores clip_eps")
+    rejects(check_ppo_actor_step, _step(steps=2), "took 2 steps")
+    rejects(check_ppo_actor_step, lambda *args: None, "did not change the policy")
+
+
+def test_ppo_agent_solves_cartpole_with_the_reference():
+    verdict = check_ppo_agent(gae, ppo_actor_step)
+    assert verdict.ok, verdict.message
+    assert "your own PPO solves CartPole" in verdict.message
+
+
+def test_ppo_agent_stubs_and_mistakes():
+    agent_stubs_are_not_yet(check_ppo_agent, gae, ppo_actor_step)
+    # The sum runs across episode ends: CartPole may forgive it, the unit check names it.
+    agent_rejects(check_ppo_agent, _gae(cut="never"), ppo_actor_step, "stop the recursion")
+    # The policy climbs its loss: the agent does not solve CartPole.
+    verdict = agent_rejects(check_ppo_agent, gae, _step(sign=-1.0), "it did not learn")
+    assert "moved *up* the loss" in verdict.message
+
+
+def test_ppo_agent_crash_shows_the_students_line():
+    def numpy_step(policy, optimizer, obs, actions, old_log_probs, advantages, clip_eps):
+        return policy(obs).reshape(-1)  # a NumPy method on a tensor
+
+    verdict = agent_rejects(check_ppo_agent, gae, numpy_step, "Training stopped",
+                            "policy(obs).reshape(-1)")
+    assert "raised" in verdict.message

@@ -310,9 +310,8 @@ def _critic_problem(c, taken, name) -> str | None:
 
 
 def _ac_step_cases(rng):
-    """Small batches with SGD first (a wrong step shows which mistake it is; one batch whose
-    targets equal V(s), so nothing may move), then the agent's sizes (a batch of 128, 64 hidden
-    units, 10 critic steps) with the warm Adam optimizers the agent uses, and RMSprop."""
+    """Small batches with SGD first (one with every TD error 0: nothing may move), then the
+    agent's sizes with the warm Adam optimizers it uses, and RMSprop."""
     import tensorflow as tf
     for what, n, n_actions, k, hidden, kind in [
         ("a batch", int(rng.integers(5, 9)), 2, 1, 8, "SGD"),
@@ -415,9 +414,7 @@ def check_actor_critic_step(actor_critic_step) -> Verdict:
 
 
 def _student_actor_critic(n_step_targets, actor_critic_step, observation_space, action_space, seed):
-    """rlbook's ``ActorCriticAgent`` whose targets and learning step are the student's functions.
-    The rollout (a time limit's cut folded into the reward), acting and the loop are the
-    library's."""
+    """rlbook's ``ActorCriticAgent`` whose targets and learning step are the student's."""
     import tensorflow as tf
 
     from rlbook.agents.actor_critic import ActorCriticAgent

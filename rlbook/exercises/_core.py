@@ -1,11 +1,7 @@
-"""The machinery shared by every check: run the student's code safely, say what is wrong.
-
-A check is three things, run by one driver (:func:`grade`): its cases (:class:`Case`, drawn
-from a generator seeded afresh on each call, plus edge cases), the reference (a function of a
-case), and a table of typical mistakes, each a hint and the wrong answer it gives (or a test of
-the student's answer). Whatever happens becomes a :class:`Verdict`, never an exception in the
-notebook: when the student's code raises, the message quotes the line of *their* code that
-raised, and an untouched stub gets a friendly "not yet".
+"""The machinery shared by every check: :func:`grade` runs a check's cases (:class:`Case`), its
+reference and its table of typical mistakes (:class:`Mistake`); whatever happens becomes a
+:class:`Verdict`, never an exception in the notebook. When the student's code raises, the message
+quotes the line of *their* code that raised; an untouched stub gets a friendly "not yet".
 """
 
 from __future__ import annotations
@@ -48,8 +44,7 @@ class Verdict:
 
     @property
     def sentence(self) -> str:
-        """The message with a capital first letter (a hint written to follow "About f: ..."
-        starts with a small one), unless it starts with a name such as ``total_reward``."""
+        """The message capitalised (hints follow "About f: ..."), unless it starts with a name."""
         first = self.message.split(" ", 1)[0]
         if first[:1].islower() and first.isalpha():
             return self.message[0].upper() + self.message[1:]
@@ -117,8 +112,7 @@ def _is_library(filename: str) -> bool:
 
 
 def _short(text: str, limit: int = 240) -> str:
-    """The first line of an error message, cut to a readable length, without the names of
-    TensorFlow's internal ops (``{{function_node __wrapped__Sub...}}``, ``[Op:Sub]``)."""
+    """An error message's first line, cut short, without TensorFlow's op names (``[Op:Sub]``)."""
     text = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", str(text))
     text = re.sub(r"\s*\[Op:\w+\](\s*name:\s*\S*)?", "", text)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
@@ -129,9 +123,8 @@ def _short(text: str, limit: int = 240) -> str:
 
 
 def call_student(fn: Callable, *args, name=None, signature: str = "", hint=None, **kwargs):
-    """Call the student's ``fn``; a crash or the stub's ``NotImplementedError`` becomes a
-    :class:`StudentError`. ``signature`` (the call the exercise asks for) is quoted when ``fn``
-    cannot be called so; ``hint(err, line)`` may add a sentence about the line that raised."""
+    """Call the student's ``fn``; a crash becomes a :class:`StudentError` quoting ``signature``
+    if it cannot be called so, and ``hint(err, line)`` about the line that raised."""
     name = name or name_of(fn)
     try:
         return fn(*args, **kwargs)
@@ -268,10 +261,9 @@ def close(a, b, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
 
 
 class Case:
-    """One case: ``args`` are handed to the student as deep copies, compared afterwards
-    (``names[i]`` is how the exercise calls ``args[i]``; a name of None hands the object itself,
-    for networks, optimizers and generators). ``text`` ends every message about the case,
-    ``where`` starts it; any other keyword is data the reference and the mistakes read."""
+    """``args`` go to the student as deep copies, compared afterwards (``names[i]`` names
+    ``args[i]``; None hands the object itself); ``text`` ends every message about the case,
+    ``where`` starts it; other keywords are data for the reference and the mistakes."""
 
     def __init__(self, args=(), names=(), text: str = "", where: str = "", **data):
         self.args, self.names, self.text, self.where = tuple(args), tuple(names), text, where
@@ -281,10 +273,8 @@ class Case:
 
 @dataclass(frozen=True)
 class Mistake:
-    """A typical mistake: its ``hint`` (text, or a function of the case), and either
-    ``wrong_answer(case)``, the answer it gives (None: it does not apply to this case), or
-    ``test(case, got)``, whether the student's answer shows it. A table may also list a mistake
-    as a pair ``(hint, wrong_answer)``."""
+    """A ``hint`` (text, or a function of the case) and either ``wrong_answer(case)`` (None: it
+    does not apply) or ``test(case, got)``; a table may list it as ``(hint, wrong_answer)``."""
 
     hint: str | Callable[[Case], str]
     wrong_answer: Callable[[Case], Any] | None = None
@@ -310,12 +300,9 @@ def shape_mistake(hint, wrong_shape: Callable[[Case, tuple], bool]) -> Mistake:
 
 def grade(fn, cases, reference, mistakes=(), *, read=None, same=None, signature="", hint=None,
           explain=None, rule="", done: str) -> Verdict:
-    """Run ``fn`` on every case and compare its answer with ``reference(case)``; ``done`` is the
-    "correct" message. ``read(got, case, name)`` turns the answer into what ``same(got, want)``
-    compares (default: a float array, :func:`close`), or fails about its type or shape. When
-    answers differ, the mistake that explains the most failing cases gives the hint (one that
-    explains a single later case only is a coincidence); otherwise ``explain(got, want, case)``,
-    or the expected and returned values and ``rule``, what the answer is."""
+    """Run ``fn`` on every case; ``read(got, case, name)`` (default: a float array) gives what
+    ``same(got, reference(case))`` compares. When answers differ, the mistake that explains most
+    failing cases (or the first) gives the hint; else ``explain(got, want, case)`` or ``rule``."""
     name, mistakes = name_of(fn), [m if isinstance(m, Mistake) else Mistake(*m) for m in mistakes]
     read = read or (lambda got, case, name: to_array(got, name, getattr(case, "what", "an array")))
     same, failures = same or close, []
@@ -365,8 +352,7 @@ def expected(got, want, case: Case, rule: str = "") -> str:
 
 
 def td_batches(rng: np.random.Generator):
-    """The minibatches a target check runs, ``(rewards, terminated, gamma)``: a mixed batch, a
-    batch of one with no terminal, an all-terminal batch, and a mixed batch at gamma 0.5."""
+    """``(rewards, terminated, gamma)``: mixed, one without terminal, all terminal, gamma 0.5."""
     for batch, terminal, gamma in [
         (int(rng.integers(5, 9)), "mixed", float(rng.choice([0.9, 0.99]))), (1, "none", 0.9),
         (int(rng.integers(3, 6)), "all", 0.99), (int(rng.integers(3, 6)), "mixed", 0.5),
@@ -384,8 +370,7 @@ def terminal_flags(rng: np.random.Generator, batch: int, terminal: str) -> np.nd
 
 
 def td(c, boot=None, mask=None, gamma=None):
-    """``r + gamma (1 - terminated) boot`` of a target case (``c.r``, ``c.t``, ``c.gamma`` and
-    ``c.boot``, the value bootstrapped from), or a typical mistake's version of it."""
+    """``r + gamma (1 - t) boot`` of a target case, or a typical mistake's version of it."""
     gamma = c.gamma if gamma is None else gamma
     return c.r + gamma * (1 - c.t if mask is None else mask) * (c.boot if boot is None else boot)
 
@@ -428,18 +413,15 @@ def tensor_hint(err: BaseException, line: str) -> str | None:
 
 # -- the agent checks ---------------------------------------------------------------------------
 
-# Agent checks train on these seeds, in order: the book's solution passes on the first with a
-# wide margin (measured), so a correct answer is not rejected by a bad draw. A second seed is
-# tried only when the first run fails and the unit checks pass (another CPU can give another
-# trajectory from the same seed).
+# Agent checks train on these seeds: the book's solution passes on the first with a wide margin;
+# the second is tried only if a run fails while the unit checks pass (another CPU, another run).
 AGENT_SEEDS = (1234, 5678)
 
 
 def train_on_seeds(train, units, *, retry_stopped: bool):
-    """Run ``train(seed) -> (passed, problem, *more)`` on :data:`AGENT_SEEDS` until one passes, a
-    unit check fails (``units()``, called once: ``(name, verdict)`` pairs) or, unless
-    ``retry_stopped``, a "not yet" stops training; a stub left stops the check. Returns the last
-    run's tuple and the unit verdicts."""
+    """``train(seed) -> (passed, problem, *more)`` on each seed until one passes, a unit check
+    (``units()``: ``(name, verdict)`` pairs) fails or a "not yet" stops training (unless
+    ``retry_stopped``); returns the last run's tuple and the unit verdicts."""
     verdicts = None
     for seed in AGENT_SEEDS:
         passed, problem, *more = train(seed)
@@ -461,11 +443,9 @@ def traced(name: str, how: str = "") -> str:
 
 
 def agent_verdict(run, reached, passed, problem, units, *, forgiving, learns="", note="", differs):
-    """The verdict of an agent check: ``run`` says what trained, ``reached`` what the agent
-    reached and ``passed`` whether that is enough; ``problem`` is the "not yet" that stopped
-    training (or None); ``units`` are ``(name, verdict)`` of the functions' own checks, which say
-    why an agent does not learn; ``forgiving`` why a run may pass with a mistake left;
-    ``differs`` what the agent does that the unit checks cannot; ``note`` ends the verdict."""
+    """The verdict of an agent check from what trained (``run``), what it ``reached``, the "not
+    yet" that stopped it (``problem``) and the unit checks' ``(name, verdict)``; ``forgiving`` says
+    why a run may pass with a mistake left, ``differs`` what the unit checks cannot see."""
     failing = [(n, v) for n, v in units if not v.ok]
     diagnosis = " ".join(f"About {n}: {v.message}" for n, v in failing)
     if problem is not None:

@@ -13,7 +13,7 @@ import functools
 import numpy as np
 
 from rlbook.exercises import _core
-from rlbook.exercises._core import Case, Mistake, StudentError, fail, fmt
+from rlbook.exercises._core import Case, StudentError, fail, fmt
 
 # fmt: off
 
@@ -39,9 +39,8 @@ def taped(fn):
 
 
 def loss_case(rng, n, n_actions, text, **arrays):
-    """A case of a loss ``(logits, actions, *arrays)``: random logits (N, A) and actions (N,),
-    handed to the student as tensors (Variables, so that gradients can be read; actions a
-    constant); ``text`` follows the logits and actions in the case's description."""
+    """A case of a loss ``(logits, actions, *arrays)``, given as tensors (Variables but the
+    actions, so that gradients can be read); ``text`` follows the logits and actions."""
     import tensorflow as tf
     logits = np.round(rng.normal(0.0, 1.5, size=(n, n_actions)), 2).astype(np.float32)
     actions = rng.integers(n_actions, size=n).astype(np.int32)
@@ -54,8 +53,7 @@ def loss_case(rng, n, n_actions, text, **arrays):
 
 
 def read_taped(got, c, name):
-    """The answer of a loss run by :func:`taped` and its tape, once the loss left its inputs
-    alone."""
+    """The answer of a loss run by :func:`taped` and its tape, once it left its inputs alone."""
     _core.assert_unchanged(name, list(c.arrays.values()), [t.numpy() for t in c.tensors.values()],
                            list(c.arrays))
     return got
@@ -169,15 +167,13 @@ RETURN_MISTAKES = [
         "which includes r_t."),
      lambda c: _if(len(c.r) > 1, np.concatenate([_ret(c)[1:], np.zeros_like(c.r[:1])]))),
 ]
-RETURN_MISTAKES = [Mistake(*m) for m in RETURN_MISTAKES]
 
 # -- the unit cases of a learning step ----------------------------------------------------------
 
 
 def small_network(rng, inputs: int, outputs: int, hidden: int, offset: float = 0.0):
-    """A dense network ``inputs -> hidden (ReLU) -> outputs`` that stands in for a Keras model:
-    called the same way and with the same ``trainable_variables``, but an eager call costs about
-    1 ms instead of 20. The output's bias is shifted by ``offset``."""
+    """A dense ``inputs -> hidden (ReLU) -> outputs`` called like a Keras model, but in 1 ms
+    instead of 20 eagerly; the output's bias is shifted by ``offset``."""
     import tensorflow as tf
     def glorot(n, m):
         return tf.Variable((rng.uniform(-1, 1, (n, m)) * np.sqrt(6 / (n + m))).astype(np.float32))
@@ -201,8 +197,7 @@ def small_network(rng, inputs: int, outputs: int, hidden: int, offset: float = 0
 
 
 def optimizer(kind: str, lr: float, model, rng):
-    """A Keras optimizer; Adam and RMSprop have already taken two steps on ``model`` (their state
-    is warm, as in a training agent). The model's weights are set afterwards by the case."""
+    """A Keras optimizer; Adam and RMSprop have taken two steps on ``model`` (a warm state)."""
     import keras
     import tensorflow as tf
     opt = getattr(keras.optimizers, kind)(learning_rate=lr)
@@ -227,8 +222,8 @@ def set_flat(model, vector) -> None:
 
 
 class Replay:
-    """Steps of one optimizer on one model, replayed from where the student's step started: the
-    same weights and the same optimizer state (Adam's moments, the step counter)."""
+    """Steps of one optimizer on one model, replayed from the weights and optimizer state where
+    the student's step started."""
 
     def __init__(self, model, opt):
         self.model, self.opt = model, opt
@@ -249,8 +244,7 @@ class Replay:
         return moved
 
     def after(self, gradient, steps: int = 1) -> np.ndarray:
-        """The weights' change after ``steps`` steps of the optimizer down ``gradient``: a flat
-        vector, or a function of the model (a gradient recomputed at every step)."""
+        """The weights' change after ``steps`` steps down ``gradient`` (or ``gradient(model)``)."""
         import tensorflow as tf
         if not callable(gradient) and type(self.opt).__name__ == "SGD" and not self.opt.momentum:
             return -float(self.opt.learning_rate) * steps * np.asarray(gradient, np.float32)
@@ -290,8 +284,8 @@ def pg_output_grad(logits, actions, weights) -> np.ndarray:
 
 
 def read_steps(replay: Replay, net: str, name: str, text: str, fix: str) -> np.ndarray:
-    """The change of ``replay.model``'s weights by the student's step, once it took exactly one
-    step of the optimizer it is given (``fix`` says how); the model is put back to the start."""
+    """The change of ``replay.model``'s weights by the student's step (then undone), once it
+    stepped with the optimizer it is given (``fix`` says how)."""
     steps = replay.steps_taken()
     moved = replay.moved()
     if not np.any(moved):
@@ -304,9 +298,8 @@ def read_steps(replay: Replay, net: str, name: str, text: str, fix: str) -> np.n
 
 
 def policy_step_mistake(c, replay, taken, weights, *, weight_name, others=()) -> str | None:
-    """Which typical mistake explains the policy step the student took (``taken``, the change of
-    the weights), or None. ``weights`` are the right weights of the log-probabilities (G_t - V(s_t)
-    or the TD errors); ``others`` more ``(weights, hint)`` candidates of this chapter."""
+    """The typical mistake that explains the policy step ``taken``, or None; ``weights`` weight
+    the log-probabilities right, ``others`` are the chapter's ``(weights, hint)``."""
     import tensorflow as tf
     policy, obs, actions = replay.model, c.obs, c.actions
     logits = policy(tf.constant(obs)).numpy().astype(np.float64)
@@ -387,10 +380,9 @@ def no_gradient_hint(err, line: str) -> str | None:
 
 
 class StudentStep:
-    """A learning step that calls the student's code: ``compiled`` (the agent's ``tf.function``)
-    until it raises (tracing included), then ``eager``, which calls the student's function
-    through ``call_student``: the same computation, and errors that show the student's line.
-    ``fallback(err)``, if given, is told when the step leaves ``compiled`` (it may stop)."""
+    """A learning step: ``compiled`` (the agent's ``tf.function``) until it raises, then
+    ``eager``, which calls the student's code through ``call_student`` (errors show their line);
+    ``fallback(err)`` is told when it leaves ``compiled``."""
 
     def __init__(self, compiled, eager, fallback=None):
         self.compiled, self.eager, self.fallback, self.use_eager = compiled, eager, fallback, False
@@ -408,11 +400,8 @@ class StudentStep:
 
 def train_on_cartpole(make_agent, steps: int, threshold: float, seed: int, eval_every: int = 1000):
     """Train ``make_agent(observation_space, action_space, seed)`` on 8 copies of CartPole-v1
-    until an evaluation (every ``eval_every`` steps, 10 episodes) reaches ``threshold``; returns
-    ``(passed, the "not yet" that stopped training or None, best evaluation's mean or None, steps
-    taken)``.
-    The agent *samples* its actions there: an untrained network's greedy policy sometimes
-    balances the pole by itself (on about 4% of seeds), sampling from it never came near 100."""
+    until an evaluation reaches ``threshold``: ``(passed, problem, best mean, steps)``. The agent
+    *samples* there: an untrained greedy policy balances the pole on about 4% of seeds."""
     from rlbook.envs import make_vec_env
     from rlbook.train import History, evaluate, train
     env = make_vec_env("CartPole-v1", 8, seed=seed)
@@ -446,9 +435,8 @@ AGENT_STEPS, THRESHOLD = 30_000, 100.0
 
 
 def cartpole_check(make_agent, units, describe, differs, steps=AGENT_STEPS, threshold=THRESHOLD):
-    """The agent check of chapters 6 and 7: train on :data:`AGENT_SEEDS` for at most ``steps``
-    until an evaluation's mean return (10 episodes, actions sampled) reaches ``threshold`` (the
-    next seed only if a run fails while the unit checks, ``units()``, pass), then the verdict."""
+    """The agent check of chapters 6 and 7: train on the seeds until an evaluation's mean return
+    (10 episodes, actions sampled) reaches ``threshold``, then the verdict."""
     passed, problem, best, taken, unit_verdicts = _core.train_on_seeds(
         lambda seed: train_on_cartpole(make_agent, steps, threshold, seed), units,
         retry_stopped=True)

@@ -12,8 +12,7 @@ __all__ = ["check_run_episode", "check_short_cartpole"]
 
 
 class _Scripted(gym.Env):
-    """A test environment with random observations and rewards that ends at a planned step; it
-    raises a clear error when stepped before ``reset`` or after its episode ended."""
+    """Random observations and rewards, an end at a planned step, clear errors on misuse."""
 
     observation_space, action_space = gym.spaces.Discrete(10_000), gym.spaces.Discrete(2)
 
@@ -136,8 +135,7 @@ def check_run_episode(run_episode) -> Verdict:
 
 
 def _run_balanced(env, seed: int):
-    """Steps, terminated, truncated of an episode with a controller that keeps the pole up for
-    hundreds of steps (it pushes towards the fall), so that only a time limit ends it."""
+    """An episode of a controller that keeps the pole up, so that only a time limit ends it."""
     obs, _ = env.reset(seed=seed)
     steps, terminated, truncated = 0, False, False
     while not (terminated or truncated) and steps < 1000:
@@ -181,8 +179,7 @@ def _explain_limit(got, want, c) -> str:
 
 @check
 def check_short_cartpole(short_cartpole) -> Verdict:
-    """Check ``short_cartpole(max_steps) -> env``: CartPole-v1 truncated after ``max_steps``
-    steps (random limits below 500, and 1), two balanced episodes each."""
+    """Check ``short_cartpole(max_steps) -> env``: CartPole-v1 truncated after ``max_steps``."""
     rng = fresh_rng()
     limits = (int(rng.integers(20, 120)), int(rng.integers(120, 300)), 1)
     return grade(

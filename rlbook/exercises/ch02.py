@@ -183,9 +183,8 @@ def _act(fn, name: str, q_values, *args) -> int:
 
 
 def _frequencies(fn, name, q, step, start, end, decay_steps, n, rng):
-    """How often each action is chosen in ``n`` calls (copies of ``q``; in place is a mistake).
-    With the sample sizes below, every frequency the check compares lies within its tolerance
-    except with a probability below one in a million per case (binomial, > 5 sigma)."""
+    """How often each action is chosen in ``n`` calls; the sample sizes below keep every
+    frequency within its tolerance but with a chance below one in a million (> 5 sigma)."""
     g, out = np.random.default_rng(int(rng.integers(2**31))), np.empty(n, dtype=np.int64)
     for i in range(n):
         given = q.copy()
@@ -322,8 +321,7 @@ _EVAL_EPISODES, _PASS_RATE = 100, 0.9
 
 
 def _student_agent(epsilon_greedy, update, observation_space, action_space, seed):
-    """rlbook's ``QLearningAgent`` whose ``act`` and ``observe`` call the student's functions;
-    the table, the step counter and the loop that drives it are the library's."""
+    """rlbook's ``QLearningAgent`` whose ``act`` and ``observe`` call the student's functions."""
     from rlbook.agents.qlearning import QLearningAgent
     run, eps_name = _AGENT_RUN, name_of(epsilon_greedy)
 

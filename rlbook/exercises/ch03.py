@@ -178,10 +178,8 @@ def _loss_tensor(value, name: str):
 
 def _reference_step(c, net="target", stop=True, mask=None, best=None, discount=None, pick=None,
                     reduce=None):
-    """``{loss kind: (loss, flat gradient)}`` of one DQN step on the case's minibatch, at the
-    weights where the step started, for the accepted losses (Huber, squared error, half of it);
-    right, or with one named mistake (``net="online"``: the target from the online network,
-    ``stop=False``: the gradient flows through it, ``pick="max"``: max_a Q(s, a), ...)."""
+    """``{loss kind: (loss, flat gradient)}`` of one DQN step at the starting weights for the
+    accepted losses, right or with one named mistake (``net="online"``, ``pick="max"``, ...)."""
     import tensorflow as tf
     obs, action, reward, next_obs, terminated = c.batch
     online = c.replay.model
@@ -215,9 +213,8 @@ def _follows(moved, c, **mistake) -> bool:
 
 
 def _step_cases(rng, name: str):
-    """Small networks and minibatches with SGD first (a wrong step shows which mistake it is),
-    then the agent's sizes (CartPole's 4 observations and 2 actions, two layers of 128 units, a
-    minibatch of 64) with a warm Adam, as the agent's, and a minibatch of 32 with RMSprop."""
+    """Small networks with SGD first (a wrong step shows which mistake it is), then the agent's
+    sizes with a warm Adam, and RMSprop."""
     import tensorflow as tf
 
     from rlbook.nets import q_network
@@ -252,8 +249,7 @@ def _step_cases(rng, name: str):
 
 
 def _read_step(got, c, name):
-    """The change of the online network's weights; the target network, the optimizer's steps
-    and the returned loss are checked here."""
+    """The change of the online weights, once the target, the steps and the loss are right."""
     if any(not np.array_equal(a, b) for a, b in zip(c.target.get_weights(), c.target0)):
         fail(f"{name} changed target_network's weights. "
              "The step only reads the target network (to compute y); "
@@ -347,11 +343,8 @@ _UNTRAINED_BELOW = 30.0
 
 
 def _student_agent(step, name: str, env, seed: int, fallback):
-    """rlbook's ``DQNAgent`` whose learning step calls the student's ``step``: it computes the
-    target, the loss and the optimizer step; the step counter and the periodic target update
-    (line 2.3.5 of the algorithm box), acting, replay and the loop stay the library's. Each
-    training call runs in one ``tf.function``, as the agent's own, until it fails; then
-    ``fallback(where it stopped)``, and eagerly from there on."""
+    """rlbook's ``DQNAgent`` whose learning step calls the student's ``step`` (the target update
+    stays the library's), in one ``tf.function`` until it fails, then eagerly."""
     import tensorflow as tf
 
     from rlbook.agents.dqn import DQNAgent
@@ -416,8 +409,8 @@ def _train_student_agent(step, name: str, seed: int, fallback):
 
 
 def _run(step, name, seed, state):
-    """One training run: ``(passed, problem or None, solved or None, best)``. A step that
-    tf.function cannot compile is checked (``state.unit``), then runs eagerly (``state.note``)."""
+    """One run: ``(passed, problem, solved, best)``; a step tf.function cannot compile is checked
+    (``state.unit``), then runs eagerly (``state.note``)."""
     from rlbook.train import TrainingDiverged
 
     def fallback(where):

@@ -39,8 +39,7 @@ def _lengths(rng, batched: bool, i: int) -> list[int]:
 
 
 def _returns_cases(rng, batched: bool):
-    """Rewards as a list or as a float64 array (as the agent passes them: a change in place
-    shows), both in long episodes."""
+    """Rewards as a list or a float64 array (as the agent passes them), short and long."""
     for i, gamma in enumerate([float(rng.choice([0.9, 0.8])), 0.5, 1.0, 0.99]):
         lengths = _lengths(rng, batched, i)
         r = np.round(rng.uniform(-1.0, 3.0, size=sum(lengths)), 1)
@@ -175,8 +174,7 @@ _STEP_SIGNATURE = "reinforce_step(policy, value_network, optimizer, obs, actions
 
 def _step_cases(rng):
     """Small batches with SGD first (a wrong step shows which mistake it is), then the agent's
-    sizes (CartPole's 4 observations and 2 actions, 64 hidden units, a batch of episodes) with
-    the warm Adam the agent uses, and a batch of three actions with RMSprop."""
+    sizes with the warm Adam it uses, and three actions with RMSprop."""
     import tensorflow as tf
     for n, n_actions, obs_dim, hidden, kind in (
         (int(rng.integers(5, 9)), 2, int(rng.integers(3, 6)), 8, "SGD"),
@@ -249,8 +247,7 @@ def check_reinforce_step(reinforce_step) -> Verdict:
 
 
 def _student_returns(episode_returns, rewards, gamma) -> np.ndarray:
-    """The returns of complete episodes (a list of reward arrays), by the student's function:
-    one episode at a time, or all of them back to back with their ``dones``."""
+    """The student's returns of complete episodes, one at a time or back to back with dones."""
     name = name_of(episode_returns)
     if _n_parameters(episode_returns) == 3:
         dones = np.concatenate([np.eye(1, len(r), len(r) - 1)[0] for r in rewards])
@@ -266,9 +263,8 @@ def _student_returns(episode_returns, rewards, gamma) -> np.ndarray:
 
 def _student_reinforce_agent(episode_returns, reinforce_step, observation_space, action_space,
                              seed):
-    """rlbook's ``ReinforceAgent`` whose returns and policy step are the student's functions. A
-    time limit's cut is folded into the episode's last reward (``+ gamma * V(s_T)``), so the
-    student's returns function sees complete episodes only."""
+    """rlbook's ``ReinforceAgent`` with the student's returns and step; a time limit's cut is
+    folded into the last reward (``+ gamma * V(s_T)``), so the returns see complete episodes."""
     import tensorflow as tf
 
     from rlbook.agents.reinforce import ReinforceAgent

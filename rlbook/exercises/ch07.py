@@ -19,13 +19,9 @@ def _td_cases(rng):
         batch = 1 if kind == "one" else int(rng.integers(5, 9))  # mixed: some have neither flag
         rewards = np.round(rng.uniform(-1.0, 2.0, size=batch), 2).astype(np.float32)
         next_values = np.round(rng.uniform(1.0, 10.0, size=batch), 2).astype(np.float32)
-        flags, (term, trunc) = rng.permutation(batch), np.zeros((2, batch), np.float32)
-        if kind == "mixed":
-            term[flags[:2]], trunc[flags[2:4]] = 1.0, 1.0
-        elif kind == "all":
-            term[:] = 1.0
-        elif kind == "both":
-            term[flags[:2]], trunc[flags[1:3]] = 1.0, 1.0  # flags[1] is both
+        f, (term, trunc) = rng.permutation(batch), np.zeros((2, batch), np.float32)
+        ends = {"mixed": (f[:2], f[2:4]), "all": (f, []), "both": (f[:2], f[1:3])}  # f[1]: both
+        term[ends.get(kind, ([], []))[0]], trunc[ends.get(kind, ([], []))[1]] = 1.0, 1.0
         r, v, t, tr = (x.astype(np.float64) for x in (rewards, next_values, term, trunc))
         yield Case((rewards, next_values, term, trunc, float(gamma)),
                    ("rewards", "next_values", "terminated", "truncated", "gamma"),
@@ -64,8 +60,7 @@ def check_td_targets(td_targets) -> Verdict:
 
 
 def _mixed_signs(rng, n):
-    """n random signs, both present when n > 1: the TD errors then have both signs, so that
-    mean(|delta|) and mean(delta), and squares and absolute values, give different numbers."""
+    """n random signs, both present when n > 1 (mean(|delta|) and mean(delta) then differ)."""
     signs = rng.choice([-1.0, 1.0], size=n)
     if n > 1:
         signs[rng.permutation(n)[:2]] = [-1.0, 1.0]
@@ -315,9 +310,8 @@ def _critic_problem(c, taken, name) -> str | None:
 
 
 def _ac_step_cases(rng):
-    """Small batches with SGD first (a wrong step shows which mistake it is; one batch whose
-    targets equal V(s), so nothing may move), then the agent's sizes (a batch of 128, 64 hidden
-    units, 10 critic steps) with the warm Adam optimizers the agent uses, and RMSprop."""
+    """Small batches with SGD first (one with every TD error 0: nothing may move), then the
+    agent's sizes with the warm Adam optimizers it uses, and RMSprop."""
     import tensorflow as tf
     for what, n, n_actions, k, hidden, kind in [
         ("a batch", int(rng.integers(5, 9)), 2, 1, 8, "SGD"),
@@ -420,9 +414,7 @@ def check_actor_critic_step(actor_critic_step) -> Verdict:
 
 
 def _student_actor_critic(n_step_targets, actor_critic_step, observation_space, action_space, seed):
-    """rlbook's ``ActorCriticAgent`` whose targets and learning step are the student's functions.
-    The rollout (a time limit's cut folded into the reward), acting and the loop are the
-    library's."""
+    """rlbook's ``ActorCriticAgent`` whose targets and learning step are the student's."""
     import tensorflow as tf
 
     from rlbook.agents.actor_critic import ActorCriticAgent

@@ -120,10 +120,6 @@ def _read_ratio(got, c, name):
     return got
 
 
-def _is_float(got, want) -> bool:
-    return not isinstance(got, (int, np.integer)) and bool(np.isclose(float(got), want))
-
-
 def _close_to(*values):
     return lambda c, got: any(np.isclose(float(got), v(c.b, c.k, c.every)) for v in values)
 
@@ -132,27 +128,23 @@ def _an_int(c, got, value) -> bool:
     return isinstance(got, (int, np.integer)) and got == value and c.b * c.k / c.every != got
 
 
-_RATIO_MISTAKES = [
-    Mistake(lambda c: f"{c.call} returned {c.got}, not {c.want:g}: "
-                      "replay_ratio must return a float: "
-                      "use / not // (integer division drops the fraction).",
-            test=lambda c, got: isinstance(got, (int, np.integer)) and got == c.b * c.k // c.every),
-    Mistake(lambda c: f"{c.call} returned {c.got}, rounded; return the float {c.want:g}.",
-            test=lambda c, got: _an_int(c, got, round(c.b * c.k / c.every))),
-    Mistake(lambda c: f"{c.b} x {c.k} transitions are sampled per training call, "
-                      f"but a call happens only every {c.every} environment steps: "
-                      "divide by train_every.",
-            test=_close_to(lambda b, k, every: b * k)),
-    Mistake("that is gradient steps per environment step; "
-            "each gradient step samples a whole minibatch, "
-            "so multiply by batch_size.", test=_close_to(lambda b, k, every: k / every)),
-    Mistake("upside down: the ratio is sampled transitions per stored transition, "
-            "batch_size * gradient_steps / train_every.",
-            test=_close_to(lambda b, k, every: every / (b * k))),
-    Mistake("each training call takes gradient_steps minibatches of batch_size transitions, "
-            "once every train_every environment steps: batch_size * gradient_steps / train_every.",
-            test=_close_to(lambda b, k, e: b / e, lambda b, k, e: b * e / k, lambda b, k, e: b*e)),
-]
+_RATIO_MISTAKES = [Mistake(hint, test=test) for hint, test in [
+    (lambda c: f"{c.call} returned {c.got}, not {c.want:g}: replay_ratio must return a float: "
+               "use / not // (integer division drops the fraction).",
+     lambda c, got: isinstance(got, (int, np.integer)) and got == c.b * c.k // c.every),
+    (lambda c: f"{c.call} returned {c.got}, rounded; return the float {c.want:g}.",
+     lambda c, got: _an_int(c, got, round(c.b * c.k / c.every))),
+    (lambda c: f"{c.b} x {c.k} transitions are sampled per training call, "
+               f"but a call happens only every {c.every} environment steps: "
+               "divide by train_every.", _close_to(lambda b, k, every: b * k)),
+    ("that is gradient steps per environment step; each gradient step samples a whole minibatch, "
+     "so multiply by batch_size.", _close_to(lambda b, k, every: k / every)),
+    ("upside down: the ratio is sampled transitions per stored transition, "
+     "batch_size * gradient_steps / train_every.", _close_to(lambda b, k, every: every / (b * k))),
+    ("each training call takes gradient_steps minibatches of batch_size transitions, "
+     "once every train_every environment steps: batch_size * gradient_steps / train_every.",
+     _close_to(lambda b, k, e: b / e, lambda b, k, e: b * e / k, lambda b, k, e: b * e)),
+]]
 
 
 @check
@@ -161,7 +153,8 @@ def check_replay_ratio(replay_ratio) -> Verdict:
     is not a whole number (integer division shows), where it is, and with train_every = 1."""
     return grade(
         replay_ratio, _ratio_cases(fresh_rng()), lambda c: c.b * c.k / c.every, _RATIO_MISTAKES,
-        read=_read_ratio, same=_is_float,
+        read=_read_ratio,
+        same=lambda got, want: not isinstance(got, (int, np.integer)) and np.isclose(got, want),
         signature="replay_ratio(batch_size, gradient_steps, train_every)",
         explain=lambda got, want, c: (
             f"for batch_size={c.b}, gradient_steps={c.k}, train_every={c.every} expected "

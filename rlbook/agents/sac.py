@@ -262,22 +262,14 @@ class SACAgent(ck.Checkpointable):
 
         from rlbook.losses import (
             sac_actor_loss,
-            sac_critic_target,
             sac_temperature_loss,
             value_loss,
         )
 
         c = self.config
         alpha = tf.exp(self.log_alpha)
-        # 2.2.1 The soft target, held fixed, from the target critics and a
-        #       fresh sample a' ~ pi(.|s') of the current policy:
-        #       y = r + gamma (1 - terminated) (min_i Q_targ_i(s', a')
-        #           - alpha log pi(a'|s'))
-        next_action, next_log_prob = self.sample_action(next_obs)
-        y = sac_critic_target(
-            reward, self.q_of(self.target1, next_obs, next_action),
-            self.q_of(self.target2, next_obs, next_action),
-            next_log_prob, terminated, c.gamma, alpha)
+        # 2.2.1 The soft target y, held fixed (soft_target).
+        y = self.soft_target(reward, next_obs, terminated, alpha)
         # 2.2.2 Both critics regress on the same y.
         with tf.GradientTape() as tape:
             q1 = self.q_of(self.critic1, obs, action)
@@ -312,6 +304,21 @@ class SACAgent(ck.Checkpointable):
         return {"critic_loss": critic_loss, "actor_loss": actor_loss,
                 "alpha": alpha, "entropy": -tf.reduce_mean(log_prob),
                 "mean_q": tf.reduce_mean(tf.minimum(q1, q2))}
+
+    def soft_target(self, reward, next_obs, terminated, alpha):
+        """Step 2.2.1: the critics' target from the target critics and a
+        fresh sample ``a' ~ pi(.|s')`` of the current policy, ``(B,)``.
+
+        ``y = r + gamma (1 - terminated) (min_i Q_targ_i(s', a')
+        - alpha log pi(a'|s'))``
+        """
+        from rlbook.losses import sac_critic_target
+
+        next_action, next_log_prob = self.sample_action(next_obs)
+        return sac_critic_target(
+            reward, self.q_of(self.target1, next_obs, next_action),
+            self.q_of(self.target2, next_obs, next_action),
+            next_log_prob, terminated, self.config.gamma, alpha)
     # fmt: on
 
     @staticmethod

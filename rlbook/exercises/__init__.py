@@ -16,3 +16,4 @@ from rlbook.exercises.ch06 import *  # noqa: F401,F403
 from rlbook.exercises.ch07 import *  # noqa: F401,F403
 from rlbook.exercises.ch08 import *  # noqa: F401,F403
 from rlbook.exercises.ch09 import *  # noqa: F401,F403
+from rlbook.exercises.ch10 import *  # noqa: F401,F403

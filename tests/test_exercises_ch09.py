@@ -58,8 +58,9 @@ def test_gae_typical_mistakes():
 
 def test_gae_constant_and_shape_answers():
     rejects(check_gae, lambda r, v, nv, te, tr, g, lam: np.zeros_like(r), "expected")
-    rejects(check_gae, lambda r, v, nv, te, tr, g, lam: gae(r, v, nv, te, tr, g, lam).ravel(),
-            "shape")
+    rejects(
+        check_gae, lambda r, v, nv, te, tr, g, lam: gae(r, v, nv, te, tr, g, lam).ravel(), "shape"
+    )
     raising_shows_student_line(check_gae, lambda r, *a: r.nope, "r.nope")
 
 
@@ -71,11 +72,16 @@ def clipped_loss(log_probs, old_log_probs, advantages, clip_eps):
 
 def _loss(kind):
     def loss(log_probs, old_log_probs, advantages, eps):
-        rho = {"inverted": tf.exp(old_log_probs - log_probs),
-               "difference": log_probs - old_log_probs}.get(kind, tf.exp(log_probs - old_log_probs))
+        rho = {
+            "inverted": tf.exp(old_log_probs - log_probs),
+            "difference": log_probs - old_log_probs,
+        }.get(kind, tf.exp(log_probs - old_log_probs))
         clipped = tf.clip_by_value(rho, 1 - eps, 1 + eps) * advantages
-        term = {"max": tf.maximum(rho * advantages, clipped), "unclipped": rho * advantages,
-                "only": clipped}.get(kind, tf.minimum(rho * advantages, clipped))
+        term = {
+            "max": tf.maximum(rho * advantages, clipped),
+            "unclipped": rho * advantages,
+            "only": clipped,
+        }.get(kind, tf.minimum(rho * advantages, clipped))
         if kind == "sum":
             return -tf.reduce_sum(term)
         return tf.reduce_mean(term) if kind == "objective" else -tf.reduce_mean(term)
@@ -121,8 +127,9 @@ def _step(normalize=True, logits=False, sign=1.0, eps=None, steps=1):
             out = policy(obs)
             log_pi = out if logits else tf.nn.log_softmax(out)
             log_probs = tf.gather(log_pi, actions, batch_dims=1)
-            loss = sign * clipped_loss(log_probs, old_log_probs, advantages,
-                                       clip_eps if eps is None else eps)
+            loss = sign * clipped_loss(
+                log_probs, old_log_probs, advantages, clip_eps if eps is None else eps
+            )
         grads = tape.gradient(loss, policy.trainable_variables)
         for _ in range(steps):
             optimizer.apply_gradients(zip(grads, policy.trainable_variables))
@@ -166,6 +173,7 @@ def test_ppo_agent_crash_shows_the_students_line():
     def numpy_step(policy, optimizer, obs, actions, old_log_probs, advantages, clip_eps):
         return policy(obs).reshape(-1)  # a NumPy method on a tensor
 
-    verdict = agent_rejects(check_ppo_agent, gae, numpy_step, "Training stopped",
-                            "policy(obs).reshape(-1)")
+    verdict = agent_rejects(
+        check_ppo_agent, gae, numpy_step, "Training stopped", "policy(obs).reshape(-1)"
+    )
     assert "raised" in verdict.message

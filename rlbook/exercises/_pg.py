@@ -1,4 +1,5 @@
-"""What the policy-gradient checks of chapters 6 (REINFORCE) and 7 (actor-critic) share: NumPy
+"""What the policy-gradient checks of chapters 6 (REINFORCE), 7 (actor-critic), 9 (PPO) and 10
+(SAC) share: NumPy
 references (log-softmax, discounted returns, :data:`RETURN_MISTAKES`), the cases of a loss, the
 unit cases of a learning step (small networks, a warm SGD, Adam or RMSprop optimizer, and the
 step the student took compared with one step of that optimizer down the policy gradient and its
@@ -24,6 +25,15 @@ from rlbook.exercises._core import Case, StudentError, fail, fmt
 def log_softmax(logits):
     z = logits - logits.max(axis=1, keepdims=True)
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def mixed_signs(rng, n):
+    """n random signs, both present when n > 1: weights of both signs, so that mean(|x|) and
+    mean(x), and squares and absolute values, give different numbers."""
+    signs = rng.choice([-1.0, 1.0], size=n)
+    if n > 1:
+        signs[rng.permutation(n)[:2]] = [-1.0, 1.0]
+    return signs
 
 
 def taped(fn):

@@ -59,18 +59,10 @@ def check_td_targets(td_targets) -> Verdict:
                       "a truncated transition still bootstraps.")
 
 
-def _mixed_signs(rng, n):
-    """n random signs, both present when n > 1 (mean(|delta|) and mean(delta) then differ)."""
-    signs = rng.choice([-1.0, 1.0], size=n)
-    if n > 1:
-        signs[rng.permutation(n)[:2]] = [-1.0, 1.0]
-    return signs
-
-
 def _losses_cases(rng):
     for n, n_actions in ((int(rng.integers(5, 9)), 2), (1, 2), (int(rng.integers(3, 7)), 3)):
         values = np.round(rng.uniform(0.0, 5.0, size=n), 2).astype(np.float32)
-        noise = _mixed_signs(rng, n) * rng.uniform(0.5, 3.0, size=n)
+        noise = _pg.mixed_signs(rng, n) * rng.uniform(0.5, 3.0, size=n)
         targets = np.round(values + noise, 2).astype(np.float32)
         c = _pg.loss_case(rng, n, n_actions, f"values {fmt(values)}, targets {fmt(targets)}",
                           values=values, targets=targets)
@@ -332,7 +324,7 @@ def _ac_step_cases(rng):
         obs = rng.normal(size=(n, obs_dim)).astype(np.float32)
         actions = rng.integers(n_actions, size=n).astype(np.int32)
         v0 = value(obs).numpy()[:, 0]
-        noise = 0.0 if zero else _mixed_signs(rng, n) * rng.uniform(0.5, 3.0, size=n)
+        noise = 0.0 if zero else _pg.mixed_signs(rng, n) * rng.uniform(0.5, 3.0, size=n)
         targets = (v0 if zero else np.round(v0 + noise, 2)).astype(np.float32)
         batch = (tf.constant(obs), tf.constant(actions), tf.constant(targets), k)
         c = Case((policy, value, opt_pi, opt_v, *batch), (None,) * 7 + ("critic_steps",),

@@ -16,14 +16,6 @@ _GAE_SIGNATURE = "(rewards, values, next_values, terminated, truncated, gamma, l
 _STEP_SIGNATURE = "(policy, optimizer, obs, actions, old_log_probs, advantages, clip_eps)"
 
 
-def _mixed_signs(rng, n):
-    """n random signs, both present when n > 1."""
-    signs = rng.choice([-1.0, 1.0], size=n)
-    if n > 1:
-        signs[rng.permutation(n)[:2]] = [-1.0, 1.0]
-    return signs
-
-
 # -- GAE -----------------------------------------------------------------------------------------
 
 
@@ -63,7 +55,7 @@ def _gae(c, boot=None, cut=None, decay=None, next_v=None, backwards=True):
 
 
 def _shifted_values(c):
-    """V(s_{t+1}) read from the next row of ``values`` (wrong at an episode end and the last row)."""
+    """V(s_{t+1}) read from the next row of ``values`` (wrong at an episode end and at the end)."""
     return np.concatenate([c.v[1:], np.zeros_like(c.v[:1])])
 
 
@@ -79,7 +71,8 @@ _GAE_MISTAKES = [
      lambda c: _gae(c, cut=np.ones_like(c.r))),
     ("the recursion decays by gamma only: the factor is gamma * lam (lam = 1 gives the Monte "
      "Carlo advantage, lam = 0 the one-step TD error).", lambda c: _gae(c, decay=c.gamma)),
-    ("the recursion decays by lam only: the factor is gamma * lam.", lambda c: _gae(c, decay=c.lam)),
+    ("the recursion decays by lam only: the factor is gamma * lam.",
+     lambda c: _gae(c, decay=c.lam)),
     ("you returned the value targets A_t + V(s_t); return the advantages A_t.",
      lambda c: _gae(c) + c.v),
     ("delta_t used values[t + 1] for V(s_{t+1}); use next_values[t]: at an episode's end the next "
@@ -116,7 +109,7 @@ def _clip_cases(rng):
         new = np.round(old + rng.uniform(-spread, spread, n), 3)
         if n > 1 and spread:
             new[:2] = old[:2] + [0.5, -0.5]  # one ratio above 1 + eps, one below 1 - eps
-        adv = np.round(_mixed_signs(rng, n) * rng.uniform(0.2, 2.0, n), 2)
+        adv = np.round(_pg.mixed_signs(rng, n) * rng.uniform(0.2, 2.0, n), 2)
         log_probs = tf.Variable(new.astype(np.float32))
         yield Case((log_probs, tf.constant(old, tf.float32), tf.constant(adv, tf.float32), eps),
                    (None, None, None, "clip_eps"),
@@ -221,7 +214,7 @@ def _step_cases(rng):
         actions = rng.integers(n_actions, size=n).astype(np.int32)
         log_pi = _pg.log_softmax(policy(obs).numpy().astype(float))[np.arange(n), actions]
         old = (log_pi + rng.choice([-0.4, 0.4], n)).astype(np.float32)
-        adv = (_mixed_signs(rng, n) * rng.uniform(0.5, 3.0, n) + 1.0).astype(np.float32)
+        adv = (_pg.mixed_signs(rng, n) * rng.uniform(0.5, 3.0, n) + 1.0).astype(np.float32)
         eps = float(rng.choice([0.1, 0.2]))
         yield Case((policy, opt, *map(tf.constant, (obs, actions, old, adv)), eps),
                    (None,) * 6 + ("clip_eps",),

@@ -100,7 +100,8 @@ def _explain_log_prob(got, want, c) -> str:
         return ("the values are right, but no gradient reaches mean and log_std: compute them "
                 "with TensorFlow operations (tf.exp, tf.tanh, tf.math.log, tf.reduce_sum), no "
                 "NumPy and no .numpy().")
-    return "the values are right but their gradients are not: compute every term from mean and log_std."
+    return ("the values are right but their gradients are not: "
+            "compute every term from mean and log_std.")
 
 
 @check

@@ -212,8 +212,14 @@ def test_minibatches_must_divide_the_rollout():
 
 
 def test_bad_spaces():
-    with pytest.raises(TypeError, match="PPO needs a Discrete action space .* Gaussian policy"):
-        PPOAgent(OBS_SPACE, gym.spaces.Box(-2, 2, (1,)))
+    # a Box of actions is taken (a Gaussian policy, chapter 10), if it is flat and bounded
+    assert PPOAgent(OBS_SPACE, gym.spaces.Box(-2, 2, (1,)), hidden=(8,)).gaussian
+    with pytest.raises(ValueError, match=r"PPO needs a Box action space of shape \(A,\) with fin"):
+        PPOAgent(OBS_SPACE, gym.spaces.Box(-np.inf, np.inf, (1,)))
+    with pytest.raises(ValueError, match="PPO needs a Box action space of shape"):
+        PPOAgent(OBS_SPACE, gym.spaces.Box(-1, 1, (2, 2)))
+    with pytest.raises(TypeError, match="PPO needs a Discrete action space .* or a Box"):
+        PPOAgent(OBS_SPACE, gym.spaces.MultiDiscrete([2, 3]))
     with pytest.raises(TypeError, match="FlattenObservation"):
         PPOAgent(gym.spaces.Discrete(16), ACTIONS)
 

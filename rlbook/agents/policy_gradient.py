@@ -1,4 +1,4 @@
-"""What REINFORCE (chapter 6), the actor-critic (chapter 7) and PPO (chapter 9) have in common.
+"""What REINFORCE (chapter 6), the actor-critic (chapter 7) and PPO (chapters 9-10) have in common.
 
 Each agent owns a *policy network* (one logit per action; the policy ``pi(a|s)`` is
 their softmax and actions are sampled from it) and a *value network* ``V(s)`` with
@@ -6,6 +6,14 @@ one output (REINFORCE's baseline, the critic of the actor-critic and of PPO), ea
 optimizer. :class:`PolicyGradientAgent` builds them, acts, fits the value network by
 regression, and saves and restores them; each algorithm's module keeps only its
 algorithm: how it collects experience, what its targets are, and its learning step.
+
+The *policy head* (chapter 10) is the distribution the network's outputs parameterise:
+a softmax over a ``Discrete`` action space, or, for an agent whose class sets
+``continuous_actions`` (PPO), a diagonal Gaussian over a ``Box`` action space of
+shape ``(A,)``: the network outputs the mean ``mu(s)`` of each action dimension, and
+a learned ``log_std`` ``(A,)``, the same in every state, sets the spread. Only the
+section "the policy head" below knows which one it is (REINFORCE's and the
+actor-critic's losses take logits, so those two stay Discrete-only).
 
 Speed devices (see :mod:`rlbook.speed`): acting uses NumPy copies of both networks
 (:class:`~rlbook.speed.NumpyMLP`), refreshed with :meth:`PolicyGradientAgent.sync`
@@ -24,15 +32,34 @@ from rlbook._validate import positive
 __all__ = ["PolicyGradientAgent", "check_policy_spaces"]
 
 
-def check_policy_spaces(observation_space, action_space, algo: str) -> None:
-    """Reject spaces a softmax policy over flat observations cannot handle (chapters 6-7)."""
-    if not isinstance(action_space, gym.spaces.Discrete):
+def check_policy_spaces(
+    observation_space, action_space, algo: str, continuous: bool = False
+) -> None:
+    """Reject spaces the policy over flat observations cannot handle.
+
+    A softmax policy (chapters 6-7) needs a ``Discrete`` action space; with ``continuous``
+    (PPO, chapter 10) a ``Box`` of shape ``(A,)`` with finite bounds is accepted too.
+    """
+    if continuous and isinstance(action_space, gym.spaces.Box):
+        if len(action_space.shape) != 1 or not (
+            np.isfinite(action_space.low).all() and np.isfinite(action_space.high).all()
+        ):
+            raise ValueError(
+                f"{algo} needs a Box action space of shape (A,) with finite bounds (its "
+                f"Gaussian policy's actions are clipped into them), got {action_space!r}"
+            )
+    elif continuous and not isinstance(action_space, gym.spaces.Discrete):
+        raise TypeError(
+            f"{algo} needs a Discrete action space (a softmax policy) or a Box of shape (A,) "
+            f"(a Gaussian policy), got {action_space!r}"
+        )
+    elif not isinstance(action_space, gym.spaces.Discrete):
         raise TypeError(
             f"{algo} needs a Discrete action space (its policy is a softmax over actions), "
             f"got {action_space!r}; a continuous (Box) action space needs a Gaussian policy "
             "(a mean and a standard deviation per action dimension), which chapters 6-7 do not "
-            "build: SACAgent (rlbook.agents.sac) has one; see also Sutton & Barto (2018), "
-            "section 13.7"
+            "build: PPOAgent (rlbook.agents.ppo, chapter 10) and SACAgent (rlbook.agents.sac) "
+            "have one; see also Sutton & Barto (2018), section 13.7"
         )
     if not isinstance(observation_space, gym.spaces.Box) or len(observation_space.shape) != 1:
         raise TypeError(
@@ -43,15 +70,18 @@ def check_policy_spaces(observation_space, action_space, algo: str) -> None:
 
 
 class PolicyGradientAgent(ck.Checkpointable):
-    """A softmax policy network and an optional state-value network, for Discrete actions.
+    """A policy network and an optional state-value network.
 
+    The policy is a softmax over a ``Discrete`` action space, or (for a subclass that sets
+    :attr:`continuous_actions`) a diagonal Gaussian over a ``Box`` action space.
     Subclasses pass their validated config (it needs the fields ``hidden``, ``lr`` and
-    ``seed``) and implement ``observe``, the training call ``update()`` and the learning
-    step ``learn``.
+    ``seed``, and ``init_log_std`` for a Gaussian policy) and implement ``observe``, the
+    training call ``update()`` and the learning step ``learn``.
 
     Args:
         observation_space: a ``Box`` of shape ``(d,)``.
-        action_space: a ``Discrete`` space.
+        action_space: a ``Discrete`` space (or a ``Box`` of shape ``(A,)`` with finite bounds,
+            see :attr:`continuous_actions`).
         config: the algorithm's config.
         num_envs: copies of the environment stepped together (a vector env's ``num_envs``).
         value_lr: Adam learning rate of the value network ``V(s)``; ``None`` builds none.
@@ -61,6 +91,9 @@ class PolicyGradientAgent(ck.Checkpointable):
 
     title = "policy gradient"
     """The name used in error messages."""
+    continuous_actions = False
+    """Whether the agent takes a ``Box`` action space too (with a diagonal Gaussian policy).
+    REINFORCE's and the actor-critic's losses take the softmax's logits, so they do not."""
 
     def __init__(
         self,
@@ -77,21 +110,43 @@ class PolicyGradientAgent(ck.Checkpointable):
         from rlbook.nets import mlp
         from rlbook.speed import NumpyMLP
 
-        check_policy_spaces(observation_space, action_space, self.title)
+        check_policy_spaces(observation_space, action_space, self.title, self.continuous_actions)
         positive("num_envs", num_envs, integer=True)
         self.config, self.num_envs = config, num_envs
-        self.n_actions, self.obs_dim = int(action_space.n), int(observation_space.shape[0])
+        self.obs_dim = int(observation_space.shape[0])
+        self.gaussian = isinstance(action_space, gym.spaces.Box)
+        """Whether the policy is a diagonal Gaussian (a ``Box`` action space) or a softmax."""
+        if self.gaussian:
+            self.n_actions, self.action_dim = None, int(action_space.shape[0])
+            self.low = action_space.low.astype(np.float32)
+            self.high = action_space.high.astype(np.float32)
+        else:
+            self.n_actions, self.action_dim = int(action_space.n), None
         self.rng = np.random.default_rng(config.seed)  # action sampling
         seed = config.seed
 
-        def adam(lr, network):
+        def adam(lr, variables):
             optimizer = tf.keras.optimizers.Adam(lr, global_clipnorm=max_grad_norm)
-            optimizer.build(network.trainable_variables)  # slots made now, not while tracing
+            optimizer.build(variables)  # slots made now, not while tracing
             return optimizer
 
-        self.policy = mlp(self.obs_dim, config.hidden, self.n_actions, name="policy", seed=seed)
-        self.policy_optimizer = adam(config.lr, self.policy)
+        # The policy network: one logit per action (softmax), or the mean of each action
+        # dimension (Gaussian).
+        outputs = self.action_dim if self.gaussian else self.n_actions
+        self.policy = mlp(self.obs_dim, config.hidden, outputs, name="policy", seed=seed)
+        self.log_std = None
+        """The Gaussian policy's ``log sigma``, ``(A,)``: a variable learned with the policy's
+        weights, not an output of the network (``None`` for a softmax policy)."""
+        self.policy_variables = list(self.policy.trainable_variables)
+        """What the policy's optimizer trains: the network's weights (and ``log_std``)."""
+        if self.gaussian:
+            init = np.full(self.action_dim, config.init_log_std, np.float32)
+            self.log_std = tf.Variable(init, name="log_std")
+            self.policy_variables.append(self.log_std)
+        self.policy_optimizer = adam(config.lr, self.policy_variables)
         self._numpy_policy = NumpyMLP(self.policy)
+        self._numpy_log_std = None if self.log_std is None else self.log_std.numpy()
+        self._last_sample = None  # the unclipped Gaussian sample of the last act() (observe)
         self.value_network = self.value_optimizer = self._numpy_value = None
         if value_lr is not None:
             # ONE output, V(s): the value of the state under the current policy.
@@ -102,7 +157,7 @@ class PolicyGradientAgent(ck.Checkpointable):
                 name="value",
                 seed=None if seed is None else seed + 100,
             )
-            self.value_optimizer = adam(value_lr, self.value_network)
+            self.value_optimizer = adam(value_lr, self.value_network.trainable_variables)
             self._numpy_value = NumpyMLP(self.value_network)
         self.env_steps = 0
         """Environment steps observed (``num_envs`` per call of ``observe``)."""
@@ -111,13 +166,19 @@ class PolicyGradientAgent(ck.Checkpointable):
 
     # -- acting -----------------------------------------------------------------------------
     def logits(self, obs) -> np.ndarray:
-        """The policy's logits for a batch of observations, ``(B, A)`` (NumPy)."""
+        """The policy network's outputs for a batch of observations (NumPy): the logits
+        ``(B, n_actions)`` of a softmax policy, the means ``(B, A)`` of a Gaussian one."""
         return self._numpy_policy(np.asarray(obs, np.float32).reshape(-1, self.obs_dim))
 
     def probs(self, obs) -> np.ndarray:
-        """``pi(.|s)`` for a batch of observations, ``(B, A)``."""
+        """``pi(.|s)`` for a batch of observations, ``(B, A)`` (a softmax policy)."""
         from rlbook.nets import softmax
 
+        if self.gaussian:
+            raise ValueError(
+                f"probs() is for a Discrete action space; this {self.title} agent's policy is a "
+                "Gaussian: its means are logits(obs) and its log standard deviations log_std"
+            )
         return softmax(self.logits(obs).astype(np.float64))
 
     def values(self, obs) -> np.ndarray:
@@ -130,18 +191,93 @@ class PolicyGradientAgent(ck.Checkpointable):
         return self._numpy_value(np.asarray(obs, np.float32).reshape(-1, self.obs_dim))[:, 0]
 
     def act(self, obs, greedy: bool = False):
-        """Sample ``a ~ pi(.|s)`` (the most likely action when ``greedy``): an int, or ``(B,)``.
+        """Sample ``a ~ pi(.|s)`` (the most likely action when ``greedy``).
 
         Training always samples: the policy's own randomness is the exploration (no
         epsilon-greedy). ``greedy=True`` is for evaluation.
+
+        Returns:
+            Discrete actions: an int, or ``(B,)`` for a batch. Box actions: ``(A,)``, or
+            ``(B, A)`` for a batch, within the space's bounds (see :meth:`act_gaussian`).
         """
         from rlbook.nets import sample_categorical
 
         obs = np.asarray(obs, np.float32)
         batched = obs.ndim == 2
         logits = self._numpy_policy(obs if batched else obs[None])
+        if self.gaussian:
+            actions = self.act_gaussian(logits, greedy)
+            return actions if batched else actions[0]
         actions = logits.argmax(axis=1) if greedy else sample_categorical(logits, self.rng)
         return actions if batched else int(actions[0])
+
+    # -- the policy head: the only code that knows which distribution pi is -------------------
+    def act_gaussian(self, mean, greedy: bool) -> np.ndarray:
+        """Actions ``(B, A)`` of the Gaussian policy with means ``mean`` ``(B, A)``, clipped
+        into the bounds: the sample ``u = mu(s) + sigma * eps``, ``eps ~ N(0, I)``, or the mean
+        when ``greedy``.
+
+        The environment gets ``clip(u, low, high)``, but the agent learns from ``u`` itself
+        (kept here for :meth:`stored_actions`): ``u`` is what the Gaussian sampled, so
+        ``pi(u|s)`` is its true probability density under the old and the new policy. The
+        clipped action is not a sample of the Gaussian (all of the mass beyond a bound lands
+        on the bound), so its density would weigh it wrongly in the ratio
+        ``pi(a|s) / pi_old(a|s)`` and bias the gradient. The clip is then part of the
+        environment, as far as the algorithm can tell.
+        """
+        if greedy:
+            return np.clip(mean, self.low, self.high)
+        noise = self.rng.standard_normal(mean.shape).astype(np.float32)
+        self._last_sample = mean + np.exp(self._numpy_log_std) * noise
+        return np.clip(self._last_sample, self.low, self.high)
+
+    def stored_actions(self, action) -> np.ndarray:
+        """What ``observe`` stores for the actions ``action`` the environment was given.
+
+        Discrete: the actions, ``(N,)``. Gaussian: ``(N, A)``, the unclipped sample of the
+        last :meth:`act` when ``action`` is that sample clipped (the training loop's case),
+        else ``action`` itself (actions chosen by other code).
+        """
+        n = self.num_envs
+        if not self.gaussian:
+            return np.reshape(action, (n,))
+        action = np.reshape(np.asarray(action, np.float32), (n, self.action_dim))
+        sample = self._last_sample
+        if sample is not None and sample.shape == action.shape:
+            if np.array_equal(np.clip(sample, self.low, self.high), action):
+                return sample
+        return action
+
+    def log_probs(self, obs, actions) -> np.ndarray:
+        """``log pi(a|s)`` of a batch under the acting (NumPy) policy, ``(B,)``.
+
+        Args:
+            obs: ``(B, d)``.
+            actions: ``(B,)`` integers (softmax) or ``(B, A)`` unclipped samples (Gaussian).
+        """
+        logits = self.logits(obs)
+        if self.gaussian:
+            from rlbook.losses import gaussian_log_prob
+
+            log_pi = gaussian_log_prob(logits, self._numpy_log_std, np.asarray(actions, np.float32))
+            return log_pi.numpy()
+        logits = logits.astype(np.float64)
+        z = logits - logits.max(axis=1, keepdims=True)
+        log_pi = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return log_pi[np.arange(len(log_pi)), actions].astype(np.float32)
+
+    def log_prob_and_entropy(self, obs, actions):
+        """``log pi(a|s)`` and the entropy ``H(pi(.|s))`` of the trained policy, ``(B,)`` each
+        (tensors; differentiable in :attr:`policy_variables`)."""
+        import tensorflow as tf
+
+        from rlbook.losses import entropy, gaussian_entropy, gaussian_log_prob, log_prob
+
+        out = self.policy(obs)
+        if self.gaussian:
+            log_std = tf.broadcast_to(self.log_std, tf.shape(out))  # the same sigma in every s
+            return gaussian_log_prob(out, log_std, actions), gaussian_entropy(log_std)
+        return log_prob(out, actions), entropy(out)
 
     # -- learning: what both algorithms' learning steps (``learn``) use -------------------------
     # fmt: off
@@ -173,15 +309,20 @@ class PolicyGradientAgent(ck.Checkpointable):
 
     @staticmethod
     def apply_gradients(optimizer, network, tape, loss) -> None:
-        """One optimizer step of ``network``'s weights down the gradient of ``loss``."""
-        variables = network.trainable_variables
+        """One optimizer step of ``network``'s weights down the gradient of ``loss``.
+
+        ``network`` is a Keras model, or a list of variables (:attr:`policy_variables`: a
+        Gaussian policy's network weights and its ``log_std``).
+        """
+        variables = network if isinstance(network, list) else network.trainable_variables
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
 
     def compile_step(self, step, batch_size: int | None, floats: int = 1, times: int | None = None):
         """``step(obs, actions, *floats)`` compiled for batches of ``batch_size`` (``None``: any).
 
-        The arguments are ``obs`` ``(B, d)``, the integer ``actions`` ``(B,)`` and ``floats``
-        float arrays ``(B,)`` (targets, returns, ...). The fixed input signature means one
+        The arguments are ``obs`` ``(B, d)``, the ``actions`` (integers ``(B,)``, or floats
+        ``(B, A)`` for a Gaussian policy) and ``floats`` float arrays ``(B,)`` (targets,
+        returns, ...). The fixed input signature means one
         trace; TensorFlow's cost per call (a few hundred microseconds) is then paid once per
         learning step. With ``times``, one call runs ``step`` on ``times`` stacked minibatches
         (every argument gains a leading axis of that length) and returns the metrics averaged
@@ -193,7 +334,9 @@ class PolicyGradientAgent(ck.Checkpointable):
 
         signature = [
             tf.TensorSpec((batch_size, self.obs_dim), tf.float32),
-            tf.TensorSpec((batch_size,), tf.int32),
+            tf.TensorSpec((batch_size, self.action_dim), tf.float32)
+            if self.gaussian
+            else tf.TensorSpec((batch_size,), tf.int32),
             *[tf.TensorSpec((batch_size,), tf.float32) for _ in range(floats)],
         ]
         if times is None:
@@ -209,6 +352,8 @@ class PolicyGradientAgent(ck.Checkpointable):
         step returns only its metrics.
         """
         self._numpy_policy.sync()
+        if self.log_std is not None:
+            self._numpy_log_std = self.log_std.numpy()
         if self._numpy_value is not None:
             self._numpy_value.sync()
 
@@ -224,6 +369,9 @@ class PolicyGradientAgent(ck.Checkpointable):
             **ck.model_arrays("weights.policy", self.policy),
             **ck.optimizer_arrays("optimizer.policy", self.policy_optimizer),
         }
+        if self.gaussian:  # the bounds, and log_std (its Adam moments are the optimizer's)
+            spec["action_space"] = {"low": self.low.tolist(), "high": self.high.tolist()}
+            arrays["weights.log_std"] = self.log_std.numpy()
         if self.value_network is not None:
             arrays.update(
                 {
@@ -240,6 +388,8 @@ class PolicyGradientAgent(ck.Checkpointable):
 
     def _restore_checkpoint(self, counters: dict, arrays: dict) -> None:
         ck.set_model("weights.policy", self.policy, arrays)
+        if self.gaussian:
+            self.log_std.assign(arrays["weights.log_std"])
         ck.set_optimizer("optimizer.policy", self.policy_optimizer, arrays)
         if self.value_network is not None:
             ck.set_model("weights.value", self.value_network, arrays)
@@ -248,6 +398,21 @@ class PolicyGradientAgent(ck.Checkpointable):
         self.env_steps, self.updates = int(counters["env_steps"]), int(counters["updates"])
         ck.set_rng_state(self.rng, counters["rng"])
         self.reset_rollout()
+
+    @classmethod
+    def _from_checkpoint_spec(cls, spec: dict, config):
+        if "action_space" not in spec:  # a softmax policy
+            return super()._from_checkpoint_spec(spec, config)
+        bounds = spec["action_space"]
+        action_space = gym.spaces.Box(
+            np.asarray(bounds["low"], np.float32), np.asarray(bounds["high"], np.float32)
+        )
+        return cls(
+            ck.box_from_spec(spec["observation_space"]),
+            action_space,
+            config,
+            num_envs=spec["num_envs"],
+        )
 
     def reset_rollout(self) -> None:
         """Forget the experience collected since the last learning step (after a restore)."""

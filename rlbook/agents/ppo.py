@@ -40,8 +40,22 @@ would only rescale a gradient that Adam normalises anyway: the critic's step siz
 
 The training call :meth:`PPOAgent.update` computes the advantages; the learning step
 :meth:`PPOAgent.learn` runs the epochs, and :meth:`PPOAgent.minibatch_step` is one
-gradient step of each network. Only :meth:`PPOAgent.log_prob_and_entropy` and
-:meth:`PPOAgent.log_probs` know that the policy is a softmax over actions.
+gradient step of each network. None of them knows what distribution the policy is:
+only the policy head of :class:`~rlbook.agents.policy_gradient.PolicyGradientAgent`
+(``act``, ``log_probs``, ``log_prob_and_entropy``) does.
+
+Continuous actions (chapter 10). With a ``Box`` action space of shape ``(A,)``, such as
+Pendulum-v1's torque in [-2, 2], the policy is a diagonal Gaussian: the actor outputs
+the mean ``mu(s)`` of each action dimension, and a learned ``log_std`` ``(A,)``, the
+same in every state and starting at ``init_log_std``, sets the spread. An action is
+``u = mu(s) + sigma * eps`` with ``eps ~ N(0, I)``; the environment gets ``u`` clipped
+into the bounds, but the rollout keeps ``u`` itself and the ratio uses its density
+(:func:`rlbook.losses.gaussian_log_prob`; the entropy bonus,
+:func:`rlbook.losses.gaussian_entropy`, depends on ``log_std`` only). Storing the clipped
+action instead would put all the mass beyond a bound on the bound, where the Gaussian's
+density says something else, and bias the ratio. The greedy action is the mean, clipped.
+Everything else (GAE, the clipped loss, the critic) is the algorithm above, unchanged.
+:data:`PENDULUM` holds settings that learn Pendulum-v1.
 """
 
 from __future__ import annotations
@@ -51,7 +65,7 @@ import numpy as np
 from rlbook._validate import config, positive, with_overrides
 from rlbook.agents.policy_gradient import PolicyGradientAgent
 
-__all__ = ["PPOConfig", "PPOAgent"]
+__all__ = ["PENDULUM", "PPOConfig", "PPOAgent"]
 
 
 @config
@@ -84,28 +98,34 @@ class PPOConfig:
     """Scale each minibatch's advantages to mean 0 and standard deviation 1."""
     max_grad_norm: float | None = 0.5
     """Shorten each network's gradient to at most this norm before the Adam step (``None``: never)."""  # noqa: E501 (one line: --help prints it as is)
+    init_log_std: float = 0.0
+    """Box actions only: the Gaussian policy's log standard deviation at the start (then learned)."""  # noqa: E501 (one line: --help prints it as is)
     seed: int | None = 0
     """Seed of the network weights, the action sampling and the minibatch shuffling."""
 
     def __post_init__(self):
-        from rlbook._validate import check_config, interval
+        from rlbook._validate import Rule, check_config, interval
 
         check_config(
             self,
             gae_lambda=interval(0, 1),
             clip_eps=interval(0, 1, open_low=True, open_high=True),
+            init_log_std=Rule(float, lambda v: True, "a finite number"),
         )
 
 
 class PPOAgent(PolicyGradientAgent):
-    """PPO-Clip with GAE, for Discrete actions and flat observations.
+    """PPO-Clip with GAE, for Discrete or Box actions and flat observations.
 
     ``PPOAgent(observation_space, action_space, config=None, num_envs=1, **overrides)``:
-    a ``Box`` of shape ``(d,)``, a ``Discrete`` space, a :class:`PPOConfig` (keyword
-    arguments override single fields) and the number of environment copies stepped together.
+    a ``Box`` of shape ``(d,)``, a ``Discrete`` space (a softmax policy) or a ``Box`` of
+    shape ``(A,)`` with finite bounds (a diagonal Gaussian policy), a :class:`PPOConfig`
+    (keyword arguments override single fields) and the number of environment copies
+    stepped together.
     """
 
     title = "PPO"
+    continuous_actions = True
     algorithm = "ppo"
     """The name of the algorithm in :data:`rlbook.agents.ALGORITHMS` and in checkpoints."""
     config_class = PPOConfig
@@ -137,7 +157,12 @@ class PPOAgent(PolicyGradientAgent):
         shape = (config.n_steps, num_envs)
         self._obs = np.zeros(shape + (self.obs_dim,), np.float32)
         self._next_obs = np.zeros(shape + (self.obs_dim,), np.float32)
-        self._action = np.zeros(shape, np.int32)
+        # the actions: integers, or the Gaussian's unclipped samples (A numbers each)
+        self._action = (
+            np.zeros(shape + (self.action_dim,), np.float32)
+            if self.gaussian
+            else np.zeros(shape, np.int32)
+        )
         self._reward = np.zeros(shape, np.float32)
         self._terminated = np.zeros(shape, np.float32)
         self._truncated = np.zeros(shape, np.float32)
@@ -155,21 +180,6 @@ class PPOAgent(PolicyGradientAgent):
             times=config.num_minibatches,
         )
 
-    # -- the policy head: the only code that knows pi is a softmax over actions -------------
-    def log_probs(self, obs, actions) -> np.ndarray:
-        """``log pi(a|s)`` of a batch under the acting (NumPy) policy, ``(B,)``."""
-        logits = self.logits(obs).astype(np.float64)
-        z = logits - logits.max(axis=1, keepdims=True)
-        log_pi = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        return log_pi[np.arange(len(log_pi)), actions].astype(np.float32)
-
-    def log_prob_and_entropy(self, obs, actions):
-        """``log pi(a|s)`` and the entropy ``H(pi(.|s))`` of the trained policy, ``(B,)`` each."""
-        from rlbook.losses import entropy, log_prob
-
-        logits = self.policy(obs)
-        return log_prob(logits, actions), entropy(logits)
-
     # -- collecting ---------------------------------------------------------------------------
     def observe(self, obs, action, reward, next_obs, terminated, truncated):
         """Store the step(s) (2.1); once every copy has taken ``n_steps`` steps, update."""
@@ -178,7 +188,8 @@ class PPOAgent(PolicyGradientAgent):
         # At a truncation the training loop passes the real final observation (not the reset
         # one): V of it stands for the rest of the episode in the GAE of step 2.3.
         self._next_obs[t] = np.reshape(next_obs, (n, self.obs_dim))
-        self._action[t] = np.reshape(action, (n,))
+        # A Gaussian policy's rollout keeps the unclipped sample u (see act_gaussian).
+        self._action[t] = self.stored_actions(action)
         self._reward[t] = np.reshape(reward, (n,))
         self._terminated[t] = np.reshape(terminated, (n,))
         self._truncated[t] = np.reshape(truncated, (n,))
@@ -198,7 +209,7 @@ class PPOAgent(PolicyGradientAgent):
         """
         d = self.obs_dim
         obs, next_obs = self._obs.reshape(-1, d), self._next_obs.reshape(-1, d)
-        actions = self._action.reshape(-1)
+        actions = self._action.reshape(-1, *self._action.shape[2:])  # (B,) or (B, A)
         # 2.2 V(s_t), V(s_{t+1}) and log pi_old(a_t|s_t), from the networks
         #     that collected the rollout: (T, N) each.
         values = self.values(obs).reshape(self._reward.shape)
@@ -233,7 +244,8 @@ class PPOAgent(PolicyGradientAgent):
         shuffled and cut into ``num_minibatches`` minibatches.
 
         Args:
-            obs: ``(B, d)``; actions: ``(B,)`` integers; old_log_probs,
+            obs: ``(B, d)``; actions: ``(B,)`` integers, or ``(B, A)``
+                for a Gaussian policy; old_log_probs,
                 advantages, returns: ``(B,)``, held fixed.
 
         Returns:
@@ -279,8 +291,8 @@ class PPOAgent(PolicyGradientAgent):
                                         c.clip_eps if c.clip else None)
             mean_entropy = tf.reduce_mean(entropy)
             actor_loss = policy_loss - c.entropy_coef * mean_entropy
-        self.apply_gradients(self.policy_optimizer, self.policy, tape,
-                             actor_loss)
+        self.apply_gradients(self.policy_optimizer, self.policy_variables,
+                             tape, actor_loss)
         # 2.4.3 The critic: a regression of V(s_t) on the fixed R_t.
         with tf.GradientTape() as tape:
             critic_loss = value_loss(self.value_network(obs)[:, 0], returns)

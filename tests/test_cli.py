@@ -633,6 +633,16 @@ def _bad_dqn_lstm():
     DQNAgent(env.observation_space, env.action_space, model_type="lstm")
 
 
+def _bad_ppo_unbounded_box():
+    import gymnasium as gym
+    import numpy as np
+
+    from rlbook.agents.ppo import PPOAgent
+
+    env = _cartpole()
+    PPOAgent(env.observation_space, gym.spaces.Box(-np.inf, np.inf, (1,)))
+
+
 BAD_INPUTS = [
     ("`QLearningAgent(cartpole.observation_space, ...)` (a Box observation)", _bad_qlearning_box),
     (
@@ -645,6 +655,10 @@ BAD_INPUTS = [
     ),
     ("`ReinforceAgent(pendulum.observation_space, pendulum.action_space)`", _bad_pg_action),
     ("`SACAgent(cartpole.observation_space, cartpole.action_space)`", _bad_sac_discrete),
+    (
+        "`PPOAgent(cartpole.observation_space, Box(-inf, inf, (1,)))` (unbounded actions)",
+        _bad_ppo_unbounded_box,
+    ),
     ("`DQNConfig(gamma=1.5)`", _bad_gamma),
     ('`DQNConfig(model_type="cnn")`', _bad_model_type),
     ('`DQNAgent(..., model_type="lstm")`', _bad_dqn_lstm),

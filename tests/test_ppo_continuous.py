@@ -196,7 +196,8 @@ def test_a_non_finite_number_stops_training_before_the_agent_learns_from_it(what
     env.reset(seed=0)
     agent = PPOAgent(env.observation_space, env.action_space, hidden=(8,), n_steps=1,
                      num_minibatches=1)  # fmt: skip
-    with pytest.raises(NonFiniteData, match=f"step 1: the environment returned a non-finite {what}"):
+    match = f"step 1: the environment returned a non-finite {what}"
+    with pytest.raises(NonFiniteData, match=match):
         train(agent, env, steps=10, progress=False)
     assert agent.env_steps == 0 and agent.updates == 0
 
@@ -229,7 +230,11 @@ LEARN_STEPS = 50_000
 
 def test_learns_pendulum_with_the_pendulum_settings():
     """PENDULUM on 8 copies for 50,000 steps: a greedy mean (10 episodes) far above where it
-    starts (about -1,200 to -1,500)."""
+    starts (about -1,200 to -1,500).
+
+    Measured (the shared 2-core machine, load 9): seeds 0-7 end at -143 to -180, in 8-10 s
+    (4.5-5.3 s of CPU). Greedy evaluations every 10,000 steps of seeds 0-2 (100,000 steps)
+    stayed between -121 and -346 from 40,000 steps on: the bound leaves 150 for the wobble."""
     seed = seed_offset()  # 0; the robustness sweep (tools/robust.py) shifts it
     env = make_vec_env("Pendulum-v1", 8, seed=seed)
     agent = PPOAgent(
@@ -237,4 +242,4 @@ def test_learns_pendulum_with_the_pendulum_settings():
     )
     train(agent, env, steps=LEARN_STEPS, progress=False)
     greedy = evaluate(agent, make_vec_env("Pendulum-v1", 10, seed=seed + 10_000), 10).mean()
-    expect("PPO's greedy mean on Pendulum-v1 after 50,000 steps", greedy, ">=", -700.0)
+    expect("PPO's greedy mean on Pendulum-v1 after 50,000 steps", greedy, ">=", -500.0)

@@ -95,7 +95,8 @@ def _check_spaces(observation_space, action_space, model_type: str) -> None:
         raise TypeError(
             f"DQN needs a Discrete action space (one Q-value per action), got {action_space!r}; "
             "continuous actions need a policy-gradient method with a Gaussian policy instead, "
-            "such as SACAgent (rlbook.agents.sac; rlbook train sac)"
+            "such as SACAgent (rlbook.agents.sac; rlbook train sac) or PPOAgent "
+            "(rlbook.agents.ppo; rlbook train ppo)"
         )
     if not isinstance(observation_space, gym.spaces.Box):
         raise TypeError(

@@ -16,9 +16,10 @@ section "the policy head" below knows which one it is (REINFORCE's and the
 actor-critic's losses take logits, so those two stay Discrete-only).
 
 Speed devices (see :mod:`rlbook.speed`): acting uses NumPy copies of both networks
-(:class:`~rlbook.speed.NumpyMLP`), refreshed with :meth:`PolicyGradientAgent.sync`
-after every learning step, and each learning step runs as one compiled
-``tf.function`` call (PPO: one per epoch; :meth:`PolicyGradientAgent.compile_step`).
+(:class:`~rlbook.speed.NumpyMLP`) and of a Gaussian policy's ``log_std``, refreshed with
+:meth:`PolicyGradientAgent.sync` after every learning step, and each learning step runs
+as one compiled ``tf.function`` call (PPO: one per epoch;
+:meth:`PolicyGradientAgent.compile_step`).
 """
 
 from __future__ import annotations

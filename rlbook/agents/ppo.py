@@ -132,10 +132,12 @@ PENDULUM = dict(
 
 Rollouts of 256 x 8 = 2,048 steps, cut into minibatches of 256, and a short horizon
 (``gamma = 0.9``), as in rl-baselines3-zoo's settings for Pendulum (which also use gSDE,
-an exploration noise rlbook does not build). Measured (2026-12,
-the shared 2-core machine, load 8-9): seeds 0-2 reach a greedy mean (10 episodes) of
--191, -215 and -248 after 40,000 steps and -121 to -145 after 70,000-80,000 (then it
-wanders between about -130 and -350); 100,000 steps take about 10.5 s of CPU.
+an exploration noise rlbook does not build). Measured (2026-12, the shared 2-core
+machine, load 8-9), greedy means over 10 episodes: after 50,000 steps, -143 to -180 on
+seeds 0-7 (about 5 s of CPU, 9 s of wall time); evaluated every 10,000 steps of a
+100,000-step run, seeds 0-2 are at -191 to -248 after 40,000 steps and -121 to -145
+after 70,000-80,000, and wander between about -130 and -350 in between and after.
+100,000 steps take about 10.5 s of CPU (19-25 s of wall time at that load).
 """
 
 

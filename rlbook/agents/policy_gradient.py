@@ -59,7 +59,7 @@ def check_policy_spaces(
             f"{algo} needs a Discrete action space (its policy is a softmax over actions), "
             f"got {action_space!r}; a continuous (Box) action space needs a Gaussian policy "
             "(a mean and a standard deviation per action dimension), which chapters 6-7 do not "
-            "build: PPOAgent (rlbook.agents.ppo, chapter 10) and SACAgent (rlbook.agents.sac) "
+            "build: PPOAgent (rlbook.agents.ppo) and SACAgent (rlbook.agents.sac) "
             "have one; see also Sutton & Barto (2018), section 13.7"
         )
     if not isinstance(observation_space, gym.spaces.Box) or len(observation_space.shape) != 1:

@@ -123,6 +123,8 @@ class PolicyGradientAgent(ck.Checkpointable):
             self.high = action_space.high.astype(np.float32)
         else:
             self.n_actions, self.action_dim = int(action_space.n), None
+        self.action_shape = (self.action_dim,) if self.gaussian else ()
+        """The shape of one action as the agent stores it: ``()`` (an integer) or ``(A,)``."""
         self.rng = np.random.default_rng(config.seed)  # action sampling
         seed = config.seed
 
@@ -335,9 +337,9 @@ class PolicyGradientAgent(ck.Checkpointable):
 
         signature = [
             tf.TensorSpec((batch_size, self.obs_dim), tf.float32),
-            tf.TensorSpec((batch_size, self.action_dim), tf.float32)
-            if self.gaussian
-            else tf.TensorSpec((batch_size,), tf.int32),
+            tf.TensorSpec(
+                (batch_size, *self.action_shape), tf.float32 if self.gaussian else tf.int32
+            ),
             *[tf.TensorSpec((batch_size,), tf.float32) for _ in range(floats)],
         ]
         if times is None:

@@ -185,11 +185,8 @@ class PPOAgent(PolicyGradientAgent):
         self._obs = np.zeros(shape + (self.obs_dim,), np.float32)
         self._next_obs = np.zeros(shape + (self.obs_dim,), np.float32)
         # the actions: integers, or the Gaussian's unclipped samples (A numbers each)
-        self._action = (
-            np.zeros(shape + (self.action_dim,), np.float32)
-            if self.gaussian
-            else np.zeros(shape, np.int32)
-        )
+        self._action = np.zeros(shape + self.action_shape,
+                                np.float32 if self.gaussian else np.int32)  # fmt: skip
         self._reward = np.zeros(shape, np.float32)
         self._terminated = np.zeros(shape, np.float32)
         self._truncated = np.zeros(shape, np.float32)
@@ -236,7 +233,7 @@ class PPOAgent(PolicyGradientAgent):
         """
         d = self.obs_dim
         obs, next_obs = self._obs.reshape(-1, d), self._next_obs.reshape(-1, d)
-        actions = self._action.reshape(-1, *self._action.shape[2:])  # (B,) or (B, A)
+        actions = self._action.reshape(-1, *self.action_shape)  # (B,) or (B, A)
         # 2.2 V(s_t), V(s_{t+1}) and log pi_old(a_t|s_t), from the networks
         #     that collected the rollout: (T, N) each.
         values = self.values(obs).reshape(self._reward.shape)

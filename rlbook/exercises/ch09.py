@@ -110,6 +110,8 @@ def _clip_cases(rng):
         if n > 1 and spread:
             new[:2] = old[:2] + [0.5, -0.5]  # one ratio above 1 + eps, one below 1 - eps
         adv = np.round(_pg.mixed_signs(rng, n) * rng.uniform(0.2, 2.0, n), 2)
+        if n > 1 and spread:  # the two pull up (so max, min and the clipped term alone all
+            adv[:3] = np.abs(adv[:3]) * [1, 1, -1]  # differ there), the third pushes down
         log_probs = tf.Variable(new.astype(np.float32))
         yield Case((log_probs, tf.constant(old, tf.float32), tf.constant(adv, tf.float32), eps),
                    (None, None, None, "clip_eps"),

@@ -613,8 +613,8 @@ def gaussian_log_prob(mean, log_std, actions) -> tf.Tensor:
 
     Args:
         mean: ``mu(s)``, ``(B, A)``.
-        log_std: ``log sigma``, ``(B, A)``, or ``(A,)`` for a standard deviation
-            that does not depend on the state.
+        log_std: ``log sigma``, ``(B, A)``, or ``(A,)`` for a standard
+            deviation that does not depend on the state.
         actions: ``(B, A)``; a one-dimensional action space still has its axis
             (``(B, 1)``, not ``(B,)``).
 

@@ -233,7 +233,8 @@ class PPOAgent(PolicyGradientAgent):
         """
         d = self.obs_dim
         obs, next_obs = self._obs.reshape(-1, d), self._next_obs.reshape(-1, d)
-        actions = self._action.reshape(-1, *self.action_shape)  # (B,) or (B, A)
+        # (B,) integers, or (B, A) for a Gaussian policy
+        actions = self._action.reshape(-1, *self.action_shape)
         # 2.2 V(s_t), V(s_{t+1}) and log pi_old(a_t|s_t), from the networks
         #     that collected the rollout: (T, N) each.
         values = self.values(obs).reshape(self._reward.shape)

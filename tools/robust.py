@@ -71,6 +71,9 @@ TRAINING_TESTS = (
     "tests/test_exercises_ch03.py::test_dqn_agent_learns_with_the_reference",
     "tests/test_exercises_ch06.py::test_reinforce_agent_learns_with_the_reference",
     "tests/test_exercises_ch07.py::test_actor_critic_agent_learns_with_the_reference",
+    "tests/test_ppo_continuous.py::test_learns_pendulum_with_the_pendulum_settings",
+    "tests/test_exercises_ch09.py::test_ppo_agent_solves_cartpole_with_the_reference",
+    "tests/test_exercises_ch10.py::test_sac_agent_swings_up_with_the_reference",
 )
 
 

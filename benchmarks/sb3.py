@@ -168,8 +168,11 @@ def greedy_returns(model, envs, episodes: int = EVAL_EPISODES):
     return np.asarray(returns[:episodes])
 
 
-def run(algo: str, env_id: str, seed: int, max_steps: int | None = None) -> dict:
-    """One run of the protocol; returns the JSON row."""
+def run(
+    algo: str, env_id: str, seed: int, max_steps: int | None = None, progress: bool = False
+) -> dict:
+    """One run of the protocol; returns the JSON row (with `progress`, a stderr line per
+    evaluation)."""
     import gymnasium as gym
     import stable_baselines3 as sb3
     from stable_baselines3.common.callbacks import BaseCallback
@@ -198,6 +201,12 @@ def run(algo: str, env_id: str, seed: int, max_steps: int | None = None) -> dict
                 self.eval_seconds += time.perf_counter() - now
                 self.last = {"step": self.num_timesteps, "train_s": train_s, "mean": mean}
                 self.solved = mean >= solved_at
+                if progress:
+                    print(
+                        f"step {self.num_timesteps}: greedy mean {mean:.1f}, train_s {train_s:.1f}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 if self.solved:
                     return False
             return self.num_timesteps < budget
@@ -249,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="stop after this many environment steps (default and most: the zoo's n_timesteps)",
     )
+    parser.add_argument("--progress", action="store_true", help="one line per evaluation on stderr")
     parser.add_argument(
         "--threads",
         type=int,
@@ -278,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         f"stable-baselines3 {stable_baselines3.__version__}",
         file=sys.stderr,
     )
-    print(json.dumps(run(args.algo, env_id, args.seed, args.max_steps)))
+    print(json.dumps(run(args.algo, env_id, args.seed, args.max_steps, args.progress)))
     return 0
 
 

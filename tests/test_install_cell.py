@@ -77,7 +77,7 @@ class HideRlbook(importlib.abc.MetaPathFinder):  # makes `import rlbook` fail as
 
 if sys.argv[2] == "missing":
     sys.meta_path.insert(0, HideRlbook())
-if sys.argv[2] == "no-box2d":  # find_spec("Box2D") gives None, `import Box2D` fails
+if sys.argv[2] == "no-box2d":  # `import Box2D` fails with ModuleNotFoundError
     sys.modules["Box2D"] = None
 exec(sys.argv[1], {"get_ipython": Shell})
 print("CALLS=" + json.dumps(calls))

@@ -60,17 +60,18 @@ except ModuleNotFoundError:
 def _source_box2d() -> str:
     # pip's `-q` (its --quiet) keeps the longer requirement within the book's 79 columns; the
     # message names `pip install`, never `%pip install`: the cell has one %pip line, the one that
-    # runs only when rlbook is missing.
+    # runs only when rlbook is missing. Box2D is checked by importing it in a nested try (an
+    # `importlib` import next to `import rlbook` would trip ruff's import sorting in book/).
     return f'''# Colab / Binder only: installs rlbook if it is missing, never replaces it.
 # (The book build and the notebook tests skip this cell.)
 # This chapter also needs Box2D (LunarLander): rlbook's box2d extra.
 try:
     import rlbook
-    from importlib.util import find_spec
     where = f"rlbook {{rlbook.__version__}} is installed ({{rlbook.__path__[0]}})"
-    if find_spec("Box2D"):
+    try:
+        import Box2D  # noqa: F401
         print(f"{{where}}: nothing to install.")
-    else:
+    except ModuleNotFoundError:
         print(f"{{where}} without Box2D: pip install 'gymnasium[box2d]'")
 except ModuleNotFoundError:
     print("rlbook is not installed: installing it from GitHub, with Box2D.")

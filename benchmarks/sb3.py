@@ -41,13 +41,13 @@ Stable-Baselines3's defaults, as in the zoo. ``lin_X`` is the zoo's linear sched
 remaining fraction of ``n_timesteps``. ``learn`` is always given the zoo's ``n_timesteps``, so the
 schedules are the zoo's even when ``--max-steps`` stops a run earlier.
 
-Threads: one (``torch.set_num_threads(1)``), while rlbook.bench runs TensorFlow with its defaults
-(two threads on the book's 2-core machines). One is Stable-Baselines3's faster setting for these
-small networks, so the comparison is conservative for rlbook; and PyTorch's default (one OpenMP
-thread per core) collapses when anything else runs: on the 2-core machine at load average 8,
-PPO's first 4,000 CartPole steps took 51.6 s of train_s with two threads and 5.1 s with one.
-``--threads N`` measures another choice (``--threads 0`` keeps PyTorch's default); the count
-used goes to stderr.
+Threads: one by default (``torch.set_num_threads(1)``), while rlbook.bench runs TensorFlow with
+its defaults (two threads on the book's 2-core machines). PyTorch's own default (one OpenMP thread
+per core) collapses when anything else runs: on the 2-core machine at load average 8, PPO's first
+4,000 CartPole steps took 51.6 s of train_s with two threads and 5.1 s with one. Nearly idle
+(load 1), the two are close (PPO seed 0: 4.34 s with one, 4.02 s with two; A2C: 4.68 s and
+4.88 s). Fair is SB3's faster setting: ``--threads 2`` (or ``0``, PyTorch's default) measures the
+other; the count used goes to stderr. docs/performance.md says how the campaign picks.
 """
 
 from __future__ import annotations

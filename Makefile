@@ -13,7 +13,7 @@ BIN    := $(VENV)/bin
 # The lock: pyproject.toml's dependencies plus these extras, resolved by uv for Binder's and
 # CI's Python. environment.yml's pip list is generated from it (tools/lockfile.py).
 LOCK        := requirements.lock
-LOCK_EXTRAS := book test browser lab
+LOCK_EXTRAS := book test browser lab box2d
 LOCK_PYTHON := 3.11
 UV_VERSION  := 0.13.9
 comma := ,

@@ -14,7 +14,10 @@ runtime does, in a fresh virtual environment under _build/colab-venv:
    checkout>``, plus ``--report`` so that pip says what it installed;
 3. checks with ``pip check``, pip's report and a before/after ``pip freeze`` that nothing that
    was installed before changed version, and that rlbook comes from the venv;
-4. runs chapter 1 with nbval in that venv.
+4. runs chapter 1 with nbval in that venv;
+5. runs the `%pip install ...` line of the Box2D chapters' cell (tools/install_cell.py,
+   ``BOX2D_CHAPTERS``: ``rlbook[box2d]``) the same way, checks again that nothing preinstalled
+   changed, and that LunarLander-v3 steps.
 
 Python: RLBOOK_COLAB_PYTHON (``make test-colab COLAB_PYTHON=python3.12`` for Colab's own 3.12),
 else the interpreter running the tests. The fast tests always run: they check that the install
@@ -45,22 +48,36 @@ TOOLS = ["pytest>=8", "nbval>=0.11", "ipykernel>=6"]
 def install_arguments(notebook: pathlib.Path = CHAPTER) -> list[str]:
     """The arguments of the `%pip install ...` line in a notebook's first code cell."""
     cells = [c for c in json.loads(notebook.read_text())["cells"] if c["cell_type"] == "code"]
-    lines = [
-        line.strip()
-        for line in "".join(cells[0]["source"]).splitlines()
-        if line.strip().startswith("%pip install")
-    ]
-    assert len(lines) == 1, (
-        f"{notebook.name}: expected one `%pip install` line in the first cell, got {lines}"
+    return _pip_arguments("".join(cells[0]["source"]), notebook.name)
+
+
+def box2d_install_arguments() -> list[str]:
+    """The arguments of the `%pip install ...` line of the Box2D chapters' install cell."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "install_cell", ROOT / "tools" / "install_cell.py"
     )
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return _pip_arguments(tool.source(box2d=True), "the Box2D chapters' cell")
+
+
+def _pip_arguments(cell: str, where: str) -> list[str]:
+    lines = [line.strip() for line in cell.splitlines() if line.strip().startswith("%pip install")]
+    assert len(lines) == 1, f"{where}: expected one `%pip install` line, got {lines}"
     return shlex.split(lines[0])[1:]  # drop "%pip"
 
 
+_GIT_REQUIREMENT = re.compile(r"rlbook\s*(\[[^\]]*\])?\s*@\s*git\+")
+
+
 def local_arguments(args: list[str], source: pathlib.Path) -> list[str]:
-    """The same arguments, installing rlbook from `source` instead of the git repository."""
-    local = [
-        f"rlbook @ {source.as_uri()}" if re.match(r"rlbook\s*@\s*git\+", a) else a for a in args
-    ]
+    """The same arguments (extras too), installing rlbook from `source`, not the git repository."""
+    local = []
+    for a in args:
+        match = _GIT_REQUIREMENT.match(a)
+        local.append(f"rlbook{match.group(1) or ''} @ {source.as_uri()}" if match else a)
     assert sum(a != b for a, b in zip(args, local)) == 1, (
         f"no `rlbook @ git+...` argument in {args}"
     )
@@ -86,6 +103,14 @@ def test_install_line_is_found_and_rewritten_for_a_local_checkout(tmp_path):
     assert args[0] == "install", args
     local = local_arguments(args, tmp_path)
     assert f"rlbook @ {tmp_path.as_uri()}" in local
+    assert not any("git+" in a for a in local), local
+
+
+def test_box2d_install_line_keeps_its_extra_when_rewritten(tmp_path):
+    args = box2d_install_arguments()
+    assert args[0] == "install" and any(a.startswith("rlbook[box2d] @ git+") for a in args), args
+    local = local_arguments(args, tmp_path)
+    assert f"rlbook[box2d] @ {tmp_path.as_uri()}" in local, local
     assert not any("git+" in a for a in local), local
 
 
@@ -183,3 +208,38 @@ def test_install_cell_keeps_colab_packages_and_chapter_1_runs(tmp_path):
     assert result.returncode == 0, (
         f"chapter 1 failed in the Colab-like venv:\n{result.stdout[-4000:]}"
     )
+
+    # The Box2D chapters' line (rlbook[box2d]), as the cell runs it when rlbook is missing: it adds
+    # Box2D and still leaves Colab's packages alone.
+    t0 = time.perf_counter()
+    pip(*local_arguments(box2d_install_arguments(), source), "--report", str(report_path))
+    seconds = time.perf_counter() - t0
+    pip("check")
+    report = json.loads(report_path.read_text())
+    installed = {
+        _canonical(item["metadata"]["name"]): item["metadata"]["version"]
+        for item in report["install"]
+    }
+    print(
+        f"box2d install line: {seconds:.1f} s, {len(installed)} packages installed: "
+        + ", ".join(f"{n}=={v}" for n, v in sorted(installed.items()))
+    )
+    after = _freeze(python, env)
+    changed = {
+        n: f"{v} -> {after.get(n, 'removed')}" for n, v in before.items() if after.get(n) != v
+    }
+    assert not changed, f"the box2d line changed preinstalled packages: {changed}"
+    assert "box2d" in after, sorted(after)
+    lander = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import gymnasium as gym; env = gym.make('LunarLander-v3'); env.reset(seed=0); "
+            "print(env.step(0)[0].shape)",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert lander.returncode == 0 and "(8,)" in lander.stdout, lander.stdout + lander.stderr

@@ -36,6 +36,10 @@ def _expected_requirement() -> str:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_install_cell_installs_only_when_import_fails(path):
+    _check_install_only_when_import_fails(path)
+
+
+def _check_install_only_when_import_fails(path: pathlib.Path) -> None:
     cell = _install_cell(path)
     source = "".join(cell["source"])
     lines = source.splitlines()
@@ -73,16 +77,22 @@ class HideRlbook(importlib.abc.MetaPathFinder):  # makes `import rlbook` fail as
 
 if sys.argv[2] == "missing":
     sys.meta_path.insert(0, HideRlbook())
+if sys.argv[2] == "no-box2d":  # `import Box2D` fails with ModuleNotFoundError
+    sys.modules["Box2D"] = None
 exec(sys.argv[1], {"get_ipython": Shell})
 print("CALLS=" + json.dumps(calls))
 """
 
 
-def _run_cell(path: pathlib.Path, mode: str) -> tuple[list[str], list[list[str]]]:
+def _run_cell(
+    path: pathlib.Path, mode: str, extra_path: pathlib.Path | None = None
+) -> tuple[list[str], list[list[str]]]:
+    """Run the install cell's code; `extra_path` goes on PYTHONPATH (a stand-in Box2D)."""
     from IPython.core.inputtransformer2 import TransformerManager
 
     code = TransformerManager().transform_cell("".join(_install_cell(path)["source"]))
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PIP_NO_INDEX="1")  # PIP_NO_INDEX: no network, ever
+    pythonpath = os.pathsep.join(str(p) for p in (ROOT, extra_path) if p)
+    env = dict(os.environ, PYTHONPATH=pythonpath, PIP_NO_INDEX="1")  # PIP_NO_INDEX: no network
     result = subprocess.run(
         [sys.executable, "-c", RUNNER, code, mode],
         check=False,
@@ -111,14 +121,18 @@ def test_install_cell_leaves_an_installed_rlbook_alone(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_install_cell_installs_a_missing_rlbook_from_the_repository(path):
     printed, calls = _run_cell(path, "missing")
-    assert calls == [["pip", f'install --quiet "{_expected_requirement()}"']], calls
+    if path.name in _tool().BOX2D_CHAPTERS:  # with the box2d extra (pip's -q is its --quiet)
+        requirement = _expected_requirement().replace("rlbook @", "rlbook[box2d] @", 1)
+        assert calls == [["pip", f'install -q "{requirement}"']], calls
+    else:
+        assert calls == [["pip", f'install --quiet "{_expected_requirement()}"']], calls
     assert len(printed) == 1 and "not installed" in printed[0] and "installing" in printed[0], (
         printed
     )
 
 
-def test_every_install_cell_is_the_canonical_one():
-    """tools/install_cell.py writes it (run it after merging notebooks from other branches)."""
+def _tool():
+    """tools/install_cell.py, the script that writes the cell."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
@@ -126,42 +140,48 @@ def test_every_install_cell_is_the_canonical_one():
     )
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
+    return tool
+
+
+def test_every_install_cell_is_the_canonical_one():
+    """tools/install_cell.py writes it (run it after merging notebooks from other branches)."""
+    tool = _tool()
     stale = [p.name for p in NOTEBOOKS if tool.apply(p, write=False)]
     assert not stale, f"run `python tools/install_cell.py book/*.ipynb`: {stale}"
     assert _expected_requirement() in tool.source()
 
 
-def test_install_cell_tool_moves_the_cell_above_code_added_before_it(tmp_path):
-    import importlib.util
+def _code(src, **meta):
+    return {
+        "cell_type": "code",
+        "id": src[:6],
+        "metadata": meta,
+        "execution_count": None,
+        "outputs": [],
+        "source": [src],
+    }
 
-    spec = importlib.util.spec_from_file_location(
-        "install_cell", ROOT / "tools" / "install_cell.py"
-    )
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
 
-    def code(src, **meta):
-        return {
-            "cell_type": "code",
-            "id": src[:6],
-            "metadata": meta,
-            "execution_count": None,
-            "outputs": [],
-            "source": [src],
-        }
-
+def _notebook(path: pathlib.Path, *cells) -> pathlib.Path:
+    """Write a small notebook: a title, then `cells`."""
     nb = {
-        "cells": [
-            {"cell_type": "markdown", "id": "title", "metadata": {}, "source": ["# T"]},
-            code("from rlbook import diagrams"),
-            code('%pip install --quiet "rlbook @ git+https://example.org/old@main"'),
-        ],
+        "cells": [{"cell_type": "markdown", "id": "title", "metadata": {}, "source": ["# T"]}]
+        + list(cells),
         "metadata": {},
         "nbformat": 4,
         "nbformat_minor": 5,
     }
-    path = tmp_path / "n.ipynb"
     path.write_text(json.dumps(nb))
+    return path
+
+
+def test_install_cell_tool_moves_the_cell_above_code_added_before_it(tmp_path):
+    tool = _tool()
+    path = _notebook(
+        tmp_path / "n.ipynb",
+        _code("from rlbook import diagrams"),
+        _code('%pip install --quiet "rlbook @ git+https://example.org/old@main"'),
+    )
     assert tool.main([str(path)]) == 0
     cells = json.loads(path.read_text())["cells"]
     assert [c["cell_type"] for c in cells] == ["markdown", "code", "code"]
@@ -170,3 +190,51 @@ def test_install_cell_tool_moves_the_cell_above_code_added_before_it(tmp_path):
     ]
     assert {"skip-execution", "nbval-skip"} <= set(cells[1]["metadata"]["tags"])
     assert tool.main(["--check", str(path)]) == 0  # idempotent
+
+
+def test_only_the_box2d_chapters_install_the_box2d_extra(tmp_path):
+    """BOX2D_CHAPTERS (tools/install_cell.py) get `rlbook[box2d]`; every other chapter keeps the
+    plain cell. Tried on stand-in notebooks: one named as the list's first chapter, one not."""
+    tool = _tool()
+    assert tool.BOX2D_CHAPTERS and all(n.endswith(".ipynb") for n in tool.BOX2D_CHAPTERS)
+    old = _code('%pip install --quiet "rlbook @ git+https://example.org/old@main"')
+    (tmp_path / "book").mkdir()
+    box2d = _notebook(tmp_path / "book" / tool.BOX2D_CHAPTERS[0], old)
+    plain = _notebook(tmp_path / "book" / "03_dqn.ipynb", old)
+    assert tool.main([str(box2d), str(plain)]) == 0
+    assert tool.main(["--check", str(box2d), str(plain)]) == 0  # idempotent
+
+    assert "".join(_install_cell(plain)["source"]) == tool.source()
+    assert "".join(_install_cell(box2d)["source"]) == tool.source(box2d=True)
+    for path in (box2d, plain):
+        _check_install_only_when_import_fails(path)  # the same rules for both cells
+
+    # rlbook missing (Colab): the one %pip line installs rlbook, with the extra only in box2d.
+    requirement = _expected_requirement()
+    with_extra = requirement.replace("rlbook @", "rlbook[box2d] @", 1)
+    printed, calls = _run_cell(plain, "missing")
+    assert calls == [["pip", f'install --quiet "{requirement}"']], calls
+    printed, calls = _run_cell(box2d, "missing")
+    assert calls == [["pip", f'install -q "{with_extra}"']], calls
+    assert printed == ["rlbook is not installed: installing it from GitHub, with Box2D."]
+
+    # rlbook installed: nothing is installed either way; the box2d chapter says whether Box2D is
+    # there, and if not, how to add it without touching rlbook.
+    fake = tmp_path / "site"
+    (fake / "Box2D").mkdir(parents=True)
+    (fake / "Box2D" / "__init__.py").write_text("")
+    for mode, expected in (("installed", ": nothing to install."), ("no-box2d", "without Box2D")):
+        printed, calls = _run_cell(box2d, mode, fake)
+        assert calls == [] and len(printed) == 1, (printed, calls)
+        assert str(ROOT / "rlbook") in printed[0] and expected in printed[0], printed
+    assert "pip install 'gymnasium[box2d]'" in printed[0], printed
+
+
+def test_chapters_not_listed_leave_box2d_out():
+    tool = _tool()
+    for path in NOTEBOOKS:
+        text = "".join(_install_cell(path)["source"])
+        if path.name in tool.BOX2D_CHAPTERS:
+            assert "rlbook[box2d] @" in text, path.name
+        else:
+            assert "box2d" not in text.lower(), f"{path.name} is not in BOX2D_CHAPTERS"

@@ -5,6 +5,12 @@ the skip-execution tag, so it must be harmless where rlbook is installed), says 
 one line, and never replaces an installed rlbook. Its requirement names the repository and
 branch of _config.yml. tests/test_install_cell.py checks every notebook against it.
 
+The notebooks named in ``BOX2D_CHAPTERS`` (the one list to extend) make Box2D environments
+(LunarLander-v3). Their cell installs ``rlbook[box2d]``, pyproject.toml's extra that brings
+Box2D; where rlbook is already installed without Box2D, it says so and names the pip command
+(it still never reinstalls rlbook). Every other chapter's cell installs plain ``rlbook``, so a
+Colab runtime gets no Box2D for it.
+
 Usage: python tools/install_cell.py book/*.ipynb   (--check: change nothing, exit 1 if needed)
 """
 
@@ -19,14 +25,27 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TAGS = ["skip-execution", "nbval-skip"]  # the book build and nbval skip it
+# The notebooks (file names, the same in book/ and student/) whose install cell adds the `box2d`
+# extra: those that make a Box2D environment. Add a chapter here, then run this tool on it.
+BOX2D_CHAPTERS = ("09_ppo.ipynb",)
 
 
-def requirement() -> str:
+def requirement(box2d: bool = False) -> str:
+    """``rlbook @ git+<repository>@<branch>``; ``rlbook[box2d] @ ...`` with the extra."""
     repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
-    return f'rlbook @ git+{repo["url"].rstrip("/")}@{repo["branch"]}'
+    name = "rlbook[box2d]" if box2d else "rlbook"
+    return f"{name} @ git+{repo['url'].rstrip('/')}@{repo['branch']}"
 
 
-def source() -> str:
+def needs_box2d(path: pathlib.Path) -> bool:
+    """Whether a notebook's install cell installs the box2d extra (its name is in the list)."""
+    return path.name in BOX2D_CHAPTERS
+
+
+def source(box2d: bool = False) -> str:
+    """The install cell's code: chapters 1-8's, or with ``box2d`` the Box2D chapters'."""
+    if box2d:
+        return _source_box2d()
     return f'''# Colab / Binder only: installs rlbook if it is missing, never replaces it.
 # (The book build and the notebook tests skip this cell.)
 try:
@@ -36,6 +55,27 @@ try:
 except ModuleNotFoundError:
     print("rlbook is not installed: installing it from GitHub.")
     %pip install --quiet "{requirement()}"'''
+
+
+def _source_box2d() -> str:
+    # pip's `-q` (its --quiet) keeps the longer requirement within the book's 79 columns; the
+    # message names `pip install`, never `%pip install`: the cell has one %pip line, the one that
+    # runs only when rlbook is missing. Box2D is checked by importing it in a nested try (an
+    # `importlib` import next to `import rlbook` would trip ruff's import sorting in book/).
+    return f'''# Colab / Binder only: installs rlbook if it is missing, never replaces it.
+# (The book build and the notebook tests skip this cell.)
+# This chapter also needs Box2D (LunarLander): rlbook's box2d extra.
+try:
+    import rlbook
+    where = f"rlbook {{rlbook.__version__}} is installed ({{rlbook.__path__[0]}})"
+    try:
+        import Box2D  # noqa: F401
+        print(f"{{where}}: nothing to install.")
+    except ModuleNotFoundError:
+        print(f"{{where}} without Box2D: pip install 'gymnasium[box2d]'")
+except ModuleNotFoundError:
+    print("rlbook is not installed: installing it from GitHub, with Box2D.")
+    %pip install -q "{requirement(box2d=True)}"'''
 
 
 def _is_install_cell(cell: dict) -> bool:
@@ -53,12 +93,14 @@ def apply(path: pathlib.Path, write: bool = True) -> bool:
     cells = nb["cells"]
     found = [i for i, c in enumerate(cells) if _is_install_cell(c)]
     if len(found) != 1:
-        raise ValueError(f"{path}: expected one install cell (code with `pip install` and rlbook), "
-                         f"found {len(found)}; add one by hand first")
+        raise ValueError(
+            f"{path}: expected one install cell (code with `pip install` and rlbook), "
+            f"found {len(found)}; add one by hand first"
+        )
     index = found[0]
     cell = cells[index]
     first_code = next(i for i, c in enumerate(cells) if c["cell_type"] == "code")
-    wanted = source().splitlines(keepends=True)
+    wanted = source(box2d=needs_box2d(path)).splitlines(keepends=True)
     tags = cell.setdefault("metadata", {}).setdefault("tags", [])
     if cell["source"] == wanted and all(t in tags for t in TAGS) and index == first_code:
         return False

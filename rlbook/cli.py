@@ -179,6 +179,8 @@ def _train_command(algo: str, env_id: str | None = None) -> type:
             f"Hyperparameters. The defaults shown are the preset for {env_id} "
             f"({_describe_preset(entry, env_id)}); flags given win over it."
         )
+        note = entry.preset(env_id).note
+        hyper.__doc__ += f" The preset: {note}." if note else ""
     fields = [("run", run), ("output", output)]
     if entry.tabular:
         fields.append(("discretize", DiscretizeOptions))

@@ -121,6 +121,7 @@ def test_help_names_the_presets_and_shows_their_values_as_defaults(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert f"The defaults shown are the preset for {LUNAR}" in text
     assert "(default: 0.999)" in text and "(default: 16)" in text
+    assert f"The preset: {ALGORITHMS['ppo'].preset(LUNAR).note}." in text
 
 
 def test_a_short_cli_run_trains_the_preset_and_saves_it(capsys, tmp_path):

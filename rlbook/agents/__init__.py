@@ -136,7 +136,8 @@ PPO_LUNAR_LANDER = Preset(
     steps=400_000,
     note="rl-baselines3-zoo's PPO for LunarLander (gamma 0.999, GAE lambda 0.98, entropy 0.01, "
     "16 copies, two layers of 64) with shorter rollouts (256 steps), minibatches of 512, 10 "
-    "epochs and learning rates of 1e-3: a greedy mean of 200 in about a sixth of its steps",
+    "epochs and learning rates of 1e-3, to reach a greedy mean of 200 in fewer steps and "
+    "seconds (docs/performance.md)",
 )
 """PPO on LunarLander-v3 (``rlbook train ppo --env LunarLander-v3``, ``rlbook.bench ppo_lunar``)."""
 

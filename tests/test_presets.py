@@ -152,3 +152,9 @@ def test_the_benchmark_variant_trains_what_the_cli_trains():
     # the CartPole variant keeps the chapter's defaults
     agent, env, _ = bench.VARIANTS["ppo"].setup(0)
     assert agent.config == PPOConfig() and env.num_envs == 8
+
+
+def test_registry_entries_stay_hashable_with_their_presets():
+    # frozen dataclasses are hashable; the read-only mappings of presets are left out of the hash
+    assert len({ALGORITHMS["ppo"], ALGORITHMS["ppo"], ALGORITHMS["dqn"]}) == 2
+    assert hash(ALGORITHMS["ppo"].preset(LUNAR)) == hash(ALGORITHMS["ppo"].preset(LUNAR))

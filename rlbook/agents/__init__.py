@@ -49,7 +49,7 @@ class Preset:
     ``config``, so a preset holding a value the config refuses fails at import, not in a run.
     """
 
-    config: Mapping[str, object] = field(default_factory=dict)
+    config: Mapping[str, object] = field(default_factory=dict, hash=False)
     """Config fields to override (field name -> value); the other fields keep their defaults."""
     num_envs: int | None = None
     """Environment copies stepped together (``None``: the algorithm's default)."""
@@ -83,7 +83,7 @@ class Algorithm:
     """Copies of the environment stepped together by default (command line and benchmark)."""
     steps: int
     """Default budget of environment steps (command line and benchmark)."""
-    presets: Mapping[str, Preset] = field(default_factory=dict)
+    presets: Mapping[str, Preset] = field(default_factory=dict, hash=False)
     """Settings for other environments than ``env``: environment id -> :class:`Preset`. The
     command line applies the preset of the ``--env`` it is given (flags given explicitly win)."""
 

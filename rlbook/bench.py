@@ -171,7 +171,7 @@ LUNAR_LANDER_SOLVED_AT = 200.0
     eval_every=10_000,
 )
 def ppo_lunar_setup(seed: int):
-    """PPO with the registry's LunarLander-v3 preset (``rlbook train ppo --env LunarLander-v3``)."""
+    """PPO with its LunarLander-v3 preset, as rlbook train ppo --env LunarLander-v3 trains it."""
     return _on_copies("ppo", seed, env_id=LUNAR_LANDER)
 
 

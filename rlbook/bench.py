@@ -12,8 +12,10 @@ Protocol (the same for every algorithm):
 
 Continuous actions have no CartPole: ``sac`` runs the same protocol on Pendulum-v1
 (200-step episodes, returns of 0 at best), evaluated every 1,000 steps and solved at a
-greedy mean of -200 or better. A :class:`Variant` carries its environment,
-its evaluation interval and its threshold.
+greedy mean of -200 or better. ``ppo_lunar`` is PPO with the registry's LunarLander-v3
+preset (what ``rlbook train ppo --env LunarLander-v3`` trains), evaluated every 10,000 steps
+and solved at LunarLander's own threshold, a greedy mean of 200. A :class:`Variant` carries
+its environment, its evaluation interval and its threshold.
 
 It prints one JSON line ``{"algo", "seed", "solved", "steps", "train_s", "eval_mean"}``.
 The benchmark knows *variants* (:data:`VARIANTS`): each is an algorithm of
@@ -82,18 +84,20 @@ def register(name: str, algorithm: str, max_steps: int | None = None, **protocol
 
 
 def _on_copies(algorithm: str, seed: int, env_id: str = ENV_ID, **overrides):
-    """The algorithm's agent on its registered number of copies of ``env_id`` (batched acting)."""
+    """The algorithm's agent on its registered number of copies of ``env_id`` (batched acting),
+    with the registry's preset for ``env_id`` if it has one (``overrides`` win over it)."""
     from rlbook.envs import make_vec_env
 
     entry = ALGORITHMS[algorithm]
-    env = make_vec_env(env_id, entry.num_envs, seed=seed)
+    preset, num_envs, _ = entry.settings(env_id)
+    env = make_vec_env(env_id, num_envs, seed=seed)
     eval_env = make_vec_env(env_id, EVAL_EPISODES, seed=seed + 10_000)
     agent = entry.agent_class(
         env.single_observation_space,
         env.single_action_space,
-        num_envs=entry.num_envs,
+        num_envs=num_envs,
         seed=seed,
-        **overrides,
+        **{**preset, **overrides},
     )
     return agent, env, eval_env
 
@@ -151,6 +155,24 @@ episodes (a random policy scores about -1,200, a good one -150)."""
 def sac_setup(seed: int):
     """The soft actor-critic with its defaults on Pendulum-v1 (continuous torque), one copy."""
     return _on_copies("sac", seed, env_id=PENDULUM)
+
+
+LUNAR_LANDER = "LunarLander-v3"
+LUNAR_LANDER_SOLVED_AT = 200.0
+"""LunarLander-v3's own threshold: an episode of 200 points is a safe landing on the pad."""
+
+
+@register(
+    "ppo_lunar",
+    "ppo",
+    max_steps=ALGORITHMS["ppo"].settings(LUNAR_LANDER)[2],
+    env=LUNAR_LANDER,
+    solved_at=LUNAR_LANDER_SOLVED_AT,
+    eval_every=10_000,
+)
+def ppo_lunar_setup(seed: int):
+    """PPO with its LunarLander-v3 preset, as rlbook train ppo --env LunarLander-v3 trains it."""
+    return _on_copies("ppo", seed, env_id=LUNAR_LANDER)
 
 
 CARTPOLE_BINS = (1, 1, 6, 12)
@@ -252,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m rlbook.bench",
         description="Time-to-solve on CartPole-v1: evaluate every 2,000 steps (10 greedy "
         "episodes); solved at the first mean return >= 475 (sac: on Pendulum-v1, every 1,000 "
-        "steps, solved at >= -200). Prints one JSON line.",
+        "steps, solved at >= -200; ppo_lunar: on LunarLander-v3, every 10,000 steps, solved at "
+        ">= 200). Prints one JSON line.",
     )
     parser.add_argument("algo", choices=sorted(VARIANTS), help="algorithm (variant) to benchmark")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

@@ -135,34 +135,52 @@ class BenchCommand:
     """Time-to-solve benchmark on CartPole-v1: python -m rlbook.bench (`rlbook bench --help`)."""
 
 
-def _train_command(algo: str) -> type:
+def _train_command(algo: str, env_id: str | None = None) -> type:
     """The options of ``rlbook train ALGO``: run, output, (discretizer,) and the config's fields.
 
-    The config's own ``seed`` is hidden: ``--seed`` (a run option) seeds the environments and the
-    agent.
+    On ``env_id`` (the ``--env`` of the command line), the defaults are the registry's preset
+    for that environment, if it has one (:attr:`rlbook.agents.Algorithm.presets`): a flag given
+    on the command line still wins, and ``--help`` shows the preset's values as the defaults.
+    The config's own ``seed`` is hidden: ``--seed`` (a run option) seeds the environments and
+    the agent.
     """
+    import typing
+
     from rlbook.agents import ALGORITHMS
 
     entry = ALGORITHMS[algo]
     config_cls = entry.config_class
+    env_id = env_id or entry.env
+    overrides, num_envs, budget = entry.settings(env_id)
     # The run and output options with this algorithm's defaults (the docstrings are inherited).
-    steps_hint = f"(default: {entry.steps:,} unless --episodes is given)"
+    steps_hint = f"(default: {budget:,} unless --episodes is given)"
     steps = Annotated[int | None, tyro.conf.arg(metavar="N", help_behavior_hint=steps_hint)]
     progress = os.environ.get("RLBOOK_PROGRESS", "1") != "0"
     run = dataclasses.make_dataclass("run", [
-        ("env", Annotated[str, _flag("ID")], field(default=entry.env)),
+        ("env", Annotated[str, _flag("ID")], field(default=env_id)),
         ("steps", steps, field(default=None)),
-        ("num_envs", Annotated[int, _flag("N")], field(default=entry.num_envs)),
+        ("num_envs", Annotated[int, _flag("N")], field(default=num_envs)),
     ], bases=(RunOptions,))  # fmt: skip
     output = dataclasses.make_dataclass("output", [
         ("progress", Annotated[bool, _flag(default_in_doc=True)], field(default=progress)),
     ], bases=(OutputOptions,))  # fmt: skip
     # The flags' values are checked when cmd_train builds the real config (no __post_init__ here),
     # so a bad value gets this CLI's one-line error rather than tyro's report of a failed parse.
+    # A preset's fields are declared again with the preset's value as their default.
+    hints = typing.get_type_hints(config_cls)
+    preset_fields = [(name, hints[name], field(default=value)) for name, value in overrides.items()]
     hyper = dataclasses.make_dataclass(config_cls.__name__, [
+        *preset_fields,
         ("seed", Annotated[int | None, tyro.conf.Suppress], field(default=0)),
     ], bases=(config_cls,), frozen=True, namespace={"__post_init__": lambda _: None})  # fmt: skip
     hyper.__doc__ = "Hyperparameters (flags not given keep the config's default)."
+    if overrides:
+        hyper.__doc__ = (
+            f"Hyperparameters. The defaults shown are the preset for {env_id} "
+            f"({_describe_preset(entry, env_id)}); flags given win over it."
+        )
+        note = entry.preset(env_id).note
+        hyper.__doc__ += f" The preset: {note}." if note else ""
     fields = [("run", run), ("output", output)]
     if entry.tabular:
         fields.append(("discretize", DiscretizeOptions))
@@ -170,16 +188,47 @@ def _train_command(algo: str) -> type:
     return dataclasses.make_dataclass(f"train_{algo}", fields)
 
 
-def _command_type():
-    """The whole command line as one type: ``train ALGO``, ``evaluate`` or ``bench``."""
+def _describe_preset(entry, env_id: str) -> str:
+    """The preset of ``entry`` for ``env_id`` as flags: ``--num-envs 16, --gamma 0.999, ...``."""
+    preset = entry.preset(env_id)
+    parts = [f"--num-envs {preset.num_envs}"] if preset.num_envs else []
+    parts += [f"--steps {preset.steps}"] if preset.steps else []
+    for name, value in preset.config.items():
+        shown = " ".join(map(str, value)) if isinstance(value, tuple) else value
+        parts.append(f"--{name.replace('_', '-')} {shown}")
+    return ", ".join(parts)
+
+
+def _env_in(argv: list[str]) -> str | None:
+    """The value of ``--env`` in ``argv`` (its last use), to pick the preset before parsing."""
+    env = None
+    for i, arg in enumerate(argv):
+        if arg == "--env" and i + 1 < len(argv):
+            env = argv[i + 1]
+        elif arg.startswith("--env="):
+            env = arg.split("=", 1)[1]
+    return env
+
+
+def _command_type(env_id: str | None = None):
+    """The whole command line as one type: ``train ALGO``, ``evaluate`` or ``bench``.
+
+    ``env_id`` is the ``--env`` given, if any: it picks each algorithm's preset defaults.
+    """
     from rlbook.agents import ALGORITHMS
 
     algos = []
     for algo, entry in ALGORITHMS.items():
         doc = (entry.config_class.__doc__ or "").strip()
+        if entry.presets:
+            doc += (
+                " Presets (with --env ID, flags given win): "
+                + "; ".join(f"{env}: {_describe_preset(entry, env)}" for env in entry.presets)
+                + "."
+            )
         algos.append(
             Annotated[
-                _train_command(algo),
+                _train_command(algo, env_id),
                 tyro.conf.subcommand(
                     algo,
                     description=f"{doc} Evaluated at the end greedily and with its own sampling.",
@@ -275,7 +324,8 @@ def cmd_train(algo: str, args) -> int:
 
     entry = ALGORITHMS[algo]
     run, out = args.run, args.output
-    steps = run.steps if (run.steps is not None or run.episodes is not None) else entry.steps
+    budget = entry.settings(run.env)[2]  # the preset's budget on this environment, if it has one
+    steps = run.steps if (run.steps is not None or run.episodes is not None) else budget
     if run.stop_at is not None and run.eval_every is None:
         raise CLIError("--stop-at needs --eval-every (evaluations decide when to stop)")
     for flag, value in (
@@ -592,7 +642,7 @@ def main(argv: list[str] | None = None) -> int:
         # (SystemExit, code 0 or 2). A value of the wrong type is reported here, as one line.
         with _one_line_value_errors(argv):
             args = tyro.cli(
-                _command_type(),
+                _command_type(_env_in(argv) if argv[:1] == ["train"] else None),
                 prog="rlbook",
                 args=argv,
                 config=(tyro.conf.OmitArgPrefixes,),

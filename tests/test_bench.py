@@ -40,9 +40,8 @@ def test_sac_runs_the_protocol_on_pendulum():
     assert type(agent) is ALGORITHMS["sac"].agent_class
     assert env.spec.id == eval_env.spec.id == "Pendulum-v1" and eval_env.num_envs == 10
     # the CartPole variants keep CartPole's protocol
-    assert {(v.env, v.solved_at) for k, v in bench.VARIANTS.items() if k != "sac"} == {
-        ("CartPole-v1", 475.0)
-    }
+    others = {k: v for k, v in bench.VARIANTS.items() if k not in ("sac", "ppo_lunar")}
+    assert {(v.env, v.solved_at) for v in others.values()} == {("CartPole-v1", 475.0)}
 
 
 def test_short_run_prints_one_json_line_with_the_protocol_fields(capsys):

@@ -437,6 +437,32 @@ def train_on_cartpole(make_agent, steps: int, threshold: float, seed: int, eval_
     return bool(means) and max(means) >= threshold, problem, max(means, default=None), history.steps
 
 
+def train_greedy(make_agent, env_id: str, copies: int, steps: int, eval_every: int,
+                 threshold: float, seed: int):
+    """Train ``make_agent(observation_space, action_space, seed)`` on ``copies`` copies of
+    ``env_id`` until a greedy evaluation (10 episodes, every ``eval_every`` steps) reaches
+    ``threshold``, for at most ``steps``: the agent checks of chapters 9 and 10. Returns
+    ``(passed, the "not yet" that stopped training or None, best evaluation or None, steps)``."""
+    from rlbook.envs import make_vec_env
+    from rlbook.train import History, train
+    env = make_vec_env(env_id, copies, seed=seed)
+    eval_env = make_vec_env(env_id, 10, seed=seed + 10_000)
+    history, problem = History(), None
+    try:
+        agent = make_agent(env.single_observation_space, env.single_action_space, seed)
+        train(agent, env, steps=steps, eval_env=eval_env, eval_every=eval_every,
+              stop_at=threshold, progress=False, history=history)
+    except StudentError as err:
+        problem = err.verdict.message
+    finally:
+        env.close()
+        eval_env.close()
+    if history.interrupted:
+        problem = "training was interrupted (KeyboardInterrupt); run the check again."
+    best = max((e["mean"] for e in history.evaluations), default=None)
+    return best is not None and best >= threshold, problem, best, history.steps
+
+
 # The agent checks of chapters 6 and 7: 8 copies of CartPole-v1, the chapter's defaults, and every
 # 1,000 steps 10 evaluation episodes with sampled actions, until their mean return reaches 100.
 # Random play averages about 22, and an untrained policy's sampled play never reached 50 (300

@@ -325,27 +325,6 @@ def _student_ppo(gae, ppo_actor_step, observation_space, action_space, seed):
     return agent
 
 
-def _train_ppo(make_agent, seed):
-    """Train on 8 copies of CartPole-v1 until a greedy evaluation (10 episodes, every 2,000
-    steps) reaches 475, for at most :data:`AGENT_STEPS`; ``(passed, problem, best, steps)``."""
-    from rlbook.envs import make_vec_env
-    from rlbook.train import History, train
-    env = make_vec_env("CartPole-v1", 8, seed=seed)
-    eval_env = make_vec_env("CartPole-v1", 10, seed=seed + 10_000)
-    history, problem = History(), None
-    try:
-        agent = make_agent(env.single_observation_space, env.single_action_space, seed)
-        train(agent, env, steps=AGENT_STEPS, eval_env=eval_env, eval_every=2_000, stop_at=475,
-              progress=False, history=history)
-    except _core.StudentError as err:
-        problem = err.verdict.message
-    finally:
-        env.close()
-        eval_env.close()
-    best = max((e["mean"] for e in history.evaluations), default=None)
-    return best is not None and best >= 475, problem, best, history.steps
-
-
 # PPO with the chapter's defaults solves CartPole-v1 (a greedy mean of 475) in 8,000 to 22,000
 # steps on the seeds tried; the check allows 60,000 on each of two seeds.
 AGENT_STEPS = 60_000
@@ -358,7 +337,8 @@ def check_ppo_agent(gae, ppo_actor_step) -> Verdict:
     functions pass their own checks, which say why when the agent does not learn."""
     gae_name, step_name = name_of(gae), name_of(ppo_actor_step)
     passed, problem, best, taken, units = _core.train_on_seeds(
-        lambda seed: _train_ppo(lambda *s: _student_ppo(gae, ppo_actor_step, *s), seed),
+        lambda seed: _pg.train_greedy(lambda *s: _student_ppo(gae, ppo_actor_step, *s),
+                                      "CartPole-v1", 8, AGENT_STEPS, 2_000, 475, seed),
         lambda: [(gae_name, check_gae(gae)), (step_name, check_ppo_actor_step(ppo_actor_step))],
         retry_stopped=True)
     reached = ("was never evaluated" if best is None else

@@ -214,27 +214,6 @@ def _student_sac(squashed_log_prob, sac_target, observation_space, action_space,
     return agent
 
 
-def _train_sac(make_agent, seed):
-    """Train on Pendulum-v1 until a greedy evaluation (10 episodes, every 1,000 steps) reaches
-    -200, for at most :data:`AGENT_STEPS`; ``(passed, problem, best, steps)``."""
-    from rlbook.envs import make_vec_env
-    from rlbook.train import History, train
-    env = make_vec_env("Pendulum-v1", 1, seed=seed)
-    eval_env = make_vec_env("Pendulum-v1", 10, seed=seed + 10_000)
-    history, problem = History(), None
-    try:
-        agent = make_agent(env.single_observation_space, env.single_action_space, seed)
-        train(agent, env, steps=AGENT_STEPS, eval_env=eval_env, eval_every=1_000, stop_at=-200,
-              progress=False, history=history)
-    except _core.StudentError as err:
-        problem = err.verdict.message
-    finally:
-        env.close()
-        eval_env.close()
-    best = max((e["mean"] for e in history.evaluations), default=None)
-    return best is not None and best >= -200, problem, best, history.steps
-
-
 # SAC with the chapter's defaults reaches a greedy mean of -200 on Pendulum-v1 in 3,000 to 6,000
 # steps on the seeds measured (docs/performance.md); the check allows 12,000 on each of two seeds.
 AGENT_STEPS = 12_000
@@ -247,7 +226,9 @@ def check_sac_agent(squashed_log_prob, sac_target) -> Verdict:
     up and balanced) *and* both functions pass their own checks."""
     lp_name, target_name = name_of(squashed_log_prob), name_of(sac_target)
     passed, problem, best, taken, units = _core.train_on_seeds(
-        lambda seed: _train_sac(lambda *s: _student_sac(squashed_log_prob, sac_target, *s), seed),
+        lambda seed: _pg.train_greedy(
+            lambda *s: _student_sac(squashed_log_prob, sac_target, *s), "Pendulum-v1", 1,
+            AGENT_STEPS, 1_000, -200, seed),
         lambda: [(lp_name, check_squashed_log_prob(squashed_log_prob)),
                  (target_name, check_sac_target(sac_target))],
         retry_stopped=True)

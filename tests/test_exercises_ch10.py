@@ -65,8 +65,8 @@ def test_log_prob_without_gradient_or_constant():
 def _target(q="min", entropy="-", mask=True, outside=False):
     def sac_target(rewards, next_q1, next_q2, next_log_probs, terminated, gamma, alpha):
         value = {
-            "min": np.minimum(next_q1, next_q2),
-            "max": np.maximum(next_q1, next_q2),
+            "min": tf.minimum(next_q1, next_q2),
+            "max": tf.maximum(next_q1, next_q2),
             "mean": (next_q1 + next_q2) / 2,
             "one": next_q1,
         }[q]
@@ -104,6 +104,19 @@ def test_sac_agent_swings_up_with_the_reference():
     verdict = check_sac_agent(squashed_log_prob, sac_target)
     assert verdict.ok, verdict.message
     assert "your own SAC swings the pendulum up" in verdict.message
+
+
+def test_sac_agent_numpy_target_stops_with_a_tensorflow_hint():
+    def numpy_target(rewards, next_q1, next_q2, next_log_probs, terminated, gamma, alpha):
+        return rewards + gamma * (1 - terminated) * (
+            np.minimum(next_q1, next_q2) - alpha * next_log_probs
+        )
+
+    accepts(check_sac_target, numpy_target)  # NumPy arrays in the unit check: fine
+    verdict = agent_rejects(
+        check_sac_agent, squashed_log_prob, numpy_target, "Training stopped", "not NumPy"
+    )
+    assert "runs eagerly" in verdict.message and "tf.function" in verdict.message
 
 
 def test_sac_agent_stubs_and_mistakes():

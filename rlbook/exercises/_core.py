@@ -425,7 +425,7 @@ def train_on_seeds(train, units, *, retry_stopped: bool):
     verdicts = None
     for seed in AGENT_SEEDS:
         passed, problem, *more = train(seed)
-        if problem is not None and "NotImplementedError" in problem:
+        if problem is not None and "that is the stub" in problem:
             fail(problem)  # a stub left: nothing to diagnose yet
         verdicts = verdicts or units()
         stopped = problem is not None and not retry_stopped

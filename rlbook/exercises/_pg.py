@@ -408,6 +408,29 @@ class StudentStep:
         return self.eager(*args)
 
 
+def compiled_or_stop(compiled, run_one, name: str, **call):
+    """The learning step of an agent check whose training call is costly eagerly (PPO's epochs,
+    SAC's gradient steps): ``compiled`` until it raises; then ``run_one`` on the first minibatch,
+    eagerly through ``call_student`` (``call``: its ``signature`` and ``hint``), so that an error
+    quotes the student's line. If that runs, the student's code works eagerly only (NumPy on a
+    tensor, ``.numpy()``, a Python ``if`` on a tensor): the check stops and says so instead of
+    training eagerly for minutes."""
+    raised = []
+
+    def eager(*batches):
+        import tensorflow as tf
+        _core.call_student(run_one, *[tf.constant(b[0]) for b in batches], name=name, **call)
+        err = raised[0]
+        said = _core._short(err).removeprefix(f"{type(err).__name__}: ")
+        fail(f"{name} runs eagerly (the check ran it on one minibatch) but not inside the agent's "
+             f"compiled training step, where it raised {type(err).__name__}: {said}. "
+             "The agent runs it inside tf.function, where NumPy functions and .numpy() cannot "
+             "read a tensor's values: use TensorFlow operations (tf.minimum, tf.exp, "
+             "tf.reduce_mean, ...), not NumPy.")
+
+    return StudentStep(compiled, eager, fallback=raised.append)
+
+
 def train_on_cartpole(make_agent, steps: int, threshold: float, seed: int, eval_every: int = 1000):
     """Train ``make_agent(observation_space, action_space, seed)`` on 8 copies of CartPole-v1
     until an evaluation reaches ``threshold``: ``(passed, problem, best mean, steps)``. The agent

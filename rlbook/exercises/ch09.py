@@ -314,14 +314,9 @@ def _student_ppo(gae, ppo_actor_step, observation_space, action_space, seed):
 
     agent = StudentPPO(observation_space, action_space, num_envs=8, seed=seed)
 
-    def eager_epoch(*minibatches):  # the same steps, eagerly: errors quote the student's line
-        for batch in zip(*minibatches):
-            _core.call_student(agent.minibatch_step, *map(tf.constant, batch),
-                               name=name_of(ppo_actor_step), signature=_STEP_SIGNATURE,
-                               hint=_pg.no_gradient_hint)
-        return {}
-
-    agent._compiled_epoch = _pg.StudentStep(agent._compiled_epoch, eager_epoch)
+    agent._compiled_epoch = _pg.compiled_or_stop(
+        agent._compiled_epoch, agent.minibatch_step, name_of(ppo_actor_step),
+        signature=_STEP_SIGNATURE, hint=_pg.no_gradient_hint)
     return agent
 
 

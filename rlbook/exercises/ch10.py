@@ -204,13 +204,9 @@ def _student_sac(squashed_log_prob, sac_target, observation_space, action_space,
 
     agent = StudentSAC(observation_space, action_space, seed=seed)
 
-    def eager(*batches):  # the same steps, eagerly: an error quotes the student's line
-        for batch in zip(*batches):
-            _core.call_student(agent.learn, *batch, name=f"{name_of(squashed_log_prob)} or "
-                               f"{name_of(sac_target)}", hint=_core.tensor_hint)
-        return {}
-
-    agent._learn_many = _pg.StudentStep(agent._learn_many, eager)
+    agent._learn_many = _pg.compiled_or_stop(
+        agent._learn_many, agent.learn,
+        f"{name_of(squashed_log_prob)} or {name_of(sac_target)}", hint=_core.tensor_hint)
     return agent
 
 

@@ -70,3 +70,12 @@ def test_the_checks_catch_what_they_should(tmp_path):
     assert TOKENS.search("SOLVED_What the measurement shows")
     assert TOKENS.search("# TODO: fix") and TOKENS.search("XXX")
     assert not TOKENS.search("TODOS and XXXL are words")
+
+
+def test_every_chapter_is_in_the_table_of_contents():
+    """A notebook missing from ``_toc.yml`` is built by no edition, and the intro's link to it
+    breaks the build (``-W``) only once the book is built: say so at once."""
+    toc = (BOOK.parent / "_toc.yml").read_text(encoding="utf-8")
+    listed = set(re.findall(r"file:\s*book/([\w-]+)", toc))
+    missing = [p.stem for p in NOTEBOOKS if p.stem not in listed]
+    assert not missing, f"add these chapters to _toc.yml: {missing}"

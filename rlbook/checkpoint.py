@@ -445,6 +445,18 @@ def box_from_spec(spec: dict):
     return gym.spaces.Box(-np.inf, np.inf, tuple(spec["shape"]), dtype)
 
 
+def bounds_spec(low, high) -> dict:
+    """A bounded ``Box`` action space as a spec: its bounds (continuous-action agents)."""
+    return {"low": np.asarray(low).tolist(), "high": np.asarray(high).tolist()}
+
+
+def box_from_bounds(spec: dict):
+    """The float32 ``Box`` of the bounds :func:`bounds_spec` saved."""
+    import gymnasium as gym
+
+    return gym.spaces.Box(np.asarray(spec["low"], np.float32), np.asarray(spec["high"], np.float32))
+
+
 def model_arrays(prefix: str, model) -> dict[str, np.ndarray]:
     """``{prefix.000: weight, ...}`` of a Keras model, in ``model.weights`` order."""
     return {f"{prefix}.{i:03d}": np.asarray(w) for i, w in enumerate(model.get_weights())}

@@ -373,7 +373,7 @@ class PolicyGradientAgent(ck.Checkpointable):
             **ck.optimizer_arrays("optimizer.policy", self.policy_optimizer),
         }
         if self.gaussian:  # the bounds, and log_std (its Adam moments are the optimizer's)
-            spec["action_space"] = {"low": self.low.tolist(), "high": self.high.tolist()}
+            spec["action_space"] = ck.bounds_spec(self.low, self.high)
             arrays["weights.log_std"] = self.log_std.numpy()
         if self.value_network is not None:
             arrays.update(
@@ -406,13 +406,9 @@ class PolicyGradientAgent(ck.Checkpointable):
     def _from_checkpoint_spec(cls, spec: dict, config):
         if "action_space" not in spec:  # a softmax policy
             return super()._from_checkpoint_spec(spec, config)
-        bounds = spec["action_space"]
-        action_space = gym.spaces.Box(
-            np.asarray(bounds["low"], np.float32), np.asarray(bounds["high"], np.float32)
-        )
         return cls(
             ck.box_from_spec(spec["observation_space"]),
-            action_space,
+            ck.box_from_bounds(spec["action_space"]),
             config,
             num_envs=spec["num_envs"],
         )

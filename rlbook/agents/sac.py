@@ -400,7 +400,7 @@ class SACAgent(ck.Checkpointable):
     def _checkpoint(self, replay: bool = True):
         spec = {
             "observation_space": ck.box_spec((self.obs_dim,), np.float32),
-            "action_space": {"low": self.low.tolist(), "high": self.high.tolist()},
+            "action_space": ck.bounds_spec(self.low, self.high),
             "num_envs": self.num_envs,
         }
         counters = {
@@ -437,13 +437,9 @@ class SACAgent(ck.Checkpointable):
 
     @classmethod
     def _from_checkpoint_spec(cls, spec: dict, config):
-        bounds = spec["action_space"]
-        action_space = gym.spaces.Box(
-            np.asarray(bounds["low"], np.float32), np.asarray(bounds["high"], np.float32)
-        )
         return cls(
             ck.box_from_spec(spec["observation_space"]),
-            action_space,
+            ck.box_from_bounds(spec["action_space"]),
             config,
             num_envs=spec["num_envs"],
         )

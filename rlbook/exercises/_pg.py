@@ -431,25 +431,18 @@ def compiled_or_stop(compiled, run_one, name: str, **call):
     return StudentStep(compiled, eager, fallback=raised.append)
 
 
-def train_on_cartpole(make_agent, steps: int, threshold: float, seed: int, eval_every: int = 1000):
-    """Train ``make_agent(observation_space, action_space, seed)`` on 8 copies of CartPole-v1
-    until an evaluation reaches ``threshold``: ``(passed, problem, best mean, steps)``. The agent
-    *samples* there: an untrained greedy policy balances the pole on about 4% of seeds."""
+def _train_student_agent(make_agent, env_id: str, copies: int, seed: int, run):
+    """Build ``make_agent(observation_space, action_space, seed)`` for ``copies`` copies of
+    ``env_id`` and call ``run(agent, env, eval_env, history)``, the environments closed whatever
+    happens. Returns ``(the "not yet" that stopped training or None, the history)``."""
     from rlbook.envs import make_vec_env
-    from rlbook.train import History, evaluate, train
-    env = make_vec_env("CartPole-v1", 8, seed=seed)
-    eval_env = make_vec_env("CartPole-v1", 10, seed=seed + 10_000)
-    history, problem, means = History(), None, []
-
-    def evaluate_sampled(h) -> bool:
-        if h.steps < (len(means) + 1) * eval_every:
-            return False
-        means.append(float(evaluate(agent, eval_env, 10, greedy=False).mean()))
-        return means[-1] >= threshold  # True stops training
-
+    from rlbook.train import History
+    env = make_vec_env(env_id, copies, seed=seed)
+    eval_env = make_vec_env(env_id, 10, seed=seed + 10_000)
+    history, problem = History(), None
     try:
         agent = make_agent(env.single_observation_space, env.single_action_space, seed)
-        train(agent, env, steps=steps, callback=evaluate_sampled, progress=False, history=history)
+        run(agent, env, eval_env, history)
     except StudentError as err:
         problem = err.verdict.message
     finally:
@@ -457,6 +450,26 @@ def train_on_cartpole(make_agent, steps: int, threshold: float, seed: int, eval_
         eval_env.close()
     if history.interrupted:
         problem = "training was interrupted (KeyboardInterrupt); run the check again."
+    return problem, history
+
+
+def train_on_cartpole(make_agent, steps: int, threshold: float, seed: int, eval_every: int = 1000):
+    """Train ``make_agent(observation_space, action_space, seed)`` on 8 copies of CartPole-v1
+    until an evaluation reaches ``threshold``: ``(passed, problem, best mean, steps)``. The agent
+    *samples* there: an untrained greedy policy balances the pole on about 4% of seeds."""
+    from rlbook.train import evaluate, train
+    means = []
+
+    def run(agent, env, eval_env, history):
+        def evaluate_sampled(h) -> bool:
+            if h.steps < (len(means) + 1) * eval_every:
+                return False
+            means.append(float(evaluate(agent, eval_env, 10, greedy=False).mean()))
+            return means[-1] >= threshold  # True stops training
+
+        train(agent, env, steps=steps, callback=evaluate_sampled, progress=False, history=history)
+
+    problem, history = _train_student_agent(make_agent, "CartPole-v1", 8, seed, run)
     return bool(means) and max(means) >= threshold, problem, max(means, default=None), history.steps
 
 
@@ -466,22 +479,13 @@ def train_greedy(make_agent, env_id: str, copies: int, steps: int, eval_every: i
     ``env_id`` until a greedy evaluation (10 episodes, every ``eval_every`` steps) reaches
     ``threshold``, for at most ``steps``: the agent checks of chapters 9 and 10. Returns
     ``(passed, the "not yet" that stopped training or None, best evaluation or None, steps)``."""
-    from rlbook.envs import make_vec_env
-    from rlbook.train import History, train
-    env = make_vec_env(env_id, copies, seed=seed)
-    eval_env = make_vec_env(env_id, 10, seed=seed + 10_000)
-    history, problem = History(), None
-    try:
-        agent = make_agent(env.single_observation_space, env.single_action_space, seed)
+    from rlbook.train import train
+
+    def run(agent, env, eval_env, history):
         train(agent, env, steps=steps, eval_env=eval_env, eval_every=eval_every,
               stop_at=threshold, progress=False, history=history)
-    except StudentError as err:
-        problem = err.verdict.message
-    finally:
-        env.close()
-        eval_env.close()
-    if history.interrupted:
-        problem = "training was interrupted (KeyboardInterrupt); run the check again."
+
+    problem, history = _train_student_agent(make_agent, env_id, copies, seed, run)
     best = max((e["mean"] for e in history.evaluations), default=None)
     return best is not None and best >= threshold, problem, best, history.steps
 

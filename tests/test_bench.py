@@ -73,3 +73,23 @@ def test_unknown_algorithm_is_rejected():
         bench.run("not_an_algorithm", 0)
     with pytest.raises(SystemExit):
         bench.main(["not_an_algorithm"])
+
+
+def test_dqn_variants_differ_from_chapter_3_defaults_only_by_their_flags():
+    from dataclasses import asdict, replace
+
+    from rlbook.agents.dqn import DQNConfig
+
+    chapter_3 = DQNConfig()
+    built = {
+        name: bench.VARIANTS[name].setup(0)[0].config
+        for name in bench.VARIANTS
+        if bench.VARIANTS[name].algorithm == "dqn"
+    }
+    assert built["dqn_vanilla"] == chapter_3
+    assert built["double_dqn"] == replace(chapter_3, double=True)
+    assert built["dueling_dqn"] == replace(chapter_3, dueling=True)
+    assert built["dqn"] == replace(chapter_3, **bench.BEST_DQN)
+    # the best DQN doubles chapter 3's gradient steps per environment step (the replay ratio)
+    best, ratio = asdict(built["dqn"]), lambda c: c["gradient_steps"] / c["train_every"]
+    assert ratio(best) == 2 * ratio(asdict(chapter_3))

@@ -95,6 +95,11 @@ class PolicyGradientAgent(ck.Checkpointable):
     continuous_actions = False
     """Whether the agent takes a ``Box`` action space too (with a diagonal Gaussian policy).
     REINFORCE's and the actor-critic's losses take the softmax's logits, so they do not."""
+    autograph = False
+    """Whether :meth:`compile_step` lets autograph rewrite the learning step's Python. The
+    book's steps have no Python control flow on tensors, so they are traced as written: autograph
+    would spend about 0.25 s per process rewriting them. The exercise checks switch it on, for
+    the student's code."""
 
     def __init__(
         self,
@@ -290,8 +295,7 @@ class PolicyGradientAgent(ck.Checkpointable):
 
         The targets ``y`` stay fixed for all the steps: a plain regression,
         which needs several steps to keep up with a policy that keeps changing.
-        Runs inside a compiled learning step (autograph turns the loop into one
-        graph loop).
+        Runs inside a compiled learning step, as one graph loop.
 
         Args:
             obs: ``(B, d)``.
@@ -302,12 +306,16 @@ class PolicyGradientAgent(ck.Checkpointable):
 
         from rlbook.losses import value_loss
 
-        for _ in tf.range(steps):
+        def one_step(step):
             with tf.GradientTape() as tape:
                 loss = value_loss(self.value_network(obs)[:, 0], targets)
             self.apply_gradients(
                 self.value_optimizer, self.value_network, tape, loss
             )
+            return step + 1
+
+        # A graph loop: traced once, it runs `steps` times.
+        tf.while_loop(lambda step: step < steps, one_step, [tf.constant(0)])
     # fmt: on
 
     @staticmethod
@@ -335,6 +343,8 @@ class PolicyGradientAgent(ck.Checkpointable):
 
         from rlbook.speed import repeat
 
+        if not self.autograph:  # traced as written (see autograph)
+            step = tf.autograph.experimental.do_not_convert(step)
         signature = [
             tf.TensorSpec((batch_size, self.obs_dim), tf.float32),
             tf.TensorSpec(

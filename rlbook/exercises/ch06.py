@@ -269,6 +269,7 @@ def _student_reinforce_agent(episode_returns, reinforce_step, observation_space,
 
     from rlbook.agents.reinforce import ReinforceAgent
     class StudentReinforceAgent(ReinforceAgent):
+        autograph = True  # the student's step may have Python control flow on tensors
         def update(self):
             obs, actions, rewards, terminated, last_obs = zip(*self._episodes)
             self._episodes.clear()

@@ -411,6 +411,7 @@ def _student_actor_critic(n_step_targets, actor_critic_step, observation_space, 
 
     from rlbook.agents.actor_critic import ActorCriticAgent
     class StudentActorCritic(ActorCriticAgent):
+        autograph = True  # the student's step may have Python control flow on tensors
         def targets(self):
             shape, values = self._reward.shape, self.values(self._last_next_obs)
             args = (self._reward.copy(), self._done.copy(), values, self.config.gamma)

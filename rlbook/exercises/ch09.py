@@ -300,6 +300,7 @@ def _student_ppo(gae, ppo_actor_step, observation_space, action_space, seed):
     from rlbook.losses import value_loss
 
     class StudentPPO(PPOAgent):
+        autograph = True  # the student's step may have Python control flow on tensors
         def advantages(self, values, next_values):
             c, shape = self.config, self._reward.shape
             args = (self._reward.copy(), values, next_values, self._terminated.copy(),

@@ -129,3 +129,36 @@ def test_compiled_step_traces_once():
             np.ones(n, np.float32),
         )
     assert agent._compiled_step.experimental_get_tracing_count() == 1
+
+
+def test_fit_value_network_takes_exactly_steps_gradient_steps_in_one_traced_loop():
+    targets = np.array([1.0, -2.0, 0.5, 3.0], np.float32)
+    looped, by_hand = (ActorCriticAgent(OBS_SPACE, ACTIONS, hidden=(8,), seed=3) for _ in "ab")
+    # traced as the agents' own steps are, without autograph
+    fit = tf.function(tf.autograph.experimental.do_not_convert(looped.fit_value_network))
+    fit(tf.constant(OBS), tf.constant(targets), 3)
+    for _ in range(3):
+        with tf.GradientTape() as tape:
+            loss = value_loss(by_hand.value_network(OBS)[:, 0], targets)
+        by_hand.apply_gradients(by_hand.value_optimizer, by_hand.value_network, tape, loss)
+    for a, b in zip(looped.value_network.weights, by_hand.value_network.weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_autograph_is_off_for_the_books_steps_and_on_when_a_subclass_asks():
+    def step(obs, actions, returns):  # Python control flow on a tensor: needs autograph
+        if tf.reduce_sum(returns) > 0:
+            return {"sign": tf.constant(1.0)}
+        return {"sign": tf.constant(-1.0)}
+
+    batch = (OBS, TAKEN, np.ones(4, np.float32))
+    agent = ReinforceAgent(OBS_SPACE, ACTIONS, hidden=(8,))
+    assert agent.autograph is False
+    with pytest.raises(TypeError, match="Tensor` as a Python `bool`"):
+        agent.compile_step(step, batch_size=None)(*batch)
+
+    class Converting(ReinforceAgent):
+        autograph = True
+
+    converting = Converting(OBS_SPACE, ACTIONS, hidden=(8,))
+    assert float(converting.compile_step(step, batch_size=None)(*batch)["sign"]) == 1.0

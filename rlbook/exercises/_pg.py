@@ -4,7 +4,7 @@ references (log-softmax, discounted returns, :data:`RETURN_MISTAKES`), the cases
 unit cases of a learning step (small networks, a warm SGD, Adam or RMSprop optimizer, and the
 step the student took compared with one step of that optimizer down the policy gradient and its
 typical mistakes: :class:`Replay`, :func:`policy_step_mistake`), and the agent that trains with
-the student's functions (:class:`StudentStep`, :func:`cartpole_check`).
+the student's functions (:class:`StudentStep`, :func:`agent_check`).
 """
 
 from __future__ import annotations
@@ -431,18 +431,30 @@ def compiled_or_stop(compiled, run_one, name: str, **call):
     return StudentStep(compiled, eager, fallback=raised.append)
 
 
-def _train_student_agent(make_agent, env_id: str, copies: int, seed: int, run):
-    """Build ``make_agent(observation_space, action_space, seed)`` for ``copies`` copies of
-    ``env_id`` and call ``run(agent, env, eval_env, history)``, the environments closed whatever
-    happens. Returns ``(the "not yet" that stopped training or None, the history)``."""
+def train_student(make_agent, env_id: str, copies: int, steps: int, eval_every: int,
+                  threshold: float, seed: int, greedy: bool):
+    """Train ``make_agent(observation_space, action_space, seed)`` on ``copies`` copies of
+    ``env_id`` for at most ``steps``, evaluating 10 episodes every ``eval_every`` steps (greedy, or
+    sampling its actions at the next episode's end) until a mean return reaches ``threshold``;
+    the environments are closed whatever happens. Returns ``(passed, the "not yet" that stopped
+    training or None, the best evaluation or None, steps)``."""
     from rlbook.envs import make_vec_env
-    from rlbook.train import History
+    from rlbook.train import History, evaluate, train
     env = make_vec_env(env_id, copies, seed=seed)
     eval_env = make_vec_env(env_id, 10, seed=seed + 10_000)
-    history, problem = History(), None
+    history, problem, sampled = History(), None, []
+
+    def evaluate_sampled(h) -> bool:  # True stops training
+        if h.steps < (len(sampled) + 1) * eval_every:
+            return False
+        sampled.append(float(evaluate(agent, eval_env, 10, greedy=False).mean()))
+        return sampled[-1] >= threshold
+
+    schedule = (dict(eval_env=eval_env, eval_every=eval_every, stop_at=threshold) if greedy
+                else dict(callback=evaluate_sampled))
     try:
         agent = make_agent(env.single_observation_space, env.single_action_space, seed)
-        run(agent, env, eval_env, history)
+        train(agent, env, steps=steps, progress=False, history=history, **schedule)
     except StudentError as err:
         problem = err.verdict.message
     finally:
@@ -450,43 +462,7 @@ def _train_student_agent(make_agent, env_id: str, copies: int, seed: int, run):
         eval_env.close()
     if history.interrupted:
         problem = "training was interrupted (KeyboardInterrupt); run the check again."
-    return problem, history
-
-
-def train_on_cartpole(make_agent, steps: int, threshold: float, seed: int, eval_every: int = 1000):
-    """Train ``make_agent(observation_space, action_space, seed)`` on 8 copies of CartPole-v1
-    until an evaluation reaches ``threshold``: ``(passed, problem, best mean, steps)``. The agent
-    *samples* there: an untrained greedy policy balances the pole on about 4% of seeds."""
-    from rlbook.train import evaluate, train
-    means = []
-
-    def run(agent, env, eval_env, history):
-        def evaluate_sampled(h) -> bool:
-            if h.steps < (len(means) + 1) * eval_every:
-                return False
-            means.append(float(evaluate(agent, eval_env, 10, greedy=False).mean()))
-            return means[-1] >= threshold  # True stops training
-
-        train(agent, env, steps=steps, callback=evaluate_sampled, progress=False, history=history)
-
-    problem, history = _train_student_agent(make_agent, "CartPole-v1", 8, seed, run)
-    return bool(means) and max(means) >= threshold, problem, max(means, default=None), history.steps
-
-
-def train_greedy(make_agent, env_id: str, copies: int, steps: int, eval_every: int,
-                 threshold: float, seed: int):
-    """Train ``make_agent(observation_space, action_space, seed)`` on ``copies`` copies of
-    ``env_id`` until a greedy evaluation (10 episodes, every ``eval_every`` steps) reaches
-    ``threshold``, for at most ``steps``: the agent checks of chapters 9 and 10. Returns
-    ``(passed, the "not yet" that stopped training or None, best evaluation or None, steps)``."""
-    from rlbook.train import train
-
-    def run(agent, env, eval_env, history):
-        train(agent, env, steps=steps, eval_env=eval_env, eval_every=eval_every,
-              stop_at=threshold, progress=False, history=history)
-
-    problem, history = _train_student_agent(make_agent, env_id, copies, seed, run)
-    best = max((e["mean"] for e in history.evaluations), default=None)
+    best = max([e["mean"] for e in history.evaluations] if greedy else sampled, default=None)
     return best is not None and best >= threshold, problem, best, history.steps
 
 
@@ -494,22 +470,28 @@ def train_greedy(make_agent, env_id: str, copies: int, steps: int, eval_every: i
 # 1,000 steps 10 evaluation episodes with sampled actions, until their mean return reaches 100.
 # Random play averages about 22, and an untrained policy's sampled play never reached 50 (300
 # seeds, 20 evaluations each).
-AGENT_STEPS, THRESHOLD = 30_000, 100.0
+CARTPOLE_SAMPLED = dict(env_id="CartPole-v1", copies=8, steps=30_000, eval_every=1_000,
+                        threshold=100.0, greedy=False,
+                        goal="random play averages about 22; the check asks for 100")
 
 
-def cartpole_check(make_agent, units, describe, differs, steps=AGENT_STEPS, threshold=THRESHOLD):
-    """The agent check of chapters 6 and 7: train on the seeds until an evaluation's mean return
-    (10 episodes, actions sampled) reaches ``threshold``, then the verdict."""
-    passed, problem, best, taken, unit_verdicts = _core.train_on_seeds(
-        lambda seed: train_on_cartpole(make_agent, steps, threshold, seed), units,
-        retry_stopped=True)
+def agent_check(make_agent, units, run: str, *, env_id: str, copies: int, steps: int,
+                eval_every: int, threshold: float, greedy: bool, goal: str, learns: str = "",
+                differs: str):
+    """The agent check of chapters 6, 7, 9 and 10: train with the student's functions on the
+    seeds until an evaluation reaches ``threshold``, then the verdict; ``run`` says whose
+    functions trained, ``goal`` what random play gets and what the check asks for."""
+    passed, problem, best, taken, verdicts = _core.train_on_seeds(
+        lambda seed: train_student(make_agent, env_id, copies, steps, eval_every, threshold,
+                                   seed, greedy), units, retry_stopped=True)
     if best is None:
         reached = "was never evaluated (the run ended before the first evaluation)"
     else:
-        reached = (f"{'reached' if best >= threshold else 'got at best'} a mean return of "
-                   f"{best:.0f} over 10 episodes, sampling its actions "
-                   f"(random play averages about 22; the check asks for {threshold:.0f})")
-    forgiving = "CartPole is forgiving: the mistake would show on harder tasks, or on another seed."
-    run = f"{taken:,} steps on 8 copies of CartPole-v1 ({describe})"
-    return _core.agent_verdict(run, reached, passed, problem, unit_verdicts, forgiving=forgiving,
-                               differs=differs)
+        how = "a greedy mean return" if greedy else "a mean return"
+        reached = (f"{'reached' if passed else 'got at best'} {how} of {best:.0f} over 10 "
+                   f"episodes{'' if greedy else ', sampling its actions'} ({goal})")
+    where = f"on {copies} copies of {env_id}" if copies > 1 else f"of {env_id}"
+    forgiving = (f"{env_id.split('-')[0]} is forgiving: the mistake would show on harder tasks, "
+                 "or on another seed.")
+    return _core.agent_verdict(f"{taken:,} steps {where} ({run})", reached, passed, problem,
+                               verdicts, forgiving=forgiving, learns=learns, differs=differs)

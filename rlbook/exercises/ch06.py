@@ -313,8 +313,9 @@ def check_reinforce_agent(episode_returns, reinforce_step) -> Verdict:
     evaluation's mean return (10 episodes, actions sampled) reaches 100 *and* both functions pass
     their own checks, which say why when the agent does not learn."""
     ret_name, step_name = name_of(episode_returns), name_of(reinforce_step)
-    return _pg.cartpole_check(
+    return _pg.agent_check(
         lambda *space_seed: _student_reinforce_agent(episode_returns, reinforce_step, *space_seed),
         lambda: [(ret_name, check_episode_returns(episode_returns)),
                  (step_name, check_reinforce_step(reinforce_step))],
-        f"returns by {ret_name}, policy steps by {step_name}", differs=_core.traced(step_name))
+        f"returns by {ret_name}, policy steps by {step_name}", **_pg.CARTPOLE_SAMPLED,
+        differs=_core.traced(step_name))

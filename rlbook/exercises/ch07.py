@@ -448,9 +448,9 @@ def check_actor_critic_agent(n_step_targets, actor_critic_step) -> Verdict:
     evaluation's mean return (10 episodes, actions sampled) reaches 100 *and* both functions pass
     their own checks, which say why when the agent does not learn."""
     tgt_name, step_name = name_of(n_step_targets), name_of(actor_critic_step)
-    return _pg.cartpole_check(
+    return _pg.agent_check(
         lambda *spaces_seed: _student_actor_critic(n_step_targets, actor_critic_step, *spaces_seed),
         lambda: [(tgt_name, check_n_step_targets(n_step_targets)),
                  (step_name, check_actor_critic_step(actor_critic_step))],
-        f"targets by {tgt_name}, learning steps by {step_name}",
+        f"targets by {tgt_name}, learning steps by {step_name}", **_pg.CARTPOLE_SAMPLED,
         differs=_core.traced(step_name, ", with critic_steps as a tensor"))

@@ -336,16 +336,9 @@ def check_ppo_agent(gae, ppo_actor_step) -> Verdict:
     CartPole-v1; it passes when a greedy evaluation's mean return reaches 475 (solved) *and* both
     functions pass their own checks, which say why when the agent does not learn."""
     gae_name, step_name = name_of(gae), name_of(ppo_actor_step)
-    passed, problem, best, taken, units = _core.train_on_seeds(
-        lambda seed: _pg.train_greedy(lambda *s: _student_ppo(gae, ppo_actor_step, *s),
-                                      "CartPole-v1", 8, AGENT_STEPS, 2_000, 475, seed),
+    return _pg.agent_check(
+        lambda *s: _student_ppo(gae, ppo_actor_step, *s),
         lambda: [(gae_name, check_gae(gae)), (step_name, check_ppo_actor_step(ppo_actor_step))],
-        retry_stopped=True)
-    reached = ("was never evaluated" if best is None else
-               f"{'reached' if passed else 'got at best'} a greedy mean return of {best:.0f} "
-               "over 10 episodes (solved is 475)")
-    return _core.agent_verdict(
-        f"{taken:,} steps on 8 copies of CartPole-v1 (advantages by {gae_name}, actor steps by "
-        f"{step_name})", reached, passed, problem, units,
-        forgiving="CartPole is forgiving: the mistake would show on harder tasks, or another seed.",
+        f"advantages by {gae_name}, actor steps by {step_name}", env_id="CartPole-v1", copies=8,
+        steps=AGENT_STEPS, eval_every=2_000, threshold=475, greedy=True, goal="solved is 475",
         learns="your own PPO solves CartPole", differs=_core.traced(step_name))

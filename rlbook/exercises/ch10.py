@@ -221,19 +221,12 @@ def check_sac_agent(squashed_log_prob, sac_target) -> Verdict:
     target on Pendulum-v1; it passes when a greedy evaluation's mean return reaches -200 (swung
     up and balanced) *and* both functions pass their own checks."""
     lp_name, target_name = name_of(squashed_log_prob), name_of(sac_target)
-    passed, problem, best, taken, units = _core.train_on_seeds(
-        lambda seed: _pg.train_greedy(
-            lambda *s: _student_sac(squashed_log_prob, sac_target, *s), "Pendulum-v1", 1,
-            AGENT_STEPS, 1_000, -200, seed),
+    return _pg.agent_check(
+        lambda *s: _student_sac(squashed_log_prob, sac_target, *s),
         lambda: [(lp_name, check_squashed_log_prob(squashed_log_prob)),
                  (target_name, check_sac_target(sac_target))],
-        retry_stopped=True)
-    reached = ("was never evaluated" if best is None else
-               f"{'reached' if passed else 'got at best'} a greedy mean return of {best:.0f} "
-               "over 10 episodes (a random policy gets about -1,200; the check asks for -200)")
-    return _core.agent_verdict(
-        f"{taken:,} steps of Pendulum-v1 (log-probabilities by {lp_name}, targets by "
-        f"{target_name})", reached, passed, problem, units,
-        forgiving="Pendulum is forgiving: the mistake would show on harder tasks, or another "
-                  "seed.", learns="your own SAC swings the pendulum up",
+        f"log-probabilities by {lp_name}, targets by {target_name}", env_id="Pendulum-v1",
+        copies=1, steps=AGENT_STEPS, eval_every=1_000, threshold=-200, greedy=True,
+        goal="a random policy gets about -1,200; the check asks for -200",
+        learns="your own SAC swings the pendulum up",
         differs=_core.traced(f"{lp_name} or {target_name}"))

@@ -17,9 +17,16 @@ class _Scripted(gym.Env):
     observation_space, action_space = gym.spaces.Discrete(10_000), gym.spaces.Discrete(2)
 
     def __init__(self, rng, end: int, terminates: bool):
-        self.end, self.terminates, self.t, self.flags = end, bool(terminates), None, None
+        self.end, self.terminates, self.t, self.flags, self.seen = end, terminates, None, None, []
         self.obs = [int(x) for x in rng.choice(10_000, size=end + 1, replace=False)]
         self.rewards = [float(x) for x in np.round(rng.uniform(0.5, 3.0, size=end), 1)]
+        ending = "terminates" if terminates else "is truncated by a time limit"
+        self.kind = f"an episode that {ending} after {end} step{'s' if end > 1 else ''}"
+
+    def policy(self, obs):
+        """The policy handed to the student: records what it was called with."""
+        self.seen.append(obs)
+        return obs % 2 if isinstance(obs, int) else 0
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
@@ -56,22 +63,15 @@ def _step_hint(err, line: str) -> str | None:
 
 
 def _episode_cases(rng):
-    for end, terminates in [(rng.integers(3, 9), 1), (rng.integers(3, 9), 0), (1, 1),
-                            (rng.integers(2, 6), 0)]:
-        env, seen = _Scripted(rng, int(end), terminates), []
-        kind = "terminates" if terminates else "is truncated by a time limit"
-        kind = f"an episode that {kind} after {end} step{'s' if end > 1 else ''}"
-
-        def policy(obs, seen=seen):  # records what it was called with
-            seen.append(obs)
-            return obs % 2 if isinstance(obs, int) else 0
-
-        yield Case((env, policy), (None, None), env=env, seen=seen, end=int(end), kind=kind)
+    for end, terminates in [(rng.integers(3, 9), True), (rng.integers(3, 9), False), (1, True),
+                            (rng.integers(2, 6), False)]:
+        env = _Scripted(rng, int(end), terminates)
+        yield Case((env, env.policy), (None, None), env=env)
 
 
 def _read_episode(result, c, name):
     """Fails on what is wrong with how the episode was run, then with what was returned."""
-    env, seen, rewards = c.env, c.seen, c.env.rewards
+    env, seen, rewards = c.env, c.env.seen, c.env.rewards
     if env.t is None:
         fail(f"{name} never called env.reset(): every episode starts with `obs, "
              "info = env.reset()`.")
@@ -83,40 +83,39 @@ def _read_episode(result, c, name):
              "and env.step() returns five values. Unpack them: `obs, info = env.reset()`.")
     if not seen:
         fail(f"{name} never called policy(obs): the actions must come from the policy.")
-    if env.t < c.end:
-        fail(f"for {c.kind} your loop stopped after {env.t} step(s), before the episode ended: "
+    if env.t < env.end:
+        fail(f"for {env.kind} your loop stopped after {env.t} step(s), before the episode ended: "
              "keep stepping until terminated or truncated is True.")
-    if len(seen) == c.end and seen != env.obs[: c.end]:
+    if len(seen) == env.end and seen != env.obs[: env.end]:
         if all(o == env.obs[0] for o in seen):
             fail("obs is never updated: the policy saw the first observation at every step. "
                  "Keep the new one, `obs, reward, terminated, truncated, info = env.step(action)`.")
         fail("the policy must be called with the latest observation, "
              "the one the last env.step() returned (or env.reset() at the start).")
-    if len(seen) != c.end:
-        fail(f"for {c.kind} policy(obs) was called {len(seen)} times; call it once per step, "
+    if len(seen) != env.end:
+        fail(f"for {env.kind} policy(obs) was called {len(seen)} times; call it once per step, "
              "with the latest observation.")
     total, steps, terminated, truncated = result
     if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
         fail(f"steps should be an int (the number of env.step calls), got {steps!r}.")
-    if steps != c.end:
-        fail(f"for {c.kind} you reported steps={steps}. Count one step per env.step call.")
+    if steps != env.end:
+        fail(f"for {env.kind} you reported steps={steps}. Count one step per env.step call.")
     try:
         total = float(total)
     except (TypeError, ValueError):
         fail(f"total_reward should be a number, got {total!r}.")
-    for i, fix in ((-1, "the last one included (add it before leaving the loop)"), (0, "")):
-        if np.isclose(total, sum(rewards) - rewards[i]) and not np.isclose(total, sum(rewards)):
-            which = "last" if i else "first"
-            fail(f"for {c.kind} you missed the {which} reward: add up every reward, "
-                 f"{fix or 'the first one too'}.")
+    for i, which, fix in ((-1, "last", "the last one included (add it before leaving the loop)"),
+                          (0, "first", "the first one too")):
+        if np.isclose(total, sum(rewards) - rewards[i]):  # (every reward is at least 0.5)
+            fail(f"for {env.kind} you missed the {which} reward: add up every reward, {fix}.")
     if not np.isclose(total, sum(rewards)):
-        fail(f"for {c.kind} with rewards {rewards} the total reward is {sum(rewards):g}, "
+        fail(f"for {env.kind} with rewards {rewards} the total reward is {sum(rewards):g}, "
              f"you returned {result[0]!r}.")
     if not all(isinstance(f, (bool, np.bool_)) for f in (terminated, truncated)):
         fail("return the two flags as Gymnasium gave them (True/False), "
              f"got {(terminated, truncated)!r}.")
     if (bool(terminated), bool(truncated)) != env.flags:
-        fail(f"for {c.kind} you returned terminated={terminated}, truncated={truncated}. "
+        fail(f"for {env.kind} you returned terminated={terminated}, truncated={truncated}. "
              "Return the two flags of the last step as Gymnasium gave them, each in its place.")
 
 
@@ -134,14 +133,18 @@ def check_run_episode(run_episode) -> Verdict:
               "and keeps the two flags apart."))
 
 
-def _run_balanced(env, seed: int):
-    """An episode of a controller that keeps the pole up, so that only a time limit ends it."""
+def _balanced_steps(env, seed: int) -> int:
+    """How long a controller that keeps the pole up runs: only a time limit ends its episode."""
     obs, _ = env.reset(seed=seed)
     steps, terminated, truncated = 0, False, False
     while not (terminated or truncated) and steps < 1000:
         obs, _, terminated, truncated, _ = env.step(int(obs[2] + 0.5 * obs[3] > 0))
         steps += 1
-    return steps, terminated, truncated
+    if terminated:
+        fail("the pole fell, "
+             "which the balancing controller of the check never allows on CartPole-v1: "
+             "is it CartPole-v1?")
+    return steps
 
 
 def _read_cartpole(env, c, name):
@@ -158,12 +161,7 @@ def _read_cartpole(env, c, name):
         fail(f"{name} made {env_id}, not CartPole-v1.{extra if env_id == 'CartPole-v0' else ''}")
     if type(env.unwrapped).__name__ != "CartPoleEnv":
         fail(f"{name} returned {type(env.unwrapped).__name__}, not CartPole-v1.")
-    episodes = [_run_balanced(env, int(seed)) for seed in c.seeds]
-    if any(terminated for _, terminated, _ in episodes):
-        fail("the pole fell, "
-             "which the balancing controller of the check never allows on CartPole-v1: "
-             "is it CartPole-v1?")
-    return [steps for steps, _, _ in episodes]
+    return [_balanced_steps(env, int(seed)) for seed in c.seeds]
 
 
 def _explain_limit(got, want, c) -> str:

@@ -22,6 +22,7 @@ _EPS_SIG = "epsilon_greedy(q_values, step, rng, start, end, decay_steps)"
 
 def _update_cases(rng):
     actions = list(range(int(rng.integers(3, 6))))
+    pairs, n = list(itertools.product(range(4), actions)), 4 * len(actions)
     for what, obs, next_obs, terminated, truncated, gamma in [
         ("an ordinary step", 0, 1, False, False, float(rng.choice([0.5, 0.8, 0.9]))),
         ("a step that terminates the episode", 1, 2, True, False, 0.9),
@@ -30,7 +31,6 @@ def _update_cases(rng):
         ("a step with gamma = 0", 0, 2, False, False, 0.0),
     ]:
         # A table of distinct values, not rounded: no two formulas give the same number by chance.
-        pairs, n = list(itertools.product(range(4), actions)), 4 * len(actions)
         values = rng.permutation(n) * 0.37 - 2.0 + rng.uniform(-0.1, 0.1, n)
         Q = defaultdict(float, zip(pairs, values))
         # The action taken is neither the next state's best nor its worst, so "Q(s', a)",
@@ -149,16 +149,15 @@ def check_encode(encode) -> Verdict:
         for bins in itertools.product(range(n_bins), repeat=dims):
             code = _code(encode, bins, n_bins, name)
             if not 0 <= code < n_bins**dims:
-                return _core.wrong(
-                    f"encode({list(bins)}, n_bins={n_bins}) = {code}, outside 0 .. "
-                    f"{n_bins**dims - 1}: the wrapper declares Discrete(n_bins ** d) = "
-                    f"Discrete({n_bins**dims}). Base n_bins + 1 (the original's bug) overshoots; "
-                    "use base n_bins.")
+                fail(f"encode({list(bins)}, n_bins={n_bins}) = {code}, outside 0 .. "
+                     f"{n_bins**dims - 1}: the wrapper declares Discrete(n_bins ** d) = "
+                     f"Discrete({n_bins**dims}). Base n_bins + 1 (the original's bug) overshoots; "
+                     "use base n_bins.")
             if code in seen:
-                return _core.wrong(f"bins {list(seen[code])} and {list(bins)} (n_bins={n_bins}) "
-                                   f"both encode to {code}: "
-                                   "two different states would share one row of the Q-table. "
-                                   "Read the bins as the digits of a number in base n_bins.")
+                fail(f"bins {list(seen[code])} and {list(bins)} (n_bins={n_bins}) "
+                     f"both encode to {code}: "
+                     "two different states would share one row of the Q-table. "
+                     "Read the bins as the digits of a number in base n_bins.")
             seen[code] = bins
     return _core.correct(f"{name} gives every tuple of bins its own code, "
                          "and the codes fill exactly 0 .. n_bins ** d - 1.")
@@ -200,23 +199,22 @@ def _random_q(rng, n_actions):
     return q
 
 
-def _seeded(fn, name, rng) -> str | None:
+def _seeded(fn, name, rng):
     """The randomness comes from rng: the same seed gives the same actions, and they vary."""
     q, seed = np.round(rng.normal(size=int(rng.integers(4, 7))), 2), int(rng.integers(2**31))
     runs = [[_act(fn, name, q.copy(), 10, g, 0.5, 0.5, 100) for _ in range(60)]
             for g in (np.random.default_rng(seed), np.random.default_rng(seed))]
     if runs[0] != runs[1]:
-        return (f"{name} gave different actions for two generators with the same seed: "
-                "draw every random number from the `rng` you are given (rng.random(), "
-                "rng.integers(n), rng.choice(...)), not from np.random or the random module, "
-                "so a run can be repeated.")
+        fail(f"{name} gave different actions for two generators with the same seed: "
+             "draw every random number from the `rng` you are given (rng.random(), "
+             "rng.integers(n), rng.choice(...)), not from np.random or the random module, "
+             "so a run can be repeated.")
     if len(set(runs[0])) == 1:
-        return (f"with epsilon = 0.5 {name} returned the action {runs[0][0]} 60 times in a row: "
-                "with probability epsilon the action must be random.")
-    return None
+        fail(f"with epsilon = 0.5 {name} returned the action {runs[0][0]} 60 times in a row: "
+             "with probability epsilon the action must be random.")
 
 
-def _ties(fn, name, rng) -> str | None:
+def _ties(fn, name, rng):
     """Epsilon 0: only best actions, ties broken uniformly at random."""
     n_actions = int(rng.integers(4, 7))
     q = np.round(rng.uniform(-1.0, 1.0, size=n_actions), 2)
@@ -226,50 +224,48 @@ def _ties(fn, name, rng) -> str | None:
     freq = _frequencies(fn, name, q, 0, 0.0, 0.0, 100, 800, rng)
     outside, case = np.delete(freq, best).sum(), f"(q_values = {fmt(q)}, epsilon = 0)"
     if outside > 0 and np.all(np.abs(freq - 1.0 / n_actions) < 0.07):
-        return (f"with epsilon = 0 {name} chose uniformly among all actions {case}: "
-                "it explores when it should not. "
-                "Explore only `if rng.random() < epsilon:` (not >).")
+        fail(f"with epsilon = 0 {name} chose uniformly among all actions {case}: "
+             "it explores when it should not. "
+             "Explore only `if rng.random() < epsilon:` (not >).")
     if outside > 0 and np.isclose(freq[np.flatnonzero(q == q.min())].sum(), 1.0):
-        return (f"with epsilon = 0 {name} chose the action with the smallest Q-value {case}: "
-                "greedy means the largest, max / argmax.")
+        fail(f"with epsilon = 0 {name} chose the action with the smallest Q-value {case}: "
+             "greedy means the largest, max / argmax.")
     if outside > 0:
-        return ("with epsilon = 0 every action must be a best one, "
-                f"actions {best.tolist()} {case}, "
-                f"but {name} chose another one {outside:.0%} of the time.")
+        fail("with epsilon = 0 every action must be a best one, "
+             f"actions {best.tolist()} {case}, "
+             f"but {name} chose another one {outside:.0%} of the time.")
     if np.isclose(freq[best[0]], 1.0):
-        return ("ties are not broken at random: "
-                f"with epsilon = 0 and the best actions {best.tolist()} tied {case}, "
-                f"{name} always chose {best[0]} (np.argmax returns the first best). "
-                "Choose uniformly among all best actions: "
-                "rng.choice(np.flatnonzero(q_values == q_values.max())).")
+        fail("ties are not broken at random: "
+             f"with epsilon = 0 and the best actions {best.tolist()} tied {case}, "
+             f"{name} always chose {best[0]} (np.argmax returns the first best). "
+             "Choose uniformly among all best actions: "
+             "rng.choice(np.flatnonzero(q_values == q_values.max())).")
     if np.any(np.abs(freq[best] - 1.0 / n_best) > 0.1):
-        return ("ties must be broken uniformly: "
-                f"the best actions {best.tolist()} {case} should each be chosen 1/{n_best} of the "
-                f"time, {name} chose them {fmt(freq[best], 2)}.")
-    return None
+        fail("ties must be broken uniformly: "
+             f"the best actions {best.tolist()} {case} should each be chosen 1/{n_best} of the "
+             f"time, {name} chose them {fmt(freq[best], 2)}.")
 
 
-def _uniform(fn, name, rng) -> str | None:
+def _uniform(fn, name, rng):
     """Epsilon 1: every action equally likely, the greedy one included."""
     n_actions = int(rng.integers(3, 6))
     q = _random_q(rng, n_actions)
     greedy, case = int(np.argmax(q)), f"(q_values = {fmt(q)}, epsilon = 1)"
     freq = _frequencies(fn, name, q, 0, 1.0, 1.0, 100, 1200, rng)
     if np.isclose(freq[greedy], 1.0):
-        return (f"with epsilon = 1 {name} always chose the greedy action {case}: "
-                "explore with probability epsilon, `if rng.random() < epsilon:` (not >).")
+        fail(f"with epsilon = 1 {name} always chose the greedy action {case}: "
+             "explore with probability epsilon, `if rng.random() < epsilon:` (not >).")
     if freq[greedy] < 0.02:
-        return (f"with epsilon = 1 {name} never chose the greedy action {case}: "
-                "the random action is drawn from all actions, "
-                "the greedy one included (rng.integers(n_actions)).")
+        fail(f"with epsilon = 1 {name} never chose the greedy action {case}: "
+             "the random action is drawn from all actions, "
+             "the greedy one included (rng.integers(n_actions)).")
     if np.any(np.abs(freq - 1.0 / n_actions) > 0.07):
-        return (f"with epsilon = 1 every action should be chosen 1/{n_actions} of the time {case}; "
-                f"{name} chose them {fmt(freq, 2)}. Draw the random action uniformly, "
-                "rng.integers(n_actions).")
-    return None
+        fail(f"with epsilon = 1 every action should be chosen 1/{n_actions} of the time {case}; "
+             f"{name} chose them {fmt(freq, 2)}. Draw the random action uniformly, "
+             "rng.integers(n_actions).")
 
 
-def _decay(fn, name, rng) -> str | None:
+def _decay(fn, name, rng):
     """The decay: epsilon read back from how often a non-greedy action is chosen."""
     n_actions = int(rng.integers(4, 7))
     q = _random_q(rng, n_actions)
@@ -284,17 +280,16 @@ def _decay(fn, name, rng) -> str | None:
         case = (f"at step {step} with start = {start}, end = {end}, decay_steps = {decay_steps}, "
                 f"epsilon should be {want:.3f}, but {name} explores as if it were {behaves:.2f}")
         if step == decay_steps // 2 and abs(behaves - start) <= 0.08:
-            return (f"epsilon does not decay: {case}. If you wrote step // decay_steps, "
-                    "integer division gives 0 until the end: use /. "
-                    "epsilon = start + (end - start) * min(step / decay_steps, 1).")
+            fail(f"epsilon does not decay: {case}. If you wrote step // decay_steps, "
+                 "integer division gives 0 until the end: use /. "
+                 "epsilon = start + (end - start) * min(step / decay_steps, 1).")
         if step > decay_steps and behaves < end - 0.08:
-            return (f"after decay_steps epsilon must stay at `end`: {case}. Clip the fraction, "
-                    "min(step / decay_steps, 1).")
+            fail(f"after decay_steps epsilon must stay at `end`: {case}. Clip the fraction, "
+                 "min(step / decay_steps, 1).")
         if step == 0:
-            return f"epsilon must start at `start`: {case}."
-        return (f"{case}. Decay linearly: "
-                "epsilon = start + (end - start) * min(step / decay_steps, 1).")
-    return None
+            fail(f"epsilon must start at `start`: {case}.")
+        fail(f"{case}. Decay linearly: "
+             "epsilon = start + (end - start) * min(step / decay_steps, 1).")
 
 
 @check
@@ -304,10 +299,8 @@ def check_epsilon_greedy(epsilon_greedy) -> Verdict:
     a uniformly random action among *all*, else a greedy one, ties broken at random; all
     randomness from ``rng``. Statistical parts: the seed, epsilon 0, epsilon 1, the decay."""
     name, rng = name_of(epsilon_greedy), fresh_rng()
-    for part in (_seeded, _ties, _uniform, _decay):
-        message = part(epsilon_greedy, name, rng)
-        if message:
-            return _core.wrong(message)
+    for part in (_seeded, _ties, _uniform, _decay):  # each fails with its hint
+        part(epsilon_greedy, name, rng)
     return _core.correct(f"{name} explores with the decaying epsilon, "
                          "picks among all actions when it explores, breaks ties at random, "
                          "and draws everything from the generator it is given.")

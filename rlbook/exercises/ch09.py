@@ -49,10 +49,8 @@ def _gae(c, boot=None, cut=None, decay=None, next_v=None, backwards=True):
     decay = c.gamma * c.lam if decay is None else decay
     delta = c.r + c.gamma * boot * (c.next_v if next_v is None else next_v) - c.v
     out, a = np.zeros_like(delta), np.zeros_like(delta[0])
-    order = range(len(delta) - 1, -1, -1) if backwards else range(len(delta))
-    for t in order:
-        a = delta[t] + decay * (cut[t] if backwards else cut[t - 1] if t else 1) * a
-        out[t] = a
+    for t in range(len(delta) - 1, -1, -1) if backwards else range(len(delta)):
+        out[t] = a = delta[t] + decay * (cut[t] if backwards else cut[t - 1] if t else 1) * a
     return out
 
 
@@ -104,11 +102,10 @@ def _clip_cases(rng):
     for n, spread, eps in ((int(rng.integers(6, 10)), 0.6, 0.2), (5, 0.0, 0.2), (1, 0.5, 0.1)):
         old = np.round(np.log(rng.uniform(0.1, 0.9, n)), 3)
         new = np.round(old + rng.uniform(-spread, spread, n), 3)
-        if n > 1 and spread:
-            new[:2] = old[:2] + [0.5, -0.5]  # one ratio above 1 + eps, one below 1 - eps
         adv = np.round(_pg.mixed_signs(rng, n) * rng.uniform(0.2, 2.0, n), 2)
-        if n > 1 and spread:  # the two pull up (so max, min and the clipped term alone all
-            adv[:3] = np.abs(adv[:3]) * [1, 1, -1]  # differ there), the third pushes down
+        if n > 1 and spread:  # one ratio above 1 + eps, one below 1 - eps; the two pull up (so
+            new[:2] = old[:2] + [0.5, -0.5]  # max, min and the clipped term alone all differ
+            adv[:3] = np.abs(adv[:3]) * [1, 1, -1]  # there), a third pushes down
         log_probs = tf.Variable(new.astype(np.float32))
         yield Case((log_probs, tf.constant(old, tf.float32), tf.constant(adv, tf.float32), eps),
                    (None, None, None, "clip_eps"),

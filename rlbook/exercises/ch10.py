@@ -30,11 +30,10 @@ def _log_prob_cases(rng):
         variables = [tf.Variable(x.astype(np.float32)) for x in (mean, log_std)]
         yield Case((*variables, tf.constant(u, tf.float32)), (None, None, None),
                    f"(mean {fmt(mean, 2)}, log_std {fmt(log_std, 2)}, u {fmt(u, 2)})",
-                   what=f"one log-probability per sample, shape ({n},)", variables=variables,
-                   mean=mean, log_std=log_std, u=u)
+                   what=f"one log-probability per sample, shape ({n},)", variables=variables, u=u)
 
 
-def _log_prob(gauss=True, correction=-1.0, sigma="exp", constant=True, at=None):
+def _log_prob(correction=-1.0, sigma="exp", constant=True, at=None):
     """The squashed Gaussian's log-probability with one part replaced by a typical slip."""
     def log_prob(mean, log_std, u):
         import tensorflow as tf
@@ -43,7 +42,7 @@ def _log_prob(gauss=True, correction=-1.0, sigma="exp", constant=True, at=None):
         log_sigma = log_std if sigma == "exp" else tf.math.log(tf.abs(std))
         density = -0.5 * ((x - mean) / std) ** 2 - log_sigma - (0.9189385 if constant else 0.0)
         jacobian = 2.0 * (np.log(2.0) - u - tf.nn.softplus(-2.0 * u))
-        return tf.reduce_sum(density * gauss + correction * jacobian, axis=-1)
+        return tf.reduce_sum(density + correction * jacobian, axis=-1)
 
     return log_prob
 
@@ -51,9 +50,7 @@ def _log_prob(gauss=True, correction=-1.0, sigma="exp", constant=True, at=None):
 def _answer(fn):
     """``[log-probabilities..., d sum / d mean..., d sum / d log_std...]`` of ``fn``."""
     def answer(c):
-        import tensorflow as tf
-        with tf.GradientTape() as tape:
-            out = fn(*c.variables, tf.constant(c.u, tf.float32))
+        out, tape = _pg.taped(fn)(*c.args)
         grads = tape.gradient(out, c.variables)  # (of the sum of the outputs)
         return np.concatenate([np.ravel(out)] + [np.ravel(g.numpy()) for g in grads])
 
@@ -78,13 +75,12 @@ _LOG_PROB_MISTAKES = [
 
 def _read_log_prob(got, c, name):
     out, tape = got
-    n = len(c.u)
     if np.shape(out) == c.u.shape and c.u.shape[1] > 1:
         fail(f"{name} returned one number per sample *and dimension*, shape {c.u.shape}: the "
              f"dimensions are independent, so their log-probabilities add up; sum over the last "
              f"axis. {c.text}")
     values = _core.to_array(out, name, c.what).reshape(-1)
-    if values.shape != (n,):
+    if values.shape != (len(c.u),):
         fail(f"{name} returned shape {np.shape(out)}; expected {c.what}. {c.text}")
     grads = _pg.grads_or_none(tape, out, c.variables)
     c.no_gradient = any(g is None for g in grads)
@@ -140,10 +136,11 @@ def _target_cases(rng):
                    boot=np.minimum(q1, q2) - alpha * log_pi)
 
 
-def _sac_target(c, q=None, entropy=None, mask=None):
+def _sac_target(c, q=None, entropy=None):
+    """The target with a slip in the next state's soft value, min(Q1, Q2) - alpha log pi."""
     q = np.minimum(c.q1, c.q2) if q is None else q
     entropy = -c.alpha * c.log_pi if entropy is None else entropy
-    return td(c, boot=q + entropy, mask=mask)
+    return td(c, boot=q + entropy)
 
 
 _TARGET_MISTAKES = [
@@ -163,7 +160,7 @@ _TARGET_MISTAKES = [
      "r + gamma * (1 - terminated) * (min(Q1, Q2) - alpha * log pi(a'|s')).",
      lambda c: _sac_target(c, entropy=0.0) - c.alpha * c.log_pi),
     ("a terminated transition has no next state: multiply the discounted part by "
-     "(1 - terminated).", lambda c: _sac_target(c, mask=1.0)),
+     "(1 - terminated).", lambda c: td(c, mask=1.0)),
 ]
 
 

@@ -13,7 +13,7 @@ from rlbook.exercises._core import Case, Verdict, check, fail, fmt, fresh_rng, g
 __all__ = ["check_squashed_log_prob", "check_sac_target", "check_sac_agent"]
 
 _LOG_PROB_SIGNATURE = "(mean, log_std, u)"
-_TARGET_SIGNATURE = "(rewards, next_q1, next_q2, next_log_probs, terminated, gamma, alpha)"
+_TARGET_ARGS = ("rewards", "next_q1", "next_q2", "next_log_probs", "terminated", "gamma", "alpha")
 
 
 # -- the squashed Gaussian's log-probability -------------------------------------------------
@@ -125,40 +125,33 @@ def _target_cases(rng):
         q1, q2 = (np.round(rng.uniform(-10.0, -1.0, n), 2) for _ in range(2))
         log_pi = np.round(rng.uniform(-2.0, 1.0, n), 2)
         term = (rng.permutation(n) < max(1, n // 3)).astype(float) * (n > 1)
-        gamma = float(rng.choice([0.9, 0.99]))
+        gamma, entropy = float(rng.choice([0.9, 0.99])), -alpha * log_pi
         yield Case((*(x.astype(np.float32) for x in (r, q1, q2, log_pi, term)), gamma, alpha),
-                   ("rewards", "next_q1", "next_q2", "next_log_probs", "terminated", "gamma",
-                    "alpha"),
+                   _TARGET_ARGS,
                    f"(rewards {fmt(r, 2)}, next_q1 {fmt(q1, 2)}, next_q2 {fmt(q2, 2)}, "
                    f"next_log_probs {fmt(log_pi, 2)}, terminated {fmt(term, 0)}, gamma {gamma}, "
                    f"alpha {alpha})", what=f"one target per transition, shape ({n},)", r=r,
-                   q1=q1, q2=q2, log_pi=log_pi, t=term, gamma=gamma, alpha=alpha,
-                   boot=np.minimum(q1, q2) - alpha * log_pi)
+                   q1=q1, q2=q2, entropy=entropy, t=term, gamma=gamma,
+                   boot=np.minimum(q1, q2) + entropy)  # the next state's soft value
 
 
-def _sac_target(c, q=None, entropy=None):
-    """The target with a slip in the next state's soft value, min(Q1, Q2) - alpha log pi."""
-    q = np.minimum(c.q1, c.q2) if q is None else q
-    entropy = -c.alpha * c.log_pi if entropy is None else entropy
-    return td(c, boot=q + entropy)
-
-
+# The reference is _core.td, r + gamma * (1 - terminated) * boot; the slips use a wrong boot.
 _TARGET_MISTAKES = [
     ("the target took the larger of the two critics; take the smaller, min(Q1, Q2): each critic "
      "overestimates some actions, and the minimum keeps the actor from exploiting them.",
-     lambda c: _sac_target(c, q=np.maximum(c.q1, c.q2))),
+     lambda c: td(c, boot=np.maximum(c.q1, c.q2) + c.entropy)),
     ("the target averaged the two critics; take the smaller, min(Q1, Q2) (clipped double Q).",
-     lambda c: _sac_target(c, q=(c.q1 + c.q2) / 2)),
+     lambda c: td(c, boot=(c.q1 + c.q2) / 2 + c.entropy)),
     ("the target used one critic; take the smaller of the two, min(Q1, Q2).",
-     lambda c: _sac_target(c, q=c.q1)),
+     lambda c: td(c, boot=c.q1 + c.entropy)),
     ("the entropy term has the wrong sign: the next state's soft value is min Q - alpha * log "
      "pi(a'|s'), a bonus for a random policy (log pi is low when pi is spread out).",
-     lambda c: _sac_target(c, entropy=c.alpha * c.log_pi)),
+     lambda c: td(c, boot=np.minimum(c.q1, c.q2) - c.entropy)),
     ("the entropy term is missing: subtract alpha * log pi(a'|s') from min(Q1, Q2) inside the "
-     "discounted part.", lambda c: _sac_target(c, entropy=0.0)),
+     "discounted part.", lambda c: td(c, boot=np.minimum(c.q1, c.q2))),
     ("the entropy term belongs to the next state, inside the discounted part: "
      "r + gamma * (1 - terminated) * (min(Q1, Q2) - alpha * log pi(a'|s')).",
-     lambda c: _sac_target(c, entropy=0.0) - c.alpha * c.log_pi),
+     lambda c: td(c, boot=np.minimum(c.q1, c.q2)) + c.entropy),
     ("a terminated transition has no next state: multiply the discounted part by "
      "(1 - terminated).", lambda c: td(c, mask=1.0)),
 ]
@@ -168,10 +161,10 @@ _TARGET_MISTAKES = [
 def check_sac_target(sac_target) -> Verdict:
     """Check ``sac_target(rewards, next_q1, next_q2, next_log_probs, terminated, gamma, alpha)
     -> (B,)`` against :func:`rlbook.losses.sac_critic_target`."""
-    return grade(sac_target, _target_cases(fresh_rng()), _sac_target,
+    return grade(sac_target, _target_cases(fresh_rng()), td,
                  _TARGET_MISTAKES + _core.TD_MISTAKES,
                  read=lambda got, c, name: _core.to_array(got, name, c.what, c.r.shape),
-                 signature=_TARGET_SIGNATURE, hint=_core.flags_hint,
+                 signature=f"({', '.join(_TARGET_ARGS)})", hint=_core.flags_hint,
                  rule="y = r + gamma * (1 - terminated) * (min(Q1, Q2) - alpha * log pi(a'|s'))",
                  done=f"{name_of(sac_target)}: y = r + gamma * (1 - terminated) * (min(Q1, Q2) "
                       "- alpha * log pi(a'|s')).")

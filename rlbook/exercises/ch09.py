@@ -3,6 +3,8 @@ the agent that solves CartPole-v1 with the student's functions."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from rlbook.exercises import _core, _pg
@@ -47,16 +49,9 @@ def _gae(c, boot=None, cut=None, decay=None, next_v=None, backwards=True):
     decay = c.gamma * c.lam if decay is None else decay
     delta = c.r + c.gamma * boot * (c.next_v if next_v is None else next_v) - c.v
     out, a = np.zeros_like(delta), np.zeros_like(delta[0])
-    order = range(len(delta) - 1, -1, -1) if backwards else range(len(delta))
-    for t in order:
-        a = delta[t] + decay * (cut[t] if backwards else cut[t - 1] if t else 1) * a
-        out[t] = a
+    for t in range(len(delta) - 1, -1, -1) if backwards else range(len(delta)):
+        out[t] = a = delta[t] + decay * (cut[t] if backwards else cut[t - 1] if t else 1) * a
     return out
-
-
-def _shifted_values(c):
-    """V(s_{t+1}) read from the next row of ``values`` (wrong at an episode end and at the end)."""
-    return np.concatenate([c.v[1:], np.zeros_like(c.v[:1])])
 
 
 _GAE_MISTAKES = [
@@ -77,7 +72,7 @@ _GAE_MISTAKES = [
      lambda c: _gae(c) + c.v),
     ("delta_t used values[t + 1] for V(s_{t+1}); use next_values[t]: at an episode's end the next "
      "row is the reset state of a new episode, and after the last row there is none.",
-     lambda c: _gae(c, next_v=_shifted_values(c))),
+     lambda c: _gae(c, next_v=np.concatenate([c.v[1:], np.zeros_like(c.v[:1])]))),
     ("the recursion ran forwards in time; GAE sums the *future* TD errors, so go backwards from "
      "the last step, A_t = delta_t + gamma * lam * (1 - done_t) * A_(t+1).",
      lambda c: _gae(c, backwards=False)),
@@ -107,69 +102,30 @@ def _clip_cases(rng):
     for n, spread, eps in ((int(rng.integers(6, 10)), 0.6, 0.2), (5, 0.0, 0.2), (1, 0.5, 0.1)):
         old = np.round(np.log(rng.uniform(0.1, 0.9, n)), 3)
         new = np.round(old + rng.uniform(-spread, spread, n), 3)
-        if n > 1 and spread:
-            new[:2] = old[:2] + [0.5, -0.5]  # one ratio above 1 + eps, one below 1 - eps
         adv = np.round(_pg.mixed_signs(rng, n) * rng.uniform(0.2, 2.0, n), 2)
-        if n > 1 and spread:  # the two pull up (so max, min and the clipped term alone all
-            adv[:3] = np.abs(adv[:3]) * [1, 1, -1]  # differ there), the third pushes down
+        if n > 1 and spread:  # one ratio above 1 + eps, one below 1 - eps; the two pull up (so
+            new[:2] = old[:2] + [0.5, -0.5]  # max, min and the clipped term alone all differ
+            adv[:3] = np.abs(adv[:3]) * [1, 1, -1]  # there), a third pushes down
         log_probs = tf.Variable(new.astype(np.float32))
         yield Case((log_probs, tf.constant(old, tf.float32), tf.constant(adv, tf.float32), eps),
                    (None, None, None, "clip_eps"),
                    f"(log_probs {fmt(new)}, old_log_probs {fmt(old)}, advantages {fmt(adv, 2)}, "
-                   f"clip_eps {eps})", var=log_probs, old=old, adv=adv, eps=eps)
+                   f"clip_eps {eps})", var=log_probs)
 
 
-def _loss_and_grad(c, loss):
-    """``[loss, d loss / d log_probs...]`` of a loss function of the case's tensors."""
-    import tensorflow as tf
-    with tf.GradientTape() as tape:
-        value = loss(c.var, tf.constant(c.old, tf.float32), tf.constant(c.adv, tf.float32))
-    grad = tape.gradient(value, c.var)
-    return np.concatenate([[float(value)], np.zeros(len(c.old)) if grad is None else grad.numpy()])
-
-
-def _surrogate(clip="min", ratio=None, sign=-1.0, mean=True):
+def _surrogate(clip="min", ratio="exp", sign=-1.0, mean=True):
     """A PPO loss with one part replaced by a typical slip."""
     import tensorflow as tf
 
     def loss(new, old, adv, eps):
-        rho = tf.exp(new - old) if ratio is None else ratio(new, old)
+        rho = {"exp": tf.exp(new - old), "inverse": tf.exp(old - new),
+               "difference": new - old}[ratio]
         clipped = tf.clip_by_value(rho, 1 - eps, 1 + eps) * adv
         term = {"min": tf.minimum(rho * adv, clipped), "max": tf.maximum(rho * adv, clipped),
                 "none": rho * adv, "only": clipped}[clip]
         return sign * (tf.reduce_mean(term) if mean else tf.reduce_sum(term))
 
     return loss
-
-
-def _exp(x):
-    import tensorflow as tf
-    return tf.exp(x)
-
-
-def _clip_answer(**slip):
-    return lambda c: _loss_and_grad(c, lambda *t: _surrogate(**slip)(*t, c.eps))
-
-
-_CLIP_MISTAKES = [
-    ("the loss took the larger of the two terms; PPO is pessimistic: min(rho * A, "
-     "clip(rho, 1 - eps, 1 + eps) * A), so a sample stops pulling once it has moved far enough.",
-     _clip_answer(clip="max")),
-    ("the loss is the objective itself; the optimizer minimises, so return minus the mean of the "
-     "clipped surrogate.", _clip_answer(sign=1.0)),
-    ("the ratio is upside down: rho = pi / pi_old = exp(log_probs - old_log_probs).",
-     _clip_answer(ratio=lambda new, old: _exp(old - new))),
-    ("the ratio must be pi / pi_old, the exponential of the difference of the log-probabilities: "
-     "rho = exp(log_probs - old_log_probs), not their difference.",
-     _clip_answer(ratio=lambda new, old: new - old)),
-    ("the ratio is not clipped: take min(rho * A, clip(rho, 1 - eps, 1 + eps) * A), "
-     "tf.clip_by_value for the clip.", _clip_answer(clip="none")),
-    ("the loss uses the clipped term alone; take the minimum of the unclipped and the clipped "
-     "term, sample by sample: a ratio that moved the wrong way must keep its gradient.",
-     _clip_answer(clip="only")),
-    ("the loss is the sum over the batch; use the mean, so its size does not grow with the batch.",
-     _clip_answer(mean=False)),
-]
 
 
 def _read_clip(got, c, name):
@@ -181,7 +137,33 @@ def _read_clip(got, c, name):
         fail(f"{name} returned the right kind of number, but no gradient reaches log_probs: "
              "compute the loss from log_probs with TensorFlow operations (tf.exp, "
              f"tf.clip_by_value, tf.minimum), no NumPy and no .numpy(). {c.text}")
-    return np.concatenate([[value], np.zeros(len(c.old)) if grad is None else grad])
+    return np.concatenate([[value], np.zeros(c.var.shape) if grad is None else grad])
+
+
+def _clip_answer(**slip):
+    """``[loss, d loss / d log_probs...]`` of :func:`_surrogate`, read as the student's answer."""
+    return lambda c: _read_clip(_pg.taped(_surrogate(**slip))(*c.args), c, "the reference")
+
+
+_CLIP_MISTAKES = [
+    ("the loss took the larger of the two terms; PPO is pessimistic: min(rho * A, "
+     "clip(rho, 1 - eps, 1 + eps) * A), so a sample stops pulling once it has moved far enough.",
+     _clip_answer(clip="max")),
+    ("the loss is the objective itself; the optimizer minimises, so return minus the mean of the "
+     "clipped surrogate.", _clip_answer(sign=1.0)),
+    ("the ratio is upside down: rho = pi / pi_old = exp(log_probs - old_log_probs).",
+     _clip_answer(ratio="inverse")),
+    ("the ratio must be pi / pi_old, the exponential of the difference of the log-probabilities: "
+     "rho = exp(log_probs - old_log_probs), not their difference.",
+     _clip_answer(ratio="difference")),
+    ("the ratio is not clipped: take min(rho * A, clip(rho, 1 - eps, 1 + eps) * A), "
+     "tf.clip_by_value for the clip.", _clip_answer(clip="none")),
+    ("the loss uses the clipped term alone; take the minimum of the unclipped and the clipped "
+     "term, sample by sample: a ratio that moved the wrong way must keep its gradient.",
+     _clip_answer(clip="only")),
+    ("the loss is the sum over the batch; use the mean, so its size does not grow with the batch.",
+     _clip_answer(mean=False)),
+]
 
 
 @check
@@ -235,7 +217,6 @@ def _actor_change(c, normalize=True, logits_as_log_probs=False, clip="min", sign
     import tensorflow as tf
     adv = (c.adv - c.adv.mean()) / (c.adv.std() + 1e-8) if normalize else c.adv
     model = c.rp.model
-    c.rp.restore()
     with tf.GradientTape() as tape:
         logits = model(tf.constant(c.obs))
         log_pi = logits if logits_as_log_probs else tf.nn.log_softmax(logits)
@@ -246,7 +227,7 @@ def _actor_change(c, normalize=True, logits_as_log_probs=False, clip="min", sign
     return c.rp.after(np.concatenate([g.numpy().ravel() for g in grads]))
 
 
-_STEP_MISTAKES = [
+_STEP_MISTAKES = [(hint, partial(_actor_change, **slip)) for hint, slip in [
     ("the advantages were used as they are: normalise them over the minibatch first, "
      "(A - mean(A)) / (std(A) + 1e-8), step 2.4.1 of the algorithm.", {"normalize": False}),
     ("the step treats the logits as log-probabilities; "
@@ -255,10 +236,11 @@ _STEP_MISTAKES = [
     ("the policy moved *up* the loss: minimise your clipped_loss, minus sign included.",
      {"sign": 1.0}),
     ("the step ignores clip_eps: pass it to your clipped loss.", {"clip": "none"}),
-]
+]]
 
 
 def _read_step(got, c, name):
+    """How far the student's step moved the policy's weights, once it took one optimizer step."""
     fix = ("Compute the loss inside `with tf.GradientTape() as tape:`, then take one step: "
            "optimizer.apply_gradients(zip(grads, policy.trainable_variables)).")
     steps = c.rp.steps_taken()
@@ -266,14 +248,7 @@ def _read_step(got, c, name):
     if steps > 1:
         fail(f"{name} took {steps} steps of the optimizer; take one per minibatch (the agent "
              f"runs the epochs and the minibatches). {c.text}")
-    if near(taken, _actor_change(c)):
-        return None
-    for hint, slip in _STEP_MISTAKES:
-        if near(taken, _actor_change(c, **slip)):
-            fail(f"{hint} {c.text}")
-    fail("the policy's weights did not move by one step of the optimizer down the clipped loss of "
-         "the normalised advantages, -mean(min(rho * A, clip(rho, 1 - eps, 1 + eps) * A)) with "
-         f"rho = exp(log pi(a|s) - old_log_probs). {c.text}")
+    return taken
 
 
 @check
@@ -281,9 +256,12 @@ def check_ppo_actor_step(ppo_actor_step) -> Verdict:
     """Check ``ppo_actor_step(policy, optimizer, obs, actions, old_log_probs, advantages,
     clip_eps)``: one step of ``optimizer`` down the clipped loss of the minibatch's normalised
     advantages, replayed from the same weights and optimizer state."""
-    return grade(ppo_actor_step, _step_cases(fresh_rng()), lambda c: None, read=_read_step,
-                 same=lambda got, want: True,  # (judged by _read_step)
-                 signature=_STEP_SIGNATURE, hint=_pg.no_gradient_hint,
+    return grade(ppo_actor_step, _step_cases(fresh_rng()), _actor_change, _STEP_MISTAKES,
+                 read=_read_step, same=near, signature=_STEP_SIGNATURE, hint=_pg.no_gradient_hint,
+                 explain=lambda got, want, c: (
+                     "the policy's weights did not move by one step of the optimizer down the "
+                     "clipped loss of the normalised advantages, -mean(min(rho * A, clip(rho, "
+                     "1 - eps, 1 + eps) * A)) with rho = exp(log pi(a|s) - old_log_probs)."),
                  done=f"{name_of(ppo_actor_step)}: one step down the clipped loss, on advantages "
                       "normalised over the minibatch.")
 

@@ -13,7 +13,7 @@ from rlbook.exercises._core import Case, Verdict, check, fail, fmt, fresh_rng, g
 __all__ = ["check_squashed_log_prob", "check_sac_target", "check_sac_agent"]
 
 _LOG_PROB_SIGNATURE = "(mean, log_std, u)"
-_TARGET_SIGNATURE = "(rewards, next_q1, next_q2, next_log_probs, terminated, gamma, alpha)"
+_TARGET_ARGS = ("rewards", "next_q1", "next_q2", "next_log_probs", "terminated", "gamma", "alpha")
 
 
 # -- the squashed Gaussian's log-probability -------------------------------------------------
@@ -30,11 +30,10 @@ def _log_prob_cases(rng):
         variables = [tf.Variable(x.astype(np.float32)) for x in (mean, log_std)]
         yield Case((*variables, tf.constant(u, tf.float32)), (None, None, None),
                    f"(mean {fmt(mean, 2)}, log_std {fmt(log_std, 2)}, u {fmt(u, 2)})",
-                   what=f"one log-probability per sample, shape ({n},)", variables=variables,
-                   mean=mean, log_std=log_std, u=u)
+                   what=f"one log-probability per sample, shape ({n},)", variables=variables, u=u)
 
 
-def _log_prob(gauss=True, correction=-1.0, sigma="exp", constant=True, at=None):
+def _log_prob(correction=-1.0, sigma="exp", constant=True, at=None):
     """The squashed Gaussian's log-probability with one part replaced by a typical slip."""
     def log_prob(mean, log_std, u):
         import tensorflow as tf
@@ -43,7 +42,7 @@ def _log_prob(gauss=True, correction=-1.0, sigma="exp", constant=True, at=None):
         log_sigma = log_std if sigma == "exp" else tf.math.log(tf.abs(std))
         density = -0.5 * ((x - mean) / std) ** 2 - log_sigma - (0.9189385 if constant else 0.0)
         jacobian = 2.0 * (np.log(2.0) - u - tf.nn.softplus(-2.0 * u))
-        return tf.reduce_sum(density * gauss + correction * jacobian, axis=-1)
+        return tf.reduce_sum(density + correction * jacobian, axis=-1)
 
     return log_prob
 
@@ -51,9 +50,7 @@ def _log_prob(gauss=True, correction=-1.0, sigma="exp", constant=True, at=None):
 def _answer(fn):
     """``[log-probabilities..., d sum / d mean..., d sum / d log_std...]`` of ``fn``."""
     def answer(c):
-        import tensorflow as tf
-        with tf.GradientTape() as tape:
-            out = fn(*c.variables, tf.constant(c.u, tf.float32))
+        out, tape = _pg.taped(fn)(*c.args)
         grads = tape.gradient(out, c.variables)  # (of the sum of the outputs)
         return np.concatenate([np.ravel(out)] + [np.ravel(g.numpy()) for g in grads])
 
@@ -78,13 +75,12 @@ _LOG_PROB_MISTAKES = [
 
 def _read_log_prob(got, c, name):
     out, tape = got
-    n = len(c.u)
     if np.shape(out) == c.u.shape and c.u.shape[1] > 1:
         fail(f"{name} returned one number per sample *and dimension*, shape {c.u.shape}: the "
              f"dimensions are independent, so their log-probabilities add up; sum over the last "
              f"axis. {c.text}")
     values = _core.to_array(out, name, c.what).reshape(-1)
-    if values.shape != (n,):
+    if values.shape != (len(c.u),):
         fail(f"{name} returned shape {np.shape(out)}; expected {c.what}. {c.text}")
     grads = _pg.grads_or_none(tape, out, c.variables)
     c.no_gradient = any(g is None for g in grads)
@@ -129,41 +125,35 @@ def _target_cases(rng):
         q1, q2 = (np.round(rng.uniform(-10.0, -1.0, n), 2) for _ in range(2))
         log_pi = np.round(rng.uniform(-2.0, 1.0, n), 2)
         term = (rng.permutation(n) < max(1, n // 3)).astype(float) * (n > 1)
-        gamma = float(rng.choice([0.9, 0.99]))
+        gamma, entropy = float(rng.choice([0.9, 0.99])), -alpha * log_pi
         yield Case((*(x.astype(np.float32) for x in (r, q1, q2, log_pi, term)), gamma, alpha),
-                   ("rewards", "next_q1", "next_q2", "next_log_probs", "terminated", "gamma",
-                    "alpha"),
+                   _TARGET_ARGS,
                    f"(rewards {fmt(r, 2)}, next_q1 {fmt(q1, 2)}, next_q2 {fmt(q2, 2)}, "
                    f"next_log_probs {fmt(log_pi, 2)}, terminated {fmt(term, 0)}, gamma {gamma}, "
                    f"alpha {alpha})", what=f"one target per transition, shape ({n},)", r=r,
-                   q1=q1, q2=q2, log_pi=log_pi, t=term, gamma=gamma, alpha=alpha,
-                   boot=np.minimum(q1, q2) - alpha * log_pi)
+                   q1=q1, q2=q2, entropy=entropy, t=term, gamma=gamma,
+                   boot=np.minimum(q1, q2) + entropy)  # the next state's soft value
 
 
-def _sac_target(c, q=None, entropy=None, mask=None):
-    q = np.minimum(c.q1, c.q2) if q is None else q
-    entropy = -c.alpha * c.log_pi if entropy is None else entropy
-    return td(c, boot=q + entropy, mask=mask)
-
-
+# The reference is _core.td, r + gamma * (1 - terminated) * boot; the slips use a wrong boot.
 _TARGET_MISTAKES = [
     ("the target took the larger of the two critics; take the smaller, min(Q1, Q2): each critic "
      "overestimates some actions, and the minimum keeps the actor from exploiting them.",
-     lambda c: _sac_target(c, q=np.maximum(c.q1, c.q2))),
+     lambda c: td(c, boot=np.maximum(c.q1, c.q2) + c.entropy)),
     ("the target averaged the two critics; take the smaller, min(Q1, Q2) (clipped double Q).",
-     lambda c: _sac_target(c, q=(c.q1 + c.q2) / 2)),
+     lambda c: td(c, boot=(c.q1 + c.q2) / 2 + c.entropy)),
     ("the target used one critic; take the smaller of the two, min(Q1, Q2).",
-     lambda c: _sac_target(c, q=c.q1)),
+     lambda c: td(c, boot=c.q1 + c.entropy)),
     ("the entropy term has the wrong sign: the next state's soft value is min Q - alpha * log "
      "pi(a'|s'), a bonus for a random policy (log pi is low when pi is spread out).",
-     lambda c: _sac_target(c, entropy=c.alpha * c.log_pi)),
+     lambda c: td(c, boot=np.minimum(c.q1, c.q2) - c.entropy)),
     ("the entropy term is missing: subtract alpha * log pi(a'|s') from min(Q1, Q2) inside the "
-     "discounted part.", lambda c: _sac_target(c, entropy=0.0)),
+     "discounted part.", lambda c: td(c, boot=np.minimum(c.q1, c.q2))),
     ("the entropy term belongs to the next state, inside the discounted part: "
      "r + gamma * (1 - terminated) * (min(Q1, Q2) - alpha * log pi(a'|s')).",
-     lambda c: _sac_target(c, entropy=0.0) - c.alpha * c.log_pi),
+     lambda c: td(c, boot=np.minimum(c.q1, c.q2)) + c.entropy),
     ("a terminated transition has no next state: multiply the discounted part by "
-     "(1 - terminated).", lambda c: _sac_target(c, mask=1.0)),
+     "(1 - terminated).", lambda c: td(c, mask=1.0)),
 ]
 
 
@@ -171,10 +161,10 @@ _TARGET_MISTAKES = [
 def check_sac_target(sac_target) -> Verdict:
     """Check ``sac_target(rewards, next_q1, next_q2, next_log_probs, terminated, gamma, alpha)
     -> (B,)`` against :func:`rlbook.losses.sac_critic_target`."""
-    return grade(sac_target, _target_cases(fresh_rng()), _sac_target,
+    return grade(sac_target, _target_cases(fresh_rng()), td,
                  _TARGET_MISTAKES + _core.TD_MISTAKES,
                  read=lambda got, c, name: _core.to_array(got, name, c.what, c.r.shape),
-                 signature=_TARGET_SIGNATURE, hint=_core.flags_hint,
+                 signature=f"({', '.join(_TARGET_ARGS)})", hint=_core.flags_hint,
                  rule="y = r + gamma * (1 - terminated) * (min(Q1, Q2) - alpha * log pi(a'|s'))",
                  done=f"{name_of(sac_target)}: y = r + gamma * (1 - terminated) * (min(Q1, Q2) "
                       "- alpha * log pi(a'|s')).")

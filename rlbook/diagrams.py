@@ -9,7 +9,12 @@ with one call and anyone can regenerate or restyle it:
 * :func:`dueling_architecture` - a shared trunk split into V and A streams that
   combine into Q (chapter 5);
 * :func:`actor_critic_rollout` - n steps on parallel environment copies, n-step
-  targets, then the actor step and the critic steps (chapter 7).
+  targets, then the actor step and the critic steps (chapter 7);
+* :func:`ppo_update` - a rollout, GAE, then K epochs of M minibatches, each an actor
+  step on the clipped surrogate and a critic step (chapter 9);
+* :func:`sac_update` - replay buffer, minibatch, the soft target from the target
+  critics, the critic, actor and temperature steps, and the soft target update
+  (chapter 10).
 
 The figures are drawn on an opaque light panel with a dark border, so they read the
 same on the book's light and dark themes. Every box is a text artist whose ``gid`` is
@@ -23,6 +28,8 @@ __all__ = [
     "dqn_data_flow",
     "dueling_architecture",
     "actor_critic_rollout",
+    "ppo_update",
+    "sac_update",
 ]
 
 # One palette for every diagram: pale fills, dark ink (contrast > 7:1 on every fill).
@@ -287,36 +294,11 @@ def actor_critic_rollout():
     Returns:
         A matplotlib Figure.
     """
-    from matplotlib.patches import FancyBboxPatch
-
     fig, ax = _canvas(3.9)
-    ys = (4.55, 3.8, 2.75)
-    ax.add_patch(
-        FancyBboxPatch(
-            (0.15, 2.35),
-            3.95,
-            2.65,
-            boxstyle="round,pad=0.02",
-            facecolor="none",
-            edgecolor=INK,
-            linewidth=1.0,
-            linestyle=":",
-        )
-    )
-    for i, y in enumerate(ys):
-        label = f"copy {i + 1}" if i < 2 else "copy $N$"
-        _box(ax, 0.9, y, label, "env", w=1.35, h=0.55, size=9)
-        for k in range(4):
-            ax.add_patch(_cell(1.75 + 0.55 * k, y - 0.2, "data"))
-    ax.text(0.9, 3.3, "$\\vdots$", ha="center", va="center", color=INK, fontsize=11)
-    ax.text(
-        2.15,
-        5.25,
+    _rollout(
+        ax,
+        (4.55, 3.8, 2.75),
         "rollout: $n$ steps of $(s_t, a_t, r_{t+1})$, $a_t \\sim \\pi_\\theta(\\cdot \\mid s_t)$",
-        ha="left",
-        va="center",
-        color=INK,
-        fontsize=9.5,
     )
     tgt = _box(
         ax,
@@ -357,6 +339,232 @@ def actor_critic_rollout():
         size=9,
     )
     return fig
+
+
+def ppo_update():
+    """PPO's update cycle (chapter 9), numbered as the chapter's algorithm box.
+
+    ``N`` environment copies each take ``T`` steps (2.1); the networks that acted give
+    ``log pi_old`` and ``V`` (2.2); GAE gives the advantages and value targets, held
+    fixed (2.3); then ``K`` epochs of ``M`` minibatches each take an actor step on the
+    clipped surrogate, with ``rho = pi / pi_old`` clipped to ``[1 - eps, 1 + eps]``, and
+    a critic step on the value loss (2.4); the new policy collects the next rollout.
+
+    Returns:
+        A matplotlib Figure.
+    """
+    from matplotlib.patches import FancyBboxPatch
+
+    fig, ax = _canvas(4.9)
+    rollout = _rollout(
+        ax,
+        (5.95, 5.2, 4.15),
+        "rollout (2.1, 2.2): $T$ steps of $(s_t, a_t, r_{t+1}, \\log\\pi_{\\mathrm{old}}, V_w)$",
+        title_x=0.25,
+    )
+    gae = _box(
+        ax,
+        7.05,
+        5.05,
+        "2.3 GAE, held fixed:\nadvantages $A_t$, targets\n$R_t = A_t + V_w(s_t)$",
+        "loss",
+        w=2.9,
+        h=1.35,
+        size=9.5,
+    )
+    ax.add_patch(
+        FancyBboxPatch(
+            (2.95, 0.12),
+            6.85,
+            3.13,
+            boxstyle="round,pad=0.02",
+            facecolor="none",
+            edgecolor=INK,
+            linewidth=1.0,
+            linestyle=":",
+        )
+    )
+    epochs = _box(
+        ax,
+        6.375,
+        2.6,
+        "2.4 $K$ epochs $\\times$ $M$ minibatches\n(the $B = NT$ samples, shuffled)",
+        "data",
+        w=4.6,
+        h=0.85,
+        size=9.5,
+    )
+    actor = _box(
+        ax,
+        4.75,
+        0.9,
+        "2.4.2 Actor step on $L^{\\mathrm{CLIP}}$\n"
+        "$\\rho_t = \\pi_\\theta / \\pi_{\\mathrm{old}}$ clipped\n"
+        "to $[1 - \\epsilon, 1 + \\epsilon]$",
+        "agent",
+        w=3.2,
+        h=1.1,
+        size=9.5,
+    )
+    critic = _box(
+        ax,
+        8.35,
+        0.9,
+        "2.4.3 Critic step\nmin $(R_t - V_w(s_t))^2$",
+        "agent",
+        w=2.6,
+        h=1.1,
+        size=9.5,
+    )
+    new = _box(ax, 1.25, 0.9, "new policy\n$\\pi_\\theta$, $V_w$", "agent", w=1.9, h=0.9)
+    _arrow(ax, rollout["r"], (gae["l"][0], rollout["r"][1]))
+    _arrow(ax, gae["b"], (gae["b"][0], epochs["t"][1]), "$A_t, R_t$", offset=(0.45, 0.0))
+    _arrow(
+        ax,
+        (actor["t"][0], epochs["b"][1]),
+        actor["t"],
+        "$A_t$ normalised (2.4.1)",
+        offset=(1.2, 0.0),
+        size=9,
+    )
+    _arrow(ax, (critic["t"][0], epochs["b"][1]), critic["t"], "$R_t$", offset=(0.3, 0.0), size=9)
+    _arrow(ax, (2.95, new["r"][1]), new["r"])
+    _arrow(
+        ax,
+        new["t"],
+        (new["t"][0], rollout["b"][1]),
+        "collects the\nnext rollout",
+        offset=(0.75, 0.0),
+        dashed=True,
+        size=9,
+    )
+    return fig
+
+
+def sac_update():
+    """One gradient step of soft actor-critic (chapter 10), numbered as its algorithm box.
+
+    Acting fills the replay buffer (2.1); a minibatch is sampled; the actor samples
+    ``a' = tanh(mu + sigma * eps)`` with its ``log pi`` for ``s'``, and the two target
+    critics give the soft value ``min_i Q_i'(s', a') - alpha log pi``, so the target is
+    ``y = r + gamma (1 - terminated) (...)`` (2.2.1); both critics regress to ``y``
+    (2.2.2); the actor step maximises ``min_i Q_i(s, a~) - alpha log pi`` (2.2.3); the
+    temperature step follows (2.2.4); the target critics trail the critics by ``tau``
+    (2.2.5).
+
+    Returns:
+        A matplotlib Figure.
+    """
+    fig, ax = _canvas(4.9)
+    env = _box(ax, 1.2, 6.3, "Environment\nactions from $\\pi_\\theta$", "env", w=2.1, h=0.95)
+    buf = _box(
+        ax, 5.0, 6.3, "Replay buffer\n$(s, a, r, s', \\mathrm{terminated})$", "data", w=2.9, h=0.95
+    )
+    mb = _box(ax, 8.6, 6.3, "Minibatch\nof $B$ transitions", "data", w=2.3, h=0.95)
+    nxt = _box(
+        ax,
+        8.45,
+        4.0,
+        "Actor on $s'$:\n$a' = \\tanh(\\mu_\\theta + \\sigma_\\theta\\,\\varepsilon)$,\n"
+        "$\\log\\pi_\\theta(a' \\mid s')$",
+        "agent",
+        w=2.75,
+        h=1.25,
+        size=9.5,
+    )
+    tq = _box(
+        ax,
+        5.0,
+        4.0,
+        "Target critics $\\bar Q_1, \\bar Q_2$:\n$\\mathrm{min}_i \\bar Q_i(s', a')$\n"
+        "$-\\, \\alpha \\log\\pi_\\theta(a' \\mid s')$",
+        "agent",
+        w=2.9,
+        h=1.25,
+        size=9.5,
+    )
+    y = _box(
+        ax,
+        1.65,
+        4.0,
+        "2.2.1 target, held fixed:\n$y = r + \\gamma\\,(1 - \\mathrm{terminated})$\n"
+        "$\\times\\,(\\mathrm{min}_i \\bar Q_i - \\alpha \\log\\pi_\\theta)$",
+        "loss",
+        w=3.0,
+        h=1.25,
+        size=9.5,
+    )
+    critic = _box(
+        ax,
+        1.6,
+        1.0,
+        "2.2.2 Critic step\nmin $\\sum_i (y - Q_i(s, a))^2$",
+        "agent",
+        w=2.9,
+        h=1.1,
+        size=9.5,
+    )
+    actor = _box(
+        ax,
+        5.35,
+        1.0,
+        "2.2.3 Actor step, $\\tilde a$ sampled anew:\n"
+        "min $\\alpha \\log\\pi_\\theta(\\tilde a \\mid s) - \\mathrm{min}_i Q_i(s, \\tilde a)$",
+        "agent",
+        w=3.9,
+        h=1.1,
+        size=9.5,
+    )
+    temp = _box(
+        ax, 8.75, 1.0, "2.2.4 Temperature\nstep on $\\log\\alpha$", "agent", w=2.1, h=1.1, size=9.5
+    )
+    _arrow(ax, env["r"], buf["l"], "2.1 store", offset=(0, 0.2))
+    _arrow(ax, buf["r"], mb["l"], "sample", offset=(0, 0.2))
+    _arrow(ax, (nxt["t"][0], mb["b"][1]), nxt["t"], "$s'$", offset=(0.25, 0.0))
+    _arrow(ax, nxt["l"], tq["r"])
+    _arrow(ax, tq["l"], y["r"])
+    _arrow(ax, y["b"], (y["b"][0], critic["t"][1]), "$y$", offset=(0.2, 0.0))
+    _arrow(ax, critic["r"], actor["l"])
+    _arrow(ax, actor["r"], temp["l"])
+    _arrow(
+        ax,
+        (critic["t"][0] + 1.0, critic["t"][1]),
+        (tq["b"][0], tq["b"][1]),
+        "2.2.5 soft update:\n$\\bar Q_i \\leftarrow \\tau Q_i + (1 - \\tau) \\bar Q_i$",
+        offset=(1.45, -0.1),
+        dashed=True,
+        size=9,
+    )
+    return fig
+
+
+def _rollout(ax, ys, title: str, title_x: float = 2.15):
+    """Environment copies 1, 2 and N (rows at heights ``ys``), each with a row of
+    transitions, in a dotted frame with ``title`` above it; return the frame's edges."""
+    from matplotlib.patches import FancyBboxPatch
+
+    bottom, top = ys[2] - 0.4, ys[0] + 0.45
+    ax.add_patch(
+        FancyBboxPatch(
+            (0.15, bottom),
+            3.95,
+            top - bottom,
+            boxstyle="round,pad=0.02",
+            facecolor="none",
+            edgecolor=INK,
+            linewidth=1.0,
+            linestyle=":",
+        )
+    )
+    for i, y in enumerate(ys):
+        label = f"copy {i + 1}" if i < 2 else "copy $N$"
+        _box(ax, 0.9, y, label, "env", w=1.35, h=0.55, size=9)
+        for k in range(4):
+            ax.add_patch(_cell(1.75 + 0.55 * k, y - 0.2, "data"))
+    ax.text(0.9, ys[2] + 0.55, "$\\vdots$", ha="center", va="center", color=INK, fontsize=11)
+    ax.text(title_x, top + 0.25, title, ha="left", va="center", color=INK, fontsize=9.5)
+    mid = (bottom + top) / 2
+    return {"l": (0.15, mid), "r": (4.15, mid), "t": (2.15, top), "b": (2.15, bottom)}
 
 
 def _cell(x: float, y: float, kind: str):

@@ -25,6 +25,27 @@ EXPECTED = {
         "Actor step",
         "Critic steps",
     ],
+    "ppo_update": [
+        "copy 1",
+        "copy $N$",
+        "2.3 GAE",
+        "2.4 $K$ epochs $\\times$ $M$ minibatches",
+        "2.4.2 Actor step on $L^{\\mathrm{CLIP}}$",
+        "[1 - \\epsilon, 1 + \\epsilon]",
+        "2.4.3 Critic step",
+        "new policy",
+    ],
+    "sac_update": [
+        "Environment",
+        "Replay buffer",
+        "Minibatch",
+        "Actor on $s'$",
+        "Target critics",
+        "2.2.1 target",
+        "2.2.2 Critic step",
+        "2.2.3 Actor step",
+        "2.2.4 Temperature",
+    ],
 }
 
 
@@ -56,6 +77,14 @@ def test_dqn_diagram_shows_the_target_copy_and_the_loss_target():
     plt.close(fig)
     assert any("copy every" in t for t in texts)
     assert any("max_{a'}" in t and "terminated" in t for t in texts)
+
+
+def test_sac_diagram_shows_the_soft_target_and_the_soft_update():
+    fig = diagrams.sac_update()
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    plt.close(fig)
+    assert any("y = r" in t and "terminated" in t and "\\log\\pi" in t for t in texts)
+    assert any("soft update" in t and "\\tau" in t for t in texts)
 
 
 def test_diagrams_module_imports_without_matplotlib_pyplot_loaded():

@@ -250,13 +250,12 @@ def _grad(c, output_grad):
                                   output_grad(m(c.obs).numpy()[:, 0].astype(float))[:, None])
 
 
-def _critic_problem(c, taken, name) -> str | None:
+def _critic_problem(c, taken) -> str | None:
     """What is wrong with the critic's steps (critic_steps on the squared error, or half of it)."""
     rv, n, k, y = c.rv, len(c.y), c.steps, c.y
     if near(taken, c.right_v) or near(taken, rv.after(_mse(c, 1.0), k)):
         return None
     log_pi = _pg.log_softmax(c.logits0)[np.arange(n), c.actions]
-    rv.restore()
     candidates = [  # (hint, the weights' change the mistake gives, or False where it cannot)
         ("the value network applied the same gradient critic_steps times: recompute V(s), "
          "its loss and its gradient at every step, "
@@ -357,7 +356,7 @@ _ACTOR_MISTAKES = [  # (the weights of the log-probabilities, hint)
 ]
 
 
-def _actor_problem(c, taken, name) -> str | None:
+def _actor_problem(c, taken) -> str | None:
     """What is wrong with the actor's step (one step down -mean(delta log pi), delta fixed)."""
     if near(taken, c.right_pi):
         return None
@@ -385,7 +384,7 @@ def _read_ac_step(got, c, name):
                "then take one step of policy_optimizer: "
                "optimizer.apply_gradients(zip(grads, policy.trainable_variables)).")
         taken_pi = _pg.read_steps(c.rp, "the policy", name, c.text, fix)
-    message = _critic_problem(c, taken_v, name) or _actor_problem(c, taken_pi, name)
+    message = _critic_problem(c, taken_v) or _actor_problem(c, taken_pi)
     if message:
         fail(f"{message} {c.text}")
 

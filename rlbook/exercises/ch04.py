@@ -111,12 +111,10 @@ def _double_cases(rng):
     for r, t, gamma in _core.td_batches(rng):
         batch, rows = len(r), np.arange(len(r))
         qo, qt = np.round(rng.normal(2.0, 2.0, size=(2, batch, n_actions)), 2).astype(np.float32)
-        for i in rows:
-            others = [a for a in range(n_actions) if a != qt[i].argmax()]
-            hi, lo = rng.choice(others, size=2, replace=False)
-            rest = [a for a in range(n_actions) if a not in (hi, lo)]
-            values = np.sort(qo[i])
-            qo[i, hi], qo[i, lo], qo[i, rng.permutation(rest)] = values[-1], values[0], values[1:-1]
+        for i in rows:  # online's values in decreasing order, qt's best neither first nor last
+            order = list(rng.permutation([a for a in range(n_actions) if a != qt[i].argmax()]))
+            order.insert(int(rng.integers(1, n_actions - 1)), qt[i].argmax())
+            qo[i, order] = np.sort(qo[i])[::-1]
         yield Case((r, qo, qt, t, gamma),
                    ("reward", "next_q_online", "next_q_target", "terminated", "gamma"),
                    f"(rewards {fmt(r)}, next_q_online {fmt(qo)}, next_q_target {fmt(qt)}, "

@@ -256,40 +256,36 @@ def _critic_problem(c, taken) -> str | None:
     if near(taken, c.right_v) or near(taken, rv.after(_mse(c, 1.0), k)):
         return None
     log_pi = _pg.log_softmax(c.logits0)[np.arange(n), c.actions]
-    candidates = [  # (hint, the weights' change the mistake gives, or False where it cannot)
+    candidates = [  # (hint, whether it can show here, the gradient or a function of it, steps)
         ("the value network applied the same gradient critic_steps times: recompute V(s), "
          "its loss and its gradient at every step, "
-         "a new GradientTape inside the loop.", lambda: k > 1 and rv.after(_mse(c)(rv.model), k)),
+         "a new GradientTape inside the loop.", k > 1, _mse(c)(rv.model), k),
         (f"the value network took one step; take critic_steps ({k}) steps, "
-         "a loop that recomputes V(s) and the loss each time.",
-         lambda: k > 1 and rv.after(_mse(c), 1)),
+         "a loop that recomputes V(s) and the loss each time.", k > 1, _mse(c), 1),
         ("targets - values with values of shape (B, 1) broadcasts to a B x B matrix, "
          "which pulls every V(s) towards the *mean* target. "
          "Squeeze the value network's output to shape (B,) first, value_network(obs)[:, 0].",
-         lambda: n > 1 and rv.after(_grad(c, lambda v: -2.0 * (y.mean() - v) / n), k)),
+         n > 1, _grad(c, lambda v: -2.0 * (y.mean() - v) / n), k),
         ("the critic's loss is missing its square: "
          "mean(y - V) is made smaller by pushing V up forever. Regress V on the targets: "
-         "mean((y - V(s))^2).",
-         lambda: rv.after(_grad(c, lambda v: np.full(n, -1.0 / n)), k)),
+         "mean((y - V(s))^2).", True, _grad(c, lambda v: np.full(n, -1.0 / n)), k),
         ("the critic's loss is missing its square: "
          "mean(V - y) is made smaller by pushing V down forever. Regress V on the targets: "
-         "mean((y - V(s))^2).",
-         lambda: rv.after(_grad(c, lambda v: np.full(n, 1.0 / n)), k)),
+         "mean((y - V(s))^2).", True, _grad(c, lambda v: np.full(n, 1.0 / n)), k),
         ("use the squared error for the critic, mean((y - V(s))^2), not its absolute value.",
-         lambda: rv.after(_grad(c, lambda v: -np.sign(y - v) / n), k)),
+         True, _grad(c, lambda v: -np.sign(y - v) / n), k),
         ("the critic's steps are N times too large: use the mean over the batch, not the sum.",
-         lambda: rv.after(_mse(c, 2.0 * n), k)),
+         True, _mse(c, 2.0 * n), k),
         ("the value network moved with policy_optimizer's step size: "
          "each network has its own optimizer, value_optimizer for the value network.",
-         lambda: c.sgd and rv.after(_mse(c, 2.0 * c.lr_pi / c.lr_v), k)),
+         c.sgd, _mse(c, 2.0 * c.lr_pi / c.lr_v), k),
         ("the value network also got the gradient of the actor's loss: "
          "hold the TD error fixed in the actor's loss, tf.stop_gradient(targets - values), "
          "so that the critic learns from its own loss only.",
-         lambda: k == 1 and rv.after(_grad(c, lambda v: -2 * (y - v) / n + log_pi / n), 1)),
+         k == 1, _grad(c, lambda v: -2 * (y - v) / n + log_pi / n), 1),
     ]
-    for message, make in candidates:
-        expected = make()
-        if expected is not False and near(taken, expected):
+    for message, shows, gradient, steps in candidates:
+        if shows and near(taken, rv.after(gradient, steps)):
             return message
     if c.zero:
         return ("every TD error is 0 here, so neither network should move, "

@@ -12,7 +12,7 @@ from rlbook.exercises._core import Case, Verdict, check, fail, fmt, fresh_rng, g
 # fmt: off
 __all__ = ["check_max_bias", "check_double_td_target"]
 
-_erf = np.vectorize(math.erf, otypes=[float])  # the standard library's, element-wise
+_erf = np.vectorize(math.erf, otypes=[float])  # for Phi(z) = (1 + erf(z / sqrt(2))) / 2
 
 
 def expected_max(true_values, sigma: float) -> float:
@@ -137,7 +137,9 @@ _DOUBLE_MISTAKES = _core.TD_MISTAKES + [
      "one network both selects and evaluates, which is the overestimating max again. "
      "Evaluate the chosen action with next_q_target.", lambda c: td(c, boot=c.qo.max(axis=1))),
     ("you used the index of the chosen action (argmax) as its value; "
-     "read its value from next_q_target.", lambda c: td(c, boot=c.qo.argmax(axis=1))),
+     "read its value from next_q_target.",  # (not when every index that counts is 0: y = r)
+     lambda c: td(c, boot=c.qo.argmax(axis=1)) if (c.qo.argmax(axis=1) * (1 - c.t)).any()
+     else None),
     ("you selected the worst action (argmin); the online network selects the best one, argmax.",
      lambda c: td(c, boot=c.qt[c.rows, c.qo.argmin(axis=1)])),
     _core.shape_mistake(

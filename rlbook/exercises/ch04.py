@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from rlbook.exercises import _core
@@ -10,14 +12,7 @@ from rlbook.exercises._core import Case, Verdict, check, fail, fmt, fresh_rng, g
 # fmt: off
 __all__ = ["check_max_bias", "check_double_td_target"]
 
-
-def _normal_cdf(x):
-    """Phi(x) from erf (Abramowitz and Stegun 7.1.26, error below 2e-7): no SciPy needed."""
-    z = np.abs(x) / np.sqrt(2.0)
-    t = 1.0 / (1.0 + 0.3275911 * z)
-    poly = 1.421413741 + t * (-1.453152027 + t * 1.061405429)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * poly))
-    return 0.5 * (1.0 + np.sign(x) * (1.0 - poly * np.exp(-z * z)))
+_erf = np.vectorize(math.erf, otypes=[float])  # for Phi(z) = (1 + erf(z / sqrt(2))) / 2
 
 
 def expected_max(true_values, sigma: float) -> float:
@@ -25,7 +20,7 @@ def expected_max(true_values, sigma: float) -> float:
     E[X] = hi - integral_lo^hi P(X <= x) dx, with P(X <= x) = prod_a Phi((x - q_a) / sigma)."""
     q = np.asarray(true_values, np.float64)
     x = np.linspace(q.min() - 9 * sigma, q.max() + 9 * sigma, 40_001)
-    cdf = np.prod(_normal_cdf((x[:, None] - q[None, :]) / sigma), axis=1)
+    cdf = np.prod(0.5 * (1.0 + _erf((x[:, None] - q[None, :]) / (sigma * np.sqrt(2.0)))), axis=1)
     return float(x[-1] - np.sum((cdf[1:] + cdf[:-1]) * np.diff(x)) / 2)
 
 
@@ -116,12 +111,10 @@ def _double_cases(rng):
     for r, t, gamma in _core.td_batches(rng):
         batch, rows = len(r), np.arange(len(r))
         qo, qt = np.round(rng.normal(2.0, 2.0, size=(2, batch, n_actions)), 2).astype(np.float32)
-        for i in rows:
-            others = [a for a in range(n_actions) if a != qt[i].argmax()]
-            hi, lo = rng.choice(others, size=2, replace=False)
-            rest = [a for a in range(n_actions) if a not in (hi, lo)]
-            values = np.sort(qo[i])
-            qo[i, hi], qo[i, lo], qo[i, rng.permutation(rest)] = values[-1], values[0], values[1:-1]
+        for i in rows:  # online's values in decreasing order, qt's best neither first nor last
+            order = list(rng.permutation([a for a in range(n_actions) if a != qt[i].argmax()]))
+            order.insert(int(rng.integers(1, n_actions - 1)), qt[i].argmax())
+            qo[i, order] = np.sort(qo[i])[::-1]
         yield Case((r, qo, qt, t, gamma),
                    ("reward", "next_q_online", "next_q_target", "terminated", "gamma"),
                    f"(rewards {fmt(r)}, next_q_online {fmt(qo)}, next_q_target {fmt(qt)}, "
@@ -144,7 +137,9 @@ _DOUBLE_MISTAKES = _core.TD_MISTAKES + [
      "one network both selects and evaluates, which is the overestimating max again. "
      "Evaluate the chosen action with next_q_target.", lambda c: td(c, boot=c.qo.max(axis=1))),
     ("you used the index of the chosen action (argmax) as its value; "
-     "read its value from next_q_target.", lambda c: td(c, boot=c.qo.argmax(axis=1))),
+     "read its value from next_q_target.",  # (not when every index that counts is 0: y = r)
+     lambda c: td(c, boot=c.qo.argmax(axis=1)) if (c.qo.argmax(axis=1) * (1 - c.t)).any()
+     else None),
     ("you selected the worst action (argmin); the online network selects the best one, argmax.",
      lambda c: td(c, boot=c.qt[c.rows, c.qo.argmin(axis=1)])),
     _core.shape_mistake(
@@ -159,11 +154,10 @@ _DOUBLE_MISTAKES = _core.TD_MISTAKES + [
 def check_double_td_target(double_td_target) -> Verdict:
     """Check ``double_td_target(reward, next_q_online, next_q_target, terminated, gamma) -> (B,)``
     with the two networks disagreeing on the best next action in every row."""
+    rule = "y = r + gamma * (1 - terminated) * Q_target(s', argmax_a' Q_online(s', a'))"
     return grade(
         double_td_target, _double_cases(fresh_rng()), td, _DOUBLE_MISTAKES,
         signature="(reward, next_q_online, next_q_target, terminated, gamma)",
-        hint=_core.flags_hint,
-        rule="y = r + gamma * (1 - terminated) * Q_target(s', argmax_a' Q_online(s', a'))",
-        done=(f"{name_of(double_td_target)}: "
-              "y = r + gamma * (1 - terminated) * Q_target(s', argmax_a' Q_online(s', a')): "
+        hint=_core.flags_hint, rule=rule,
+        done=(f"{name_of(double_td_target)}: {rule}: "
               "the online net selects, the target net evaluates."))

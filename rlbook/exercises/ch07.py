@@ -250,47 +250,42 @@ def _grad(c, output_grad):
                                   output_grad(m(c.obs).numpy()[:, 0].astype(float))[:, None])
 
 
-def _critic_problem(c, taken, name) -> str | None:
+def _critic_problem(c, taken) -> str | None:
     """What is wrong with the critic's steps (critic_steps on the squared error, or half of it)."""
     rv, n, k, y = c.rv, len(c.y), c.steps, c.y
     if near(taken, c.right_v) or near(taken, rv.after(_mse(c, 1.0), k)):
         return None
     log_pi = _pg.log_softmax(c.logits0)[np.arange(n), c.actions]
-    rv.restore()
-    candidates = [  # (hint, the weights' change the mistake gives, or False where it cannot)
+    candidates = [  # (hint, whether it can show here, the gradient or a function of it, steps)
         ("the value network applied the same gradient critic_steps times: recompute V(s), "
          "its loss and its gradient at every step, "
-         "a new GradientTape inside the loop.", lambda: k > 1 and rv.after(_mse(c)(rv.model), k)),
+         "a new GradientTape inside the loop.", k > 1, _mse(c)(rv.model), k),
         (f"the value network took one step; take critic_steps ({k}) steps, "
-         "a loop that recomputes V(s) and the loss each time.",
-         lambda: k > 1 and rv.after(_mse(c), 1)),
+         "a loop that recomputes V(s) and the loss each time.", k > 1, _mse(c), 1),
         ("targets - values with values of shape (B, 1) broadcasts to a B x B matrix, "
          "which pulls every V(s) towards the *mean* target. "
          "Squeeze the value network's output to shape (B,) first, value_network(obs)[:, 0].",
-         lambda: n > 1 and rv.after(_grad(c, lambda v: -2.0 * (y.mean() - v) / n), k)),
+         n > 1, _grad(c, lambda v: -2.0 * (y.mean() - v) / n), k),
         ("the critic's loss is missing its square: "
          "mean(y - V) is made smaller by pushing V up forever. Regress V on the targets: "
-         "mean((y - V(s))^2).",
-         lambda: rv.after(_grad(c, lambda v: np.full(n, -1.0 / n)), k)),
+         "mean((y - V(s))^2).", True, _grad(c, lambda v: np.full(n, -1.0 / n)), k),
         ("the critic's loss is missing its square: "
          "mean(V - y) is made smaller by pushing V down forever. Regress V on the targets: "
-         "mean((y - V(s))^2).",
-         lambda: rv.after(_grad(c, lambda v: np.full(n, 1.0 / n)), k)),
+         "mean((y - V(s))^2).", True, _grad(c, lambda v: np.full(n, 1.0 / n)), k),
         ("use the squared error for the critic, mean((y - V(s))^2), not its absolute value.",
-         lambda: rv.after(_grad(c, lambda v: -np.sign(y - v) / n), k)),
+         True, _grad(c, lambda v: -np.sign(y - v) / n), k),
         ("the critic's steps are N times too large: use the mean over the batch, not the sum.",
-         lambda: rv.after(_mse(c, 2.0 * n), k)),
+         True, _mse(c, 2.0 * n), k),
         ("the value network moved with policy_optimizer's step size: "
          "each network has its own optimizer, value_optimizer for the value network.",
-         lambda: c.sgd and rv.after(_mse(c, 2.0 * c.lr_pi / c.lr_v), k)),
+         c.sgd, _mse(c, 2.0 * c.lr_pi / c.lr_v), k),
         ("the value network also got the gradient of the actor's loss: "
          "hold the TD error fixed in the actor's loss, tf.stop_gradient(targets - values), "
          "so that the critic learns from its own loss only.",
-         lambda: k == 1 and rv.after(_grad(c, lambda v: -2 * (y - v) / n + log_pi / n), 1)),
+         k == 1, _grad(c, lambda v: -2 * (y - v) / n + log_pi / n), 1),
     ]
-    for message, make in candidates:
-        expected = make()
-        if expected is not False and near(taken, expected):
+    for message, shows, gradient, steps in candidates:
+        if shows and near(taken, rv.after(gradient, steps)):
             return message
     if c.zero:
         return ("every TD error is 0 here, so neither network should move, "
@@ -357,7 +352,7 @@ _ACTOR_MISTAKES = [  # (the weights of the log-probabilities, hint)
 ]
 
 
-def _actor_problem(c, taken, name) -> str | None:
+def _actor_problem(c, taken) -> str | None:
     """What is wrong with the actor's step (one step down -mean(delta log pi), delta fixed)."""
     if near(taken, c.right_pi):
         return None
@@ -385,7 +380,7 @@ def _read_ac_step(got, c, name):
                "then take one step of policy_optimizer: "
                "optimizer.apply_gradients(zip(grads, policy.trainable_variables)).")
         taken_pi = _pg.read_steps(c.rp, "the policy", name, c.text, fix)
-    message = _critic_problem(c, taken_v, name) or _actor_problem(c, taken_pi, name)
+    message = _critic_problem(c, taken_v) or _actor_problem(c, taken_pi)
     if message:
         fail(f"{message} {c.text}")
 

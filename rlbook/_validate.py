@@ -36,7 +36,11 @@ __all__ = [
     "unit_interval",
     "positive",
     "non_negative_int",
+    "seed",
+    "agent_config",
     "with_overrides",
+    "observations",
+    "numbered_from_zero",
 ]
 
 
@@ -138,11 +142,13 @@ UNITS = Rule(
     lambda v: len(v) > 0 and all(u > 0 for u in v),
     "a tuple of positive integers, at least one (units per layer, such as (64, 64))",
 )
+SEED = Rule(int, lambda v: 0 <= v < 2**32, "an integer from 0 to 2**32 - 1")
+"""A seed: NumPy, Gymnasium and TensorFlow all take these (TensorFlow refuses some beyond 2**62)."""
 FLAG = Rule(bool, lambda v: True, "True or False")
 TEXT = Rule(str, lambda v: True, "a string")
 
 FIELD_RULES: dict[str, Rule] = {
-    "seed": NON_NEGATIVE_INT,
+    "seed": SEED,
     "gamma": PROBABILITY,
     "hidden": UNITS,
     "epsilon_start": PROBABILITY,
@@ -252,6 +258,75 @@ def non_negative_int(name: str, value) -> int:
     if not (_is_int(value) and value >= 0):
         raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
     return value
+
+
+def seed(value, name: str = "seed") -> int | None:
+    """Return ``value`` if it is ``None`` or a seed the config fields accept (see :data:`SEED`)."""
+    if value is not None and not (_is_int(value) and SEED.ok(value)):
+        raise ValueError(f"{name} must be {SEED.accepted} (or None), got {value!r}")
+    return value
+
+
+def agent_config(config_class: type, config, overrides: dict, agent: str):
+    """The config an agent's constructor was given (``None``: the defaults), with ``overrides``.
+
+    A config of another class (``QLearningAgent(..., config=DQNConfig())``) is refused: its fields
+    would be read under the wrong names, or not at all.
+    """
+    if config is None:
+        config = config_class()
+    elif not isinstance(config, config_class):
+        raise TypeError(
+            f"{agent} needs config to be a {config_class.__name__} (or None for the defaults), "
+            f"got {_show_object(config)}"
+        )
+    return with_overrides(config, overrides) if overrides else config
+
+
+def numbered_from_zero(space, agent: str, name: str = "action_space") -> None:
+    """Refuse a ``Discrete(n, start=k)`` space with ``k != 0``: the agents number actions 0..n-1."""
+    start = getattr(space, "start", 0)
+    if start != 0:
+        raise ValueError(
+            f"{agent} needs a Discrete {name} numbered from 0 (its actions are 0 to n - 1), got "
+            f"{space!r}; the environment would receive actions it does not number that way"
+        )
+
+
+def _show_object(value) -> str:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return f"a {type(value).__name__}"
+    return repr(value)
+
+
+def observations(obs, shape: tuple, agent: str, dtype="float32"):
+    """``(obs as an array (B, *shape), whether it was a batch)``, for an agent's ``act``.
+
+    One observation of ``shape`` or a batch ``(B, *shape)`` is accepted; anything else raises a
+    ``ValueError`` naming ``obs`` and the shapes accepted, instead of NumPy's reshape or matmul
+    error deep inside the network.
+    """
+    import numpy as np
+
+    try:
+        array = np.asarray(obs, dtype)
+    except (TypeError, ValueError):
+        array = None
+    if array is not None:
+        if array.shape == shape:
+            return array[None], False
+        if array.ndim == len(shape) + 1 and array.shape[1:] == shape:
+            return array, True
+    got = (
+        f"shape {array.shape}"
+        if array is not None
+        else f"{type(obs).__name__} {obs!r:.60}, which is not an array of numbers"
+    )
+    batch = "(B, " + ", ".join(map(str, shape)) + ")"
+    raise ValueError(
+        f"{agent}.act needs obs of shape {shape} (one observation) or {batch} (a batch), got "
+        f"{got}; was the agent built for this environment's observation space?"
+    )
 
 
 def with_overrides(config, overrides: dict):

@@ -34,7 +34,9 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from numbers import Integral
 
+from rlbook._validate import SEED, positive
 from rlbook.agents import ALGORITHMS
 from rlbook.parallel import run_parallel
 
@@ -208,6 +210,16 @@ def qlearning_setup(seed: int):
     return agent, env, eval_env
 
 
+def check_run(algo: str, seed: int, max_steps: int | None = None) -> None:
+    """Refuse a run the benchmark cannot make, before any process or network is started."""
+    if not isinstance(algo, str) or algo not in VARIANTS:
+        raise ValueError(f"unknown algorithm {algo!r}; choose one of {sorted(VARIANTS)}")
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or not SEED.ok(seed):
+        raise ValueError(f"seed must be {SEED.accepted}, got {seed!r}")
+    if max_steps is not None:
+        positive("max_steps", max_steps, integer=True)
+
+
 def run_history(
     algo: str, seed: int, max_steps: int | None = None, progress: bool = False, stop: bool = True
 ):
@@ -225,8 +237,7 @@ def run_history(
     """
     from rlbook.train import train
 
-    if algo not in VARIANTS:
-        raise ValueError(f"unknown algorithm {algo!r}; choose one of {sorted(VARIANTS)}")
+    check_run(algo, seed, max_steps)
     variant = VARIANTS[algo]
     import tensorflow  # noqa: F401  (importing TensorFlow takes seconds; that is not training)
 
@@ -270,6 +281,11 @@ def run_histories(tasks, workers: int = 2, max_steps: int | None = None, stop: b
     Returns:
         ``[(row, history), ...]`` in the order of ``tasks``.
     """
+    tasks = list(tasks)
+    for task in tasks:
+        if not (isinstance(task, (tuple, list)) and len(task) == 2):
+            raise ValueError(f"each task must be a pair (algo, seed), got {task!r}")
+        check_run(*task, max_steps)
     calls = [(algo, seed, max_steps, False, stop) for algo, seed in tasks]
     return run_parallel(run_history, calls, workers)
 
@@ -297,6 +313,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--progress", action="store_true", help="show a progress bar")
     args = parser.parse_args(argv)
+    try:
+        check_run(args.algo, args.seed, args.max_steps)
+    except ValueError as err:
+        parser.error(str(err).replace("max_steps", "--max-steps").replace("seed", "--seed", 1))
     print(json.dumps(run(args.algo, args.seed, args.max_steps, args.progress)))
     return 0
 

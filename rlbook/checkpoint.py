@@ -134,6 +134,22 @@ def save(agent, path: str | os.PathLike, metadata: dict | None = None, replay: b
         The path written, as a string.
     """
     algorithm = algorithm_of(agent)
+    path = _checked_path(path)
+    if metadata is not None and not isinstance(metadata, dict):
+        raise TypeError(f"metadata must be a dict (or None), got {metadata!r:.80}")
+    if not isinstance(replay, bool):
+        raise TypeError(f"replay must be True or False, got {replay!r}")
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise CheckpointError(
+            f"cannot save to {path!r}: it is a directory; give a file path such as "
+            f"{os.path.join(path, 'agent.ckpt')!r}"
+        )
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(
+            f"cannot save to {path!r}: the directory {os.path.dirname(path) or directory!r} does "
+            "not exist (create it first, for example with os.makedirs)"
+        )
     spec, counters, arrays = agent._checkpoint(replay=replay)
     header = {
         "format": FORMAT,
@@ -155,8 +171,6 @@ def save(agent, path: str | os.PathLike, metadata: dict | None = None, replay: b
         ) from err
     payload = {"header": np.array(text)}
     payload.update({name: np.asarray(value) for name, value in arrays.items()})
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=os.path.basename(path) + ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -219,10 +233,22 @@ _UNREADABLE = (
 )
 
 
+def _checked_path(path) -> str:
+    """``path`` as a string, if it can name a file (a ``str`` or ``os.PathLike``, not empty)."""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(f"path must be a file path (a str or os.PathLike), got {path!r:.80}")
+    path = os.fsdecode(path)
+    if not path:
+        raise ValueError(f"path must name a file, got {path!r}")
+    return path
+
+
 def _read(path, header_only: bool = False) -> tuple[dict, dict[str, np.ndarray]]:
-    path = os.fspath(path)
+    path = _checked_path(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no checkpoint at {path!r}")
+    if os.path.isdir(path):
+        raise CheckpointError(f"{path!r} is a directory, not a checkpoint file")
     try:
         with zipfile.ZipFile(path) as archive:
             members = {name.removesuffix(".npy"): name for name in archive.namelist()}

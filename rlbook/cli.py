@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import json
+import math
 import os
 import sys
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ from typing import Annotated, Any, Union
 
 import gymnasium
 import tyro
+
+from rlbook._validate import non_negative_int
 
 __all__ = ["main"]
 
@@ -303,6 +306,17 @@ def _time_limit(env_id: str) -> int | None:
         return 0
 
 
+def _check_output_file(flag: str, path: str | None) -> None:
+    """Refuse a file path that cannot be written: a directory, or one in a missing directory."""
+    if path is None:
+        return
+    if os.path.isdir(path):
+        raise CLIError(f"{flag} {path} is a directory; give a file path such as {path}/run.ckpt")
+    directory = os.path.dirname(path)
+    if directory and not os.path.isdir(directory):
+        raise CLIError(f"{flag} {path}: the directory {directory} does not exist")
+
+
 def _spaces(env):
     import gymnasium as gym
 
@@ -328,6 +342,13 @@ def cmd_train(algo: str, args) -> int:
     steps = run.steps if (run.steps is not None or run.episodes is not None) else budget
     if run.stop_at is not None and run.eval_every is None:
         raise CLIError("--stop-at needs --eval-every (evaluations decide when to stop)")
+    if run.stop_at is not None and not math.isfinite(run.stop_at):
+        raise CLIError(f"--stop-at must be a finite number (a mean return), got {run.stop_at}")
+    # Where the run writes is checked before it trains, not after minutes of training.
+    _check_output_file("--save", out.save)
+    _check_output_file("--history", out.history)
+    if out.logdir is not None and os.path.exists(out.logdir) and not os.path.isdir(out.logdir):
+        raise CLIError(f"--logdir {out.logdir} is a file; give a directory")
     for flag, value in (
         ("--steps", run.steps),
         ("--episodes", run.episodes),
@@ -494,6 +515,15 @@ def cmd_evaluate(args) -> int:
 
     if args.episodes < 1:
         raise CLIError(f"--episodes must be a positive integer, got {args.episodes}")
+    if args.seed is not None:
+        try:
+            non_negative_int("--seed", args.seed)
+        except ValueError as err:
+            raise CLIError(str(err)) from None
+    if args.render is not None:
+        if args.fps < 1:
+            raise CLIError(f"--fps must be a positive integer, got {args.fps}")
+        _check_output_file("--render", args.render)
     try:
         header = read_header(args.path)
         agent = load(args.path)

@@ -14,6 +14,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from rlbook._validate import non_negative_int, positive
+
 __all__ = [
     "make_env",
     "make_vec_env",
@@ -34,11 +36,21 @@ def register_atari() -> None:
 
 
 def _register(env_id: str) -> None:
-    """Register the environments an id needs before ``gym.make`` looks it up."""
+    """Register the environments an id needs before ``gym.make`` looks it up, and refuse an id
+    that names no registered environment (with Gymnasium's suggestion, as one ``ValueError``)."""
+    if not isinstance(env_id, str):
+        raise TypeError(f"env_id must be a string such as 'CartPole-v1', got {env_id!r}")
     if env_id.startswith("ALE/"):
         register_atari()
     elif env_id.startswith("rlbook/"):
         import rlbook.gridworld  # noqa: F401  (registers rlbook/ImageGrid-v0 on import)
+    try:
+        gym.spec(env_id)
+    except (gym.error.UnregisteredEnv, gym.error.DeprecatedEnv) as err:
+        raise ValueError(
+            f"cannot make environment {env_id!r}: {err} (gymnasium.pprint_registry() lists the "
+            "registered ids)"
+        ) from None
 
 
 def make_env(env_id: str, seed: int | None = None, **kwargs: Any) -> gym.Env:
@@ -60,6 +72,8 @@ def make_env(env_id: str, seed: int | None = None, **kwargs: Any) -> gym.Env:
         The environment, already reset once with ``seed`` (call ``reset()`` again to
         get the first observation; it continues the seeded stream).
     """
+    if seed is not None:
+        non_negative_int("seed", seed)
     _register(env_id)
     env = gym.make(env_id, **kwargs)
     env.reset(seed=seed)
@@ -79,8 +93,9 @@ def make_vec_env(
     and the true last observation is in ``info["final_obs"]``. :func:`rlbook.train.train`
     puts the true one into the transition, which is what bootstrapping needs.
     """
-    if num_envs < 1:
-        raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
+    positive("num_envs", num_envs, integer=True)
+    if seed is not None:
+        non_negative_int("seed", seed)
     _register(env_id)
     envs = gym.make_vec(
         env_id,

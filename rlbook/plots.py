@@ -9,9 +9,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
+
+from rlbook._validate import positive
 
 __all__ = [
     "learning_curve",
@@ -51,12 +53,23 @@ def learning_curve(
     """
     from rlbook.train import History
 
+    positive("window", window, integer=True)
+    if isinstance(history, History):
+        hist = history
+    else:
+        try:
+            hist = History(episode_returns=[float(r) for r in history])
+        except (TypeError, ValueError):
+            raise TypeError(
+                "history must be a rlbook.train.History or a sequence of episode returns "
+                f"(numbers), got {history!r:.80}"
+            ) from None
+        if x == "step":
+            raise ValueError(
+                "x='step' needs a History (it knows the step at which each episode ended); a "
+                "sequence of returns can only be drawn against x='episode'"
+            )
     ax = _axes(ax)
-    hist = (
-        history
-        if isinstance(history, History)
-        else History(episode_returns=list(map(float, history)))
-    )
     returns = np.asarray(hist.episode_returns, dtype=float)
     if x == "episode":
         xs = np.arange(1, returns.size + 1)
@@ -102,8 +115,25 @@ def curves_with_spread(
     Returns:
         The axes.
     """
+    from rlbook.train import History
+
     if x not in ("step", "seconds"):
         raise ValueError(f"x must be 'step' or 'seconds', got {x!r}")
+    if isinstance(histories, History):
+        raise TypeError(
+            "histories must be a sequence of History objects, one per seed; got one History "
+            "(pass [history])"
+        )
+    histories = list(histories)
+    for h in histories:
+        if not isinstance(h, History):
+            raise TypeError(
+                "histories must be a sequence of rlbook.train.History objects, got an item "
+                f"{h!r:.60}"
+            )
+    positive("window", window, integer=True)
+    if isinstance(points, bool) or not isinstance(points, int) or points < 2:
+        raise ValueError(f"points must be an integer >= 2, got {points!r}")
     ax = _axes(ax)
     runs = []
     for h in histories:
@@ -159,8 +189,38 @@ def q_grid(
     import matplotlib
     from matplotlib import patheffects
 
-    q_table = np.asarray(q_table, dtype=float)
+    try:
+        q_table = np.asarray(q_table, dtype=float)
+    except (TypeError, ValueError):
+        q_table = None
+    if q_table is None or q_table.ndim != 2:
+        raise ValueError(
+            "q_table must be an array of Q-values of shape (n_states, n_actions), such as "
+            "agent.q_table(env.observation_space.n)"
+        )
+    if not (
+        isinstance(shape, (tuple, list))
+        and len(shape) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)
+    ):
+        raise ValueError(
+            f"shape must be (rows, cols) of the grid, two positive integers; got {shape!r}"
+        )
     rows, cols = shape
+    if not isinstance(arrows, Mapping):
+        raise TypeError(
+            f"arrows must be a dict action -> arrow, such as FROZENLAKE_ARROWS, got {arrows!r:.60}"
+        )
+    missing = [a for a in range(q_table.shape[1]) if a not in arrows]
+    if missing:
+        raise ValueError(
+            f"arrows has no arrow for the actions {missing} (q_table has {q_table.shape[1]} "
+            "actions)"
+        )
+    if desc is not None and np.shape(desc) != (rows, cols):
+        raise ValueError(f"desc must have the grid's shape {(rows, cols)}, got {np.shape(desc)}")
+    if cmap not in matplotlib.colormaps:
+        raise ValueError(f"cmap must be a matplotlib colormap name such as 'viridis', got {cmap!r}")
     if q_table.shape[0] != rows * cols:
         raise ValueError(
             f"q_table has {q_table.shape[0]} states but shape {shape} has {rows * cols} cells"

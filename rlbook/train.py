@@ -25,10 +25,13 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from numbers import Real
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
+
+from rlbook._validate import positive
 
 __all__ = ["History", "train", "evaluate", "run_episode", "TrainingDiverged", "NonFiniteData"]
 
@@ -93,6 +96,7 @@ class History:
 
     def rolling_mean(self, window: int = 100) -> np.ndarray:
         """Mean return of the last ``window`` episodes, at each episode (shorter at the start)."""
+        positive("window", window, integer=True)
         returns = np.asarray(self.episode_returns, dtype=float)
         if returns.size == 0:
             return returns
@@ -147,8 +151,9 @@ def evaluate(agent, env, episodes: int = 10, *, greedy: bool = True) -> np.ndarr
     afterwards, so an evaluation in the middle of training leaves the memory of the
     running training episodes as it was.
     """
-    if episodes < 1:
-        raise ValueError(f"episodes must be a positive integer, got {episodes!r}")
+    positive("episodes", episodes, integer=True)
+    _check_env(env, "env")
+    _check_fits(agent, env, "env")
     memory = getattr(agent, "recurrent_state", None)
     try:
         return _evaluate(agent, env, episodes, greedy)
@@ -181,6 +186,38 @@ def _evaluate_vector(agent, envs, episodes: int, greedy: bool) -> np.ndarray:
             running &= ~(terminated | truncated)
         returns.extend(total.tolist())
     return np.asarray(returns[:episodes])
+
+
+def _check_env(env, name: str) -> None:
+    if not (callable(getattr(env, "reset", None)) and callable(getattr(env, "step", None))):
+        hint = f"; make one with rlbook.envs.make_env({env!r})" if isinstance(env, str) else ""
+        raise TypeError(
+            f"{name} must be a gymnasium.Env or a gymnasium.vector.VectorEnv, got {env!r:.80}{hint}"
+        )
+
+
+def _check_fits(agent, env, name: str, training: bool = False) -> None:
+    """Refuse an environment the agent cannot step, before the first step fails deep inside it."""
+    from rlbook.agents.tabular import TabularAgent
+
+    vector = isinstance(env, gym.vector.VectorEnv)
+    space = getattr(env, "single_observation_space" if vector else "observation_space", None)
+    agent_name = type(agent).__name__
+    if isinstance(agent, TabularAgent):
+        if vector:
+            raise TypeError(f"{agent_name} steps one environment; {name} is a vector env")
+        if space is not None and not isinstance(space, gym.spaces.Discrete):
+            raise TypeError(
+                f"{agent_name} keeps a table of Discrete states, but {name} has the observation "
+                f"space {space!r}; wrap it in rlbook.envs.DiscretizedObservationWrapper"
+            )
+    copies = env.num_envs if vector else 1
+    built_for = getattr(agent, "num_envs", None)
+    if training and isinstance(built_for, int) and built_for != copies:
+        raise ValueError(
+            f"{agent_name} was built for num_envs={built_for} environment copies, but {name} "
+            f"steps {copies}; build the agent with num_envs={copies}"
+        )
 
 
 def _reset_state(agent, num_envs: int) -> None:
@@ -250,6 +287,34 @@ def train(
         raise ValueError(
             "eval_every needs eval_env= (a separate environment for greedy evaluation)"
         )
+    positive("eval_episodes", eval_episodes, integer=True)
+    if stop_at is not None:
+        if isinstance(stop_at, bool) or not isinstance(stop_at, Real) or not math.isfinite(stop_at):
+            raise ValueError(
+                f"stop_at must be a finite number (a mean return) or None, got {stop_at!r}"
+            )
+        if eval_every is None:
+            raise ValueError(
+                "stop_at needs eval_every= and eval_env= (evaluations decide when to stop)"
+            )
+    if callback is not None and not callable(callback):
+        raise TypeError(
+            f"callback must be a function of the History (or None), got {callback!r:.80}"
+        )
+    if history is not None and not isinstance(history, History):
+        raise TypeError(
+            f"history must be a rlbook.train.History to continue (or None), got {history!r:.80}"
+        )
+    for name, method in (("act", agent), ("observe", agent)):
+        if not callable(getattr(method, name, None)) or isinstance(agent, type):
+            raise TypeError(
+                f"agent must be an agent object with act() and observe() methods, got {agent!r:.80}"
+            )
+    _check_env(env, "env")
+    _check_fits(agent, env, "env", training=True)
+    if eval_env is not None:
+        _check_env(eval_env, "eval_env")
+        _check_fits(agent, eval_env, "eval_env")
     if progress is None:
         progress = os.environ.get("RLBOOK_PROGRESS", "1") != "0"
     history = history if history is not None else History()

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from rlbook._validate import positive, unit_interval
 from rlbook.agents.qlearning import QLearningAgent
 from rlbook.envs import make_env
 from rlbook.train import History, train
@@ -47,10 +48,22 @@ def gamma_slider(gammas: Sequence[float] = GAMMAS, value: float = 0.99, **kwargs
     """
     import ipywidgets as widgets
 
+    gammas = _numbers("gammas", gammas, unit=True)
     if value not in gammas:
         raise ValueError(f"value={value!r} must be one of gammas={tuple(gammas)}")
     options = [(f"{g:g} (horizon {'inf' if g >= 1 else f'{1 / (1 - g):.0f}'})", g) for g in gammas]
     return widgets.SelectionSlider(options=options, value=value, description="gamma", **kwargs)
+
+
+def _numbers(name: str, values, unit: bool = False) -> tuple[float, ...]:
+    """``values`` as a tuple, if it is a non-empty sequence of numbers (in [0, 1] with ``unit``)."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
+        raise TypeError(
+            f"{name} must be a non-empty sequence of numbers, such as (0.9, 0.99), got {values!r}"
+        )
+    for v in values if unit else ():
+        unit_interval(f"each of {name}", v)
+    return tuple(values)
 
 
 def grid_info(env) -> tuple[tuple[int, int], dict[int, str], np.ndarray | None]:
@@ -86,6 +99,7 @@ def tabular_experiment(
     A constant epsilon keeps the slider's meaning simple: it is the exploration rate
     during the whole run.
     """
+    unit_interval("epsilon", epsilon)  # the config calls it epsilon_start
     env = make_env(env_id, seed=seed)
     agent = QLearningAgent(
         env.observation_space,
@@ -187,6 +201,7 @@ def tabular_small_multiples(
 
     from rlbook.plots import q_grid
 
+    epsilons, gammas = _numbers("epsilons", epsilons, True), _numbers("gammas", gammas, True)
     env = make_env(env_id)
     shape, arrows, desc = grid_info(env)
     fig, axes = plt.subplots(
@@ -224,6 +239,8 @@ def draw_gamma(gamma: float, axes, episode_length: int = 500) -> None:
     CartPole agent's Q-network must learn. Its ceiling ``1 / (1 - gamma)`` is the
     scale of every Q-value (and of every TD error) during training.
     """
+    unit_interval("gamma", gamma)
+    positive("episode_length", episode_length, integer=True)
     k = np.arange(episode_length)
     horizon = np.inf if gamma >= 1 else 1.0 / (1.0 - gamma)
     left, right = axes
@@ -250,6 +267,7 @@ def gamma_explorer(episode_length: int = 500):
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
+    positive("episode_length", episode_length, integer=True)
     slider = gamma_slider(
         [g for g in GAMMAS if 0.5 <= g < 1],
         0.99,
@@ -275,6 +293,8 @@ def gamma_small_multiples(gammas: Sequence[float] = (0.9, 0.99, 0.999), episode_
     """The static view of :func:`gamma_explorer`: one row of two panels per gamma."""
     import matplotlib.pyplot as plt
 
+    gammas = _numbers("gammas", gammas, unit=True)
+    positive("episode_length", episode_length, integer=True)
     fig, axes = plt.subplots(len(gammas), 2, figsize=(10, 2.6 * len(gammas)), squeeze=False)
     for gamma, row in zip(gammas, axes):
         draw_gamma(gamma, row, episode_length)

@@ -168,7 +168,7 @@ image network) are flags of its config; the recurrent DQN has its own agent clas
 
 def algorithm(name: str) -> Algorithm:
     """The entry of :data:`ALGORITHMS` called ``name`` (a ``ValueError`` lists the names)."""
-    if name not in ALGORITHMS:
+    if not isinstance(name, str) or name not in ALGORITHMS:
         raise ValueError(f"unknown algorithm {name!r}; choose one of {sorted(ALGORITHMS)}")
     return ALGORITHMS[name]
 

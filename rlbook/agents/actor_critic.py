@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlbook._validate import config, with_overrides
+from rlbook._validate import agent_config, config
 from rlbook.agents.policy_gradient import PolicyGradientAgent
 
 __all__ = ["ActorCriticConfig", "ActorCriticAgent"]
@@ -91,7 +91,7 @@ class ActorCriticAgent(PolicyGradientAgent):
         num_envs: int = 1,
         **overrides,
     ):
-        config = with_overrides(config or ActorCriticConfig(), overrides)
+        config = agent_config(ActorCriticConfig, config, overrides, "ActorCriticAgent")
         super().__init__(
             observation_space,
             action_space,

@@ -21,7 +21,7 @@ import gymnasium as gym
 import numpy as np
 
 from rlbook import checkpoint as ck
-from rlbook._validate import config, positive, with_overrides
+from rlbook._validate import agent_config, config, numbered_from_zero, observations, positive
 from rlbook.nets import q_from_head, q_network
 from rlbook.replay import ReplayBuffer
 from rlbook.schedules import make_schedule
@@ -98,6 +98,7 @@ def _check_spaces(observation_space, action_space, model_type: str) -> None:
             "such as SACAgent (rlbook.agents.sac; rlbook train sac) or PPOAgent "
             "(rlbook.agents.ppo; rlbook train ppo)"
         )
+    numbered_from_zero(action_space, "DQN")
     if not isinstance(observation_space, gym.spaces.Box):
         raise TypeError(
             f"DQN needs a Box observation space, got {observation_space!r}; "
@@ -149,7 +150,7 @@ class DQNAgent(ck.Checkpointable):
     ):
         import tensorflow as tf  # here, not at the top: importing the config stays fast
 
-        config = with_overrides(config or self.config_class(), overrides)
+        config = agent_config(self.config_class, config, overrides, type(self).__name__)
         if (config.model_type == "lstm") != self.recurrent:
             raise ValueError(
                 "model_type='lstm' needs a memory: build the agent with RecurrentDQNAgent(...) "
@@ -321,9 +322,8 @@ class DQNAgent(ck.Checkpointable):
 
     def act(self, obs, greedy: bool = False):
         """Epsilon-greedy action(s): an int for one observation, an array for a batch."""
-        obs = np.asarray(obs, dtype=self.buffer.obs.dtype)
-        batched = obs.ndim == len(self.obs_shape) + 1
-        actions = self._acting_q_values(obs if batched else obs[None]).argmax(axis=1)
+        obs, batched = observations(obs, self.obs_shape, type(self).__name__, self.buffer.obs.dtype)
+        actions = self._acting_q_values(obs).argmax(axis=1)
         if not greedy:
             explore = self.rng.random(len(actions)) < self.epsilon
             if explore.any():

@@ -28,7 +28,7 @@ import gymnasium as gym
 import numpy as np
 
 from rlbook import checkpoint as ck
-from rlbook._validate import positive
+from rlbook._validate import numbered_from_zero, observations, positive
 
 __all__ = ["PolicyGradientAgent", "check_policy_spaces"]
 
@@ -42,8 +42,10 @@ def check_policy_spaces(
     (PPO, chapter 10) a ``Box`` of shape ``(A,)`` with finite bounds is accepted too.
     """
     if continuous and isinstance(action_space, gym.spaces.Box):
-        if len(action_space.shape) != 1 or not (
-            np.isfinite(action_space.low).all() and np.isfinite(action_space.high).all()
+        if (
+            action_space.shape[:1] == (0,)
+            or len(action_space.shape) != 1
+            or not (np.isfinite(action_space.low).all() and np.isfinite(action_space.high).all())
         ):
             raise ValueError(
                 f"{algo} needs a Box action space of shape (A,) with finite bounds (its "
@@ -62,6 +64,8 @@ def check_policy_spaces(
             "build: PPOAgent (rlbook.agents.ppo) and SACAgent (rlbook.agents.sac) "
             "have one; see also Sutton & Barto (2018), section 13.7"
         )
+    if isinstance(action_space, gym.spaces.Discrete):
+        numbered_from_zero(action_space, algo)
     if not isinstance(observation_space, gym.spaces.Box) or len(observation_space.shape) != 1:
         raise TypeError(
             f"{algo} needs flat Box observations of shape (d,), got {observation_space!r}; "
@@ -210,9 +214,8 @@ class PolicyGradientAgent(ck.Checkpointable):
         """
         from rlbook.nets import sample_categorical
 
-        obs = np.asarray(obs, np.float32)
-        batched = obs.ndim == 2
-        logits = self._numpy_policy(obs if batched else obs[None])
+        obs, batched = observations(obs, (self.obs_dim,), type(self).__name__)
+        logits = self._numpy_policy(obs)
         if self.gaussian:
             actions = self.act_gaussian(logits, greedy)
             return actions if batched else actions[0]

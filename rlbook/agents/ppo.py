@@ -62,7 +62,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlbook._validate import config, positive, with_overrides
+from rlbook._validate import agent_config, config, positive
 from rlbook.agents.policy_gradient import PolicyGradientAgent
 
 __all__ = ["PENDULUM", "PPOConfig", "PPOAgent"]
@@ -165,7 +165,7 @@ class PPOAgent(PolicyGradientAgent):
         num_envs: int = 1,
         **overrides,
     ):
-        config = with_overrides(config or PPOConfig(), overrides)
+        config = agent_config(PPOConfig, config, overrides, "PPOAgent")
         batch_size = config.n_steps * positive("num_envs", num_envs, integer=True)
         if batch_size % config.num_minibatches:
             raise ValueError(
@@ -333,8 +333,14 @@ class PPOAgent(PolicyGradientAgent):
         """The rollout being collected, or the last one once it is full: copies of ``obs``,
         ``actions``, ``rewards``, ``next_obs`` (the real final observation at a truncation),
         ``terminated`` and ``truncated``, time first, ``(n_steps, num_envs, ...)``."""
-        arrays = (self._obs, self._action, self._reward, self._next_obs, self._terminated,
-                  self._truncated)
+        arrays = (
+            self._obs,
+            self._action,
+            self._reward,
+            self._next_obs,
+            self._terminated,
+            self._truncated,
+        )
         names = ("obs", "actions", "rewards", "next_obs", "terminated", "truncated")
         return {name: array.copy() for name, array in zip(names, arrays)}
 

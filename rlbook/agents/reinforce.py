@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlbook._validate import config, with_overrides
+from rlbook._validate import agent_config, config
 from rlbook.agents.policy_gradient import PolicyGradientAgent, check_policy_spaces
 
 __all__ = ["ReinforceConfig", "ReinforceAgent", "check_policy_spaces"]
@@ -128,7 +128,7 @@ class ReinforceAgent(PolicyGradientAgent):
         num_envs: int = 1,
         **overrides,
     ):
-        config = with_overrides(config or ReinforceConfig(), overrides)
+        config = agent_config(ReinforceConfig, config, overrides, "ReinforceAgent")
         super().__init__(
             observation_space,
             action_space,

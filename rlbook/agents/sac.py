@@ -44,7 +44,7 @@ import gymnasium as gym
 import numpy as np
 
 from rlbook import checkpoint as ck
-from rlbook._validate import Rule, config, positive, with_overrides
+from rlbook._validate import Rule, agent_config, config, observations, positive
 from rlbook.replay import ReplayBuffer
 from rlbook.speed import NumpyMLP, repeat
 
@@ -103,8 +103,10 @@ def check_sac_spaces(observation_space, action_space) -> None:
             f"SAC needs a continuous Box action space (its actor outputs a Gaussian per action "
             f"dimension), got action_space={action_space!r}; for Discrete actions use DQN or PPO"
         )
-    if len(action_space.shape) != 1 or not (
-        np.isfinite(action_space.low).all() and np.isfinite(action_space.high).all()
+    if (
+        action_space.shape[:1] == (0,)
+        or len(action_space.shape) != 1
+        or not (np.isfinite(action_space.low).all() and np.isfinite(action_space.high).all())
     ):
         raise ValueError(
             f"SAC needs a Box action space of shape (A,) with finite bounds (tanh squashes "
@@ -149,7 +151,7 @@ class SACAgent(ck.Checkpointable):
 
         from rlbook.nets import mlp
 
-        config = with_overrides(config or SACConfig(), overrides)
+        config = agent_config(SACConfig, config, overrides, "SACAgent")
         check_sac_spaces(observation_space, action_space)
         positive("num_envs", num_envs, integer=True)
         self.config, self.num_envs = config, num_envs
@@ -185,9 +187,7 @@ class SACAgent(ck.Checkpointable):
         self.target1.set_weights(self.critic1.get_weights())
         self.target2.set_weights(self.critic2.get_weights())
         self.log_alpha = tf.Variable(np.log(config.alpha), dtype=tf.float32, name="log_alpha")
-        self.critic_variables = (
-            self.critic1.trainable_variables + self.critic2.trainable_variables
-        )
+        self.critic_variables = self.critic1.trainable_variables + self.critic2.trainable_variables
 
         def adam(variables):
             optimizer = tf.keras.optimizers.Adam(config.lr)
@@ -377,9 +377,7 @@ class SACAgent(ck.Checkpointable):
         randomness is the exploration), or uniformly random actions before
         ``learning_starts``; ``greedy=True`` takes the mean, ``tanh(mu(s))``.
         """
-        obs = np.asarray(obs, np.float32)
-        batched = obs.ndim == 2
-        obs = obs if batched else obs[None]
+        obs, batched = observations(obs, (self.obs_dim,), "SACAgent")
         if not greedy and self.env_steps < self.config.learning_starts:
             unit = self.rng.uniform(-1.0, 1.0, (len(obs), self.action_dim))
         else:

@@ -18,7 +18,7 @@ import gymnasium as gym
 import numpy as np
 
 from rlbook import checkpoint as ck
-from rlbook._validate import check_config, config, interval, with_overrides
+from rlbook._validate import agent_config, check_config, config, interval, numbered_from_zero
 from rlbook.schedules import make_schedule
 
 __all__ = ["TabularConfig", "TabularAgent"]
@@ -73,9 +73,8 @@ class TabularAgent(ck.Checkpointable):
             )
         if not isinstance(action_space, gym.spaces.Discrete):
             raise TypeError(f"{name} needs a Discrete action space, got {action_space!r}")
-        config = config or self.config_class()
-        if overrides:
-            config = with_overrides(config, overrides)
+        numbered_from_zero(action_space, name)
+        config = agent_config(self.config_class, config, overrides, name)
         self.config = config
         self.actions = list(range(int(action_space.n)))  # one entry per action: action_space.n
         self.Q: defaultdict = defaultdict(float)

@@ -433,7 +433,11 @@ def test_a_value_of_the_wrong_type_gets_the_one_line_error_of_a_bad_config_value
             "On the command line: rlbook train recurrent_dqn.",
         ),
         (["train", "dqn", "--hidden", "0"], 2, "hidden must be a tuple of positive integers"),
-        (["train", "dqn", "--seed", "-3"], 2, "seed must be an integer >= 0 (or None), got -3"),
+        (
+            ["train", "dqn", "--seed", "-3"],
+            2,
+            "seed must be an integer from 0 to 2**32 - 1 (or None), got -3",
+        ),
         (["train", "dqn", "--env-kwarg", "oops"], 2, "--env-kwarg expects KEY=VALUE, got 'oops'"),
         (["train", "actor_critic", "--steps", "0"], 2, "--steps must be a positive integer, got 0"),
         (["evaluate", "no/such/file"], 1, "no checkpoint at 'no/such/file'"),

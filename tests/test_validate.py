@@ -101,7 +101,7 @@ def test_the_same_field_is_checked_the_same_way_in_every_config(config_cls):
         with pytest.raises(ConfigError) as err:
             config_cls(**{name: value})
         expected = {
-            "seed": "seed must be an integer >= 0 (or None), got -3",
+            "seed": "seed must be an integer from 0 to 2**32 - 1 (or None), got -3",
             "gamma": f"gamma must be a number in [0, 1], got {value!r}",
         }.get(name, f"{name} must be ")
         assert str(err.value).startswith(expected), str(err.value)
@@ -116,8 +116,12 @@ def test_the_cases_named_in_the_issue():
             "such as (64, 64)), got 64",
         ),
         (DQNConfig, dict(hidden=(0,)), "got (0,)"),
-        (QLearningConfig, dict(seed=-3), "seed must be an integer >= 0 (or None), got -3"),
-        (DQNConfig, dict(seed=-3), "seed must be an integer >= 0 (or None), got -3"),
+        (
+            QLearningConfig,
+            dict(seed=-3),
+            "seed must be an integer from 0 to 2**32 - 1 (or None), got -3",
+        ),
+        (DQNConfig, dict(seed=-3), "seed must be an integer from 0 to 2**32 - 1 (or None), got -3"),
         (
             DQNConfig,
             dict(model_type="cnn"),

@@ -111,7 +111,7 @@ def test_sarsa_checkpoint_round_trip(tmp_path):
 
 @pytest.mark.parametrize("cls", [QLearningAgent, SarsaAgent])
 def test_shared_config_checks_name_the_field(cls):
-    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+    with pytest.raises(ValueError, match="seed must be an integer from 0 to 2"):
         cls(*_spaces(), seed=-3)
     with pytest.raises(ValueError, match="gamma must be a number in"):
         cls(*_spaces(), gamma=2.0)

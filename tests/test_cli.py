@@ -647,6 +647,69 @@ def _bad_ppo_unbounded_box():
     PPOAgent(env.observation_space, gym.spaces.Box(-np.inf, np.inf, (1,)))
 
 
+def _bad_seed_too_large():
+    from rlbook.agents.dqn import DQNConfig
+
+    DQNConfig(seed=2**64)
+
+
+def _bad_config_class():
+    from rlbook.agents.dqn import DQNConfig
+    from rlbook.agents.qlearning import QLearningAgent
+    from rlbook.envs import make_env
+
+    env = make_env("FrozenLake-v1")
+    QLearningAgent(env.observation_space, env.action_space, config=DQNConfig())
+
+
+def _bad_discrete_start():
+    import gymnasium as gym
+
+    from rlbook.agents.dqn import DQNAgent
+
+    DQNAgent(_cartpole().observation_space, gym.spaces.Discrete(2, start=1))
+
+
+def _bad_act_shape():
+    import numpy as np
+
+    from rlbook.agents.dqn import DQNAgent
+
+    env = _cartpole()
+    DQNAgent(env.observation_space, env.action_space).act(np.zeros(3, np.float32))
+
+
+def _bad_stop_at():
+    from rlbook.agents.qlearning import QLearningAgent
+    from rlbook.envs import make_env
+    from rlbook.train import train
+
+    env = make_env("FrozenLake-v1")
+    train(QLearningAgent(env.observation_space, env.action_space), env, steps=100, stop_at=0.7)
+
+
+def _bad_unknown_env():
+    from rlbook.envs import make_env
+
+    make_env("CartPole-v9")
+
+
+def _bad_save_missing_directory():
+    from rlbook.agents import load
+
+    load("ql.ckpt").save("no/such/dir/agent.ckpt")
+
+
+def _bad_load_directory():
+    from rlbook.agents import load
+
+    load(".")
+
+
+def _bad_cli_save_missing_directory():
+    return main(["train", "dqn", "--save", "no/such/dir/dqn.ckpt"])
+
+
 BAD_INPUTS = [
     ("`QLearningAgent(cartpole.observation_space, ...)` (a Box observation)", _bad_qlearning_box),
     (
@@ -668,6 +731,14 @@ BAD_INPUTS = [
     ('`DQNAgent(..., model_type="lstm")`', _bad_dqn_lstm),
     ("`DQNConfig(hidden=64)`", _bad_hidden),
     ("`QLearningConfig(seed=-3)`", _bad_seed),
+    ("`DQNConfig(seed=2**64)` (more than TensorFlow takes)", _bad_seed_too_large),
+    ("`QLearningAgent(..., config=DQNConfig())` (another algorithm's config)", _bad_config_class),
+    (
+        "`DQNAgent(cartpole.observation_space, Discrete(2, start=1))` (actions numbered from 1)",
+        _bad_discrete_start,
+    ),
+    ("`dqn_agent.act(obs)` with 3 numbers for CartPole's 4", _bad_act_shape),
+    ('`make_env("CartPole-v9")` (an unregistered id)', _bad_unknown_env),
     ("`ActorCriticAgent(..., learning_rate=0.1)` (no such field)", _bad_field),
     (
         "`DiscretizedObservationWrapper(cartpole, n_bins=6, low=[3 values], high=[4 values])`",
@@ -685,6 +756,7 @@ BAD_INPUTS = [
     ),
     ("`discounted_returns(rewards, dones, gamma=1.2)`", _bad_returns_gamma),
     ("`train(agent, env)` (no budget)", _bad_no_budget),
+    ("`train(agent, env, steps=100, stop_at=0.7)` (no `eval_every`)", _bad_stop_at),
     ("an agent whose loss becomes NaN during `train`", _bad_nan_loss),
     ("an environment whose 5th observation is NaN, during `train`", _bad_nan_observation),
     ('`DQNAgent.load("ql.ckpt")` (a Q-learning checkpoint)', _bad_wrong_algorithm),
@@ -693,9 +765,12 @@ BAD_INPUTS = [
         _bad_wrong_architecture,
     ),
     ('`rlbook.agents.load("broken.ckpt")` (a truncated file)', _bad_corrupt),
+    ('`rlbook.agents.load(".")` (a directory)', _bad_load_directory),
+    ('`agent.save("no/such/dir/agent.ckpt")`', _bad_save_missing_directory),
     ("`rlbook train qlearning --env CartPole-v1`", _bad_cli_box_qlearning),
     ("`rlbook train dqn --gamma 1.5`", _bad_cli_gamma),
     ("`rlbook train dqn --steps abc`", _bad_cli_type),
+    ("`rlbook train dqn --save no/such/dir/dqn.ckpt`", _bad_cli_save_missing_directory),
 ]
 
 

@@ -305,11 +305,12 @@ def train(
         raise TypeError(
             f"history must be a rlbook.train.History to continue (or None), got {history!r:.80}"
         )
-    for name, method in (("act", agent), ("observe", agent)):
-        if not callable(getattr(method, name, None)) or isinstance(agent, type):
-            raise TypeError(
-                f"agent must be an agent object with act() and observe() methods, got {agent!r:.80}"
-            )
+    if isinstance(agent, type) or not all(
+        callable(getattr(agent, method, None)) for method in ("act", "observe")
+    ):
+        raise TypeError(
+            f"agent must be an agent object with act() and observe() methods, got {agent!r:.80}"
+        )
     _check_env(env, "env")
     _check_fits(agent, env, "env", training=True)
     if eval_env is not None:

@@ -176,6 +176,15 @@ RETURN_MISTAKES = [
     (_t("the {quantity} are shifted by one step (off by one): entry t must be {symbol}, "
         "which includes r_t."),
      lambda c: _if(len(c.r) > 1, np.concatenate([_ret(c)[1:], np.zeros_like(c.r[:1])]))),
+    (_t("{first} is missing (0): the loop stops before step 0. "
+        "Go over every step, for t in reversed(range(len(rewards)))."),
+     lambda c: np.concatenate([np.zeros_like(c.r[:1]), _ret(c)[1:]])),
+    (_t("the last step's {symbol} is missing (0): start the loop at the last step, "
+        "for t in reversed(range(len(rewards)))."),
+     lambda c: _if(len(c.r) > 1, np.concatenate([_ret(c)[:-1], np.zeros_like(c.r[:1])]))),
+    ("use the gamma you are given, not a number of your own "
+     "(0.99 is only the agents' default): the check tries several.",
+     lambda c: _if(c.gamma != 0.99, _ret(c, gamma=0.99))),
 ]
 
 # -- the unit cases of a learning step ----------------------------------------------------------
@@ -372,18 +381,35 @@ def _parallel(a, b) -> bool:
     return bool(na > 0 and nb > 0 and np.dot(a, b) / (na * nb) > 0.9999)
 
 
+def pick_hint(err, line: str) -> str | None:
+    """A hint for picking log pi(a_t|s_t) wrongly: a fixed one-hot depth, tf.gather without
+    batch_dims; else :func:`_core.tensor_hint`."""
+    shapes = "Incompatible shapes" in str(err) or "broadcast" in str(err)
+    if shapes and "one_hot" in line:
+        return ("tf.one_hot(actions, depth) needs depth = the number of actions, "
+                "logits.shape[-1], not a number of your own: the check also tries 3 actions.")
+    if shapes and "gather" in line and "batch_dims" not in line:
+        return ("tf.gather(log_probs, actions) picks whole rows (shape (N, A)); "
+                "tf.gather(log_probs, actions, batch_dims=1) picks one log-probability per step.")
+    return _core.tensor_hint(err, line)
+
+
 def no_gradient_hint(err, line: str) -> str | None:
     """A hint for an optimizer given no gradient (the loss outside the tape, or in NumPy)."""
     if "Unknown variable" in str(err):
-        return ("That optimizer steps another network's weights: "
-                "each network has its own optimizer, "
+        return ("That optimizer steps other weights (another network's, or those of an earlier "
+                "call): each network has its own optimizer, the one you are given, "
                 "and a step changes only the weights of the network it trains.")
+    if "has no attribute 'minimize'" in str(err):
+        return ("Keras 3 optimizers have no minimize: take the gradient with "
+                "tape.gradient(loss, variables), then optimizer.apply_gradients(zip(grads, "
+                "variables)).")
     if "No gradients provided" in str(err) or ".gradient(" in line or "apply_gradients" in line:
         return ("No gradient reached the weights: "
                 "compute the loss inside the `with tf.GradientTape() as tape:` block, "
                 "from the network's output, with TensorFlow operations (no NumPy, no .numpy()), "
                 "and differentiate it with tape.gradient(loss, network.trainable_variables).")
-    return _core.tensor_hint(err, line)
+    return pick_hint(err, line)
 
 
 # -- the agent that learns with the student's functions -----------------------------------------

@@ -24,9 +24,21 @@ def _broadcast_hint(err, line: str) -> str | None:
     return None
 
 
+def _action_counts(rng):
+    """Three different numbers of actions (a fixed count divides right in one case at most) and
+    the batch sizes B = A, B > A and B = 1."""
+    counts = [int(n) for n in rng.permutation(np.arange(3, 7))[:3]]
+    return zip(counts, (counts[0], counts[1] + int(rng.integers(1, 4)), 1))
+
+
+def _fixed_count(c, got, mean_of) -> bool:
+    """``got`` is the answer with the mean over the actions taken as a sum over a fixed count."""
+    n = c.q.shape[1] if hasattr(c, "q") else c.a.shape[1]
+    return any(_core.close(got, mean_of(k)) for k in range(2, 7) if k != n)
+
+
 def _combine_cases(rng):
-    n_actions = int(rng.integers(3, 6))
-    for batch in (n_actions, n_actions + int(rng.integers(1, 4)), 1):
+    for n_actions, batch in _action_counts(rng):
         value = np.round(rng.normal(0.0, 5.0, size=(batch, 1)), 2).astype(np.float32)
         advantage = np.round(rng.normal(0.0, 3.0, size=(batch, n_actions)), 2).astype(np.float32)
         v, a = value.astype(np.float64), advantage.astype(np.float64)
@@ -56,6 +68,17 @@ _COMBINE_MISTAKES = [
      lambda c: c.v - c.a + c.a.mean(axis=1, keepdims=True)),
     ("subtract the mean advantage, not the sum.",
      lambda c: c.v + c.a - c.a.sum(axis=1, keepdims=True)),
+    ("V is missing: your Q-values average to 0 in every state. Q = V + A - mean_a A: "
+     "subtract the mean of the advantages only, then add the value.",
+     lambda c: c.a - c.a.mean(axis=1, keepdims=True)),
+    ("you divided the advantages' sum by len(advantage), the batch size (the number of rows): "
+     "use each state's mean over its actions, advantage.mean(axis=-1, keepdims=True).",
+     lambda c: c.v + c.a - c.a.sum(axis=1, keepdims=True) / len(c.a)),
+    _core.Mistake("you divided the advantages' sum by a fixed number of actions: "
+                  "use each state's mean, advantage.mean(axis=-1, keepdims=True) "
+                  "(the check tries several numbers of actions).",
+                  test=lambda c, got: _fixed_count(
+                      c, got, lambda k: c.v + c.a - c.a.sum(axis=1, keepdims=True) / k)),
     _core.shape_mistake(lambda c: f"one Q-value per state and action has shape {c.a.shape}: "
                                   "do not reduce over the actions.",
                         lambda c, shape: shape in ((len(c.a),), (len(c.a), 1))),
@@ -86,8 +109,7 @@ def check_dueling_combine(dueling_combine) -> Verdict:
 
 
 def _split_cases(rng):
-    n_actions = int(rng.integers(3, 6))
-    for batch in (n_actions, n_actions + int(rng.integers(1, 4)), 1):
+    for n_actions, batch in _action_counts(rng):
         q = np.round(rng.normal(0.0, 4.0, size=(batch, n_actions)), 2)
         yield Case((q,), ("q",), f"(q = {fmt(q)})", q=q)
 
@@ -100,6 +122,9 @@ def _read_split(result, c, name):
     v, c.a = (_core.to_array(x, name, f"{w}, shape {s}")
               for x, w, s in zip(result, "va", ("(B,)", "(B, A)")))
     batch = len(c.q)
+    if v.shape == ():
+        fail(f"{name} returned one v for the whole batch: v has one value per state, shape "
+             f"({batch},), the mean of Q over that state's actions, q.mean(axis=1).")
     if v.shape == c.q.shape and c.a.shape in ((batch,), (batch, 1)):
         fail(f"{name} returned (a, v); return them in the order (v, a).")
     v = v[:, 0] if v.shape == (batch, 1) else v
@@ -123,6 +148,13 @@ _SPLIT_MISTAKES = [
      "With the mean subtracted, the advantages average to 0.", lambda c: np.zeros(len(c.q))),
     ("average over the actions of each state (axis=1), not over the batch.",
      lambda c: c.q.mean(axis=0)[: len(c.q)] if len(c.q) <= c.q.shape[1] else None),
+    ("you divided Q's sum by len(q), the batch size (the number of rows): "
+     "use each state's mean over its actions, q.mean(axis=1).",
+     lambda c: c.q.sum(axis=1) / len(c.q)),
+    _core.Mistake("you divided Q's sum by a fixed number of actions: "
+                  "use each state's mean, q.mean(axis=1) "
+                  "(the check tries several numbers of actions).",
+                  test=lambda c, got: _fixed_count(c, got, lambda k: c.q.sum(axis=1) / k)),
 ]
 
 

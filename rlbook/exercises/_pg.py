@@ -10,6 +10,7 @@ the student's functions (:class:`StudentStep`, :func:`agent_check`).
 from __future__ import annotations
 
 import functools
+import re
 
 import numpy as np
 
@@ -367,13 +368,30 @@ def _policy_candidates(logits, actions, weights, weight_name):
          -w * (1.0 - n_actions * pi)),
     ]
     if n > 1:
-        w_all = np.asarray(weights, np.float64)
-        scaled = (w_all - w_all.mean()) / (w_all.std() + 1e-8)
-        candidates.append(("the weights were normalised to mean 0 and standard deviation 1 (what "
-                           "the agents' normalize=True does); "
-                           f"this exercise asks for {weight_name} as it is.",
-                           pg_output_grad(logits, actions, scaled)))
+        candidates.append((NORMALISED.format(weight_name),
+                           pg_output_grad(logits, actions, normalised(np.asarray(weights, float)))))
     return candidates
+
+
+# Slips of a policy loss (chapters 6 and 7): a case of loss_case, its log pi replaced.
+NORMALISED = ("the weights were normalised to mean 0 and standard deviation 1 (what the agents' "
+              "normalize=True does); this exercise asks for {} as it is.")
+GATHER_AXIS1 = ("tf.gather(log_probs, actions, axis=1) takes every step's log-probability of every "
+                "action taken (an N x N matrix): use batch_dims=1, one per step.")
+SOFTMAX_AXIS0 = ("the softmax ran over the batch (axis 0); it runs over each step's actions, "
+                 "the last axis: tf.nn.log_softmax(logits).")
+
+
+def normalised(x):
+    return (x - x.mean()) / (x.std() + 1e-8) if len(x) > 1 else None
+
+
+def across(c):  # tf.gather(log_probs, actions, axis=1) weighted by (N,): a mean over rows
+    return c.lp[:, c.actions].mean(axis=0)
+
+
+def over_batch(c):
+    return log_softmax(c.arrays["logits"].T.astype(float)).T[np.arange(len(c.actions)), c.actions]
 
 
 def _parallel(a, b) -> bool:
@@ -382,15 +400,17 @@ def _parallel(a, b) -> bool:
 
 
 def pick_hint(err, line: str) -> str | None:
-    """A hint for picking log pi(a_t|s_t) wrongly: a fixed one-hot depth, tf.gather without
-    batch_dims; else :func:`_core.tensor_hint`."""
-    shapes = "Incompatible shapes" in str(err) or "broadcast" in str(err)
-    if shapes and "one_hot" in line:
+    """A hint for an array of every action's log-probability met where one per step was meant:
+    a one-hot of the wrong depth, tf.gather without batch_dims; else :func:`_core.tensor_hint`."""
+    found = re.findall(r"[\[(][\d, ]+[\])]", str(err)) if re.search(
+        "Incompatible shapes|broadcast", str(err)) else []
+    a, b = ([tuple(map(int, re.findall(r"\d+", s))) for s in found] + [(), ()])[:2]
+    if len(a) == len(b) == 2 and a[1] != b[1]:
         return ("tf.one_hot(actions, depth) needs depth = the number of actions, "
                 "logits.shape[-1], not a number of your own: the check also tries 3 actions.")
-    if shapes and "gather" in line and "batch_dims" not in line:
-        return ("tf.gather(log_probs, actions) picks whole rows (shape (N, A)); "
-                "tf.gather(log_probs, actions, batch_dims=1) picks one log-probability per step.")
+    if sorted((len(a), len(b))) == [1, 2]:
+        return ("An (N, A) array met an (N,) one: tf.gather(log_probs, actions) picks whole "
+                "rows; tf.gather(log_probs, actions, batch_dims=1) picks one per step.")
     return _core.tensor_hint(err, line)
 
 

@@ -126,13 +126,13 @@ def test_dueling_combine_more_typical_mistakes():
     rejects(
         check_dueling_combine,
         lambda v, a: v + a - a.sum(axis=1, keepdims=True) / 3,
-        "fixed number of actions",
+        "a count of your own",
         times=3,
     )
     rejects(
         check_dueling_combine,
         lambda v, a: v + a - a.sum(axis=1, keepdims=True) / len(a),
-        "the batch size",
+        "len(...), the batch size",
     )
     rejects(check_dueling_combine, lambda v, a: a - a.mean(axis=1, keepdims=True), "V is missing")
     rejects(
@@ -155,6 +155,6 @@ def test_split_q_more_typical_mistakes():
     def over(count):
         return lambda q: (q.sum(axis=1) / count(q), q - (q.sum(axis=1) / count(q))[:, None])
 
-    rejects(check_split_q, over(lambda q: 3), "fixed number of actions", times=3)
-    rejects(check_split_q, over(len), "the batch size")
+    rejects(check_split_q, over(lambda q: 3), "a count of your own", times=3)
+    rejects(check_split_q, over(len), "len(...), the batch size")
     rejects(check_split_q, lambda q: (q.mean(), q - q.mean()), "one v for the whole batch")

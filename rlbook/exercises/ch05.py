@@ -24,17 +24,13 @@ def _broadcast_hint(err, line: str) -> str | None:
     return None
 
 
-def _action_counts(rng):
-    """Three different numbers of actions (a fixed count divides right in one case at most) and
-    the batch sizes B = A, B > A and B = 1."""
+def _action_counts(rng):  # three numbers of actions (a count of one's own fits one case)
     counts = [int(n) for n in rng.permutation(np.arange(3, 7))[:3]]
-    return zip(counts, (counts[0], counts[1] + int(rng.integers(1, 4)), 1))
+    return zip(counts, (counts[0], counts[1] + int(rng.integers(1, 4)), 1))  # B = A, B > A, 1
 
 
-def _fixed_count(c, got, mean_of) -> bool:
-    """``got`` is the answer with the mean over the actions taken as a sum over a fixed count."""
-    n = c.q.shape[1] if hasattr(c, "q") else c.a.shape[1]
-    return any(_core.close(got, mean_of(k)) for k in range(2, 7) if k != n)
+_COUNT = ("you divided the sum by a count of your own, or by len(...), the batch size: use each "
+          "state's mean over its actions, {} (the check tries several numbers of actions).")
 
 
 def _combine_cases(rng):
@@ -71,14 +67,8 @@ _COMBINE_MISTAKES = [
     ("V is missing: your Q-values average to 0 in every state. Q = V + A - mean_a A: "
      "subtract the mean of the advantages only, then add the value.",
      lambda c: c.a - c.a.mean(axis=1, keepdims=True)),
-    ("you divided the advantages' sum by len(advantage), the batch size (the number of rows): "
-     "use each state's mean over its actions, advantage.mean(axis=-1, keepdims=True).",
-     lambda c: c.v + c.a - c.a.sum(axis=1, keepdims=True) / len(c.a)),
-    _core.Mistake("you divided the advantages' sum by a fixed number of actions: "
-                  "use each state's mean, advantage.mean(axis=-1, keepdims=True) "
-                  "(the check tries several numbers of actions).",
-                  test=lambda c, got: _fixed_count(
-                      c, got, lambda k: c.v + c.a - c.a.sum(axis=1, keepdims=True) / k)),
+    _core.Mistake(_COUNT.format("advantage.mean(axis=-1, keepdims=True)"), test=lambda c, got: any(
+        _core.close(got, c.v + c.a - c.a.sum(axis=1, keepdims=True) / k) for k in range(2, 10))),
     _core.shape_mistake(lambda c: f"one Q-value per state and action has shape {c.a.shape}: "
                                   "do not reduce over the actions.",
                         lambda c, shape: shape in ((len(c.a),), (len(c.a), 1))),
@@ -148,13 +138,8 @@ _SPLIT_MISTAKES = [
      "With the mean subtracted, the advantages average to 0.", lambda c: np.zeros(len(c.q))),
     ("average over the actions of each state (axis=1), not over the batch.",
      lambda c: c.q.mean(axis=0)[: len(c.q)] if len(c.q) <= c.q.shape[1] else None),
-    ("you divided Q's sum by len(q), the batch size (the number of rows): "
-     "use each state's mean over its actions, q.mean(axis=1).",
-     lambda c: c.q.sum(axis=1) / len(c.q)),
-    _core.Mistake("you divided Q's sum by a fixed number of actions: "
-                  "use each state's mean, q.mean(axis=1) "
-                  "(the check tries several numbers of actions).",
-                  test=lambda c, got: _fixed_count(c, got, lambda k: c.q.sum(axis=1) / k)),
+    _core.Mistake(_COUNT.format("q.mean(axis=1)"), test=lambda c, got: any(
+        _core.close(got, c.q.sum(axis=1) / k) for k in range(2, 10))),
 ]
 
 

@@ -158,3 +158,123 @@ def test_double_td_target_typical_mistakes():
         lambda r, qo, qt, t, g: r + g * (1 - t) * qt[qo.argmax(axis=1)].max(axis=2),
         "qt[qo.argmax(axis=1)].max(axis=2)",
     )
+
+
+def test_max_bias_accepts_other_correct_forms():
+    def loc_scale(tv, s, n, rng):  # the noisy estimates drawn directly
+        return rng.normal(tv, s, size=(n, len(tv))).max(axis=1).mean() - tv.max()
+
+    def transposed(tv, s, n, rng):  # actions first, the max over axis 0
+        return (tv[:, None] + s * rng.normal(size=(len(tv), n))).max(axis=0).mean() - tv.max()
+
+    def tensorflow(tv, s, n, rng):
+        noisy = tv + s * rng.normal(size=(n, len(tv)))
+        return tf.reduce_mean(tf.reduce_max(noisy, axis=1)) - tv.max()
+
+    for fn in (loc_scale, transposed, tensorflow):
+        accepts(check_max_bias, fn, times=1)
+
+
+def test_max_bias_more_typical_mistakes():
+    def noisy(tv, sigma, n, rng):
+        return tv + sigma * rng.normal(size=(n, len(tv)))
+
+    rejects(
+        check_max_bias,
+        lambda tv, s, n, rng: noisy(tv, s**2, n, rng).max(axis=1).mean() - tv.max(),
+        "not a variance",
+    )
+    rejects(
+        check_max_bias,
+        lambda tv, s, n, rng: noisy(tv, np.sqrt(s), n, rng).max(axis=1).mean() - tv.max(),
+        "not a variance",
+    )
+    rejects(
+        check_max_bias,
+        lambda tv, s, n, rng: noisy(tv, s, n, rng).max(axis=1) - tv.max(),
+        "one number per sample",
+    )
+    # A number of samples of one's own: right on every case, blind to n_samples.
+    rejects(
+        check_max_bias,
+        lambda tv, s, n, rng: noisy(tv, s, 10_000, rng).max(axis=1).mean() - tv.max(),
+        "draw exactly n_samples",
+    )
+    verdict = raising_shows_student_line(
+        check_max_bias,
+        lambda tv, s, n, rng: (tv + s * rng.normal(size=n)).max(axis=1).mean() - tv.max(),
+        "rng.normal(size=n)",
+    )
+    assert "size=(n_samples, len(true_values))" in verdict.message
+
+
+def test_double_td_target_accepts_other_correct_forms():
+    rows = lambda q: np.arange(len(q))  # noqa: E731
+
+    def loop(r, qo, qt, t, g):
+        return np.array([r[i] if t[i] else r[i] + g * qt[i, qo[i].argmax()] for i in rows(r)])
+
+    accepts(check_double_td_target, loop, times=1)
+    accepts(
+        check_double_td_target,
+        lambda r, qo, qt, t, g: r + g * np.logical_not(t) * qt[rows(qt), qo.argmax(axis=1)],
+        times=1,
+    )
+    accepts(
+        check_double_td_target,
+        lambda r, qo, qt, t, g: list(my_double_td_target(r, qo, qt, t, g)),
+        times=1,
+    )
+
+
+def test_double_td_target_more_typical_mistakes():
+    rows = lambda q: np.arange(len(q))  # noqa: E731
+    rejects(
+        check_double_td_target,
+        lambda r, qo, qt, t, g: (
+            r + g * (1 - t) * np.take_along_axis(qt, qo.argmax(axis=1)[:, None], axis=1)
+        ),
+        "take [:, 0]",
+    )
+    rejects(
+        check_double_td_target,
+        lambda r, qo, qt, t, g: r + 0.99 * (1 - t) * qt[rows(qt), qo.argmax(axis=1)],
+        "the gamma you are given",
+    )
+    rejects(
+        check_double_td_target,
+        lambda r, qo, qt, t, g: (1 - t) * (r + g * qt[rows(qt), qo.argmax(axis=1)]),
+        "its reward r, not 0",
+    )
+    # (an index past the last action raises; a smaller one gives wrong numbers: both say so)
+    rejects(
+        check_double_td_target,
+        lambda r, qo, qt, t, g: r + g * (1 - t) * qt[rows(qt), qo.argmax()],
+        "argmax(axis=1)",
+        times=3,
+    )
+    verdict = raising_shows_student_line(
+        check_double_td_target,
+        lambda r, qo, qt, t, g: r + g * (1 - t) * qt[qo.argmax(axis=1)],
+        "qt[qo.argmax(axis=1)]",
+    )
+    assert "pick one value per row" in verdict.message
+    verdict = raising_shows_student_line(
+        check_double_td_target,
+        lambda r, qo, qt, t, g: r + g * (1 - t) * tf.gather(qt, tf.argmax(qo, axis=-1)),
+        "tf.gather(qt, tf.argmax(qo, axis=-1))",
+    )
+    assert "without batch_dims=1" in verdict.message
+    verdict = raising_shows_student_line(
+        check_double_td_target,
+        lambda r, qo, qt, t, g: r + g * (~t) * qt[rows(qt), qo.argmax(axis=1)],
+        "(~t)",
+    )
+    assert "(1 - terminated)" in verdict.message
+    # A shape slip: the generic message says the expected shape once.
+    verdict = rejects(
+        check_double_td_target,
+        lambda r, qo, qt, t, g: my_double_td_target(r, qo, qt, t, g)[:, None],
+        "; got shape",
+    )
+    assert "), shape (" not in verdict.message, verdict.message  # (said once)

@@ -109,3 +109,52 @@ def test_split_q_typical_mistakes():
         lambda q: (q.mean(axis=1), q - q.mean(axis=1).reshape(1, 2)),
         "q.mean(axis=1).reshape(1, 2)",
     )
+
+
+def test_dueling_combine_accepts_other_correct_forms():
+    accepts(check_dueling_combine, lambda v, a: v + a - a.mean(axis=1)[:, None], times=1)
+    accepts(
+        check_dueling_combine,
+        lambda v, a: v + a - tf.reshape(tf.reduce_mean(a, axis=1), (-1, 1)),
+        times=1,
+    )
+    accepts(check_dueling_combine, lambda v, a: dueling_combine(v, a).tolist(), times=1)
+
+
+def test_dueling_combine_more_typical_mistakes():
+    # Right when the example's number of actions is the check's: every call tries three.
+    rejects(
+        check_dueling_combine,
+        lambda v, a: v + a - a.sum(axis=1, keepdims=True) / 3,
+        "a count of your own",
+        times=3,
+    )
+    rejects(
+        check_dueling_combine,
+        lambda v, a: v + a - a.sum(axis=1, keepdims=True) / len(a),
+        "len(...), the batch size",
+    )
+    rejects(check_dueling_combine, lambda v, a: a - a.mean(axis=1, keepdims=True), "V is missing")
+    rejects(
+        check_dueling_combine,
+        lambda v, a: (v + a) - (v + a).mean(axis=1, keepdims=True),
+        "V is missing",
+    )
+
+
+def test_split_q_accepts_other_correct_forms():
+    accepts(check_split_q, lambda q: list(split_q(q)), times=1)
+    accepts(
+        check_split_q,
+        lambda q: (tf.reduce_mean(q, axis=1), q - tf.reduce_mean(q, axis=1, keepdims=True)),
+        times=1,
+    )
+
+
+def test_split_q_more_typical_mistakes():
+    def over(count):
+        return lambda q: (q.sum(axis=1) / count(q), q - (q.sum(axis=1) / count(q))[:, None])
+
+    rejects(check_split_q, over(lambda q: 3), "a count of your own", times=3)
+    rejects(check_split_q, over(len), "len(...), the batch size")
+    rejects(check_split_q, lambda q: (q.mean(), q - q.mean()), "one v for the whole batch")

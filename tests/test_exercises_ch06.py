@@ -440,3 +440,161 @@ def test_reinforce_step_right_only_for_small_batches_is_rejected():
         reinforce_step(policy, value_network, optimizer, obs[:50], actions[:50], returns[:50])
 
     rejects(check_reinforce_step, first_fifty, "did not move by one step", "Adam optimizer")
+
+
+# -- red-team answers: more slips, and other correct forms ---------------------------------------
+
+
+def test_episode_returns_accepts_other_correct_forms():
+    def vectorised(rewards, gamma):
+        r = np.asarray(rewards, float)
+        discounts = gamma ** np.arange(len(r))
+        return np.array([np.sum(r[t:] * discounts[: len(r) - t]) for t in range(len(r))])
+
+    def prepended(rewards, gamma):
+        g, out = 0.0, []
+        for r in reversed(rewards):
+            g = r + gamma * g
+            out.insert(0, g)
+        return out
+
+    def scanned(rewards, gamma):  # TensorFlow, backwards
+        r = tf.constant(rewards, tf.float32)
+        return tf.scan(lambda g, x: x + gamma * g, r, initializer=0.0, reverse=True)
+
+    def split_at_ends(rewards, dones, gamma):  # episode by episode
+        out, start = [], 0
+        for end in np.flatnonzero(dones):
+            out.extend(episode_returns(rewards[start : end + 1], gamma))
+            start = end + 1
+        return np.array(out)
+
+    for fn in (vectorised, prepended, scanned, split_at_ends):
+        accepts(check_episode_returns, fn, times=1)
+
+
+def test_episode_returns_more_typical_mistakes():
+    def stops_before_zero(rewards, gamma):
+        returns, g = np.zeros(len(rewards)), 0.0
+        for t in range(len(rewards) - 1, 0, -1):
+            g = rewards[t] + gamma * g
+            returns[t] = g
+        return returns
+
+    def starts_before_last(rewards, gamma):
+        returns, g = np.zeros(len(rewards)), rewards[-1]
+        for t in reversed(range(len(rewards) - 1)):
+            g = rewards[t] + gamma * g
+            returns[t] = g
+        return returns
+
+    def from_the_start(rewards, gamma):  # gamma**k instead of gamma**(k - t)
+        r = np.asarray(rewards)
+        return np.cumsum((r * gamma ** np.arange(len(r)))[::-1])[::-1]
+
+    def normalised(rewards, gamma):
+        g = episode_returns(rewards, gamma)
+        return (g - g.mean()) / (g.std() + 1e-8)
+
+    rejects(check_episode_returns, stops_before_zero, "G_0 is missing")
+    rejects(check_episode_returns, starts_before_last, "the last step's G_t is missing")
+    rejects(check_episode_returns, from_the_start, "gamma counts from the episode's start")
+    rejects(check_episode_returns, normalised, "you normalised the returns")
+    rejects(check_episode_returns, lambda r, g: episode_returns(r, 0.99), "the gamma you are given")
+
+    def inverted_flags(rewards, dones, gamma):
+        returns, g = np.zeros(len(rewards)), 0.0
+        for t in reversed(range(len(rewards))):
+            g = rewards[t] + gamma * (~dones[t]) * g
+            returns[t] = g
+        return returns
+
+    verdict = raising_shows_student_line(check_episode_returns, inverted_flags, "(~dones[t])")
+    assert "(1 - terminated)" in verdict.message
+
+
+def test_reinforce_loss_accepts_other_correct_forms():
+    def one_hot(logits, actions, returns, values):
+        picked = tf.one_hot(actions, logits.shape[-1]) * tf.nn.log_softmax(logits)
+        return -tf.reduce_mean(tf.stop_gradient(returns - values[:, 0]) * tf.reduce_sum(picked, 1))
+
+    def keras_loss(logits, actions, returns, values):
+        ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        return ce(
+            actions, logits, sample_weight=tf.stop_gradient(returns - tf.reshape(values, [-1]))
+        )
+
+    accepts(check_reinforce_loss, one_hot, times=1)
+    accepts(check_reinforce_loss, keras_loss, times=1)
+
+
+def test_reinforce_loss_more_typical_mistakes():
+    def weighted(log_pi, weight=_fixed_ret):
+        return lambda lg, a, g, v: -tf.reduce_mean(weight(g, v) * log_pi(lg, a))
+
+    rejects(
+        check_reinforce_loss,
+        weighted(lambda lg, a: tf.gather(tf.nn.log_softmax(lg), a, axis=1)),
+        "axis=1",
+    )
+    rejects(
+        check_reinforce_loss,
+        weighted(lambda lg, a: tf.gather(tf.nn.log_softmax(lg, axis=0), a, batch_dims=1)),
+        "over the batch (axis 0)",
+    )
+
+    def normalised(g, v):
+        w = _fixed_ret(g, v)
+        return (w - tf.reduce_mean(w)) / (tf.math.reduce_std(w) + 1e-8)
+
+    rejects(check_reinforce_loss, weighted(_log_pi, normalised), "normalised to mean 0")
+    depth = raising_shows_student_line(
+        check_reinforce_loss,
+        weighted(lambda lg, a: tf.reduce_sum(tf.one_hot(a, 2) * tf.nn.log_softmax(lg), 1)),
+        "tf.one_hot(a, 2)",
+    )
+    assert "logits.shape[-1]" in depth.message
+
+    def whole_rows(logits, actions, returns, values):
+        log_pi = tf.gather(tf.nn.log_softmax(logits), actions)
+        return -tf.reduce_mean(_fixed_ret(returns, values) * log_pi)
+
+    rows = raising_shows_student_line(check_reinforce_loss, whole_rows, "values) * log_pi")
+    assert "batch_dims=1" in rows.message
+
+
+def _fixed_ret(g, v):
+    return tf.stop_gradient(g - v[:, 0])
+
+
+def test_reinforce_step_accepts_a_keras_loss():
+    def keras_step(policy, value_network, optimizer, obs, actions, returns):
+        baseline = value_network(obs)[:, 0]
+        ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        with tf.GradientTape() as tape:
+            loss = ce(actions, policy(obs), sample_weight=returns - baseline)
+        grads = tape.gradient(loss, policy.trainable_weights)
+        optimizer.apply_gradients(zip(grads, policy.trainable_weights))
+
+    accepts(check_reinforce_step, keras_step, times=1)
+
+
+def test_reinforce_step_more_typical_mistakes():
+    def minimize(policy, value_network, optimizer, obs, actions, returns):
+        with tf.GradientTape() as tape:
+            loss = -tf.reduce_mean(
+                _fixed(returns, value_network(obs)) * _log_pi(policy(obs), actions)
+            )
+        optimizer.minimize(loss, policy.trainable_variables, tape=tape)
+
+    verdict = raising_shows_student_line(check_reinforce_step, minimize, "optimizer.minimize(")
+    assert "have no minimize" in verdict.message
+    two_actions = _step(
+        _fixed, log_pi=lambda lg, a: tf.reduce_sum(tf.one_hot(a, 2) * tf.nn.log_softmax(lg), 1)
+    )
+    verdict = rejects(check_reinforce_step, two_actions, "tf.one_hot(a, 2)")
+    assert "logits.shape[-1]" in verdict.message
+    # An optimizer of one's own, made once: the second call meets it built for other weights.
+    own = _step(_fixed, opt=keras.optimizers.SGD(0.01))
+    rejects(check_reinforce_step, own, "not with the optimizer you are given")
+    rejects(check_reinforce_step, own, "an earlier call")

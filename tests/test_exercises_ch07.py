@@ -2,6 +2,7 @@
 n-step targets, the actor-critic step, and the agent that learns with the student's targets and
 step."""
 
+import keras
 import numpy as np
 import tensorflow as tf
 from exercise_helpers import (
@@ -518,3 +519,180 @@ def test_n_step_targets_right_only_for_short_rollouts_is_rejected():
         return targets
 
     rejects(check_n_step_targets, eight_steps_at_most, "the agent's size")
+
+
+# -- red-team answers: more slips, and other correct forms ---------------------------------------
+
+
+def test_td_targets_accepts_other_correct_forms():
+    accepts(
+        check_td_targets,
+        lambda r, v, term, trunc, g: np.where(term, r, r + g * v),
+        times=1,
+    )
+    accepts(
+        check_td_targets,
+        lambda r, v, term, trunc, g: r + g * ~term.astype(bool) * v,
+        times=1,
+    )
+    accepts(
+        check_td_targets,
+        lambda r, v, term, trunc, g: tf.constant(r) + g * (1 - term) * v,
+        times=1,
+    )
+
+
+def test_td_targets_more_typical_mistakes():
+    rejects(
+        check_td_targets, lambda r, v, term, trunc, g: r + 0.99 * (1 - term) * v, "gamma you are"
+    )
+    rejects(
+        check_td_targets,
+        lambda r, v, term, trunc, g: (1 - term) * (r + g * v),
+        "its reward r, not 0",
+    )
+    rejects(
+        check_td_targets,
+        lambda r, v, term, trunc, g: r + g * (1 - term) * v - v,
+        "you subtracted V(s')",
+    )
+    for slip, line in (
+        (lambda r, v, term, trunc, g: np.where(term | trunc, r, r + g * v), "term | trunc"),
+        (lambda r, v, term, trunc, g: r + g * (~term) * v, "(~term)"),
+    ):
+        verdict = raising_shows_student_line(check_td_targets, slip, line)
+        assert "work on booleans only" in verdict.message
+
+
+def test_actor_critic_losses_accept_keras_mse():
+    accepts(
+        check_actor_critic_losses,
+        _losses(critic=lambda v, y, d: keras.losses.mean_squared_error(tf.stop_gradient(y), v)),
+        times=1,
+    )
+
+
+def test_actor_critic_losses_more_typical_mistakes():
+    huber = keras.losses.Huber()
+    rejects(
+        check_actor_critic_losses,
+        _losses(critic=lambda v, y, d: huber(tf.stop_gradient(y), v)),
+        "not the Huber loss",
+    )
+    rejects(
+        check_actor_critic_losses,
+        _losses(critic=lambda v, y, d: tf.sqrt(tf.reduce_mean(tf.square(d)))),
+        "without a square root",
+    )
+
+    def actor(log_pi, weight=tf.stop_gradient):
+        return _losses(actor=lambda lg, a, v, y, d: -tf.reduce_mean(weight(d) * log_pi(lg, a)))
+
+    def normalised(d):
+        d = tf.stop_gradient(d)
+        return (d - tf.reduce_mean(d)) / (tf.math.reduce_std(d) + 1e-8)
+
+    rejects(check_actor_critic_losses, actor(_log_pi, normalised), "normalised to mean 0")
+    rejects(
+        check_actor_critic_losses,
+        actor(lambda lg, a: tf.gather(tf.nn.log_softmax(lg), a, axis=1)),
+        "axis=1",
+    )
+    rejects(
+        check_actor_critic_losses,
+        actor(lambda lg, a: tf.gather(tf.nn.log_softmax(lg, axis=0), a, batch_dims=1)),
+        "over the batch (axis 0)",
+    )
+
+    def whole_rows(logits, actions):
+        return tf.gather(tf.nn.log_softmax(logits), actions)
+
+    verdict = raising_shows_student_line(
+        check_actor_critic_losses, actor(whole_rows), "weight(d) * log_pi(lg, a)"
+    )
+    assert "batch_dims=1" in verdict.message
+
+
+def test_n_step_targets_accepts_other_correct_forms():
+    def per_copy(rewards, dones, last_values, gamma):
+        out = np.zeros(rewards.shape)
+        for i in range(rewards.shape[1]):
+            y = last_values[i]
+            for t in reversed(range(len(rewards))):
+                y = rewards[t, i] + gamma * (1 - dones[t, i]) * y
+                out[t, i] = y
+        return out
+
+    def in_place_on_a_copy(rewards, dones, last_values, gamma):
+        targets, y = np.zeros_like(rewards), last_values.copy()
+        for t in reversed(range(len(rewards))):
+            y *= gamma * (1.0 - dones[t])
+            y += rewards[t]
+            targets[t] = y
+        return targets
+
+    accepts(check_n_step_targets, per_copy, times=1)
+    accepts(check_n_step_targets, in_place_on_a_copy, times=1)
+    accepts(check_n_step_targets, _backwards(lambda r, d, y, g, last: r + g * (1 - d) * y), times=1)
+
+
+def test_n_step_targets_more_typical_mistakes():
+    def stops_before_zero(rewards, dones, last_values, gamma):
+        targets, y = np.zeros_like(rewards), last_values
+        for t in range(len(rewards) - 1, 0, -1):
+            y = rewards[t] + gamma * (1.0 - dones[t]) * y
+            targets[t] = y
+        return targets
+
+    rejects(check_n_step_targets, stops_before_zero, "y_0 is missing")
+    rejects(
+        check_n_step_targets,
+        lambda rewards, dones, last_values, gamma: n_step_targets(
+            rewards, dones, last_values, 0.99
+        ),
+        "the gamma you are given",
+    )
+
+    def copies_as_time(rewards, dones, last_values, gamma):
+        targets, y = np.zeros_like(rewards), last_values
+        for t in reversed(range(rewards.shape[1])):
+            y = rewards[:, t] + gamma * (1.0 - dones[:, t]) * y
+            targets[:, t] = y
+        return targets
+
+    verdict = raising_shows_student_line(check_n_step_targets, copies_as_time, "rewards[:, t]")
+    assert "time-major" in verdict.message
+
+    def one_copy(rewards, dones, last_values, gamma):
+        return n_step_targets(rewards[:, :1], dones[:, :1], last_values[:1], gamma)[:, 0]
+
+    verdict = rejects(check_n_step_targets, one_copy, "; got shape")
+    assert "), shape (" not in verdict.message, verdict.message  # (said once)
+
+
+def test_actor_critic_step_more_typical_mistakes():
+    rejects(check_actor_critic_step, _ac_step(steps=lambda k: k + 1), "took 2 step(s)")
+    rejects(
+        check_actor_critic_step,
+        _ac_step(critic=lambda v, o, y: keras.losses.Huber()(y, v(o)[:, 0])),
+        "not the Huber loss",
+    )
+    rejects(
+        check_actor_critic_step,
+        _ac_step(critic=lambda v, o, y: tf.sqrt(_mse(v, o, y))),
+        "without a square root",
+    )
+    rejects(
+        check_actor_critic_step,
+        _ac_step(
+            actor=lambda p, v, o, a, y: (
+                -tf.reduce_mean(
+                    (lambda d: (d - tf.reduce_mean(d)) / (tf.math.reduce_std(d) + 1e-8))(
+                        tf.stop_gradient(y - v(o)[:, 0])
+                    )
+                    * _log_pi_of(p, o, a)
+                )
+            )
+        ),
+        "normalised to mean 0",
+    )

@@ -344,7 +344,8 @@ def expected(got, want, case: Case, rule: str = "") -> str:
     """The generic message: the expected answer and the student's, and what the answer is."""
     what = getattr(case, "what", "an array")
     if np.shape(got) != np.shape(want):
-        return f"expected {what}, shape {np.shape(want)}; got shape {np.shape(got)}."
+        shape = "" if "shape" in what else f", shape {np.shape(want)}"  # (said once)
+        return f"expected {what}{shape}; got shape {np.shape(got)}."
     return f"expected {fmt(want, 4)}, got {fmt(got, 4)}." + (f" It is {rule}." if rule else "")
 
 
@@ -388,7 +389,13 @@ TD_MISTAKES = [(NO_MASK, lambda c: td(c, mask=1.0)), (FLIPPED, lambda c: td(c, m
                (NOT_DISCOUNTED, lambda c: td(c, gamma=1.0)),
                ("the sign of the bootstrap term is flipped: "
                 "y = r + gamma * (1 - terminated) * (the next state's value).",
-                lambda c: td(c, gamma=-c.gamma))]
+                lambda c: td(c, gamma=-c.gamma)),
+               ("a terminated transition's target is its reward r, not 0: "
+                "multiply only the bootstrap term by (1 - terminated), not the whole target.",
+                lambda c: (1 - c.t) * td(c)),
+               ("use the gamma you are given, not a number of your own "
+                "(0.99 is only the agents' default): the check tries several.",
+                lambda c: td(c, gamma=0.99) if c.gamma != 0.99 else None)]
 
 
 def flags_hint(err, line: str) -> str | None:
@@ -396,6 +403,9 @@ def flags_hint(err, line: str) -> str | None:
     if "truth value" in str(err) and "ambiguous" in str(err):
         return ("`terminated` is an array, one flag per transition: "
                 "`if` and `not` do not work on it. Multiply instead: (1 - terminated).")
+    if re.search(r"ufunc '(invert|bitwise_(or|and|xor))' not supported", str(err)):
+        return ("The flags are floats, 0.0 or 1.0: `~`, `|` and `&` work on booleans only. "
+                "Use arithmetic instead: (1 - terminated).")
     return None
 
 

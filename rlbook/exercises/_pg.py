@@ -10,6 +10,7 @@ the student's functions (:class:`StudentStep`, :func:`agent_check`).
 from __future__ import annotations
 
 import functools
+import re
 
 import numpy as np
 
@@ -176,6 +177,15 @@ RETURN_MISTAKES = [
     (_t("the {quantity} are shifted by one step (off by one): entry t must be {symbol}, "
         "which includes r_t."),
      lambda c: _if(len(c.r) > 1, np.concatenate([_ret(c)[1:], np.zeros_like(c.r[:1])]))),
+    (_t("{first} is missing (0): the loop stops before step 0. "
+        "Go over every step, for t in reversed(range(len(rewards)))."),
+     lambda c: np.concatenate([np.zeros_like(c.r[:1]), _ret(c)[1:]])),
+    (_t("the last step's {symbol} is missing (0): start the loop at the last step, "
+        "for t in reversed(range(len(rewards)))."),
+     lambda c: _if(len(c.r) > 1, np.concatenate([_ret(c)[:-1], np.zeros_like(c.r[:1])]))),
+    ("use the gamma you are given, not a number of your own "
+     "(0.99 is only the agents' default): the check tries several.",
+     lambda c: _if(c.gamma != 0.99, _ret(c, gamma=0.99))),
 ]
 
 # -- the unit cases of a learning step ----------------------------------------------------------
@@ -358,13 +368,30 @@ def _policy_candidates(logits, actions, weights, weight_name):
          -w * (1.0 - n_actions * pi)),
     ]
     if n > 1:
-        w_all = np.asarray(weights, np.float64)
-        scaled = (w_all - w_all.mean()) / (w_all.std() + 1e-8)
-        candidates.append(("the weights were normalised to mean 0 and standard deviation 1 (what "
-                           "the agents' normalize=True does); "
-                           f"this exercise asks for {weight_name} as it is.",
-                           pg_output_grad(logits, actions, scaled)))
+        candidates.append((NORMALISED.format(weight_name),
+                           pg_output_grad(logits, actions, normalised(np.asarray(weights, float)))))
     return candidates
+
+
+# Slips of a policy loss (chapters 6 and 7): a case of loss_case, its log pi replaced.
+NORMALISED = ("the weights were normalised to mean 0 and standard deviation 1 (what the agents' "
+              "normalize=True does); this exercise asks for {} as it is.")
+GATHER_AXIS1 = ("tf.gather(log_probs, actions, axis=1) takes every step's log-probability of every "
+                "action taken (an N x N matrix): use batch_dims=1, one per step.")
+SOFTMAX_AXIS0 = ("the softmax ran over the batch (axis 0); it runs over each step's actions, "
+                 "the last axis: tf.nn.log_softmax(logits).")
+
+
+def normalised(x):
+    return (x - x.mean()) / (x.std() + 1e-8) if len(x) > 1 else None
+
+
+def across(c):  # tf.gather(log_probs, actions, axis=1) weighted by (N,): a mean over rows
+    return c.lp[:, c.actions].mean(axis=0)
+
+
+def over_batch(c):
+    return log_softmax(c.arrays["logits"].T.astype(float)).T[np.arange(len(c.actions)), c.actions]
 
 
 def _parallel(a, b) -> bool:
@@ -372,18 +399,37 @@ def _parallel(a, b) -> bool:
     return bool(na > 0 and nb > 0 and np.dot(a, b) / (na * nb) > 0.9999)
 
 
+def pick_hint(err, line: str) -> str | None:
+    """A hint for an array of every action's log-probability met where one per step was meant:
+    a one-hot of the wrong depth, tf.gather without batch_dims; else :func:`_core.tensor_hint`."""
+    found = re.findall(r"[\[(][\d, ]+[\])]", str(err)) if re.search(
+        "Incompatible shapes|broadcast", str(err)) else []
+    a, b = ([tuple(map(int, re.findall(r"\d+", s))) for s in found] + [(), ()])[:2]
+    if len(a) == len(b) == 2 and a[1] != b[1]:
+        return ("tf.one_hot(actions, depth) needs depth = the number of actions, "
+                "logits.shape[-1], not a number of your own: the check also tries 3 actions.")
+    if sorted((len(a), len(b))) == [1, 2]:
+        return ("An (N, A) array met an (N,) one: tf.gather(log_probs, actions) picks whole "
+                "rows; tf.gather(log_probs, actions, batch_dims=1) picks one per step.")
+    return _core.tensor_hint(err, line)
+
+
 def no_gradient_hint(err, line: str) -> str | None:
     """A hint for an optimizer given no gradient (the loss outside the tape, or in NumPy)."""
     if "Unknown variable" in str(err):
-        return ("That optimizer steps another network's weights: "
-                "each network has its own optimizer, "
+        return ("That optimizer steps other weights (another network's, or those of an earlier "
+                "call): each network has its own optimizer, the one you are given, "
                 "and a step changes only the weights of the network it trains.")
+    if "has no attribute 'minimize'" in str(err):
+        return ("Keras 3 optimizers have no minimize: take the gradient with "
+                "tape.gradient(loss, variables), then optimizer.apply_gradients(zip(grads, "
+                "variables)).")
     if "No gradients provided" in str(err) or ".gradient(" in line or "apply_gradients" in line:
         return ("No gradient reached the weights: "
                 "compute the loss inside the `with tf.GradientTape() as tape:` block, "
                 "from the network's output, with TensorFlow operations (no NumPy, no .numpy()), "
                 "and differentiate it with tape.gradient(loss, network.trainable_variables).")
-    return _core.tensor_hint(err, line)
+    return pick_hint(err, line)
 
 
 # -- the agent that learns with the student's functions -----------------------------------------

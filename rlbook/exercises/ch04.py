@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -37,19 +38,33 @@ def _bias_cases(rng):
         yield Case((tv, sigma, n_samples, np.random.default_rng(int(rng.integers(2**31)))),
                    ("true_values", "sigma", "n_samples", None),
                    f"(true values {fmt(tv)}, sigma {sigma}: the bias is {bias:.3f})",
-                   tv=tv, sigma=sigma, bias=bias, tol=0.04 * sigma)
+                   tv=tv, sigma=sigma, bias=bias, tol=0.04 * sigma, n=n_samples)
 
 
 def _read_bias(value, c, name):
     if np.ndim(value) == 1 and np.size(value) == len(c.tv) > 1:
         fail(f"{name} returned one number per action (shape {np.shape(value)}); return one number: "
              "take the max over the actions of each sample, then the mean over samples.")
+    if np.ndim(value) == 1 and np.size(value) == c.n:
+        fail(f"{name} returned one number per sample (shape {np.shape(value)}); return one number: "
+             "the mean of those maxima over the samples, minus max(true_values).")
     return _core.to_scalar(value, name, "one number, the estimated bias of the max (a float)")
+
+
+def _bias_hint(err, line: str) -> str | None:
+    if "broadcast" in str(err):
+        return ("Draw the noise with size=(n_samples, len(true_values)), one draw per sample and "
+                "action: true_values, shape (A,), then broadcasts over its rows.")
+    return None
 
 
 def _within(got, want) -> bool:
     return abs((got[0] if isinstance(got, tuple) else got) - want[0]) <= want[1]
 
+
+_SIGMA = ("the noise has standard deviation sigma: true_values + sigma * rng.normal(size=...), "
+          "or rng.normal(true_values, sigma, size=...). sigma is not a variance: "
+          "do not square it or take its square root.")
 
 _BIAS_MISTAKES = [  # (each answer with the case's tolerance)
     ("your bias is about 0. Two usual causes: "
@@ -66,6 +81,8 @@ _BIAS_MISTAKES = [  # (each answer with the case's tolerance)
      "so the bias grows with sigma.", lambda c: (expected_max(c.tv, 1.0) - c.tv.max(), c.tol)),
     ("the sign is flipped: the bias is E[max] - max(true_values), and it is positive.",
      lambda c: (-c.bias, c.tol)),
+    (_SIGMA, lambda c: (expected_max(c.tv, c.sigma**2) - c.tv.max(), c.tol)),
+    (_SIGMA, lambda c: (expected_max(c.tv, np.sqrt(c.sigma)) - c.tv.max(), c.tol)),
     _core.Mistake("your bias is far too large: "
                   "it looks like the max over all samples (the largest draw of all), "
                   "or over the sample axis. "
@@ -85,7 +102,7 @@ def check_max_bias(max_bias) -> Verdict:
     per_sigma = cases[0].bias / cases[0].sigma
     verdict = grade(
         max_bias, cases, lambda c: (c.bias, c.tol), _BIAS_MISTAKES, read=_read_bias, same=_within,
-        signature="max_bias(true_values, sigma, n_samples, rng)",
+        signature="max_bias(true_values, sigma, n_samples, rng)", hint=_bias_hint,
         explain=lambda got, want, c: (f"the bias should be {want[0]:.3f}, yours is {got:.3f}. "
                                       "Draw noisy estimates of shape (n_samples, n_actions), "
                                       "take the max over actions, average, "
@@ -102,6 +119,12 @@ def check_max_bias(max_bias) -> Verdict:
         return _core.wrong(f"{name} gave two different results for two generators with the same "
                            "seed: draw the noise with the `rng` you are given (rng.normal), "
                            "not np.random.")
+    few = [_core.call_student(max_bias, np.zeros(2), 1.0, 2, np.random.default_rng(seed + i))
+           for i in range(20)]  # two samples of two equal actions: a spread of about 0.58
+    if np.std([_core.to_scalar(x, name, "one number") for x in few]) < 0.2:
+        return _core.wrong(f"{name} gave nearly the same estimate on 20 generators with "
+                           "n_samples = 2: draw exactly n_samples estimates, not a number of "
+                           "samples of your own.")
     return verdict
 
 
@@ -142,12 +165,31 @@ _DOUBLE_MISTAKES = _core.TD_MISTAKES + [
      else None),
     ("you selected the worst action (argmin); the online network selects the best one, argmax.",
      lambda c: td(c, boot=c.qt[c.rows, c.qo.argmin(axis=1)])),
+    ("you argmax-ed the whole array (no axis): that is one index into the flattened array. "
+     "Use next_q_online.argmax(axis=1), one action per row.",
+     lambda c: td(c, boot=c.qt[c.rows, c.qo.argmax()]) if c.qo.argmax() < c.qt.shape[1]
+     else None),
+    (lambda c: "np.take_along_axis(next_q_target, best[:, None], axis=-1) has shape "
+               f"({len(c.r)}, 1): take [:, 0] before adding it to the rewards, shape "
+               f"({len(c.r)},), or the sum broadcasts to {(len(c.r),) * 2}.",
+     lambda c: td(c, boot=c.boot[:, None])),
     _core.shape_mistake(
         lambda c: "next_q_target[:, best] takes every row's value of every chosen action "
                   f"(shape {(len(c.r),) * 2}). Pick one per row: next_q_target[np.arange(B), best] "
                   "or np.take_along_axis(next_q_target, best[:, None], axis=-1)[:, 0].",
         lambda c, shape: len(c.r) > 1 and shape == (len(c.r),) * 2),
 ]
+
+
+def _double_hint(err, line: str) -> str | None:
+    if isinstance(err, IndexError) and "argmax" in line:
+        return ("argmax without axis=1 (or with axis=0) does not give one action per row: "
+                "use next_q_online.argmax(axis=1).")
+    if re.search(r"(broadcast|Incompatible shapes).*(\(\d+, ?\d+\)|\[\d+, ?\d+\])", str(err)):
+        return ("An array of shape (B, A) met the rewards, shape (B,): pick one value per row, "
+                "next_q_target[np.arange(B), best] (indexing with best alone, or tf.gather "
+                "without batch_dims=1, takes whole rows).")
+    return _core.flags_hint(err, line)
 
 
 @check
@@ -158,6 +200,6 @@ def check_double_td_target(double_td_target) -> Verdict:
     return grade(
         double_td_target, _double_cases(fresh_rng()), td, _DOUBLE_MISTAKES,
         signature="(reward, next_q_online, next_q_target, terminated, gamma)",
-        hint=_core.flags_hint, rule=rule,
+        hint=_double_hint, rule=rule,
         done=(f"{name_of(double_td_target)}: {rule}: "
               "the online net selects, the target net evaluates."))

@@ -24,9 +24,17 @@ def _broadcast_hint(err, line: str) -> str | None:
     return None
 
 
+def _action_counts(rng):  # three numbers of actions (a count of one's own fits one case)
+    counts = [int(n) for n in rng.permutation(np.arange(3, 7))[:3]]
+    return zip(counts, (counts[0], counts[1] + int(rng.integers(1, 4)), 1))  # B = A, B > A, 1
+
+
+_COUNT = ("you divided the sum by a count of your own, or by len(...), the batch size: use each "
+          "state's mean over its actions, {} (the check tries several numbers of actions).")
+
+
 def _combine_cases(rng):
-    n_actions = int(rng.integers(3, 6))
-    for batch in (n_actions, n_actions + int(rng.integers(1, 4)), 1):
+    for n_actions, batch in _action_counts(rng):
         value = np.round(rng.normal(0.0, 5.0, size=(batch, 1)), 2).astype(np.float32)
         advantage = np.round(rng.normal(0.0, 3.0, size=(batch, n_actions)), 2).astype(np.float32)
         v, a = value.astype(np.float64), advantage.astype(np.float64)
@@ -56,6 +64,11 @@ _COMBINE_MISTAKES = [
      lambda c: c.v - c.a + c.a.mean(axis=1, keepdims=True)),
     ("subtract the mean advantage, not the sum.",
      lambda c: c.v + c.a - c.a.sum(axis=1, keepdims=True)),
+    ("V is missing: your Q-values average to 0 in every state. Q = V + A - mean_a A: "
+     "subtract the mean of the advantages only, then add the value.",
+     lambda c: c.a - c.a.mean(axis=1, keepdims=True)),
+    _core.Mistake(_COUNT.format("advantage.mean(axis=-1, keepdims=True)"), test=lambda c, got: any(
+        _core.close(got, c.v + c.a - c.a.sum(axis=1, keepdims=True) / k) for k in range(2, 10))),
     _core.shape_mistake(lambda c: f"one Q-value per state and action has shape {c.a.shape}: "
                                   "do not reduce over the actions.",
                         lambda c, shape: shape in ((len(c.a),), (len(c.a), 1))),
@@ -86,8 +99,7 @@ def check_dueling_combine(dueling_combine) -> Verdict:
 
 
 def _split_cases(rng):
-    n_actions = int(rng.integers(3, 6))
-    for batch in (n_actions, n_actions + int(rng.integers(1, 4)), 1):
+    for n_actions, batch in _action_counts(rng):
         q = np.round(rng.normal(0.0, 4.0, size=(batch, n_actions)), 2)
         yield Case((q,), ("q",), f"(q = {fmt(q)})", q=q)
 
@@ -100,6 +112,9 @@ def _read_split(result, c, name):
     v, c.a = (_core.to_array(x, name, f"{w}, shape {s}")
               for x, w, s in zip(result, "va", ("(B,)", "(B, A)")))
     batch = len(c.q)
+    if v.shape == ():
+        fail(f"{name} returned one v for the whole batch: v has one value per state, shape "
+             f"({batch},), the mean of Q over that state's actions, q.mean(axis=1).")
     if v.shape == c.q.shape and c.a.shape in ((batch,), (batch, 1)):
         fail(f"{name} returned (a, v); return them in the order (v, a).")
     v = v[:, 0] if v.shape == (batch, 1) else v
@@ -123,6 +138,8 @@ _SPLIT_MISTAKES = [
      "With the mean subtracted, the advantages average to 0.", lambda c: np.zeros(len(c.q))),
     ("average over the actions of each state (axis=1), not over the batch.",
      lambda c: c.q.mean(axis=0)[: len(c.q)] if len(c.q) <= c.q.shape[1] else None),
+    _core.Mistake(_COUNT.format("q.mean(axis=1)"), test=lambda c, got: any(
+        _core.close(got, c.q.sum(axis=1) / k) for k in range(2, 10))),
 ]
 
 

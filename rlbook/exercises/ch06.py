@@ -57,6 +57,16 @@ def _returns_cases(rng, batched: bool):
                    flows="the next episode's rewards")
 
 
+_RETURN_SLIPS = [
+    ("you normalised the returns (mean 0, standard deviation 1): return them as they are "
+     "(the agent normalises weights itself when asked, normalize=True).",
+     lambda c: _pg.normalised(_pg.discounted(c.r, c.dones, c.gamma))),
+    ("gamma counts from the episode's start (gamma**k r_k): G_t discounts from step t, "
+     "G_t = sum_k gamma**(k - t) r_k, so r_t counts fully.",
+     lambda c: _pg.discounted(c.r, c.dones, c.gamma) * c.gamma ** np.arange(len(c.r))),
+]
+
+
 @check
 def check_episode_returns(episode_returns) -> Verdict:
     """Check discounted returns: ``episode_returns(rewards, gamma)`` for one complete episode, or
@@ -67,8 +77,9 @@ def check_episode_returns(episode_returns) -> Verdict:
     batched = _n_parameters(episode_returns) == 3
     return grade(
         episode_returns, _returns_cases(fresh_rng(), batched),
-        lambda c: _pg.discounted(c.r, c.dones, c.gamma), _pg.RETURN_MISTAKES,
+        lambda c: _pg.discounted(c.r, c.dones, c.gamma), _pg.RETURN_MISTAKES + _RETURN_SLIPS,
         signature=f"episode_returns(rewards, {'dones, ' if batched else ''}gamma)",
+        hint=_core.flags_hint,
         rule="G_t = r_t + gamma * G_(t+1), from the last step back"
              + (", restarting after every episode end (dones[t] = 1)" if batched else ""),
         done=f"{name}: G_t = r_t + gamma * (1 - done_t) * G_(t+1), from the last step back, "
@@ -147,6 +158,9 @@ _LOSS_MISTAKES = [
      lambda c: _loss(c, log_pi=np.log(np.maximum(c.logit_taken, 1e-30)))),
     (_PICK + ", not all of them.", lambda c: -np.mean(c.adv[:, None] * c.lp)),
     (_PICK + ".", lambda c: _loss(c, log_pi=c.lp[:, 0])),
+    (_pg.GATHER_AXIS1, lambda c: _loss(c, log_pi=_pg.across(c))),
+    (_pg.SOFTMAX_AXIS0, lambda c: _loss(c, log_pi=_pg.over_batch(c))),
+    (_pg.NORMALISED.format("G_t - V(s_t)"), lambda c: _loss(c, weights=_pg.normalised(c.adv))),
 ]
 
 
@@ -158,7 +172,7 @@ def check_reinforce_loss(reinforce_loss) -> Verdict:
     return grade(
         _pg.taped(reinforce_loss), _loss_cases(fresh_rng()), _loss, _LOSS_MISTAKES, read=_read_loss,
         same=lambda got, want: bool(np.isclose(got, want, rtol=1e-4, atol=1e-5)),
-        signature="(logits, actions, returns, values)", hint=_core.tensor_hint,
+        signature="(logits, actions, returns, values)", hint=_pg.pick_hint,
         explain=lambda got, want, c: (
             f"expected {want:.4f}, got {got:.4f}: "
             "the loss is -mean[(G_t - V(s_t)) log pi(a_t|s_t)], "

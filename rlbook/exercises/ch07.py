@@ -41,6 +41,8 @@ _TRUNCATION_MISTAKES = [
      lambda c: td(c, mask=1 - c.t - c.tr)),
     ("you stopped bootstrapping on truncated instead of terminated: "
      "only a real end (terminated) makes the future worth 0.", lambda c: td(c, mask=1 - c.tr)),
+    ("you subtracted V(s'): return the target itself, y = r + gamma * (1 - terminated) * V(s'). "
+     "The TD error y - V(s) comes later, with V(s).", lambda c: td(c) - c.boot),
 ]
 
 
@@ -153,6 +155,10 @@ _AC_MISTAKES = [
             lambda c: np.sum(c.delta**2)),
     _critic("square each TD error, then average: mean((y - V)^2), not mean(y - V)^2.",
             lambda c: np.mean(c.delta) ** 2),
+    _critic("the critic loss is the squared error, mean((y - V)^2), not the Huber loss.",
+            lambda c: np.mean(np.where(abs(c.delta) <= 1, c.delta**2 / 2, abs(c.delta) - 0.5))),
+    _critic("the critic loss is mean((y - V)^2) itself, without a square root.",
+            lambda c: np.sqrt(np.mean(c.delta**2))),
     _actor("weight log pi(a|s) by the TD error delta = y - V(s), not by the target y.",
            lambda c: -np.mean(c.y * c.log_pi)),
     _actor("the actor loss has the wrong sign: it is -mean(delta * log pi(a|s)).",
@@ -163,6 +169,9 @@ _AC_MISTAKES = [
            lambda c: -np.mean(c.delta * c.arrays["logits"][np.arange(len(c.y)), c.actions])),
     _actor("pick the log-probability of the action taken (tf.gather(log_probs, actions, "
            "batch_dims=1)), not all of them.", lambda c: -np.mean(c.delta[:, None] * c.lp)),
+    _actor(_pg.GATHER_AXIS1, lambda c: -np.mean(c.delta * _pg.across(c))),
+    _actor(_pg.SOFTMAX_AXIS0, lambda c: -np.mean(c.delta * _pg.over_batch(c))),
+    _actor(_pg.NORMALISED.format("delta"), lambda c: -np.mean(_pg.normalised(c.delta) * c.log_pi)),
 ]
 
 
@@ -179,7 +188,7 @@ def check_actor_critic_losses(losses) -> Verdict:
     critic loss sends gradient to V(s) only, the actor loss the policy gradient to the logits."""
     return grade(_pg.taped(losses), _losses_cases(fresh_rng()), _ac_losses, _AC_MISTAKES,
                  read=_read_losses, same=_both_ok, signature="(logits, actions, values, targets)",
-                 hint=_core.tensor_hint, explain=_explain_losses,
+                 hint=_pg.pick_hint, explain=_explain_losses,
                  done=f"{name_of(losses)}: critic mean(delta^2) with the target held fixed; "
                       "actor -mean(delta * log pi(a|s)) with delta held fixed. "
                       "Gradients go where they should.")
@@ -219,6 +228,13 @@ def _n_step_cases(rng):
                    flows="the next episode's rewards and the bootstrap value")
 
 
+def _targets_hint(err, line: str) -> str | None:
+    if "broadcast" in str(err):
+        return ("rewards and dones are time-major, (n_steps, num_envs): loop over their rows, "
+                "rewards[t] and dones[t] of shape (num_envs,), backwards from y = last_values.")
+    return _core.flags_hint(err, line)
+
+
 _TRANSPOSED = _core.shape_mistake("expected targets of shape (n_steps, num_envs): "
                                   "the time axis comes first, entry [t, i] is step t of copy i.",
                                   lambda c, shape: shape == c.r.shape[::-1] != c.r.shape)
@@ -233,7 +249,7 @@ def check_n_step_targets(n_step_targets) -> Verdict:
     return grade(n_step_targets, _n_step_cases(fresh_rng()),
                  lambda c: _pg.discounted(c.r, c.dones, c.gamma, bootstrap=c.b),
                  _pg.RETURN_MISTAKES + [_TRANSPOSED], signature=_TARGETS_SIGNATURE,
-                 hint=_core.flags_hint,
+                 hint=_targets_hint,
                  rule="y_t = r_t + gamma * (1 - dones[t]) * y_(t+1), backwards from last_values",
                  done=f"{name_of(n_step_targets)}: y_t = r_t + gamma * (1 - done_t) * y_(t+1), "
                       "backwards from V(s_T), restarting at every episode end.")
@@ -274,6 +290,10 @@ def _critic_problem(c, taken) -> str | None:
          "mean((y - V(s))^2).", True, _grad(c, lambda v: np.full(n, 1.0 / n)), k),
         ("use the squared error for the critic, mean((y - V(s))^2), not its absolute value.",
          True, _grad(c, lambda v: -np.sign(y - v) / n), k),
+        ("use the squared error for the critic, mean((y - V(s))^2), not the Huber loss.",
+         True, _grad(c, lambda v: -np.clip(y - v, -1, 1) / n), k),
+        ("the critic's loss is mean((y - V(s))^2) itself, without a square root.",
+         True, _grad(c, lambda v: -(y - v) / (n * np.sqrt(np.mean((y - v) ** 2)))), k),
         ("the critic's steps are N times too large: use the mean over the batch, not the sum.",
          True, _mse(c, 2.0 * n), k),
         ("the value network moved with policy_optimizer's step size: "
@@ -287,6 +307,9 @@ def _critic_problem(c, taken) -> str | None:
     for message, shows, gradient, steps in candidates:
         if shows and near(taken, rv.after(gradient, steps)):
             return message
+    if c.v_steps != k:
+        return (f"value_optimizer took {c.v_steps} step(s); take exactly critic_steps ({k}), "
+                "one apply_gradients in each pass of `for _ in range(critic_steps)`.")
     if c.zero:
         return ("every TD error is 0 here, so neither network should move, "
                 "but the value network did. "
@@ -370,6 +393,7 @@ def _actor_problem(c, taken) -> str | None:
 
 
 def _read_ac_step(got, c, name):
+    c.v_steps = c.rv.steps_taken()
     if c.zero:  # nothing should move: read the changes as they are
         taken_v, taken_pi = c.rv.moved(), c.rp.moved()
     else:
@@ -410,7 +434,7 @@ def _student_actor_critic(n_step_targets, actor_critic_step, observation_space, 
         def targets(self):
             shape, values = self._reward.shape, self.values(self._last_next_obs)
             args = (self._reward.copy(), self._done.copy(), values, self.config.gamma)
-            got = _core.call_student(n_step_targets, *args, hint=_core.flags_hint,
+            got = _core.call_student(n_step_targets, *args, hint=_targets_hint,
                                      signature=_TARGETS_SIGNATURE)
             what = f"one target per step and copy, shape {shape}"
             return _core.to_array(got, name_of(n_step_targets), what, shape).astype(np.float32)

@@ -56,6 +56,90 @@ def test_gae_typical_mistakes():
     rejects(check_gae, _gae(forwards=True), "backwards")
 
 
+def _loop(deltas, not_done, k, late=False, reverse_rows=False):
+    out, a = np.zeros_like(deltas), np.zeros_like(deltas[0])
+    for t in reversed(range(len(deltas))):
+        stop = (not_done[t + 1] if t + 1 < len(deltas) else 1.0) if late else not_done[t]
+        a = deltas[t] + k * stop * a
+        out[len(deltas) - 1 - t if reverse_rows else t] = a
+    return out
+
+
+def test_gae_more_mistakes():
+    def late_flags(rewards, values, next_values, terminated, truncated, gamma, lam):
+        deltas = rewards + gamma * (1 - terminated) * next_values - values
+        return _loop(deltas, (1 - terminated) * (1 - truncated), gamma * lam, late=True)
+
+    def minus_flags(rewards, values, next_values, terminated, truncated, gamma, lam):
+        deltas = rewards + gamma * (1 - terminated) * next_values - values
+        return _loop(deltas, 1 - terminated - truncated, gamma * lam)
+
+    def truncated_in_delta(rewards, values, next_values, terminated, truncated, gamma, lam):
+        deltas = rewards + gamma * (1 - truncated) * next_values - values
+        return _loop(deltas, (1 - terminated) * (1 - truncated), gamma * lam)
+
+    def reverse_order(rewards, values, next_values, terminated, truncated, gamma, lam):
+        deltas = rewards + gamma * (1 - terminated) * next_values - values
+        return _loop(deltas, (1 - terminated) * (1 - truncated), gamma * lam, reverse_rows=True)
+
+    def one_per_step(rewards, values, next_values, terminated, truncated, gamma, lam):
+        out, a = np.zeros(len(rewards)), 0.0
+        for t in reversed(range(len(rewards))):
+            a = rewards[t] + gamma * next_values[t] - values[t] + gamma * lam * a
+            out[t] = a
+        return out
+
+    def normalised(*args):
+        a = gae(*args)
+        return (a - a.mean()) / (a.std() + 1e-8)
+
+    rejects(check_gae, late_flags, "not done[t + 1]")
+    rejects(check_gae, minus_flags, "-1 on a step that is both")
+    rejects(check_gae, truncated_in_delta, "the other way round")
+    rejects(check_gae, lambda r, v, *a: gae(r, 0 * v, *a), "subtract values[t]")
+    rejects(check_gae, lambda r, v, nv, te, tr, g, lam: r + g * (1 - te) * nv - v, "TD errors")
+    rejects(check_gae, reverse_order, "reverse time order")
+    rejects(check_gae, normalised, "the agent normalises them")
+
+    def transposed(r, v, nv, te, tr, g, lam):
+        return gae(r.T, v.T, nv.T, te.T, tr.T, g, lam).T
+
+    rejects(check_gae, transposed, "time first")
+    # (gamma 0.99 in every case passed one call in 16: both gammas are in every call now)
+    rejects(
+        check_gae, lambda *a, gamma=0.99: gae(*a[:5], gamma, a[6]), "gamma and lam are", times=3
+    )
+    rejects(check_gae, lambda *a: gae(*a[:6], 0.95), "gamma and lam are parameters")
+    rejects(check_gae, one_per_step, "np.zeros_like(rewards)")
+    rejects(check_gae, lambda *a: (gae(*a), gae(*a) + a[1]), "return the advantages alone")
+
+
+def test_gae_accepts_other_forms():
+    def sum_of_future_deltas(rewards, values, next_values, terminated, truncated, gamma, lam):
+        deltas = rewards + gamma * (1 - terminated) * next_values - values
+        not_done = (1 - terminated) * (1 - truncated)
+        out = np.zeros_like(deltas)
+        for t in range(len(deltas)):
+            weight = np.ones_like(deltas[0])
+            for k in range(t, len(deltas)):
+                out[t] += weight * deltas[k]
+                weight = weight * gamma * lam * not_done[k]
+        return out
+
+    def tensorflow_stack(rewards, values, next_values, terminated, truncated, gamma, lam):
+        deltas = tf.constant(rewards + gamma * (1 - terminated) * next_values - values)
+        not_done = (1 - terminated) * (1 - truncated)
+        rows, a = [], tf.zeros_like(deltas[0])
+        for t in reversed(range(len(rewards))):
+            a = deltas[t] + gamma * lam * not_done[t] * a
+            rows.append(a)
+        return tf.stack(rows[::-1])
+
+    accepts(check_gae, sum_of_future_deltas)
+    accepts(check_gae, tensorflow_stack)
+    accepts(check_gae, lambda *args: list(gae(*args)))  # a list of rows
+
+
 def test_gae_constant_and_shape_answers():
     rejects(check_gae, lambda r, v, nv, te, tr, g, lam: np.zeros_like(r), "expected")
     rejects(

@@ -4,6 +4,7 @@ the agent that solves CartPole-v1 with the student's functions."""
 from __future__ import annotations
 
 from functools import partial
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -24,8 +25,10 @@ _STEP_SIGNATURE = "(policy, optimizer, obs, actions, old_log_probs, advantages, 
 def _gae_cases(rng):
     """Rollouts of T steps in N copies (time first) with terminations, truncations and a step
     that is both, at a random lambda, at lambda 0 and 1, and for one copy."""
-    for lam, n in ((float(rng.choice([0.8, 0.9, 0.95])), 2), (0.0, 2), (1.0, 3), (0.9, 1)):
-        t_len, gamma = int(rng.integers(5, 8)), float(rng.choice([0.9, 0.99]))
+    gammas = rng.permutation([0.9, 0.99, *rng.choice([0.9, 0.99], 2)])  # (both: a fixed one fails)
+    for (lam, n), gamma in zip(((float(rng.choice([0.8, 0.9, 0.95])), 2), (0.0, 2), (1.0, 3),
+                                (0.9, 1)), gammas.tolist()):
+        t_len = int(rng.integers(5, 8))
         r = np.round(rng.uniform(-1.0, 2.0, (t_len, n)), 2)
         v, next_v = (np.round(rng.uniform(1.0, 10.0, (t_len, n)), 2) for _ in range(2))
         term, trunc = np.zeros((2, t_len, n))
@@ -41,13 +44,15 @@ def _gae_cases(rng):
                    next_v=next_v, term=term, trunc=trunc, gamma=gamma, lam=lam)
 
 
-def _gae(c, boot=None, cut=None, decay=None, next_v=None, backwards=True):
+def _gae(c, boot=None, cut=None, decay=None, next_v=None, backwards=True, v=None):
     """GAE of the case, with one part replaced by a typical slip: ``boot`` multiplies V(s') in
-    delta, ``cut`` stops the sum, ``decay`` replaces gamma * lambda, ``next_v`` V(s')."""
+    delta, ``cut`` stops the sum, ``decay`` replaces gamma * lambda, ``next_v`` V(s'), ``v``
+    V(s)."""
     boot = 1 - c.term if boot is None else boot
     cut = (1 - c.term) * (1 - c.trunc) if cut is None else cut
     decay = c.gamma * c.lam if decay is None else decay
-    delta = c.r + c.gamma * boot * (c.next_v if next_v is None else next_v) - c.v
+    delta = c.r + c.gamma * boot * (c.next_v if next_v is None else next_v) - (
+        c.v if v is None else v)
     out, a = np.zeros_like(delta), np.zeros_like(delta[0])
     for t in range(len(delta) - 1, -1, -1) if backwards else range(len(delta)):
         out[t] = a = delta[t] + decay * (cut[t] if backwards else cut[t - 1] if t else 1) * a
@@ -76,16 +81,57 @@ _GAE_MISTAKES = [
     ("the recursion ran forwards in time; GAE sums the *future* TD errors, so go backwards from "
      "the last step, A_t = delta_t + gamma * lam * (1 - done_t) * A_(t+1).",
      lambda c: _gae(c, backwards=False)),
+    ("the sum stopped one row late: row t's flags say whether step t ended its episode (the "
+     "formula's done_(t+1)), so A_t = delta_t + gamma * lam * (1 - done[t]) * A_(t+1), "
+     "not done[t + 1].", lambda c: _gae(c, cut=np.concatenate([
+         ((1 - c.term) * (1 - c.trunc))[1:], np.ones_like(c.r[:1])]))),
+    ("1 - terminated - truncated is -1 on a step that is both terminated and truncated (it can "
+     "be both): stop the sum with (1 - terminated) * (1 - truncated).",
+     lambda c: _gae(c, cut=1 - c.term - c.trunc)),
+    ("delta_t drops V(s') after a truncation and keeps it after a termination: the other way "
+     "round, delta_t = r_t + gamma * (1 - terminated_t) * V(s_(t+1)) - V(s_t).",
+     lambda c: _gae(c, boot=1 - c.trunc)),
+    ("delta_t = r_t + gamma * (1 - terminated_t) * V(s_(t+1)) - V(s_t): subtract values[t], "
+     "the baseline.", lambda c: _gae(c, v=0.0)),
+    ("you returned the TD errors delta_t themselves; the advantage sums them backwards, "
+     "A_t = delta_t + gamma * lam * (1 - done_t) * A_(t+1).", lambda c: _gae(c, decay=0.0)),
+    ("the advantages came out in reverse time order: when you go backwards, store A_t in row t "
+     "(advantages[t] = ...), or flip the result back.", lambda c: _gae(c)[::-1]),
+    ("return the advantages as they are: the agent normalises them over each minibatch "
+     "(step 2.4.1), gae does not.", lambda c: (_gae(c) - _gae(c).mean()) / (_gae(c).std() + 1e-8)),
+    ("the arrays are time first, shape (T, N): the recursion runs down the rows (axis 0, one per "
+     "step), not along the copies.", lambda c: _gae(SimpleNamespace(**{
+         k: getattr(x, "T", x) for k, x in vars(c).items()})).T if c.r.shape[1] > 1 else None),
+    _core.Mistake(lambda c: "gamma and lam are parameters: use them, not fixed numbers (this "
+                            f"case has gamma {c.gamma} and lam {c.lam}).",
+                  test=lambda c, got: any(
+                      _core.close(got, _gae(SimpleNamespace(**{**vars(c), k: x})))
+                      for k, values in (("gamma", (0.99, 0.98, 0.9)), ("lam", (0.95, 0.9, 0.8)))
+                      for x in values if x != getattr(c, k))),
 ]
+
+
+def _read_gae(got, c, name):
+    if isinstance(got, tuple) and len(got) == 2:
+        fail(f"{name} returned two things; return the advantages alone, shape {c.r.shape} (the "
+             f"agent adds the values to them for the critic's targets). {c.text}")
+    return _core.to_array(got, name, c.what, c.r.shape)
+
+
+def _gae_hint(err, line: str) -> str | None:
+    if "setting an array element with a sequence" in str(err):
+        return ("Each row of the advantages holds one number per copy: make the array with "
+                "np.zeros_like(rewards), shape (T, N), and the running A_(t+1) with "
+                "np.zeros_like(rewards[0]), shape (N,).")
+    return _core.flags_hint(err, line)
 
 
 @check
 def check_gae(gae) -> Verdict:
     """Check ``gae(rewards, values, next_values, terminated, truncated, gamma, lam) -> (T, N)``
     against :func:`rlbook.losses.gae_advantages` on fresh rollouts."""
-    return grade(gae, _gae_cases(fresh_rng()), _gae, _GAE_MISTAKES,
-                 read=lambda got, c, name: _core.to_array(got, name, c.what, c.r.shape),
-                 signature=_GAE_SIGNATURE, hint=_core.flags_hint,
+    return grade(gae, _gae_cases(fresh_rng()), _gae, _GAE_MISTAKES, read=_read_gae,
+                 signature=_GAE_SIGNATURE, hint=_gae_hint,
                  rule="A_t = delta_t + gamma * lam * (1 - done_t) * A_(t+1), backwards, with "
                       "delta_t = r_t + gamma * (1 - terminated_t) * V(s_(t+1)) - V(s_t)",
                  done=f"{name_of(gae)}: the TD errors bootstrap unless terminated, and their "

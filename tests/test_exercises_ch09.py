@@ -191,6 +191,69 @@ def test_clipped_loss_typical_mistakes():
     rejects(check_clipped_loss, _loss("sum"), "use the mean")
 
 
+def test_clipped_loss_more_mistakes():
+    def fixed_eps(log_probs, old_log_probs, advantages, clip_eps):
+        return clipped_loss(log_probs, old_log_probs, advantages, 0.2)
+
+    def min_of_ratios(log_probs, old_log_probs, advantages, clip_eps):
+        ratio = tf.exp(log_probs - old_log_probs)
+        clipped = tf.clip_by_value(ratio, 1 - clip_eps, 1 + clip_eps)
+        return -tf.reduce_mean(tf.minimum(ratio, clipped) * advantages)
+
+    def clips_the_product(log_probs, old_log_probs, advantages, clip_eps):
+        surrogate = tf.exp(log_probs - old_log_probs) * advantages
+        clipped = tf.clip_by_value(surrogate, 1 - clip_eps, 1 + clip_eps)
+        return -tf.reduce_mean(tf.minimum(surrogate, clipped))
+
+    def around_zero(log_probs, old_log_probs, advantages, clip_eps):
+        ratio = tf.exp(log_probs - old_log_probs)
+        clipped = tf.clip_by_value(ratio, -clip_eps, clip_eps)
+        return -tf.reduce_mean(tf.minimum(ratio * advantages, clipped * advantages))
+
+    def quotient(log_probs, old_log_probs, advantages, clip_eps):
+        ratio = log_probs / old_log_probs
+        clipped = tf.clip_by_value(ratio, 1 - clip_eps, 1 + clip_eps)
+        return -tf.reduce_mean(tf.minimum(ratio * advantages, clipped * advantages))
+
+    def normalises(log_probs, old_log_probs, advantages, clip_eps):
+        mean, std = tf.reduce_mean(advantages), tf.math.reduce_std(advantages)
+        return clipped_loss(log_probs, old_log_probs, (advantages - mean) / (std + 1e-8), clip_eps)
+
+    def reduce_min(log_probs, old_log_probs, advantages, clip_eps):
+        ratio = tf.exp(log_probs - old_log_probs)
+        clipped = tf.clip_by_value(ratio, 1 - clip_eps, 1 + clip_eps)
+        return -tf.reduce_mean(tf.reduce_min(ratio * advantages, clipped * advantages))
+
+    def python_min(log_probs, old_log_probs, advantages, clip_eps):
+        ratio = tf.exp(log_probs - old_log_probs)
+        clipped = tf.clip_by_value(ratio, 1 - clip_eps, 1 + clip_eps)
+        return -tf.reduce_mean(min(ratio * advantages, clipped * advantages))
+
+    # (clip_eps 0.2 in the first case: a fixed 0.2 passed four calls in five)
+    rejects(check_clipped_loss, fixed_eps, "not a fixed 0.2", times=3)
+    # (passed one call in five when no pushing-down sample had its ratio outside the range)
+    rejects(check_clipped_loss, min_of_ratios, "not of the ratios", times=3)
+    rejects(check_clipped_loss, clips_the_product, "clip the ratio, not the product")
+    rejects(check_clipped_loss, around_zero, "not to [-eps, eps]")
+    rejects(check_clipped_loss, quotient, "not of the log-probabilities")
+    rejects(check_clipped_loss, normalises, "the actor step's job")
+    rejects(check_clipped_loss, reduce_min, "tf.minimum(x, y)")
+    rejects(check_clipped_loss, python_min, "tf.minimum(x, y)")
+
+
+def test_clipped_loss_accepts_other_forms():
+    def exp_over_exp(log_probs, old_log_probs, advantages, clip_eps):
+        ratio = tf.exp(log_probs) / tf.exp(old_log_probs)
+        clipped = tf.clip_by_value(ratio, 1 - clip_eps, 1 + clip_eps)
+        return -tf.reduce_mean(tf.minimum(ratio * advantages, clipped * advantages))
+
+    def numpy_advantages(log_probs, old_log_probs, advantages, clip_eps):  # no gradient needed
+        return clipped_loss(log_probs, old_log_probs, advantages.numpy(), clip_eps)
+
+    accepts(check_clipped_loss, exp_over_exp)
+    accepts(check_clipped_loss, numpy_advantages)
+
+
 def test_clipped_loss_without_gradient_or_constant():
     def numpy_loss(log_probs, old_log_probs, advantages, eps):
         ratio = np.exp(log_probs.numpy() - old_log_probs.numpy())

@@ -145,13 +145,17 @@ def _clip_cases(rng):
     """Log-probabilities whose ratios to the old ones fall inside and outside the clip range on
     both sides, with advantages of both signs; a batch where nothing moved yet; one sample."""
     import tensorflow as tf
-    for n, spread, eps in ((int(rng.integers(6, 10)), 0.6, 0.2), (5, 0.0, 0.2), (1, 0.5, 0.1)):
+    for n, spread, eps in ((int(rng.integers(6, 10)), 0.6, float(rng.choice([0.1, 0.3]))),
+                           (5, 0.0, 0.2), (1, 0.5, 0.1)):
         old = np.round(np.log(rng.uniform(0.1, 0.9, n)), 3)
         new = np.round(old + rng.uniform(-spread, spread, n), 3)
         adv = np.round(_pg.mixed_signs(rng, n) * rng.uniform(0.2, 2.0, n), 2)
         if n > 1 and spread:  # one ratio above 1 + eps, one below 1 - eps; the two pull up (so
-            new[:2] = old[:2] + [0.5, -0.5]  # max, min and the clipped term alone all differ
-            adv[:3] = np.abs(adv[:3]) * [1, 1, -1]  # there), a third pushes down
+            # max, min and the clipped term alone all differ there), a third above 1 + eps pushes
+            # down (the min of the products keeps it, the min of the ratios clips it); a fourth
+            # pulls up between 1 + eps and 1.2 or 1.3 (a fixed clip_eps of 0.2 shows)
+            new[:4] = old[:4] + [0.5, -0.5, 0.5, np.log(1 + (eps + 0.2) / 2)]
+            adv[:4] = np.abs(adv[:4]) * [1, 1, -1, 1]
         log_probs = tf.Variable(new.astype(np.float32))
         yield Case((log_probs, tf.constant(old, tf.float32), tf.constant(adv, tf.float32), eps),
                    (None, None, None, "clip_eps"),
@@ -159,16 +163,22 @@ def _clip_cases(rng):
                    f"clip_eps {eps})", var=log_probs)
 
 
-def _surrogate(clip="min", ratio="exp", sign=-1.0, mean=True):
-    """A PPO loss with one part replaced by a typical slip."""
+def _surrogate(clip="min", ratio="exp", sign=-1.0, mean=True, eps=None, normalize=False):
+    """A PPO loss with one part replaced by a typical slip (``eps``: a fixed clip_eps)."""
     import tensorflow as tf
 
-    def loss(new, old, adv, eps):
+    def loss(new, old, adv, clip_eps):
+        e = clip_eps if eps is None else eps
+        if normalize:
+            adv = (adv - tf.reduce_mean(adv)) / (tf.math.reduce_std(adv) + 1e-8)
         rho = {"exp": tf.exp(new - old), "inverse": tf.exp(old - new),
-               "difference": new - old}[ratio]
-        clipped = tf.clip_by_value(rho, 1 - eps, 1 + eps) * adv
+               "difference": new - old, "quotient": new / old}[ratio]
+        clipped = tf.clip_by_value(rho, 1 - e, 1 + e) * adv
         term = {"min": tf.minimum(rho * adv, clipped), "max": tf.maximum(rho * adv, clipped),
-                "none": rho * adv, "only": clipped}[clip]
+                "none": rho * adv, "only": clipped,
+                "ratios": tf.minimum(rho, tf.clip_by_value(rho, 1 - e, 1 + e)) * adv,
+                "product": tf.minimum(rho * adv, tf.clip_by_value(rho * adv, 1 - e, 1 + e)),
+                "around 0": tf.minimum(rho * adv, tf.clip_by_value(rho, -e, e) * adv)}[clip]
         return sign * (tf.reduce_mean(term) if mean else tf.reduce_sum(term))
 
     return loss
@@ -209,7 +219,31 @@ _CLIP_MISTAKES = [
      _clip_answer(clip="only")),
     ("the loss is the sum over the batch; use the mean, so its size does not grow with the batch.",
      _clip_answer(mean=False)),
+    ("clip_eps is a parameter: clip the ratio to [1 - clip_eps, 1 + clip_eps] with the value "
+     "you are given, not a fixed 0.2.", _clip_answer(eps=0.2)),
+    ("the minimum is of the two products, not of the ratios: min(rho * A, clip(rho, 1 - eps, "
+     "1 + eps) * A). With a negative advantage the smaller product has the larger ratio.",
+     _clip_answer(clip="ratios")),
+    ("clip the ratio, not the product: clip(rho, 1 - eps, 1 + eps) * A.",
+     _clip_answer(clip="product")),
+    ("the ratio stays near 1: clip it to [1 - eps, 1 + eps], not to [-eps, eps].",
+     _clip_answer(clip="around 0")),
+    ("the ratio is of the probabilities, pi / pi_old = exp(log_probs - old_log_probs), not of "
+     "the log-probabilities.", _clip_answer(ratio="quotient")),
+    ("the loss takes the advantages as they are; normalising them over the minibatch is the "
+     "actor step's job (the next exercise).", _clip_answer(normalize=True)),
 ]
+
+
+def _clip_hint(err, line: str) -> str | None:
+    """A hint for a reduction or Python's min where tf.minimum compares sample by sample."""
+    if "Tidx" in str(err):  # a tensor where a reduction expects its axis
+        return ("tf.reduce_min(x, axis) reduces one tensor along an axis; the smaller of two "
+                "tensors, sample by sample, is tf.minimum(x, y).")
+    if "truth value" in str(err):
+        return ("Python's min, max and `if` need one True or False, and a comparison of tensors "
+                "gives one per sample: use tf.minimum(x, y), sample by sample.")
+    return _core.tensor_hint(err, line)
 
 
 @check
@@ -219,7 +253,7 @@ def check_clipped_loss(clipped_loss) -> Verdict:
     :func:`rlbook.losses.ppo_clip_loss`."""
     return grade(_pg.taped(clipped_loss), _clip_cases(fresh_rng()), _clip_answer(),
                  _CLIP_MISTAKES, read=_read_clip, signature="(log_probs, old_log_probs, "
-                 "advantages, clip_eps)", hint=_core.tensor_hint,
+                 "advantages, clip_eps)", hint=_clip_hint,
                  explain=lambda got, want, c: (
                      f"expected the loss {fmt(want[0], 4)} and the gradient {fmt(want[1:], 4)} "
                      f"with respect to log_probs, got {fmt(got[0], 4)} and {fmt(got[1:], 4)}."),

@@ -265,16 +265,23 @@ def test_clipped_loss_without_gradient_or_constant():
     rejects(check_clipped_loss, lambda lp, old, adv, eps: lp * 0.0, "one number")
 
 
-def _step(normalize=True, logits=False, sign=1.0, eps=None, steps=1):
+def _step(normalize=True, logits=False, sign=1.0, eps=None, steps=1, pick="taken", surrogate=None):
     def ppo_actor_step(policy, optimizer, obs, actions, old_log_probs, advantages, clip_eps):
-        if normalize:
-            mean, std = tf.reduce_mean(advantages), tf.math.reduce_std(advantages)
-            advantages = (advantages - mean) / (std + 1e-8)
+        mean, std = tf.reduce_mean(advantages), tf.math.reduce_std(advantages)
+        if normalize in (True, "center"):
+            advantages = advantages - mean
+        if normalize in (True, "scale"):
+            advantages = advantages / (std + 1e-8)
         with tf.GradientTape() as tape:
             out = policy(obs)
-            log_pi = out if logits else tf.nn.log_softmax(out)
-            log_probs = tf.gather(log_pi, actions, batch_dims=1)
-            loss = sign * clipped_loss(
+            log_pi = {True: out, False: tf.nn.log_softmax(out), "probs": tf.nn.softmax(out)}[logits]
+            log_probs = {
+                "taken": lambda: tf.gather(log_pi, actions, batch_dims=1),
+                "one-hot": lambda: tf.reduce_sum(log_pi * tf.one_hot(actions, out.shape[1]), 1),
+                "first": lambda: log_pi[:, 0],
+                "no batch_dims": lambda: tf.gather(log_pi, actions),
+            }[pick]()
+            loss = sign * (surrogate or clipped_loss)(
                 log_probs, old_log_probs, advantages, clip_eps if eps is None else eps
             )
         grads = tape.gradient(loss, policy.trainable_variables)
@@ -299,6 +306,33 @@ def test_actor_step_typical_mistakes():
     rejects(check_ppo_actor_step, _step(eps=0.9), "ignores clip_eps")
     rejects(check_ppo_actor_step, _step(steps=2), "took 2 steps")
     rejects(check_ppo_actor_step, lambda *args: None, "did not change the policy")
+
+
+def test_actor_step_more_mistakes():
+    # (clip_eps was 0.1 or 0.2 at random and no ratio sat between 1.1 and 1.2: a fixed 0.2 passed)
+    rejects(check_ppo_actor_step, _step(eps=0.2), "not a fixed 0.2", times=2)
+    rejects(check_ppo_actor_step, _step(normalize="center"), "centred but not scaled")
+    rejects(check_ppo_actor_step, _step(normalize="scale"), "scaled but not centred")
+    rejects(check_ppo_actor_step, _step(logits="probs"), "the probabilities pi(a|s)")
+    rejects(check_ppo_actor_step, _step(pick="first"), "action 0 in every state")
+    rejects(check_ppo_actor_step, _step(pick="no batch_dims"), "batch_dims=1")
+    rejects(check_ppo_actor_step, _step(surrogate=_loss("max")), "pass check_clipped_loss first")
+    rejects(check_ppo_actor_step, _step(surrogate=_loss("sum")), "pass check_clipped_loss first")
+
+
+def test_actor_step_accepts_other_forms():
+    def numpy_normalised(policy, optimizer, obs, actions, old_log_probs, advantages, clip_eps):
+        a = advantages.numpy()  # (eagerly only: the agent check says so)
+        a = (a - a.mean()) / (a.std() + 1e-8)
+        with tf.GradientTape() as tape:
+            log_pi = tf.nn.log_softmax(policy(obs))
+            log_probs = tf.gather(log_pi, actions, batch_dims=1)
+            loss = clipped_loss(log_probs, old_log_probs, a, clip_eps)
+        grads = tape.gradient(loss, policy.trainable_variables)
+        optimizer.apply_gradients(zip(grads, policy.trainable_variables))
+
+    accepts(check_ppo_actor_step, _step(pick="one-hot"))
+    accepts(check_ppo_actor_step, numpy_normalised)
 
 
 def test_ppo_agent_solves_cartpole_with_the_reference():

@@ -3,6 +3,7 @@ the agent that solves CartPole-v1 with the student's functions."""
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from types import SimpleNamespace
 
@@ -268,9 +269,9 @@ def _step_cases(rng):
     """Small networks with SGD (each mistake moves the weights its own way), then the agent's
     sizes with a warm Adam optimizer; old log-probabilities mostly 0.4 away, so ratios clip."""
     import tensorflow as tf
-    for n, n_actions, hidden, kind in ((int(rng.integers(6, 10)), 2, 8, "SGD"),
-                                       (int(rng.integers(5, 9)), 3, 8, "SGD"),
-                                       (64, 2, 64, "Adam")):
+    for n, n_actions, hidden, kind, eps in ((int(rng.integers(6, 10)), 2, 8, "SGD", 0.1),
+                                            (int(rng.integers(5, 9)), 3, 8, "SGD", 0.2),
+                                            (64, 2, 64, "Adam", float(rng.choice([0.1, 0.2])))):
         obs_dim = int(rng.integers(3, 6))
         policy = _pg.small_network(rng, obs_dim, n_actions, hidden)
         opt = _pg.optimizer(kind, 0.1 if kind == "SGD" else 0.003, policy, rng)
@@ -278,12 +279,16 @@ def _step_cases(rng):
         actions = rng.integers(n_actions, size=n).astype(np.int32)
         log_pi = _pg.log_softmax(policy(obs).numpy().astype(float))[np.arange(n), actions]
         # Most ratios start 0.4 in log away from 1 (clipped or not, by the advantage's sign);
-        # the first two start at 1, so the right step always moves the policy.
+        # the first two start at 1, so the right step always moves the policy. The next two
+        # start 0.15 away, with the largest and the smallest advantage (positive and negative
+        # once normalised), towards the side where they clip at clip_eps 0.1 but not at 0.2:
+        # the first case has clip_eps 0.1, the second 0.2, so a fixed clip_eps shows.
         offsets = rng.choice([-0.4, 0.4], n)
-        offsets[:2] = 0.0
+        offsets[:4] = [0.0, 0.0, -0.15, 0.15]
         old = (log_pi + offsets).astype(np.float32)
-        adv = (_pg.mixed_signs(rng, n) * rng.uniform(0.5, 3.0, n) + 1.0).astype(np.float32)
-        eps = float(rng.choice([0.1, 0.2]))
+        adv = _pg.mixed_signs(rng, n) * rng.uniform(0.5, 3.0, n) + 1.0
+        adv[2:4] = adv.max() + 0.5, adv.min() - 0.5
+        adv = adv.astype(np.float32)
         yield Case((policy, opt, *map(tf.constant, (obs, actions, old, adv)), eps),
                    (None,) * 6 + ("clip_eps",),
                    f"({n} steps, {n_actions} actions, {kind}, old_log_probs "
@@ -291,18 +296,21 @@ def _step_cases(rng):
                    obs=obs, actions=actions, old=old, adv=adv, eps=eps, rp=Replay(policy, opt))
 
 
-def _actor_change(c, normalize=True, logits_as_log_probs=False, clip="min", sign=-1.0):
+def _actor_change(c, normalize=True, logits_as_log_probs=False, probs=False, first=False,
+                  **loss):
     """How one step of the case's optimizer moves the policy's weights, down the PPO loss with
-    one part replaced by a typical slip."""
+    one part replaced by a typical slip (``normalize``: True, False, "center" or "scale";
+    ``loss``: the slips of :func:`_surrogate`)."""
     import tensorflow as tf
-    adv = (c.adv - c.adv.mean()) / (c.adv.std() + 1e-8) if normalize else c.adv
+    adv = c.adv - c.adv.mean() if normalize in (True, "center") else c.adv
+    adv = adv / (c.adv.std() + 1e-8) if normalize in (True, "scale") else adv
     model = c.rp.model
     with tf.GradientTape() as tape:
         logits = model(tf.constant(c.obs))
-        log_pi = logits if logits_as_log_probs else tf.nn.log_softmax(logits)
-        log_pi = tf.gather(log_pi, c.actions, batch_dims=1)
-        loss = _surrogate(clip=clip, sign=sign)(log_pi, tf.constant(c.old),
-                                                tf.constant(adv, tf.float32), c.eps)
+        log_pi = (logits if logits_as_log_probs else tf.nn.softmax(logits) if probs
+                  else tf.nn.log_softmax(logits))
+        log_pi = log_pi[:, 0] if first else tf.gather(log_pi, c.actions, batch_dims=1)
+        loss = _surrogate(**loss)(log_pi, tf.constant(c.old), tf.constant(adv, tf.float32), c.eps)
     grads = tape.gradient(loss, model.trainable_variables)
     return c.rp.after(np.concatenate([g.numpy().ravel() for g in grads]))
 
@@ -316,7 +324,31 @@ _STEP_MISTAKES = [(hint, partial(_actor_change, **slip)) for hint, slip in [
     ("the policy moved *up* the loss: minimise your clipped_loss, minus sign included.",
      {"sign": 1.0}),
     ("the step ignores clip_eps: pass it to your clipped loss.", {"clip": "none"}),
-]]
+    ("clip_eps is a parameter: pass the clip_eps you are given to your clipped loss, not a fixed "
+     "0.2.", {"eps": 0.2}),
+    ("the advantages were centred but not scaled: (A - mean(A)) / (std(A) + 1e-8).",
+     {"normalize": "center"}),
+    ("the advantages were scaled but not centred: (A - mean(A)) / (std(A) + 1e-8).",
+     {"normalize": "scale"}),
+    ("the step uses the probabilities pi(a|s); the ratio needs their logarithms: apply "
+     "tf.nn.log_softmax to the logits, then pick the actions taken.", {"probs": True}),
+    ("the step raises the log-probability of action 0 in every state: pick the action taken in "
+     "each step, tf.gather(log_pi, actions, batch_dims=1).", {"first": True}),
+]] + [_core.Mistake(
+    "the step went down another loss than the clipped loss (the larger of the two terms, the "
+    "clipped term alone, the minimum of the ratios or a sum): make your clipped_loss pass "
+    "check_clipped_loss first, then call it here.", test=lambda c, got: any(
+        near(got, bad) and not near(c.want, bad) for bad in (
+            _actor_change(c, **slip) for slip in ({"clip": "max"}, {"clip": "only"},
+                                                  {"clip": "ratios"}, {"mean": False}))))]
+
+
+def _step_hint(err, line: str) -> str | None:
+    if re.search(r"Incompatible shapes: \[\d+,\d+\] vs. \[\d+\]", str(err)):
+        return ("A (b, A) tensor, one log-probability per action, met a (b,) one: pick the "
+                "action taken in each state, tf.gather(log_pi, actions, batch_dims=1), before "
+                "the ratio to old_log_probs.")
+    return _pg.no_gradient_hint(err, line)
 
 
 def _read_step(got, c, name):
@@ -337,7 +369,7 @@ def check_ppo_actor_step(ppo_actor_step) -> Verdict:
     clip_eps)``: one step of ``optimizer`` down the clipped loss of the minibatch's normalised
     advantages, replayed from the same weights and optimizer state."""
     return grade(ppo_actor_step, _step_cases(fresh_rng()), _actor_change, _STEP_MISTAKES,
-                 read=_read_step, same=near, signature=_STEP_SIGNATURE, hint=_pg.no_gradient_hint,
+                 read=_read_step, same=near, signature=_STEP_SIGNATURE, hint=_step_hint,
                  explain=lambda got, want, c: (
                      "the policy's weights did not move by one step of the optimizer down the "
                      "clipped loss of the normalised advantages, -mean(min(rho * A, clip(rho, "

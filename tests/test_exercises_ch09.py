@@ -358,3 +358,20 @@ def test_ppo_agent_crash_shows_the_students_line():
         check_ppo_agent, gae, numpy_step, "Training stopped", "policy(obs).reshape(-1)"
     )
     assert "raised" in verdict.message
+
+
+def test_ppo_agent_own_optimizer_is_not_called_numpy():
+    def own_optimizer(policy, optimizer, obs, actions, old_log_probs, advantages, clip_eps):
+        mean, std = tf.reduce_mean(advantages), tf.math.reduce_std(advantages)
+        with tf.GradientTape() as tape:
+            log_probs = tf.gather(tf.nn.log_softmax(policy(obs)), actions, batch_dims=1)
+            loss = clipped_loss(log_probs, old_log_probs, (advantages - mean) / std, clip_eps)
+        grads = tape.gradient(loss, policy.trainable_variables)
+        tf.keras.optimizers.Adam(3e-4).apply_gradients(zip(grads, policy.trainable_variables))
+
+    # (stops at the first training call: tf.function allows new variables on the first call only)
+    verdict = agent_rejects(
+        check_ppo_agent, gae, own_optimizer, "Training stopped", "only the first time"
+    )
+    assert "not with the optimizer you are given" in verdict.message
+    assert "not NumPy" not in verdict.message

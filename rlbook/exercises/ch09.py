@@ -144,7 +144,8 @@ def check_gae(gae) -> Verdict:
 
 def _clip_cases(rng):
     """Log-probabilities whose ratios to the old ones fall inside and outside the clip range on
-    both sides, with advantages of both signs; a batch where nothing moved yet; one sample."""
+    both sides, with advantages of both signs, at clip_eps 0.1 or 0.3; a batch where nothing moved
+    yet; one sample."""
     import tensorflow as tf
     for n, spread, eps in ((int(rng.integers(6, 10)), 0.6, float(rng.choice([0.1, 0.3]))),
                            (5, 0.0, 0.2), (1, 0.5, 0.1)):
@@ -267,7 +268,8 @@ def check_clipped_loss(clipped_loss) -> Verdict:
 
 def _step_cases(rng):
     """Small networks with SGD (each mistake moves the weights its own way), then the agent's
-    sizes with a warm Adam optimizer; old log-probabilities mostly 0.4 away, so ratios clip."""
+    sizes with a warm Adam optimizer; old log-probabilities mostly 0.4 away, so ratios clip, and
+    two 0.15 away, which clip at clip_eps 0.1 but not at 0.2."""
     import tensorflow as tf
     for n, n_actions, hidden, kind, eps in ((int(rng.integers(6, 10)), 2, 8, "SGD", 0.1),
                                             (int(rng.integers(5, 9)), 3, 8, "SGD", 0.2),
@@ -282,12 +284,13 @@ def _step_cases(rng):
         # the first two start at 1, so the right step always moves the policy. The next two
         # start 0.15 away, with the largest and the smallest advantage (positive and negative
         # once normalised), towards the side where they clip at clip_eps 0.1 but not at 0.2:
-        # the first case has clip_eps 0.1, the second 0.2, so a fixed clip_eps shows.
+        # the first case has clip_eps 0.1, the second 0.2, so a fixed clip_eps shows. The fifth
+        # clips at any clip_eps (ignoring it shows apart from a fixed one).
         offsets = rng.choice([-0.4, 0.4], n)
-        offsets[:4] = [0.0, 0.0, -0.15, 0.15]
+        offsets[:5] = [0.0, 0.0, -0.15, 0.15, -0.4]
         old = (log_pi + offsets).astype(np.float32)
         adv = _pg.mixed_signs(rng, n) * rng.uniform(0.5, 3.0, n) + 1.0
-        adv[2:4] = adv.max() + 0.5, adv.min() - 0.5
+        adv[2:5] = adv.max() + 0.5, adv.min() - 0.5, adv.max() + 0.5
         adv = adv.astype(np.float32)
         yield Case((policy, opt, *map(tf.constant, (obs, actions, old, adv)), eps),
                    (None,) * 6 + ("clip_eps",),

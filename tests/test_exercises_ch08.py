@@ -1,5 +1,8 @@
 """Chapter 8's checks: time to solve, and the replay ratio."""
 
+import math
+
+import numpy as np
 from exercise_helpers import (
     accepts,
     check_leaves_inputs_alone,
@@ -78,12 +81,51 @@ def test_time_to_solve_typical_mistakes():
     )
 
 
+def test_time_to_solve_more_mistakes():
+    def fixed_475(evaluations, threshold):  # the notebook's threshold, not the parameter
+        return time_to_solve(evaluations, 475)
+
+    def none_inside_the_loop(evaluations, threshold):
+        for e in evaluations:
+            if e["mean"] >= threshold:
+                return e["step"], e["train_seconds"]
+            else:
+                return None
+
+    def next_without_default(evaluations, threshold):
+        e = next(e for e in evaluations if e["mean"] >= threshold)
+        return e["step"], e["train_seconds"]
+
+    def mean_not_seconds(evaluations, threshold):
+        return next(((e["step"], e["mean"]) for e in evaluations if e["mean"] >= threshold), None)
+
+    # (a fixed 475 passes the cases whose threshold is 475: another case has another threshold)
+    rejects(check_time_to_solve, fixed_475, "the parameter `threshold`", times=4)
+    rejects(check_time_to_solve, none_inside_the_loop, "only after the loop", times=3)
+    rejects(check_time_to_solve, next_without_default, "StopIteration", "next(..., None)")
+    rejects(check_time_to_solve, mean_not_seconds, "not the mean return", times=2)
+
+
+def test_time_to_solve_accepts_other_forms():
+    def as_list(evaluations, threshold):
+        solved = [[e["step"], e["train_seconds"]] for e in evaluations if e["mean"] >= threshold]
+        return solved[0] if solved else None
+
+    def as_array(evaluations, threshold):
+        found = time_to_solve(evaluations, threshold)
+        return None if found is None else np.array(found)
+
+    accepts(check_time_to_solve, as_list)
+    accepts(check_time_to_solve, as_array)
+
+
 def replay_ratio(batch_size, gradient_steps, train_every):
     return batch_size * gradient_steps / train_every
 
 
 def test_replay_ratio_accepts_the_reference():
     accepts(check_replay_ratio, replay_ratio)
+    accepts(check_replay_ratio, lambda b, k, e: np.float64(b) * k / e)
     stub_is_not_yet(check_replay_ratio)
 
 
@@ -96,6 +138,10 @@ def test_replay_ratio_typical_mistakes():
     rejects(check_replay_ratio, lambda b, k, e: round(b * k / e), "")
     rejects(check_replay_ratio, lambda b, k, e: 16.0, "expected")  # constant (the old first case)
     rejects(check_replay_ratio, lambda b, k, e: None, "returned None")
+    rejects(check_replay_ratio, lambda b, k, e: int(b * k / e), "use / not //")
+    # (the whole-number cases: an int where the float is meant, named with the fix)
+    rejects(check_replay_ratio, lambda b, k, e: math.ceil(b * k / e), "the int", "use / not //")
+    rejects(check_replay_ratio, lambda b, k, e: float(b * k // e), "the fraction is gone")
     raising_shows_student_line(
         check_replay_ratio, lambda b, k, e: b * k / (e - e), "b * k / (e - e)"
     )

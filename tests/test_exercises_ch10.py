@@ -50,6 +50,51 @@ def test_log_prob_typical_mistakes():
     rejects(check_squashed_log_prob, _log_prob(summed=False), "sum over the last axis")
 
 
+def _slip(mean_over_dims=False, constant="half", square=True, std="exp", tanh_squared=True):
+    def squashed_log_prob(mean, log_std, u):
+        sigma = tf.exp(log_std) if std == "exp" else tf.exp(log_std / 2)
+        quadratic = -0.5 * ((u - mean) / sigma) ** 2 if square else -0.5 * (u - mean) ** 2 / sigma
+        c = {"half": 0.5 * LOG_2PI, "full": LOG_2PI, "once": 0.0}[constant]
+        squash = tf.tanh(u) ** 2 if tanh_squared else tf.tanh(u)
+        out = quadratic - tf.math.log(sigma) - c - tf.math.log(1 - squash + 1e-6)
+        total = tf.reduce_mean(out, axis=-1) if mean_over_dims else tf.reduce_sum(out, axis=-1)
+        return total - 0.5 * LOG_2PI if constant == "once" else total
+
+    return squashed_log_prob
+
+
+def test_log_prob_more_mistakes():
+    rejects(check_squashed_log_prob, _slip(mean_over_dims=True), "not the mean")
+    rejects(check_squashed_log_prob, _slip(constant="full"), "half of log(2 pi)")
+    rejects(check_squashed_log_prob, _slip(constant="once"), "not once per sample")
+    rejects(check_squashed_log_prob, _slip(square=False), "divided by the variance")
+    rejects(check_squashed_log_prob, _slip(std="variance"), "not of the variance")
+    rejects(check_squashed_log_prob, _slip(tanh_squared=False), "with tanh squared")
+    # (B, 1) passed: it broadcasts to (B, B) next to a (B,) tensor
+    keepdims = lambda m, s, u: squashed_log_prob(m, s, u)[:, None]  # noqa: E731
+    rejects(check_squashed_log_prob, keepdims, "without keepdims")
+    rejects(
+        check_squashed_log_prob, lambda m, s, u: tf.reduce_sum(m * 0 + u), "summed over the batch"
+    )
+    axis_0 = lambda m, s, u: tf.reduce_sum(_log_prob(summed=False)(m, s, u), axis=0)  # noqa: E731
+    rejects(check_squashed_log_prob, axis_0, "summed over the batch")
+    rejects(check_squashed_log_prob, lambda m, s, u: (squashed_log_prob(m, s, u), u), "2 things")
+
+
+def test_log_prob_accepts_other_forms():
+    def stable(mean, log_std, u):  # log(1 - tanh(u)^2) = 2 (log 2 - u - softplus(-2u))
+        gauss = -0.5 * ((u - mean) / tf.exp(log_std)) ** 2 - log_std - 0.5 * LOG_2PI
+        return tf.reduce_sum(gauss - 2.0 * (np.log(2.0) - u - tf.nn.softplus(-2.0 * u)), axis=-1)
+
+    def variance_form(mean, log_std, u):
+        var = tf.exp(2 * log_std)
+        gauss = -((u - mean) ** 2) / (2 * var) - 0.5 * tf.math.log(2 * np.pi * var)
+        return tf.reduce_sum(gauss, -1) - tf.reduce_sum(tf.math.log(1 - tf.tanh(u) ** 2 + 1e-6), -1)
+
+    accepts(check_squashed_log_prob, stable)
+    accepts(check_squashed_log_prob, variance_form)
+
+
 def test_log_prob_without_gradient_or_constant():
     def numpy_log_prob(mean, log_std, u):
         m, s, x = mean.numpy(), log_std.numpy(), u.numpy()
@@ -98,6 +143,52 @@ def test_sac_target_typical_mistakes():
     rejects(check_sac_target, _target(outside=True), "inside the discounted part")
     rejects(check_sac_target, _target(mask=False), "(1 - terminated)")
     rejects(check_sac_target, lambda r, q1, q2, lp, t, g, a: np.zeros_like(r), "expected")
+
+
+def test_sac_target_more_mistakes():
+    def fixed(gamma=None, alpha=None):
+        def sac_target(rewards, next_q1, next_q2, next_log_probs, terminated, g, a):
+            g, a = g if gamma is None else gamma, a if alpha is None else alpha
+            return sac_target_np(rewards, next_q1, next_q2, next_log_probs, terminated, g, a)
+
+        return sac_target
+
+    def sac_target_np(rewards, next_q1, next_q2, next_log_probs, terminated, gamma, alpha):
+        soft = np.minimum(next_q1, next_q2) - alpha * next_log_probs
+        return rewards + gamma * (1 - terminated) * soft
+
+    def unmasked_entropy(rewards, next_q1, next_q2, next_log_probs, terminated, gamma, alpha):
+        soft = (1 - terminated) * np.minimum(next_q1, next_q2) - alpha * next_log_probs
+        return rewards + gamma * soft
+
+    def batch_min(rewards, next_q1, next_q2, next_log_probs, terminated, gamma, alpha):
+        soft = np.min([next_q1, next_q2]) - alpha * next_log_probs
+        return rewards + gamma * (1 - terminated) * soft
+
+    def python_min(rewards, next_q1, next_q2, next_log_probs, terminated, gamma, alpha):
+        soft = min(next_q1, next_q2) - alpha * next_log_probs
+        return rewards + gamma * (1 - terminated) * soft
+
+    def inverted_flags(rewards, next_q1, next_q2, next_log_probs, terminated, gamma, alpha):
+        soft = np.minimum(next_q1, next_q2) - alpha * next_log_probs
+        return rewards + gamma * ~terminated * soft
+
+    # (gamma 0.99 in every case passed one call in eight: both gammas are in every call now)
+    rejects(check_sac_target, fixed(gamma=0.99), "gamma and alpha are parameters", times=3)
+    rejects(check_sac_target, fixed(alpha=0.2), "gamma and alpha are parameters")
+    rejects(check_sac_target, fixed(alpha=1.0), "multiply the log-probability by alpha")
+    rejects(check_sac_target, unmasked_entropy, "mask both")
+    rejects(check_sac_target, batch_min, "one number for the whole batch")
+    # (was told to multiply by (1 - terminated), about its min)
+    verdict = rejects(check_sac_target, python_min, "Python's min and max")
+    assert "(1 - terminated)" not in verdict.message
+    rejects(check_sac_target, inverted_flags, "~ does not work")
+    accepts(check_sac_target, lambda *args: list(sac_target_np(*args)))
+
+    def stacked(r, q1, q2, lp, t, g, a):
+        return r + g * (1 - t) * (tf.reduce_min(tf.stack([q1, q2]), axis=0) - a * lp)
+
+    accepts(check_sac_target, stacked)
 
 
 def test_sac_agent_swings_up_with_the_reference():

@@ -468,11 +468,16 @@ def compiled_or_stop(compiled, run_one, name: str, **call):
         _core.call_student(run_one, *[tf.constant(b[0]) for b in batches], name=name, **call)
         err = raised[0]
         said = _core._short(err).removeprefix(f"{type(err).__name__}: ")
+        said += "" if said.endswith(".") else "."
+        why = ("The agent runs it inside tf.function, where NumPy functions and .numpy() cannot "
+               "read a tensor's values: use TensorFlow operations (tf.minimum, tf.exp, "
+               "tf.reduce_mean, ...), not NumPy.")
+        if "tf.Variable" in str(err):  # (an optimizer or a layer made on every call)
+            why = ("The agent runs it inside tf.function, which lets a call create variables "
+                   "(a new optimizer, layer or tf.Variable) only the first time: use the "
+                   "optimizer and the networks you are given.")
         fail(f"{name} runs eagerly (the check ran it on one minibatch) but not inside the agent's "
-             f"compiled training step, where it raised {type(err).__name__}: {said}. "
-             "The agent runs it inside tf.function, where NumPy functions and .numpy() cannot "
-             "read a tensor's values: use TensorFlow operations (tf.minimum, tf.exp, "
-             "tf.reduce_mean, ...), not NumPy.")
+             f"compiled training step, where it raised {type(err).__name__}: {said} {why}")
 
     return StudentStep(compiled, eager, fallback=raised.append)
 

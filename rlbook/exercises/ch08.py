@@ -19,15 +19,17 @@ def _evals(rng, means):
 
 
 def _solve_cases(rng):
-    th = float(rng.choice([475.0, 195.0, float(rng.integers(100, 450))]))
-    low = lambda: float(np.round(rng.uniform(0.1, 0.9) * th, 1))  # noqa: E731
+    t = float(rng.choice([475.0, 195.0, float(rng.integers(100, 450))]))
+    o = 195.0 if t == 475.0 else 475.0  # another threshold: a fixed 475 fails somewhere
+    low = lambda th: float(np.round(rng.uniform(0.1, 0.9) * th, 1))  # noqa: E731
     k = int(rng.integers(1, 4))
-    for kind, means in [
-        ("first_not_best", [low() for _ in range(k)] + [th + 5.0, low(), th + 20.0, th - 1.0]),
-        ("at_threshold", [low(), th, th + 15.0, low()]),
-        ("never", [low() for _ in range(int(rng.integers(2, 6)))]),
-        ("first", [th + 1.0, low(), th + 2.0]),
-        ("empty", []),
+    for kind, th, means in [
+        ("first_not_best", t, [low(t) for _ in range(k)] + [t + 5.0, low(t), t + 20.0, t - 1.0]),
+        ("at_threshold", t, [low(t), t, t + 15.0, low(t)]),
+        ("never", t, [low(t) for _ in range(int(rng.integers(2, 6)))]),
+        ("first", t, [t + 1.0, low(t), t + 2.0]),
+        ("other_threshold", o, [low(o), o + 10.0, max(o + 5.0, 480.0), 500.0, low(o)]),
+        ("empty", t, []),
     ]:
         evaluations = _evals(rng, means)
         shown = f"evaluation means {means}" if means else "an empty list of evaluations"
@@ -39,8 +41,9 @@ def _pair(e):
     return None if e is None else (e["step"], e["train_seconds"])
 
 
-def _first(c, at_least=True):
-    return _pair(next((e for e in c.evals if (e["mean"] >= c.th if at_least else e["mean"] > c.th)),
+def _first(c, at_least=True, th=None):
+    th = c.th if th is None else th
+    return _pair(next((e for e in c.evals if (e["mean"] >= th if at_least else e["mean"] > th)),
                       None))
 
 
@@ -58,10 +61,20 @@ def _read_pair(got, c, name):
 
 
 _SOLVE_MISTAKES = [
+    Mistake(lambda c: f"with {c.shown} the first evaluation is below the threshold {c.th:g}, and "
+                      f"{c.name} returned None there: return None only after the loop has "
+                      "looked at every evaluation (an `else: return None` inside the loop "
+                      "stops at the first one).",
+            test=lambda c, got: got is None and c.evals[0]["mean"] < c.th),
     Mistake(lambda c: f"with {c.shown} no evaluation reaches {c.th:g}, so the run is not solved: "
                       "return None, "
                       f"got {c.got!r}" + (" (None, not False or 0: check with `is None`)."
             if c.got in (False, 0) else "."), test=lambda c, got: c.want is None),
+    Mistake(lambda c: f"for threshold {c.th:g} your answer is the first evaluation that reaches a "
+                      "fixed number: compare each mean with the parameter `threshold`, not with "
+                      "CartPole's 475 or another constant.",
+            test=lambda c, got: any(got == _first(c, th=x) != c.want
+                                    for x in (475.0,) if x != c.th)),
     Mistake(lambda c: f"the {c.shown} reach the threshold {c.th:g} (a mean equal to the threshold "
                       f"counts), but {c.name} returned None.", test=lambda c, got: got is None),
     ("the pair is in the wrong order: return (step, train_seconds).", lambda c: c.want[::-1]),
@@ -71,21 +84,33 @@ _SOLVE_MISTAKES = [
     ("you returned the best (or the last) solved evaluation; "
      "the benchmark counts the FIRST evaluation that reaches the threshold, "
      "even if the agent falls back afterwards.",  # (the best is the last solved in this case)
-     lambda c: (_pair(max(c.evals, key=lambda e: e["mean"])) if c.kind == "first_not_best"
-                else None)),
+     lambda c: (_pair(max(c.evals, key=lambda e: e["mean"]))
+                if c.kind in ("first_not_best", "other_threshold") else None)),
     ("a mean equal to the threshold counts as solved: compare with >=, not >.",
      lambda c: _first(c, at_least=False) if c.kind == "at_threshold" else None),
+    ("the pair's second entry is the training time, e['train_seconds'], not the mean return.",
+     lambda c: None if c.want is None else (c.want[0], next(
+         e["mean"] for e in c.evals if e["step"] == c.want[0]))),
 ]
+
+
+def _solve_hint(err, line: str) -> str | None:
+    if isinstance(err, StopIteration):
+        return ("next(...) raises StopIteration when no evaluation reaches the threshold: "
+                "give it a default, next(..., None).")
+    return None
 
 
 @check
 def check_time_to_solve(time_to_solve) -> Verdict:
     """Check ``time_to_solve(evaluations, threshold) -> (step, train_seconds) or None`` on runs
     solved, then falling back, then better (the first solve counts); a mean exactly at the
-    threshold; never solved; solved at the first evaluation; no evaluations at all."""
+    threshold; never solved; solved at the first evaluation; another threshold (an answer that
+    compares with CartPole's 475 fails somewhere); no evaluations at all."""
     return grade(
         time_to_solve, _solve_cases(fresh_rng()), _first, _SOLVE_MISTAKES, read=_read_pair,
         same=lambda got, want: got == want, signature="time_to_solve(evaluations, threshold)",
+        hint=_solve_hint,
         explain=lambda got, want, c: (
             f"for {c.shown} and threshold {c.th:g} expected {want} (step, train_seconds), "
             f"got {got}: the 'step' and 'train_seconds' of the first evaluation in the list "
@@ -126,9 +151,13 @@ def _an_int(got) -> bool:
 
 
 _RATIO_MISTAKES = [Mistake(hint, test=test) for hint, test in [
-    (lambda c: f"{c.call} returned {c.got}, not {c.want:g}: replay_ratio must return a float: "
-               "use / not // (integer division drops the fraction).",
+    (lambda c: (f"{c.call} returned {c.got}, not {c.want:g}: " if c.want % 1 else
+                f"{c.call} returned the int {c.got}, not {float(c.want)!r}: ")
+     + "replay_ratio must return a float: use / not // (integer division drops the fraction).",
      lambda c, got: _an_int(got) and got == c.b * c.k // c.every),
+    (lambda c: f"{c.call} returned {c.got}, not {c.want:g}: the fraction is gone; "
+               "use / alone, without // or int(...).",
+     lambda c, got: np.isclose(float(got), c.b * c.k // c.every) and c.want % 1),
     (lambda c: f"{c.call} returned {c.got}, rounded; return the float {c.want:g}.",
      lambda c, got: _an_int(got) and got == round(c.want) != c.want),
     (lambda c: f"{c.b} x {c.k} transitions are sampled per training call, "

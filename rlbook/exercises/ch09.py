@@ -3,7 +3,9 @@ the agent that solves CartPole-v1 with the student's functions."""
 
 from __future__ import annotations
 
+import re
 from functools import partial
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -24,8 +26,10 @@ _STEP_SIGNATURE = "(policy, optimizer, obs, actions, old_log_probs, advantages, 
 def _gae_cases(rng):
     """Rollouts of T steps in N copies (time first) with terminations, truncations and a step
     that is both, at a random lambda, at lambda 0 and 1, and for one copy."""
-    for lam, n in ((float(rng.choice([0.8, 0.9, 0.95])), 2), (0.0, 2), (1.0, 3), (0.9, 1)):
-        t_len, gamma = int(rng.integers(5, 8)), float(rng.choice([0.9, 0.99]))
+    gammas = rng.permutation([0.9, 0.99, *rng.choice([0.9, 0.99], 2)])  # (both: a fixed one fails)
+    for (lam, n), gamma in zip(((float(rng.choice([0.8, 0.9, 0.95])), 2), (0.0, 2), (1.0, 3),
+                                (0.9, 1)), gammas.tolist()):
+        t_len = int(rng.integers(5, 8))
         r = np.round(rng.uniform(-1.0, 2.0, (t_len, n)), 2)
         v, next_v = (np.round(rng.uniform(1.0, 10.0, (t_len, n)), 2) for _ in range(2))
         term, trunc = np.zeros((2, t_len, n))
@@ -41,13 +45,15 @@ def _gae_cases(rng):
                    next_v=next_v, term=term, trunc=trunc, gamma=gamma, lam=lam)
 
 
-def _gae(c, boot=None, cut=None, decay=None, next_v=None, backwards=True):
+def _gae(c, boot=None, cut=None, decay=None, next_v=None, backwards=True, v=None):
     """GAE of the case, with one part replaced by a typical slip: ``boot`` multiplies V(s') in
-    delta, ``cut`` stops the sum, ``decay`` replaces gamma * lambda, ``next_v`` V(s')."""
+    delta, ``cut`` stops the sum, ``decay`` replaces gamma * lambda, ``next_v`` V(s'), ``v``
+    V(s)."""
     boot = 1 - c.term if boot is None else boot
     cut = (1 - c.term) * (1 - c.trunc) if cut is None else cut
     decay = c.gamma * c.lam if decay is None else decay
-    delta = c.r + c.gamma * boot * (c.next_v if next_v is None else next_v) - c.v
+    delta = c.r + c.gamma * boot * (c.next_v if next_v is None else next_v) - (
+        c.v if v is None else v)
     out, a = np.zeros_like(delta), np.zeros_like(delta[0])
     for t in range(len(delta) - 1, -1, -1) if backwards else range(len(delta)):
         out[t] = a = delta[t] + decay * (cut[t] if backwards else cut[t - 1] if t else 1) * a
@@ -76,16 +82,57 @@ _GAE_MISTAKES = [
     ("the recursion ran forwards in time; GAE sums the *future* TD errors, so go backwards from "
      "the last step, A_t = delta_t + gamma * lam * (1 - done_t) * A_(t+1).",
      lambda c: _gae(c, backwards=False)),
+    ("the sum stopped one row late: row t's flags say whether step t ended its episode (the "
+     "formula's done_(t+1)), so A_t = delta_t + gamma * lam * (1 - done[t]) * A_(t+1), "
+     "not done[t + 1].", lambda c: _gae(c, cut=np.concatenate([
+         ((1 - c.term) * (1 - c.trunc))[1:], np.ones_like(c.r[:1])]))),
+    ("1 - terminated - truncated is -1 on a step that is both terminated and truncated (it can "
+     "be both): stop the sum with (1 - terminated) * (1 - truncated).",
+     lambda c: _gae(c, cut=1 - c.term - c.trunc)),
+    ("delta_t drops V(s') after a truncation and keeps it after a termination: the other way "
+     "round, delta_t = r_t + gamma * (1 - terminated_t) * V(s_(t+1)) - V(s_t).",
+     lambda c: _gae(c, boot=1 - c.trunc)),
+    ("delta_t = r_t + gamma * (1 - terminated_t) * V(s_(t+1)) - V(s_t): subtract values[t], "
+     "the baseline.", lambda c: _gae(c, v=0.0)),
+    ("you returned the TD errors delta_t themselves; the advantage sums them backwards, "
+     "A_t = delta_t + gamma * lam * (1 - done_t) * A_(t+1).", lambda c: _gae(c, decay=0.0)),
+    ("the advantages came out in reverse time order: when you go backwards, store A_t in row t "
+     "(advantages[t] = ...), or flip the result back.", lambda c: _gae(c)[::-1]),
+    ("return the advantages as they are: the agent normalises them over each minibatch "
+     "(step 2.4.1), gae does not.", lambda c: (_gae(c) - _gae(c).mean()) / (_gae(c).std() + 1e-8)),
+    ("the arrays are time first, shape (T, N): the recursion runs down the rows (axis 0, one per "
+     "step), not along the copies.", lambda c: _gae(SimpleNamespace(**{
+         k: getattr(x, "T", x) for k, x in vars(c).items()})).T if c.r.shape[1] > 1 else None),
+    _core.Mistake(lambda c: "gamma and lam are parameters: use them, not fixed numbers (this "
+                            f"case has gamma {c.gamma} and lam {c.lam}).",
+                  test=lambda c, got: any(
+                      _core.close(got, _gae(SimpleNamespace(**{**vars(c), k: x})))
+                      for k, values in (("gamma", (0.99, 0.98, 0.9)), ("lam", (0.95, 0.9, 0.8)))
+                      for x in values if x != getattr(c, k))),
 ]
+
+
+def _read_gae(got, c, name):
+    if isinstance(got, tuple) and len(got) == 2:
+        fail(f"{name} returned two things; return the advantages alone, shape {c.r.shape} (the "
+             f"agent adds the values to them for the critic's targets). {c.text}")
+    return _core.to_array(got, name, c.what, c.r.shape)
+
+
+def _gae_hint(err, line: str) -> str | None:
+    if "setting an array element with a sequence" in str(err):
+        return ("Each row of the advantages holds one number per copy: make the array with "
+                "np.zeros_like(rewards), shape (T, N), and the running A_(t+1) with "
+                "np.zeros_like(rewards[0]), shape (N,).")
+    return _core.flags_hint(err, line)
 
 
 @check
 def check_gae(gae) -> Verdict:
     """Check ``gae(rewards, values, next_values, terminated, truncated, gamma, lam) -> (T, N)``
     against :func:`rlbook.losses.gae_advantages` on fresh rollouts."""
-    return grade(gae, _gae_cases(fresh_rng()), _gae, _GAE_MISTAKES,
-                 read=lambda got, c, name: _core.to_array(got, name, c.what, c.r.shape),
-                 signature=_GAE_SIGNATURE, hint=_core.flags_hint,
+    return grade(gae, _gae_cases(fresh_rng()), _gae, _GAE_MISTAKES, read=_read_gae,
+                 signature=_GAE_SIGNATURE, hint=_gae_hint,
                  rule="A_t = delta_t + gamma * lam * (1 - done_t) * A_(t+1), backwards, with "
                       "delta_t = r_t + gamma * (1 - terminated_t) * V(s_(t+1)) - V(s_t)",
                  done=f"{name_of(gae)}: the TD errors bootstrap unless terminated, and their "
@@ -97,15 +144,20 @@ def check_gae(gae) -> Verdict:
 
 def _clip_cases(rng):
     """Log-probabilities whose ratios to the old ones fall inside and outside the clip range on
-    both sides, with advantages of both signs; a batch where nothing moved yet; one sample."""
+    both sides, with advantages of both signs, at clip_eps 0.1 or 0.3; a batch where nothing moved
+    yet; one sample."""
     import tensorflow as tf
-    for n, spread, eps in ((int(rng.integers(6, 10)), 0.6, 0.2), (5, 0.0, 0.2), (1, 0.5, 0.1)):
+    for n, spread, eps in ((int(rng.integers(6, 10)), 0.6, float(rng.choice([0.1, 0.3]))),
+                           (5, 0.0, 0.2), (1, 0.5, 0.1)):
         old = np.round(np.log(rng.uniform(0.1, 0.9, n)), 3)
         new = np.round(old + rng.uniform(-spread, spread, n), 3)
         adv = np.round(_pg.mixed_signs(rng, n) * rng.uniform(0.2, 2.0, n), 2)
         if n > 1 and spread:  # one ratio above 1 + eps, one below 1 - eps; the two pull up (so
-            new[:2] = old[:2] + [0.5, -0.5]  # max, min and the clipped term alone all differ
-            adv[:3] = np.abs(adv[:3]) * [1, 1, -1]  # there), a third pushes down
+            # max, min and the clipped term alone all differ there), a third above 1 + eps pushes
+            # down (the min of the products keeps it, the min of the ratios clips it); a fourth
+            # pulls up between 1 + eps and 1.2 or 1.3 (a fixed clip_eps of 0.2 shows)
+            new[:4] = old[:4] + [0.5, -0.5, 0.5, np.log(1 + (eps + 0.2) / 2)]
+            adv[:4] = np.abs(adv[:4]) * [1, 1, -1, 1]
         log_probs = tf.Variable(new.astype(np.float32))
         yield Case((log_probs, tf.constant(old, tf.float32), tf.constant(adv, tf.float32), eps),
                    (None, None, None, "clip_eps"),
@@ -113,16 +165,22 @@ def _clip_cases(rng):
                    f"clip_eps {eps})", var=log_probs)
 
 
-def _surrogate(clip="min", ratio="exp", sign=-1.0, mean=True):
-    """A PPO loss with one part replaced by a typical slip."""
+def _surrogate(clip="min", ratio="exp", sign=-1.0, mean=True, eps=None, normalize=False):
+    """A PPO loss with one part replaced by a typical slip (``eps``: a fixed clip_eps)."""
     import tensorflow as tf
 
-    def loss(new, old, adv, eps):
+    def loss(new, old, adv, clip_eps):
+        e = clip_eps if eps is None else eps
+        if normalize:
+            adv = (adv - tf.reduce_mean(adv)) / (tf.math.reduce_std(adv) + 1e-8)
         rho = {"exp": tf.exp(new - old), "inverse": tf.exp(old - new),
-               "difference": new - old}[ratio]
-        clipped = tf.clip_by_value(rho, 1 - eps, 1 + eps) * adv
+               "difference": new - old, "quotient": new / old}[ratio]
+        clipped = tf.clip_by_value(rho, 1 - e, 1 + e) * adv
         term = {"min": tf.minimum(rho * adv, clipped), "max": tf.maximum(rho * adv, clipped),
-                "none": rho * adv, "only": clipped}[clip]
+                "none": rho * adv, "only": clipped,
+                "ratios": tf.minimum(rho, tf.clip_by_value(rho, 1 - e, 1 + e)) * adv,
+                "product": tf.minimum(rho * adv, tf.clip_by_value(rho * adv, 1 - e, 1 + e)),
+                "around 0": tf.minimum(rho * adv, tf.clip_by_value(rho, -e, e) * adv)}[clip]
         return sign * (tf.reduce_mean(term) if mean else tf.reduce_sum(term))
 
     return loss
@@ -163,7 +221,31 @@ _CLIP_MISTAKES = [
      _clip_answer(clip="only")),
     ("the loss is the sum over the batch; use the mean, so its size does not grow with the batch.",
      _clip_answer(mean=False)),
+    ("clip_eps is a parameter: clip the ratio to [1 - clip_eps, 1 + clip_eps] with the value "
+     "you are given, not a fixed 0.2.", _clip_answer(eps=0.2)),
+    ("the minimum is of the two products, not of the ratios: min(rho * A, clip(rho, 1 - eps, "
+     "1 + eps) * A). With a negative advantage the smaller product has the larger ratio.",
+     _clip_answer(clip="ratios")),
+    ("clip the ratio, not the product: clip(rho, 1 - eps, 1 + eps) * A.",
+     _clip_answer(clip="product")),
+    ("the ratio stays near 1: clip it to [1 - eps, 1 + eps], not to [-eps, eps].",
+     _clip_answer(clip="around 0")),
+    ("the ratio is of the probabilities, pi / pi_old = exp(log_probs - old_log_probs), not of "
+     "the log-probabilities.", _clip_answer(ratio="quotient")),
+    ("the loss takes the advantages as they are; normalising them over the minibatch is the "
+     "actor step's job (the next exercise).", _clip_answer(normalize=True)),
 ]
+
+
+def _clip_hint(err, line: str) -> str | None:
+    """A hint for a reduction or Python's min where tf.minimum compares sample by sample."""
+    if "Tidx" in str(err):  # a tensor where a reduction expects its axis
+        return ("tf.reduce_min(x, axis) reduces one tensor along an axis; the smaller of two "
+                "tensors, sample by sample, is tf.minimum(x, y).")
+    if "truth value" in str(err):
+        return ("Python's min, max and `if` need one True or False, and a comparison of tensors "
+                "gives one per sample: use tf.minimum(x, y), sample by sample.")
+    return _core.tensor_hint(err, line)
 
 
 @check
@@ -173,7 +255,7 @@ def check_clipped_loss(clipped_loss) -> Verdict:
     :func:`rlbook.losses.ppo_clip_loss`."""
     return grade(_pg.taped(clipped_loss), _clip_cases(fresh_rng()), _clip_answer(),
                  _CLIP_MISTAKES, read=_read_clip, signature="(log_probs, old_log_probs, "
-                 "advantages, clip_eps)", hint=_core.tensor_hint,
+                 "advantages, clip_eps)", hint=_clip_hint,
                  explain=lambda got, want, c: (
                      f"expected the loss {fmt(want[0], 4)} and the gradient {fmt(want[1:], 4)} "
                      f"with respect to log_probs, got {fmt(got[0], 4)} and {fmt(got[1:], 4)}."),
@@ -186,11 +268,12 @@ def check_clipped_loss(clipped_loss) -> Verdict:
 
 def _step_cases(rng):
     """Small networks with SGD (each mistake moves the weights its own way), then the agent's
-    sizes with a warm Adam optimizer; old log-probabilities mostly 0.4 away, so ratios clip."""
+    sizes with a warm Adam optimizer; old log-probabilities mostly 0.4 away, so ratios clip, and
+    two 0.15 away, which clip at clip_eps 0.1 but not at 0.2."""
     import tensorflow as tf
-    for n, n_actions, hidden, kind in ((int(rng.integers(6, 10)), 2, 8, "SGD"),
-                                       (int(rng.integers(5, 9)), 3, 8, "SGD"),
-                                       (64, 2, 64, "Adam")):
+    for n, n_actions, hidden, kind, eps in ((int(rng.integers(6, 10)), 2, 8, "SGD", 0.1),
+                                            (int(rng.integers(5, 9)), 3, 8, "SGD", 0.2),
+                                            (64, 2, 64, "Adam", float(rng.choice([0.1, 0.2])))):
         obs_dim = int(rng.integers(3, 6))
         policy = _pg.small_network(rng, obs_dim, n_actions, hidden)
         opt = _pg.optimizer(kind, 0.1 if kind == "SGD" else 0.003, policy, rng)
@@ -198,12 +281,17 @@ def _step_cases(rng):
         actions = rng.integers(n_actions, size=n).astype(np.int32)
         log_pi = _pg.log_softmax(policy(obs).numpy().astype(float))[np.arange(n), actions]
         # Most ratios start 0.4 in log away from 1 (clipped or not, by the advantage's sign);
-        # the first two start at 1, so the right step always moves the policy.
+        # the first two start at 1, so the right step always moves the policy. The next two
+        # start 0.15 away, with the largest and the smallest advantage (positive and negative
+        # once normalised), towards the side where they clip at clip_eps 0.1 but not at 0.2:
+        # the first case has clip_eps 0.1, the second 0.2, so a fixed clip_eps shows. The fifth
+        # clips at any clip_eps (ignoring it shows apart from a fixed one).
         offsets = rng.choice([-0.4, 0.4], n)
-        offsets[:2] = 0.0
+        offsets[:5] = [0.0, 0.0, -0.15, 0.15, -0.4]
         old = (log_pi + offsets).astype(np.float32)
-        adv = (_pg.mixed_signs(rng, n) * rng.uniform(0.5, 3.0, n) + 1.0).astype(np.float32)
-        eps = float(rng.choice([0.1, 0.2]))
+        adv = _pg.mixed_signs(rng, n) * rng.uniform(0.5, 3.0, n) + 1.0
+        adv[2:5] = adv.max() + 0.5, adv.min() - 0.5, adv.max() + 0.5
+        adv = adv.astype(np.float32)
         yield Case((policy, opt, *map(tf.constant, (obs, actions, old, adv)), eps),
                    (None,) * 6 + ("clip_eps",),
                    f"({n} steps, {n_actions} actions, {kind}, old_log_probs "
@@ -211,18 +299,21 @@ def _step_cases(rng):
                    obs=obs, actions=actions, old=old, adv=adv, eps=eps, rp=Replay(policy, opt))
 
 
-def _actor_change(c, normalize=True, logits_as_log_probs=False, clip="min", sign=-1.0):
+def _actor_change(c, normalize=True, logits_as_log_probs=False, probs=False, first=False,
+                  **loss):
     """How one step of the case's optimizer moves the policy's weights, down the PPO loss with
-    one part replaced by a typical slip."""
+    one part replaced by a typical slip (``normalize``: True, False, "center" or "scale";
+    ``loss``: the slips of :func:`_surrogate`)."""
     import tensorflow as tf
-    adv = (c.adv - c.adv.mean()) / (c.adv.std() + 1e-8) if normalize else c.adv
+    adv = c.adv - c.adv.mean() if normalize in (True, "center") else c.adv
+    adv = adv / (c.adv.std() + 1e-8) if normalize in (True, "scale") else adv
     model = c.rp.model
     with tf.GradientTape() as tape:
         logits = model(tf.constant(c.obs))
-        log_pi = logits if logits_as_log_probs else tf.nn.log_softmax(logits)
-        log_pi = tf.gather(log_pi, c.actions, batch_dims=1)
-        loss = _surrogate(clip=clip, sign=sign)(log_pi, tf.constant(c.old),
-                                                tf.constant(adv, tf.float32), c.eps)
+        log_pi = (logits if logits_as_log_probs else tf.nn.softmax(logits) if probs
+                  else tf.nn.log_softmax(logits))
+        log_pi = log_pi[:, 0] if first else tf.gather(log_pi, c.actions, batch_dims=1)
+        loss = _surrogate(**loss)(log_pi, tf.constant(c.old), tf.constant(adv, tf.float32), c.eps)
     grads = tape.gradient(loss, model.trainable_variables)
     return c.rp.after(np.concatenate([g.numpy().ravel() for g in grads]))
 
@@ -236,7 +327,31 @@ _STEP_MISTAKES = [(hint, partial(_actor_change, **slip)) for hint, slip in [
     ("the policy moved *up* the loss: minimise your clipped_loss, minus sign included.",
      {"sign": 1.0}),
     ("the step ignores clip_eps: pass it to your clipped loss.", {"clip": "none"}),
-]]
+    ("clip_eps is a parameter: pass the clip_eps you are given to your clipped loss, not a fixed "
+     "0.2.", {"eps": 0.2}),
+    ("the advantages were centred but not scaled: (A - mean(A)) / (std(A) + 1e-8).",
+     {"normalize": "center"}),
+    ("the advantages were scaled but not centred: (A - mean(A)) / (std(A) + 1e-8).",
+     {"normalize": "scale"}),
+    ("the step uses the probabilities pi(a|s); the ratio needs their logarithms: apply "
+     "tf.nn.log_softmax to the logits, then pick the actions taken.", {"probs": True}),
+    ("the step raises the log-probability of action 0 in every state: pick the action taken in "
+     "each step, tf.gather(log_pi, actions, batch_dims=1).", {"first": True}),
+]] + [_core.Mistake(
+    "the step went down another loss than the clipped loss (the larger of the two terms, the "
+    "clipped term alone, the minimum of the ratios or a sum): make your clipped_loss pass "
+    "check_clipped_loss first, then call it here.", test=lambda c, got: any(
+        near(got, bad) and not near(c.want, bad) for bad in (
+            _actor_change(c, **slip) for slip in ({"clip": "max"}, {"clip": "only"},
+                                                  {"clip": "ratios"}, {"mean": False}))))]
+
+
+def _step_hint(err, line: str) -> str | None:
+    if re.search(r"Incompatible shapes: \[\d+,\d+\] vs. \[\d+\]", str(err)):
+        return ("A (b, A) tensor, one log-probability per action, met a (b,) one: pick the "
+                "action taken in each state, tf.gather(log_pi, actions, batch_dims=1), before "
+                "the ratio to old_log_probs.")
+    return _pg.no_gradient_hint(err, line)
 
 
 def _read_step(got, c, name):
@@ -257,7 +372,7 @@ def check_ppo_actor_step(ppo_actor_step) -> Verdict:
     clip_eps)``: one step of ``optimizer`` down the clipped loss of the minibatch's normalised
     advantages, replayed from the same weights and optimizer state."""
     return grade(ppo_actor_step, _step_cases(fresh_rng()), _actor_change, _STEP_MISTAKES,
-                 read=_read_step, same=near, signature=_STEP_SIGNATURE, hint=_pg.no_gradient_hint,
+                 read=_read_step, same=near, signature=_STEP_SIGNATURE, hint=_step_hint,
                  explain=lambda got, want, c: (
                      "the policy's weights did not move by one step of the optimizer down the "
                      "clipped loss of the normalised advantages, -mean(min(rho * A, clip(rho, "

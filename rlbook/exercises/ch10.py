@@ -4,6 +4,8 @@ student's functions."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from rlbook.exercises import _core, _pg
@@ -33,16 +35,24 @@ def _log_prob_cases(rng):
                    what=f"one log-probability per sample, shape ({n},)", variables=variables, u=u)
 
 
-def _log_prob(correction=-1.0, sigma="exp", constant=True, at=None):
-    """The squashed Gaussian's log-probability with one part replaced by a typical slip."""
+def _log_prob(correction=-1.0, sigma="exp", constant=True, at=None, square=True, mean_=False,
+              jacobian="tanh^2"):
+    """The squashed Gaussian's log-probability with one part replaced by a typical slip
+    (``constant``: True, False, "log 2 pi" or "once"; ``square``: False divides by sigma, not
+    its square; ``mean_``: the mean over the dimensions)."""
     def log_prob(mean, log_std, u):
         import tensorflow as tf
         x = u if at is None else tf.tanh(u)
-        std = tf.exp(log_std) if sigma == "exp" else log_std
-        log_sigma = log_std if sigma == "exp" else tf.math.log(tf.abs(std))
-        density = -0.5 * ((x - mean) / std) ** 2 - log_sigma - (0.9189385 if constant else 0.0)
-        jacobian = 2.0 * (np.log(2.0) - u - tf.nn.softplus(-2.0 * u))
-        return tf.reduce_sum(density + correction * jacobian, axis=-1)
+        std = {"exp": tf.exp(log_std), "raw": log_std, "variance": tf.exp(log_std / 2)}[sigma]
+        log_sigma = {"exp": log_std, "variance": log_std / 2}.get(sigma)
+        log_sigma = tf.math.log(tf.abs(std)) if log_sigma is None else log_sigma
+        quadratic = -0.5 * ((x - mean) / std) ** 2 if square else -0.5 * (x - mean) ** 2 / std
+        c = {True: 0.9189385, "log 2 pi": 2 * 0.9189385}.get(constant, 0.0)
+        log_det = (2.0 * (np.log(2.0) - u - tf.nn.softplus(-2.0 * u)) if jacobian == "tanh^2"
+                   else tf.math.log(1 - tf.tanh(u) + 1e-6))
+        out = (tf.reduce_mean if mean_ else tf.reduce_sum)(
+            quadratic - log_sigma - c + correction * log_det, axis=-1)
+        return out - 0.9189385 if constant == "once" else out
 
     return log_prob
 
@@ -70,17 +80,40 @@ _LOG_PROB_MISTAKES = [
      _answer(_log_prob(constant=False))),
     ("the Gaussian part is the density of u, the sample before squashing, not of tanh(u).",
      _answer(_log_prob(at="tanh"))),
+    ("the action dimensions are independent, so their log-probabilities add up: "
+     "tf.reduce_sum over the last axis, not the mean.", _answer(_log_prob(mean_=True))),
+    ("the constant is -log(2 pi) / 2 per dimension, half of log(2 pi).",
+     _answer(_log_prob(constant="log 2 pi"))),
+    ("the constant -log(2 pi) / 2 belongs to each dimension: subtract it inside the sum "
+     "(A times for A dimensions), not once per sample.", _answer(_log_prob(constant="once"))),
+    ("the squared distance is divided by the variance: -((u - mean) / sigma)^2 / 2, not "
+     "-(u - mean)^2 / (2 sigma).", _answer(_log_prob(square=False))),
+    ("log_std is the logarithm of the standard deviation, not of the variance: "
+     "sigma = exp(log_std), not exp(log_std / 2).", _answer(_log_prob(sigma="variance"))),
+    ("the tanh correction is log(1 - tanh(u)^2), with tanh squared: the derivative of tanh.",
+     _answer(_log_prob(jacobian="no square"))),
 ]
 
 
 def _read_log_prob(got, c, name):
     out, tape = got
-    if np.shape(out) == c.u.shape and c.u.shape[1] > 1:
+    if isinstance(out, (tuple, list)) and len(out) and hasattr(out[0], "shape"):
+        fail(f"{name} returned {len(out)} things; return the log-probabilities alone, "
+             f"{c.what}. {c.text}")
+    n, dims = c.u.shape
+    if np.shape(out) == c.u.shape and dims > 1:
         fail(f"{name} returned one number per sample *and dimension*, shape {c.u.shape}: the "
              f"dimensions are independent, so their log-probabilities add up; sum over the last "
              f"axis. {c.text}")
     values = _core.to_array(out, name, c.what).reshape(-1)
-    if values.shape != (len(c.u),):
+    if np.shape(out) == (n, 1):
+        fail(f"{name} returned shape ({n}, 1); return shape ({n},): sum over the last axis "
+             "without keepdims (next to a tensor of shape (B,), one of shape (B, 1) broadcasts "
+             f"to (B, B)). {c.text}")
+    if np.shape(out) in ((), (dims,)) and n > 1 and n != dims:
+        fail(f"{name} returned shape {np.shape(out)}: it summed over the batch too; sum over the "
+             f"last axis only, tf.reduce_sum(..., axis=-1), for {c.what}. {c.text}")
+    if values.shape != (n,):
         fail(f"{name} returned shape {np.shape(out)}; expected {c.what}. {c.text}")
     grads = _pg.grads_or_none(tape, out, c.variables)
     c.no_gradient = any(g is None for g in grads)
@@ -119,19 +152,20 @@ def check_squashed_log_prob(squashed_log_prob) -> Verdict:
 
 def _target_cases(rng):
     """Minibatches with terminal transitions, a batch of one, and alpha 0 (no entropy term)."""
-    for n, alpha in ((int(rng.integers(5, 9)), float(rng.choice([0.2, 0.5]))), (1, 0.3),
-                     (int(rng.integers(4, 7)), 0.0)):
+    gammas = rng.permutation([0.9, 0.99, rng.choice([0.9, 0.99])])  # (both: a fixed one fails)
+    for (n, alpha), gamma in zip(((int(rng.integers(5, 9)), float(rng.choice([0.2, 0.5]))),
+                                  (1, 0.3), (int(rng.integers(4, 7)), 0.0)), gammas.tolist()):
         r = np.round(rng.uniform(-2.0, 0.0, n), 2)
         q1, q2 = (np.round(rng.uniform(-10.0, -1.0, n), 2) for _ in range(2))
         log_pi = np.round(rng.uniform(-2.0, 1.0, n), 2)
         term = (rng.permutation(n) < max(1, n // 3)).astype(float) * (n > 1)
-        gamma, entropy = float(rng.choice([0.9, 0.99])), -alpha * log_pi
+        entropy = -alpha * log_pi
         yield Case((*(x.astype(np.float32) for x in (r, q1, q2, log_pi, term)), gamma, alpha),
                    _TARGET_ARGS,
                    f"(rewards {fmt(r, 2)}, next_q1 {fmt(q1, 2)}, next_q2 {fmt(q2, 2)}, "
                    f"next_log_probs {fmt(log_pi, 2)}, terminated {fmt(term, 0)}, gamma {gamma}, "
                    f"alpha {alpha})", what=f"one target per transition, shape ({n},)", r=r,
-                   q1=q1, q2=q2, entropy=entropy, t=term, gamma=gamma,
+                   q1=q1, q2=q2, log_pi=log_pi, alpha=alpha, entropy=entropy, t=term, gamma=gamma,
                    boot=np.minimum(q1, q2) + entropy)  # the next state's soft value
 
 
@@ -154,7 +188,32 @@ _TARGET_MISTAKES = [
      lambda c: td(c, boot=np.minimum(c.q1, c.q2)) + c.entropy),
     ("a terminated transition has no next state: multiply the discounted part by "
      "(1 - terminated).", lambda c: td(c, mask=1.0)),
+    ("the entropy term is part of the next state's value, and a terminated transition has no next "
+     "state: mask both, r + gamma * (1 - terminated) * (min(Q1, Q2) - alpha * log pi(a'|s')).",
+     lambda c: td(c, boot=np.minimum(c.q1, c.q2)) + c.gamma * c.entropy),
+    ("np.min (or tf.reduce_min) reduced the critics to one number for the whole batch; take the "
+     "smaller of the two transition by transition: np.minimum(next_q1, next_q2) or tf.minimum.",
+     lambda c: td(c, boot=min(c.q1.min(), c.q2.min()) + c.entropy)),
+    ("the entropy term is alpha * log pi(a'|s'): multiply the log-probability by alpha.",
+     lambda c: td(c, boot=np.minimum(c.q1, c.q2) - c.log_pi)),
+    _core.Mistake(lambda c: "gamma and alpha are parameters: use them, not fixed numbers (this "
+                            f"case has gamma {c.gamma} and alpha {c.alpha}).",
+                  test=lambda c, got: any(
+                      _core.close(got, bad) and not _core.close(c.want, bad) for bad in (
+                          *(td(c, gamma=x) for x in (0.99, 0.9)),
+                          *(td(c, boot=np.minimum(c.q1, c.q2) - x * c.log_pi)
+                            for x in (0.2, 0.1, 0.05))))),
 ]
+
+
+def _target_hint(err, line: str) -> str | None:
+    if "truth value" in str(err) and re.search(r"(?<![\w.])(min|max)\(", line):
+        return ("Python's min and max compare whole arrays; take the smaller critic transition "
+                "by transition with np.minimum(next_q1, next_q2) or tf.minimum.")
+    if "invert" in str(err) or "bitwise" in str(err).lower():
+        return ("`terminated` holds the numbers 0.0 and 1.0, not booleans, so ~ does not work "
+                "on it: use (1 - terminated).")
+    return _core.flags_hint(err, line)
 
 
 @check
@@ -164,7 +223,7 @@ def check_sac_target(sac_target) -> Verdict:
     return grade(sac_target, _target_cases(fresh_rng()), td,
                  _TARGET_MISTAKES + _core.TD_MISTAKES,
                  read=lambda got, c, name: _core.to_array(got, name, c.what, c.r.shape),
-                 signature=f"({', '.join(_TARGET_ARGS)})", hint=_core.flags_hint,
+                 signature=f"({', '.join(_TARGET_ARGS)})", hint=_target_hint,
                  rule="y = r + gamma * (1 - terminated) * (min(Q1, Q2) - alpha * log pi(a'|s'))",
                  done=f"{name_of(sac_target)}: y = r + gamma * (1 - terminated) * (min(Q1, Q2) "
                       "- alpha * log pi(a'|s')).")

@@ -1,9 +1,9 @@
 """The shape of the exercise package (issue 19, point 4): checks a reader can follow.
 
 A check is its cases, its reference and its table of typical mistakes, run by ``_core.grade``;
-no function grows past a screen, chapters share helpers through ``_core`` and ``_pg`` only, and
-the package stays at the density issue 19 set: 3,000 lines for the 25 checks of chapters 1-8,
-120 lines per check.
+no function grows past a screen, and chapters share helpers through ``_core`` and ``_pg`` only.
+(No cap on the package's lines: a cap made the red-team pass drop hints for wrong answers it had
+just caught, see docs/maintaining.md.)
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import pathlib
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "rlbook" / "exercises"
 MODULES = sorted(PACKAGE.glob("*.py"))
 CHAPTERS = [p for p in MODULES if p.stem.startswith("ch")]
-LINES_PER_CHECK = 120
 LONGEST_FUNCTION = 80
 
 
@@ -54,15 +53,6 @@ def test_no_function_in_the_package_is_over_80_lines():
         and node.end_lineno - node.lineno + 1 > LONGEST_FUNCTION
     ]
     assert not too_long
-
-
-def test_the_package_stays_within_120_lines_per_check():
-    lines = sum(len(path.read_text().splitlines()) for path in MODULES)
-    checks = sum(len(_checks(path)) for path in CHAPTERS)
-    assert checks >= 32
-    assert lines <= LINES_PER_CHECK * checks, (
-        f"{lines} lines for {checks} checks: more than {LINES_PER_CHECK} per check"
-    )
 
 
 def test_chapters_share_helpers_through_core_and_pg_only():

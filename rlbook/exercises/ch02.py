@@ -33,7 +33,12 @@ def _update_cases(rng):
         # A table of distinct values, not rounded: no two formulas give the same number by chance.
         values = rng.permutation(n) * 0.37 - 2.0 + rng.uniform(-0.1, 0.1, n)
         Q = defaultdict(float, zip(pairs, values))
-        row = [(next_obs, a) for a in actions]  # the next state's best action is the last
+        # The table's largest value in another state (a max over the whole table shows), and the
+        # next state's best action the last one (a max over range(4) shows).
+        others = [k for k in pairs if k[0] not in (obs, next_obs)]
+        top, spot = max(pairs, key=Q.get), others[int(rng.integers(len(others)))]
+        Q[top], Q[spot] = Q[spot], Q[top]
+        row = [(next_obs, a) for a in actions]
         top = max(row, key=Q.get)
         Q[top], Q[row[-1]] = Q[row[-1]], Q[top]
         # The action taken is neither the next state's best nor its worst (nor the best of the
@@ -298,6 +303,7 @@ def _uniform(fn, name, rng):
     """Epsilon 1: every action equally likely, the greedy one included."""
     n_actions = int(rng.integers(3, 6))
     q = _random_q(rng, n_actions)
+    q = np.roll(q, -1) if np.argmax(q) == n_actions - 1 else q  # (the last action is not greedy)
     greedy, case = int(np.argmax(q)), f"(q_values = {fmt(q)}, epsilon = 1)"
     freq = _frequencies(fn, name, q, 0, 1.0, 1.0, 100, 1200, rng)
     if np.isclose(freq[greedy], 1.0):

@@ -420,3 +420,10 @@ def test_dqn_learning_step_accepts_keras_mse_and_a_tf_where_target():
     keras_mse = _step(loss=lambda y, q: tf.reduce_mean(tf.keras.losses.MSE(y[:, None], q[:, None])))
     accepts(check_dqn_learning_step, keras_mse, times=1)
     accepts(check_dqn_learning_step, _step(target=where), times=1)
+
+
+def test_td_target_a_shape_no_hint_covers_is_said_once():
+    doubled = lambda r, q, t, g: np.stack([my_td_target(r, q, t, g)] * 2, axis=1)  # noqa: E731
+    v = rejects(check_td_target, doubled, "got shape")
+    said = v.message.split("; got shape")[0]  # expected (B,), once: not "shape (B,), shape (B,)"
+    assert said.count("shape (") == 1, v.message

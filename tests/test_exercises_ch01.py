@@ -209,3 +209,100 @@ def test_a_printed_verdict_fits_79_columns_and_keeps_its_words():
     assert " ".join(lines) == "Correct! " + message  # wrapped between words, nothing lost
     assert correct(message).message == message  # the message itself is not wrapped
     assert str(correct("a\nb")) == "Correct! a\nb"  # its own line breaks stay
+
+
+def _episode(total_of, order=lambda total, steps: (total, steps)):
+    """A loop that is right except for how it adds rewards or orders its answer."""
+
+    def loop(env, policy):
+        obs, _ = env.reset()
+        total, steps = 0.0, 0
+        while True:
+            obs, reward, terminated, truncated, _ = env.step(policy(obs))
+            total, steps = total_of(total, reward), steps + 1
+            if terminated or truncated:
+                return (*order(total, steps), terminated, truncated)
+
+    return loop
+
+
+def test_run_episode_reward_and_order_slips_are_named():
+    rejects(check_run_episode, _episode(lambda total, r: r), "only the last reward", times=3)
+    rejects(check_run_episode, _episode(lambda total, r: total + 1), "1 per step", times=3)
+    swapped = _episode(lambda total, r: total + r, order=lambda total, steps: (steps, total))
+    rejects(check_run_episode, swapped, "steps first and total_reward second", times=3)
+
+
+def test_run_episode_reset_inside_the_loop_stops_instead_of_hanging():
+    def reset_every_step(env, policy):
+        total, steps = 0.0, 0
+        while True:
+            obs, _ = env.reset()
+            obs, reward, terminated, truncated, _ = env.step(policy(obs))
+            total += reward
+            steps += 1
+            if terminated or truncated:
+                return total, steps, terminated, truncated
+
+    raising_shows_student_line(check_run_episode, reset_every_step, "reset once, before the loop")
+
+
+def test_run_episode_on_a_global_environment():
+    cartpole = gym.make("CartPole-v1")
+
+    def global_env(env, policy):
+        obs, _ = cartpole.reset(seed=0)
+        total, steps = 0.0, 0
+        while True:
+            obs, reward, terminated, truncated, _ = cartpole.step(int(obs[2] > 0))
+            total += reward
+            steps += 1
+            if terminated or truncated:
+                return total, steps, terminated, truncated
+
+    rejects(check_run_episode, global_env, "never called env.reset()", "the `env` argument")
+
+
+def test_short_cartpole_accepts_the_class_itself():
+    from gymnasium.envs.classic_control import CartPoleEnv
+
+    accepts(check_short_cartpole, lambda n: gym.wrappers.TimeLimit(CartPoleEnv(), n), times=1)
+
+
+class _EndsByTerminating(gym.Wrapper):
+    """A hand-written limit that sets terminated (not truncated) at max_steps."""
+
+    def __init__(self, env, max_steps):
+        super().__init__(env)
+        self.max_steps, self.t = max_steps, 0
+
+    def reset(self, **kwargs):
+        self.t = 0
+        return self.env.reset(**kwargs)
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.t += 1
+        return obs, reward, terminated or self.t >= self.max_steps, truncated, info
+
+
+def test_short_cartpole_without_a_limit_or_terminating_or_global():
+    no_limit = rejects(
+        check_short_cartpole,
+        lambda n: gym.wrappers.TimeLimit(gym.make("CartPole-v1"), n).unwrapped,
+        "never truncated",
+        times=3,
+    )
+    assert "after 1000 steps" not in no_limit.message
+    rejects(
+        check_short_cartpole,
+        lambda n: _EndsByTerminating(gym.make("CartPole-v1"), n),
+        "sets truncated=True, not terminated",
+    )
+    state = {"env": gym.make("CartPole-v1")}
+
+    def wraps_a_global(max_steps):
+        state["env"] = gym.wrappers.TimeLimit(state["env"], max_steps)
+        return state["env"]
+
+    rejects(check_short_cartpole, wraps_a_global, "the same CartPole", "inside the function")

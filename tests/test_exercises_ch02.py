@@ -333,3 +333,103 @@ def test_q_learning_agent_that_passes_its_unit_checks_but_not_learns_is_told_wha
     verdict = _agent_rejects(epsilon_greedy, forgetful_update, "it did not learn", "although")
     assert "keeps from one call to the next" in verdict.message
     assert "bad luck is unlikely" in verdict.message
+
+
+# -- red-team: slips found by trying typical wrong answers ----------------------------------------
+
+
+def test_q_update_more_typical_mistakes():
+    best = lambda Q, s, actions: max(Q[s, a] for a in actions)  # noqa: E731
+    fixed_actions = _with_target(
+        lambda Q, a, r, s2, term, trunc, g, acts: r + (0 if term else g * best(Q, s2, range(4)))
+    )
+    whole_table = _with_target(
+        lambda Q, a, r, s2, term, trunc, g, acts: r + (0 if term else g * max(Q.values()))
+    )
+    reward_discounted = _with_target(
+        lambda Q, a, r, s2, term, trunc, g, acts: g * (r + (0 if term else best(Q, s2, acts)))
+    )
+    own_gamma = _with_target(
+        lambda Q, a, r, s2, term, trunc, g, acts: r + (0 if term else 0.9 * best(Q, s2, acts))
+    )
+    averaged = _with_target(
+        lambda Q, a, r, s2, term, trunc, g, acts: (
+            r + (0 if term else g * np.mean([Q[s2, b] for b in acts]))
+        )
+    )
+    reward_only = _with_target(lambda Q, a, r, s2, term, trunc, g, acts: r)
+
+    def own_alpha(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions):
+        update(Q, obs, action, reward, next_obs, terminated, truncated, 0.1, gamma, actions)
+
+    def from_obs(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions):
+        update(Q, obs, action, reward, obs, terminated, truncated, alpha, gamma, actions)
+
+    def returns_a_copy(
+        Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions
+    ):
+        Q = dict(Q)
+        update(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions)
+        return Q
+
+    rejects(check_q_update, fixed_actions, "a fixed number of actions", times=4)
+    rejects(check_q_update, whole_table, "the whole table", times=2)
+    rejects(check_q_update, reward_discounted, "the reward is not discounted", times=2)
+    rejects(check_q_update, own_gamma, "a gamma of your own", times=2)
+    rejects(check_q_update, own_alpha, "a step size of your own", times=2)
+    rejects(check_q_update, averaged, "you averaged", times=2)
+    rejects(check_q_update, reward_only, "you never bootstrapped", times=4)
+    rejects(check_q_update, from_obs, "the state you were in", times=2)
+    rejects(check_q_update, returns_a_copy, "returned a new table", times=2)
+
+
+def test_q_update_accepts_the_flag_as_a_number():
+    def multiplied(Q, obs, action, reward, next_obs, terminated, truncated, alpha, gamma, actions):
+        future = (1 - terminated) * max(Q[next_obs, a] for a in actions)
+        Q[obs, action] = Q[obs, action] + alpha * (reward + gamma * future - Q[obs, action])
+
+    accepts(check_q_update, multiplied)
+
+
+def test_encode_more_typical_mistakes_and_forms():
+    rejects(check_encode, lambda bins, n: int("".join(map(str, bins))), "decimal number")
+    rejects(
+        check_encode,
+        lambda bins, n: sum(b * n ** (i + 1) for i, b in enumerate(bins)),
+        "one power of n_bins too high",
+    )
+
+    def horner(bins, n_bins):
+        code = 0
+        for b in bins:
+            code = code * n_bins + b
+        return code
+
+    accepts(check_encode, horner, times=1)
+    accepts(check_encode, lambda bins, n: np.dot(bins, n ** np.arange(len(bins))), times=1)
+
+
+def test_epsilon_greedy_one_action_short_and_other_correct_forms():
+    def one_short(q_values, step, rng, start, end, decay_steps):
+        epsilon = start + (end - start) * min(step / decay_steps, 1.0)
+        if rng.random() < epsilon:
+            return int(rng.integers(0, len(q_values) - 1))
+        return int(rng.choice(np.flatnonzero(q_values == q_values.max())))
+
+    def by_list(q_values, step, rng, start, end, decay_steps):
+        epsilon = start + (end - start) * min(step / decay_steps, 1.0)
+        if rng.random() < epsilon:
+            return int(rng.integers(len(q_values)))
+        best = [a for a, q in enumerate(q_values) if q == max(q_values)]
+        return best[rng.integers(len(best))]
+
+    def shuffled_argmax(q_values, step, rng, start, end, decay_steps):
+        epsilon = start + (end - start) * min(step / decay_steps, 1.0)
+        if rng.random() < epsilon:
+            return int(rng.integers(len(q_values)))
+        order = rng.permutation(len(q_values))
+        return int(order[np.argmax(q_values[order])])
+
+    rejects(check_epsilon_greedy, one_short, "never chose the last action", times=2)
+    accepts(check_epsilon_greedy, by_list, times=1)
+    accepts(check_epsilon_greedy, shuffled_argmax, times=1)

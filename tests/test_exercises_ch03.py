@@ -333,3 +333,97 @@ def test_dqn_learning_step_right_only_for_small_minibatches_is_rejected():
 
     verdict = rejects(check_dqn_learning_step, first_sixteen, "not as one step of the optimizer")
     assert "a minibatch of 64" in verdict.message or "a minibatch of 32" in verdict.message
+
+
+# -- red-team: slips found by trying typical wrong answers ----------------------------------------
+
+
+def test_td_target_more_typical_mistakes_and_forms():
+    def not_inverted(reward, next_q_target, terminated, gamma):
+        return reward + gamma * ~terminated * next_q_target.max(axis=1)
+
+    def loop(reward, next_q_target, terminated, gamma):
+        return [
+            r if t else r + gamma * max(q) for r, q, t in zip(reward, next_q_target, terminated)
+        ]
+
+    two_actions = lambda r, q, t, g: r + g * (1 - t) * np.maximum(q[:, 0], q[:, 1])  # noqa: E731
+    rejects(check_td_target, two_actions, "only the first two actions", times=4)
+    rejects(check_td_target, lambda r, q, t, g: r + g * (1 - t) * q[:, 0], "the first action's")
+    rejects(check_td_target, lambda r, q, t, g: (r + g * q.max(axis=1)) * (1 - t), "reward too")
+    rejects(check_td_target, lambda r, q, t, g: r + 0.99 * (1 - t) * q.max(axis=1), "of your own")
+    squeezed = lambda r, q, t, g: np.squeeze(r + g * (1 - t) * q.max(axis=1))  # noqa: E731
+    rejects(check_td_target, squeezed, "a batch of one", "shape (1,)")
+    kept = lambda r, q, t, g: r + g * (1 - t) * q.max(axis=1, keepdims=True)  # noqa: E731
+    rejects(check_td_target, kept, "kept its axis")
+    rejects(check_td_target, lambda r, q, t, g: r[:, None] + g * q, "one value per action")
+    squared = lambda r, q, t, g: r + g**2 * (1 - t) * q.max(axis=1)  # noqa: E731
+    assert "not over the batch" not in rejects(check_td_target, squared, times=3).message
+    v = raising_shows_student_line(check_td_target, not_inverted, "~terminated")
+    assert "(1 - terminated)" in v.message
+    accepts(check_td_target, loop, times=1)
+    where = lambda r, q, t, g: tf.where(t > 0, r, r + g * tf.reduce_max(q, axis=-1))  # noqa: E731
+    accepts(check_td_target, where, times=1)
+    accepts(check_td_target, lambda r, q, t, g: r + g * np.logical_not(t) * q.max(-1), times=1)
+
+
+def test_soft_update_more_typical_mistakes_and_forms():
+    def step_only(target, online, tau):
+        return [tau * (o - t) for t, o in zip(target, online)]
+
+    def online_only(target, online, tau):
+        return [tau * o for o in online]
+
+    def towards(target, online, tau):
+        return [t + tau * (o - t) for t, o in zip(target, online)]
+
+    rejects(check_soft_update, step_only, "only the step")
+    rejects(check_soft_update, online_only, "(1 - tau) * target term is missing")
+    v = raising_shows_student_line(
+        check_soft_update,
+        lambda target, online, tau: tau * online + (1 - tau) * target,
+        "tau * online + (1 - tau) * target",
+    )
+    assert "lists do not multiply" in v.message
+    accepts(check_soft_update, towards, times=1)
+
+
+def test_dqn_learning_step_more_typical_mistakes():
+    def own_gamma(q_network, target_network, reward, next_obs, terminated, gamma):
+        best = tf.reduce_max(target_network(next_obs), axis=-1)
+        return tf.stop_gradient(reward + 0.99 * (1.0 - terminated) * best)
+
+    def of(reduce):
+        def target(q_network, target_network, reward, next_obs, terminated, gamma):
+            best = reduce(target_network(next_obs))
+            return tf.stop_gradient(reward + gamma * (1.0 - terminated) * best)
+
+        return target
+
+    def huber(y, q):
+        return tf.keras.losses.Huber()(y, q)
+
+    rejects(check_dqn_learning_step, _step(target=own_gamma, loss=huber), "of your own", times=2)
+    rejects(check_dqn_learning_step, _step(target=of(lambda q: tf.reduce_min(q, -1))), "the min")
+    rejects(check_dqn_learning_step, _step(target=of(lambda q: tf.reduce_mean(q, -1))), "averaged")
+    argmax = of(lambda q: tf.cast(tf.argmax(q, axis=-1), tf.float32))
+    rejects(check_dqn_learning_step, _step(target=argmax, loss=huber), "tf.argmax")
+    mae = _step(loss=lambda y, q: tf.reduce_mean(tf.abs(y - q)))
+    rejects(check_dqn_learning_step, mae, "mean absolute error")
+
+
+def test_dqn_learning_step_accepts_keras_mse_and_a_tf_where_target():
+    def where(q_network, target_network, reward, next_obs, terminated, gamma):
+        best = tf.reduce_max(target_network(next_obs), axis=-1)
+        return tf.stop_gradient(tf.where(terminated > 0.5, reward, reward + gamma * best))
+
+    keras_mse = _step(loss=lambda y, q: tf.reduce_mean(tf.keras.losses.MSE(y[:, None], q[:, None])))
+    accepts(check_dqn_learning_step, keras_mse, times=1)
+    accepts(check_dqn_learning_step, _step(target=where), times=1)
+
+
+def test_td_target_a_shape_no_hint_covers_is_said_once():
+    doubled = lambda r, q, t, g: np.stack([my_td_target(r, q, t, g)] * 2, axis=1)  # noqa: E731
+    v = rejects(check_td_target, doubled, "got shape")
+    said = v.message.split("; got shape")[0]  # expected (B,), once: not "shape (B,), shape (B,)"
+    assert said.count("shape (") == 1, v.message

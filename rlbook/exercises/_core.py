@@ -343,8 +343,8 @@ def _about(case: Case, message: str) -> str:
 def expected(got, want, case: Case, rule: str = "") -> str:
     """The generic message: the expected answer and the student's, and what the answer is."""
     what = getattr(case, "what", "an array")
-    if np.shape(got) != np.shape(want):
-        shape = "" if "shape" in what else f", shape {np.shape(want)}"  # (said once)
+    if np.shape(got) != np.shape(want):  # (said once when `what` gives the shape already)
+        shape = "" if "shape" in what else f", shape {np.shape(want)}"
         return f"expected {what}{shape}; got shape {np.shape(got)}."
     return f"expected {fmt(want, 4)}, got {fmt(got, 4)}." + (f" It is {rule}." if rule else "")
 

@@ -29,6 +29,10 @@ class _Scripted(gym.Env):
         return obs % 2 if isinstance(obs, int) else 0
 
     def reset(self, *, seed=None, options=None):
+        if self.t is not None and 0 < self.t < self.end:  # else the student's loop never ends
+            raise RuntimeError(f"env.reset() was called again after step {self.t}, in the middle "
+                               "of the episode: reset once, before the loop (a reset inside the "
+                               "loop starts the episode again at every step)")
         super().reset(seed=seed)
         self.t = 0
         return self.obs[0], {}
@@ -72,6 +76,10 @@ def _episode_cases(rng):
 def _read_episode(result, c, name):
     """Fails on what is wrong with how the episode was run, then with what was returned."""
     env, seen, rewards = c.env, c.env.seen, c.env.rewards
+    if env.t is None and isinstance(result, tuple) and len(result) == 4:
+        fail(f"{name} never called env.reset() on the `env` it was given, yet returned "
+             f"{result!r}: play the episode on the `env` argument (not on a global environment "
+             "or one of your own), starting with `obs, info = env.reset()`.")
     if env.t is None:
         fail(f"{name} never called env.reset(): every episode starts with `obs, "
              "info = env.reset()`.")
@@ -96,6 +104,10 @@ def _read_episode(result, c, name):
         fail(f"for {env.kind} policy(obs) was called {len(seen)} times; call it once per step, "
              "with the latest observation.")
     total, steps, terminated, truncated = result
+    if isinstance(total, (int, np.integer)) and total == env.end and np.isclose(
+            float(steps), sum(rewards)):
+        fail(f"{name} returned steps first and total_reward second; "
+             "the order is (total_reward, steps, terminated, truncated).")
     if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
         fail(f"steps should be an int (the number of env.step calls), got {steps!r}.")
     if steps != env.end:
@@ -108,6 +120,12 @@ def _read_episode(result, c, name):
                           (0, "first", "the first one too")):
         if np.isclose(total, sum(rewards) - rewards[i]):  # (every reward is at least 0.5)
             fail(f"for {env.kind} you missed the {which} reward: add up every reward, {fix}.")
+    if not np.isclose(total, sum(rewards)) and env.end > 1 and np.isclose(total, rewards[-1]):
+        fail(f"for {env.kind} you returned only the last reward ({rewards[-1]:g}): "
+             "add every reward to a running total, `total += reward`.")
+    if not np.isclose(total, sum(rewards)) and np.isclose(total, env.end):
+        fail(f"for {env.kind} you added 1 per step (CartPole's reward); the rewards here are "
+             f"{rewards}: add the reward that env.step() returns, `total += reward`.")
     if not np.isclose(total, sum(rewards)):
         fail(f"for {env.kind} with rewards {rewards} the total reward is {sum(rewards):g}, "
              f"you returned {result[0]!r}.")
@@ -133,13 +151,19 @@ def check_run_episode(run_episode) -> Verdict:
               "and keeps the two flags apart."))
 
 
-def _balanced_steps(env, seed: int) -> int:
+def _balanced_steps(env, seed: int, c) -> int:
     """How long a controller that keeps the pole up runs: only a time limit ends its episode."""
     obs, _ = env.reset(seed=seed)
     steps, terminated, truncated = 0, False, False
-    while not (terminated or truncated) and steps < 1000:
+    while not (terminated or truncated) and steps < 501:  # (one past CartPole-v1's own limit)
         obs, _, terminated, truncated, _ = env.step(int(obs[2] + 0.5 * obs[3] > 0))
         steps += 1
+    x, _, angle, _ = env.unwrapped.state
+    if terminated and abs(x) < 2.4 and abs(angle) < 0.2095:  # CartPole's own bounds
+        fail(f"{c.name}({c.n}) ended its episode after {steps} steps with terminated=True, "
+             "while the pole was still up: a time limit sets truncated=True, not terminated. "
+             "Use gymnasium.wrappers.TimeLimit(env, max_episode_steps) or "
+             "gym.make(..., max_episode_steps=...).")
     if terminated:
         fail("the pole fell, "
              "which the balancing controller of the check never allows on CartPole-v1: "
@@ -161,7 +185,14 @@ def _read_cartpole(env, c, name):
         fail(f"{name} made {env_id}, not CartPole-v1.{extra if env_id == 'CartPole-v0' else ''}")
     if type(env.unwrapped).__name__ != "CartPoleEnv":
         fail(f"{name} returned {type(env.unwrapped).__name__}, not CartPole-v1.")
-    return [_balanced_steps(env, int(seed)) for seed in c.seeds]
+    if any(env.unwrapped is e for _, e in c.returned):
+        fail(f"{name} returned the same CartPole for max_steps={c.returned[0][0]} and "
+             f"max_steps={c.n} (one env.unwrapped): make a new environment inside the function "
+             "from its `max_steps` (an environment made once, outside the function, keeps every "
+             "limit it was given).")
+    c.returned.append((c.n, env.unwrapped))
+    c.name = name
+    return [_balanced_steps(env, int(seed), c) for seed in c.seeds]
 
 
 def _explain_limit(got, want, c) -> str:
@@ -170,6 +201,11 @@ def _explain_limit(got, want, c) -> str:
     steps = got[1] if again else got[0]
     limit = (" The environment still has CartPole-v1's own 500-step limit: add yours."
              if steps == 500 else "")
+    if steps > 500:  # (the balancing controller's cap): no time limit at all
+        return (f"{c.name}({c.n}) never truncated the episode (the check stopped it after "
+                f"{steps} steps): env.unwrapped, or an environment without the TimeLimit wrapper, "
+                "has no time limit. Use gymnasium.wrappers.TimeLimit(env, max_episode_steps) or "
+                "gym.make(..., max_episode_steps=...), and return the wrapper.")
     return (f"{c.name}({c.n}) truncated the episode after {steps} steps{again}, "
             f"not {c.n}.{limit} Use gymnasium.wrappers.TimeLimit(env, max_episode_steps) or "
             "gym.make(..., max_episode_steps=...).")
@@ -179,10 +215,11 @@ def _explain_limit(got, want, c) -> str:
 def check_short_cartpole(short_cartpole) -> Verdict:
     """Check ``short_cartpole(max_steps) -> env``: CartPole-v1 truncated after ``max_steps``."""
     rng = fresh_rng()
-    limits = (int(rng.integers(20, 120)), int(rng.integers(120, 300)), 1)
+    limits, returned = (int(rng.integers(20, 120)), int(rng.integers(120, 300)), 1), []
     return grade(
         short_cartpole,
-        [Case((n,), ("max_steps",), n=n, seeds=rng.integers(10**6, size=2)) for n in limits],
+        [Case((n,), ("max_steps",), n=n, seeds=rng.integers(10**6, size=2), returned=returned)
+         for n in limits],
         lambda c: [c.n, c.n], read=_read_cartpole, same=lambda got, want: got == want,
         signature="short_cartpole(max_steps)", explain=_explain_limit,
         done=(f"{name_of(short_cartpole)} returns CartPole-v1 whose episodes are truncated (not "

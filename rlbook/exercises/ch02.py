@@ -21,7 +21,7 @@ _EPS_SIG = "epsilon_greedy(q_values, step, rng, start, end, decay_steps)"
 
 
 def _update_cases(rng):
-    actions = list(range(int(rng.integers(3, 6))))
+    actions = list(range(int(rng.integers(5, 7))))  # more than FrozenLake's 4
     pairs, n = list(itertools.product(range(4), actions)), 4 * len(actions)
     for what, obs, next_obs, terminated, truncated, gamma in [
         ("an ordinary step", 0, 1, False, False, float(rng.choice([0.5, 0.8, 0.9]))),
@@ -33,9 +33,19 @@ def _update_cases(rng):
         # A table of distinct values, not rounded: no two formulas give the same number by chance.
         values = rng.permutation(n) * 0.37 - 2.0 + rng.uniform(-0.1, 0.1, n)
         Q = defaultdict(float, zip(pairs, values))
-        # The action taken is neither the next state's best nor its worst, so "Q(s', a)",
-        # "max Q(s', .)" and "min Q(s', .)" all differ.
-        action = int(rng.choice(sorted(actions, key=lambda a: Q[next_obs, a])[1:-1]))
+        # The table's largest value in another state (a max over the whole table shows), and the
+        # next state's best action the last one (a max over range(4) shows).
+        others = [k for k in pairs if k[0] not in (obs, next_obs)]
+        top, spot = max(pairs, key=Q.get), others[int(rng.integers(len(others)))]
+        Q[top], Q[spot] = Q[spot], Q[top]
+        row = [(next_obs, a) for a in actions]
+        top = max(row, key=Q.get)
+        Q[top], Q[row[-1]] = Q[row[-1]], Q[top]
+        # The action taken is neither the next state's best nor its worst (nor the best of the
+        # first 4), so "Q(s', a)", "max Q(s', .)", "min Q(s', .)" and range(4)'s max all differ.
+        first = max(actions[:4], key=lambda a: Q[next_obs, a])
+        action = int(rng.choice([a for a in sorted(actions, key=lambda a: Q[next_obs, a])[1:-1]
+                                 if a != first]))
         reward = float(np.round(rng.uniform(-1.0, 2.0), 2)) or 0.5
         alpha, q_next = float(np.round(rng.uniform(0.2, 0.8), 2)), [Q[next_obs, a] for a in actions]
         yield Case(
@@ -46,7 +56,7 @@ def _update_cases(rng):
             f"{action}, reward {reward}, alpha {alpha}, gamma {gamma})",
             f"for {what}", before=dict(Q), old=Q[obs, action], q_next=q_next, key=(obs, action),
             r=reward, alpha=alpha, gamma=gamma, term=terminated, trunc=truncated,
-            q_taken=Q[next_obs, action])
+            q_taken=Q[next_obs, action], q_obs=[Q[obs, a] for a in actions])
 
 
 def _moved(c, best=None, ends=None, gamma=None, alpha=None):
@@ -58,12 +68,16 @@ def _moved(c, best=None, ends=None, gamma=None, alpha=None):
 
 def _read_table(returned, c, name):
     Q, want = c.given[0], _moved(c)
+    if isinstance(returned, dict) and returned is not Q:
+        fail(f"{name} returned a new table and left the one it was given as it was: "
+             "the agent keeps using its own Q, so change it in place, "
+             "`Q[obs, action] += alpha * (target - Q[obs, action])` (no copy, no return needed).")
     try:
         have = float(Q.get(c.key, 0.0))
     except (TypeError, ValueError):
         fail(f"{c.where} Q[obs, action] became {Q.get(c.key)!r}; it must stay a number.")
     if np.isclose(have, c.old) and not np.isclose(want, c.old):
-        if returned is not None and np.ndim(returned) == 0 and np.isclose(float(returned), want):
+        if isinstance(returned, (int, float, np.number)) and np.isclose(float(returned), want):
             fail(f"{name} returned the new value but did not write it into the table: "
                  "update it in place, `Q[obs, action] += alpha * (target - Q[obs, action])`.")
         fail(f"{c.where}, Q[obs, action] did not change (still {c.old}). "
@@ -88,9 +102,34 @@ _UPDATE_MISTAKES = [
     ("you bootstrapped from Q(next_obs, action), the action just taken. "
      "Q-learning uses the best next action: "
      "max over a' of Q(next_obs, a').", lambda c: _moved(c, best=c.q_taken)),
+    ("you never bootstrapped: the target is the reward plus the discounted value of the next "
+     "state, reward + gamma * max_a' Q(next_obs, a') (only the reward if terminated).",
+     lambda c: _moved(c, ends=True)),
     ("you bootstrapped from the index of the best next action (argmax); "
      "the target needs its value, "
-     "max over a' of Q(next_obs, a').", lambda c: _moved(c, best=int(np.argmax(c.q_next)))),
+     "max over a' of Q(next_obs, a').",
+     lambda c: _moved(c, best=int(np.argmax(c.q_next))) if np.argmax(c.q_next) else None),
+    ("you bootstrapped from the state you were in, obs; the target uses the next state: "
+     "max over a' of Q(next_obs, a').", lambda c: _moved(c, best=max(c.q_obs))),
+    ("you took the max over the whole table; take it over the next state's actions only: "
+     "max(Q[next_obs, a] for a in actions).", lambda c: _moved(c, best=max(c.before.values()))),
+    ("you took the max over a fixed number of actions (FrozenLake's 4?); "
+     "take it over the `actions` you are given: max(Q[next_obs, a] for a in actions).",
+     lambda c: _moved(c, best=max(c.q_next[:4]))),
+    ("you averaged the next Q-values; Q-learning bootstraps from the best next action: "
+     "max over a'.", lambda c: _moved(c, best=float(np.mean(c.q_next)))),
+    ("you summed the next Q-values; take the max over a'.",
+     lambda c: _moved(c, best=sum(c.q_next))),
+    (_core.REWARD_DISCOUNTED,
+     lambda c: c.old + c.alpha * (c.gamma * (c.r + (0.0 if c.term else max(c.q_next))) - c.old)),
+    _core.Mistake(lambda c: f"you used a gamma of your own, not the `gamma` argument ({c.gamma}): "
+                            "use the parameter.",
+                  test=lambda c, got: any(np.isclose(got, _moved(c, gamma=g), atol=1e-6)
+                                          for g in (0.9, 0.95, 0.99) if g != c.gamma)),
+    _core.Mistake(lambda c: f"you used a step size of your own, not the `alpha` argument "
+                            f"({c.alpha}): use the parameter.",
+                  test=lambda c, got: any(np.isclose(got, _moved(c, alpha=a), atol=1e-6)
+                                          for a in (0.01, 0.05, 0.1, 0.2, 0.5) if a != c.alpha)),
     ("you bootstrapped from the worst next action (min); Q-learning uses the max.",
      lambda c: _moved(c, best=min(c.q_next))),
     (_core.NOT_DISCOUNTED, lambda c: _moved(c, gamma=1.0)),
@@ -121,6 +160,10 @@ def check_q_update(update) -> Verdict:
 # -- encoding bins ------------------------------------------------------------------------------
 
 
+def _base_n(bins, n_bins) -> int:
+    return sum(b * n_bins**i for i, b in enumerate(bins))
+
+
 def _code(encode, bins, n_bins, name):
     given = list(bins)
     code = _core.call_student(encode, given, n_bins, name=name, signature="encode(bins, n_bins)")
@@ -148,6 +191,16 @@ def check_encode(encode) -> Verdict:
         seen: dict[int, tuple] = {}
         for bins in itertools.product(range(n_bins), repeat=dims):
             code = _code(encode, bins, n_bins, name)
+            if not 0 <= code < n_bins**dims and code == int("".join(map(str, bins))):
+                fail(f"encode({list(bins)}, n_bins={n_bins}) = {code}: you read the bins as the "
+                     f"digits of a decimal number, so the codes go past n_bins ** d - 1 = "
+                     f"{n_bins**dims - 1}. Use base n_bins: sum(b * n_bins ** i for i, b in "
+                     "enumerate(bins)).")
+            if not 0 <= code < n_bins**dims and code == n_bins * _base_n(bins, n_bins):
+                fail(f"encode({list(bins)}, n_bins={n_bins}) = {code}, outside 0 .. "
+                     f"{n_bins**dims - 1}: every digit's weight is one power of n_bins too high. "
+                     "The first bin counts n_bins ** 0 = 1: sum(b * n_bins ** i for i, b in "
+                     "enumerate(bins)), with i from 0.")
             if not 0 <= code < n_bins**dims:
                 fail(f"encode({list(bins)}, n_bins={n_bins}) = {code}, outside 0 .. "
                      f"{n_bins**dims - 1}: the wrapper declares Discrete(n_bins ** d) = "
@@ -250,6 +303,7 @@ def _uniform(fn, name, rng):
     """Epsilon 1: every action equally likely, the greedy one included."""
     n_actions = int(rng.integers(3, 6))
     q = _random_q(rng, n_actions)
+    q = np.roll(q, -1) if np.argmax(q) == n_actions - 1 else q  # (the last action is not greedy)
     greedy, case = int(np.argmax(q)), f"(q_values = {fmt(q)}, epsilon = 1)"
     freq = _frequencies(fn, name, q, 0, 1.0, 1.0, 100, 1200, rng)
     if np.isclose(freq[greedy], 1.0):
@@ -259,6 +313,10 @@ def _uniform(fn, name, rng):
         fail(f"with epsilon = 1 {name} never chose the greedy action {case}: "
              "the random action is drawn from all actions, "
              "the greedy one included (rng.integers(n_actions)).")
+    if freq[-1] == 0 and np.all(np.abs(freq[:-1] - 1.0 / (n_actions - 1)) < 0.07):
+        fail(f"with epsilon = 1 {name} never chose the last action, {n_actions - 1} {case}: "
+             "rng.integers(n) draws 0 .. n - 1 already (its upper bound is left out), so "
+             "rng.integers(len(q_values)) draws every action; rng.integers(0, n - 1) misses one.")
     if np.any(np.abs(freq - 1.0 / n_actions) > 0.07):
         fail(f"with epsilon = 1 every action should be chosen 1/{n_actions} of the time {case}; "
              f"{name} chose them {fmt(freq, 2)}. Draw the random action uniformly, "

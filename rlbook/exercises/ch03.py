@@ -15,9 +15,11 @@ __all__ = ["check_td_target", "check_soft_update", "check_dqn_learning_step", "c
 
 
 def _td_cases(rng):
-    n_actions = int(rng.integers(2, 5))
+    n_actions = int(rng.integers(3, 6))  # more than CartPole's 2: a max over 2 columns shows
     for r, t, gamma in _core.td_batches(rng):
         q = np.round(rng.normal(2.0, 2.0, size=(len(r), n_actions)), 2).astype(np.float32)
+        for i in np.flatnonzero(t == 0)[:1]:  # one bootstrapped row's best action is the last
+            q[i] = np.roll(q[i], n_actions - 1 - int(np.argmax(q[i])))
         yield Case((r, q, t, gamma), ("reward", "next_q_target", "terminated", "gamma"),
                    f"(rewards {fmt(r)}, next Q-values {fmt(q)}, terminated {fmt(t, 0)}, gamma "
                    f"{gamma})", what=f"one target per transition, shape ({len(r)},)",
@@ -36,14 +38,50 @@ _TD_MISTAKES = _core.TD_MISTAKES + [
      "over the action axis (axis=-1).", lambda c: _core.td(c, boot=c.q.max())),
     ("you summed the next Q-values; take the max over a'.",
      lambda c: _core.td(c, boot=c.q.sum(axis=1))),
+    ("you compared only the first two actions (CartPole has 2, these transitions have more); "
+     "take the max over all of them: next_q_target.max(axis=-1).",
+     lambda c: _core.td(c, boot=c.q[:, :2].max(axis=1))),
+    ("you took the first action's value, next_q_target[:, 0]; take the best one: max over a' "
+     "(axis=-1).", lambda c: _core.td(c, boot=c.q[:, 0])),
+    ("(1 - terminated) multiplies the reward too: a terminated transition's target is its reward, "
+     "not 0. Multiply only the bootstrap term by (1 - terminated).",
+     lambda c: (1 - c.t) * _core.td(c, mask=1.0)),
+    _core.Mistake(lambda c: f"you used a gamma of your own, not the `gamma` argument ({c.gamma}): "
+                            "use the parameter.",
+                  test=lambda c, got: any(_core.close(got, _core.td(c, gamma=g))
+                                          for g in (0.9, 0.95, 0.99) if g != c.gamma)),
+    _core.shape_mistake(lambda c: "for a batch of one you returned a single number (shape ()): "
+                                  "keep one target per transition, shape (1,) (np.squeeze, "
+                                  "float() and .item() drop the batch axis).",
+                        lambda c, shape: shape == () and len(c.r) == 1),
+    _core.shape_mistake(lambda c: f"the max kept its axis (keepdims=True or [:, None]): its shape "
+                                  f"({len(c.r)}, 1) and the rewards' ({len(c.r)},) broadcast to "
+                                  f"({len(c.r)}, {len(c.r)}). Take the max over the action axis "
+                                  "without keepdims.",
+                        lambda c, shape: len(c.r) > 1 and shape == (len(c.r), len(c.r))),
+    _core.shape_mistake(lambda c: f"you returned one value per action, shape {c.q.shape}: "
+                                  "take the max over the action axis (axis=-1), one target per "
+                                  "transition.",
+                        lambda c, shape: shape == c.q.shape),
     _core.shape_mistake(lambda c: f"one target per transition has shape ({len(c.r)},). "
                                   "Take the max over the action axis without keepdims.",
                         lambda c, shape: shape in ((len(c.r), 1), (1, len(c.r)))),
     _core.shape_mistake(lambda c: f"the targets should have shape ({len(c.r)},), one per "
                                   "transition: take the max per transition, over the action axis "
                                   "(axis=-1), not over the batch.",
-                        lambda c, shape: shape == (c.q.shape[1],) or np.prod(shape) == 1),
+                        lambda c, shape: (shape == (c.q.shape[1],) != (len(c.r),))
+                        or (np.prod(shape) == 1 and len(c.r) > 1)),
+    (lambda c: f"the targets should have shape ({len(c.r)},), one per transition: take the max "
+               "per transition, over the action axis (axis=-1), not over the batch.",
+     lambda c: _core.td(c, boot=c.q.max(axis=0)) if c.q.shape[0] == c.q.shape[1] else None),
 ]
+
+
+def _td_hint(err, line: str) -> str | None:
+    if "~" in line and isinstance(err, TypeError):
+        return ("`terminated` holds 1.0 or 0.0 (floats), not booleans: ~ does not negate it. "
+                "Use (1 - terminated).")
+    return _core.flags_hint(err, line)
 
 
 @check
@@ -51,7 +89,7 @@ def check_td_target(td_target) -> Verdict:
     """Check ``td_target(reward, next_q_target, terminated, gamma) -> (B,)`` (NumPy or TF) on a
     mixed batch, a batch of one, an all-terminal batch, and gamma in {0.5, 0.9, 0.99}."""
     return grade(td_target, _td_cases(fresh_rng()), _core.td, _TD_MISTAKES,
-                 signature="(reward, next_q_target, terminated, gamma)", hint=_core.flags_hint,
+                 signature="(reward, next_q_target, terminated, gamma)", hint=_td_hint,
                  rule="y = r + gamma * (1 - terminated) * max_a' Q_target(s', a'), one per "
                       "transition",
                  done=f"{name_of(td_target)}: y = r + gamma * (1 - terminated) * max_a' "
@@ -106,10 +144,22 @@ _SOFT_MISTAKES = [
      lambda c: c.online),
     (lambda c: f"with tau = {c.tau} the target weights did not change; "
                "move them a fraction tau towards the online weights.", lambda c: c.target),
+    (lambda c: f"you returned only the step, tau * (online - target) (tau = {c.tau}); add it to "
+               "the target: target + tau * (online - target), which is tau * online + (1 - tau) "
+               "* target.", lambda c: [c.tau * (o - t) for t, o in zip(c.target, c.online)]),
+    (lambda c: f"the (1 - tau) * target term is missing (tau = {c.tau}): the new target is "
+               "tau * online + (1 - tau) * target.", lambda c: [c.tau * o for o in c.online]),
     _core.Mistake(lambda c: f"you used a tau of your own, not the `tau` argument ({c.tau}): "
                             "use the parameter.",
                   test=lambda c, got: any(_all_close(got, _soft(c, k)) for k in _TAUS)),
 ]
+
+
+def _lists_hint(err, line: str) -> str | None:
+    if isinstance(err, TypeError) and "sequence" in str(err):
+        return ("target_weights and online_weights are Python lists of arrays, and lists do not "
+                "multiply: loop over zip(target_weights, online_weights), one array at a time.")
+    return None
 
 
 @check
@@ -120,6 +170,7 @@ def check_soft_update(soft_update) -> Verdict:
     return grade(
         soft_update, _soft_cases(fresh_rng()), _soft, _SOFT_MISTAKES, read=_read_weights,
         same=_all_close, signature="soft_update(target_weights, online_weights, tau)",
+        hint=_lists_hint,
         explain=lambda got, want, c: (f"with tau = {c.tau} the new target weights should be tau * "
                                       "online + (1 - tau) * target, element by element."),
         done=(f"{name_of(soft_update)}: target <- tau * online + (1 - tau) * target, "
@@ -177,17 +228,21 @@ def _loss_tensor(value, name: str):
 
 
 def _reference_step(c, net="target", stop=True, mask=None, best=None, discount=None, pick=None,
-                    reduce=None):
+                    reduce=None, gamma=None, state="next_obs", loss=None):
     """``{loss kind: (loss, flat gradient)}`` of one DQN step at the starting weights for the
     accepted losses, right or with one named mistake (``net="online"``, ``pick="max"``, ...)."""
     import tensorflow as tf
     obs, action, reward, next_obs, terminated = c.batch
     online = c.replay.model
     with tf.GradientTape(persistent=True) as tape:
-        next_q = (c.target if net == "target" else online)(next_obs)
-        b = tf.reduce_max(next_q) if best == "batch" else tf.reduce_max(next_q, axis=-1)
+        next_q = (c.target if net == "target" else online)(obs if state == "obs" else next_obs)
+        b = {"batch": lambda: tf.reduce_max(next_q), "min": lambda: tf.reduce_min(next_q, -1),
+             "mean": lambda: tf.reduce_mean(next_q, -1),
+             "taken": lambda: tf.gather(next_q, action, axis=1, batch_dims=1),
+             "argmax": lambda: tf.cast(tf.argmax(next_q, axis=-1), tf.float32),
+             }.get(best, lambda: tf.reduce_max(next_q, axis=-1))()
         not_end = {"none": 1.0, "flipped": terminated}.get(mask, 1.0 - terminated)
-        gamma = 1.0 if discount == "none" else c.gamma
+        gamma = 1.0 if discount == "none" else c.gamma if gamma is None else gamma
         y = gamma * (reward + not_end * b) if discount == "reward" else reward + gamma * not_end * b
         y, q = tf.stop_gradient(y) if stop else y, online(obs)
         q_taken = tf.reduce_sum(q * tf.one_hot(action, q.shape[-1]), axis=-1)
@@ -199,17 +254,21 @@ def _reference_step(c, net="target", stop=True, mask=None, best=None, discount=N
             q_taken = tf.gather(q, action, axis=1) if pick == "no_batch_dims" else q_taken[:, None]
         d, mean = y - q_taken, tf.reduce_sum if reduce == "sum" else tf.reduce_mean
         losses = {"huber": mean(tf.where(tf.abs(d) <= 1.0, 0.5 * d**2, tf.abs(d) - 0.5)),
-                  "mse": mean(d**2)}
+                  "mse": mean(d**2)} if loss is None else {"mae": mean(tf.abs(d))}
     out = {}
     for kind, value in losses.items():
         grads = tape.gradient(value, online.trainable_variables)
         out[kind] = float(value), np.concatenate([np.ravel(g.numpy()) for g in grads]).astype(float)
-    out["half_mse"] = (out["mse"][0] / 2, out["mse"][1] / 2)
+    if "mse" in out:
+        out["half_mse"] = (out["mse"][0] / 2, out["mse"][1] / 2)
     return out
 
 
 def _follows(moved, c, **mistake) -> bool:
-    return any(near(moved, c.replay.after(g)) for _, g in _reference_step(c, **mistake).values())
+    """The step and the loss returned (if one number) are the mistake's: a Huber step can be the
+    same for several targets (every |y - Q| above 1), so the loss tells them apart."""
+    return any(near(moved, c.replay.after(g)) and (c.loss is None or _core.close(
+        c.loss, loss, rtol=1e-3, atol=1e-4)) for loss, g in _reference_step(c, **mistake).values())
 
 
 def _step_cases(rng, name: str):
@@ -263,14 +322,27 @@ def _read_step(got, c, name):
         fail(f"{name} took {steps} optimizer steps on one minibatch; take one.")
     right = _reference_step(c)
     kind = next((k for k, (_, g) in right.items() if near(moved, c.replay.after(g))), None)
-    c.right = kind is not None
-    if c.right:
-        loss = _core.to_scalar(got, name, "the loss of the minibatch, one number")
-        if not _core.close(loss, right[kind][0], rtol=1e-3, atol=1e-4):
-            fail(f"{name} took the right step but returned {fmt(loss)}; "
-                 f"the loss of this minibatch (before the step) is {fmt(right[kind][0])} {c.text}. "
-                 "Return the loss you computed in the tape.")
+    c.right, c.loss, c.loss_off = kind is not None, None, None
+    try:
+        c.loss = _core.to_scalar(got, name, "the loss of the minibatch, one number")
+    except _core.StudentError:
+        if c.right:
+            raise
+    if c.right and not _core.close(c.loss, right[kind][0], rtol=1e-3, atol=1e-4):
+        # (a mistake in y can take the same Huber step: the other cases, and the loss, tell)
+        c.right, c.loss_off = False, right[kind][0]
     return moved
+
+
+def _explain_step(got, want, c) -> str:
+    if c.loss_off is not None:
+        return (f"{c.name} took the right step but returned {fmt(c.loss)}; the loss of this "
+                f"minibatch (before the step) is {fmt(c.loss_off)}. "
+                "Return the loss you computed in the tape.")
+    return (f"{c.name} moved q_network's weights, "
+            "but not as one step of the optimizer you are given on the mean loss between Q(s, a) "
+            "(the action taken) and y = r + gamma * (1 - terminated) * max_a' Q_target(s', a') "
+            "would. Compare your step with lines 2.3.2 to 2.3.4 of the algorithm box.")
 
 
 def _mistake(hint, **mistake) -> _core.Mistake:
@@ -283,7 +355,8 @@ _STEP_MISTAKES = [
     _core.Mistake(lambda c: f"{c.name}'s step went uphill: it increased the loss. "
                             "optimizer.apply_gradients minimises: "
                             "give it the gradients of the loss itself (not of its negative).",
-                  test=lambda c, moved: c.opt_kind == "SGD" and _follows(-moved, c)),
+                  test=lambda c, moved: c.opt_kind == "SGD" and any(
+                      near(-moved, c.replay.after(g)) for _, g in _reference_step(c).values())),
     _mistake("the target uses `q_network`: compute max_a' Q(s', a') with `target_network`, "
              "the slowly moving copy that holds the target still.", net="online"),
     _mistake("the target is computed with `q_network` inside the tape, "
@@ -307,6 +380,22 @@ _STEP_MISTAKES = [
     _mistake("Q(s, a) has shape (B, 1) and the target shape (B,): "
              "their difference broadcasts to (B, B), every target against every Q-value. "
              "Make both shape (B,).", pick="column"),
+    _mistake("you used the index of the best next action (tf.argmax); the target needs its "
+             "value, max over a' (tf.reduce_max).", best="argmax"),
+    _mistake("you took the min over the next actions; use the max.", best="min"),
+    _mistake("you averaged the next Q-values; Q-learning bootstraps from the best next action: "
+             "max over a'.", best="mean"),
+    _mistake("you bootstrapped from Q_target(s', a) of the action just taken; Q-learning uses the "
+             "best next action: max over a' of target_network(next_obs).", best="taken"),
+    _mistake("the target uses target_network(obs), the state the transition started from; "
+             "bootstrap from the next state: max over a' of target_network(next_obs).",
+             state="obs"),
+    _core.Mistake(lambda c: f"you used a gamma of your own, not the `gamma` argument ({c.gamma}): "
+                            "use the parameter.",
+                  test=lambda c, moved: c.opt_kind == "SGD" and any(
+                      _follows(moved, c, gamma=g) for g in (0.9, 0.95, 0.99) if g != c.gamma)),
+    _mistake("the loss is the mean absolute error |y - Q(s, a)|; use the Huber loss "
+             "(tf.keras.losses.Huber()) or the mean squared error.", loss="mae"),
     _mistake("the loss is summed over the minibatch, not averaged: "
              "take tf.reduce_mean (a sum makes the step size grow with the batch "
              "size).", reduce="sum"),
@@ -323,11 +412,7 @@ def check_dqn_learning_step(dqn_learning_step) -> Verdict:
     return grade(
         dqn_learning_step, _step_cases(fresh_rng(), name), lambda c: c, _STEP_MISTAKES,
         read=_read_step, same=lambda moved, c: c.right, signature=_STEP_SIG, hint=_step_hint,
-        explain=lambda got, want, c: (
-            f"{name} moved q_network's weights, "
-            "but not as one step of the optimizer you are given on the mean loss between Q(s, a) "
-            "(the action taken) and y = r + gamma * (1 - terminated) * max_a' Q_target(s', a') "
-            "would. Compare your step with lines 2.3.2 to 2.3.4 of the algorithm box."),
+        explain=_explain_step,
         done=(f"{name}: the target from target_network held fixed, Q(s, a) of the actions taken, "
               "the mean loss and one optimizer step on q_network, "
               "for every minibatch the check tried."))

@@ -350,7 +350,8 @@ def test_td_target_more_typical_mistakes_and_forms():
     two_actions = lambda r, q, t, g: r + g * (1 - t) * np.maximum(q[:, 0], q[:, 1])  # noqa: E731
     rejects(check_td_target, two_actions, "only the first two actions", times=4)
     rejects(check_td_target, lambda r, q, t, g: r + g * (1 - t) * q[:, 0], "the first action's")
-    rejects(check_td_target, lambda r, q, t, g: (r + g * q.max(axis=1)) * (1 - t), "reward too")
+    masked_all = lambda r, q, t, g: (r + g * q.max(axis=1)) * (1 - t)  # noqa: E731
+    rejects(check_td_target, masked_all, "not the whole target")
     rejects(check_td_target, lambda r, q, t, g: r + 0.99 * (1 - t) * q.max(axis=1), "of your own")
     squeezed = lambda r, q, t, g: np.squeeze(r + g * (1 - t) * q.max(axis=1))  # noqa: E731
     rejects(check_td_target, squeezed, "a batch of one", "shape (1,)")

@@ -393,9 +393,10 @@ TD_MISTAKES = [(NO_MASK, lambda c: td(c, mask=1.0)), (FLIPPED, lambda c: td(c, m
                ("a terminated transition's target is its reward r, not 0: "
                 "multiply only the bootstrap term by (1 - terminated), not the whole target.",
                 lambda c: (1 - c.t) * td(c)),
-               ("use the gamma you are given, not a number of your own "
-                "(0.99 is only the agents' default): the check tries several.",
-                lambda c: td(c, gamma=0.99) if c.gamma != 0.99 else None)]
+               Mistake("use the gamma you are given, not a number of your own "
+                       "(0.99 is only the agents' default): the check tries several.",
+                       test=lambda c, got: any(close(got, td(c, gamma=g))
+                                               for g in (0.9, 0.95, 0.99) if g != c.gamma))]
 
 
 def flags_hint(err, line: str) -> str | None:

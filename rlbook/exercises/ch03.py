@@ -43,13 +43,6 @@ _TD_MISTAKES = _core.TD_MISTAKES + [
      lambda c: _core.td(c, boot=c.q[:, :2].max(axis=1))),
     ("you took the first action's value, next_q_target[:, 0]; take the best one: max over a' "
      "(axis=-1).", lambda c: _core.td(c, boot=c.q[:, 0])),
-    ("(1 - terminated) multiplies the reward too: a terminated transition's target is its reward, "
-     "not 0. Multiply only the bootstrap term by (1 - terminated).",
-     lambda c: (1 - c.t) * _core.td(c, mask=1.0)),
-    _core.Mistake(lambda c: f"you used a gamma of your own, not the `gamma` argument ({c.gamma}): "
-                            "use the parameter.",
-                  test=lambda c, got: any(_core.close(got, _core.td(c, gamma=g))
-                                          for g in (0.9, 0.95, 0.99) if g != c.gamma)),
     _core.shape_mistake(lambda c: "for a batch of one you returned a single number (shape ()): "
                                   "keep one target per transition, shape (1,) (np.squeeze, "
                                   "float() and .item() drop the batch axis).",

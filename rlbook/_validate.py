@@ -36,7 +36,6 @@ __all__ = [
     "unit_interval",
     "positive",
     "non_negative_int",
-    "seed",
     "agent_config",
     "with_overrides",
     "observations",
@@ -257,13 +256,6 @@ def non_negative_int(name: str, value) -> int:
     """Return ``value`` if it is an integer >= 0 (not a bool)."""
     if not (_is_int(value) and value >= 0):
         raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
-    return value
-
-
-def seed(value, name: str = "seed") -> int | None:
-    """Return ``value`` if it is ``None`` or a seed the config fields accept (see :data:`SEED`)."""
-    if value is not None and not (_is_int(value) and SEED.ok(value)):
-        raise ValueError(f"{name} must be {SEED.accepted} (or None), got {value!r}")
     return value
 
 

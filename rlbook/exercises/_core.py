@@ -400,13 +400,15 @@ TD_MISTAKES = [(NO_MASK, lambda c: td(c, mask=1.0)), (FLIPPED, lambda c: td(c, m
 
 
 def flags_hint(err, line: str) -> str | None:
-    """A hint for ``if terminated:`` on an array of flags."""
+    """A hint for ``if terminated:`` or ``~terminated`` on an array of float flags."""
     if "truth value" in str(err) and "ambiguous" in str(err):
         return ("`terminated` is an array, one flag per transition: "
                 "`if` and `not` do not work on it. Multiply instead: (1 - terminated).")
-    if re.search(r"ufunc '(invert|bitwise_(or|and|xor))' not supported", str(err)):
-        return ("The flags are floats, 0.0 or 1.0: `~`, `|` and `&` work on booleans only. "
-                "Use arithmetic instead: (1 - terminated).")
+    # ~, | or & on float flags: NumPy's ufunc error, or TensorFlow's Invert / Bitwise* op error
+    if re.search(r"ufunc '(invert|bitwise_\w+)'|\b(Invert|Bitwise(And|Or|Xor))\b", str(err)):
+        return ("The flags hold the floats 0.0 and 1.0, not booleans: ~ does not work on them, "
+                "nor | and & (they work on booleans only). Use arithmetic instead: "
+                "(1 - terminated).")
     return None
 
 

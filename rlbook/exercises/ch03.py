@@ -70,19 +70,12 @@ _TD_MISTAKES = _core.TD_MISTAKES + [
 ]
 
 
-def _td_hint(err, line: str) -> str | None:
-    if "~" in line and isinstance(err, TypeError):
-        return ("`terminated` holds 1.0 or 0.0 (floats), not booleans: ~ does not negate it. "
-                "Use (1 - terminated).")
-    return _core.flags_hint(err, line)
-
-
 @check
 def check_td_target(td_target) -> Verdict:
     """Check ``td_target(reward, next_q_target, terminated, gamma) -> (B,)`` (NumPy or TF) on a
     mixed batch, a batch of one, an all-terminal batch, and gamma in {0.5, 0.9, 0.99}."""
     return grade(td_target, _td_cases(fresh_rng()), _core.td, _TD_MISTAKES,
-                 signature="(reward, next_q_target, terminated, gamma)", hint=_td_hint,
+                 signature="(reward, next_q_target, terminated, gamma)", hint=_core.flags_hint,
                  rule="y = r + gamma * (1 - terminated) * max_a' Q_target(s', a'), one per "
                       "transition",
                  done=f"{name_of(td_target)}: y = r + gamma * (1 - terminated) * max_a' "

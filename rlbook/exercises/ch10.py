@@ -210,9 +210,6 @@ def _target_hint(err, line: str) -> str | None:
     if "truth value" in str(err) and re.search(r"(?<![\w.])(min|max)\(", line):
         return ("Python's min and max compare whole arrays; take the smaller critic transition "
                 "by transition with np.minimum(next_q1, next_q2) or tf.minimum.")
-    if "invert" in str(err) or "bitwise" in str(err).lower():
-        return ("`terminated` holds the numbers 0.0 and 1.0, not booleans, so ~ does not work "
-                "on it: use (1 - terminated).")
     return _core.flags_hint(err, line)
 
 

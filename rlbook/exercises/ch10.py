@@ -159,6 +159,10 @@ def _target_cases(rng):
         q1, q2 = (np.round(rng.uniform(-10.0, -1.0, n), 2) for _ in range(2))
         log_pi = np.round(rng.uniform(-2.0, 1.0, n), 2)
         term = (rng.permutation(n) < max(1, n // 3)).astype(float) * (n > 1)
+        free = np.flatnonzero(term == 0)[:2]  # each critic the smaller on one bootstrapped row,
+        if len(free) == 2:  # so one critic alone is neither min(Q1, Q2) nor max(Q1, Q2)
+            low, high = np.minimum(q1[free], q2[free]), np.maximum(q1[free], q2[free])
+            q1[free], q2[free] = [low[0], high[1]], [high[0], low[1]]
         entropy = -alpha * log_pi
         yield Case((*(x.astype(np.float32) for x in (r, q1, q2, log_pi, term)), gamma, alpha),
                    _TARGET_ARGS,
@@ -176,8 +180,9 @@ _TARGET_MISTAKES = [
      lambda c: td(c, boot=np.maximum(c.q1, c.q2) + c.entropy)),
     ("the target averaged the two critics; take the smaller, min(Q1, Q2) (clipped double Q).",
      lambda c: td(c, boot=(c.q1 + c.q2) / 2 + c.entropy)),
-    ("the target used one critic; take the smaller of the two, min(Q1, Q2).",
-     lambda c: td(c, boot=c.q1 + c.entropy)),
+    _core.Mistake("the target used one critic; take the smaller of the two, min(Q1, Q2).",
+                  test=lambda c, got: any(_core.close(got, td(c, boot=q + c.entropy))
+                                          for q in (c.q1, c.q2))),
     ("the entropy term has the wrong sign: the next state's soft value is min Q - alpha * log "
      "pi(a'|s'), a bonus for a random policy (log pi is low when pi is spread out).",
      lambda c: td(c, boot=np.minimum(c.q1, c.q2) - c.entropy)),

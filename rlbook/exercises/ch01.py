@@ -19,7 +19,13 @@ class _Scripted(gym.Env):
     def __init__(self, rng, end: int, terminates: bool):
         self.end, self.terminates, self.t, self.flags, self.seen = end, terminates, None, None, []
         self.obs = [int(x) for x in rng.choice(10_000, size=end + 1, replace=False)]
-        self.rewards = [float(x) for x in np.round(rng.uniform(0.5, 3.0, size=end), 1)]
+        while True:  # the slips' totals all differ: 1 per step, one reward missed, the last only
+            self.rewards = [float(x) for x in np.round(rng.uniform(0.5, 3.0, size=end), 1)]
+            total, first, last = sum(self.rewards), self.rewards[0], self.rewards[-1]
+            slips = [total, total - last, end] + ([total - first] if end > 1 else [])
+            slips += [last] if end > 2 else []  # (with 2 steps, the last only is the first missed)
+            if len({round(x, 6) for x in slips}) == len(slips):
+                break
         ending = "terminates" if terminates else "is truncated by a time limit"
         self.kind = f"an episode that {ending} after {end} step{'s' if end > 1 else ''}"
 

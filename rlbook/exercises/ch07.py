@@ -342,7 +342,9 @@ def _ac_step_cases(rng):
         obs = rng.normal(size=(n, obs_dim)).astype(np.float32)
         actions = rng.integers(n_actions, size=n).astype(np.int32)
         v0 = value(obs).numpy()[:, 0]
-        noise = 0.0 if zero else _pg.mixed_signs(rng, n) * rng.uniform(0.5, 3.0, size=n)
+        size = rng.uniform(0.5, 3.0, size=n)
+        size[0] = rng.uniform(0.5, 0.9) if n > 1 else size[0]  # a TD error under 1: Huber's
+        noise = 0.0 if zero else _pg.mixed_signs(rng, n) * size  # step then differs from |y - V|'s
         targets = (v0 if zero else np.round(v0 + noise, 2)).astype(np.float32)
         batch = (tf.constant(obs), tf.constant(actions), tf.constant(targets), k)
         c = Case((policy, value, opt_pi, opt_v, *batch), (None,) * 7 + ("critic_steps",),

@@ -54,7 +54,7 @@ help:
 	@echo "make test-student  run every student notebook with its exercise stubs left in (nbval)"
 	@echo "make test-browser  open every built page in headless Chromium, check links and the student edition"
 	@echo "make test-env      install environment.yml (what Binder builds) in a fresh venv and import what the notebooks import"
-	@echo "make lint          ruff over rlbook/, tests/ and the notebooks (settings in pyproject.toml, book/ruff.toml)"
+	@echo "make lint          ruff check over rlbook/, tests/ and the notebooks, ruff format --check over rlbook/, tests/ and tools/ (settings in pyproject.toml, book/ruff.toml)"
 	@echo "make bench         time-to-solve benchmark of every algorithm, seeds 0-4"
 	@echo "make test-robust   every chapter's claims over shifted seeds, oneDNN on/off, 1/2 threads (~1.5 h)"
 	@echo "make lock          re-resolve $(LOCK) after a change to pyproject.toml, regenerate environment.yml"
@@ -121,6 +121,7 @@ student: $(VENV)/.installed
 # ruff first (seconds), then the tests and the notebooks (many minutes).
 test: $(VENV)/.installed
 	$(BIN)/ruff check rlbook tests book
+	$(BIN)/ruff format --check rlbook tests tools
 	$(NBVAL) tests book $(XDIST) $(OWN_TARGETS)
 
 # "Run all" on every student notebook with the stubs left in: each check says "not yet" and no
@@ -141,6 +142,7 @@ unit: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check rlbook tests book
+	$(BIN)/ruff format --check rlbook tests tools
 
 # Builds _build/html (and the student edition) first when missing or older than the sources.
 test-browser: $(VENV)/.installed

@@ -45,8 +45,7 @@ def seed_offset() -> int:
         return int(raw)
     except ValueError:
         raise ValueError(
-            f"{SEED_OFFSET_VAR} must be a whole number (the shift added to every seed), "
-            f"got {raw!r}"
+            f"{SEED_OFFSET_VAR} must be a whole number (the shift added to every seed), got {raw!r}"
         ) from None
 
 

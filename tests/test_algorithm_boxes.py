@@ -83,7 +83,8 @@ def prose_numbers(markdown: str) -> set[str]:
 
 
 NOTEBOOKS = [
-    nb for nb in sorted(BOOK.glob("*.ipynb"))
+    nb
+    for nb in sorted(BOOK.glob("*.ipynb"))
     if any(":::{prf:algorithm}" in "".join(c["source"]) for c in _cells(nb))
 ]
 
@@ -113,5 +114,9 @@ def test_the_parsers_on_a_small_box():
     code = "x = 1  # 2.2.1 Sample.\n# 2.1-2.2 Both.\ny = 2  # 10 apples\n"
     assert comment_numbers(code) == {"2.2.1", "2.1", "2.2", "10"}
     assert prose_numbers("Steps 2.1 and 2.2 run; line 3, then comments 1 to 2.2.2.") == {
-        "2.1", "2.2", "3", "1", "2.2.2",
+        "2.1",
+        "2.2",
+        "3",
+        "1",
+        "2.2.2",
     }

@@ -87,7 +87,11 @@ def test_wrapper_works_in_a_fresh_interpreter():
         "print(env.observation_space.n)\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
         env={**__import__("os").environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
     assert out.returncode == 0, out.stderr[-2000:]
@@ -106,7 +110,9 @@ def builder_calls(tree: ast.AST, builders: set[str]):
     ``*``/``**``; a plain name that is also a function's parameter (``q_network`` handed to
     a learning step) is that parameter, not the builder."""
     parameters = {
-        a.arg for node in ast.walk(tree) if isinstance(node, ast.arguments)
+        a.arg
+        for node in ast.walk(tree)
+        if isinstance(node, ast.arguments)
         for a in node.args + node.kwonlyargs + node.posonlyargs
     }
     for node in ast.walk(tree):
@@ -147,7 +153,8 @@ def _sources():
         for i, cell in enumerate(cells):
             if cell["cell_type"] == "code":
                 lines = [
-                    line for line in "".join(cell["source"]).splitlines()
+                    line
+                    for line in "".join(cell["source"]).splitlines()
                     if not line.lstrip().startswith(("%", "!"))
                 ]
                 yield f"{path.name} cell {i}", "\n".join(lines)

@@ -36,9 +36,25 @@ def _notebook(path: Path, *sources: str) -> Path:
 def _nbval(folder: Path, out: Path, *paths: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, RLBOOK_EXECUTED=str(out), PYTHONPATH=str(ROOT), RLBOOK_PROGRESS="0")
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval-lax", "-p", "tools.executed", "-p",
-         "no:cacheprovider", "-q", "--rootdir", str(folder), *map(str, paths)],
-        cwd=folder, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval-lax",
+            "-p",
+            "tools.executed",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--rootdir",
+            str(folder),
+            *map(str, paths),
+        ],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -110,9 +126,25 @@ def test_without_the_variable_nothing_is_written(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     env.pop("RLBOOK_EXECUTED", None)
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval-lax", "-p", "tools.executed", "-p",
-         "no:cacheprovider", "-q", "--rootdir", str(tmp_path), str(page)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval-lax",
+            "-p",
+            "tools.executed",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--rootdir",
+            str(tmp_path),
+            str(page),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert "1 passed" in result.stdout, result.stdout + result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["page.ipynb"]

@@ -202,8 +202,10 @@ def test_a_verdict_reads_as_a_sentence_of_its_own():
 def test_a_printed_verdict_fits_79_columns_and_keeps_its_words():
     from rlbook.exercises._core import correct
 
-    message = ("`run_episode` resets, follows the policy on the latest observation, stops on "
-               "terminated or truncated, and returns (total_reward, steps, terminated, truncated).")
+    message = (
+        "`run_episode` resets, follows the policy on the latest observation, stops on "
+        "terminated or truncated, and returns (total_reward, steps, terminated, truncated)."
+    )
     lines = str(correct(message)).splitlines()
     assert len(lines) > 1 and max(len(line) for line in lines) <= 79
     assert " ".join(lines) == "Correct! " + message  # wrapped between words, nothing lost

@@ -65,8 +65,9 @@ def test_gaussian_entropy_is_minus_the_mean_log_prob_of_samples():
     log_std = np.array([[-0.5, 0.0, 0.7]], np.float32)
     samples = (mean + np.exp(log_std) * rng.normal(size=(200_000, 3))).astype(np.float32)
     log_p = gaussian_log_prob(np.repeat(mean, len(samples), 0), log_std[0], samples)
-    assert -float(tf.reduce_mean(log_p)) == pytest.approx(float(gaussian_entropy(log_std)[0]),
-                                                          abs=0.01)
+    assert -float(tf.reduce_mean(log_p)) == pytest.approx(
+        float(gaussian_entropy(log_std)[0]), abs=0.01
+    )
 
 
 # -- tanh squashing -----------------------------------------------------------------------

@@ -35,9 +35,16 @@ BOOK = pathlib.Path(__file__).resolve().parents[1] / "book"
 NOTEBOOKS = sorted(BOOK.glob("*.ipynb"))
 
 ALLOWED = {
-    0, 1, 2, 3, 4,  # "two actions", "three seeds", CartPole's four numbers: counts, not settings
-    100, 195, 200,  # FrozenLake's time limit; CartPole-v0's bar and time limit
-    475, 500,  # CartPole-v1's bar and time limit: the task, not a setting
+    0,
+    1,
+    2,
+    3,
+    4,  # "two actions", "three seeds", CartPole's four numbers: counts, not settings
+    100,
+    195,
+    200,  # FrozenLake's time limit; CartPole-v0's bar and time limit
+    475,
+    500,  # CartPole-v1's bar and time limit: the task, not a setting
 }
 # A number right after one of these words is a name or a reference, not a setting:
 # "chapter 3", "Example 6.6", "section 4.4", "step 2.3", "line 3.1", "comment 2",
@@ -50,16 +57,56 @@ CONTEXT = re.compile(
 )
 # Keywords of plotting and layout calls: their numbers are not settings of a run.
 PLOT_KEYWORDS = {
-    "figsize", "alpha", "lw", "linewidth", "ls", "ms", "fontsize", "capsize", "ncol",
-    "bbox_to_anchor", "rect", "width", "width_ratios", "height_ratios", "vmin", "vmax",
-    "dpi", "interval", "fps", "pad", "zorder", "s", "size", "labelsize", "wspace",
-    "hspace", "every", "frame_step", "max_frames", "indent", "initial_indent", "window",
+    "figsize",
+    "alpha",
+    "lw",
+    "linewidth",
+    "ls",
+    "ms",
+    "fontsize",
+    "capsize",
+    "ncol",
+    "bbox_to_anchor",
+    "rect",
+    "width",
+    "width_ratios",
+    "height_ratios",
+    "vmin",
+    "vmax",
+    "dpi",
+    "interval",
+    "fps",
+    "pad",
+    "zorder",
+    "s",
+    "size",
+    "labelsize",
+    "wspace",
+    "hspace",
+    "every",
+    "frame_step",
+    "max_frames",
+    "indent",
+    "initial_indent",
+    "window",
 }
 PLOT_ROOTS = re.compile(r"^(plt|ax\w*|axes|fig\w*|np|textwrap|tf)$")
 WORDS = {
-    "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12, "sixteen": 16, "twenty": 20, "thirty": 30,
-    "fifty": 50, "hundred": 100,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "sixteen": 16,
+    "twenty": 20,
+    "thirty": 30,
+    "fifty": 50,
+    "hundred": 100,
 }
 NUMBER = re.compile(
     r"(?<![\w.\-/#])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?(?:e-?\d+)?)(?![\w]|\.\d)"
@@ -210,8 +257,10 @@ def test_the_check_catches_what_it_should(tmp_path):
     a product, and a number written as a word; the allowed ones and references are not."""
 
     def notebook(code, markdown):
-        cells = [{"cell_type": "code", "source": [code]},
-                 {"cell_type": "markdown", "source": [markdown]}]
+        cells = [
+            {"cell_type": "code", "source": [code]},
+            {"cell_type": "markdown", "source": [markdown]},
+        ]
         path = tmp_path / "nb.ipynb"
         path.write_text(json.dumps({"cells": cells}))
         return path
@@ -233,7 +282,13 @@ def test_the_check_catches_what_it_should(tmp_path):
     for sentence, value in caught.items():
         hits = offending(notebook(code, sentence))
         assert hits and hits[0].startswith(value), (sentence, hits)
-    for sentence in ("the bar is 475 over 100 episodes", "see chapter 8 and step 2.3",
-                     "1. a list item", "the post's `[32, 32, 2]`",
-                     "a line 7 points wide", "Watkins (1992)", "CartPole-v1 and v0"):
+    for sentence in (
+        "the bar is 475 over 100 episodes",
+        "see chapter 8 and step 2.3",
+        "1. a list item",
+        "the post's `[32, 32, 2]`",
+        "a line 7 points wide",
+        "Watkins (1992)",
+        "CartPole-v1 and v0",
+    ):
         assert not offending(notebook(code, sentence)), sentence

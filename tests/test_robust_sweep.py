@@ -35,8 +35,14 @@ def _store(folder, target, config, offset, claims, exit_code=0, source=None):
 def _claim(value, bound, op=">="):
     m = margin(value, op, bound)
     passed = m > 0 or (m == 0 and op in (">=", "<="))
-    return {"claim": "greedy mean", "value": value, "op": op, "bound": bound, "margin": m,
-            "passed": passed}
+    return {
+        "claim": "greedy mean",
+        "value": value,
+        "op": op,
+        "bound": bound,
+        "margin": m,
+        "passed": passed,
+    }
 
 
 def test_the_table_counts_passes_and_shows_the_worst_margin(tmp_path, capsys):

@@ -174,8 +174,11 @@ def test_save_load_round_trip_continues_exactly(tmp_path):
 
 
 def test_bad_spaces_and_config_values_get_one_clear_line():
-    with pytest.raises(TypeError, match=r"SAC needs a continuous Box action space.*"
-                                        r"action_space=Discrete\(2\).*use DQN or PPO"):
+    with pytest.raises(
+        TypeError,
+        match=r"SAC needs a continuous Box action space.*"
+        r"action_space=Discrete\(2\).*use DQN or PPO",
+    ):
         SACAgent(OBS, gym.spaces.Discrete(2))
     with pytest.raises(ValueError, match="finite bounds"):
         SACAgent(OBS, gym.spaces.Box(-np.inf, np.inf, (2,), np.float32))

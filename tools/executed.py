@@ -200,7 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("cache", type=Path, help="the build's execution cache (execute.cache)")
     parser.add_argument("sources", type=Path, nargs="+", help="folders of source notebooks")
     parser.add_argument(
-        "--executed", type=Path, default=Path(os.environ.get(ENV, ROOT / "_build" / "executed")),
+        "--executed",
+        type=Path,
+        default=Path(os.environ.get(ENV, ROOT / "_build" / "executed")),
         help=f"where the nbval runs wrote them (${ENV}, default _build/executed)",
     )
     args = parser.parse_args(argv)

@@ -47,11 +47,34 @@ BIB = ROOT / "book" / "references.bib"
 REFERENCES_PAGE = "references.html"  # the built page of book/references.md, beside the chapters
 
 # Directives whose body is not Markdown: their fences stay as they are.
-LITERAL = {"code-cell", "code", "code-block", "sourcecode", "math", "raw", "bibliography",
-           "literalinclude", "mermaid", "graphviz", "csv-table", "glue:math", "eval-rst"}
+LITERAL = {
+    "code-cell",
+    "code",
+    "code-block",
+    "sourcecode",
+    "math",
+    "raw",
+    "bibliography",
+    "literalinclude",
+    "mermaid",
+    "graphviz",
+    "csv-table",
+    "glue:math",
+    "eval-rst",
+}
 # Admonitions with a fixed title, which an {admonition} with that :class: becomes.
-ADMONITIONS = {"attention", "caution", "danger", "error", "hint", "important", "note", "seealso",
-               "tip", "warning"}
+ADMONITIONS = {
+    "attention",
+    "caution",
+    "danger",
+    "error",
+    "hint",
+    "important",
+    "note",
+    "seealso",
+    "tip",
+    "warning",
+}
 SOLUTION_TITLE = "**Solution** (try the exercise first)"
 
 ROLE = re.compile(r"\{(cite(?::[a-z]+)?|doc|math)\}`([^`]*)`")
@@ -76,8 +99,10 @@ def read_bib(path: pathlib.Path = BIB) -> dict[str, tuple[list[str], str]]:
     text = path.read_text(encoding="utf-8")
     for match in re.finditer(r"@\w+\s*\{\s*([^,\s]+)\s*,(.*?)\n\}", text, flags=re.DOTALL):
         key, body = match.group(1), match.group(2)
-        fields = {m.group(1).lower(): m.group(2) for m in re.finditer(
-            r"(\w+)\s*=\s*(\{(?:[^{}]|\{[^{}]*\})*\}|\"[^\"]*\"|\d+)", body)}
+        fields = {
+            m.group(1).lower(): m.group(2)
+            for m in re.finditer(r"(\w+)\s*=\s*(\{(?:[^{}]|\{[^{}]*\})*\}|\"[^\"]*\"|\d+)", body)
+        }
         authors = _strip_braces(fields.get("author", fields.get("editor", "{Anonymous}"))[1:-1])
         surnames = []
         for person in re.split(r"\s+and\s+", authors):
@@ -176,15 +201,22 @@ def _parse(lines: list[str], i: int = 0, fence: str | None = None) -> tuple[list
             if d and d.group("name") not in LITERAL:
                 children, end = _parse(lines, i + 1, m.group("fence"))
                 if end < len(lines):
-                    items.append(_Directive(m.group("indent"), m.group("fence"), d.group("name"),
-                                            d.group("arg").strip(), children))
+                    items.append(
+                        _Directive(
+                            m.group("indent"),
+                            m.group("fence"),
+                            d.group("name"),
+                            d.group("arg").strip(),
+                            children,
+                        )
+                    )
                     i = end + 1
                     continue
             # a code block or a literal directive: copied as it is, up to its closing fence
             end = i + 1
             while end < len(lines) and not _closes(lines[end], m.group("fence")):
                 end += 1
-            items.append(_Literal(lines[i:end + 1]))
+            items.append(_Literal(lines[i : end + 1]))
             i = end + 1
             continue
         items.append(line)
@@ -228,8 +260,11 @@ def _directive(d: _Directive, bib: dict) -> list[str]:
         bold = title if title.startswith("**") else f"**{title}**"
         inner = [d.indent + bold] + ([""] + inner if inner else [])
     # A colon fence must be longer than every colon fence nested inside it.
-    nested = [len(m.group("fence")) for line in inner
-              if (m := FENCE_LINE.match(line)) and m.group("fence")[0] == ":"]
+    nested = [
+        len(m.group("fence"))
+        for line in inner
+        if (m := FENCE_LINE.match(line)) and m.group("fence")[0] == ":"
+    ]
     fence = ":" * max([3, len(d.fence)] + [n + 1 for n in nested])
     head = f"{d.indent}{fence}{{{name}}}" + (f" {arg}" if arg else "")
     body = [""] + inner + [""] if inner else []

@@ -46,8 +46,7 @@ PAGES = ("intro.md", "references.md")
 STUDENT_TEXT = {
     "intro.md": {
         "the solution is behind a dropdown.": (
-            "this edition leaves the solutions out (the full edition has them, behind "
-            "dropdowns)."
+            "this edition leaves the solutions out (the full edition has them, behind dropdowns)."
         ),
     },
 }

@@ -222,7 +222,8 @@ def _command_type(env_id: str | None = None):
 
     algos = []
     for algo, entry in ALGORITHMS.items():
-        doc = (entry.config_class.__doc__ or "").strip()
+        # one paragraph, as --help prints it: the docstring's line breaks and ``literals`` go
+        doc = " ".join((entry.config_class.__doc__ or "").replace("``", "").split())
         if entry.presets:
             doc += (
                 " Presets (with --env ID, flags given win): "

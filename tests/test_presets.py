@@ -5,7 +5,7 @@ import pytest
 
 from rlbook import bench, checkpoint, cli
 from rlbook.agents import ALGORITHMS, Algorithm, Preset
-from rlbook.agents.ppo import PPOAgent, PPOConfig
+from rlbook.agents.ppo import PENDULUM, PPOAgent, PPOConfig
 
 LUNAR = "LunarLander-v3"
 
@@ -37,6 +37,26 @@ def test_ppo_has_a_lunar_lander_preset_that_changes_its_cartpole_defaults():
     for env_id in ("CartPole-v1", "Acrobot-v1"):
         assert entry.settings(env_id) == ({}, 8, 100_000)
     assert PPOConfig().gamma == 0.98 and PPOConfig().n_steps == 32
+
+
+def test_ppo_on_pendulum_takes_chapter_10s_settings(monkeypatch):
+    # The chapter's constant and the command line's preset are one set of settings.
+    assert ALGORITHMS["ppo"].settings("Pendulum-v1") == (PENDULUM, 8, 50_000)
+    _, args = _parsed(monkeypatch, "train", "ppo", "--env", "Pendulum-v1")
+    for name, value in PENDULUM.items():
+        assert getattr(args.config, name) == value, name
+    assert args.run.num_envs == 8 and PPOConfig(**PENDULUM).gamma != PPOConfig().gamma
+
+
+def test_docs_list_every_preset_with_its_flags():
+    # docs/cli.md has a table row per preset, with the flags --help prints for it.
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "docs" / "cli.md").read_text()
+    for name, entry in ALGORITHMS.items():
+        for env_id in entry.presets:
+            flags = cli._describe_preset(entry, env_id).replace(", ", " ")
+            assert f"| `{name}` | `{env_id}` | `{flags}`" in text, (name, env_id)
 
 
 def test_every_preset_builds_its_agent_on_its_environment():

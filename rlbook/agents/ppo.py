@@ -128,7 +128,8 @@ PENDULUM = dict(
 )
 """Settings that learn Pendulum-v1 with the Gaussian policy (chapter 10), on 8 copies
 (``num_envs=8``, the registry's default): ``PPOConfig(**PENDULUM)`` or
-``PPOAgent(obs_space, action_space, num_envs=8, **PENDULUM)``.
+``PPOAgent(obs_space, action_space, num_envs=8, **PENDULUM)``. They are also the registry's
+preset for Pendulum-v1 (``rlbook train ppo --env Pendulum-v1``).
 
 Rollouts of 256 x 8 = 2,048 steps, cut into minibatches of 256, and a short horizon
 (``gamma = 0.9``), as in rl-baselines3-zoo's settings for Pendulum (which also use gSDE,

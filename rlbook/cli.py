@@ -528,7 +528,9 @@ def cmd_evaluate(args) -> int:
     try:
         header = read_header(args.path)
         agent = load(args.path)
-    except (CheckpointError, FileNotFoundError) as err:
+    except FileNotFoundError as err:  # a path that is wrong: a bad argument, like --save's
+        raise CLIError(str(err)) from None
+    except CheckpointError as err:  # a file that is not a readable checkpoint
         print(f"rlbook evaluate: error: {err}", file=sys.stderr)
         return 1
     meta = header.get("metadata") or {}

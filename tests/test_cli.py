@@ -440,7 +440,7 @@ def test_a_value_of_the_wrong_type_gets_the_one_line_error_of_a_bad_config_value
         ),
         (["train", "dqn", "--env-kwarg", "oops"], 2, "--env-kwarg expects KEY=VALUE, got 'oops'"),
         (["train", "actor_critic", "--steps", "0"], 2, "--steps must be a positive integer, got 0"),
-        (["evaluate", "no/such/file"], 1, "no checkpoint at 'no/such/file'"),
+        (["evaluate", "no/such/file"], 2, "no checkpoint at 'no/such/file'"),
     ],
 )
 def test_bad_arguments_get_one_clear_line(capsys, argv, code, message):
@@ -451,6 +451,17 @@ def test_bad_arguments_get_one_clear_line(capsys, argv, code, message):
     assert got == code
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_evaluate_tells_a_missing_path_from_a_broken_file(capsys, tmp_path):
+    # A path that does not exist is a bad argument (2); a file that is not a checkpoint is a
+    # failure of the work (1). Both get one error line and no traceback.
+    broken = tmp_path / "broken.ckpt"
+    broken.write_bytes(b"not a checkpoint")
+    for path, want in ((tmp_path / "missing.ckpt", 2), (broken, 1)):
+        code, out, err = run(capsys, "evaluate", str(path))
+        assert code == want, (path, err)
+        assert out == "" and err.startswith("rlbook evaluate: error: ") and "Traceback" not in err
 
 
 # -- the table of bad inputs (docs/bad-input.md) ------------------------------------------

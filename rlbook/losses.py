@@ -515,8 +515,10 @@ def ppo_clip_loss(
     policy gradient ``-mean(A_t grad log pi(a_t|s_t))`` of chapters 6-7. The
     ``min`` takes the clipped term only where it is the smaller, so a sample
     stops pulling once its ratio has moved past ``1 + eps`` with ``A > 0``, or
-    below ``1 - eps`` with ``A < 0``: its gradient is then zero, and several
-    epochs on one rollout cannot push the policy far from ``pi_old``. A ratio
+    below ``1 - eps`` with ``A < 0``: its gradient is then zero, so several
+    epochs on one rollout have no reason to push the policy far from
+    ``pi_old`` (a removed incentive, not a bound: a step can still overshoot,
+    and chapter 9 measures the KL it leaves). A ratio
     that moved the wrong way (``rho < 1 - eps`` with ``A > 0``) keeps its
     gradient, which pulls it back.
 

@@ -50,7 +50,7 @@ ALLOWED = {
 # "chapter 3", "Example 6.6", "section 4.4", "step 2.3", "line 3.1", "comment 2",
 # "seed 0", "ln 2", "CartPole-v1"-style version suffixes are skipped by the pattern.
 CONTEXT = re.compile(
-    r"(?:chapters?|ch\.?|example|section|steps?|lines?|comments?|seeds?|ln|figure|"
+    r"\b(?:chapters?|ch\.?|example|section|steps?|lines?|comments?|seeds?|ln|figure|"
     r"exercise|equation|page|version|python|tensorflow|keras|numpy|gymnasium|"
     r"and|to|or)\s*$",
     re.IGNORECASE,

@@ -265,7 +265,9 @@ def test_clipped_loss_without_gradient_or_constant():
     rejects(check_clipped_loss, lambda lp, old, adv, eps: lp * 0.0, "one number")
 
 
-def _step(normalize=True, logits=False, sign=1.0, eps=None, steps=1, pick="taken", surrogate=None):
+def _step(
+    normalize=True, logits=False, sign=1.0, eps=None, steps=1, pick="taken", surrogate=None, norm=0
+):
     def ppo_actor_step(policy, optimizer, obs, actions, old_log_probs, advantages, clip_eps):
         mean, std = tf.reduce_mean(advantages), tf.math.reduce_std(advantages)
         if normalize in (True, "center"):
@@ -285,6 +287,7 @@ def _step(normalize=True, logits=False, sign=1.0, eps=None, steps=1, pick="taken
                 log_probs, old_log_probs, advantages, clip_eps if eps is None else eps
             )
         grads = tape.gradient(loss, policy.trainable_variables)
+        grads = tf.clip_by_global_norm(grads, norm)[0] if norm else grads
         for _ in range(steps):
             optimizer.apply_gradients(zip(grads, policy.trainable_variables))
 
@@ -318,6 +321,9 @@ def test_actor_step_more_mistakes():
     rejects(check_ppo_actor_step, _step(pick="no batch_dims"), "batch_dims=1")
     rejects(check_ppo_actor_step, _step(surrogate=_loss("max")), "pass check_clipped_loss first")
     rejects(check_ppo_actor_step, _step(surrogate=_loss("sum")), "pass check_clipped_loss first")
+    # the agent's own step shortens the gradient (max_grad_norm): the exercise's must not
+    for norm in (0.1, 0.3):
+        rejects(check_ppo_actor_step, _step(norm=norm), "right direction but is too short")
 
 
 def test_actor_step_accepts_other_forms():

@@ -332,9 +332,9 @@ def policy_step_mistake(c, replay, taken, weights, *, weight_name, others=()) ->
         expected = replay.after(backprop(policy, obs, output_grad))
         if near(taken, expected) and not near(taken, right):
             return message
-        if "all actions" in message and _parallel(taken, expected):
+        if "all actions" in message and parallel(taken, expected):
             return message
-    if _parallel(taken, right):
+    if parallel(taken, right):
         return ("the step goes the right way but is "
                 f"{np.dot(taken, right) / np.dot(right, right):.3g} times the size of one step of "
                 "the optimizer you are given: take exactly one step, "
@@ -394,7 +394,8 @@ def over_batch(c):
     return log_softmax(c.arrays["logits"].T.astype(float)).T[np.arange(len(c.actions)), c.actions]
 
 
-def _parallel(a, b) -> bool:
+def parallel(a, b) -> bool:
+    """Whether two weight changes point the same way (cosine above 0.9999)."""
     na, nb = np.linalg.norm(a), np.linalg.norm(b)
     return bool(na > 0 and nb > 0 and np.dot(a, b) / (na * nb) > 0.9999)
 

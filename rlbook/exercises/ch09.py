@@ -343,7 +343,13 @@ _STEP_MISTAKES = [(hint, partial(_actor_change, **slip)) for hint, slip in [
     "check_clipped_loss first, then call it here.", test=lambda c, got: any(
         near(got, bad) and not near(c.want, bad) for bad in (
             _actor_change(c, **slip) for slip in ({"clip": "max"}, {"clip": "only"},
-                                                  {"clip": "ratios"}, {"mean": False}))))]
+                                                  {"clip": "ratios"}, {"mean": False})))),
+    _core.Mistake(
+        "the step has the right direction but is too short: the gradient was shortened "
+        "(tf.clip_by_global_norm) or the loss scaled down. Leave the shortening out here (the "
+        "agent's own step does it, with its max_grad_norm) and minimise the clipped loss as it "
+        "is.", test=lambda c, got: _pg.parallel(got, c.want)
+        and np.linalg.norm(got) < 0.99 * np.linalg.norm(c.want))]
 
 
 def _step_hint(err, line: str) -> str | None:

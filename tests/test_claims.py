@@ -71,3 +71,14 @@ def test_every_chapter_shifts_its_seeds_and_checks_with_expect():
         assert "SEED = seed_offset()" in code, path
         assert "expect(" in code, path
         assert not re.findall(r"seed=\d|SEEDS = \(\d", code), path
+
+
+def test_every_claim_of_a_chapter_has_its_own_name():
+    # The sweep's table (tools/robust.py) counts each claim by its name: two expect()
+    # calls with one name would be merged and miscounted.
+    for path in sorted(pathlib.Path("book").glob("[0-9][0-9]_*.ipynb")):
+        nb = json.loads(path.read_text())
+        code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+        names = re.findall(r"expect\(\s*(f?\"[^\"]*\")", code)
+        assert names, path
+        assert len(names) == len(set(names)), (path, sorted(n for n in names if names.count(n) > 1))

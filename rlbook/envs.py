@@ -14,7 +14,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rlbook._validate import non_negative_int, positive
+from rlbook._validate import non_negative_int, positive, show_space
 
 __all__ = [
     "make_env",
@@ -148,7 +148,7 @@ class DiscretizedObservationWrapper(gym.ObservationWrapper):
         if not isinstance(space, gym.spaces.Box):
             raise TypeError(
                 "DiscretizedObservationWrapper needs a Box observation space, got "
-                f"{space!r}; the environment's observations are already discrete."
+                f"{show_space(space)}; the environment's observations are already discrete."
             )
         dims = int(np.prod(space.shape))
         bins = _n_bins(n_bins, dims)
@@ -203,7 +203,8 @@ class HideVelocities(gym.ObservationWrapper):
         space = env.observation_space
         if not isinstance(space, gym.spaces.Box) or len(space.shape) != 1:
             raise TypeError(
-                f"HideVelocities needs a one-dimensional Box observation space, got {space!r}"
+                "HideVelocities needs a one-dimensional Box observation space, got "
+                f"{show_space(space)}"
             )
         d = space.shape[0]
         keep = list(keep)

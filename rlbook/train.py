@@ -31,7 +31,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rlbook._validate import positive
+from rlbook._validate import positive, show_space
 
 __all__ = ["History", "train", "evaluate", "run_episode", "TrainingDiverged", "NonFiniteData"]
 
@@ -209,7 +209,7 @@ def _check_fits(agent, env, name: str, training: bool = False) -> None:
         if space is not None and not isinstance(space, gym.spaces.Discrete):
             raise TypeError(
                 f"{agent_name} keeps a table of Discrete states, but {name} has the observation "
-                f"space {space!r}; wrap it in rlbook.envs.DiscretizedObservationWrapper"
+                f"space {show_space(space)}; wrap it in rlbook.envs.DiscretizedObservationWrapper"
             )
     copies = env.num_envs if vector else 1
     built_for = getattr(agent, "num_envs", None)

@@ -1,0 +1,54 @@
+"""Every agent, with its defaults, on Gymnasium tasks other than the one its chapter teaches.
+
+Each test here was something a user trying an agent on another task would call a bug: a
+refusal printed over several lines, a run that hung, an action range the policy never
+explored, or a task the error's own advice could not handle.
+"""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from rlbook.agents import ALGORITHMS
+
+# Bounds that differ per dimension: NumPy prints such a Box over several lines.
+WIDE_OBS = gym.spaces.Box(
+    np.linspace(-5, -1, 24, dtype=np.float32), np.linspace(1, 5, 24, dtype=np.float32)
+)
+WIDE_ACT = gym.spaces.Box(
+    np.linspace(-3, -1, 24, dtype=np.float32), np.linspace(1, 3, 24, dtype=np.float32)
+)
+SPACES = [
+    (WIDE_OBS, gym.spaces.Discrete(4)),  # refused by the tables (a Box observation)
+    (WIDE_OBS, WIDE_ACT),  # refused by DQN, REINFORCE and the actor-critic (Box actions)
+    (gym.spaces.Discrete(16), WIDE_ACT),  # refused by everyone
+    (gym.spaces.Tuple((gym.spaces.Discrete(32), gym.spaces.Discrete(11))), WIDE_ACT),
+]
+
+
+@pytest.mark.parametrize("name", sorted(ALGORITHMS))
+def test_a_refused_space_is_named_on_one_line(name):
+    # Before: "QLearningAgent needs a Discrete observation space, got Box([-2.5 ... -10.\n
+    # -0. -0.], ...)": LunarLander's and BipedalWalker's bounds broke the message over lines.
+    refused = 0
+    for obs_space, action_space in SPACES:
+        try:
+            ALGORITHMS[name].agent_class(obs_space, action_space)
+        except (TypeError, ValueError) as err:
+            refused += 1
+            assert "\n" not in str(err), str(err)
+            assert len(str(err)) < 600, str(err)
+    assert refused >= 2
+
+
+def test_show_space_keeps_short_spaces_and_summarises_long_bounds():
+    from rlbook._validate import show_space
+
+    assert show_space(gym.spaces.Discrete(16)) == "Discrete(16)"
+    box = gym.spaces.Box(np.array([-4.8, -np.inf], np.float32), np.array([4.8, np.inf], np.float32))
+    assert show_space(box) == "Box([-4.8 -inf], [4.8 inf], (2,), float32)"
+    text = show_space(WIDE_OBS)
+    assert text == (
+        "Box(low=[-5, -4.826, -4.652, ..., -1.348, -1.174, -1], "
+        "high=[1, 1.174, 1.348, ..., 4.652, 4.826, 5], shape=(24,), dtype=float32)"
+    )

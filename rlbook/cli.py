@@ -33,15 +33,12 @@ import gymnasium
 import tyro
 
 from rlbook._validate import non_negative_int
+from rlbook.envs import MAX_EPISODE_STEPS  # noqa: F401 (make_env applies it; named here too)
 
 __all__ = ["main"]
 
 EVAL_SEED_OFFSET = 10_000
 """The final evaluation's environment is seeded ``seed + EVAL_SEED_OFFSET`` (as the benchmark's)."""
-
-
-MAX_EPISODE_STEPS = 10_000
-"""Time limit given to an environment registered without one (CliffWalking-v1, for example)."""
 
 
 class CLIError(Exception):
@@ -278,9 +275,9 @@ def make_envs(
     """One environment (``num_envs == 1``) or a vector of them, with the discretizer if asked."""
     from rlbook.envs import DiscretizedObservationWrapper, make_env, make_vec_env
 
+    # make_env gives an environment without a time limit one of MAX_EPISODE_STEPS: an endless
+    # episode would hang the run.
     kwargs = dict(env_kwargs)
-    if "max_episode_steps" not in kwargs and _time_limit(env_id) is None:
-        kwargs["max_episode_steps"] = MAX_EPISODE_STEPS  # an endless episode would hang the run
     if render_mode is not None:
         kwargs["render_mode"] = render_mode
     if num_envs == 1:
@@ -294,16 +291,6 @@ def make_envs(
     if discretize is not None:
         raise CLIError("the discretizing wrapper works on one environment: use --num-envs 1")
     return make_vec_env(env_id, num_envs, seed=seed, **kwargs)
-
-
-def _time_limit(env_id: str) -> int | None:
-    """The registered time limit of ``env_id`` (``None``: none; 0: unknown id)."""
-    import gymnasium as gym
-
-    try:
-        return gym.spec(env_id).max_episode_steps
-    except gym.error.Error:
-        return 0
 
 
 def _check_output_file(flag: str, path: str | None) -> None:

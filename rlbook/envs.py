@@ -17,12 +17,19 @@ import numpy as np
 from rlbook._validate import non_negative_int, positive, show_space
 
 __all__ = [
+    "MAX_EPISODE_STEPS",
     "make_env",
     "make_vec_env",
     "DiscretizedObservationWrapper",
     "HideVelocities",
     "register_atari",
 ]
+
+
+MAX_EPISODE_STEPS = 10_000
+"""Time limit :func:`make_env` and :func:`make_vec_env` give an environment registered without
+one (CliffWalking-v1, Blackjack-v1): a greedy policy that walks into a wall forever would
+otherwise hang an evaluation. ``max_episode_steps=N`` sets another."""
 
 
 def register_atari() -> None:
@@ -53,6 +60,13 @@ def _register(env_id: str) -> None:
         ) from None
 
 
+def _with_time_limit(env_id: str, kwargs: dict) -> dict:
+    """``kwargs`` with ``max_episode_steps=MAX_EPISODE_STEPS`` if ``env_id`` has no time limit."""
+    if "max_episode_steps" not in kwargs and gym.spec(env_id).max_episode_steps is None:
+        return {**kwargs, "max_episode_steps": MAX_EPISODE_STEPS}
+    return kwargs
+
+
 def make_env(env_id: str, seed: int | None = None, **kwargs: Any) -> gym.Env:
     """Create a Gymnasium environment whose first reset and action space are seeded.
 
@@ -66,7 +80,8 @@ def make_env(env_id: str, seed: int | None = None, **kwargs: Any) -> gym.Env:
             ``"rlbook/ImageGrid-v0"``.
         seed: the seed; ``None`` leaves the environment unseeded.
         **kwargs: passed to ``gym.make`` (for example ``is_slippery=False`` or
-            ``render_mode="rgb_array"``).
+            ``render_mode="rgb_array"``). An environment registered without a time limit
+            gets ``max_episode_steps=MAX_EPISODE_STEPS`` (10,000) unless this sets one.
 
     Returns:
         The environment, already reset once with ``seed`` (call ``reset()`` again to
@@ -75,7 +90,7 @@ def make_env(env_id: str, seed: int | None = None, **kwargs: Any) -> gym.Env:
     if seed is not None:
         non_negative_int("seed", seed)
     _register(env_id)
-    env = gym.make(env_id, **kwargs)
+    env = gym.make(env_id, **_with_time_limit(env_id, kwargs))
     env.reset(seed=seed)
     env.action_space.seed(seed)
     env.observation_space.seed(seed)
@@ -91,7 +106,8 @@ def make_vec_env(
     automatically in the same step that ends them ("same-step" autoreset): the
     observation returned for a finished copy is the first one of its next episode,
     and the true last observation is in ``info["final_obs"]``. :func:`rlbook.train.train`
-    puts the true one into the transition, which is what bootstrapping needs.
+    puts the true one into the transition, which is what bootstrapping needs. As with
+    :func:`make_env`, an environment without a time limit gets one of ``MAX_EPISODE_STEPS``.
     """
     positive("num_envs", num_envs, integer=True)
     if seed is not None:
@@ -102,7 +118,7 @@ def make_vec_env(
         num_envs=num_envs,
         vectorization_mode="sync",
         vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP},
-        **kwargs,
+        **_with_time_limit(env_id, kwargs),
     )
     envs.reset(seed=seed)
     envs.action_space.seed(seed)

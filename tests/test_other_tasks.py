@@ -52,3 +52,24 @@ def test_show_space_keeps_short_spaces_and_summarises_long_bounds():
         "Box(low=[-5, -4.826, -4.652, ..., -1.348, -1.174, -1], "
         "high=[1, 1.174, 1.348, ..., 4.652, 4.826, 5], shape=(24,), dtype=float32)"
     )
+
+
+def test_make_env_gives_a_task_without_a_time_limit_one_so_evaluation_cannot_hang():
+    # Before: the CLI added the limit, the library did not. `evaluate(agent,
+    # make_env("CliffWalking-v1"))` after 2,000 steps of Q-learning never returned: its greedy
+    # policy pushed against a wall forever.
+    from rlbook.agents.qlearning import QLearningAgent
+    from rlbook.envs import make_env, make_vec_env
+    from rlbook.train import evaluate
+
+    limit = 10_000
+    assert make_env("CliffWalking-v1").spec.max_episode_steps == limit
+    assert make_env("Blackjack-v1").spec.max_episode_steps == limit
+    assert make_vec_env("CliffWalking-v1", 2).envs[0].spec.max_episode_steps == limit
+    assert make_env("CartPole-v1").spec.max_episode_steps == 500  # its own limit stays
+    assert make_env("CliffWalking-v1", max_episode_steps=30).spec.max_episode_steps == 30
+    env = make_env("CliffWalking-v1", seed=0)
+    agent = QLearningAgent(env.observation_space, env.action_space)
+    for state in range(48):
+        agent.Q[state, 0] = 1.0  # "up" everywhere: up from the start, then against the top wall
+    assert evaluate(agent, env, 1)[0] == -limit

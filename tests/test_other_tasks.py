@@ -73,3 +73,23 @@ def test_make_env_gives_a_task_without_a_time_limit_one_so_evaluation_cannot_han
     for state in range(48):
         agent.Q[state, 0] = 1.0  # "up" everywhere: up from the start, then against the top wall
     assert evaluate(agent, env, 1)[0] == -limit
+
+
+def test_ppo_gaussian_starts_in_the_middle_of_bounds_that_are_not_centred_on_zero():
+    # Before: the mean started at 0 whatever the bounds, so on [10, 20] every sample was clipped
+    # to 10 (the action never varied, so the policy had nothing to learn from) and on CarRacing's
+    # gas and brake, [0, 1], half of them were 0.
+    from rlbook.agents.ppo import PPOAgent
+
+    obs_space = gym.spaces.Box(-1.0, 1.0, (3,), np.float32)
+    low, high = np.array([-2, 0, 10], np.float32), np.array([2, 1, 20], np.float32)
+    agent = PPOAgent(obs_space, gym.spaces.Box(low, high), seed=0)
+    obs = np.random.default_rng(0).uniform(-1, 1, (2000, 3)).astype(np.float32)
+    sampled, greedy = agent.act(obs), agent.act(obs, greedy=True)
+    assert ((sampled >= low) & (sampled <= high)).all()
+    assert np.mean(sampled[:, 2] == 10) < 0.01  # was 1.0
+    assert np.mean(sampled[:, 1] == 0) < 0.35  # was about 0.5 (now P(N(0.5, 1) < 0))
+    assert abs(np.median(greedy[:, 2]) - 15) < 1 and abs(np.median(greedy[:, 1]) - 0.5) < 0.3
+    # Symmetric bounds (Pendulum's [-2, 2]) keep a mean starting at 0, as before.
+    symmetric = PPOAgent(obs_space, gym.spaces.Box(-2.0, 2.0, (1,), np.float32), seed=0)
+    assert np.all(symmetric.policy.layers[-1].bias.numpy() == 0)

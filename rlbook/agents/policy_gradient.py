@@ -148,6 +148,13 @@ class PolicyGradientAgent(ck.Checkpointable):
         # dimension (Gaussian).
         outputs = self.action_dim if self.gaussian else self.n_actions
         self.policy = mlp(self.obs_dim, config.hidden, outputs, name="policy", seed=seed)
+        if self.gaussian:
+            # The Gaussian's mean starts in the middle of the bounds (the output layer's bias),
+            # not at 0: on bounds such as CarRacing's gas in [0, 1], or [10, 20], a mean of 0
+            # puts half or all of the samples on the lower bound, where the clipped action no
+            # longer changes with the sample and the policy gets nothing to learn from. The
+            # middle of symmetric bounds is 0, the bias Keras starts with.
+            self.policy.layers[-1].bias.assign((self.low + self.high) / 2)
         self.log_std = None
         """The Gaussian policy's ``log sigma``, ``(A,)``: a variable learned with the policy's
         weights, not an output of the network (``None`` for a softmax policy)."""

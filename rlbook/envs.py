@@ -21,6 +21,7 @@ __all__ = [
     "make_env",
     "make_vec_env",
     "DiscretizedObservationWrapper",
+    "DiscreteTupleWrapper",
     "HideVelocities",
     "register_atari",
 ]
@@ -162,9 +163,14 @@ class DiscretizedObservationWrapper(gym.ObservationWrapper):
         super().__init__(env)
         space = env.observation_space
         if not isinstance(space, gym.spaces.Box):
+            hint = (
+                "; for a Tuple of Discrete spaces use rlbook.envs.DiscreteTupleWrapper"
+                if isinstance(space, gym.spaces.Tuple)
+                else "; the environment's observations are already discrete"
+            )
             raise TypeError(
                 "DiscretizedObservationWrapper needs a Box observation space, got "
-                f"{show_space(space)}; the environment's observations are already discrete."
+                f"{show_space(space)}{hint}."
             )
         dims = int(np.prod(space.shape))
         bins = _n_bins(n_bins, dims)
@@ -199,6 +205,46 @@ class DiscretizedObservationWrapper(gym.ObservationWrapper):
     def observation(self, observation: np.ndarray) -> int:
         return int(self.bins(observation) @ self._place_values)
     # fmt: on
+
+
+class DiscreteTupleWrapper(gym.ObservationWrapper):
+    """Turn a ``Tuple`` of ``Discrete`` observations into one integer, so a table can index it.
+
+    Blackjack-v1 observes ``(player's sum, dealer's card, usable ace)`` in
+    ``Tuple(Discrete(32), Discrete(11), Discrete(2))``. Entry ``i`` (minus its space's
+    ``start``) is digit ``b_i`` of base ``n_i``, read as in
+    :class:`DiscretizedObservationWrapper`::
+
+        code = b_0 + n_0 * (b_1 + n_1 * (b_2 + ...))
+
+    so distinct tuples get distinct codes and the space is ``Discrete(n_0 * n_1 * ...)``
+    (704 for Blackjack).
+
+    Args:
+        env: an environment whose observation space is a ``Tuple`` of ``Discrete`` spaces.
+    """
+
+    def __init__(self, env: gym.Env):
+        super().__init__(env)
+        space = env.observation_space
+        if not (
+            isinstance(space, gym.spaces.Tuple)
+            and len(space.spaces) > 0
+            and all(isinstance(s, gym.spaces.Discrete) for s in space.spaces)
+        ):
+            raise TypeError(
+                "DiscreteTupleWrapper needs a Tuple of Discrete observation spaces (such as "
+                f"Blackjack-v1's), got {show_space(space)}"
+            )
+        sizes = np.array([s.n for s in space.spaces], dtype=np.int64)
+        self._starts = np.array([s.start for s in space.spaces], dtype=np.int64)
+        # Place value of digit i: n_0 * n_1 * ... * n_{i-1} (1 for the first digit).
+        self._place_values = np.concatenate([[1], np.cumprod(sizes[:-1])]).astype(np.int64)
+        self.observation_space = gym.spaces.Discrete(int(np.prod(sizes)))
+
+    def observation(self, observation) -> int:
+        digits = np.asarray(observation, dtype=np.int64) - self._starts
+        return int(digits @ self._place_values)
 
 
 class HideVelocities(gym.ObservationWrapper):

@@ -93,3 +93,53 @@ def test_ppo_gaussian_starts_in_the_middle_of_bounds_that_are_not_centred_on_zer
     # Symmetric bounds (Pendulum's [-2, 2]) keep a mean starting at 0, as before.
     symmetric = PPOAgent(obs_space, gym.spaces.Box(-2.0, 2.0, (1,), np.float32), seed=0)
     assert np.all(symmetric.policy.layers[-1].bias.numpy() == 0)
+
+
+def test_blackjack_tuples_are_numbered_for_the_tables():
+    # Before: the tables' refusal of Blackjack's Tuple observation said to use
+    # DiscretizedObservationWrapper, which refuses a Tuple ("already discrete"): no way in.
+    import itertools
+
+    from rlbook.agents.qlearning import QLearningAgent
+    from rlbook.envs import make_env
+    from rlbook.train import evaluate, train
+
+    raw = make_env("Blackjack-v1", seed=0)
+    with pytest.raises(TypeError, match=r"Wrap the environment in rlbook\.envs\.DiscreteTupleWrap"):
+        QLearningAgent(raw.observation_space, raw.action_space)
+    from rlbook.envs import DiscreteTupleWrapper
+
+    env = DiscreteTupleWrapper(raw)
+    assert env.observation_space == gym.spaces.Discrete(32 * 11 * 2)
+    space = raw.observation_space
+    codes = {
+        env.observation(t) for t in itertools.product(*(range(s.n) for s in space.spaces))
+    }
+    assert codes == set(range(704))  # one code per tuple, every code used
+    assert env.observation((1, 0, 0)) == 1 and env.observation((0, 1, 0)) == 32
+    assert env.observation((0, 0, 1)) == 32 * 11
+    shifted = gym.spaces.Tuple((gym.spaces.Discrete(3, start=5), gym.spaces.Discrete(2)))
+    base = gym.make("Blackjack-v1")
+    base.observation_space = shifted  # a Tuple whose first entry starts at 5
+    assert DiscreteTupleWrapper(base).observation((7, 1)) == 2 + 3 * 1
+    agent = QLearningAgent(env.observation_space, env.action_space)
+    history = train(agent, env, steps=2000, progress=False)
+    assert history.episodes > 500 and len(agent.Q) > 100
+    assert np.all(np.abs(evaluate(agent, DiscreteTupleWrapper(make_env("Blackjack-v1")), 5)) <= 1.5)
+    with pytest.raises(TypeError, match=r"DiscreteTupleWrapper needs a Tuple of Discrete"):
+        DiscreteTupleWrapper(make_env("CartPole-v1"))
+
+
+def test_the_command_line_numbers_blackjack_for_the_tables(capsys, tmp_path):
+    from rlbook.cli import main
+
+    ckpt = str(tmp_path / "bj")
+    code = main(["train", "qlearning", "--env", "Blackjack-v1", "--steps", "500", "--no-progress",
+                 "--save", ckpt])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0 and "greedy evaluation over 10 episodes: mean" in out
+    assert main(["evaluate", ckpt]) == 0
+    assert "10 greedy episodes: mean" in capsys.readouterr().out
+    assert main(["train", "sarsa", "--env", "Blackjack-v1", "--bins", "4"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.endswith("leave out --bins (the tuples are numbered).")

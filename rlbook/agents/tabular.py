@@ -73,10 +73,15 @@ class TabularAgent(ck.Checkpointable):
     ):
         name = type(self).__name__
         if not isinstance(observation_space, gym.spaces.Discrete):
+            wrapper = (
+                "rlbook.envs.DiscreteTupleWrapper(env) to number the tuples"
+                if isinstance(observation_space, gym.spaces.Tuple)
+                else "rlbook.envs.DiscretizedObservationWrapper(env, n_bins=..., low=..., "
+                "high=...) to turn a Box observation into a single integer"
+            )
             raise TypeError(
                 f"{name} needs a Discrete observation space, got {show_space(observation_space)}. "
-                "Wrap the environment in rlbook.envs.DiscretizedObservationWrapper(env, "
-                "n_bins=..., low=..., high=...) to turn a Box observation into a single integer."
+                f"Wrap the environment in {wrapper}."
             )
         if not isinstance(action_space, gym.spaces.Discrete):
             raise TypeError(f"{name} needs a Discrete action space, got {show_space(action_space)}")

@@ -143,3 +143,20 @@ def test_the_command_line_numbers_blackjack_for_the_tables(capsys, tmp_path):
     assert main(["train", "sarsa", "--env", "Blackjack-v1", "--bins", "4"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and err.endswith("leave out --bins (the tuples are numbered).")
+
+
+def test_dqn_names_the_one_hot_wrapper_for_discrete_observations():
+    # Before: "for Discrete observations use tabular Q-learning (chapter 2)", although DQN runs
+    # on FrozenLake's or Blackjack's observations once they are one-hot vectors.
+    from gymnasium.wrappers import FlattenObservation
+
+    from rlbook.agents.dqn import DQNAgent
+    from rlbook.envs import make_env
+
+    env = make_env("Blackjack-v1")
+    with pytest.raises(TypeError, match=r"one-hot vectors for DQN with gymnasium\.wrappers\.Flatt"):
+        DQNAgent(env.observation_space, env.action_space)
+    flat = FlattenObservation(env)
+    agent = DQNAgent(flat.observation_space, flat.action_space)
+    obs, _ = flat.reset(seed=0)
+    assert agent.act(obs, greedy=True) in (0, 1)

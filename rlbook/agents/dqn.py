@@ -110,7 +110,8 @@ def _check_spaces(observation_space, action_space, model_type: str) -> None:
     if not isinstance(observation_space, gym.spaces.Box):
         raise TypeError(
             f"DQN needs a Box observation space, got {show_space(observation_space)}; "
-            "for Discrete observations use tabular Q-learning (chapter 2)"
+            "for Discrete observations use tabular Q-learning (chapter 2), or one-hot vectors "
+            "for DQN with gymnasium.wrappers.FlattenObservation"
         )
     dims = len(observation_space.shape)
     if model_type in ("dense", "lstm") and dims != 1:

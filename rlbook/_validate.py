@@ -40,6 +40,7 @@ __all__ = [
     "with_overrides",
     "observations",
     "numbered_from_zero",
+    "show_space",
 ]
 
 
@@ -281,8 +282,39 @@ def numbered_from_zero(space, agent: str, name: str = "action_space") -> None:
     if start != 0:
         raise ValueError(
             f"{agent} needs a Discrete {name} numbered from 0 (its actions are 0 to n - 1), got "
-            f"{space!r}; the environment would receive actions it does not number that way"
+            f"{show_space(space)}; the environment would receive actions it does not number that "
+            "way"
         )
+
+
+def show_space(space) -> str:
+    """A Gymnasium space on one line, for an error message.
+
+    NumPy prints a ``Box`` whose bounds differ per dimension over several lines (LunarLander's,
+    BipedalWalker's), padded with runs of spaces; a message must stay one line. Short bounds are
+    kept whole; long ones are summarised as NumPy does (``[-3.14, -5, -5, ..., 1, 1, 1]``).
+    """
+    import numpy as np
+
+    text = " ".join(repr(space).split()).replace("[ ", "[").replace(" ]", "]")
+    low, high = getattr(space, "low", None), getattr(space, "high", None)
+    if len(text) <= 160 or np.ndim(low) == 0 or np.ndim(high) == 0:
+        return text
+
+    def bounds(values) -> str:
+        return np.array2string(
+            np.asarray(values),
+            separator=", ",
+            threshold=6,
+            edgeitems=3,
+            max_line_width=10**6,
+            formatter={"float_kind": lambda x: f"{x:.4g}"},
+        )
+
+    return (
+        f"{type(space).__name__}(low={bounds(low)}, high={bounds(high)}, "
+        f"shape={tuple(space.shape)}, dtype={space.dtype})"
+    )
 
 
 def _show_object(value) -> str:

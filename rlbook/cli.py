@@ -33,15 +33,12 @@ import gymnasium
 import tyro
 
 from rlbook._validate import non_negative_int
+from rlbook.envs import MAX_EPISODE_STEPS  # noqa: F401 (make_env applies it; named here too)
 
 __all__ = ["main"]
 
 EVAL_SEED_OFFSET = 10_000
 """The final evaluation's environment is seeded ``seed + EVAL_SEED_OFFSET`` (as the benchmark's)."""
-
-
-MAX_EPISODE_STEPS = 10_000
-"""Time limit given to an environment registered without one (CliffWalking-v1, for example)."""
 
 
 class CLIError(Exception):
@@ -277,15 +274,22 @@ def make_envs(
     render_mode: str | None = None,
 ):
     """One environment (``num_envs == 1``) or a vector of them, with the discretizer if asked."""
-    from rlbook.envs import DiscretizedObservationWrapper, make_env, make_vec_env
+    from rlbook.envs import (
+        DiscreteTupleWrapper,
+        DiscretizedObservationWrapper,
+        make_env,
+        make_vec_env,
+    )
 
+    # make_env gives an environment without a time limit one of MAX_EPISODE_STEPS: an endless
+    # episode would hang the run.
     kwargs = dict(env_kwargs)
-    if "max_episode_steps" not in kwargs and _time_limit(env_id) is None:
-        kwargs["max_episode_steps"] = MAX_EPISODE_STEPS  # an endless episode would hang the run
     if render_mode is not None:
         kwargs["render_mode"] = render_mode
     if num_envs == 1:
         env = make_env(env_id, seed=seed, **kwargs)
+        if discretize is not None and discretize.get("tuple"):
+            return DiscreteTupleWrapper(env)  # Blackjack's (sum, card, ace) numbered for a table
         if discretize is not None:
             n_bins = discretize["bins"][0] if len(discretize["bins"]) == 1 else discretize["bins"]
             env = DiscretizedObservationWrapper(
@@ -297,16 +301,6 @@ def make_envs(
     return make_vec_env(env_id, num_envs, seed=seed, **kwargs)
 
 
-def _time_limit(env_id: str) -> int | None:
-    """The registered time limit of ``env_id`` (``None``: none; 0: unknown id)."""
-    import gymnasium as gym
-
-    try:
-        return gym.spec(env_id).max_episode_steps
-    except gym.error.Error:
-        return 0
-
-
 def _check_output_file(flag: str, path: str | None) -> None:
     """Refuse a file path that cannot be written: a directory, or one in a missing directory."""
     if path is None:
@@ -316,6 +310,13 @@ def _check_output_file(flag: str, path: str | None) -> None:
     directory = os.path.dirname(path)
     if directory and not os.path.isdir(directory):
         raise CLIError(f"{flag} {path}: the directory {directory} does not exist")
+
+
+def _discrete_tuple(space) -> bool:
+    """Whether ``space`` is a ``Tuple`` of ``Discrete`` spaces (Blackjack-v1's observations)."""
+    return isinstance(space, gymnasium.spaces.Tuple) and all(
+        isinstance(s, gymnasium.spaces.Discrete) for s in space.spaces
+    )
 
 
 def _spaces(env):
@@ -381,6 +382,9 @@ def cmd_train(algo: str, args) -> int:
         values = {f.name: getattr(args.config, f.name) for f in dataclasses.fields(config_cls)}
         config = config_cls(**{**values, "seed": run.seed})
         env = make_envs(run.env, run.num_envs, run.seed, env_kwargs, discretize)
+        if entry.tabular and discretize is None and _discrete_tuple(env.observation_space):
+            discretize = {"tuple": True}  # numbered by rlbook.envs.DiscreteTupleWrapper
+            env = make_envs(run.env, run.num_envs, run.seed, env_kwargs, discretize)
         eval_seed = run.seed + EVAL_SEED_OFFSET
         obs_space, act_space = _spaces(env)
         kwargs = {} if entry.tabular else {"num_envs": run.num_envs}
@@ -391,6 +395,8 @@ def cmd_train(algo: str, args) -> int:
         hint = ""
         if entry.tabular and isinstance(err, TypeError) and "Discrete observation" in str(err):
             hint = " On the command line: --bins N [N ...] [--low X ... --high X ...]."
+        elif entry.tabular and "DiscreteTupleWrapper" in str(err):
+            hint = " On the command line: leave out --bins (the tuples are numbered)."
         elif "RecurrentDQNAgent(...)" in str(err):
             hint = " On the command line: rlbook train recurrent_dqn."
         raise CLIError(f"{err}{hint}") from err

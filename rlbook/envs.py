@@ -14,15 +14,23 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rlbook._validate import non_negative_int, positive
+from rlbook._validate import non_negative_int, positive, show_space
 
 __all__ = [
+    "MAX_EPISODE_STEPS",
     "make_env",
     "make_vec_env",
     "DiscretizedObservationWrapper",
+    "DiscreteTupleWrapper",
     "HideVelocities",
     "register_atari",
 ]
+
+
+MAX_EPISODE_STEPS = 10_000
+"""Time limit :func:`make_env` and :func:`make_vec_env` give an environment registered without
+one (CliffWalking-v1, Blackjack-v1): a greedy policy that walks into a wall forever would
+otherwise hang an evaluation. ``max_episode_steps=N`` sets another."""
 
 
 def register_atari() -> None:
@@ -53,6 +61,13 @@ def _register(env_id: str) -> None:
         ) from None
 
 
+def _with_time_limit(env_id: str, kwargs: dict) -> dict:
+    """``kwargs`` with ``max_episode_steps=MAX_EPISODE_STEPS`` if ``env_id`` has no time limit."""
+    if "max_episode_steps" not in kwargs and gym.spec(env_id).max_episode_steps is None:
+        return {**kwargs, "max_episode_steps": MAX_EPISODE_STEPS}
+    return kwargs
+
+
 def make_env(env_id: str, seed: int | None = None, **kwargs: Any) -> gym.Env:
     """Create a Gymnasium environment whose first reset and action space are seeded.
 
@@ -66,7 +81,8 @@ def make_env(env_id: str, seed: int | None = None, **kwargs: Any) -> gym.Env:
             ``"rlbook/ImageGrid-v0"``.
         seed: the seed; ``None`` leaves the environment unseeded.
         **kwargs: passed to ``gym.make`` (for example ``is_slippery=False`` or
-            ``render_mode="rgb_array"``).
+            ``render_mode="rgb_array"``). An environment registered without a time limit
+            gets ``max_episode_steps=MAX_EPISODE_STEPS`` (10,000) unless this sets one.
 
     Returns:
         The environment, already reset once with ``seed`` (call ``reset()`` again to
@@ -75,7 +91,7 @@ def make_env(env_id: str, seed: int | None = None, **kwargs: Any) -> gym.Env:
     if seed is not None:
         non_negative_int("seed", seed)
     _register(env_id)
-    env = gym.make(env_id, **kwargs)
+    env = gym.make(env_id, **_with_time_limit(env_id, kwargs))
     env.reset(seed=seed)
     env.action_space.seed(seed)
     env.observation_space.seed(seed)
@@ -91,7 +107,8 @@ def make_vec_env(
     automatically in the same step that ends them ("same-step" autoreset): the
     observation returned for a finished copy is the first one of its next episode,
     and the true last observation is in ``info["final_obs"]``. :func:`rlbook.train.train`
-    puts the true one into the transition, which is what bootstrapping needs.
+    puts the true one into the transition, which is what bootstrapping needs. As with
+    :func:`make_env`, an environment without a time limit gets one of ``MAX_EPISODE_STEPS``.
     """
     positive("num_envs", num_envs, integer=True)
     if seed is not None:
@@ -102,7 +119,7 @@ def make_vec_env(
         num_envs=num_envs,
         vectorization_mode="sync",
         vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP},
-        **kwargs,
+        **_with_time_limit(env_id, kwargs),
     )
     envs.reset(seed=seed)
     envs.action_space.seed(seed)
@@ -146,9 +163,14 @@ class DiscretizedObservationWrapper(gym.ObservationWrapper):
         super().__init__(env)
         space = env.observation_space
         if not isinstance(space, gym.spaces.Box):
+            hint = (
+                "; for a Tuple of Discrete spaces use rlbook.envs.DiscreteTupleWrapper"
+                if isinstance(space, gym.spaces.Tuple)
+                else "; the environment's observations are already discrete"
+            )
             raise TypeError(
                 "DiscretizedObservationWrapper needs a Box observation space, got "
-                f"{space!r}; the environment's observations are already discrete."
+                f"{show_space(space)}{hint}."
             )
         dims = int(np.prod(space.shape))
         bins = _n_bins(n_bins, dims)
@@ -185,6 +207,46 @@ class DiscretizedObservationWrapper(gym.ObservationWrapper):
     # fmt: on
 
 
+class DiscreteTupleWrapper(gym.ObservationWrapper):
+    """Turn a ``Tuple`` of ``Discrete`` observations into one integer, so a table can index it.
+
+    Blackjack-v1 observes ``(player's sum, dealer's card, usable ace)`` in
+    ``Tuple(Discrete(32), Discrete(11), Discrete(2))``. Entry ``i`` (minus its space's
+    ``start``) is digit ``b_i`` of base ``n_i``, read as in
+    :class:`DiscretizedObservationWrapper`::
+
+        code = b_0 + n_0 * (b_1 + n_1 * (b_2 + ...))
+
+    so distinct tuples get distinct codes and the space is ``Discrete(n_0 * n_1 * ...)``
+    (704 for Blackjack).
+
+    Args:
+        env: an environment whose observation space is a ``Tuple`` of ``Discrete`` spaces.
+    """
+
+    def __init__(self, env: gym.Env):
+        super().__init__(env)
+        space = env.observation_space
+        if not (
+            isinstance(space, gym.spaces.Tuple)
+            and len(space.spaces) > 0
+            and all(isinstance(s, gym.spaces.Discrete) for s in space.spaces)
+        ):
+            raise TypeError(
+                "DiscreteTupleWrapper needs a Tuple of Discrete observation spaces (such as "
+                f"Blackjack-v1's), got {show_space(space)}"
+            )
+        sizes = np.array([s.n for s in space.spaces], dtype=np.int64)
+        self._starts = np.array([s.start for s in space.spaces], dtype=np.int64)
+        # Place value of digit i: n_0 * n_1 * ... * n_{i-1} (1 for the first digit).
+        self._place_values = np.concatenate([[1], np.cumprod(sizes[:-1])]).astype(np.int64)
+        self.observation_space = gym.spaces.Discrete(int(np.prod(sizes)))
+
+    def observation(self, observation) -> int:
+        digits = np.asarray(observation, dtype=np.int64) - self._starts
+        return int(digits @ self._place_values)
+
+
 class HideVelocities(gym.ObservationWrapper):
     """Keep only some entries of a flat observation, making the task partially observed.
 
@@ -203,7 +265,8 @@ class HideVelocities(gym.ObservationWrapper):
         space = env.observation_space
         if not isinstance(space, gym.spaces.Box) or len(space.shape) != 1:
             raise TypeError(
-                f"HideVelocities needs a one-dimensional Box observation space, got {space!r}"
+                "HideVelocities needs a one-dimensional Box observation space, got "
+                f"{show_space(space)}"
             )
         d = space.shape[0]
         keep = list(keep)

@@ -31,7 +31,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rlbook._validate import positive
+from rlbook._validate import positive, show_space
 
 __all__ = ["History", "train", "evaluate", "run_episode", "TrainingDiverged", "NonFiniteData"]
 
@@ -207,9 +207,11 @@ def _check_fits(agent, env, name: str, training: bool = False) -> None:
         if vector:
             raise TypeError(f"{agent_name} steps one environment; {name} is a vector env")
         if space is not None and not isinstance(space, gym.spaces.Discrete):
+            tuples = isinstance(space, gym.spaces.Tuple)  # Blackjack's
+            wrapper = "DiscreteTupleWrapper" if tuples else "DiscretizedObservationWrapper"
             raise TypeError(
                 f"{agent_name} keeps a table of Discrete states, but {name} has the observation "
-                f"space {space!r}; wrap it in rlbook.envs.DiscretizedObservationWrapper"
+                f"space {show_space(space)}; wrap it in rlbook.envs.{wrapper}"
             )
     copies = env.num_envs if vector else 1
     built_for = getattr(agent, "num_envs", None)

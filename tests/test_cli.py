@@ -484,6 +484,14 @@ def _bad_qlearning_box():
     QLearningAgent(env.observation_space, env.action_space)
 
 
+def _bad_qlearning_tuple():
+    from rlbook.agents.qlearning import QLearningAgent
+    from rlbook.envs import make_env
+
+    env = make_env("Blackjack-v1")
+    QLearningAgent(env.observation_space, env.action_space)
+
+
 def _bad_dqn_continuous():
     from rlbook.agents.dqn import DQNAgent
     from rlbook.envs import make_env
@@ -723,6 +731,10 @@ def _bad_cli_save_missing_directory():
 
 BAD_INPUTS = [
     ("`QLearningAgent(cartpole.observation_space, ...)` (a Box observation)", _bad_qlearning_box),
+    (
+        "`QLearningAgent(blackjack.observation_space, ...)` (a Tuple of Discrete observations)",
+        _bad_qlearning_tuple,
+    ),
     (
         "`DQNAgent(pendulum.observation_space, pendulum.action_space)` (continuous actions)",
         _bad_dqn_continuous,

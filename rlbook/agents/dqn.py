@@ -21,7 +21,14 @@ import gymnasium as gym
 import numpy as np
 
 from rlbook import checkpoint as ck
-from rlbook._validate import agent_config, config, numbered_from_zero, observations, positive
+from rlbook._validate import (
+    agent_config,
+    config,
+    numbered_from_zero,
+    observations,
+    positive,
+    show_space,
+)
 from rlbook.nets import q_from_head, q_network
 from rlbook.replay import ReplayBuffer
 from rlbook.schedules import make_schedule
@@ -93,7 +100,8 @@ class DQNConfig:
 def _check_spaces(observation_space, action_space, model_type: str) -> None:
     if not isinstance(action_space, gym.spaces.Discrete):
         raise TypeError(
-            f"DQN needs a Discrete action space (one Q-value per action), got {action_space!r}; "
+            "DQN needs a Discrete action space (one Q-value per action), got "
+            f"{show_space(action_space)}; "
             "continuous actions need a policy-gradient method with a Gaussian policy instead, "
             "such as SACAgent (rlbook.agents.sac; rlbook train sac) or PPOAgent "
             "(rlbook.agents.ppo; rlbook train ppo)"
@@ -101,8 +109,9 @@ def _check_spaces(observation_space, action_space, model_type: str) -> None:
     numbered_from_zero(action_space, "DQN")
     if not isinstance(observation_space, gym.spaces.Box):
         raise TypeError(
-            f"DQN needs a Box observation space, got {observation_space!r}; "
-            "for Discrete observations use tabular Q-learning (chapter 2)"
+            f"DQN needs a Box observation space, got {show_space(observation_space)}; "
+            "for Discrete observations use tabular Q-learning (chapter 2), or one-hot vectors "
+            "for DQN with gymnasium.wrappers.FlattenObservation"
         )
     dims = len(observation_space.shape)
     if model_type in ("dense", "lstm") and dims != 1:

@@ -28,7 +28,7 @@ import gymnasium as gym
 import numpy as np
 
 from rlbook import checkpoint as ck
-from rlbook._validate import numbered_from_zero, observations, positive
+from rlbook._validate import numbered_from_zero, observations, positive, show_space
 
 __all__ = ["PolicyGradientAgent", "check_policy_spaces"]
 
@@ -49,17 +49,18 @@ def check_policy_spaces(
         ):
             raise ValueError(
                 f"{algo} needs a Box action space of shape (A,) with finite bounds (its "
-                f"Gaussian policy's actions are clipped into them), got {action_space!r}"
+                f"Gaussian policy's actions are clipped into them), got {show_space(action_space)}"
             )
     elif continuous and not isinstance(action_space, gym.spaces.Discrete):
         raise TypeError(
             f"{algo} needs a Discrete action space (a softmax policy) or a Box of shape (A,) "
-            f"(a Gaussian policy), got {action_space!r}"
+            f"(a Gaussian policy), got {show_space(action_space)}"
         )
     elif not isinstance(action_space, gym.spaces.Discrete):
         raise TypeError(
             f"{algo} needs a Discrete action space (its policy is a softmax over actions), "
-            f"got {action_space!r}; a continuous (Box) action space needs a Gaussian policy "
+            f"got {show_space(action_space)}; a continuous (Box) action space needs a Gaussian "
+            "policy "
             "(a mean and a standard deviation per action dimension), which chapters 6-7 do not "
             "build: PPOAgent (rlbook.agents.ppo) and SACAgent (rlbook.agents.sac) "
             "have one; see also Sutton & Barto (2018), section 13.7"
@@ -68,7 +69,8 @@ def check_policy_spaces(
         numbered_from_zero(action_space, algo)
     if not isinstance(observation_space, gym.spaces.Box) or len(observation_space.shape) != 1:
         raise TypeError(
-            f"{algo} needs flat Box observations of shape (d,), got {observation_space!r}; "
+            f"{algo} needs flat Box observations of shape (d,), got "
+            f"{show_space(observation_space)}; "
             "wrap the environment in gymnasium.wrappers.FlattenObservation (it one-hot encodes "
             "Discrete observations and flattens images)"
         )
@@ -146,6 +148,13 @@ class PolicyGradientAgent(ck.Checkpointable):
         # dimension (Gaussian).
         outputs = self.action_dim if self.gaussian else self.n_actions
         self.policy = mlp(self.obs_dim, config.hidden, outputs, name="policy", seed=seed)
+        if self.gaussian:
+            # The Gaussian's mean starts in the middle of the bounds (the output layer's bias),
+            # not at 0: on bounds such as CarRacing's gas in [0, 1], or [10, 20], a mean of 0
+            # puts half or all of the samples on the lower bound, where the clipped action no
+            # longer changes with the sample and the policy gets nothing to learn from. The
+            # middle of symmetric bounds is 0, the bias Keras starts with.
+            self.policy.layers[-1].bias.assign((self.low + self.high) / 2)
         self.log_std = None
         """The Gaussian policy's ``log sigma``, ``(A,)``: a variable learned with the policy's
         weights, not an output of the network (``None`` for a softmax policy)."""

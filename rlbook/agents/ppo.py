@@ -46,8 +46,9 @@ only the policy head of :class:`~rlbook.agents.policy_gradient.PolicyGradientAge
 
 Continuous actions (chapter 10). With a ``Box`` action space of shape ``(A,)``, such as
 Pendulum-v1's torque in [-2, 2], the policy is a diagonal Gaussian: the actor outputs
-the mean ``mu(s)`` of each action dimension, and a learned ``log_std`` ``(A,)``, the
-same in every state and starting at ``init_log_std``, sets the spread. An action is
+the mean ``mu(s)`` of each action dimension (starting near the middle of the bounds: the
+output layer's bias starts there), and a learned ``log_std`` ``(A,)``, the same in every
+state and starting at ``init_log_std``, sets the spread. An action is
 ``u = mu(s) + sigma * eps`` with ``eps ~ N(0, I)``; the environment gets ``u`` clipped
 into the bounds, but the rollout keeps ``u`` itself and the ratio uses its density
 (:func:`rlbook.losses.gaussian_log_prob`; the entropy bonus,

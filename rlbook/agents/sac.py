@@ -44,7 +44,7 @@ import gymnasium as gym
 import numpy as np
 
 from rlbook import checkpoint as ck
-from rlbook._validate import Rule, agent_config, config, observations, positive
+from rlbook._validate import Rule, agent_config, config, observations, positive, show_space
 from rlbook.replay import ReplayBuffer
 from rlbook.speed import NumpyMLP, repeat
 
@@ -101,7 +101,8 @@ def check_sac_spaces(observation_space, action_space) -> None:
     if not isinstance(action_space, gym.spaces.Box):
         raise TypeError(
             f"SAC needs a continuous Box action space (its actor outputs a Gaussian per action "
-            f"dimension), got action_space={action_space!r}; for Discrete actions use DQN or PPO"
+            f"dimension), got action_space={show_space(action_space)}; for Discrete actions use "
+            "DQN or PPO"
         )
     if (
         action_space.shape[:1] == (0,)
@@ -110,11 +111,11 @@ def check_sac_spaces(observation_space, action_space) -> None:
     ):
         raise ValueError(
             f"SAC needs a Box action space of shape (A,) with finite bounds (tanh squashes "
-            f"actions into them), got action_space={action_space!r}"
+            f"actions into them), got action_space={show_space(action_space)}"
         )
     if not isinstance(observation_space, gym.spaces.Box) or len(observation_space.shape) != 1:
         raise TypeError(
-            f"SAC needs flat Box observations of shape (d,), got {observation_space!r}; "
+            f"SAC needs flat Box observations of shape (d,), got {show_space(observation_space)}; "
             "wrap the environment in gymnasium.wrappers.FlattenObservation"
         )
 

@@ -18,7 +18,14 @@ import gymnasium as gym
 import numpy as np
 
 from rlbook import checkpoint as ck
-from rlbook._validate import agent_config, check_config, config, interval, numbered_from_zero
+from rlbook._validate import (
+    agent_config,
+    check_config,
+    config,
+    interval,
+    numbered_from_zero,
+    show_space,
+)
 from rlbook.schedules import make_schedule
 
 __all__ = ["TabularConfig", "TabularAgent"]
@@ -66,13 +73,18 @@ class TabularAgent(ck.Checkpointable):
     ):
         name = type(self).__name__
         if not isinstance(observation_space, gym.spaces.Discrete):
+            wrapper = (
+                "rlbook.envs.DiscreteTupleWrapper(env) to number the tuples"
+                if isinstance(observation_space, gym.spaces.Tuple)
+                else "rlbook.envs.DiscretizedObservationWrapper(env, n_bins=..., low=..., "
+                "high=...) to turn a Box observation into a single integer"
+            )
             raise TypeError(
-                f"{name} needs a Discrete observation space, got {observation_space!r}. "
-                "Wrap the environment in rlbook.envs.DiscretizedObservationWrapper(env, "
-                "n_bins=..., low=..., high=...) to turn a Box observation into a single integer."
+                f"{name} needs a Discrete observation space, got {show_space(observation_space)}. "
+                f"Wrap the environment in {wrapper}."
             )
         if not isinstance(action_space, gym.spaces.Discrete):
-            raise TypeError(f"{name} needs a Discrete action space, got {action_space!r}")
+            raise TypeError(f"{name} needs a Discrete action space, got {show_space(action_space)}")
         numbered_from_zero(action_space, name)
         config = agent_config(self.config_class, config, overrides, name)
         self.config = config

@@ -112,9 +112,7 @@ def test_blackjack_tuples_are_numbered_for_the_tables():
     env = DiscreteTupleWrapper(raw)
     assert env.observation_space == gym.spaces.Discrete(32 * 11 * 2)
     space = raw.observation_space
-    codes = {
-        env.observation(t) for t in itertools.product(*(range(s.n) for s in space.spaces))
-    }
+    codes = {env.observation(t) for t in itertools.product(*(range(s.n) for s in space.spaces))}
     assert codes == set(range(704))  # one code per tuple, every code used
     assert env.observation((1, 0, 0)) == 1 and env.observation((0, 1, 0)) == 32
     assert env.observation((0, 0, 1)) == 32 * 11

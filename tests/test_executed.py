@@ -33,23 +33,15 @@ def _notebook(path: Path, *sources: str) -> Path:
     return path
 
 
-def _nbval(folder: Path, out: Path, *paths: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, RLBOOK_EXECUTED=str(out), PYTHONPATH=str(ROOT), RLBOOK_PROGRESS="0")
+def _nbval(folder: Path, out: Path | None, *paths: Path) -> subprocess.CompletedProcess:
+    """nbval with the plugin over ``paths``; ``out=None`` leaves RLBOOK_EXECUTED unset."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), RLBOOK_PROGRESS="0")
+    env.pop("RLBOOK_EXECUTED", None)
+    if out is not None:
+        env["RLBOOK_EXECUTED"] = str(out)
+    command = ["-m", "pytest", "--nbval-lax", "-p", "tools.executed", "-p", "no:cacheprovider"]
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--nbval-lax",
-            "-p",
-            "tools.executed",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "--rootdir",
-            str(folder),
-            *map(str, paths),
-        ],
+        [sys.executable, *command, "-q", "--rootdir", str(folder), *map(str, paths)],
         cwd=folder,
         env=env,
         capture_output=True,
@@ -123,28 +115,6 @@ def test_the_cache_takes_only_unchanged_notebooks(run, tmp_path):
 
 def test_without_the_variable_nothing_is_written(tmp_path):
     page = _notebook(tmp_path / "page.ipynb", "print('hi')")
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    env.pop("RLBOOK_EXECUTED", None)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--nbval-lax",
-            "-p",
-            "tools.executed",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "--rootdir",
-            str(tmp_path),
-            str(page),
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = _nbval(tmp_path, None, page)
     assert "1 passed" in result.stdout, result.stdout + result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["page.ipynb"]

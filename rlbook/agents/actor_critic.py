@@ -60,7 +60,7 @@ class ActorCriticConfig:
     normalize: bool = False
     """Scale each batch's TD errors to mean 0 and standard deviation 1 in the actor loss."""
     max_grad_norm: float | None = 0.5
-    """Shorten each network's gradient to at most this norm before the Adam step (``None``: never)."""  # noqa: E501 (one line: --help prints it as is)
+    """Shorten each network's gradient to at most this norm before the Adam step (None: never)."""  # noqa: E501 (one line: --help prints it as is)
     seed: int | None = 0
     """Seed of the network weights and of the action sampling."""
 

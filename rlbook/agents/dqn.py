@@ -45,7 +45,7 @@ class DQNConfig:
     quickly (chapter 3); chapters 4 and 5 switch on ``double`` and ``dueling``."""
 
     model_type: str = "dense"
-    """Q-network kind: ``"dense"`` (flat observations), ``"conv"`` (images) or ``"lstm"`` (RecurrentDQNAgent)."""  # noqa: E501 (one line: --help prints it as is)
+    """Q-network kind: "dense" (flat observations), "conv" (images) or "lstm" (RecurrentDQNAgent)."""  # noqa: E501 (one line: --help prints it as is)
     hidden: tuple[int, ...] = (128, 128)
     """Units of the hidden Dense layers."""
     double: bool = False
@@ -57,7 +57,7 @@ class DQNConfig:
     lr: float = 2e-3
     """Adam learning rate."""
     loss: str = "huber"
-    """``"huber"`` or ``"mse"`` between Q(s, a) and its target."""
+    """"huber" or "mse" between Q(s, a) and its target."""
     batch_size: int = 64
     """Transitions per minibatch (sequences per minibatch for the LSTM)."""
     buffer_size: int = 50_000
@@ -79,11 +79,11 @@ class DQNConfig:
     epsilon_decay_steps: int = 8_000
     """Environment steps over which epsilon anneals."""
     epsilon_schedule: str = "linear"
-    """``"linear"``, ``"exponential"`` or ``"constant"``."""
+    """"linear", "exponential" or "constant"."""
     seq_len: int = 8
-    """Length of the replayed sequences (``model_type="lstm"``)."""
+    """Length of the replayed sequences (model_type="lstm")."""
     lstm_units: int = 64
-    """Units of the LSTM (``model_type="lstm"``)."""
+    """Units of the LSTM (model_type="lstm")."""
     seed: int | None = 0
     """Seed of the network weights, exploration and replay sampling."""
 

@@ -98,7 +98,7 @@ class PPOConfig:
     normalize: bool = True
     """Scale each minibatch's advantages to mean 0 and standard deviation 1."""
     max_grad_norm: float | None = 0.5
-    """Shorten each network's gradient to at most this norm before the Adam step (``None``: never)."""  # noqa: E501 (one line: --help prints it as is)
+    """Shorten each network's gradient to at most this norm before the Adam step (None: never)."""  # noqa: E501 (one line: --help prints it as is)
     init_log_std: float = 0.0
     """Box actions only: the Gaussian policy's log standard deviation at the start (then learned)."""  # noqa: E501 (one line: --help prints it as is)
     seed: int | None = 0

@@ -31,7 +31,7 @@ class RecurrentDQNConfig(DQNConfig):
     """Hyperparameters of recurrent DQN: DQN's, with an LSTM Q-network (chapter 3's last section)."""  # noqa: E501 (one line: --help prints it as is)
 
     model_type: str = "lstm"
-    """Q-network kind: ``"lstm"`` (the only kind this agent builds)."""
+    """Q-network kind: "lstm" (the only kind this agent builds)."""
 
 
 class RecurrentDQNAgent(DQNAgent):

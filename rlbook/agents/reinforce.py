@@ -48,9 +48,9 @@ class ReinforceConfig:
     lr: float = 0.01
     """Adam learning rate of the policy."""
     baseline: str | None = "value"
-    """``None`` (weight each step by its return G_t) or ``"value"`` (by G_t - V(s_t), with V learned)."""  # noqa: E501 (one line: --help prints it as is)
+    """None (weight each step by its return G_t) or "value" (by G_t - V(s_t), with V learned)."""  # noqa: E501 (one line: --help prints it as is)
     baseline_lr: float = 0.01
-    """Adam learning rate of the value baseline (``baseline="value"``)."""
+    """Adam learning rate of the value baseline (baseline="value")."""
     baseline_steps: int = 20
     """Gradient steps of the value baseline on each batch (its regression needs more than one)."""
     normalize: bool = False

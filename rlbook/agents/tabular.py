@@ -46,7 +46,7 @@ class TabularConfig:
     epsilon_decay_steps: int = 40_000
     """Environment steps over which epsilon goes from start to end."""
     epsilon_schedule: str = "exponential"
-    """Shape of the annealing: ``"linear"``, ``"exponential"`` or ``"constant"`` (stays at
+    """Shape of the annealing: "linear", "exponential" or "constant" (stays at
     start)."""
     seed: int | None = 0
     """Seed of the agent's own random choices (exploration and tie-breaking)."""

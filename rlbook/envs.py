@@ -29,8 +29,9 @@ __all__ = [
 
 MAX_EPISODE_STEPS = 10_000
 """Time limit :func:`make_env` and :func:`make_vec_env` give an environment registered without
-one (CliffWalking-v1, Blackjack-v1): a greedy policy that walks into a wall forever would
-otherwise hang an evaluation. ``max_episode_steps=N`` sets another."""
+one (CliffWalking-v1, Blackjack-v1; not the Atari games, which end themselves): a greedy policy
+that walks into a wall forever would otherwise hang an evaluation. ``max_episode_steps=N`` sets
+another."""
 
 
 def register_atari() -> None:
@@ -62,8 +63,14 @@ def _register(env_id: str) -> None:
 
 
 def _with_time_limit(env_id: str, kwargs: dict) -> dict:
-    """``kwargs`` with ``max_episode_steps=MAX_EPISODE_STEPS`` if ``env_id`` has no time limit."""
-    if "max_episode_steps" not in kwargs and gym.spec(env_id).max_episode_steps is None:
+    """``kwargs`` with ``max_episode_steps=MAX_EPISODE_STEPS`` if ``env_id`` has no time limit.
+
+    The Atari games have none in their spec but stop themselves after
+    ``max_num_frames_per_episode`` frames (108,000, or 27,000 steps): they keep their own.
+    """
+    spec = gym.spec(env_id)
+    own_limit = "max_num_frames_per_episode" in spec.kwargs or "max_episode_steps" in kwargs
+    if spec.max_episode_steps is None and not own_limit:
         return {**kwargs, "max_episode_steps": MAX_EPISODE_STEPS}
     return kwargs
 

@@ -68,6 +68,11 @@ def test_make_env_gives_a_task_without_a_time_limit_one_so_evaluation_cannot_han
     assert make_vec_env("CliffWalking-v1", 2).envs[0].spec.max_episode_steps == limit
     assert make_env("CartPole-v1").spec.max_episode_steps == 500  # its own limit stays
     assert make_env("CliffWalking-v1", max_episode_steps=30).spec.max_episode_steps == 30
+    # the Atari games end themselves after 108,000 frames (27,000 steps): no shorter limit
+    from rlbook.envs import register_atari
+
+    register_atari()
+    assert make_env("ALE/MsPacman-v5").spec.max_episode_steps is None
     env = make_env("CliffWalking-v1", seed=0)
     agent = QLearningAgent(env.observation_space, env.action_space)
     for state in range(48):

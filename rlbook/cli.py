@@ -33,7 +33,6 @@ import gymnasium
 import tyro
 
 from rlbook._validate import non_negative_int
-from rlbook.envs import MAX_EPISODE_STEPS  # noqa: F401 (make_env applies it; named here too)
 
 __all__ = ["main"]
 

@@ -224,7 +224,8 @@ def test_an_environment_without_a_time_limit_gets_one_so_a_looping_policy_cannot
 ):
     """CliffWalking-v1 has no time limit: an under-trained greedy policy that walks into a wall
     forever used to hang the final evaluation."""
-    from rlbook.cli import MAX_EPISODE_STEPS, make_envs
+    from rlbook.cli import make_envs
+    from rlbook.envs import MAX_EPISODE_STEPS
 
     assert make_envs("CliffWalking-v1", 1, 0, {}, None).spec.max_episode_steps == MAX_EPISODE_STEPS
     assert make_envs("CartPole-v1", 1, 0, {}, None).spec.max_episode_steps == 500  # its own stays

@@ -311,13 +311,6 @@ def _check_output_file(flag: str, path: str | None) -> None:
         raise CLIError(f"{flag} {path}: the directory {directory} does not exist")
 
 
-def _discrete_tuple(space) -> bool:
-    """Whether ``space`` is a ``Tuple`` of ``Discrete`` spaces (Blackjack-v1's observations)."""
-    return isinstance(space, gymnasium.spaces.Tuple) and all(
-        isinstance(s, gymnasium.spaces.Discrete) for s in space.spaces
-    )
-
-
 def _spaces(env):
     import gymnasium as gym
 
@@ -335,6 +328,7 @@ def cmd_train(algo: str, args) -> int:
     import numpy as np
 
     from rlbook.agents import ALGORITHMS
+    from rlbook.envs import DiscreteTupleWrapper
     from rlbook.train import TrainingDiverged, evaluate, train
 
     entry = ALGORITHMS[algo]
@@ -381,9 +375,10 @@ def cmd_train(algo: str, args) -> int:
         values = {f.name: getattr(args.config, f.name) for f in dataclasses.fields(config_cls)}
         config = config_cls(**{**values, "seed": run.seed})
         env = make_envs(run.env, run.num_envs, run.seed, env_kwargs, discretize)
-        if entry.tabular and discretize is None and _discrete_tuple(env.observation_space):
-            discretize = {"tuple": True}  # numbered by rlbook.envs.DiscreteTupleWrapper
-            env = make_envs(run.env, run.num_envs, run.seed, env_kwargs, discretize)
+        tuples = DiscreteTupleWrapper.fits(env.observation_space)  # Blackjack's, for a table
+        if entry.tabular and discretize is None and tuples:
+            discretize = {"tuple": True}  # recorded in the checkpoint, so evaluate numbers them too
+            env = DiscreteTupleWrapper(env)
         eval_seed = run.seed + EVAL_SEED_OFFSET
         obs_space, act_space = _spaces(env)
         kwargs = {} if entry.tabular else {"num_envs": run.num_envs}

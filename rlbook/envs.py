@@ -231,14 +231,19 @@ class DiscreteTupleWrapper(gym.ObservationWrapper):
         env: an environment whose observation space is a ``Tuple`` of ``Discrete`` spaces.
     """
 
-    def __init__(self, env: gym.Env):
-        super().__init__(env)
-        space = env.observation_space
-        if not (
+    @staticmethod
+    def fits(space) -> bool:
+        """Whether ``space`` is a non-empty ``Tuple`` of ``Discrete`` spaces, which it numbers."""
+        return (
             isinstance(space, gym.spaces.Tuple)
             and len(space.spaces) > 0
             and all(isinstance(s, gym.spaces.Discrete) for s in space.spaces)
-        ):
+        )
+
+    def __init__(self, env: gym.Env):
+        super().__init__(env)
+        space = env.observation_space
+        if not self.fits(space):
             raise TypeError(
                 "DiscreteTupleWrapper needs a Tuple of Discrete observation spaces (such as "
                 f"Blackjack-v1's), got {show_space(space)}"

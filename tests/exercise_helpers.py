@@ -138,3 +138,17 @@ def check_leaves_inputs_alone(check, fn, mutable_ok=()):
             assert id(a) not in seen, f"argument {i} is the same object in two calls"
             seen.add(id(a))
     return spy
+
+
+def wrong_picks():
+    """Typical wrong ways to pick log pi(a|s) from logits ``lg`` (B, A) and actions ``a`` (B,),
+    each with a phrase of its hint (chapters 6 and 7 check the same pick)."""
+    import tensorflow as tf
+
+    return [
+        (lambda lg, a: tf.gather(tf.nn.log_softmax(lg), a, axis=1), "axis=1"),
+        (
+            lambda lg, a: tf.gather(tf.nn.log_softmax(lg, axis=0), a, batch_dims=1),
+            "over the batch (axis 0)",
+        ),
+    ]
